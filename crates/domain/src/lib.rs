@@ -1,0 +1,13 @@
+//! Domain rules of kotapintar. Nothing here does I/O: storage and HTTP depend on this crate,
+//! never the other way round, so every rule can be unit-tested on plain values.
+
+pub mod audit;
+pub mod ids;
+pub mod login;
+pub mod policy;
+pub mod region;
+pub mod unit;
+pub mod user;
+pub mod validation;
+
+pub use validation::{FieldError, FieldErrors};

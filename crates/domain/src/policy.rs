@@ -1,0 +1,157 @@
+//! Who may do what: the one place authorisation is decided.
+//!
+//! Handlers name the permission they need (`actor.require(Permission::ManageUnits)?`); the rule
+//! behind it lives here, so it can be read and tested in one file.
+
+use crate::ids::{UnitId, UserId};
+use crate::user::{Role, RoleAssignment, Username};
+use serde::Serialize;
+
+/// A signed-in staff member, as the rules see them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Actor {
+    pub user_id: UserId,
+    pub username: Username,
+    pub full_name: String,
+    pub roles: Vec<RoleAssignment>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Enter the staff area at all.
+    StaffArea,
+    /// Create and edit units (perangkat daerah).
+    ManageUnits,
+    /// See the list of staff accounts (all of them, or those of one's own units).
+    ListUsers,
+    /// Create, edit, disable or reset the password of a user whose role is given.
+    ManageUser { role: Role, unit: Option<UnitId> },
+    /// Read the audit log.
+    ViewAudit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not permitted")]
+pub struct Forbidden;
+
+impl Actor {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.iter().any(|r| r.role == role)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.has_role(Role::Admin)
+    }
+
+    /// Units this person administers (as `unit_admin`).
+    pub fn administered_units(&self) -> impl Iterator<Item = UnitId> + '_ {
+        self.roles
+            .iter()
+            .filter(|r| r.role == Role::UnitAdmin)
+            .filter_map(|r| r.unit_id)
+    }
+
+    pub fn can(&self, p: Permission) -> bool {
+        match p {
+            Permission::StaffArea => !self.roles.is_empty(),
+            Permission::ManageUnits => self.is_admin(),
+            Permission::ListUsers => self.is_admin() || self.administered_units().next().is_some(),
+            Permission::ManageUser { role, unit } => {
+                if self.is_admin() {
+                    return true;
+                }
+                // A unit admin staffs their own unit, but never hands out system-wide powers.
+                role.needs_unit() && unit.is_some_and(|u| self.administered_units().any(|a| a == u))
+            }
+            Permission::ViewAudit => self.is_admin() || self.has_role(Role::Leader),
+        }
+    }
+
+    pub fn require(&self, p: Permission) -> Result<(), Forbidden> {
+        if self.can(p) {
+            Ok(())
+        } else {
+            Err(Forbidden)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(roles: &[(Role, Option<i64>)]) -> Actor {
+        Actor {
+            user_id: UserId(1),
+            username: Username::parse("tester").unwrap(),
+            full_name: "Tester".into(),
+            roles: roles
+                .iter()
+                .map(|(role, unit)| RoleAssignment {
+                    role: *role,
+                    unit_id: unit.map(UnitId),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn admin_may_do_everything() {
+        let a = actor(&[(Role::Admin, None)]);
+        assert!(a.can(Permission::ManageUnits));
+        assert!(a.can(Permission::ManageUser {
+            role: Role::Admin,
+            unit: None
+        }));
+        assert!(a.can(Permission::ViewAudit));
+    }
+
+    #[test]
+    fn unit_admin_staffs_only_their_unit() {
+        let a = actor(&[(Role::UnitAdmin, Some(7))]);
+        assert!(a.can(Permission::ListUsers));
+        assert!(a.can(Permission::ManageUser {
+            role: Role::Officer,
+            unit: Some(UnitId(7))
+        }));
+        assert!(!a.can(Permission::ManageUser {
+            role: Role::Officer,
+            unit: Some(UnitId(8))
+        }));
+        assert!(!a.can(Permission::ManageUser {
+            role: Role::Verifier,
+            unit: Some(UnitId(7))
+        }));
+        assert!(!a.can(Permission::ManageUser {
+            role: Role::Admin,
+            unit: None
+        }));
+        assert!(!a.can(Permission::ManageUnits));
+    }
+
+    #[test]
+    fn leader_reads_but_does_not_manage() {
+        let a = actor(&[(Role::Leader, None)]);
+        assert!(a.can(Permission::StaffArea));
+        assert!(a.can(Permission::ViewAudit));
+        assert!(!a.can(Permission::ManageUnits));
+        assert!(!a.can(Permission::ListUsers));
+    }
+
+    #[test]
+    fn officer_cannot_manage_users() {
+        let a = actor(&[(Role::Officer, Some(3))]);
+        assert!(a.can(Permission::StaffArea));
+        assert!(!a.can(Permission::ListUsers));
+        assert!(!a.can(Permission::ManageUser {
+            role: Role::Officer,
+            unit: Some(UnitId(3))
+        }));
+        assert!(a.require(Permission::ManageUnits).is_err());
+    }
+
+    #[test]
+    fn no_roles_no_entry() {
+        assert!(!actor(&[]).can(Permission::StaffArea));
+    }
+}

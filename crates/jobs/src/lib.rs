@@ -1,0 +1,149 @@
+//! Background work. Jobs are rows in the database (see `kotapintar_storage::jobs`), enqueued
+//! in the same transaction as the change they follow from; this crate runs them. Any node
+//! may run a worker: a job is leased to one worker at a time, and a job whose worker died is
+//! picked up again when its lease runs out.
+
+use chrono::{Duration, Utc};
+use kotapintar_storage::{jobs, Store};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// What a job kind does with its payload. Must be idempotent: a job can run twice if its
+/// worker dies after the work but before marking it done.
+pub trait JobHandler: Send + Sync {
+    fn run<'a>(
+        &'a self,
+        store: &'a Store,
+        payload: serde_json::Value,
+    ) -> BoxFuture<'a, Result<(), String>>;
+}
+
+/// Removes expired sessions; scheduled every hour.
+pub struct PurgeSessions;
+
+pub const PURGE_SESSIONS: &str = "sessions.purge";
+
+impl JobHandler for PurgeSessions {
+    fn run<'a>(
+        &'a self,
+        store: &'a Store,
+        _: serde_json::Value,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let n = kotapintar_storage::sessions::purge_expired(store)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(removed = n, "expired sessions purged");
+            Ok(())
+        })
+    }
+}
+
+#[derive(Clone)]
+pub struct Worker {
+    store: Store,
+    handlers: Arc<HashMap<&'static str, Box<dyn JobHandler>>>,
+    idle_wait: std::time::Duration,
+}
+
+/// What one turn of the worker did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Turn {
+    Ran { kind: String, ok: bool },
+    Idle,
+}
+
+impl Worker {
+    pub fn new(store: Store) -> Self {
+        let mut handlers: HashMap<&'static str, Box<dyn JobHandler>> = HashMap::new();
+        handlers.insert(PURGE_SESSIONS, Box::new(PurgeSessions));
+        Self {
+            store,
+            handlers: Arc::new(handlers),
+            idle_wait: std::time::Duration::from_secs(1),
+        }
+    }
+
+    /// Claims and runs one due job, if there is one.
+    pub async fn turn(&self) -> Result<Turn, kotapintar_storage::StorageError> {
+        let Some(job) = jobs::claim(&self.store, Duration::minutes(5)).await? else {
+            return Ok(Turn::Idle);
+        };
+        let payload = serde_json::from_str(&job.payload).unwrap_or(serde_json::Value::Null);
+        let outcome = match self.handlers.get(job.kind.as_str()) {
+            Some(h) => h.run(&self.store, payload).await,
+            None => Err(format!("no handler for job kind '{}'", job.kind)),
+        };
+        match &outcome {
+            Ok(()) => jobs::complete(&self.store, job.id).await?,
+            Err(e) => {
+                tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed");
+                jobs::fail(&self.store, &job, e).await?;
+            }
+        }
+        Ok(Turn::Ran {
+            kind: job.kind,
+            ok: outcome.is_ok(),
+        })
+    }
+
+    /// Runs every job that is due now; for tests and the CLI.
+    pub async fn drain(&self) -> Result<Vec<Turn>, kotapintar_storage::StorageError> {
+        let mut turns = Vec::new();
+        loop {
+            match self.turn().await? {
+                Turn::Idle => return Ok(turns),
+                t => turns.push(t),
+            }
+        }
+    }
+
+    /// Makes sure the periodic jobs are queued (once, even with several nodes starting).
+    pub async fn schedule_periodic(&self) -> Result<(), kotapintar_storage::StorageError> {
+        let pending = jobs::pending(&self.store).await?;
+        if !pending.iter().any(|j| j.kind == PURGE_SESSIONS) {
+            jobs::enqueue(
+                &self.store.writer,
+                PURGE_SESSIONS,
+                &serde_json::Value::Null,
+                Utc::now() + Duration::hours(1),
+                3,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Works until `shutdown` turns true, finishing the job in hand first.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut last_schedule = Utc::now() - Duration::hours(2);
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            if Utc::now() - last_schedule > Duration::minutes(10) {
+                if let Err(e) = self.schedule_periodic().await {
+                    tracing::warn!(error = %e, "could not schedule periodic jobs");
+                }
+                last_schedule = Utc::now();
+            }
+            let wait = match self.turn().await {
+                Ok(Turn::Ran { .. }) => None,
+                Ok(Turn::Idle) => Some(self.idle_wait),
+                Err(e) => {
+                    tracing::warn!(error = %e, "job queue unavailable");
+                    Some(self.idle_wait * 5)
+                }
+            };
+            if let Some(w) = wait {
+                tokio::select! {
+                    _ = tokio::time::sleep(w) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Building and running the server: open the database, migrate, make sure there is an
+//! admin, start the job worker, serve until told to stop.
+
+use crate::config::Settings;
+use kotapintar_jobs::Worker;
+use kotapintar_storage::{users, OpenMode, Store};
+use kotapintar_web::{AppState, WebConfig};
+use std::future::Future;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    worker: Worker,
+}
+
+impl Application {
+    /// Opens the database (creating a SQLite file only if `mode` allows), applies pending
+    /// migrations, creates the first admin if needed, and binds the listening socket.
+    pub async fn build(settings: &Settings, mode: OpenMode) -> anyhow::Result<Self> {
+        let store = Store::connect(&settings.database_url, mode).await?;
+        store.migrate().await?;
+        announce_first_admin(
+            users::ensure_first_admin(&store, settings.admin_password.as_ref().map(|s| s.expose()))
+                .await?,
+        );
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
+        let config = WebConfig {
+            secure_cookies: settings.secure_cookies(),
+            session_ttl: chrono::Duration::hours(settings.session_ttl_hours),
+            regency: settings.regency.clone(),
+        };
+        let worker = Worker::new(store.clone());
+        Ok(Self {
+            listener,
+            state: AppState::new(store, config),
+            worker,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    /// Serves until `shutdown` completes; then stops taking connections, lets requests in
+    /// flight finish, and stops the worker after its current job.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let worker = tokio::spawn(self.worker.run(stop_rx));
+        let app = kotapintar_web::router(self.state.clone());
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        let _ = stop_tx.send(true);
+        let _ = worker.await;
+        self.state.store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+fn announce_first_admin(created: Option<users::FirstAdmin>) {
+    let Some(admin) = created else { return };
+    // Printed, not logged: logs are kept and shipped, a first password must not be.
+    if admin.generated {
+        println!();
+        println!("  First start: an administrator account was created.");
+        println!("    login:    admin");
+        println!("    password: {}", admin.password);
+        println!("  This password is shown only now. Change it after logging in, or set");
+        println!("  KOTAPINTAR_ADMIN_PASSWORD before the first start to choose it.");
+        println!();
+    } else {
+        println!("  First start: administrator 'admin' created with the password from KOTAPINTAR_ADMIN_PASSWORD.");
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received; finishing requests in flight");
+}

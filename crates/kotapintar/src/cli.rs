@@ -1,0 +1,106 @@
+//! The command line. Operators script these names and flags: keep them stable.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+pub const DEFAULT_CONFIG: &str = "kotapintar.toml";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kotapintar",
+    version,
+    about = "The smart-city platform for Indonesian regency and city governments"
+)]
+pub struct Cli {
+    /// Address to listen on [env: KOTAPINTAR_LISTEN] [default: 127.0.0.1:8080]
+    #[arg(long, global = true, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Database: sqlite://PATH or postgres://USER@HOST/DB [env: KOTAPINTAR_DATABASE_URL]
+    /// [default: sqlite://DATA_DIR/kotapintar.db]
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Directory for uploads and the search index [env: KOTAPINTAR_DATA_DIR] [default: data]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Configuration file, read if it exists [env: KOTAPINTAR_CONFIG]
+    #[arg(long, global = true, value_name = "FILE", env = "KOTAPINTAR_CONFIG", default_value = DEFAULT_CONFIG)]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the platform (the database must exist: see `migrate` and `demo`)
+    Serve,
+    /// Create the database if needed and apply pending migrations
+    Migrate,
+    /// Create the database if needed, load the Badung demo data, and serve
+    Demo,
+    /// Manage staff accounts
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Administrative areas (wilayah)
+    #[command(subcommand)]
+    Areas(AreasCommand),
+    /// The audit log
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Write a consistent copy of the database and the uploads to a directory
+    Backup {
+        /// Target directory (created; must be empty or absent)
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a staff account; prints a generated password unless --password-stdin is given
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        full_name: String,
+        /// admin, unit_admin, officer, editor, verifier or leader
+        #[arg(long)]
+        role: String,
+        /// The unit's code (required for unit_admin, officer and editor)
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        /// Read the password from the first line of standard input
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password (generated and printed unless --password-stdin), unlock the
+    /// account and end its sessions
+    ResetPassword {
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable an account and end its sessions
+    Disable { username: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AreasCommand {
+    /// Import the regency's kecamatan and desa/kelurahan from idn-area-data CSV files
+    Import {
+        /// Directory with provinces.csv, regencies.csv, districts.csv, villages.csv
+        /// [default: the copy built into this program]
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Regency or city code [default: the configured `regency`]
+        #[arg(long)]
+        regency: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; exits with status 1 if any entry was edited or deleted
+    Verify,
+}

@@ -1,0 +1,139 @@
+//! One function per subcommand. They parse their input into domain types and call the same
+//! storage functions as the web pages, so a change made here is audited the same way.
+
+pub(crate) mod areas;
+mod backup;
+mod user;
+
+use crate::app::{shutdown_signal, Application};
+use crate::cli::{AreasCommand, AuditCommand, Cli, Command, UserCommand};
+use crate::config::{Overrides, Settings};
+use kotapintar_domain::FieldErrors;
+use kotapintar_storage::{OpenMode, Store};
+use std::process::ExitCode;
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let overrides = Overrides {
+        listen: cli.listen.clone(),
+        database_url: cli.database_url.clone(),
+        data_dir: cli.data_dir.clone(),
+    };
+    if cli.config != std::path::Path::new(crate::cli::DEFAULT_CONFIG) && !cli.config.exists() {
+        anyhow::bail!("configuration file {} does not exist", cli.config.display());
+    }
+    let settings = Settings::load(&cli.config, &overrides)?;
+    crate::telemetry::init(&settings);
+    tracing::debug!(?settings, "settings loaded");
+    match cli.command {
+        Command::Serve => serve(&settings, OpenMode::MustExist).await,
+        Command::Migrate => {
+            let store = Store::connect(&settings.database_url, OpenMode::CreateIfMissing).await?;
+            store.migrate().await?;
+            println!("database {} is up to date", settings.database_url);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo => {
+            let store = Store::connect(&settings.database_url, OpenMode::CreateIfMissing).await?;
+            store.migrate().await?;
+            crate::demo::load(&store, &settings).await?;
+            store.close().await;
+            serve(&settings, OpenMode::MustExist).await
+        }
+        Command::User(cmd) => {
+            let store = open(&settings).await?;
+            match cmd {
+                UserCommand::Create {
+                    username,
+                    full_name,
+                    role,
+                    unit,
+                    email,
+                    password_stdin,
+                } => {
+                    user::create(
+                        &store,
+                        username,
+                        full_name,
+                        role,
+                        unit,
+                        email,
+                        password_stdin,
+                    )
+                    .await
+                }
+                UserCommand::ResetPassword {
+                    username,
+                    password_stdin,
+                } => user::reset_password(&store, &username, password_stdin).await,
+                UserCommand::Disable { username } => user::disable(&store, &username).await,
+            }
+        }
+        Command::Areas(AreasCommand::Import { dir, regency }) => {
+            let store = open(&settings).await?;
+            areas::import(&store, &settings, dir, regency).await
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let store = open(&settings).await?;
+            match kotapintar_storage::audit::verify(&store).await? {
+                Ok(n) => {
+                    println!("audit log intact: {n} entries verified");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    println!("AUDIT LOG BROKEN: {e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Backup { out } => {
+            let store = open(&settings).await?;
+            backup::run(&store, &settings, out).await
+        }
+    }
+}
+
+/// Opens an existing database and brings its schema up to date.
+async fn open(settings: &Settings) -> anyhow::Result<Store> {
+    let store = Store::connect(&settings.database_url, OpenMode::MustExist).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+async fn serve(settings: &Settings, mode: OpenMode) -> anyhow::Result<ExitCode> {
+    let app = Application::build(settings, mode).await?;
+    let url = format!("http://{}:{}/", settings.listen.ip(), app.port());
+    println!(
+        "kotapintar is serving {url} (database: {})",
+        settings.database_url
+    );
+    tracing::info!(%url, "serving");
+    app.run_until(shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Field errors as a person reads them on a terminal: one line per field, in English.
+fn describe(errors: &FieldErrors) -> String {
+    errors
+        .0
+        .iter()
+        .map(|e| {
+            format!(
+                "  --{}: {}",
+                e.field.replace('_', "-"),
+                kotapintar_web::i18n::t(
+                    kotapintar_web::i18n::Lang::En,
+                    &format!("error.{}", e.code)
+                )
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn read_password_line() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+pub(crate) use areas::run as areas_run;

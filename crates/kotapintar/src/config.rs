@@ -1,0 +1,263 @@
+//! Settings: compiled-in defaults, then `kotapintar.toml` (optional), then `KOTAPINTAR_*`
+//! environment variables, then command-line flags; each later source wins. The result is
+//! checked once into typed values, so the rest of the program never sees a raw string.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use kotapintar_domain::region::RegionCode;
+use kotapintar_storage::DatabaseUrl;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A secret from the configuration: usable, but never printed.
+#[derive(Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// The settings as the sources give them, before checking.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct RawSettings {
+    pub listen: String,
+    /// Defaults to `sqlite://{data_dir}/kotapintar.db`.
+    pub database_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub admin_password: Option<Secret>,
+    /// The Kemendagri code of the regency or city this deployment serves.
+    pub regency: String,
+    /// The address people use, e.g. `https://kotapintar.badungkab.go.id`. Cookies are
+    /// marked `Secure` when it is https.
+    pub public_url: Option<String>,
+    pub log_format: LogFormat,
+    /// A tracing filter, e.g. `info` or `kotapintar=debug,info`.
+    pub log: String,
+    pub session_ttl_hours: i64,
+}
+
+impl Default for RawSettings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            database_url: None,
+            data_dir: PathBuf::from("data"),
+            admin_password: None,
+            regency: "51.03".into(),
+            public_url: None,
+            log_format: LogFormat::Text,
+            log: "info".into(),
+            session_ttl_hours: 12,
+        }
+    }
+}
+
+/// Flags given on the command line; `None` leaves the other sources in charge.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// The checked settings the program runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub database_url: DatabaseUrl,
+    pub data_dir: PathBuf,
+    pub admin_password: Option<Secret>,
+    pub regency: RegionCode,
+    pub public_url: Option<String>,
+    pub log_format: LogFormat,
+    pub log: String,
+    pub session_ttl_hours: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Source(#[from] Box<figment::Error>),
+    #[error("configuration: {key}: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+/// The sources in order of precedence, lowest first. A missing file is skipped: the file is
+/// optional (the command line refuses a `--config` that names a missing file).
+pub fn figment(config_file: &Path, overrides: &Overrides) -> Figment {
+    let mut f = Figment::from(Serialized::defaults(RawSettings::default()));
+    if config_file.exists() {
+        f = f.merge(Toml::file_exact(config_file));
+    }
+    f.merge(Env::prefixed("KOTAPINTAR_"))
+        .merge(Serialized::defaults(overrides))
+}
+
+impl Settings {
+    pub fn load(config_file: &Path, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let raw: RawSettings = figment(config_file, overrides)
+            .extract()
+            .map_err(Box::new)?;
+        Self::check(raw)
+    }
+
+    pub fn check(raw: RawSettings) -> Result<Self, ConfigError> {
+        let invalid = |key: &'static str, message: String| ConfigError::Invalid { key, message };
+        let listen = raw.listen.parse().map_err(|_| {
+            invalid(
+                "listen",
+                format!("'{}' is not an address like 127.0.0.1:8080", raw.listen),
+            )
+        })?;
+        let url = raw.database_url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}", raw.data_dir.join("kotapintar.db").display())
+        });
+        let database_url =
+            DatabaseUrl::parse(&url).map_err(|e| invalid("database_url", e.to_string()))?;
+        let regency = RegionCode::parse(&raw.regency)
+            .ok()
+            .filter(|c| c.level() == kotapintar_domain::region::RegionLevel::Regency)
+            .ok_or_else(|| {
+                invalid(
+                    "regency",
+                    format!("'{}' is not a regency or city code like 51.03", raw.regency),
+                )
+            })?;
+        if let Some(u) = &raw.public_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(invalid(
+                    "public_url",
+                    format!("'{u}' must start with http:// or https://"),
+                ));
+            }
+        }
+        if !(1..=24 * 30).contains(&raw.session_ttl_hours) {
+            return Err(invalid(
+                "session_ttl_hours",
+                "must be between 1 and 720".into(),
+            ));
+        }
+        Ok(Self {
+            listen,
+            database_url,
+            data_dir: raw.data_dir,
+            admin_password: raw.admin_password,
+            regency,
+            public_url: raw.public_url,
+            log_format: raw.log_format,
+            log: raw.log,
+            session_ttl_hours: raw.session_ttl_hours,
+        })
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    #[test]
+    fn later_sources_win() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "kotapintar.toml",
+                r#"
+                listen = "127.0.0.1:9000"
+                data_dir = "/srv/file"
+                regency = "51.71"
+                log = "debug"
+                "#,
+            )?;
+            jail.set_env("KOTAPINTAR_DATA_DIR", "/srv/env");
+            jail.set_env("KOTAPINTAR_REGENCY", "51.03");
+            let overrides = Overrides {
+                data_dir: Some(PathBuf::from("/srv/flag")),
+                ..Default::default()
+            };
+            let s = Settings::load(Path::new("kotapintar.toml"), &overrides).unwrap();
+            // file beats default
+            assert_eq!(s.listen.to_string(), "127.0.0.1:9000");
+            assert_eq!(s.log, "debug");
+            // env beats file
+            assert_eq!(s.regency.as_str(), "51.03");
+            // flag beats env
+            assert_eq!(s.data_dir, PathBuf::from("/srv/flag"));
+            // default where nobody says anything, derived from data_dir
+            assert_eq!(s.session_ttl_hours, 12);
+            assert_eq!(s.database_url.expose(), "sqlite:///srv/flag/kotapintar.db");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn defaults_without_any_source() {
+        Jail::expect_with(|_| {
+            let s = Settings::load(Path::new("absent.toml"), &Overrides::default()).unwrap();
+            assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+            assert_eq!(s.database_url.expose(), "sqlite://data/kotapintar.db");
+            assert_eq!(s.regency.as_str(), "51.03");
+            assert!(!s.secure_cookies());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        Jail::expect_with(|jail| {
+            jail.set_env("KOTAPINTAR_DATABASE_URL", "sqlit://data/k.db");
+            let e = Settings::load(Path::new("absent.toml"), &Overrides::default()).unwrap_err();
+            assert!(e.to_string().contains("database_url"), "{e}");
+            assert!(e.to_string().contains("sqlit:"), "{e}");
+            jail.set_env("KOTAPINTAR_DATABASE_URL", "sqlite://data/k.db");
+            jail.set_env("KOTAPINTAR_LISTEN", "localhost");
+            let e = Settings::load(Path::new("absent.toml"), &Overrides::default()).unwrap_err();
+            assert!(e.to_string().contains("listen"), "{e}");
+            jail.set_env("KOTAPINTAR_LISTEN", "127.0.0.1:1");
+            jail.set_env("KOTAPINTAR_SESSION_TTL_HOURS", "twelve");
+            let e = Settings::load(Path::new("absent.toml"), &Overrides::default()).unwrap_err();
+            assert!(e.to_string().contains("session_ttl_hours"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_are_not_printed() {
+        Jail::expect_with(|jail| {
+            jail.set_env("KOTAPINTAR_ADMIN_PASSWORD", "sangat-rahasia-123");
+            jail.set_env("KOTAPINTAR_DATABASE_URL", "postgres://kp:pg-secret@db/kp");
+            let s = Settings::load(Path::new("absent.toml"), &Overrides::default()).unwrap();
+            let shown = format!("{s:?}");
+            assert!(!shown.contains("sangat-rahasia-123"), "{shown}");
+            assert!(!shown.contains("pg-secret"), "{shown}");
+            assert_eq!(s.admin_password.unwrap().expose(), "sangat-rahasia-123");
+            Ok(())
+        });
+    }
+}

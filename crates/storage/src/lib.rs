@@ -1,0 +1,21 @@
+//! kotapintar's data layer. Every query is written once with SeaORM and runs on SQLite (the
+//! embedded default) and PostgreSQL (for deployments on several nodes). Each write that staff
+//! make goes through a function here that also appends the audit entry in the same
+//! transaction, so no change can skip the log.
+
+pub mod audit;
+mod db;
+pub mod entity;
+mod error;
+pub mod jobs;
+pub mod migration;
+pub mod password;
+pub mod regions;
+pub mod sessions;
+pub mod units;
+pub mod users;
+
+pub use db::{Backend, DatabaseUrl, OpenMode, Store};
+pub use error::StorageError;
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;

@@ -1,0 +1,15 @@
+//! Forward-only schema migrations, written once with SeaORM's schema builder so the same
+//! migration runs on SQLite and PostgreSQL. Never edit a migration that has shipped: add one.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_foundation::Migration)]
+    }
+}

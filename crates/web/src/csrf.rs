@@ -1,0 +1,98 @@
+//! CSRF protection for every state-changing form: the double-submit pattern. A random token
+//! lives in a `SameSite=Strict` cookie and in a hidden `_csrf` field of each form; a POST whose
+//! two copies differ is refused. Another site can make a browser send the cookie, but it can
+//! neither read it nor put it in the form.
+
+use crate::WebError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum_extra::extract::CookieJar;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+pub const COOKIE: &str = "kp_csrf";
+
+#[derive(Clone)]
+pub struct CsrfToken(pub String);
+
+/// Gives every visitor a token before any form is shown, and makes it readable to the
+/// handler of this very request.
+pub async fn ensure_cookie(mut req: Request, next: Next) -> Response {
+    let jar = CookieJar::from_headers(req.headers());
+    let existing = jar
+        .get(COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| v.len() == 64 && v.chars().all(|c| c.is_ascii_hexdigit()));
+    let (token, fresh) = match existing {
+        Some(t) => (t, false),
+        None => (kotapintar_storage::sessions::new_token(), true),
+    };
+    req.extensions_mut().insert(CsrfToken(token.clone()));
+    let mut res = next.run(req).await;
+    if fresh {
+        let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict");
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, WebError> {
+        parts
+            .extensions
+            .get::<CsrfToken>()
+            .cloned()
+            .ok_or_else(|| WebError::Internal("csrf middleware missing".into()))
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfField {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+}
+
+/// A urlencoded form whose `_csrf` field matches the visitor's cookie.
+pub struct CsrfForm<T>(pub T);
+
+impl<S, T> FromRequest<S> for CsrfForm<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, WebError> {
+        let (mut parts, body) = req.into_parts();
+        let expected = CsrfToken::from_request_parts(&mut parts, state).await?.0;
+        // The cookie as sent, not a freshly minted one: a request without it cannot match.
+        let sent_cookie = CookieJar::from_headers(&parts.headers)
+            .get(COOKIE)
+            .map(|c| c.value().to_string());
+        let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|_| WebError::BadRequest("unreadable form".into()))?;
+        let field: CsrfField = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| WebError::BadRequest("malformed form".into()))?;
+        let valid = sent_cookie.as_deref() == Some(expected.as_str())
+            && constant_time_eq(field.csrf.as_bytes(), expected.as_bytes());
+        if !valid {
+            return Err(WebError::CsrfFailed);
+        }
+        let value = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|e| WebError::BadRequest(format!("malformed form: {e}")))?;
+        Ok(CsrfForm(value))
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,117 @@
+//! kotapintar over HTTP. Handlers are thin: they turn a request into domain input, ask
+//! storage to do the work, and render a template or JSON. Authorisation goes through
+//! `kotapintar_domain::policy`; errors become responses in `error.rs`, nowhere else.
+
+mod assets;
+mod csrf;
+mod error;
+pub mod i18n;
+mod pages;
+mod session;
+mod view;
+
+use axum::http::{header, HeaderName, HeaderValue};
+use axum::Router;
+use kotapintar_domain::region::RegionCode;
+use kotapintar_storage::Store;
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::WebError;
+
+/// What the web layer needs to know of the settings.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Mark cookies `Secure`: on whenever the public address is https.
+    pub secure_cookies: bool,
+    pub session_ttl: chrono::Duration,
+    /// The regency or city this deployment serves (e.g. `51.03`).
+    pub regency: RegionCode,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<WebConfig>,
+    regency_name: Arc<std::sync::RwLock<Option<String>>>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: WebConfig) -> Self {
+        Self {
+            store,
+            config: Arc::new(config),
+            regency_name: Arc::default(),
+        }
+    }
+
+    /// The name shown in every page header, read once the regions have been imported.
+    pub async fn regency_name(&self) -> String {
+        if let Ok(guard) = self.regency_name.read() {
+            if let Some(n) = guard.as_ref() {
+                return n.clone();
+            }
+        }
+        match kotapintar_storage::regions::get(&self.store, &self.config.regency).await {
+            Ok(r) => {
+                if let Ok(mut guard) = self.regency_name.write() {
+                    *guard = Some(r.name.clone());
+                }
+                r.name
+            }
+            Err(_) => String::new(),
+        }
+    }
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn router(state: AppState) -> Router {
+    let security_headers = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+            ),
+        ));
+    pages::routes()
+        .merge(assets::routes())
+        .layer(axum::middleware::from_fn(csrf::ensure_cookie))
+        .layer(security_headers)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                        let id = req
+                            .headers()
+                            .get(&REQUEST_ID)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("-");
+                        tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                    }),
+                )
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                    axum::http::StatusCode::REQUEST_TIMEOUT,
+                    Duration::from_secs(60),
+                )),
+        )
+        .with_state(state)
+}

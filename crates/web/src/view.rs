@@ -1,0 +1,141 @@
+//! What every page template gets: the language, the CSRF token, who is signed in, and
+//! helpers to translate texts and field errors.
+
+use crate::csrf::CsrfToken;
+use crate::i18n::{self, Lang};
+use crate::session::MaybeStaff;
+use crate::{AppState, WebError};
+use askama::Template;
+use axum::extract::{FromRequestParts, OriginalUri};
+use axum::http::request::Parts;
+use axum::response::Html;
+use kotapintar_domain::policy::{Actor, Permission};
+use kotapintar_domain::FieldErrors;
+
+pub struct StaffView {
+    pub username: String,
+    pub full_name: String,
+    pub manage_units: bool,
+    pub list_users: bool,
+    pub view_audit: bool,
+}
+
+impl From<&Actor> for StaffView {
+    fn from(a: &Actor) -> Self {
+        Self {
+            username: a.username.to_string(),
+            full_name: a.full_name.clone(),
+            manage_units: a.can(Permission::ManageUnits),
+            list_users: a.can(Permission::ListUsers),
+            view_audit: a.can(Permission::ViewAudit),
+        }
+    }
+}
+
+pub struct Page {
+    pub lang: Lang,
+    pub csrf: String,
+    pub staff: Option<StaffView>,
+    /// The current path and query, for the language switch and `next=` after login.
+    pub here: String,
+    /// A one-line confirmation after a redirect (`?ok=saved`), as a catalogue key.
+    pub notice: Option<String>,
+    pub regency_name: String,
+}
+
+impl Page {
+    pub fn t(&self, key: &str) -> &'static str {
+        i18n::t(self.lang, key)
+    }
+
+    /// Translates a key made of two parts, such as `role` and `unit_admin`.
+    pub fn tk(&self, prefix: &str, suffix: &str) -> &'static str {
+        i18n::t(self.lang, &format!("{prefix}.{suffix}"))
+    }
+
+    pub fn error_text(&self, code: &str) -> &'static str {
+        self.tk("error", code)
+    }
+
+    pub fn lang_code(&self) -> &'static str {
+        self.lang.code()
+    }
+
+    pub fn other_lang(&self) -> &'static str {
+        self.lang.other().code()
+    }
+
+    pub fn field_error(&self, errors: &FieldErrors, field: &str) -> Option<&'static str> {
+        errors
+            .for_field(field)
+            .map(|code| i18n::t(self.lang, &format!("error.{code}")))
+    }
+
+    pub fn has_error(&self, errors: &FieldErrors, field: &str) -> bool {
+        errors.for_field(field).is_some()
+    }
+}
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        let lang = Lang::from_request_parts(parts, state)
+            .await
+            .unwrap_or_default();
+        let csrf = CsrfToken::from_request_parts(parts, state).await?.0;
+        let MaybeStaff(actor) = MaybeStaff::from_request_parts(parts, state).await?;
+        let uri = OriginalUri::from_request_parts(parts, state)
+            .await
+            .map(|u| u.0)
+            .unwrap_or_else(|_| parts.uri.clone());
+        let here = uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        let notice = uri.query().and_then(|q| {
+            serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+                .ok()?
+                .into_iter()
+                .find(|(k, _)| k == "ok")
+                .map(|(_, v)| format!("notice.{v}"))
+        });
+        Ok(Page {
+            lang,
+            csrf,
+            staff: actor.as_ref().map(StaffView::from),
+            here,
+            notice,
+            regency_name: state.regency_name().await,
+        })
+    }
+}
+
+pub fn render(t: &impl Template) -> Result<Html<String>, WebError> {
+    t.render()
+        .map(Html)
+        .map_err(|e| WebError::Internal(format!("template: {e}")))
+}
+
+/// Turns a `next=` value into a safe local path: never another site.
+pub fn local_path(next: Option<&str>, fallback: &str) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => fallback.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_never_leaves_the_site() {
+        assert_eq!(super::local_path(Some("/staf/unit"), "/staf"), "/staf/unit");
+        assert_eq!(super::local_path(Some("//evil.example"), "/staf"), "/staf");
+        assert_eq!(
+            super::local_path(Some("https://evil.example"), "/staf"),
+            "/staf"
+        );
+        assert_eq!(super::local_path(Some("/\\evil.example"), "/staf"), "/staf");
+        assert_eq!(super::local_path(None, "/staf"), "/staf");
+    }
+}
