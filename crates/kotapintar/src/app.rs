@@ -12,7 +12,8 @@ use tokio::sync::watch;
 pub struct Application {
     listener: TcpListener,
     state: AppState,
-    worker: Worker,
+    /// `None` on a node that leaves background work to others.
+    worker: Option<Worker>,
 }
 
 impl Application {
@@ -33,7 +34,7 @@ impl Application {
             session_ttl: chrono::Duration::hours(settings.session_ttl_hours),
             regency: settings.regency.clone(),
         };
-        let worker = Worker::new(store.clone());
+        let worker = settings.worker.then(|| Worker::new(store.clone()));
         Ok(Self {
             listener,
             state: AppState::new(store, config),
@@ -56,13 +57,15 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let worker = tokio::spawn(self.worker.run(stop_rx));
+        let worker = self.worker.map(|w| tokio::spawn(w.run(stop_rx)));
         let app = kotapintar_web::router(self.state.clone());
         axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await?;
         let _ = stop_tx.send(true);
-        let _ = worker.await;
+        if let Some(w) = worker {
+            let _ = w.await;
+        }
         self.state.store.close().await;
         tracing::info!("stopped");
         Ok(())

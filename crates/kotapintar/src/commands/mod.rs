@@ -119,7 +119,11 @@ fn describe(errors: &FieldErrors) -> String {
         .map(|e| {
             format!(
                 "  --{}: {}",
-                e.field.replace('_', "-"),
+                match e.field.as_str() {
+                    // the flag is named after what people type, not the stored field
+                    "unit_code" => "unit".to_string(),
+                    f => f.replace('_', "-"),
+                },
                 kotapintar_web::i18n::t(
                     kotapintar_web::i18n::Lang::En,
                     &format!("error.{}", e.code)
@@ -137,3 +141,11 @@ fn read_password_line() -> anyhow::Result<String> {
 }
 
 pub(crate) use areas::run as areas_run;
+
+/// Imports one regency's areas from the copy built into the program.
+pub async fn import_builtin_areas(
+    store: &Store,
+    regency: &kotapintar_domain::region::RegionCode,
+) -> anyhow::Result<kotapintar_storage::regions::ImportSummary> {
+    areas::run(store, &crate::reference_data::embedded_areas(), regency).await
+}

@@ -1,1 +1,17 @@
+//! The integration tests: each starts the real application on a fresh database, and every
+//! test runs twice, on SQLite and on PostgreSQL (see `both_backends!`).
 
+// Test helpers panic on purpose: a failed step should fail the test that took it.
+#![allow(clippy::unwrap_used)]
+
+#[macro_use]
+mod harness;
+
+mod audit;
+mod auth;
+mod browser;
+mod cli;
+mod jobs;
+mod pages;
+mod units;
+mod users;

@@ -1,0 +1,208 @@
+//! Journeys in a real browser: headless Chromium driven over WebDriver (chromedriver), against
+//! the real server. `./scripts/test` installs Debian's `chromium` and `chromium-driver`; a
+//! missing browser fails these tests rather than skipping them.
+
+use crate::harness::{TestApp, ADMIN_PASSWORD};
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+}
+
+fn find(candidates: &[&str]) -> Option<String> {
+    candidates
+        .iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .map(|p| p.to_string())
+}
+
+impl Browser {
+    pub async fn start() -> Self {
+        // reqwest and sqlx bring different TLS backends; WebDriver over TLS needs one chosen.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let chrome = std::env::var("CHROME_BIN").ok().or_else(|| find(&["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]))
+            .expect("Chromium is needed for the browser tests: run ./scripts/test (installs Debian's chromium and chromium-driver), or set CHROME_BIN");
+        let driver_bin = std::env::var("CHROMEDRIVER").ok().or_else(|| find(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]))
+            .expect("chromedriver is needed for the browser tests: run ./scripts/test, or set CHROMEDRIVER");
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let driver = Command::new(driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let profile = tempfile::tempdir().unwrap().keep();
+        let caps = serde_json::json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chrome,
+                // as a resident in Badung would have it: Indonesian first
+                "prefs": { "intl.accept_languages": "id,en" },
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--window-size=412,915", "--lang=id",
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }
+        });
+        let caps = match caps {
+            serde_json::Value::Object(m) => m,
+            _ => unreachable!(),
+        };
+        let mut last_err = None;
+        for _ in 0..50 {
+            match ClientBuilder::rustls()
+                .expect("tls")
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => return Self { client, driver },
+                Err(e) => {
+                    last_err = Some(e);
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+        panic!("could not start a browser session: {last_err:?}");
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
+
+async fn fill(c: &Client, id: &str, value: &str) {
+    let e = c
+        .find(Locator::Id(id))
+        .await
+        .unwrap_or_else(|_| panic!("field {id}"));
+    e.clear().await.unwrap();
+    e.send_keys(value).await.unwrap();
+}
+
+async fn select(c: &Client, id: &str, value: &str) {
+    let e = c.find(Locator::Id(id)).await.unwrap();
+    e.select_by_value(value).await.unwrap();
+}
+
+/// Clicks and waits for the next page: the old page's root goes stale, the new one loads.
+async fn click_and_wait(c: &Client, locator: Locator<'_>) {
+    let old = c.find(Locator::Css("html")).await.unwrap();
+    c.find(locator).await.unwrap().click().await.unwrap();
+    wait_for_new_page(c, old).await;
+}
+
+async fn wait_for_new_page(c: &Client, old: fantoccini::elements::Element) {
+    for _ in 0..200 {
+        if old.tag_name().await.is_err() {
+            let ready = c
+                .execute("return document.readyState", vec![])
+                .await
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string));
+            if ready.as_deref() == Some("complete") {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the next page did not load");
+}
+
+async fn submit(c: &Client) {
+    click_and_wait(c, Locator::Css("form.form button[type=submit]")).await;
+}
+
+async fn body_text(c: &Client) -> String {
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+both_backends!(admin_creates_a_unit_and_a_user_then_logs_out);
+
+async fn admin_creates_a_unit_and_a_user_then_logs_out(app: TestApp) {
+    let b = Browser::start().await;
+    let c = &b.client;
+    c.goto(&app.url("/")).await.unwrap();
+    click_and_wait(c, Locator::LinkText("Masuk")).await;
+    fill(c, "f-username", "admin").await;
+    fill(c, "f-password", ADMIN_PASSWORD).await;
+    submit(c).await;
+    assert!(c.current_url().await.unwrap().path().ends_with("/staf"));
+    assert!(body_text(c).await.contains("Selamat datang"));
+
+    click_and_wait(c, Locator::LinkText("Perangkat daerah")).await;
+    click_and_wait(c, Locator::LinkText("Tambah perangkat daerah")).await;
+    // a mistake first: the form says what is wrong and keeps what was typed
+    fill(c, "f-code", "DISHUB").await;
+    fill(c, "f-name", "Dinas Perhubungan").await;
+    fill(c, "f-email", "dishub-at-badung").await;
+    submit(c).await;
+    let text = body_text(c).await;
+    assert!(text.contains("Ada isian yang perlu diperbaiki"), "{text}");
+    assert!(text.contains("Wajib diisi."), "kind is missing");
+    let focused = c.active_element().await.unwrap().attr("id").await.unwrap();
+    assert_eq!(
+        focused.as_deref(),
+        Some("error-summary"),
+        "focus moves to the summary"
+    );
+    let kept = c
+        .find(Locator::Id("f-name"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("Dinas Perhubungan"));
+    select(c, "f-kind", "dinas").await;
+    fill(c, "f-email", "dishub@badungkab.go.id").await;
+    submit(c).await;
+    let text = body_text(c).await;
+    assert!(text.contains("Perangkat daerah tersimpan."), "{text}");
+    assert!(text.contains("Dinas Perhubungan"));
+
+    c.goto(&app.url("/staf/pengguna")).await.unwrap();
+    click_and_wait(c, Locator::LinkText("Tambah pengguna")).await;
+    fill(c, "f-username", "petugas.dishub").await;
+    fill(c, "f-full_name", "Ni Luh Putu Ayu").await;
+    select(c, "f-role", "officer").await;
+    select(c, "f-unit_code", "DISHUB").await;
+    fill(c, "f-password", "petugas-dishub-1").await;
+    submit(c).await;
+    let text = body_text(c).await;
+    assert!(text.contains("Pengguna tersimpan."), "{text}");
+    assert!(text.contains("petugas.dishub"));
+
+    click_and_wait(c, Locator::Css("form[action='/logout'] button")).await;
+    assert!(body_text(c).await.contains("Anda sudah keluar."));
+    c.goto(&app.url("/staf")).await.unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/login");
+
+    // the new officer can log in with the keyboard alone
+    fill(c, "f-username", "petugas.dishub").await;
+    let old = c.find(Locator::Css("html")).await.unwrap();
+    fill(c, "f-password", "petugas-dishub-1\n").await;
+    wait_for_new_page(c, old).await;
+    assert!(body_text(c).await.contains("Ni Luh Putu Ayu"));
+    b.stop().await;
+}

@@ -1,0 +1,349 @@
+//! The `kotapintar` binary as operators use it.
+
+use crate::harness::TestDb;
+use kotapintar_storage::Backend;
+use std::process::{Command, Output, Stdio};
+
+fn kotapintar(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kotapintar"));
+    cmd.args(args)
+        .current_dir(db.dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("KOTAPINTAR_DATABASE_URL", &db.url)
+        .env("KOTAPINTAR_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("run kotapintar");
+    if let Some(input) = stdin {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("kotapintar finishes")
+}
+
+fn out(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+macro_rules! cli_tests {
+    ($($name:ident),* $(,)?) => {
+        mod cli_sqlite { $( #[tokio::test] async fn $name() { super::$name(kotapintar_storage::Backend::Sqlite).await } )* }
+        mod cli_postgres { $( #[tokio::test] async fn $name() { super::$name(kotapintar_storage::Backend::Postgres).await } )* }
+    };
+}
+
+cli_tests!(
+    migrate_then_manage_users,
+    areas_import_names_file_line_and_field_and_writes_nothing,
+    audit_verify_reports_tampering,
+    backup_writes_a_usable_copy,
+);
+
+async fn migrate_then_manage_users(backend: Backend) {
+    let db = TestDb::create(backend).await;
+    let o = kotapintar(&db, &["migrate"], None);
+    assert!(o.status.success(), "{}", out(&o));
+    let o = kotapintar(
+        &db,
+        &[
+            "user",
+            "create",
+            "--username",
+            "made",
+            "--full-name",
+            "I Made",
+            "--role",
+            "leader",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", out(&o));
+    let text = out(&o);
+    assert!(text.contains("created user made"));
+    let generated = text
+        .lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .expect("password printed")
+        .to_string();
+    assert_eq!(generated.len(), 20);
+    let o = kotapintar(
+        &db,
+        &[
+            "user",
+            "create",
+            "--username",
+            "MADE",
+            "--full-name",
+            "Lain",
+            "--role",
+            "leader",
+        ],
+        None,
+    );
+    assert!(!o.status.success());
+    let text = out(&o);
+    assert!(
+        text.contains("--username: This username is taken."),
+        "{text}"
+    );
+    let o = kotapintar(
+        &db,
+        &[
+            "user",
+            "create",
+            "--username",
+            "x!",
+            "--full-name",
+            "",
+            "--role",
+            "officer",
+        ],
+        None,
+    );
+    assert!(!o.status.success());
+    let text = out(&o);
+    assert!(text.contains("--username: Username: 3 to 32"), "{text}");
+    assert!(text.contains("--full-name: Required."), "{text}");
+    assert!(
+        text.contains("--unit: This role needs a work unit."),
+        "{text}"
+    );
+    let o = kotapintar(
+        &db,
+        &["user", "reset-password", "made", "--password-stdin"],
+        Some("kata-sandi-baru-1\n"),
+    );
+    assert!(o.status.success(), "{}", out(&o));
+    let o = kotapintar(&db, &["user", "disable", "made"], None);
+    assert!(o.status.success(), "{}", out(&o));
+    let o = kotapintar(&db, &["user", "disable", "nobody"], None);
+    assert!(!o.status.success());
+    assert!(out(&o).contains("no user named 'nobody'"));
+    let store = kotapintar_storage::Store::connect(
+        &kotapintar_storage::DatabaseUrl::parse(&db.url).unwrap(),
+        kotapintar_storage::OpenMode::MustExist,
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        kotapintar_storage::users::authenticate(&store, "made", "kata-sandi-baru-1")
+            .await
+            .unwrap(),
+        kotapintar_storage::users::LoginOutcome::Disabled
+    ));
+    store.close().await;
+}
+
+async fn areas_import_names_file_line_and_field_and_writes_nothing(backend: Backend) {
+    let db = TestDb::create(backend).await;
+    assert!(kotapintar(&db, &["migrate"], None).status.success());
+    let dir = db.dir.path().join("areas");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../reference-data/areas");
+    for f in ["provinces.csv", "regencies.csv", "districts.csv"] {
+        std::fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    std::fs::write(
+        dir.join("villages.csv"),
+        "code,district_code,name\n51.03.01.1001,51.03.01,Kuta\n51.03.01.10x2,51.03.01,Legian\n",
+    )
+    .unwrap();
+    let o = kotapintar(
+        &db,
+        &["areas", "import", "--dir", dir.to_str().unwrap()],
+        None,
+    );
+    assert!(!o.status.success());
+    let text = out(&o);
+    assert!(
+        text.contains("villages.csv, line 3, field 'code'"),
+        "{text}"
+    );
+    assert!(text.contains("nothing was imported"), "{text}");
+    // a well-formed file imports; any regency works, e.g. Kota Denpasar
+    let o = kotapintar(&db, &["areas", "import", "--regency", "51.71"], None);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("Kota Denpasar"), "{}", out(&o));
+    let o = kotapintar(&db, &["areas", "import", "--regency", "99.99"], None);
+    assert!(!o.status.success());
+    assert!(
+        out(&o).contains("no regency or city with code 99.99"),
+        "{}",
+        out(&o)
+    );
+    let store = kotapintar_storage::Store::connect(
+        &kotapintar_storage::DatabaseUrl::parse(&db.url).unwrap(),
+        kotapintar_storage::OpenMode::MustExist,
+    )
+    .await
+    .unwrap();
+    let badung = kotapintar_domain::region::RegionCode::parse("51.03").unwrap();
+    assert!(
+        kotapintar_storage::regions::get(&store, &badung)
+            .await
+            .is_err(),
+        "the bad import wrote nothing"
+    );
+    let denpasar = kotapintar_domain::region::RegionCode::parse("51.71").unwrap();
+    assert_eq!(
+        kotapintar_storage::regions::children(&store, &denpasar)
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
+    store.close().await;
+}
+
+async fn audit_verify_reports_tampering(backend: Backend) {
+    let db = TestDb::create(backend).await;
+    assert!(kotapintar(&db, &["migrate"], None).status.success());
+    assert!(kotapintar(
+        &db,
+        &[
+            "user",
+            "create",
+            "--username",
+            "made",
+            "--full-name",
+            "I Made",
+            "--role",
+            "leader"
+        ],
+        None
+    )
+    .status
+    .success());
+    let o = kotapintar(&db, &["audit", "verify"], None);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("audit log intact: 1 entries verified"));
+    let store = kotapintar_storage::Store::connect(
+        &kotapintar_storage::DatabaseUrl::parse(&db.url).unwrap(),
+        kotapintar_storage::OpenMode::MustExist,
+    )
+    .await
+    .unwrap();
+    use sea_orm::ConnectionTrait;
+    let backend = store.writer.get_database_backend();
+    store
+        .writer
+        .execute(sea_orm::Statement::from_string(
+            backend,
+            "UPDATE audit_log SET actor = 'mallory'",
+        ))
+        .await
+        .unwrap();
+    store.close().await;
+    let o = kotapintar(&db, &["audit", "verify"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(out(&o).contains("AUDIT LOG BROKEN: entry 1"), "{}", out(&o));
+}
+
+async fn backup_writes_a_usable_copy(backend: Backend) {
+    let db = TestDb::create(backend).await;
+    assert!(kotapintar(&db, &["migrate"], None).status.success());
+    assert!(kotapintar(
+        &db,
+        &[
+            "user",
+            "create",
+            "--username",
+            "made",
+            "--full-name",
+            "I Made",
+            "--role",
+            "leader"
+        ],
+        None
+    )
+    .status
+    .success());
+    let target = db.dir.path().join("backup1");
+    let o = kotapintar(&db, &["backup", "--out", target.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", out(&o));
+    match backend {
+        Backend::Sqlite => {
+            let copy = target.join("kotapintar.db");
+            let url =
+                kotapintar_storage::DatabaseUrl::parse(&format!("sqlite://{}", copy.display()))
+                    .unwrap();
+            let store =
+                kotapintar_storage::Store::connect(&url, kotapintar_storage::OpenMode::MustExist)
+                    .await
+                    .unwrap();
+            assert_eq!(
+                kotapintar_storage::users::list(&store, None)
+                    .await
+                    .unwrap()
+                    .len(),
+                1
+            );
+            assert_eq!(
+                kotapintar_storage::audit::verify(&store).await.unwrap(),
+                Ok(1)
+            );
+            store.close().await;
+        }
+        Backend::Postgres => {
+            let dump = target.join("kotapintar.pgdump");
+            assert!(std::fs::metadata(&dump).unwrap().len() > 1000);
+            let listing = Command::new("pg_restore")
+                .arg("--list")
+                .arg(&dump)
+                .output()
+                .unwrap();
+            assert!(String::from_utf8_lossy(&listing.stdout).contains("audit_log"));
+        }
+    }
+    // an existing, non-empty target is refused rather than overwritten
+    let o = kotapintar(&db, &["backup", "--out", target.to_str().unwrap()], None);
+    assert!(!o.status.success());
+    assert!(out(&o).contains("is not empty"));
+}
+
+#[test]
+fn serve_refuses_a_missing_or_mistyped_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |url: &str| {
+        Command::new(env!("CARGO_BIN_EXE_kotapintar"))
+            .arg("serve")
+            .current_dir(dir.path())
+            .env("KOTAPINTAR_DATABASE_URL", url)
+            .env("KOTAPINTAR_LISTEN", "127.0.0.1:0")
+            .output()
+            .unwrap()
+    };
+    let o = run("sqlite://data/kotapintr.db");
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("does not exist"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        !dir.path().join("data/kotapintr.db").exists(),
+        "no empty database was created"
+    );
+    let o = run("sqlite3://data/kotapintar.db");
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("database_url"));
+    let o = Command::new(env!("CARGO_BIN_EXE_kotapintar"))
+        .args(["--config", "nope.toml", "migrate"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nope.toml does not exist"));
+}

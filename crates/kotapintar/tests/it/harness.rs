@@ -1,0 +1,332 @@
+//! `TestApp`: the real application, started on a fresh database and a free port.
+//!
+//! PostgreSQL comes from `KOTAPINTAR_TEST_DATABASE_URL` (any database on the server; the
+//! harness creates and drops its own), else `postgres://postgres@127.0.0.1:5432/postgres`.
+//! A missing server fails the tests: `./scripts/test` is what finds or starts one.
+
+use kotapintar::app::Application;
+use kotapintar::config::{RawSettings, Secret, Settings};
+use kotapintar_storage::{Backend, OpenMode, Store};
+use reqwest::cookie::{CookieStore, Jar};
+use reqwest::redirect::Policy;
+use reqwest::{Response, StatusCode};
+use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+pub const ADMIN_PASSWORD: &str = "admin-password-123";
+
+/// Generates one `#[tokio::test]` per backend for each named `async fn(TestApp)`.
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::harness::TestApp::spawn(kotapintar_storage::Backend::Sqlite).await).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::harness::TestApp::spawn(kotapintar_storage::Backend::Postgres).await).await
+                }
+            )*
+        }
+    };
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("KOTAPINTAR_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A database of its own for one test: a SQLite file in a temporary directory, or a
+/// PostgreSQL database that is dropped when the test ends.
+pub struct TestDb {
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    pub async fn create(backend: Backend) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match backend {
+            Backend::Sqlite => Self {
+                url: format!("sqlite://{}", dir.path().join("kotapintar.db").display()),
+                dir,
+                pg_name: None,
+            },
+            Backend::Postgres => {
+                let admin = pg_admin_url();
+                let conn = Database::connect(&admin).await.unwrap_or_else(|e| {
+                    panic!("PostgreSQL is needed for the tests and is not reachable at {admin}: {e}. Run ./scripts/test, or set KOTAPINTAR_TEST_DATABASE_URL")
+                });
+                let name = format!("kp_test_{}", uuid::Uuid::new_v4().simple());
+                conn.execute(Statement::from_string(
+                    DbBackend::Postgres,
+                    format!("CREATE DATABASE {name}"),
+                ))
+                .await
+                .expect("create test database");
+                let _ = conn.close().await;
+                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+                Self {
+                    url: format!("{base}/{name}"),
+                    dir,
+                    pg_name: Some(name),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
+        // Drop runs outside async; a short-lived runtime on its own thread does the cleanup.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(conn) = Database::connect(pg_admin_url()).await {
+                    let _ = conn
+                        .execute(Statement::from_string(
+                            DbBackend::Postgres,
+                            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                        ))
+                        .await;
+                    let _ = conn.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub jar: Arc<Jar>,
+    pub store: Store,
+    /// Kept so the database lives as long as the app.
+    pub _db: TestDb,
+    pub settings: Settings,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+pub fn settings_for(db: &TestDb) -> Settings {
+    Settings::check(RawSettings {
+        listen: "127.0.0.1:0".into(),
+        database_url: Some(db.url.clone()),
+        data_dir: db.dir.path().join("data"),
+        admin_password: Some(
+            serde_json::from_value::<Secret>(serde_json::json!(ADMIN_PASSWORD)).expect("secret"),
+        ),
+        log: "warn".into(),
+        // Tests run background jobs themselves (`TestApp::run_jobs`), so they see each step.
+        worker: false,
+        ..RawSettings::default()
+    })
+    .expect("test settings")
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        if std::env::var("TEST_LOG").is_ok() {
+            let _ = tracing_subscriber::fmt().with_env_filter("info").try_init();
+        }
+        let db = TestDb::create(backend).await;
+        let settings = settings_for(&db);
+        let app = Application::build(&settings, OpenMode::CreateIfMissing)
+            .await
+            .expect("application starts");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let store = app.store().clone();
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            app.run_until(async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        let jar = Arc::new(Jar::default());
+        let client = client_with(jar.clone());
+        Self {
+            base,
+            client,
+            jar,
+            store,
+            _db: db,
+            settings,
+            stop: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    /// A second, independent visitor (its own cookies).
+    pub fn new_visitor(&self) -> (reqwest::Client, Arc<Jar>) {
+        let jar = Arc::new(Jar::default());
+        (client_with(jar.clone()), jar)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_html(&self, path: &str) -> (StatusCode, String) {
+        let r = self.get(path).await;
+        let status = r.status();
+        (status, r.text().await.expect("body"))
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        cookie_of(&self.jar, &self.base, name)
+    }
+
+    /// Posts a form the way the browser does, with the visitor's CSRF token.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        if self.cookie("kp_csrf").is_none() {
+            self.get("/").await;
+        }
+        let token = self.cookie("kp_csrf").expect("csrf cookie");
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.client
+            .post(self.url(path))
+            .form(&all)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Response {
+        self.post_form(
+            "/login",
+            &[
+                ("username", username),
+                ("password", password),
+                ("next", "/staf"),
+            ],
+        )
+        .await
+    }
+
+    pub async fn login_admin(&self) {
+        let r = self.login("admin", ADMIN_PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "admin login");
+    }
+
+    pub async fn logout(&self) -> Response {
+        self.post_form("/logout", &[]).await
+    }
+
+    /// Runs every job that is due, as the worker would.
+    pub async fn run_jobs(&self) -> Vec<kotapintar_jobs::Turn> {
+        kotapintar_jobs::Worker::new(self.store.clone())
+            .drain()
+            .await
+            .expect("jobs run")
+    }
+
+    /// Imports the configured regency's areas from the built-in data.
+    pub async fn import_areas(&self) {
+        kotapintar::commands::import_builtin_areas(&self.store, &self.settings.regency)
+            .await
+            .expect("areas import");
+    }
+
+    /// Creates a unit through the admin form (the admin must be logged in).
+    pub async fn create_unit(&self, code: &str, name: &str) {
+        let r = self
+            .post_form(
+                "/staf/unit/baru",
+                &[
+                    ("code", code),
+                    ("name", name),
+                    ("kind", "dinas"),
+                    ("active", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::SEE_OTHER,
+            "create unit {code}: {}",
+            r.text().await.unwrap_or_default()
+        );
+    }
+
+    pub async fn create_user(&self, username: &str, role: &str, unit: &str, password: &str) {
+        let r = self
+            .post_form(
+                "/staf/pengguna/baru",
+                &[
+                    ("username", username),
+                    ("full_name", "Test User"),
+                    ("role", role),
+                    ("unit_code", unit),
+                    ("password", password),
+                    ("active", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::SEE_OTHER,
+            "create user {username}: {}",
+            r.text().await.unwrap_or_default()
+        );
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(h) = self.server.take() {
+            h.abort();
+        }
+    }
+}
+
+pub fn client_with(jar: Arc<Jar>) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_provider(jar)
+        .redirect(Policy::none())
+        .build()
+        .expect("http client")
+}
+
+pub fn cookie_of(jar: &Jar, base: &str, name: &str) -> Option<String> {
+    let url = reqwest::Url::parse(base).ok()?;
+    let header = jar.cookies(&url)?;
+    header.to_str().ok()?.split("; ").find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == name).then(|| v.to_string())
+    })
+}
+
+pub fn location(r: &Response) -> String {
+    r.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
