@@ -161,7 +161,7 @@ mod tests {
     #[test]
     fn phone_rules() {
         assert!(optional_phone("+62 361 123456").unwrap().is_some());
-        assert_eq!(optional_phone("0361-12"), Err("invalid_phone"));
+        assert_eq!(optional_phone("0361-1"), Err("invalid_phone"));
         assert_eq!(optional_phone("08x1234567"), Err("invalid_phone"));
     }
 
