@@ -139,6 +139,8 @@ mod tests {
     #[test]
     fn every_key_used_in_templates_and_code_exists() {
         let id = flatten(ID_TOML);
+        let sections: std::collections::HashSet<&str> =
+            id.keys().filter_map(|k| k.split('.').next()).collect();
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut used = Vec::new();
         for dir in ["templates", "templates/staff", "src", "src/pages"] {
@@ -148,17 +150,22 @@ mod tests {
                     continue;
                 }
                 let text = std::fs::read_to_string(&path).unwrap();
-                // t("key") in templates and tr("key") in code
-                for marker in ["t(\"", "tr(\""] {
-                    for piece in text.split(marker).skip(1) {
-                        if let Some(end) = piece.find('"') {
-                            used.push((path.display().to_string(), piece[..end].to_string()));
-                        }
+                // Every string literal shaped like `section.key` whose section is one of the
+                // catalogue's: in templates `page.t("nav.home")`, in code `"login.invalid"`.
+                for (i, lit) in text.split('"').enumerate() {
+                    let looks_like_key = i % 2 == 1
+                        && lit.split_once('.').is_some_and(|(sec, rest)| {
+                            sections.contains(sec)
+                                && !rest.is_empty()
+                                && rest.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                        });
+                    if looks_like_key {
+                        used.push((path.display().to_string(), lit.to_string()));
                     }
                 }
             }
         }
-        assert!(used.len() > 30, "found {} keys in use", used.len());
+        assert!(used.len() > 50, "found {} keys in use", used.len());
         let missing: Vec<_> = used.iter().filter(|(_, k)| !id.contains_key(k)).collect();
         assert!(
             missing.is_empty(),
@@ -167,7 +174,7 @@ mod tests {
     }
 
     #[test]
-    fn every_field_error_code_is_translated() {
+    fn every_error_code_role_and_unit_kind_is_translated() {
         let id = flatten(ID_TOML);
         for code in [
             "required",
@@ -186,8 +193,21 @@ mod tests {
             "password_too_short",
             "role_needs_unit",
             "not_permitted_for_role",
+            "cannot_demote_self",
         ] {
             assert!(id.contains_key(&format!("error.{code}")), "error.{code}");
+        }
+        for role in kotapintar_domain::user::Role::ALL {
+            assert!(
+                id.contains_key(&format!("role.{}", role.as_str())),
+                "{role:?}"
+            );
+        }
+        for kind in kotapintar_domain::unit::UnitKind::ALL {
+            assert!(
+                id.contains_key(&format!("unit_kind.{}", kind.as_str())),
+                "{kind:?}"
+            );
         }
     }
 }
