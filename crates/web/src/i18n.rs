@@ -157,6 +157,7 @@ mod tests {
                         && lit.split_once('.').is_some_and(|(sec, rest)| {
                             sections.contains(sec)
                                 && !rest.is_empty()
+                                && rest != "html"
                                 && rest.chars().all(|c| c.is_ascii_lowercase() || c == '_')
                         });
                     if looks_like_key {
