@@ -1,0 +1,328 @@
+//! What of a request the public may see: the one place privacy is enforced.
+//!
+//! Public pages, feeds and APIs render only `PublicRequest` / `PublicEvent`, and those can
+//! only be made by `publish`, which returns nothing for a `rahasia` request, never copies a
+//! reporter's contact fields, keeps internal notes out, and masks personal data that people
+//! type into free text (NIK, phone numbers, email addresses, the reporter's own name).
+
+use crate::request::{RequestKind, Status};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// The reporter's contact details: personal data (UU 27/2022).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReporterContact {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// A request as stored, with everything (only staff-side code sees this).
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestRecord {
+    pub id: i64,
+    pub tracking_code: String,
+    pub kind: RequestKind,
+    pub service_name: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub status: Status,
+    pub location_address: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub district_name: Option<String>,
+    pub village_name: Option<String>,
+    pub anonymous: bool,
+    /// Rahasia: hidden from the public entirely.
+    pub confidential: bool,
+    pub contact: ReporterContact,
+    pub received_at: DateTime<Utc>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub response: Option<String>,
+    pub support_count: i64,
+    pub unit_names: Vec<String>,
+    pub photo_ids: Vec<i64>,
+}
+
+/// One step of the timeline as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRecord {
+    pub at: DateTime<Utc>,
+    pub step: String,
+    pub to_status: Status,
+    pub note: Option<String>,
+    pub note_public: bool,
+    pub unit_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PublicRequest {
+    pub tracking_code: String,
+    pub kind: RequestKind,
+    pub service_name: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub status: Status,
+    pub location_address: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub district_name: Option<String>,
+    pub village_name: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub response: Option<String>,
+    pub support_count: i64,
+    pub unit_names: Vec<String>,
+    pub photo_ids: Vec<i64>,
+    pub timeline: Vec<PublicEvent>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PublicEvent {
+    pub at: DateTime<Utc>,
+    pub step: String,
+    pub to_status: Status,
+    /// Present only when the note was written for the public.
+    pub note: Option<String>,
+    pub unit_name: Option<String>,
+}
+
+pub const MASK: &str = "[disembunyikan]";
+
+/// The public view of a request, or `None` if the public may not see it at all.
+pub fn publish(r: &RequestRecord, events: &[EventRecord]) -> Option<PublicRequest> {
+    if r.confidential {
+        return None;
+    }
+    let name = r.contact.name.as_deref();
+    let clean = |t: &str| mask_personal_data(t, name);
+    Some(PublicRequest {
+        tracking_code: r.tracking_code.clone(),
+        kind: r.kind,
+        service_name: r.service_name.clone(),
+        title: clean(&r.title),
+        description: clean(&r.description),
+        status: r.status,
+        location_address: r.location_address.as_deref().map(clean),
+        latitude: r.latitude,
+        longitude: r.longitude,
+        district_name: r.district_name.clone(),
+        village_name: r.village_name.clone(),
+        received_at: r.received_at,
+        due_at: r.due_at,
+        resolved_at: r.resolved_at,
+        closed_at: r.closed_at,
+        response: r.response.as_deref().map(clean),
+        support_count: r.support_count,
+        unit_names: r.unit_names.clone(),
+        photo_ids: r.photo_ids.clone(),
+        timeline: events
+            .iter()
+            .map(|e| PublicEvent {
+                at: e.at,
+                step: e.step.clone(),
+                to_status: e.to_status,
+                note: e.note.as_deref().filter(|_| e.note_public).map(clean),
+                unit_name: e.unit_name.clone(),
+            })
+            .collect(),
+    })
+}
+
+/// Masks what looks like personal data in free text: email addresses, runs of 8 or more
+/// digits (phone numbers, the 16-digit NIK, account numbers; spaces, dots, dashes and a
+/// leading `+` may separate them), and the reporter's own name.
+pub fn mask_personal_data(text: &str, reporter_name: Option<&str>) -> String {
+    let mut out = mask_emails(text);
+    out = mask_digit_runs(&out);
+    if let Some(name) = reporter_name
+        .map(str::trim)
+        .filter(|n| n.chars().count() >= 3)
+    {
+        out = replace_case_insensitive(&out, name, MASK);
+    }
+    out
+}
+
+fn mask_emails(text: &str) -> String {
+    let mut out = Vec::new();
+    for word in text.split_inclusive(char::is_whitespace) {
+        let core = word.trim_end();
+        let trail = &word[core.len()..];
+        let trimmed = core.trim_matches(|c: char| "()[]<>,;:.!?\"'".contains(c));
+        let looks_like_email = trimmed.split_once('@').is_some_and(|(l, d)| {
+            !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+        });
+        if looks_like_email {
+            out.push(core.replace(trimmed, MASK) + trail);
+        } else {
+            out.push(word.to_string());
+        }
+    }
+    out.concat()
+}
+
+fn mask_digit_runs(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let starts_number = chars[i].is_ascii_digit()
+            || (chars[i] == '+' && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit()));
+        if !starts_number {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        // extend over digits and single separators between digits
+        let mut j = i + 1;
+        let mut digits = usize::from(chars[i].is_ascii_digit());
+        while j < chars.len() {
+            if chars[j].is_ascii_digit() {
+                digits += 1;
+                j += 1;
+            } else if " .-".contains(chars[j])
+                && chars.get(j + 1).is_some_and(|c| c.is_ascii_digit())
+            {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        if digits >= 8 {
+            out.push_str(MASK);
+        } else {
+            out.extend(&chars[i..j]);
+        }
+        i = j;
+    }
+    out
+}
+
+fn replace_case_insensitive(text: &str, needle: &str, with: &str) -> String {
+    let lower_text = text.to_lowercase();
+    let lower_needle = needle.to_lowercase();
+    // Lower-casing can change byte lengths for some scripts; fall back to exact matching then.
+    if lower_text.len() != text.len() || lower_needle.len() != needle.len() {
+        return text.replace(needle, with);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    for (pos, _) in lower_text.match_indices(&lower_needle) {
+        if pos < rest {
+            continue;
+        }
+        out.push_str(&text[rest..pos]);
+        out.push_str(with);
+        rest = pos + needle.len();
+    }
+    out.push_str(&text[rest..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> RequestRecord {
+        RequestRecord {
+            id: 1,
+            tracking_code: "BDG-26-7K3Q9".into(),
+            kind: RequestKind::Pengaduan,
+            service_name: None,
+            title: "Jalan berlubang di Jl. Raya Kuta".into(),
+            description: "Hubungi saya, Wayan Sudira, di 0812-3456-7890 atau wayan@contoh.id. NIK 5103011204850001.".into(),
+            status: Status::Diterima,
+            location_address: Some("Jl. Raya Kuta No. 12".into()),
+            latitude: Some(-8.72),
+            longitude: Some(115.17),
+            district_name: Some("Kuta".into()),
+            village_name: Some("Kuta".into()),
+            anonymous: false,
+            confidential: false,
+            contact: ReporterContact {
+                name: Some("Wayan Sudira".into()),
+                email: Some("wayan@contoh.id".into()),
+                phone: Some("081234567890".into()),
+            },
+            received_at: Utc::now(),
+            due_at: None,
+            resolved_at: None,
+            closed_at: None,
+            response: None,
+            support_count: 0,
+            unit_names: vec![],
+            photo_ids: vec![],
+        }
+    }
+
+    #[test]
+    fn rahasia_is_never_published() {
+        let mut r = record();
+        r.confidential = true;
+        assert!(publish(&r, &[]).is_none());
+    }
+
+    #[test]
+    fn personal_data_is_masked_and_contact_never_copied() {
+        let p = publish(&record(), &[]).unwrap();
+        let json = serde_json::to_string(&p).unwrap();
+        for secret in [
+            "Wayan Sudira",
+            "0812-3456-7890",
+            "wayan@contoh.id",
+            "5103011204850001",
+            "081234567890",
+        ] {
+            assert!(!json.contains(secret), "{secret} leaked: {json}");
+        }
+        assert!(p.description.starts_with(
+            "Hubungi saya, [disembunyikan], di [disembunyikan] atau [disembunyikan]."
+        ));
+        // ordinary numbers stay
+        assert_eq!(p.location_address.as_deref(), Some("Jl. Raya Kuta No. 12"));
+        assert_eq!(
+            mask_personal_data("RT 05 RW 12, tahun 2026", None),
+            "RT 05 RW 12, tahun 2026"
+        );
+        assert_eq!(mask_personal_data("+62 812 3456 789", None), MASK);
+    }
+
+    #[test]
+    fn internal_notes_stay_internal() {
+        let events = vec![
+            EventRecord {
+                at: Utc::now(),
+                step: "verify".into(),
+                to_status: Status::Diverifikasi,
+                note: Some("cek ke lokasi, pelapor kerabat kadis".into()),
+                note_public: false,
+                unit_name: None,
+            },
+            EventRecord {
+                at: Utc::now(),
+                step: "resolve".into(),
+                to_status: Status::Selesai,
+                note: Some("Jalan sudah ditambal.".into()),
+                note_public: true,
+                unit_name: Some("DPUPR".into()),
+            },
+        ];
+        let p = publish(&record(), &events).unwrap();
+        assert_eq!(p.timeline[0].note, None);
+        assert_eq!(p.timeline[1].note.as_deref(), Some("Jalan sudah ditambal."));
+    }
+
+    #[test]
+    fn name_masking_ignores_case() {
+        assert_eq!(
+            mask_personal_data("saya WAYAN SUDIRA melapor", Some("Wayan Sudira")),
+            "saya [disembunyikan] melapor"
+        );
+        assert_eq!(mask_personal_data("ok", Some("Al")), "ok");
+    }
+}

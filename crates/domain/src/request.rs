@@ -1,0 +1,343 @@
+//! A resident's request (laporan) and its life: the workflow of SP4N-LAPOR!, as a state
+//! machine that says which step is allowed from which status, and by whom.
+//!
+//! ```text
+//! diterima ──verify──> diverifikasi ──dispatch──> didisposisikan ──> ditindaklanjuti ──> selesai ──> ditutup
+//!     └─> ditolak (reason)        reopen by the reporter returns a selesai request to its units
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestKind {
+    /// A complaint about a public service or a problem in the regency.
+    Pengaduan,
+    /// A suggestion.
+    Aspirasi,
+    /// A request for public information (UU 14/2008).
+    PermintaanInformasi,
+    /// An application for a service (a permit, a document).
+    Permohonan,
+}
+
+impl RequestKind {
+    pub const ALL: [RequestKind; 4] = [
+        Self::Pengaduan,
+        Self::Aspirasi,
+        Self::PermintaanInformasi,
+        Self::Permohonan,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pengaduan => "pengaduan",
+            Self::Aspirasi => "aspirasi",
+            Self::PermintaanInformasi => "permintaan_informasi",
+            Self::Permohonan => "permohonan",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, &'static str> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s.trim())
+            .ok_or("invalid_choice")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Diterima,
+    Diverifikasi,
+    Ditolak,
+    Didisposisikan,
+    Ditindaklanjuti,
+    Selesai,
+    Ditutup,
+}
+
+impl Status {
+    pub const ALL: [Status; 7] = [
+        Self::Diterima,
+        Self::Diverifikasi,
+        Self::Ditolak,
+        Self::Didisposisikan,
+        Self::Ditindaklanjuti,
+        Self::Selesai,
+        Self::Ditutup,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Diterima => "diterima",
+            Self::Diverifikasi => "diverifikasi",
+            Self::Ditolak => "ditolak",
+            Self::Didisposisikan => "didisposisikan",
+            Self::Ditindaklanjuti => "ditindaklanjuti",
+            Self::Selesai => "selesai",
+            Self::Ditutup => "ditutup",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, &'static str> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s.trim())
+            .ok_or("invalid_choice")
+    }
+
+    /// Still waiting for the government to act (counts towards "open" and can be overdue).
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            Self::Diterima | Self::Diverifikasi | Self::Didisposisikan | Self::Ditindaklanjuti
+        )
+    }
+
+    /// Which stage's time limit applies while in this status.
+    pub fn stage(self) -> Option<Stage> {
+        match self {
+            Self::Diterima | Self::Diverifikasi => Some(Stage::Verify),
+            Self::Didisposisikan => Some(Stage::FollowUp),
+            Self::Ditindaklanjuti => Some(Stage::Resolve),
+            Self::Selesai => Some(Stage::Objection),
+            Self::Ditolak | Self::Ditutup => None,
+        }
+    }
+}
+
+/// The time-limited stages, each with its limit in working days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The central desk verifies and dispatches (SP4N-LAPOR!: 3 working days).
+    Verify,
+    /// The unit starts following up (SP4N-LAPOR!: 5 working days).
+    FollowUp,
+    /// The unit resolves, within the service's own time limit.
+    Resolve,
+    /// The reporter may object (reopen) before the request closes by itself.
+    Objection,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectReason {
+    /// Not within the regency's authority (bukan wewenang).
+    OutsideAuthority,
+    Incomplete,
+    Duplicate,
+    Spam,
+}
+
+impl RejectReason {
+    pub const ALL: [RejectReason; 4] = [
+        Self::OutsideAuthority,
+        Self::Incomplete,
+        Self::Duplicate,
+        Self::Spam,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OutsideAuthority => "outside_authority",
+            Self::Incomplete => "incomplete",
+            Self::Duplicate => "duplicate",
+            Self::Spam => "spam",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, &'static str> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s.trim())
+            .ok_or("invalid_choice")
+    }
+}
+
+/// A step in a request's life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Verify,
+    Reject,
+    Dispatch,
+    Forward,
+    StartWork,
+    Resolve,
+    /// The reporter accepts the resolution.
+    Confirm,
+    /// The reporter objects within the window; the request returns to its units.
+    Reopen,
+    /// Nobody objected within the window.
+    AutoClose,
+    Comment,
+}
+
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Verify => "verify",
+            Self::Reject => "reject",
+            Self::Dispatch => "dispatch",
+            Self::Forward => "forward",
+            Self::StartWork => "start_work",
+            Self::Resolve => "resolve",
+            Self::Confirm => "confirm",
+            Self::Reopen => "reopen",
+            Self::AutoClose => "auto_close",
+            Self::Comment => "comment",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("'{step}' is not possible while the request is '{status}'")]
+pub struct TransitionError {
+    pub step: &'static str,
+    pub status: &'static str,
+}
+
+/// The status after `step`, or why the step is not possible now.
+pub fn next_status(current: Status, step: Step) -> Result<Status, TransitionError> {
+    use Status::*;
+    let next = match (current, step) {
+        (Diterima, Step::Verify) => Diverifikasi,
+        (Diterima | Diverifikasi, Step::Reject) => Ditolak,
+        // The desk may verify and dispatch in one go.
+        (Diterima | Diverifikasi, Step::Dispatch) => Didisposisikan,
+        (Didisposisikan | Ditindaklanjuti, Step::Forward) => Didisposisikan,
+        (Didisposisikan, Step::StartWork) => Ditindaklanjuti,
+        (Didisposisikan | Ditindaklanjuti, Step::Resolve) => Selesai,
+        (Selesai, Step::Confirm | Step::AutoClose) => Ditutup,
+        (Selesai, Step::Reopen) => Ditindaklanjuti,
+        (s, Step::Comment) if s != Ditutup => s,
+        _ => {
+            return Err(TransitionError {
+                step: step.as_str(),
+                status: current.as_str(),
+            })
+        }
+    };
+    Ok(next)
+}
+
+/// A short code a resident can read over the phone, e.g. `BDG-26-7K3Q9`: the deployment's
+/// prefix, the year, and five characters from an alphabet without look-alikes (no 0/O, 1/I/L,
+/// U). 28^5 ≈ 17 million codes a year; collisions are retried by the caller.
+pub const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+pub fn tracking_code(prefix: &str, year: i32, random: [u8; 5]) -> String {
+    let tail: String = random
+        .iter()
+        .map(|b| CODE_ALPHABET[*b as usize % CODE_ALPHABET.len()] as char)
+        .collect();
+    format!("{}-{:02}-{}", prefix, year.rem_euclid(100), tail)
+}
+
+/// Reads a code as people type it: any case, with spaces or dashes anywhere.
+pub fn normalise_tracking_code(raw: &str) -> Option<String> {
+    let cleaned: String = raw
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    // PREFIX (2-5 letters) + 2 digits + 5 code characters
+    if cleaned.len() < 9 || cleaned.len() > 12 {
+        return None;
+    }
+    let (head, tail) = cleaned.split_at(cleaned.len() - 5);
+    let (prefix, year) = head.split_at(head.len() - 2);
+    if !prefix.chars().all(|c| c.is_ascii_alphabetic()) || !year.chars().all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    if !tail.bytes().all(|b| CODE_ALPHABET.contains(&b)) {
+        return None;
+    }
+    Some(format!("{prefix}-{year}-{tail}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_happy_path() {
+        let mut s = Status::Diterima;
+        for step in [
+            Step::Verify,
+            Step::Dispatch,
+            Step::StartWork,
+            Step::Resolve,
+            Step::Confirm,
+        ] {
+            s = next_status(s, step).unwrap();
+        }
+        assert_eq!(s, Status::Ditutup);
+    }
+
+    #[test]
+    fn reopen_returns_to_the_unit_and_close_is_final() {
+        assert_eq!(
+            next_status(Status::Selesai, Step::Reopen),
+            Ok(Status::Ditindaklanjuti)
+        );
+        assert_eq!(
+            next_status(Status::Selesai, Step::AutoClose),
+            Ok(Status::Ditutup)
+        );
+        for step in [Step::Reopen, Step::Comment, Step::Resolve, Step::Verify] {
+            assert!(next_status(Status::Ditutup, step).is_err(), "{step:?}");
+        }
+    }
+
+    #[test]
+    fn rejected_requests_go_nowhere() {
+        assert_eq!(
+            next_status(Status::Diterima, Step::Reject),
+            Ok(Status::Ditolak)
+        );
+        for step in [Step::Verify, Step::Dispatch, Step::Resolve, Step::Reopen] {
+            assert!(next_status(Status::Ditolak, step).is_err());
+        }
+    }
+
+    #[test]
+    fn no_resolving_before_dispatch_and_no_reopening_open_requests() {
+        assert!(next_status(Status::Diterima, Step::Resolve).is_err());
+        assert!(next_status(Status::Diverifikasi, Step::StartWork).is_err());
+        assert!(next_status(Status::Ditindaklanjuti, Step::Reopen).is_err());
+        assert!(next_status(Status::Ditindaklanjuti, Step::Confirm).is_err());
+        let e = next_status(Status::Diterima, Step::Resolve).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "'resolve' is not possible while the request is 'diterima'"
+        );
+    }
+
+    #[test]
+    fn forward_keeps_it_with_units() {
+        assert_eq!(
+            next_status(Status::Ditindaklanjuti, Step::Forward),
+            Ok(Status::Didisposisikan)
+        );
+        assert!(next_status(Status::Diterima, Step::Forward).is_err());
+    }
+
+    #[test]
+    fn tracking_codes() {
+        let c = tracking_code("BDG", 2026, [0, 1, 2, 29, 30]);
+        assert_eq!(c, "BDG-26-234Z2");
+        assert_eq!(
+            normalise_tracking_code(" bdg 26 234z 2 ").as_deref(),
+            Some("BDG-26-234Z2")
+        );
+        assert_eq!(
+            normalise_tracking_code("bdg-26-7k3q9").as_deref(),
+            Some("BDG-26-7K3Q9")
+        );
+        assert_eq!(normalise_tracking_code("BDG-26-7K3Q"), None);
+        assert_eq!(normalise_tracking_code("'; drop table"), None);
+    }
+}
