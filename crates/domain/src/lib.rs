@@ -3,6 +3,8 @@
 
 pub mod audit;
 pub mod ids;
+pub mod ikm;
+pub mod intake;
 pub mod login;
 pub mod policy;
 pub mod privacy;
@@ -12,5 +14,6 @@ pub mod service;
 pub mod unit;
 pub mod user;
 pub mod validation;
+pub mod working_days;
 
 pub use validation::{FieldError, FieldErrors};

@@ -67,6 +67,44 @@ impl Actor {
         }
     }
 
+    /// Units this person works in (any unit-scoped role).
+    pub fn units(&self) -> impl Iterator<Item = UnitId> + '_ {
+        self.roles.iter().filter_map(|r| r.unit_id)
+    }
+
+    /// The central intake desk: verify, reject and dispatch incoming requests.
+    pub fn can_triage(&self) -> bool {
+        self.is_admin() || self.has_role(Role::Verifier)
+    }
+
+    /// Works on a request handled by `handling` units: follow up, resolve, forward, assign.
+    pub fn can_work_on(&self, handling: &[UnitId]) -> bool {
+        self.is_admin()
+            || self.roles.iter().any(|r| {
+                matches!(r.role, Role::Officer | Role::UnitAdmin)
+                    && r.unit_id.is_some_and(|u| handling.contains(&u))
+            })
+    }
+
+    /// Sees a request (in the inbox, with internal notes): the desk, leaders, and the staff of
+    /// the units handling it.
+    pub fn can_view_request(&self, handling: &[UnitId]) -> bool {
+        self.can_triage()
+            || self.has_role(Role::Leader)
+            || self.units().any(|u| handling.contains(&u))
+    }
+
+    /// Sees the reporter's contact details. Staff of the handling units always may (they must
+    /// be able to call back); the desk only when the reporter did not ask to be anonymous.
+    pub fn can_see_contact(&self, handling: &[UnitId], anonymous: bool) -> bool {
+        self.units().any(|u| handling.contains(&u)) || (!anonymous && self.can_triage())
+    }
+
+    /// Edits a unit's service catalogue.
+    pub fn can_manage_services(&self, unit: UnitId) -> bool {
+        self.is_admin() || self.administered_units().any(|u| u == unit)
+    }
+
     pub fn require(&self, p: Permission) -> Result<(), Forbidden> {
         if self.can(p) {
             Ok(())
@@ -148,6 +186,24 @@ mod tests {
             unit: Some(UnitId(3))
         }));
         assert!(a.require(Permission::ManageUnits).is_err());
+    }
+
+    #[test]
+    fn request_rules() {
+        let desk = actor(&[(Role::Verifier, Some(1))]);
+        let officer = actor(&[(Role::Officer, Some(3))]);
+        let leader = actor(&[(Role::Leader, None)]);
+        let handling = [UnitId(3)];
+        assert!(desk.can_triage() && !officer.can_triage());
+        assert!(officer.can_work_on(&handling) && !officer.can_work_on(&[UnitId(4)]));
+        assert!(!desk.can_work_on(&handling) && !leader.can_work_on(&handling));
+        assert!(leader.can_view_request(&handling) && desk.can_view_request(&[]));
+        assert!(!officer.can_view_request(&[UnitId(4)]));
+        // anonim: only the handling unit sees who reported
+        assert!(officer.can_see_contact(&handling, true));
+        assert!(!desk.can_see_contact(&handling, true));
+        assert!(desk.can_see_contact(&handling, false));
+        assert!(!leader.can_see_contact(&handling, false));
     }
 
     #[test]

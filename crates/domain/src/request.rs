@@ -222,6 +222,48 @@ pub fn next_status(current: Status, step: Step) -> Result<Status, TransitionErro
     Ok(next)
 }
 
+/// The deployment's rules for requests: time limits per stage (in working days), the
+/// objection window, retention of personal data, and where the regency is.
+#[derive(Debug, Clone)]
+pub struct RequestRules {
+    pub verify_days: u32,
+    pub follow_up_days: u32,
+    /// Used when a request has no service, or its service sets no limit.
+    pub default_resolve_days: u32,
+    /// Working days after resolution during which the reporter may reopen; then it closes.
+    pub objection_days: u32,
+    /// Working days past a deadline before an overdue request goes up to the central desk.
+    pub escalate_to_desk_after_days: u32,
+    /// Days after closing after which the reporter's personal data is erased.
+    pub retention_days: u32,
+    pub utc_offset: chrono::FixedOffset,
+    pub tracking_prefix: String,
+    /// The public address, for links in notifications.
+    pub public_url: String,
+    pub bounds: Option<crate::intake::BoundingBox>,
+    /// The regency or city; districts and villages of a request must lie within it.
+    pub regency: crate::region::RegionCode,
+}
+
+impl RequestRules {
+    /// SP4N-LAPOR!'s limits: 3 working days to verify, 5 to follow up, 10 to object.
+    pub fn lapor_defaults() -> Self {
+        Self {
+            verify_days: 3,
+            follow_up_days: 5,
+            default_resolve_days: 14,
+            objection_days: 10,
+            escalate_to_desk_after_days: 2,
+            retention_days: 730,
+            utc_offset: chrono::FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!()),
+            tracking_prefix: "BDG".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            bounds: Some(crate::intake::BoundingBox::BADUNG),
+            regency: crate::region::RegionCode::parse("51.03").unwrap_or_else(|_| unreachable!()),
+        }
+    }
+}
+
 /// A short code a resident can read over the phone, e.g. `BDG-26-7K3Q9`: the deployment's
 /// prefix, the year, and five characters from an alphabet without look-alikes (no 0/O, 1/I/L,
 /// U). 28^5 ≈ 17 million codes a year; collisions are retried by the caller.

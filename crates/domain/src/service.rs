@@ -62,6 +62,13 @@ pub struct Question {
     pub options: Vec<String>,
 }
 
+impl Question {
+    /// The form field that carries the answer.
+    pub fn field_name(&self) -> String {
+        format!("q_{}", self.code)
+    }
+}
+
 /// Questions are edited as text, one per line, so the form works without JavaScript:
 /// `code | label | datatype | required or optional | option; option; ...`
 pub fn parse_questions(text: &str) -> Result<Vec<Question>, String> {

@@ -3,7 +3,10 @@
 //! may run a worker: a job is leased to one worker at a time, and a job whose worker died is
 //! picked up again when its lease runs out.
 
+pub mod notify;
+
 use chrono::{Duration, Utc};
+use kotapintar_domain::request::RequestRules;
 use kotapintar_storage::{jobs, Store};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -42,6 +45,44 @@ impl JobHandler for PurgeSessions {
     }
 }
 
+/// Escalates overdue requests, closes resolved ones nobody objected to, erases personal data
+/// past retention, and clears abandoned photo drafts; scheduled every ten minutes.
+pub struct SweepRequests {
+    rules: RequestRules,
+    uploads: std::path::PathBuf,
+}
+
+pub const SWEEP_REQUESTS: &str = "requests.sweep";
+
+impl JobHandler for SweepRequests {
+    fn run<'a>(
+        &'a self,
+        store: &'a Store,
+        _: serde_json::Value,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let calendar = kotapintar_storage::holidays::calendar(store)
+                .await
+                .map_err(|e| e.to_string())?;
+            let s = kotapintar_storage::requests::sweep(store, &self.rules, &calendar, Utc::now())
+                .await
+                .map_err(|e| e.to_string())?;
+            let drafts = kotapintar_storage::drafts::purge(
+                &self.uploads,
+                std::time::Duration::from_secs(86_400),
+            );
+            tracing::info!(
+                escalated = s.escalated,
+                closed = s.closed,
+                erased = s.erased,
+                drafts,
+                "requests swept"
+            );
+            Ok(())
+        })
+    }
+}
+
 #[derive(Clone)]
 pub struct Worker {
     store: Store,
@@ -57,14 +98,34 @@ pub enum Turn {
 }
 
 impl Worker {
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: Store, rules: RequestRules, uploads: std::path::PathBuf) -> Self {
         let mut handlers: HashMap<&'static str, Box<dyn JobHandler>> = HashMap::new();
         handlers.insert(PURGE_SESSIONS, Box::new(PurgeSessions));
+        handlers.insert(SWEEP_REQUESTS, Box::new(SweepRequests { rules, uploads }));
         Self {
             store,
             handlers: Arc::new(handlers),
             idle_wait: std::time::Duration::from_secs(1),
         }
+    }
+
+    /// Adds the email and WhatsApp/SMS senders. Without them, notification jobs wait in the
+    /// queue (and show up as failing) rather than disappear.
+    pub fn with_notifications(
+        mut self,
+        smtp: &notify::SmtpConfig,
+        gateway: &notify::MessageGatewayConfig,
+    ) -> Result<Self, notify::NotifyConfigError> {
+        let mut handlers: HashMap<&'static str, Box<dyn JobHandler>> = HashMap::new();
+        notify::register(&mut handlers, smtp, gateway)?;
+        // The handlers are shared between clones of the worker; it is configured once, at start.
+        let mut all: HashMap<&'static str, Box<dyn JobHandler>> = HashMap::new();
+        if let Some(existing) = Arc::get_mut(&mut self.handlers) {
+            all.extend(existing.drain());
+        }
+        all.extend(handlers);
+        self.handlers = Arc::new(all);
+        Ok(self)
     }
 
     /// Claims and runs one due job, if there is one.
@@ -104,15 +165,20 @@ impl Worker {
     /// Makes sure the periodic jobs are queued (once, even with several nodes starting).
     pub async fn schedule_periodic(&self) -> Result<(), kotapintar_storage::StorageError> {
         let pending = jobs::pending(&self.store).await?;
-        if !pending.iter().any(|j| j.kind == PURGE_SESSIONS) {
-            jobs::enqueue(
-                &self.store.writer,
-                PURGE_SESSIONS,
-                &serde_json::Value::Null,
-                Utc::now() + Duration::hours(1),
-                3,
-            )
-            .await?;
+        for (kind, every) in [
+            (PURGE_SESSIONS, Duration::hours(1)),
+            (SWEEP_REQUESTS, Duration::minutes(10)),
+        ] {
+            if !pending.iter().any(|j| j.kind == kind) {
+                jobs::enqueue(
+                    &self.store.writer,
+                    kind,
+                    &serde_json::Value::Null,
+                    Utc::now() + every,
+                    3,
+                )
+                .await?;
+            }
         }
         Ok(())
     }

@@ -22,6 +22,11 @@ impl Application {
     pub async fn build(settings: &Settings, mode: OpenMode) -> anyhow::Result<Self> {
         let store = Store::connect(&settings.database_url, mode).await?;
         store.migrate().await?;
+        kotapintar_storage::holidays::seed_if_empty(
+            &store,
+            &crate::reference_data::national_holidays()?,
+        )
+        .await?;
         announce_first_admin(
             users::ensure_first_admin(&store, settings.admin_password.as_ref().map(|s| s.expose()))
                 .await?,
@@ -33,8 +38,21 @@ impl Application {
             secure_cookies: settings.secure_cookies(),
             session_ttl: chrono::Duration::hours(settings.session_ttl_hours),
             regency: settings.regency.clone(),
+            rules: settings.rules.clone(),
+            uploads: settings.data_dir.join("uploads"),
         };
-        let worker = settings.worker.then(|| Worker::new(store.clone()));
+        let worker = if settings.worker {
+            Some(
+                Worker::new(
+                    store.clone(),
+                    settings.rules.clone(),
+                    settings.data_dir.join("uploads"),
+                )
+                .with_notifications(&settings.smtp, &settings.message_gateway)?,
+            )
+        } else {
+            None
+        };
         Ok(Self {
             listener,
             state: AppState::new(store, config),

@@ -54,6 +54,27 @@ pub struct RawSettings {
     pub session_ttl_hours: i64,
     /// Run the background job worker in this process. Turn off for web-only nodes.
     pub worker: bool,
+    /// The deployment's time zone as hours from UTC: 7 (WIB), 8 (WITA, Bali), 9 (WIT).
+    pub utc_offset_hours: i32,
+    /// The letters that start every tracking code, e.g. `BDG` in `BDG-26-7K3Q9`.
+    pub tracking_prefix: String,
+    /// Working days for the central desk to verify and dispatch (SP4N-LAPOR!: 3).
+    pub sla_verify_days: u32,
+    /// Working days for a unit to start following up (SP4N-LAPOR!: 5).
+    pub sla_follow_up_days: u32,
+    /// Working days to resolve when the service sets no limit.
+    pub sla_resolve_days: u32,
+    /// Working days the reporter may reopen a resolved request before it closes (LAPOR!: 10).
+    pub objection_days: u32,
+    /// Working days past a deadline before escalation reaches the central desk.
+    pub escalate_to_desk_after_days: u32,
+    /// Days after closing before a reporter's personal data is erased.
+    pub retention_days: u32,
+    /// The regency's extent `[min_lat, min_lon, max_lat, max_lon]`, to refuse far-away
+    /// coordinates and draw the map. Defaults to Badung's when the regency is 51.03.
+    pub bounds: Option<[f64; 4]>,
+    pub smtp: kotapintar_jobs::notify::SmtpConfig,
+    pub message_gateway: kotapintar_jobs::notify::MessageGatewayConfig,
 }
 
 impl Default for RawSettings {
@@ -69,6 +90,17 @@ impl Default for RawSettings {
             log: "info".into(),
             session_ttl_hours: 12,
             worker: true,
+            utc_offset_hours: 8,
+            tracking_prefix: "BDG".into(),
+            sla_verify_days: 3,
+            sla_follow_up_days: 5,
+            sla_resolve_days: 14,
+            objection_days: 10,
+            escalate_to_desk_after_days: 2,
+            retention_days: 730,
+            bounds: None,
+            smtp: Default::default(),
+            message_gateway: Default::default(),
         }
     }
 }
@@ -97,6 +129,9 @@ pub struct Settings {
     pub log: String,
     pub session_ttl_hours: i64,
     pub worker: bool,
+    pub rules: kotapintar_domain::request::RequestRules,
+    pub smtp: kotapintar_jobs::notify::SmtpConfig,
+    pub message_gateway: kotapintar_jobs::notify::MessageGatewayConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -161,6 +196,60 @@ impl Settings {
                 ));
             }
         }
+        let utc_offset = chrono::FixedOffset::east_opt(raw.utc_offset_hours * 3600)
+            .filter(|_| (-12..=14).contains(&raw.utc_offset_hours))
+            .ok_or_else(|| {
+                invalid(
+                    "utc_offset_hours",
+                    format!("{} is not an offset in hours", raw.utc_offset_hours),
+                )
+            })?;
+        let prefix = raw.tracking_prefix.trim().to_uppercase();
+        if !(2..=5).contains(&prefix.len()) || !prefix.chars().all(|c| c.is_ascii_uppercase()) {
+            return Err(invalid(
+                "tracking_prefix",
+                format!("'{}' must be 2 to 5 letters", raw.tracking_prefix),
+            ));
+        }
+        let bounds = match raw.bounds {
+            Some([min_lat, min_lon, max_lat, max_lon]) => {
+                if !(min_lat < max_lat && min_lon < max_lon) {
+                    return Err(invalid(
+                        "bounds",
+                        "expected [min_lat, min_lon, max_lat, max_lon]".into(),
+                    ));
+                }
+                Some(kotapintar_domain::intake::BoundingBox {
+                    min_lat,
+                    min_lon,
+                    max_lat,
+                    max_lon,
+                })
+            }
+            None if regency.as_str() == "51.03" => {
+                Some(kotapintar_domain::intake::BoundingBox::BADUNG)
+            }
+            None => None,
+        };
+        let public_url = raw
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", raw.listen))
+            .trim_end_matches('/')
+            .to_string();
+        let rules = kotapintar_domain::request::RequestRules {
+            verify_days: raw.sla_verify_days,
+            follow_up_days: raw.sla_follow_up_days,
+            default_resolve_days: raw.sla_resolve_days,
+            objection_days: raw.objection_days,
+            escalate_to_desk_after_days: raw.escalate_to_desk_after_days,
+            retention_days: raw.retention_days,
+            utc_offset,
+            tracking_prefix: prefix,
+            public_url,
+            bounds,
+            regency: regency.clone(),
+        };
         if !(1..=24 * 30).contains(&raw.session_ttl_hours) {
             return Err(invalid(
                 "session_ttl_hours",
@@ -178,6 +267,9 @@ impl Settings {
             log: raw.log,
             session_ttl_hours: raw.session_ttl_hours,
             worker: raw.worker,
+            rules,
+            smtp: raw.smtp,
+            message_gateway: raw.message_gateway,
         })
     }
 

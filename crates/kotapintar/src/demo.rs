@@ -220,6 +220,11 @@ pub async fn load(store: &Store, settings: &Settings) -> anyhow::Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
+    let created_services = load_services(store, &system).await?;
+    let created_requests = load_requests(store, settings).await?;
+    if created_services + created_requests > 0 {
+        println!("demo: created {created_services} services and {created_requests} requests");
+    }
     if created_units + created_staff > 0 {
         println!(
             "demo: created {created_units} units and {created_staff} staff accounts \
@@ -227,4 +232,197 @@ pub async fn load(store: &Store, settings: &Settings) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// (unit, code, name, kind, group, days, requirements, questions)
+type ServiceSpec = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+const SERVICES: &[ServiceSpec] = &[
+    ("DPUPR", "jalan-rusak", "Jalan rusak", "pengaduan", "Infrastruktur", "10", "",
+     "jenis | Jenis kerusakan | singlevaluelist | required | Berlubang; Retak; Ambles\npanjang | Perkiraan panjang kerusakan (meter) | number | optional"),
+    ("DLHK", "sampah", "Sampah tidak terangkut", "pengaduan", "Lingkungan", "3", "", ""),
+    ("DISHUB", "lampu-jalan", "Penerangan jalan umum mati", "pengaduan", "Infrastruktur", "5", "", "jumlah | Jumlah lampu yang mati | number | optional"),
+    ("DISDUKCAPIL", "ktp-el", "Penerbitan KTP-el", "permohonan", "Kependudukan", "14",
+     "Fotokopi Kartu Keluarga; surat pengantar desa/kelurahan; berusia 17 tahun atau sudah menikah.", ""),
+    ("DISKOMINFO", "informasi-publik", "Permintaan informasi publik", "permintaan_informasi", "Informasi", "10",
+     "Identitas pemohon; rincian informasi yang diminta dan tujuan penggunaannya (UU 14/2008).", ""),
+    ("BAPPEDA", "usulan-pembangunan", "Usulan pembangunan", "aspirasi", "Perencanaan", "14", "", ""),
+];
+
+async fn load_services(store: &Store, system: &AuditActor) -> anyhow::Result<usize> {
+    let mut n = 0;
+    for (unit, code, name, kind, group, days, requirements, questions) in SERVICES {
+        if kotapintar_storage::services::find_by_code(store, code)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        let input = kotapintar_domain::service::ServiceInput {
+            unit_code: unit.to_string(),
+            code: code.to_string(),
+            name: name.to_string(),
+            kind: kind.to_string(),
+            group_name: group.to_string(),
+            time_limit_days: days.to_string(),
+            requirements: requirements.to_string(),
+            procedure: "Laporan diverifikasi Diskominfo, diteruskan ke perangkat daerah, ditindaklanjuti, lalu dikonfirmasi pelapor.".into(),
+            cost: "Gratis".into(),
+            complaint_handling: "Melalui kotapintar (/lapor), telepon 14084, atau langsung ke kantor.".into(),
+            questions: questions.to_string(),
+            active: Some("on".into()),
+            ..Default::default()
+        };
+        let draft = input
+            .parse()
+            .map_err(|e| anyhow::anyhow!("demo service {code}: {e}"))?;
+        kotapintar_storage::services::create(store, system, draft).await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// A few requests at every stage, so the public list, the inbox and the map have something.
+async fn load_requests(store: &Store, settings: &Settings) -> anyhow::Result<usize> {
+    use kotapintar_domain::intake::RequestInput;
+    use kotapintar_storage::requests::{self, StaffAction};
+    let (_, total) = requests::public_list(store, &Default::default(), 0, 1).await?;
+    if total > 0 {
+        return Ok(0);
+    }
+    let calendar = kotapintar_storage::holidays::calendar(store).await?;
+    let rules = &settings.rules;
+    // (service, title, description, district, village, lat, lon, how far along: 0 received .. 3 resolved)
+    type Sample = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        u8,
+    );
+    let samples: &[Sample] = &[
+        ("jalan-rusak", "Jalan berlubang di depan pasar", "Lubang besar di badan jalan depan pasar, berbahaya bagi pengendara motor terutama malam hari.", "51.03.01", "51.03.01.1001", "-8.7190", "115.1730", 4),
+        ("sampah", "Sampah menumpuk di pinggir jalan", "Sampah rumah tangga menumpuk sudah tiga hari dan belum diangkut, mulai berbau.", "51.03.06", "51.03.06.2001", "-8.6480", "115.1380", 3),
+        ("lampu-jalan", "Lampu jalan mati sepanjang 200 meter", "Beberapa lampu penerangan jalan umum mati sehingga jalan gelap gulita pada malam hari.", "51.03.02", "51.03.02.1001", "-8.5650", "115.1710", 2),
+        ("usulan-pembangunan", "Usulan trotoar untuk pejalan kaki", "Mohon dibangun trotoar di sekitar sekolah agar anak-anak aman berjalan kaki.", "51.03.05", "", "-8.7900", "115.1600", 1),
+        ("jalan-rusak", "Jalan ambles setelah hujan", "Bahu jalan ambles setelah hujan deras dan membahayakan kendaraan yang lewat.", "51.03.03", "", "", "", 0),
+    ];
+    let verifier = actor_by_username(store, "verifikator").await?;
+    let mut n = 0;
+    for (service, title, desc, district, village, lat, lon, stage) in samples {
+        let service_row = kotapintar_storage::services::find_by_code(store, service).await?;
+        let Some(service_row) = service_row else {
+            continue;
+        };
+        let input = RequestInput {
+            kind: service_row.draft.kind.as_str().into(),
+            service_code: service.to_string(),
+            title: title.to_string(),
+            description: desc.to_string(),
+            district_code: district.to_string(),
+            village_code: village.to_string(),
+            latitude: lat.to_string(),
+            longitude: lon.to_string(),
+            ..Default::default()
+        };
+        let answers = if *service == "jalan-rusak" {
+            vec![("q_jenis".to_string(), "Berlubang".to_string())]
+        } else {
+            vec![]
+        };
+        let req = input
+            .parse(answers)
+            .map_err(|e| anyhow::anyhow!("demo request: {e}"))?;
+        let done = requests::submit(
+            store,
+            rules,
+            &calendar,
+            &settings.data_dir.join("uploads"),
+            req,
+            vec![],
+        )
+        .await?;
+        n += 1;
+        if *stage == 0 {
+            continue;
+        }
+        let unit =
+            kotapintar_storage::units::find_by_code(&store.reader, &service_row.draft.unit_code)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("demo unit {}", service_row.draft.unit_code))?;
+        requests::act(
+            store,
+            rules,
+            &calendar,
+            &verifier,
+            done.id,
+            StaffAction::Dispatch {
+                units: vec![unit.id],
+                note: Some("Diteruskan ke perangkat daerah terkait.".into()),
+            },
+        )
+        .await?;
+        if *stage == 1 {
+            continue;
+        }
+        let officer = actor_by_username(
+            store,
+            &format!("petugas.{}", unit.code.as_str().to_lowercase()),
+        )
+        .await?;
+        requests::act(
+            store,
+            rules,
+            &calendar,
+            &officer,
+            done.id,
+            StaffAction::StartWork {
+                note: Some("Petugas dijadwalkan ke lokasi.".into()),
+            },
+        )
+        .await?;
+        if *stage == 2 {
+            continue;
+        }
+        requests::act(
+            store,
+            rules,
+            &calendar,
+            &officer,
+            done.id,
+            StaffAction::Resolve {
+                response: "Sudah ditangani oleh tim lapangan. Terima kasih atas laporannya.".into(),
+            },
+        )
+        .await?;
+    }
+    Ok(n)
+}
+
+async fn actor_by_username(
+    store: &Store,
+    username: &str,
+) -> anyhow::Result<kotapintar_domain::policy::Actor> {
+    let all = users::list(store, None).await?;
+    let u = all
+        .into_iter()
+        .find(|u| u.username.as_str() == username)
+        .ok_or_else(|| anyhow::anyhow!("demo user {username} missing"))?;
+    Ok(kotapintar_domain::policy::Actor {
+        user_id: u.id,
+        username: u.username,
+        full_name: u.full_name,
+        roles: u.roles,
+    })
 }

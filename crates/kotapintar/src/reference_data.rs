@@ -21,3 +21,15 @@ pub fn embedded_areas() -> AreaFiles<'static> {
         villages: f("villages.csv", VILLAGES),
     }
 }
+
+const HOLIDAYS: &str = include_str!("../../../reference-data/holidays/id-national-2024-2030.csv");
+
+/// Indonesia's national holidays 2024-2030 (from the `holidays` package; later years are its
+/// estimates, which admins correct in the staff area).
+pub fn national_holidays() -> anyhow::Result<Vec<kotapintar_domain::working_days::Holiday>> {
+    kotapintar_domain::working_days::parse_holidays_csv(
+        "(built-in) id-national-2024-2030.csv",
+        HOLIDAYS,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))
+}

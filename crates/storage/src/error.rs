@@ -9,6 +9,12 @@ pub enum StorageError {
     Invalid(FieldErrors),
     #[error("not found")]
     NotFound,
+    #[error("not permitted")]
+    Forbidden,
+    /// A workflow step that the request's current status does not allow (e.g. resolving a
+    /// request that was already closed by someone else a moment ago).
+    #[error("{0}")]
+    Conflict(String),
     #[error("the database file {0} does not exist; create it with `kotapintar migrate` (or `kotapintar demo`)")]
     DatabaseMissing(String),
     #[error("unsupported database URL: {0}")]

@@ -5,13 +5,20 @@
 
 pub mod audit;
 mod db;
+pub mod drafts;
 pub mod entity;
 mod error;
+pub mod holidays;
 pub mod jobs;
+pub mod media;
 pub mod migration;
+pub mod notices;
 pub mod password;
 pub mod regions;
+pub mod requests;
+pub mod services;
 pub mod sessions;
+pub mod templates;
 pub mod units;
 pub mod users;
 

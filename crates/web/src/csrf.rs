@@ -96,3 +96,101 @@ where
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+/// One uploaded file of a multipart form.
+pub struct Upload {
+    pub field: String,
+    pub file_name: String,
+    pub bytes: Bytes,
+}
+
+/// A multipart form (with file uploads) whose `_csrf` field matches the visitor's cookie.
+/// Text fields come as pairs (a field may repeat), files separately.
+pub struct CsrfMultipart {
+    pub fields: Vec<(String, String)>,
+    pub files: Vec<Upload>,
+}
+
+impl CsrfMultipart {
+    pub fn get(&self, name: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+
+    /// The text fields as one urlencoded string, to deserialise into a form struct.
+    pub fn as_urlencoded(&self) -> String {
+        serde_urlencoded::to_string(&self.fields).unwrap_or_default()
+    }
+}
+
+impl<S> FromRequest<S> for CsrfMultipart
+where
+    S: Send + Sync,
+{
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, WebError> {
+        let (mut parts, body) = req.into_parts();
+        let expected = CsrfToken::from_request_parts(&mut parts, state).await?.0;
+        let sent_cookie = CookieJar::from_headers(&parts.headers)
+            .get(COOKIE)
+            .map(|c| c.value().to_string());
+        let mut mp =
+            axum::extract::Multipart::from_request(Request::from_parts(parts, body), state)
+                .await
+                .map_err(|e| WebError::BadRequest(format!("not a multipart form: {e}")))?;
+        let mut fields = Vec::new();
+        let mut files = Vec::new();
+        loop {
+            let field = match mp.next_field().await {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                    return Err(WebError::TooLarge)
+                }
+                Err(e) => return Err(WebError::BadRequest(format!("unreadable form: {e}"))),
+            };
+            let name = field.name().unwrap_or("").to_string();
+            match field.file_name().map(str::to_string) {
+                Some(file_name) => {
+                    let bytes = field.bytes().await.map_err(|e| {
+                        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                            WebError::TooLarge
+                        } else {
+                            WebError::BadRequest(format!("unreadable upload: {e}"))
+                        }
+                    })?;
+                    // an empty file input still sends a part with no name and no bytes
+                    if !bytes.is_empty() || !file_name.is_empty() {
+                        files.push(Upload {
+                            field: name,
+                            file_name,
+                            bytes,
+                        });
+                    }
+                }
+                None => {
+                    let text = field
+                        .text()
+                        .await
+                        .map_err(|e| WebError::BadRequest(format!("unreadable field: {e}")))?;
+                    fields.push((name, text));
+                }
+            }
+        }
+        let sent = fields
+            .iter()
+            .find(|(k, _)| k == "_csrf")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
+        let valid = sent_cookie.as_deref() == Some(expected.as_str())
+            && constant_time_eq(sent.as_bytes(), expected.as_bytes());
+        if !valid {
+            return Err(WebError::CsrfFailed);
+        }
+        Ok(CsrfMultipart { fields, files })
+    }
+}

@@ -18,6 +18,11 @@ pub enum WebError {
     CsrfFailed,
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("upload too large")]
+    TooLarge,
+    /// A workflow step that no longer fits the request's state (someone was quicker).
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -34,6 +39,8 @@ impl From<StorageError> for WebError {
     fn from(e: StorageError) -> Self {
         match e {
             StorageError::NotFound => Self::NotFound,
+            StorageError::Forbidden => Self::Forbidden,
+            StorageError::Conflict(m) => Self::Conflict(m),
             // Field errors are handled by the form handlers; one that gets here is a bug.
             other => Self::Internal(other.to_string()),
         }
@@ -48,6 +55,8 @@ impl WebError {
             Self::LoginRequired { .. } => (StatusCode::UNAUTHORIZED, "error_page.forbidden"),
             Self::CsrfFailed => (StatusCode::FORBIDDEN, "error_page.csrf"),
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "error_page.bad_request"),
+            Self::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "error_page.too_large"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "error_page.conflict"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "error_page.unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "error_page.internal"),
         }

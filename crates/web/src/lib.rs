@@ -31,6 +31,10 @@ pub struct WebConfig {
     pub session_ttl: chrono::Duration,
     /// The regency or city this deployment serves (e.g. `51.03`).
     pub regency: RegionCode,
+    /// Time limits, tracking-code prefix, the public address: the rules for requests.
+    pub rules: kotapintar_domain::request::RequestRules,
+    /// Where uploaded photos are kept (`DATA_DIR/uploads`).
+    pub uploads: std::path::PathBuf,
 }
 
 #[derive(Clone)]
@@ -38,6 +42,7 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
     regency_name: Arc<std::sync::RwLock<Option<String>>>,
+    calendar: Arc<std::sync::RwLock<Option<Arc<kotapintar_domain::working_days::Calendar>>>>,
 }
 
 impl AppState {
@@ -46,6 +51,29 @@ impl AppState {
             store,
             config: Arc::new(config),
             regency_name: Arc::default(),
+            calendar: Arc::default(),
+        }
+    }
+
+    /// The working-day calendar, loaded once and reloaded after admins edit the holidays.
+    pub async fn calendar(
+        &self,
+    ) -> Result<Arc<kotapintar_domain::working_days::Calendar>, WebError> {
+        if let Ok(guard) = self.calendar.read() {
+            if let Some(c) = guard.as_ref() {
+                return Ok(c.clone());
+            }
+        }
+        let c = Arc::new(kotapintar_storage::holidays::calendar(&self.store).await?);
+        if let Ok(mut guard) = self.calendar.write() {
+            *guard = Some(c.clone());
+        }
+        Ok(c)
+    }
+
+    pub fn forget_calendar(&self) {
+        if let Ok(mut guard) = self.calendar.write() {
+            *guard = None;
         }
     }
 

@@ -18,6 +18,9 @@ pub struct StaffView {
     pub manage_units: bool,
     pub list_users: bool,
     pub view_audit: bool,
+    pub manage_services: bool,
+    pub holidays: bool,
+    pub ikm: bool,
 }
 
 impl From<&Actor> for StaffView {
@@ -28,6 +31,12 @@ impl From<&Actor> for StaffView {
             manage_units: a.can(Permission::ManageUnits),
             list_users: a.can(Permission::ListUsers),
             view_audit: a.can(Permission::ViewAudit),
+            manage_services: a.is_admin() || a.administered_units().next().is_some(),
+            holidays: a.is_admin(),
+            ikm: a.is_admin()
+                || a.can_triage()
+                || a.has_role(kotapintar_domain::user::Role::Leader)
+                || a.administered_units().next().is_some(),
         }
     }
 }
@@ -41,9 +50,93 @@ pub struct Page {
     /// A one-line confirmation after a redirect (`?ok=saved`), as a catalogue key.
     pub notice: Option<String>,
     pub regency_name: String,
+    pub utc_offset: chrono::FixedOffset,
 }
 
+/// Templates hand values to helper methods by reference, sometimes twice over; this lets the
+/// helpers take a value however deeply it is borrowed.
+pub trait Val<T> {
+    fn val(&self) -> T;
+}
+
+macro_rules! val_for {
+    ($($t:ty),*) => {$(
+        impl Val<$t> for $t {
+            fn val(&self) -> $t {
+                *self
+            }
+        }
+    )*};
+}
+val_for!(
+    chrono::DateTime<chrono::Utc>,
+    Option<chrono::DateTime<chrono::Utc>>,
+    kotapintar_domain::request::Status
+);
+
+impl<T, U: Val<T> + ?Sized> Val<T> for &U {
+    fn val(&self) -> T {
+        (**self).val()
+    }
+}
+
+const MONTHS_ID: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des",
+];
+const MONTHS_EN: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
 impl Page {
+    /// A moment in the deployment's local time, e.g. `28 Nov 2026 14:05 (UTC+8)`.
+    pub fn time(&self, t: impl Val<chrono::DateTime<chrono::Utc>>) -> String {
+        use chrono::{Datelike, Timelike};
+        let l = t.val().with_timezone(&self.utc_offset);
+        let months = if self.lang == Lang::En {
+            MONTHS_EN
+        } else {
+            MONTHS_ID
+        };
+        format!(
+            "{} {} {} {:02}:{:02} {}",
+            l.day(),
+            months[l.month0() as usize],
+            l.year(),
+            l.hour(),
+            l.minute(),
+            self.zone()
+        )
+    }
+
+    pub fn date(&self, t: impl Val<chrono::DateTime<chrono::Utc>>) -> String {
+        use chrono::Datelike;
+        let l = t.val().with_timezone(&self.utc_offset);
+        let months = if self.lang == Lang::En {
+            MONTHS_EN
+        } else {
+            MONTHS_ID
+        };
+        format!("{} {} {}", l.day(), months[l.month0() as usize], l.year())
+    }
+
+    /// Indonesia's three zones by name; any other offset as UTC±h.
+    pub fn zone(&self) -> String {
+        match self.utc_offset.local_minus_utc() {
+            25200 => "WIB".into(),
+            28800 => "WITA".into(),
+            32400 => "WIT".into(),
+            s => format!("UTC{:+}", s / 3600),
+        }
+    }
+
+    pub fn is_overdue(
+        &self,
+        due: impl Val<Option<chrono::DateTime<chrono::Utc>>>,
+        status: impl Val<kotapintar_domain::request::Status>,
+    ) -> bool {
+        status.val().is_open() && due.val().is_some_and(|d| d < chrono::Utc::now())
+    }
+
     pub fn t(&self, key: &str) -> &'static str {
         i18n::t(self.lang, key)
     }
@@ -107,6 +200,7 @@ impl FromRequestParts<AppState> for Page {
             here,
             notice,
             regency_name: state.regency_name().await,
+            utc_offset: state.config.rules.utc_offset,
         })
     }
 }

@@ -238,10 +238,16 @@ impl TestApp {
 
     /// Runs every job that is due, as the worker would.
     pub async fn run_jobs(&self) -> Vec<kotapintar_jobs::Turn> {
-        kotapintar_jobs::Worker::new(self.store.clone())
-            .drain()
-            .await
-            .expect("jobs run")
+        kotapintar_jobs::Worker::new(
+            self.store.clone(),
+            self.settings.rules.clone(),
+            self.settings.data_dir.join("uploads"),
+        )
+        .with_notifications(&self.settings.smtp, &self.settings.message_gateway)
+        .expect("notification settings")
+        .drain()
+        .await
+        .expect("jobs run")
     }
 
     /// Imports the configured regency's areas from the built-in data.

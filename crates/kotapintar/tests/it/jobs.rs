@@ -50,7 +50,11 @@ async fn failing_jobs_are_retried_later_and_kept(app: TestApp) {
     )
     .await
     .unwrap();
-    let worker = Worker::new(app.store.clone());
+    let worker = Worker::new(
+        app.store.clone(),
+        app.settings.rules.clone(),
+        app.settings.data_dir.join("uploads"),
+    );
     assert_eq!(
         worker.turn().await.unwrap(),
         Turn::Ran {

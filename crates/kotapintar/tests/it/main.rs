@@ -13,5 +13,6 @@ mod browser;
 mod cli;
 mod jobs;
 mod pages;
+mod smtp_sink;
 mod units;
 mod users;

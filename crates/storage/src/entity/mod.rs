@@ -3,9 +3,18 @@
 
 pub mod audit_head;
 pub mod audit_log;
+pub mod holiday;
 pub mod job;
 pub mod region;
+pub mod request;
+pub mod request_event;
+pub mod request_photo;
+pub mod request_support;
+pub mod request_unit;
+pub mod response_template;
+pub mod service;
 pub mod session;
+pub mod survey;
 pub mod unit;
 pub mod user;
 pub mod user_role;

@@ -2,8 +2,13 @@
 //! lives under `/staf`.
 
 mod auth;
+mod catalog;
 mod health;
 mod home;
+mod ikuti;
+mod inbox;
+mod lapor;
+mod laporan;
 mod staff;
 mod units;
 mod users;
@@ -34,5 +39,51 @@ pub fn routes() -> Router<AppState> {
             "/staf/pengguna/{id}",
             get(users::edit_form).post(users::update),
         )
+        .route(
+            "/lapor",
+            get(lapor::form)
+                .post(lapor::submit)
+                // five photos of up to 10 MB, plus the text
+                .layer(axum::extract::DefaultBodyLimit::max(52 * 1024 * 1024)),
+        )
+        .route("/laporan", get(laporan::list))
+        .route("/laporan/{code}", get(laporan::detail))
+        .route("/laporan/{code}/dukung", post(laporan::support))
+        .route("/laporan/{code}/ikuti/{token}", get(ikuti::view))
+        .route(
+            "/laporan/{code}/ikuti/{token}/konfirmasi",
+            post(ikuti::confirm),
+        )
+        .route(
+            "/laporan/{code}/ikuti/{token}/buka-kembali",
+            post(ikuti::reopen),
+        )
+        .route("/laporan/{code}/ikuti/{token}/survei", post(ikuti::survey))
+        .route("/laporan/{code}/ikuti/{token}/data", post(ikuti::correct))
+        .route(
+            "/laporan/{code}/ikuti/{token}/hapus-data",
+            post(ikuti::erase),
+        )
+        .route("/foto/{name}", get(laporan::photo))
+        .route("/staf/laporan", get(inbox::list))
+        .route("/staf/laporan/massal", post(inbox::bulk))
+        .route("/staf/laporan/{id}", get(inbox::detail))
+        .route("/staf/laporan/{id}/aksi", post(inbox::act))
+        .route("/layanan", get(catalog::public_catalog))
+        .route("/staf/layanan", get(catalog::list))
+        .route(
+            "/staf/layanan/baru",
+            get(catalog::new_form).post(catalog::create),
+        )
+        .route(
+            "/staf/layanan/{id}",
+            get(catalog::edit_form).post(catalog::update),
+        )
+        .route(
+            "/staf/libur",
+            get(catalog::holidays_list).post(catalog::holidays_add),
+        )
+        .route("/staf/libur/hapus", post(catalog::holidays_remove))
+        .route("/staf/ikm", get(catalog::ikm_page))
         .fallback(|| async { crate::WebError::NotFound })
 }

@@ -1,0 +1,239 @@
+//! What a resident submits on the public form, and the rules it must meet before anything
+//! is stored. Checks that need the database (the service exists, the village lies in the
+//! regency) happen in storage, reported the same way.
+
+use crate::privacy::ReporterContact;
+use crate::region::RegionCode;
+use crate::request::RequestKind;
+use crate::validation::{optional_email, optional_phone, optional_text, required_text};
+use crate::FieldErrors;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct RequestInput {
+    pub kind: String,
+    pub service_code: String,
+    pub title: String,
+    pub description: String,
+    pub latitude: String,
+    pub longitude: String,
+    pub location_address: String,
+    pub district_code: String,
+    pub village_code: String,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub anonymous: Option<String>,
+    pub confidential: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRequest {
+    pub kind: RequestKind,
+    pub service_code: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub location_address: Option<String>,
+    pub district_code: Option<RegionCode>,
+    pub village_code: Option<RegionCode>,
+    pub contact: ReporterContact,
+    pub anonymous: bool,
+    pub confidential: bool,
+    /// Raw `q_<code>` answers, checked against the service's questions by storage.
+    pub answers: Vec<(String, String)>,
+}
+
+fn coordinate(raw: &str, min: f64, max: f64) -> Result<Option<f64>, &'static str> {
+    let t = raw.trim().replace(',', ".");
+    if t.is_empty() {
+        return Ok(None);
+    }
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() && (min..=max).contains(&v) => Ok(Some(v)),
+        _ => Err("invalid_coordinate"),
+    }
+}
+
+fn flag(v: &Option<String>) -> bool {
+    matches!(v.as_deref(), Some("on" | "true" | "1" | "ya"))
+}
+
+impl RequestInput {
+    pub fn parse(&self, answers: Vec<(String, String)>) -> Result<NewRequest, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let kind = e.check(
+            "kind",
+            if self.kind.trim().is_empty() {
+                Err("required")
+            } else {
+                RequestKind::parse(&self.kind)
+            },
+        );
+        let service_code = optional_text(&self.service_code, 40)
+            .ok()
+            .flatten()
+            .map(|s| s.to_lowercase());
+        let title = e.check("title", required_text(&self.title, 150));
+        let description = e.check(
+            "description",
+            required_text(&self.description, 5000).and_then(|d| {
+                if d.chars().count() < 10 {
+                    Err("description_too_short")
+                } else {
+                    Ok(d)
+                }
+            }),
+        );
+        let lat = e
+            .check("latitude", coordinate(&self.latitude, -90.0, 90.0))
+            .flatten();
+        let lon = e
+            .check("longitude", coordinate(&self.longitude, -180.0, 180.0))
+            .flatten();
+        if lat.is_some() != lon.is_some()
+            && !e
+                .0
+                .iter()
+                .any(|f| f.field == "latitude" || f.field == "longitude")
+        {
+            e.add(
+                if lat.is_none() {
+                    "latitude"
+                } else {
+                    "longitude"
+                },
+                "coordinate_pair",
+            );
+        }
+        let location_address = e
+            .check(
+                "location_address",
+                optional_text(&self.location_address, 300),
+            )
+            .flatten();
+        let region = |raw: &str| -> Result<Option<RegionCode>, &'static str> {
+            match raw.trim() {
+                "" => Ok(None),
+                t => RegionCode::parse(t).map(Some),
+            }
+        };
+        let district_code = e
+            .check("district_code", region(&self.district_code))
+            .flatten();
+        let village_code = e
+            .check("village_code", region(&self.village_code))
+            .flatten();
+        if let (Some(d), Some(v)) = (&district_code, &village_code) {
+            if !v.is_within(d) {
+                e.add("village_code", "village_not_in_district");
+            }
+        }
+        let name = e.check("name", optional_text(&self.name, 100)).flatten();
+        let email = e.check("email", optional_email(&self.email)).flatten();
+        let phone = e.check("phone", optional_phone(&self.phone)).flatten();
+        match (kind, title, description) {
+            (Some(kind), Some(title), Some(description)) if e.is_empty() => Ok(NewRequest {
+                kind,
+                service_code,
+                title,
+                description,
+                latitude: lat,
+                longitude: lon,
+                location_address,
+                district_code,
+                village_code,
+                contact: ReporterContact { name, email, phone },
+                anonymous: flag(&self.anonymous),
+                confidential: flag(&self.confidential),
+                answers,
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+/// The regency's extent, to refuse coordinates far outside it. A rectangle is coarse on
+/// purpose: boundary polygons are not in the official code list, and a point slightly
+/// outside a border is better accepted than a resident turned away.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BoundingBox {
+    pub min_lat: f64,
+    pub min_lon: f64,
+    pub max_lat: f64,
+    pub max_lon: f64,
+}
+
+impl BoundingBox {
+    /// Kabupaten Badung, from Pecatu in the south to Petang in the north, with a margin.
+    pub const BADUNG: BoundingBox = BoundingBox {
+        min_lat: -8.87,
+        min_lon: 115.05,
+        max_lat: -8.20,
+        max_lon: 115.32,
+    };
+
+    pub fn contains(&self, lat: f64, lon: f64) -> bool {
+        (self.min_lat..=self.max_lat).contains(&lat) && (self.min_lon..=self.max_lon).contains(&lon)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> RequestInput {
+        RequestInput {
+            kind: "pengaduan".into(),
+            title: "Lampu jalan mati".into(),
+            description: "Lampu jalan di depan pura mati sejak seminggu.".into(),
+            latitude: "-8,7201".into(),
+            longitude: "115.1689".into(),
+            district_code: "51.03.01".into(),
+            village_code: "51.03.01.1001".into(),
+            email: "Warga@Contoh.id".into(),
+            confidential: Some("on".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_good_request_parses() {
+        let r = input().parse(vec![]).unwrap();
+        assert_eq!(r.latitude, Some(-8.7201));
+        assert!(r.confidential && !r.anonymous);
+        assert_eq!(r.contact.email.as_deref(), Some("warga@contoh.id"));
+        assert!(BoundingBox::BADUNG.contains(-8.7201, 115.1689));
+        assert!(!BoundingBox::BADUNG.contains(-6.2, 106.8), "Jakarta");
+    }
+
+    #[test]
+    fn every_wrong_field_is_named() {
+        let mut i = input();
+        i.kind = "".into();
+        i.title = "".into();
+        i.description = "pendek".into();
+        i.latitude = "abc".into();
+        i.village_code = "51.03.02.2001".into();
+        i.phone = "12ab".into();
+        let e = i.parse(vec![]).unwrap_err();
+        assert_eq!(e.for_field("kind"), Some("required"));
+        assert_eq!(e.for_field("title"), Some("required"));
+        assert_eq!(e.for_field("description"), Some("description_too_short"));
+        assert_eq!(e.for_field("latitude"), Some("invalid_coordinate"));
+        assert_eq!(e.for_field("village_code"), Some("village_not_in_district"));
+        assert_eq!(e.for_field("phone"), Some("invalid_phone"));
+    }
+
+    #[test]
+    fn coordinates_come_in_pairs() {
+        let mut i = input();
+        i.longitude = "".into();
+        assert_eq!(
+            i.parse(vec![]).unwrap_err().for_field("longitude"),
+            Some("coordinate_pair")
+        );
+    }
+}

@@ -1,0 +1,159 @@
+//! Photos of a form that was sent back for correction. A browser cannot refill a file input,
+//! so photos that passed their checks wait here under a random draft id (carried in a hidden
+//! field) and go with the corrected form; residents on slow connections upload them once.
+//! Drafts older than a day are removed by the sweep.
+
+use crate::requests::PhotoFile;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+pub const MAX_PHOTOS: usize = 5;
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct DraftPhoto {
+    /// The name the resident's file had, to show which photos are already attached.
+    pub original_name: String,
+    pub extension: String,
+    pub mime: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+fn valid_id(id: &str) -> bool {
+    id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+fn dir(uploads: &Path, id: &str) -> Option<PathBuf> {
+    valid_id(id).then(|| uploads.join("drafts").join(id))
+}
+
+fn new_id() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+fn static_str(s: &str) -> &'static str {
+    match s {
+        "jpg" => "jpg",
+        "png" => "png",
+        "webp" => "webp",
+        "image/jpeg" => "image/jpeg",
+        "image/png" => "image/png",
+        "image/webp" => "image/webp",
+        _ => "bin",
+    }
+}
+
+/// The photos of a draft, in order. An unknown or damaged draft is simply empty.
+pub fn load(uploads: &Path, id: &str) -> Vec<(DraftPhoto, PhotoFile)> {
+    let Some(d) = dir(uploads, id) else {
+        return Vec::new();
+    };
+    let Ok(meta) = std::fs::read_to_string(d.join("meta.json")) else {
+        return Vec::new();
+    };
+    let Ok(list) = serde_json::from_str::<Vec<DraftPhoto>>(&meta) else {
+        return Vec::new();
+    };
+    list.into_iter()
+        .enumerate()
+        .filter_map(|(i, m)| {
+            let bytes = std::fs::read(d.join(format!("{i}.{}", m.extension))).ok()?;
+            let thumbnail = std::fs::read(d.join(format!("{i}.thumb.jpg"))).ok()?;
+            let file = PhotoFile {
+                extension: static_str(&m.extension),
+                mime: static_str(&m.mime),
+                bytes,
+                thumbnail,
+                width: m.width,
+                height: m.height,
+            };
+            Some((m, file))
+        })
+        .collect()
+}
+
+/// Keeps `photos` (already cleaned) as a draft, replacing any earlier one with this id.
+pub fn save(uploads: &Path, photos: &[(String, &PhotoFile)]) -> std::io::Result<Option<String>> {
+    if photos.is_empty() {
+        return Ok(None);
+    }
+    let id = new_id();
+    let d = uploads.join("drafts").join(&id);
+    std::fs::create_dir_all(&d)?;
+    let mut meta = Vec::new();
+    for (i, (name, p)) in photos.iter().enumerate().take(MAX_PHOTOS) {
+        std::fs::write(d.join(format!("{i}.{}", p.extension)), &p.bytes)?;
+        std::fs::write(d.join(format!("{i}.thumb.jpg")), &p.thumbnail)?;
+        meta.push(DraftPhoto {
+            original_name: name.chars().take(100).collect(),
+            extension: p.extension.to_string(),
+            mime: p.mime.to_string(),
+            width: p.width,
+            height: p.height,
+        });
+    }
+    std::fs::write(
+        d.join("meta.json"),
+        serde_json::to_vec(&meta).unwrap_or_default(),
+    )?;
+    Ok(Some(id))
+}
+
+pub fn remove(uploads: &Path, id: &str) {
+    if let Some(d) = dir(uploads, id) {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+/// Removes drafts older than `age`; returns how many.
+pub fn purge(uploads: &Path, age: Duration) -> usize {
+    let Ok(entries) = std::fs::read_dir(uploads.join("drafts")) else {
+        return 0;
+    };
+    let now = SystemTime::now();
+    let mut n = 0;
+    for e in entries.flatten() {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|d| d > age);
+        if old && std::fs::remove_dir_all(e.path()).is_ok() {
+            n += 1;
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_no_path_tricks() {
+        let tmp = std::env::temp_dir().join(format!("kp-drafts-{}", new_id()));
+        let p = PhotoFile {
+            extension: "jpg",
+            mime: "image/jpeg",
+            bytes: vec![1, 2, 3],
+            thumbnail: vec![4],
+            width: 3,
+            height: 1,
+        };
+        let id = save(&tmp, &[("jalan.jpg".into(), &p)]).unwrap().unwrap();
+        let back = load(&tmp, &id);
+        assert_eq!(back.len(), 1);
+        assert_eq!(back[0].0.original_name, "jalan.jpg");
+        assert_eq!(back[0].1.bytes, vec![1, 2, 3]);
+        assert!(load(&tmp, "../../etc").is_empty());
+        assert!(load(&tmp, &"0".repeat(32)).is_empty());
+        remove(&tmp, &id);
+        assert!(load(&tmp, &id).is_empty());
+        let _ = std::fs::remove_dir_all(tmp);
+    }
+}

@@ -1,0 +1,45 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "requests")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub tracking_code: String,
+    pub kind: String,
+    pub service_id: Option<i64>,
+    pub title: String,
+    pub description: String,
+    pub status: String,
+    pub location_address: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub district_code: Option<String>,
+    pub village_code: Option<String>,
+    pub anonymous: bool,
+    pub confidential: bool,
+    pub reporter_name: Option<String>,
+    pub reporter_email: Option<String>,
+    pub reporter_phone: Option<String>,
+    pub reporter_token_hash: String,
+    pub answers_json: String,
+    pub received_at: ChronoDateTimeUtc,
+    /// When the current stage's time limit runs out.
+    pub stage_due_at: Option<ChronoDateTimeUtc>,
+    /// When the service's own time limit to resolve runs out (set at dispatch).
+    pub resolve_due_at: Option<ChronoDateTimeUtc>,
+    pub resolved_at: Option<ChronoDateTimeUtc>,
+    pub closed_at: Option<ChronoDateTimeUtc>,
+    pub response: Option<String>,
+    pub reject_reason: Option<String>,
+    pub duplicate_of: Option<i64>,
+    pub support_count: i64,
+    pub escalation_level: i32,
+    pub personal_data_erased_at: Option<ChronoDateTimeUtc>,
+    pub updated_at: ChronoDateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

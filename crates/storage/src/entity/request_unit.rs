@@ -1,0 +1,19 @@
+use sea_orm::entity::prelude::*;
+
+/// A disposition: a unit handling a request. Forwarding deactivates the old row.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "request_units")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub request_id: i64,
+    pub unit_id: i64,
+    pub officer_id: Option<i64>,
+    pub active: bool,
+    pub dispatched_at: ChronoDateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

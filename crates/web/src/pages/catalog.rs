@@ -1,0 +1,448 @@
+//! The service catalogue: public (`/layanan`) and its editing by unit admins, the holiday
+//! calendar, and the satisfaction index (IKM) per unit.
+
+use crate::csrf::CsrfForm;
+use crate::session::Staff;
+use crate::view::{render, Page};
+use crate::{AppState, WebError};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{Datelike, NaiveDate, TimeZone, Utc};
+use kotapintar_domain::ids::UnitId;
+use kotapintar_domain::ikm::{self, IkmResult, Score, SurveyResponse, Unsur, WeightMode};
+use kotapintar_domain::policy::Actor;
+use kotapintar_domain::request::RequestKind;
+use kotapintar_domain::service::{questions_to_text, Service, ServiceInput};
+use kotapintar_domain::unit::Unit;
+use kotapintar_domain::working_days::Holiday;
+use kotapintar_domain::FieldErrors;
+use kotapintar_storage::audit::AuditActor;
+use kotapintar_storage::{holidays, requests, services, units, StorageError};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Template)]
+#[template(path = "layanan.html")]
+struct PublicCatalog {
+    page: Page,
+    groups: Vec<(String, Vec<Service>)>,
+}
+
+pub async fn public_catalog(
+    State(state): State<AppState>,
+    page: Page,
+) -> Result<Response, WebError> {
+    let mut groups: BTreeMap<String, Vec<Service>> = BTreeMap::new();
+    for s in services::list(&state.store, true).await? {
+        groups
+            .entry(s.draft.group_name.clone().unwrap_or_default())
+            .or_default()
+            .push(s);
+    }
+    render(&PublicCatalog {
+        page,
+        groups: groups.into_iter().collect(),
+    })
+    .map(IntoResponse::into_response)
+}
+
+#[derive(Template)]
+#[template(path = "staff/services.html")]
+struct ListTemplate {
+    page: Page,
+    services: Vec<Service>,
+}
+
+fn manageable_units(actor: &Actor, all: Vec<Unit>) -> Vec<Unit> {
+    all.into_iter()
+        .filter(|u| actor.can_manage_services(u.id))
+        .collect()
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+) -> Result<Response, WebError> {
+    let units = manageable_units(&actor, units::list(&state.store).await?);
+    if units.is_empty() {
+        return Err(WebError::Forbidden);
+    }
+    let services = services::list(&state.store, false)
+        .await?
+        .into_iter()
+        .filter(|s| actor.can_manage_services(UnitId(s.unit_id)))
+        .collect();
+    render(&ListTemplate { page, services }).map(IntoResponse::into_response)
+}
+
+#[derive(Template)]
+#[template(path = "staff/service_form.html")]
+struct FormTemplate {
+    page: Page,
+    id: Option<i64>,
+    input: ServiceInput,
+    errors: FieldErrors,
+    questions_problem: String,
+    kinds: [RequestKind; 4],
+    units: Vec<Unit>,
+}
+
+async fn form(
+    state: &AppState,
+    actor: &Actor,
+    page: Page,
+    id: Option<i64>,
+    input: ServiceInput,
+    errors: FieldErrors,
+) -> Result<Response, WebError> {
+    let units = manageable_units(actor, units::list(&state.store).await?);
+    if units.is_empty() {
+        return Err(WebError::Forbidden);
+    }
+    let questions_problem = kotapintar_domain::service::parse_questions(&input.questions)
+        .err()
+        .unwrap_or_default();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let body = render(&FormTemplate {
+        page,
+        id,
+        input,
+        errors,
+        questions_problem,
+        kinds: RequestKind::ALL,
+        units,
+    })?;
+    Ok((status, body).into_response())
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+) -> Result<Response, WebError> {
+    let input = ServiceInput {
+        active: Some("on".into()),
+        time_limit_days: "5".into(),
+        ..Default::default()
+    };
+    form(&state, &actor, page, None, input, FieldErrors::new()).await
+}
+
+async fn save(
+    state: &AppState,
+    actor: &Actor,
+    page: Page,
+    id: Option<i64>,
+    input: ServiceInput,
+) -> Result<Response, WebError> {
+    let draft = match input.parse() {
+        Ok(d) => d,
+        Err(e) => return form(state, actor, page, id, input, e).await,
+    };
+    let unit = match services::resolve_unit(&state.store, &draft).await {
+        Ok(u) => u,
+        Err(StorageError::Invalid(e)) => return form(state, actor, page, id, input, e).await,
+        Err(e) => return Err(e.into()),
+    };
+    if !actor.can_manage_services(UnitId(unit)) {
+        return form(
+            state,
+            actor,
+            page,
+            id,
+            input,
+            FieldErrors::single("unit_code", "not_permitted_for_role"),
+        )
+        .await;
+    }
+    let who = AuditActor::from(actor);
+    let result = match id {
+        None => services::create(&state.store, &who, draft).await,
+        Some(id) => {
+            let current = services::get(&state.store, id).await?;
+            if !actor.can_manage_services(UnitId(current.unit_id)) {
+                return Err(WebError::Forbidden);
+            }
+            services::update(&state.store, &who, id, draft).await
+        }
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to("/staf/layanan?ok=service_saved").into_response()),
+        Err(StorageError::Invalid(e)) => form(state, actor, page, id, input, e).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+    CsrfForm(input): CsrfForm<ServiceInput>,
+) -> Result<Response, WebError> {
+    save(&state, &actor, page, None, input).await
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let s = services::get(&state.store, id).await?;
+    if !actor.can_manage_services(UnitId(s.unit_id)) {
+        return Err(WebError::Forbidden);
+    }
+    let d = &s.draft;
+    let input = ServiceInput {
+        unit_code: d.unit_code.clone(),
+        code: d.code.clone(),
+        name: d.name.clone(),
+        kind: d.kind.as_str().into(),
+        group_name: d.group_name.clone().unwrap_or_default(),
+        keywords: d.keywords.clone().unwrap_or_default(),
+        description: d.description.clone().unwrap_or_default(),
+        requirements: d.requirements.clone().unwrap_or_default(),
+        procedure: d.procedure.clone().unwrap_or_default(),
+        time_limit_days: d.time_limit_days.to_string(),
+        cost: d.cost.clone().unwrap_or_default(),
+        product: d.product.clone().unwrap_or_default(),
+        complaint_handling: d.complaint_handling.clone().unwrap_or_default(),
+        legal_basis: d.legal_basis.clone().unwrap_or_default(),
+        questions: questions_to_text(&d.questions),
+        active: d.active.then(|| "on".into()),
+    };
+    form(&state, &actor, page, Some(id), input, FieldErrors::new()).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+    Path(id): Path<i64>,
+    CsrfForm(input): CsrfForm<ServiceInput>,
+) -> Result<Response, WebError> {
+    save(&state, &actor, page, Some(id), input).await
+}
+
+// --- holidays -----------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "staff/holidays.html")]
+struct HolidaysTemplate {
+    page: Page,
+    days: Vec<kotapintar_storage::entity::holiday::Model>,
+    errors: FieldErrors,
+    input: HolidayForm,
+    year: i32,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct HolidayForm {
+    #[serde(default)]
+    pub date: String,
+    #[serde(default)]
+    pub name_id: String,
+    #[serde(default)]
+    pub name_en: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct YearQuery {
+    tahun: Option<i32>,
+}
+
+async fn holidays_page(
+    state: &AppState,
+    page: Page,
+    year: i32,
+    input: HolidayForm,
+    errors: FieldErrors,
+) -> Result<Response, WebError> {
+    let prefix = format!("{year}-");
+    let days = holidays::list(&state.store)
+        .await?
+        .into_iter()
+        .filter(|h| h.date.starts_with(&prefix))
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((
+        status,
+        render(&HolidaysTemplate {
+            page,
+            days,
+            errors,
+            input,
+            year,
+        })?,
+    )
+        .into_response())
+}
+
+pub async fn holidays_list(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+    Query(q): Query<YearQuery>,
+) -> Result<Response, WebError> {
+    if !actor.is_admin() {
+        return Err(WebError::Forbidden);
+    }
+    let year = q.tahun.unwrap_or_else(|| Utc::now().year());
+    holidays_page(
+        &state,
+        page,
+        year,
+        HolidayForm::default(),
+        FieldErrors::new(),
+    )
+    .await
+}
+
+pub async fn holidays_add(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+    CsrfForm(f): CsrfForm<HolidayForm>,
+) -> Result<Response, WebError> {
+    if !actor.is_admin() {
+        return Err(WebError::Forbidden);
+    }
+    let mut e = FieldErrors::new();
+    let date = NaiveDate::parse_from_str(f.date.trim(), "%Y-%m-%d").ok();
+    if date.is_none() {
+        e.add(
+            "date",
+            if f.date.trim().is_empty() {
+                "required"
+            } else {
+                "invalid_date"
+            },
+        );
+    }
+    let name_id = e.check(
+        "name_id",
+        kotapintar_domain::validation::required_text(&f.name_id, 200),
+    );
+    let name_en = kotapintar_domain::validation::optional_text(&f.name_en, 200)
+        .ok()
+        .flatten();
+    let (Some(date), Some(name_id)) = (date, name_id) else {
+        let year = Utc::now().year();
+        return holidays_page(&state, page, year, f, e).await;
+    };
+    let day = Holiday {
+        date,
+        name_en: name_en.unwrap_or_else(|| name_id.clone()),
+        name_id,
+    };
+    holidays::upsert(&state.store, &AuditActor::from(&actor), &[day], "local").await?;
+    state.forget_calendar();
+    Ok(Redirect::to(&format!(
+        "/staf/libur?tahun={}&ok=holiday_saved",
+        date.year()
+    ))
+    .into_response())
+}
+
+pub async fn holidays_remove(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    CsrfForm(f): CsrfForm<HolidayForm>,
+) -> Result<Response, WebError> {
+    if !actor.is_admin() {
+        return Err(WebError::Forbidden);
+    }
+    let date = NaiveDate::parse_from_str(f.date.trim(), "%Y-%m-%d")
+        .map_err(|_| WebError::BadRequest("date".into()))?;
+    holidays::remove(&state.store, &AuditActor::from(&actor), date).await?;
+    state.forget_calendar();
+    Ok(Redirect::to(&format!(
+        "/staf/libur?tahun={}&ok=holiday_removed",
+        date.year()
+    ))
+    .into_response())
+}
+
+// --- IKM ----------------------------------------------------------------------------------
+
+pub struct IkmRow {
+    pub unit: String,
+    pub result: Option<IkmResult>,
+}
+
+#[derive(Template)]
+#[template(path = "staff/ikm.html")]
+struct IkmTemplate {
+    page: Page,
+    rows: Vec<IkmRow>,
+    year: i32,
+    unsur: Vec<Unsur>,
+}
+
+/// Turns stored survey rows (answers by unsur) into the domain's responses.
+pub fn responses(rows: &[kotapintar_storage::entity::survey::Model]) -> Vec<SurveyResponse> {
+    rows.iter()
+        .map(|r| {
+            let answers = [r.u1, r.u2, r.u3, r.u4, r.u5, r.u6, r.u7, r.u8, r.u9]
+                .into_iter()
+                .zip(Unsur::ALL)
+                .filter_map(|(v, u)| Some((u, Score::from_int(i64::from(v?)).ok()?)))
+                .collect();
+            SurveyResponse { answers }
+        })
+        .collect()
+}
+
+pub async fn ikm_page(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+    Query(q): Query<YearQuery>,
+) -> Result<Response, WebError> {
+    if !(actor.is_admin()
+        || actor.can_triage()
+        || actor.has_role(kotapintar_domain::user::Role::Leader)
+        || actor.administered_units().next().is_some())
+    {
+        return Err(WebError::Forbidden);
+    }
+    let year = q.tahun.unwrap_or_else(|| Utc::now().year());
+    let offset = state.config.rules.utc_offset;
+    let start = offset
+        .with_ymd_and_hms(year, 1, 1, 0, 0, 0)
+        .single()
+        .map(|t| t.with_timezone(&Utc));
+    let end = offset
+        .with_ymd_and_hms(year + 1, 1, 1, 0, 0, 0)
+        .single()
+        .map(|t| t.with_timezone(&Utc));
+    let mut rows = Vec::new();
+    for u in units::list(&state.store).await? {
+        let surveys = requests::surveys(&state.store, Some(u.id.0), None, start, end).await?;
+        if surveys.is_empty() {
+            continue;
+        }
+        rows.push(IkmRow {
+            unit: u.name,
+            result: ikm::compute(responses(&surveys).iter(), WeightMode::Exact),
+        });
+    }
+    render(&IkmTemplate {
+        page,
+        rows,
+        year,
+        unsur: Unsur::ALL.to_vec(),
+    })
+    .map(IntoResponse::into_response)
+}

@@ -1,0 +1,292 @@
+//! The staff side of requests: the inbox (per unit, with filters and bulk actions) and one
+//! request with its full timeline and the steps the viewer may take.
+
+use crate::csrf::CsrfForm;
+use crate::session::Staff;
+use crate::view::{render, Page};
+use crate::{AppState, WebError};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{NaiveDate, TimeZone, Utc};
+use kotapintar_domain::ids::{UnitId, UserId};
+use kotapintar_domain::policy::Actor;
+use kotapintar_domain::request::{RejectReason, Status};
+use kotapintar_domain::unit::Unit;
+use kotapintar_domain::FieldErrors;
+use kotapintar_storage::requests::{self, InboxFilter, InboxRow, StaffAction, StaffView};
+use kotapintar_storage::{regions, services, units, StorageError};
+use serde::Deserialize;
+
+const PER_PAGE: u64 = 50;
+
+#[derive(Deserialize, Default, Clone)]
+pub struct InboxQuery {
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub terlambat: String,
+    #[serde(default)]
+    pub layanan: String,
+    #[serde(default)]
+    pub kecamatan: String,
+    #[serde(default)]
+    pub dari: String,
+    #[serde(default)]
+    pub sampai: String,
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub saya: String,
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub hal: u64,
+    #[serde(default)]
+    pub hasil: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff/inbox.html")]
+struct InboxTemplate {
+    page: Page,
+    rows: Vec<InboxRow>,
+    total: u64,
+    f: InboxQuery,
+    statuses: [Status; 7],
+    services: Vec<(i64, String)>,
+    districts: Vec<(String, String)>,
+    units: Vec<Unit>,
+    can_triage: bool,
+    can_work: bool,
+    page_no: u64,
+    pages: u64,
+    filter_query: String,
+}
+
+fn local_date(raw: &str, offset: chrono::FixedOffset, end: bool) -> Option<chrono::DateTime<Utc>> {
+    let d = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").ok()?;
+    let d = if end { d.succ_opt()? } else { d };
+    offset
+        .from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+    Query(f): Query<InboxQuery>,
+) -> Result<Response, WebError> {
+    let offset = state.config.rules.utc_offset;
+    let filter = InboxFilter {
+        status: Status::parse(&f.status).ok(),
+        overdue: f.terlambat == "1",
+        service_id: f.layanan.parse().ok(),
+        district_code: (!f.kecamatan.is_empty()).then(|| f.kecamatan.clone()),
+        from: local_date(&f.dari, offset, false),
+        to: local_date(&f.sampai, offset, true),
+        text: (!f.q.trim().is_empty()).then(|| f.q.clone()),
+        assigned_to: (f.saya == "1").then_some(actor.user_id.0),
+        unit_id: f.unit.parse().ok(),
+    };
+    let (rows, total) = requests::inbox(&state.store, &actor, &filter, f.hal, PER_PAGE).await?;
+    let services = services::list(&state.store, false)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.draft.name))
+        .collect();
+    let districts = regions::children(&state.store, &state.config.regency)
+        .await?
+        .into_iter()
+        .map(|d| (d.code, d.name))
+        .collect();
+    let mut filter_query = f.clone();
+    filter_query.hal = 0;
+    let fq = serde_urlencoded::to_string([
+        ("status", &f.status),
+        ("terlambat", &f.terlambat),
+        ("layanan", &f.layanan),
+        ("kecamatan", &f.kecamatan),
+        ("dari", &f.dari),
+        ("sampai", &f.sampai),
+        ("q", &f.q),
+        ("saya", &f.saya),
+        ("unit", &f.unit),
+    ])
+    .unwrap_or_default();
+    render(&InboxTemplate {
+        page,
+        rows,
+        total,
+        f,
+        statuses: Status::ALL,
+        services,
+        districts,
+        units: units::list(&state.store).await?,
+        can_triage: actor.can_triage(),
+        can_work: actor.units().next().is_some(),
+        page_no: filter_query.hal,
+        pages: total.div_ceil(PER_PAGE),
+        filter_query: fq,
+    })
+    .map(IntoResponse::into_response)
+}
+
+#[derive(Template)]
+#[template(path = "staff/request.html")]
+struct DetailTemplate {
+    page: Page,
+    v: StaffView,
+    errors: FieldErrors,
+    can_triage: bool,
+    can_work: bool,
+    units: Vec<Unit>,
+    officers: Vec<(i64, String)>,
+    reasons: [RejectReason; 4],
+    templates: Vec<(String, String)>,
+}
+
+async fn detail_page(
+    state: &AppState,
+    actor: &Actor,
+    page: Page,
+    id: i64,
+    errors: FieldErrors,
+) -> Result<Response, WebError> {
+    let v = requests::staff_view(&state.store, actor, id).await?;
+    let handling: Vec<UnitId> = v.handling.iter().map(|(u, _, _)| *u).collect();
+    let mut officers = Vec::new();
+    for u in &handling {
+        officers.extend(requests::officers_of(&state.store, *u).await?);
+    }
+    let templates = kotapintar_storage::templates::for_units(&state.store, &handling).await?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let body = render(&DetailTemplate {
+        page,
+        can_triage: actor.can_triage(),
+        can_work: actor.can_work_on(&handling),
+        v,
+        errors,
+        units: units::list(&state.store)
+            .await?
+            .into_iter()
+            .filter(|u| u.active)
+            .collect(),
+        officers,
+        reasons: RejectReason::ALL,
+        templates,
+    })?;
+    Ok((status, body).into_response())
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    detail_page(&state, &actor, page, id, FieldErrors::new()).await
+}
+
+/// Turns the action form's fields into a step. Field errors name the form field.
+fn parse_action(fields: &[(String, String)]) -> Result<StaffAction, FieldErrors> {
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let opt = |k: &str| Some(get(k)).filter(|v| !v.is_empty());
+    Ok(match get("action").as_str() {
+        "verify" => StaffAction::Verify { note: opt("note") },
+        "reject" => StaffAction::Reject {
+            reason: RejectReason::parse(&get("reason"))
+                .map_err(|c| FieldErrors::single("reason", c))?,
+            note: get("note"),
+            duplicate_of: opt("duplicate_of"),
+        },
+        "dispatch" => StaffAction::Dispatch {
+            units: fields
+                .iter()
+                .filter(|(k, _)| k == "units")
+                .filter_map(|(_, v)| v.parse().ok().map(UnitId))
+                .collect(),
+            note: opt("note"),
+        },
+        "forward" => StaffAction::Forward {
+            to: get("to_unit")
+                .parse()
+                .map(UnitId)
+                .map_err(|_| FieldErrors::single("to_unit", "required"))?,
+            reason: get("reason"),
+        },
+        "start" => StaffAction::StartWork { note: opt("note") },
+        "resolve" => StaffAction::Resolve {
+            response: get("response"),
+        },
+        "comment" => StaffAction::Comment {
+            note: get("note"),
+            public: get("public") == "on",
+        },
+        "assign" => StaffAction::Assign {
+            officer: get("officer")
+                .parse()
+                .map(UserId)
+                .map_err(|_| FieldErrors::single("officer", "required"))?,
+        },
+        _ => return Err(FieldErrors::single("action", "invalid_choice")),
+    })
+}
+
+pub async fn act(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+    Path(id): Path<i64>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let action = match parse_action(&fields) {
+        Ok(a) => a,
+        Err(e) => return detail_page(&state, &actor, page, id, e).await,
+    };
+    let cal = state.calendar().await?;
+    match requests::act(&state.store, &state.config.rules, &cal, &actor, id, action).await {
+        Ok(_) => Ok(Redirect::to(&format!("/staf/laporan/{id}?ok=step_done")).into_response()),
+        Err(StorageError::Invalid(e)) => detail_page(&state, &actor, page, id, e).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Bulk: the same step on every ticked request; says how many succeeded.
+pub async fn bulk(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let ids: Vec<i64> = fields
+        .iter()
+        .filter(|(k, _)| k == "ids")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    let action = parse_action(&fields).map_err(|e| WebError::BadRequest(e.to_string()))?;
+    let cal = state.calendar().await?;
+    let results = requests::act_many(
+        &state.store,
+        &state.config.rules,
+        &cal,
+        &actor,
+        &ids,
+        action,
+    )
+    .await;
+    let ok = results.iter().filter(|(_, r)| r.is_ok()).count();
+    Ok(Redirect::to(&format!("/staf/laporan?hasil={ok}-{}", results.len())).into_response())
+}

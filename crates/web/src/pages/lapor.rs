@@ -1,0 +1,330 @@
+//! The public request form (`/lapor`): no account needed, works without JavaScript, keeps
+//! everything typed (photos included) when something must be corrected.
+
+use crate::csrf::{CsrfMultipart, Upload};
+use crate::view::{render, Page};
+use crate::{AppState, WebError};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use kotapintar_domain::intake::RequestInput;
+use kotapintar_domain::privacy::PublicRequest;
+use kotapintar_domain::request::RequestKind;
+use kotapintar_domain::service::Service;
+use kotapintar_domain::FieldErrors;
+use kotapintar_storage::drafts::{self, DraftPhoto, MAX_PHOTOS};
+use kotapintar_storage::media;
+use kotapintar_storage::requests::{self, PhotoFile};
+use kotapintar_storage::{regions, services, StorageError};
+use serde::Deserialize;
+
+pub struct Area {
+    pub code: String,
+    pub name: String,
+    pub villages: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "lapor.html")]
+struct FormTemplate {
+    page: Page,
+    input: RequestInput,
+    answers: Vec<(String, String)>,
+    errors: FieldErrors,
+    kinds: [RequestKind; 4],
+    services: Vec<Service>,
+    service: Option<Service>,
+    areas: Vec<Area>,
+    /// Photos already received (kept in a draft), by their original names.
+    draft_id: String,
+    draft_photos: Vec<DraftPhoto>,
+    /// Photos refused: file name and reason key.
+    photo_problems: Vec<(String, String)>,
+    similar: Vec<PublicRequest>,
+}
+
+impl FormTemplate {
+    pub fn answer(&self, code: &str) -> &str {
+        let key = format!("q_{code}");
+        self.answers
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+
+    pub fn chosen(&self, code: &str, option: &str) -> bool {
+        let key = format!("q_{code}");
+        self.answers.iter().any(|(k, v)| *k == key && v == option)
+    }
+}
+
+async fn areas(state: &AppState) -> Result<Vec<Area>, WebError> {
+    let mut out = Vec::new();
+    for d in regions::children(&state.store, &state.config.regency).await? {
+        let code = kotapintar_domain::region::RegionCode::parse(&d.code)
+            .map_err(|e| WebError::Internal(e.into()))?;
+        let villages = regions::children(&state.store, &code)
+            .await?
+            .into_iter()
+            .map(|v| (v.code, v.name))
+            .collect();
+        out.push(Area {
+            code: d.code,
+            name: d.name,
+            villages,
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize, Default)]
+pub struct FormQuery {
+    #[serde(default)]
+    layanan: String,
+    #[serde(default)]
+    jenis: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn show(
+    state: &AppState,
+    page: Page,
+    status: StatusCode,
+    input: RequestInput,
+    answers: Vec<(String, String)>,
+    errors: FieldErrors,
+    draft: Option<String>,
+    photo_problems: Vec<(String, String)>,
+    similar: Vec<PublicRequest>,
+) -> Result<Response, WebError> {
+    let all = services::list(&state.store, true).await?;
+    let service = all
+        .iter()
+        .find(|s| s.draft.code == input.service_code.trim().to_lowercase())
+        .cloned();
+    let draft_photos = draft
+        .as_deref()
+        .map(|d| {
+            drafts::load(&state.config.uploads, d)
+                .into_iter()
+                .map(|(m, _)| m)
+                .collect()
+        })
+        .unwrap_or_default();
+    let body = render(&FormTemplate {
+        page,
+        input,
+        answers,
+        errors,
+        kinds: RequestKind::ALL,
+        services: all,
+        service,
+        areas: areas(state).await?,
+        draft_id: draft.unwrap_or_default(),
+        draft_photos,
+        photo_problems,
+        similar,
+    })?;
+    Ok((status, body).into_response())
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    page: Page,
+    Query(q): Query<FormQuery>,
+) -> Result<Response, WebError> {
+    let mut input = RequestInput {
+        service_code: q.layanan.clone(),
+        kind: q.jenis.clone(),
+        ..Default::default()
+    };
+    if let Some(s) = services::find_by_code(&state.store, &q.layanan).await? {
+        input.kind = s.draft.kind.as_str().into();
+    }
+    show(
+        &state,
+        page,
+        StatusCode::OK,
+        input,
+        vec![],
+        FieldErrors::new(),
+        None,
+        vec![],
+        vec![],
+    )
+    .await
+}
+
+/// Cleans each new upload (type by content, size, metadata) off the async threads.
+async fn clean_uploads(files: Vec<Upload>) -> (Vec<(String, PhotoFile)>, Vec<(String, String)>) {
+    let mut ok = Vec::new();
+    let mut problems = Vec::new();
+    for f in files.into_iter().filter(|f| f.field == "photos") {
+        let name = f.file_name.clone();
+        let result = tokio::task::spawn_blocking(move || media::clean_photo(&f.bytes)).await;
+        match result {
+            Ok(Ok(c)) => ok.push((
+                name,
+                PhotoFile {
+                    extension: c.kind.extension(),
+                    mime: c.kind.mime(),
+                    width: c.width,
+                    height: c.height,
+                    bytes: c.bytes,
+                    thumbnail: c.thumbnail,
+                },
+            )),
+            Ok(Err(e)) => problems.push((name, format!("error.{}", e.code()))),
+            Err(_) => problems.push((name, "error.photo_corrupt".into())),
+        }
+    }
+    (ok, problems)
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    page: Page,
+    form: CsrfMultipart,
+) -> Result<Response, WebError> {
+    let input: RequestInput = serde_urlencoded::from_str(&form.as_urlencoded()).unwrap_or_default();
+    let answers: Vec<(String, String)> = form
+        .fields
+        .iter()
+        .filter(|(k, _)| k.starts_with("q_"))
+        .cloned()
+        .collect();
+    let uploads = &state.config.uploads;
+
+    // Photos: those kept from an earlier attempt (minus any the resident removed), then new ones.
+    let old_draft = form.get("draft_id").to_string();
+    let removed: Vec<usize> = form
+        .fields
+        .iter()
+        .filter(|(k, _)| k == "remove_photo")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    let mut photos: Vec<(String, PhotoFile)> = drafts::load(uploads, &old_draft)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !removed.contains(i))
+        .map(|(_, (m, f))| (m.original_name, f))
+        .collect();
+    let confirm_new = form.get("confirm_new") == "1";
+    let (new_photos, photo_problems) = clean_uploads(form.files).await;
+    photos.extend(new_photos);
+
+    let mut errors = FieldErrors::new();
+    if photos.len() > MAX_PHOTOS {
+        errors.add("photos", "too_many_photos");
+        photos.truncate(MAX_PHOTOS);
+    }
+    if !photo_problems.is_empty() {
+        errors.add("photos", "photo_rejected");
+    }
+    let parsed = input.parse(answers.clone());
+    if let Err(e) = &parsed {
+        errors.0.extend(e.0.clone());
+    }
+
+    let keep_draft = |photos: &[(String, PhotoFile)]| -> Result<Option<String>, WebError> {
+        drafts::remove(uploads, &old_draft);
+        let refs: Vec<(String, &PhotoFile)> = photos.iter().map(|(n, p)| (n.clone(), p)).collect();
+        drafts::save(uploads, &refs).map_err(|e| WebError::Internal(format!("draft: {e}")))
+    };
+
+    let new_request = match parsed {
+        Ok(r) if errors.is_empty() => r,
+        _ => {
+            let draft = keep_draft(&photos)?;
+            return show(
+                &state,
+                page,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                input,
+                answers,
+                errors,
+                draft,
+                photo_problems,
+                vec![],
+            )
+            .await;
+        }
+    };
+
+    // Before filing, offer to support a similar open request instead.
+    if !confirm_new {
+        let district = new_request.district_code.as_ref().map(|c| c.to_string());
+        let text = format!("{} {}", new_request.title, new_request.description);
+        let similar = requests::similar_open(
+            &state.store,
+            &text,
+            new_request.latitude,
+            new_request.longitude,
+            district.as_deref(),
+        )
+        .await?;
+        if !similar.is_empty() {
+            let draft = keep_draft(&photos)?;
+            return show(
+                &state,
+                page,
+                StatusCode::OK,
+                input,
+                answers,
+                FieldErrors::new(),
+                draft,
+                vec![],
+                similar,
+            )
+            .await;
+        }
+    }
+
+    // Kept as a draft first: if a check only the database can make fails, the resident
+    // corrects the form without choosing the photos again.
+    let draft = if photos.is_empty() {
+        None
+    } else {
+        keep_draft(&photos)?
+    };
+    let calendar = state.calendar().await?;
+    let files: Vec<PhotoFile> = photos.into_iter().map(|(_, p)| p).collect();
+    match requests::submit(
+        &state.store,
+        &state.config.rules,
+        &calendar,
+        uploads,
+        new_request,
+        files,
+    )
+    .await
+    {
+        Ok(done) => {
+            if let Some(d) = &draft {
+                drafts::remove(uploads, d);
+            }
+            Ok(Redirect::to(&format!(
+                "/laporan/{}/ikuti/{}?baru=1",
+                done.code, done.token
+            ))
+            .into_response())
+        }
+        Err(StorageError::Invalid(e)) => {
+            show(
+                &state,
+                page,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                input,
+                answers,
+                e,
+                draft,
+                vec![],
+                vec![],
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
