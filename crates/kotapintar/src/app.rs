@@ -21,12 +21,7 @@ impl Application {
     /// migrations, creates the first admin if needed, and binds the listening socket.
     pub async fn build(settings: &Settings, mode: OpenMode) -> anyhow::Result<Self> {
         let store = Store::connect(&settings.database_url, mode).await?;
-        store.migrate().await?;
-        kotapintar_storage::holidays::seed_if_empty(
-            &store,
-            &crate::reference_data::national_holidays()?,
-        )
-        .await?;
+        prepare(&store).await?;
         announce_first_admin(
             users::ensure_first_admin(&store, settings.admin_password.as_ref().map(|s| s.expose()))
                 .await?,
@@ -127,4 +122,12 @@ pub async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutdown signal received; finishing requests in flight");
+}
+
+/// Brings a database up to date: pending migrations, then the reference data a first start
+/// needs (the national holiday calendar, once; admins edit it afterwards).
+pub async fn prepare(store: &Store) -> anyhow::Result<()> {
+    store.migrate().await?;
+    kotapintar_storage::holidays::seed_if_empty(store, &crate::reference_data::national_holidays()?).await?;
+    Ok(())
 }

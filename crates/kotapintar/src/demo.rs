@@ -312,9 +312,9 @@ async fn load_requests(store: &Store, settings: &Settings) -> anyhow::Result<usi
         u8,
     );
     let samples: &[Sample] = &[
-        ("jalan-rusak", "Jalan berlubang di depan pasar", "Lubang besar di badan jalan depan pasar, berbahaya bagi pengendara motor terutama malam hari.", "51.03.01", "51.03.01.1001", "-8.7190", "115.1730", 4),
-        ("sampah", "Sampah menumpuk di pinggir jalan", "Sampah rumah tangga menumpuk sudah tiga hari dan belum diangkut, mulai berbau.", "51.03.06", "51.03.06.2001", "-8.6480", "115.1380", 3),
-        ("lampu-jalan", "Lampu jalan mati sepanjang 200 meter", "Beberapa lampu penerangan jalan umum mati sehingga jalan gelap gulita pada malam hari.", "51.03.02", "51.03.02.1001", "-8.5650", "115.1710", 2),
+        ("jalan-rusak", "Jalan berlubang di depan pasar", "Lubang besar di badan jalan depan pasar, berbahaya bagi pengendara motor terutama malam hari.", "51.03.01", "51.03.01.1002", "-8.7190", "115.1730", 4),
+        ("sampah", "Sampah menumpuk di pinggir jalan", "Sampah rumah tangga menumpuk sudah tiga hari dan belum diangkut, mulai berbau.", "51.03.06", "51.03.06.1001", "-8.6720", "115.1620", 3),
+        ("lampu-jalan", "Lampu jalan mati sepanjang 200 meter", "Beberapa lampu penerangan jalan umum mati sehingga jalan gelap gulita pada malam hari.", "51.03.02", "51.03.02.2001", "-8.6100", "115.1200", 2),
         ("usulan-pembangunan", "Usulan trotoar untuk pejalan kaki", "Mohon dibangun trotoar di sekitar sekolah agar anak-anak aman berjalan kaki.", "51.03.05", "", "-8.7900", "115.1600", 1),
         ("jalan-rusak", "Jalan ambles setelah hujan", "Bahu jalan ambles setelah hujan deras dan membahayakan kendaraan yang lewat.", "51.03.03", "", "", "", 0),
     ];

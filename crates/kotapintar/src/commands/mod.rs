@@ -28,13 +28,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve => serve(&settings, OpenMode::MustExist).await,
         Command::Migrate => {
             let store = Store::connect(&settings.database_url, OpenMode::CreateIfMissing).await?;
-            store.migrate().await?;
+            crate::app::prepare(&store).await?;
             println!("database {} is up to date", settings.database_url);
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo => {
             let store = Store::connect(&settings.database_url, OpenMode::CreateIfMissing).await?;
-            store.migrate().await?;
+            crate::app::prepare(&store).await?;
             crate::demo::load(&store, &settings).await?;
             store.close().await;
             serve(&settings, OpenMode::MustExist).await
@@ -95,7 +95,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// Opens an existing database and brings its schema up to date.
 async fn open(settings: &Settings) -> anyhow::Result<Store> {
     let store = Store::connect(&settings.database_url, OpenMode::MustExist).await?;
-    store.migrate().await?;
+    crate::app::prepare(&store).await?;
     Ok(store)
 }
 
