@@ -128,6 +128,10 @@ pub async fn shutdown_signal() {
 /// needs (the national holiday calendar, once; admins edit it afterwards).
 pub async fn prepare(store: &Store) -> anyhow::Result<()> {
     store.migrate().await?;
-    kotapintar_storage::holidays::seed_if_empty(store, &crate::reference_data::national_holidays()?).await?;
+    kotapintar_storage::holidays::seed_if_empty(
+        store,
+        &crate::reference_data::national_holidays()?,
+    )
+    .await?;
     Ok(())
 }

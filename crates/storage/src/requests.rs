@@ -138,6 +138,14 @@ async fn check_against_data(
     }
 }
 
+/// Runs the checks that need the database, without storing anything, so a form can report
+/// every problem before it offers similar requests.
+pub async fn check(store: &Store, rules: &RequestRules, req: &NewRequest) -> Result<()> {
+    check_against_data(&store.reader, rules, req)
+        .await
+        .map(|_| ())
+}
+
 /// Files written for a request that is not yet committed; removed unless `keep` is called.
 struct PendingFiles(Vec<PathBuf>);
 

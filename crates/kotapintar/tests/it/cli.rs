@@ -228,7 +228,11 @@ async fn audit_verify_reports_tampering(backend: Backend) {
     .success());
     let o = kotapintar(&db, &["audit", "verify"], None);
     assert!(o.status.success(), "{}", out(&o));
-    assert!(out(&o).contains("audit log intact: 2 entries verified"), "{}", out(&o));
+    assert!(
+        out(&o).contains("audit log intact: 2 entries verified"),
+        "{}",
+        out(&o)
+    );
     let store = kotapintar_storage::Store::connect(
         &kotapintar_storage::DatabaseUrl::parse(&db.url).unwrap(),
         kotapintar_storage::OpenMode::MustExist,
@@ -248,7 +252,11 @@ async fn audit_verify_reports_tampering(backend: Backend) {
     store.close().await;
     let o = kotapintar(&db, &["audit", "verify"], None);
     assert_eq!(o.status.code(), Some(1));
-    assert!(out(&o).contains("AUDIT LOG BROKEN: entry 1:"), "{}", out(&o));
+    assert!(
+        out(&o).contains("AUDIT LOG BROKEN: entry 1:"),
+        "{}",
+        out(&o)
+    );
 }
 
 async fn backup_writes_a_usable_copy(backend: Backend) {

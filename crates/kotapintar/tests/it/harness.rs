@@ -121,12 +121,25 @@ pub struct TestApp {
     /// Kept so the database lives as long as the app.
     pub _db: TestDb,
     pub settings: Settings,
+    /// Every email the app sends arrives here (a real SMTP server on a free port).
+    pub mail: crate::smtp_sink::SmtpSink,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
 }
 
 pub fn settings_for(db: &TestDb) -> Settings {
+    settings_with_smtp(db, None)
+}
+
+pub fn settings_with_smtp(db: &TestDb, smtp_port: Option<u16>) -> Settings {
+    let mut smtp = kotapintar_jobs::notify::SmtpConfig::default();
+    if let Some(port) = smtp_port {
+        smtp.host = Some("127.0.0.1".into());
+        smtp.port = port;
+        smtp.from = "kotapintar <noreply@badungkab.go.id>".into();
+    }
     Settings::check(RawSettings {
+        smtp,
         listen: "127.0.0.1:0".into(),
         database_url: Some(db.url.clone()),
         data_dir: db.dir.path().join("data"),
@@ -147,7 +160,8 @@ impl TestApp {
             let _ = tracing_subscriber::fmt().with_env_filter("info").try_init();
         }
         let db = TestDb::create(backend).await;
-        let settings = settings_for(&db);
+        let mail = crate::smtp_sink::SmtpSink::start().await;
+        let settings = settings_with_smtp(&db, Some(mail.port));
         let app = Application::build(&settings, OpenMode::CreateIfMissing)
             .await
             .expect("application starts");
@@ -170,6 +184,7 @@ impl TestApp {
             store,
             _db: db,
             settings,
+            mail,
             stop: Some(tx),
             server: Some(server),
         }
@@ -299,6 +314,77 @@ impl TestApp {
             r.text().await.unwrap_or_default()
         );
     }
+}
+
+impl TestApp {
+    /// Files a request through the public form, as a browser sends it (multipart).
+    pub async fn file_request(
+        &self,
+        fields: &[(&str, &str)],
+        photos: &[(&str, Vec<u8>)],
+    ) -> Response {
+        if self.cookie("kp_csrf").is_none() {
+            self.get("/").await;
+        }
+        let token = self.cookie("kp_csrf").expect("csrf cookie");
+        let mut form = reqwest::multipart::Form::new().text("_csrf", token);
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        for (name, bytes) in photos {
+            let part = reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string());
+            form = form.part("photos", part);
+        }
+        self.client
+            .post(self.url("/lapor"))
+            .multipart(form)
+            .send()
+            .await
+            .expect("POST /lapor")
+    }
+
+    /// The tracking code and the secret token from the redirect after filing.
+    pub fn filed(r: &Response) -> (String, String) {
+        let loc = location(r);
+        let rest = loc
+            .strip_prefix("/laporan/")
+            .unwrap_or_else(|| panic!("not a filing redirect: {loc}"));
+        let (code, rest) = rest.split_once("/ikuti/").expect("follow link");
+        let token = rest.split('?').next().unwrap_or("");
+        (code.to_string(), token.to_string())
+    }
+
+    pub async fn request_id(&self, code: &str) -> i64 {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        kotapintar_storage::entity::request::Entity::find()
+            .filter(kotapintar_storage::entity::request::Column::TrackingCode.eq(code))
+            .one(&self.store.reader)
+            .await
+            .expect("query")
+            .expect("request exists")
+            .id
+    }
+}
+
+/// A small real JPEG, with an EXIF block carrying a GPS position (which must be stripped).
+pub fn jpeg_with_gps(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x * 7) as u8, (y * 5) as u8, 120])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .expect("encode jpeg");
+    let jpeg = out.into_inner();
+    // APP1 "Exif" with a minimal little-endian TIFF header and a GPS marker string
+    let mut exif = b"Exif\0\0II*\0\x08\0\0\0\0\0".to_vec();
+    exif.extend_from_slice(b"GPSLatitude-8.7201GPSLongitude115.1689");
+    let len = (exif.len() + 2) as u16;
+    let mut with = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    with.extend_from_slice(&len.to_be_bytes());
+    with.extend_from_slice(&exif);
+    with.extend_from_slice(&jpeg[2..]);
+    with
 }
 
 impl Drop for TestApp {

@@ -13,6 +13,7 @@ mod browser;
 mod cli;
 mod jobs;
 mod pages;
+mod requests;
 mod smtp_sink;
 mod units;
 mod users;

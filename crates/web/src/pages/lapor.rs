@@ -234,6 +234,13 @@ pub async fn submit(
         drafts::save(uploads, &refs).map_err(|e| WebError::Internal(format!("draft: {e}")))
     };
 
+    if let Ok(r) = &parsed {
+        match requests::check(&state.store, &state.config.rules, r).await {
+            Ok(()) => {}
+            Err(StorageError::Invalid(e)) => errors.0.extend(e.0),
+            Err(e) => return Err(e.into()),
+        }
+    }
     let new_request = match parsed {
         Ok(r) if errors.is_empty() => r,
         _ => {
