@@ -127,10 +127,6 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<()>>,
 }
 
-pub fn settings_for(db: &TestDb) -> Settings {
-    settings_with_smtp(db, None)
-}
-
 pub fn settings_with_smtp(db: &TestDb, smtp_port: Option<u16>) -> Settings {
     let mut smtp = kotapintar_jobs::notify::SmtpConfig::default();
     if let Some(port) = smtp_port {

@@ -789,23 +789,15 @@ async fn resolved_requests_close_by_themselves_and_overdue_ones_escalate(app: Te
     assert_eq!((again.closed, again.escalated), (0, 0));
     // the late request appears as overdue in the unit's inbox
     app.login("petugas.pupr", "petugas-pupr-1").await;
-    use sea_orm::{ConnectionTrait, Statement};
-    let backend = app.store.writer.get_database_backend();
-    let past = (chrono::Utc::now() - chrono::Duration::days(3)).to_rfc3339();
-    app.store
-        .writer
-        .execute(Statement::from_sql_and_values(
-            backend,
-            &format!(
-                "UPDATE requests SET stage_due_at = {} WHERE id = {lid}",
-                if backend == sea_orm::DbBackend::Postgres {
-                    "$1::timestamptz"
-                } else {
-                    "$1"
-                }
-            ),
-            [past.into()],
-        ))
+    use kotapintar_storage::entity::request as req;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    req::Entity::update_many()
+        .col_expr(
+            req::Column::StageDueAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::Duration::days(3)),
+        )
+        .filter(req::Column::Id.eq(lid))
+        .exec(&app.store.writer)
         .await
         .unwrap();
     let (_, inbox) = app.get_html("/staf/laporan?terlambat=1").await;
