@@ -137,7 +137,10 @@ async fn body_text(c: &Client) -> String {
         .unwrap()
 }
 
-both_backends!(admin_creates_a_unit_and_a_user_then_logs_out);
+both_backends!(
+    admin_creates_a_unit_and_a_user_then_logs_out,
+    a_request_from_filing_to_survey
+);
 
 async fn admin_creates_a_unit_and_a_user_then_logs_out(app: TestApp) {
     let b = Browser::start().await;
@@ -204,5 +207,170 @@ async fn admin_creates_a_unit_and_a_user_then_logs_out(app: TestApp) {
     fill(c, "f-password", "petugas-dishub-1\n").await;
     wait_for_new_page(c, old).await;
     assert!(body_text(c).await.contains("Ni Luh Putu Ayu"));
+    b.stop().await;
+}
+
+async fn click(c: &Client, id: &str) {
+    c.find(Locator::Id(id))
+        .await
+        .unwrap_or_else(|_| panic!("element {id}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn login(c: &Client, app: &TestApp, username: &str, password: &str) {
+    c.goto(&app.url("/login")).await.unwrap();
+    fill(c, "f-username", username).await;
+    fill(c, "f-password", password).await;
+    submit(c).await;
+}
+
+async fn logout(c: &Client) {
+    click_and_wait(c, Locator::Css("form[action='/logout'] button")).await;
+}
+
+/// The journey of SP4N-LAPOR!: a resident files a request with a photo and follows it; the
+/// central desk dispatches it; an officer resolves it; the resident confirms and rates the
+/// service. A rahasia request filed alongside never shows publicly.
+async fn a_request_from_filing_to_survey(app: TestApp) {
+    app.import_areas().await;
+    app.login_admin().await;
+    app.create_unit("DPUPR", "Dinas Pekerjaan Umum").await;
+    app.create_user("verifikator", "verifier", "", "verifikator-123")
+        .await;
+    app.create_user("petugas.pupr", "officer", "DPUPR", "petugas-pupr-1")
+        .await;
+    app.logout().await;
+    let dpupr = kotapintar_storage::units::find_by_code(&app.store.reader, "DPUPR")
+        .await
+        .unwrap()
+        .unwrap();
+    let photo = tempfile::Builder::new().suffix(".jpg").tempfile().unwrap();
+    std::fs::write(photo.path(), crate::harness::jpeg_with_gps(120, 90)).unwrap();
+
+    let b = Browser::start().await;
+    let c = &b.client;
+    // 1. the resident files a request with a photo
+    c.goto(&app.url("/")).await.unwrap();
+    click_and_wait(c, Locator::LinkText("Lapor")).await;
+    click(c, "kind-pengaduan").await;
+    fill(c, "f-title", "Jalan berlubang dekat sekolah").await;
+    fill(
+        c,
+        "f-description",
+        "Lubang besar di jalan depan SD, membahayakan anak-anak yang menyeberang.",
+    )
+    .await;
+    select(c, "f-district_code", "51.03.02").await;
+    select(c, "f-village_code", "51.03.02.2001").await;
+    fill(c, "f-location_address", "Jl. Raya Munggu").await;
+    c.find(Locator::Id("f-photo-input"))
+        .await
+        .unwrap()
+        .send_keys(&photo.path().display().to_string())
+        .await
+        .unwrap();
+    fill(c, "f-email", "warga@contoh.id").await;
+    click_and_wait(c, Locator::Css("form.form button.primary")).await;
+    let text = body_text(c).await;
+    assert!(text.contains("Laporan terkirim"), "{text}");
+    let follow = c.current_url().await.unwrap();
+    let code = follow.path().split('/').nth(2).unwrap().to_string();
+    assert!(text.contains(&code));
+    // ... and sees it in public, with its photo
+    c.goto(&app.url(&format!("/laporan/{code}"))).await.unwrap();
+    let text = body_text(c).await;
+    assert!(text.contains("Jalan berlubang dekat sekolah") && text.contains("Diterima"));
+    let img = c.find(Locator::Css(".photos img")).await.unwrap();
+    let loaded = c
+        .execute(
+            "return arguments[0].naturalWidth",
+            vec![serde_json::to_value(&img).unwrap()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(loaded.as_u64(), Some(120), "the photo is served");
+
+    // a rahasia request, filed in the same way, is nowhere in public
+    c.goto(&app.url("/lapor")).await.unwrap();
+    click(c, "kind-pengaduan").await;
+    fill(c, "f-title", "Pungutan liar di loket").await;
+    fill(
+        c,
+        "f-description",
+        "Petugas loket meminta uang tambahan di luar ketentuan.",
+    )
+    .await;
+    click(c, "f-confidential").await;
+    click_and_wait(c, Locator::Css("form.form button.primary")).await;
+    let secret_code = c
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .split('/')
+        .nth(2)
+        .unwrap()
+        .to_string();
+    c.goto(&app.url("/laporan")).await.unwrap();
+    let text = body_text(c).await;
+    assert!(text.contains("Jalan berlubang dekat sekolah"));
+    assert!(!text.contains("Pungutan liar") && !text.contains(&secret_code));
+    c.goto(&app.url(&format!("/laporan/{secret_code}")))
+        .await
+        .unwrap();
+    assert!(body_text(c).await.contains("Halaman tidak ditemukan"));
+
+    // 2. the central desk dispatches it to the unit
+    login(c, &app, "verifikator", "verifikator-123").await;
+    c.goto(&app.url("/staf/laporan")).await.unwrap();
+    click_and_wait(c, Locator::LinkText(&code)).await;
+    click(c, &format!("unit-{}", dpupr.id)).await;
+    fill(c, "f-dispatch-note", "Diteruskan ke Dinas Pekerjaan Umum").await;
+    click_and_wait(
+        c,
+        Locator::Css("form input[value='dispatch'] ~ button.primary"),
+    )
+    .await;
+    assert!(body_text(c).await.contains("Didisposisikan"));
+    logout(c).await;
+
+    // 3. the officer follows it up and resolves it
+    login(c, &app, "petugas.pupr", "petugas-pupr-1").await;
+    c.goto(&app.url("/staf/laporan")).await.unwrap();
+    click_and_wait(c, Locator::LinkText(&code)).await;
+    click_and_wait(
+        c,
+        Locator::Css("form input[value='start'] ~ button.primary"),
+    )
+    .await;
+    fill(
+        c,
+        "f-response",
+        "Lubang sudah ditambal oleh tim pemeliharaan jalan.",
+    )
+    .await;
+    click_and_wait(
+        c,
+        Locator::Css("form input[value='resolve'] ~ button.primary"),
+    )
+    .await;
+    assert!(body_text(c).await.contains("Selesai"));
+    logout(c).await;
+
+    // 4. the resident confirms and answers the survey
+    c.goto(follow.as_str()).await.unwrap();
+    let text = body_text(c).await;
+    assert!(text.contains("Lubang sudah ditambal"));
+    click_and_wait(c, Locator::Css("form[action$='/konfirmasi'] button")).await;
+    assert!(body_text(c).await.contains("laporan ditutup"));
+    for u in 1..=9 {
+        click(c, &format!("U{u}-{}", if u == 3 { 3 } else { 4 })).await;
+    }
+    click_and_wait(c, Locator::Css("form[action$='/survei'] button.primary")).await;
+    assert!(body_text(c)
+        .await
+        .contains("Terima kasih atas penilaian Anda"));
     b.stop().await;
 }
