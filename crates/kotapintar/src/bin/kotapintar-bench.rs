@@ -1,0 +1,285 @@
+//! Measures the speed targets of the requests issue on a real server:
+//! - accepting requests through the public form (no photos), each durable once answered;
+//! - serving a public request page, with 100,000 requests stored.
+//!
+//! `cargo run --release --bin kotapintar-bench -- [--requests N] [--seconds S] [--concurrency C]
+//! [--database-url URL]`. Defaults: 100000 stored requests, 10 s per phase, 32 clients, SQLite
+//! in a temporary directory. The server and the load generator share the machine, as they
+//! would share the 2 cores of the target server; figures are in BENCHMARKS.md.
+
+use chrono::{Duration, Utc};
+use kotapintar::app::{prepare, Application};
+use kotapintar::config::{RawSettings, Settings};
+use kotapintar_storage::entity::{request, request_event};
+use kotapintar_storage::{OpenMode, Store};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+struct Args {
+    requests: u64,
+    seconds: u64,
+    concurrency: usize,
+    database_url: Option<String>,
+}
+
+fn args() -> Args {
+    let mut a = Args { requests: 100_000, seconds: 10, concurrency: 32, database_url: None };
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        let v = it.next().unwrap_or_default();
+        match k.as_str() {
+            "--requests" => a.requests = v.parse().unwrap_or(a.requests),
+            "--seconds" => a.seconds = v.parse().unwrap_or(a.seconds),
+            "--concurrency" => a.concurrency = v.parse().unwrap_or(a.concurrency),
+            "--database-url" => a.database_url = Some(v),
+            other => eprintln!("ignoring unknown argument {other}"),
+        }
+    }
+    a
+}
+
+/// Stored requests in bulk (straight rows, as an import would write them), each with two
+/// timeline entries; a third of them resolved, some confidential.
+async fn seed(store: &Store, n: u64) -> anyhow::Result<Vec<String>> {
+    let mut codes = Vec::with_capacity(n as usize);
+    let start = Instant::now();
+    let mut next = 0u64;
+    while next < n {
+        let tx = store.writer.begin().await?;
+        let batch: Vec<u64> = (next..(next + 1000).min(n)).collect();
+        let rows: Vec<request::ActiveModel> = batch
+            .iter()
+            .map(|i| {
+                let code = bench_code(*i);
+                let now = Utc::now() - Duration::minutes(*i as i64);
+                request::ActiveModel {
+                    tracking_code: Set(code),
+                    kind: Set("pengaduan".into()),
+                    service_id: Set(None),
+                    title: Set(format!("Laporan contoh nomor {i}: jalan rusak")),
+                    description: Set("Lubang di badan jalan membahayakan pengendara, mohon segera diperbaiki.".into()),
+                    status: Set(if i % 3 == 0 { "selesai" } else { "didisposisikan" }.into()),
+                    location_address: Set(Some("Jl. Raya Kuta".into())),
+                    latitude: Set(Some(-8.72 + (*i % 100) as f64 * 0.001)),
+                    longitude: Set(Some(115.17)),
+                    district_code: Set(Some("51.03.01".into())),
+                    village_code: Set(Some("51.03.01.1002".into())),
+                    anonymous: Set(false),
+                    confidential: Set(i % 50 == 0),
+                    reporter_name: Set(Some("Warga".into())),
+                    reporter_email: Set(None),
+                    reporter_phone: Set(None),
+                    reporter_token_hash: Set("0".repeat(64)),
+                    answers_json: Set("[]".into()),
+                    received_at: Set(now),
+                    stage_due_at: Set(Some(now + Duration::days(7))),
+                    resolve_due_at: Set(None),
+                    resolved_at: Set(None),
+                    closed_at: Set(None),
+                    response: Set((i % 3 == 0).then(|| "Sudah diperbaiki.".to_string())),
+                    reject_reason: Set(None),
+                    duplicate_of: Set(None),
+                    support_count: Set(0),
+                    escalation_level: Set(0),
+                    personal_data_erased_at: Set(None),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        request::Entity::insert_many(rows).exec(&tx).await?;
+        let batch_codes: Vec<String> = batch.iter().map(|i| bench_code(*i)).collect();
+        let ids: Vec<i64> = request::Entity::find()
+            .filter(request::Column::TrackingCode.is_in(batch_codes))
+            .all(&tx)
+            .await?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        let events: Vec<request_event::ActiveModel> = ids
+            .into_iter()
+            .flat_map(|id| {
+                ["submit", "dispatch"].into_iter().map(move |step| request_event::ActiveModel {
+                    request_id: Set(id),
+                    at: Set(Utc::now()),
+                    actor: Set("bench".into()),
+                    actor_user_id: Set(None),
+                    step: Set(step.into()),
+                    from_status: Set(None),
+                    to_status: Set(if step == "submit" { "diterima" } else { "didisposisikan" }.into()),
+                    note: Set(Some("Diteruskan ke perangkat daerah.".into())),
+                    note_public: Set(true),
+                    unit_id: Set(None),
+                    ..Default::default()
+                })
+            })
+            .collect();
+        for chunk in events.chunks(500) {
+            request_event::Entity::insert_many(chunk.to_vec()).exec(&tx).await?;
+        }
+        tx.commit().await?;
+        codes.extend(batch.iter().filter(|i| *i % 50 != 0).map(|i| bench_code(*i)));
+        next += 1000;
+    }
+    eprintln!("seeded {n} requests in {:.1} s", start.elapsed().as_secs_f64());
+    Ok(codes)
+}
+
+/// A valid tracking code for the i-th seeded request: i written in the code alphabet.
+fn bench_code(i: u64) -> String {
+    let mut digits = [0u8; 5];
+    let mut n = i;
+    for d in digits.iter_mut().rev() {
+        *d = (n % 30) as u8;
+        n /= 30;
+    }
+    kotapintar_domain::request::tracking_code("BDG", 2025, digits)
+}
+
+struct Outcome {
+    ok: u64,
+    failed: u64,
+    seconds: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+async fn load<F, Fut>(concurrency: usize, seconds: u64, make: F) -> Outcome
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let make = Arc::new(make);
+    let counter = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + std::time::Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (make, counter, failed) = (make.clone(), counter.clone(), failed.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while Instant::now() < deadline {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                let t = Instant::now();
+                if make(n).await {
+                    latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+                } else {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap_or_default());
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    all.sort_by(f64::total_cmp);
+    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0.0);
+    Outcome { ok: all.len() as u64, failed: failed.load(Ordering::Relaxed), seconds, p50_ms: pct(0.5), p99_ms: pct(0.99) }
+}
+
+fn report(name: &str, o: &Outcome) {
+    println!(
+        "{name}: {:.0} per second ({} ok, {} failed in {:.1} s; p50 {:.1} ms, p99 {:.1} ms)",
+        o.ok as f64 / o.seconds,
+        o.ok,
+        o.failed,
+        o.seconds,
+        o.p50_ms,
+        o.p99_ms
+    );
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let a = args();
+    let dir = tempfile::tempdir()?;
+    let url = a.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
+    let settings = Settings::check(RawSettings {
+        listen: "127.0.0.1:0".into(),
+        database_url: Some(url.clone()),
+        data_dir: dir.path().join("data"),
+        worker: false,
+        log: "warn".into(),
+        ..RawSettings::default()
+    })?;
+    let store = Store::connect(&settings.database_url, OpenMode::CreateIfMissing).await?;
+    prepare(&store).await?;
+    kotapintar::commands::import_builtin_areas(&store, &settings.regency).await?;
+    let codes = Arc::new(seed(&store, a.requests).await?);
+    store.close().await;
+
+    let app = Application::build(&settings, OpenMode::MustExist).await?;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let bench_store = app.store().clone();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = stop_rx.await;
+    }));
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).pool_max_idle_per_host(a.concurrency).build()?;
+    let first = client.get(format!("{base}/lapor")).send().await?;
+    let csrf = first
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("kp_csrf=").map(|r| r.split(';').next().unwrap_or("").to_string()))
+        .ok_or_else(|| anyhow::anyhow!("no csrf cookie"))?;
+    println!("backend: {}; stored requests: {}; clients: {}", settings.database_url, a.requests, a.concurrency);
+
+    // public request pages
+    let (c, b, codes2) = (client.clone(), base.clone(), codes.clone());
+    let pages = load(a.concurrency, a.seconds, move |n| {
+        let (c, b, codes) = (c.clone(), b.clone(), codes2.clone());
+        async move {
+            let code = &codes[(n.wrapping_mul(7919) % codes.len() as u64) as usize];
+            match c.get(format!("{b}/laporan/{code}")).send().await {
+                Ok(r) if r.status() == 200 => r.bytes().await.is_ok(),
+                _ => false,
+            }
+        }
+    })
+    .await;
+    report("public request page", &pages);
+
+    // intake through the form (the durable answer is the 303 redirect to the follow page)
+    let (c, b) = (client.clone(), base.clone());
+    let intake = load(a.concurrency, a.seconds, move |n| {
+        let (c, b, csrf) = (c.clone(), b.clone(), csrf.clone());
+        async move {
+            let body = serde_urlencoded::to_string([
+                ("_csrf", csrf.as_str()),
+                ("kind", "pengaduan"),
+                ("title", &format!("Sampah menumpuk {n}")),
+                ("description", "Sampah rumah tangga belum diangkut tiga hari di pinggir jalan."),
+                ("district_code", "51.03.01"),
+                ("confirm_new", "1"),
+            ])
+            .unwrap_or_default();
+            let form = reqwest::multipart::Form::new();
+            let form = serde_urlencoded::from_str::<Vec<(String, String)>>(&body)
+                .unwrap_or_default()
+                .into_iter()
+                .fold(form, |f, (k, v)| f.text(k, v));
+            matches!(
+                c.post(format!("{b}/lapor")).header("cookie", format!("kp_csrf={csrf}")).multipart(form).send().await,
+                Ok(r) if r.status() == 303
+            )
+        }
+    })
+    .await;
+    report("accept a request", &intake);
+    let _ = stop_tx.send(());
+    let _ = server.await;
+    // every accepted request is in the database
+    let store = Store::connect(&settings.database_url, OpenMode::MustExist).await?;
+    let (_, total) = kotapintar_storage::requests::public_list(&store, &Default::default(), 0, 1).await?;
+    println!("public requests stored after the run: {total}");
+    drop(bench_store);
+    Ok(())
+}
