@@ -79,12 +79,20 @@ fn staff_link(rules: &RequestRules, id: i64) -> String {
     )
 }
 
+/// The names of a request's kecamatan and desa, copied into the request at intake: area names
+/// do not change, and public pages then need no lookup for them.
+#[derive(Default)]
+struct AreaNames {
+    district: Option<String>,
+    village: Option<String>,
+}
+
 /// Checks what only the database can tell: the service, its questions, the areas.
 async fn check_against_data(
     db: &impl ConnectionTrait,
     rules: &RequestRules,
     req: &NewRequest,
-) -> Result<(Option<service::Model>, Vec<(String, String)>)> {
+) -> Result<(Option<service::Model>, Vec<(String, String)>, AreaNames)> {
     let mut e = FieldErrors::new();
     let mut answers = Vec::new();
     let service = match &req.service_code {
@@ -112,17 +120,21 @@ async fn check_against_data(
             s
         }
     };
+    let mut names = AreaNames::default();
     for (field, code) in [
         ("district_code", &req.district_code),
         ("village_code", &req.village_code),
     ] {
         if let Some(c) = code {
-            let known = region::Entity::find_by_id(c.as_str())
-                .one(db)
-                .await?
-                .is_some();
-            if !known || !c.is_within(&rules.regency) {
-                e.add(field, "unknown_region");
+            match region::Entity::find_by_id(c.as_str()).one(db).await? {
+                Some(r) if c.is_within(&rules.regency) => {
+                    if field == "district_code" {
+                        names.district = Some(r.name);
+                    } else {
+                        names.village = Some(r.name);
+                    }
+                }
+                _ => e.add(field, "unknown_region"),
             }
         }
     }
@@ -132,7 +144,7 @@ async fn check_against_data(
         }
     }
     if e.is_empty() {
-        Ok((service, answers))
+        Ok((service, answers, names))
     } else {
         Err(StorageError::Invalid(e))
     }
@@ -173,7 +185,7 @@ pub async fn submit(
     req: NewRequest,
     photos: Vec<PhotoFile>,
 ) -> Result<Submitted> {
-    let (service, answers) = check_against_data(&store.reader, rules, &req).await?;
+    let (service, answers, names) = check_against_data(&store.reader, rules, &req).await?;
     let now = Utc::now();
     let dir = uploads
         .join("requests")
@@ -236,6 +248,8 @@ pub async fn submit(
             longitude: Set(req.longitude),
             district_code: Set(req.district_code.as_ref().map(|c| c.to_string())),
             village_code: Set(req.village_code.as_ref().map(|c| c.to_string())),
+            district_name: Set(names.district.clone()),
+            village_name: Set(names.village.clone()),
             anonymous: Set(req.anonymous),
             confidential: Set(req.confidential),
             reporter_name: Set(req.contact.name.clone()),
@@ -374,36 +388,12 @@ async fn add_event(
 // ---------------------------------------------------------------------------------------
 // Reading
 
-async fn region_names(
-    db: &impl ConnectionTrait,
-    codes: &[String],
-) -> Result<HashMap<String, String>> {
-    if codes.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(region::Entity::find()
-        .filter(region::Column::Code.is_in(codes.to_vec()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.code, r.name))
-        .collect())
-}
-
 /// Builds full records for a batch of rows with a fixed number of queries.
 async fn records(
     db: &impl ConnectionTrait,
     rows: Vec<request::Model>,
 ) -> Result<Vec<RequestRecord>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut codes: Vec<String> = rows
-        .iter()
-        .flat_map(|r| [r.district_code.clone(), r.village_code.clone()])
-        .flatten()
-        .collect();
-    codes.sort();
-    codes.dedup();
-    let names = region_names(db, &codes).await?;
     let service_ids: Vec<i64> = rows.iter().filter_map(|r| r.service_id).collect();
     let services: HashMap<i64, String> = if service_ids.is_empty() {
         HashMap::new()
@@ -419,26 +409,15 @@ async fn records(
     let mut unit_names: HashMap<i64, Vec<String>> = HashMap::new();
     let mut photos: HashMap<i64, Vec<i64>> = HashMap::new();
     if !ids.is_empty() {
-        let dispositions = request_unit::Entity::find()
+        for (d, u) in request_unit::Entity::find()
             .filter(request_unit::Column::RequestId.is_in(ids.clone()))
             .filter(request_unit::Column::Active.eq(true))
+            .find_also_related(unit::Entity)
             .all(db)
-            .await?;
-        let unit_ids: Vec<i64> = dispositions.iter().map(|d| d.unit_id).collect();
-        let units: HashMap<i64, String> = if unit_ids.is_empty() {
-            HashMap::new()
-        } else {
-            unit::Entity::find()
-                .filter(unit::Column::Id.is_in(unit_ids))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|u| (u.id, u.name))
-                .collect()
-        };
-        for d in dispositions {
-            if let Some(n) = units.get(&d.unit_id) {
-                unit_names.entry(d.request_id).or_default().push(n.clone());
+            .await?
+        {
+            if let Some(u) = u {
+                unit_names.entry(d.request_id).or_default().push(u.name);
             }
         }
         for p in request_photo::Entity::find()
@@ -463,8 +442,8 @@ async fn records(
             location_address: r.location_address,
             latitude: r.latitude,
             longitude: r.longitude,
-            district_name: r.district_code.as_ref().and_then(|c| names.get(c).cloned()),
-            village_name: r.village_code.as_ref().and_then(|c| names.get(c).cloned()),
+            district_name: r.district_name,
+            village_name: r.village_name,
             anonymous: r.anonymous,
             confidential: r.confidential,
             contact: ReporterContact {

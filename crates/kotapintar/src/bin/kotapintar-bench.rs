@@ -22,10 +22,18 @@ struct Args {
     seconds: u64,
     concurrency: usize,
     database_url: Option<String>,
+    /// Only seed and serve, for an outside load generator such as wrk; write the codes here.
+    serve_codes_to: Option<String>,
 }
 
 fn args() -> Args {
-    let mut a = Args { requests: 100_000, seconds: 10, concurrency: 32, database_url: None };
+    let mut a = Args {
+        requests: 100_000,
+        seconds: 10,
+        concurrency: 32,
+        database_url: None,
+        serve_codes_to: None,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
         let v = it.next().unwrap_or_default();
@@ -34,6 +42,7 @@ fn args() -> Args {
             "--seconds" => a.seconds = v.parse().unwrap_or(a.seconds),
             "--concurrency" => a.concurrency = v.parse().unwrap_or(a.concurrency),
             "--database-url" => a.database_url = Some(v),
+            "--serve" => a.serve_codes_to = Some(v),
             other => eprintln!("ignoring unknown argument {other}"),
         }
     }
@@ -59,13 +68,23 @@ async fn seed(store: &Store, n: u64) -> anyhow::Result<Vec<String>> {
                     kind: Set("pengaduan".into()),
                     service_id: Set(None),
                     title: Set(format!("Laporan contoh nomor {i}: jalan rusak")),
-                    description: Set("Lubang di badan jalan membahayakan pengendara, mohon segera diperbaiki.".into()),
-                    status: Set(if i % 3 == 0 { "selesai" } else { "didisposisikan" }.into()),
+                    description: Set(
+                        "Lubang di badan jalan membahayakan pengendara, mohon segera diperbaiki."
+                            .into(),
+                    ),
+                    status: Set(if i % 3 == 0 {
+                        "selesai"
+                    } else {
+                        "didisposisikan"
+                    }
+                    .into()),
                     location_address: Set(Some("Jl. Raya Kuta".into())),
                     latitude: Set(Some(-8.72 + (*i % 100) as f64 * 0.001)),
                     longitude: Set(Some(115.17)),
                     district_code: Set(Some("51.03.01".into())),
                     village_code: Set(Some("51.03.01.1002".into())),
+                    district_name: Set(Some("Kuta".into())),
+                    village_name: Set(Some("Kuta".into())),
                     anonymous: Set(false),
                     confidential: Set(i % 50 == 0),
                     reporter_name: Set(Some("Warga".into())),
@@ -101,29 +120,46 @@ async fn seed(store: &Store, n: u64) -> anyhow::Result<Vec<String>> {
         let events: Vec<request_event::ActiveModel> = ids
             .into_iter()
             .flat_map(|id| {
-                ["submit", "dispatch"].into_iter().map(move |step| request_event::ActiveModel {
-                    request_id: Set(id),
-                    at: Set(Utc::now()),
-                    actor: Set("bench".into()),
-                    actor_user_id: Set(None),
-                    step: Set(step.into()),
-                    from_status: Set(None),
-                    to_status: Set(if step == "submit" { "diterima" } else { "didisposisikan" }.into()),
-                    note: Set(Some("Diteruskan ke perangkat daerah.".into())),
-                    note_public: Set(true),
-                    unit_id: Set(None),
-                    ..Default::default()
-                })
+                ["submit", "dispatch"]
+                    .into_iter()
+                    .map(move |step| request_event::ActiveModel {
+                        request_id: Set(id),
+                        at: Set(Utc::now()),
+                        actor: Set("bench".into()),
+                        actor_user_id: Set(None),
+                        step: Set(step.into()),
+                        from_status: Set(None),
+                        to_status: Set(if step == "submit" {
+                            "diterima"
+                        } else {
+                            "didisposisikan"
+                        }
+                        .into()),
+                        note: Set(Some("Diteruskan ke perangkat daerah.".into())),
+                        note_public: Set(true),
+                        unit_id: Set(None),
+                        ..Default::default()
+                    })
             })
             .collect();
         for chunk in events.chunks(500) {
-            request_event::Entity::insert_many(chunk.to_vec()).exec(&tx).await?;
+            request_event::Entity::insert_many(chunk.to_vec())
+                .exec(&tx)
+                .await?;
         }
         tx.commit().await?;
-        codes.extend(batch.iter().filter(|i| *i % 50 != 0).map(|i| bench_code(*i)));
+        codes.extend(
+            batch
+                .iter()
+                .filter(|i| *i % 50 != 0)
+                .map(|i| bench_code(*i)),
+        );
         next += 1000;
     }
-    eprintln!("seeded {n} requests in {:.1} s", start.elapsed().as_secs_f64());
+    eprintln!(
+        "seeded {n} requests in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
     Ok(codes)
 }
 
@@ -179,8 +215,18 @@ where
     }
     let seconds = started.elapsed().as_secs_f64();
     all.sort_by(f64::total_cmp);
-    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0.0);
-    Outcome { ok: all.len() as u64, failed: failed.load(Ordering::Relaxed), seconds, p50_ms: pct(0.5), p99_ms: pct(0.99) }
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    Outcome {
+        ok: all.len() as u64,
+        failed: failed.load(Ordering::Relaxed),
+        seconds,
+        p50_ms: pct(0.5),
+        p99_ms: pct(0.99),
+    }
 }
 
 fn report(name: &str, o: &Outcome) {
@@ -199,7 +245,10 @@ fn report(name: &str, o: &Outcome) {
 async fn main() -> anyhow::Result<()> {
     let a = args();
     let dir = tempfile::tempdir()?;
-    let url = a.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
+    let url = a
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
     let settings = Settings::check(RawSettings {
         listen: "127.0.0.1:0".into(),
         database_url: Some(url.clone()),
@@ -221,16 +270,33 @@ async fn main() -> anyhow::Result<()> {
     let server = tokio::spawn(app.run_until(async {
         let _ = stop_rx.await;
     }));
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).pool_max_idle_per_host(a.concurrency).build()?;
+    if let Some(path) = &a.serve_codes_to {
+        std::fs::write(path, codes.join("\n"))?;
+        println!("serving {base} until interrupted; codes in {path}");
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = stop_tx.send(());
+        let _ = server.await;
+        return Ok(());
+    }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(a.concurrency)
+        .build()?;
     let first = client.get(format!("{base}/lapor")).send().await?;
     let csrf = first
         .headers()
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix("kp_csrf=").map(|r| r.split(';').next().unwrap_or("").to_string()))
+        .find_map(|c| {
+            c.strip_prefix("kp_csrf=")
+                .map(|r| r.split(';').next().unwrap_or("").to_string())
+        })
         .ok_or_else(|| anyhow::anyhow!("no csrf cookie"))?;
-    println!("backend: {}; stored requests: {}; clients: {}", settings.database_url, a.requests, a.concurrency);
+    println!(
+        "backend: {}; stored requests: {}; clients: {}",
+        settings.database_url, a.requests, a.concurrency
+    );
 
     // public request pages
     let (c, b, codes2) = (client.clone(), base.clone(), codes.clone());
@@ -278,7 +344,8 @@ async fn main() -> anyhow::Result<()> {
     let _ = server.await;
     // every accepted request is in the database
     let store = Store::connect(&settings.database_url, OpenMode::MustExist).await?;
-    let (_, total) = kotapintar_storage::requests::public_list(&store, &Default::default(), 0, 1).await?;
+    let (_, total) =
+        kotapintar_storage::requests::public_list(&store, &Default::default(), 0, 1).await?;
     println!("public requests stored after the run: {total}");
     drop(bench_store);
     Ok(())

@@ -16,6 +16,8 @@ pub struct Model {
     pub longitude: Option<f64>,
     pub district_code: Option<String>,
     pub village_code: Option<String>,
+    pub district_name: Option<String>,
+    pub village_name: Option<String>,
     pub anonymous: bool,
     pub confidential: bool,
     pub reporter_name: Option<String>,

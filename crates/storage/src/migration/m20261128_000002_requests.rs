@@ -44,6 +44,8 @@ enum Requests {
     Longitude,
     DistrictCode,
     VillageCode,
+    DistrictName,
+    VillageName,
     Anonymous,
     Confidential,
     ReporterName,
@@ -274,6 +276,10 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new(Requests::Longitude).double())
                 .col(ColumnDef::new(Requests::DistrictCode).string_len(16))
                 .col(ColumnDef::new(Requests::VillageCode).string_len(16))
+                // Copied at intake: area names do not change, and a public page then needs no
+                // lookup for them.
+                .col(ColumnDef::new(Requests::DistrictName).string_len(200))
+                .col(ColumnDef::new(Requests::VillageName).string_len(200))
                 .col(ColumnDef::new(Requests::Anonymous).boolean().not_null())
                 .col(ColumnDef::new(Requests::Confidential).boolean().not_null())
                 .col(ColumnDef::new(Requests::ReporterName).string_len(200))
