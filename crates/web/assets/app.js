@@ -4,4 +4,57 @@ document.addEventListener("DOMContentLoaded", function () {
   // screen-reader users hear it first.
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
+
+  // "Use my location" on the request form: fills latitude and longitude from the phone's
+  // position. Without JavaScript (or permission) people type them, or leave them empty.
+  var locate = document.getElementById("use-location");
+  var lat = document.getElementById("f-latitude");
+  var lon = document.getElementById("f-longitude");
+  var status = document.getElementById("location-status");
+  if (locate && lat && lon && navigator.geolocation) {
+    locate.hidden = false;
+    locate.addEventListener("click", function () {
+      if (status) { status.textContent = locate.getAttribute("data-busy"); }
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        lat.value = pos.coords.latitude.toFixed(6);
+        lon.value = pos.coords.longitude.toFixed(6);
+        if (status) { status.textContent = lat.value + ", " + lon.value; }
+      }, function () {
+        if (status) { status.textContent = locate.getAttribute("data-failed"); }
+      }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    });
+  }
+
+  // Choosing a kecamatan narrows the desa/kelurahan list to its villages.
+  var district = document.getElementById("f-district_code");
+  var village = document.getElementById("f-village_code");
+  if (district && village) {
+    var narrow = function () {
+      var chosen = district.options[district.selectedIndex];
+      var name = chosen && chosen.value ? chosen.text : "";
+      var groups = village.getElementsByTagName("optgroup");
+      for (var i = 0; i < groups.length; i++) {
+        var show = !name || groups[i].label === name;
+        groups[i].hidden = !show;
+        groups[i].disabled = !show;
+      }
+      var sel = village.options[village.selectedIndex];
+      if (sel && sel.parentNode.disabled) { village.value = ""; }
+    };
+    district.addEventListener("change", narrow);
+    narrow();
+  }
+
+  // Response templates: a click copies a template into the response box.
+  var response = document.getElementById("f-response");
+  var bodies = document.querySelectorAll(".template-body");
+  if (response) {
+    for (var j = 0; j < bodies.length; j++) {
+      bodies[j].tabIndex = 0;
+      bodies[j].setAttribute("role", "button");
+      var use = function (el) { return function () { response.value = el.textContent; response.focus(); }; }(bodies[j]);
+      bodies[j].addEventListener("click", use);
+      bodies[j].addEventListener("keydown", function (u) { return function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); u(); } }; }(use));
+    }
+  }
 });

@@ -18,6 +18,7 @@ both_backends!(
     resolved_requests_close_by_themselves_and_overdue_ones_escalate,
     rejecting_needs_a_reason_and_duplicates_point_to_the_original,
     unit_admins_edit_their_services_and_questions_are_asked,
+    templates_bulk_steps_and_holidays_in_the_staff_area,
 );
 
 const GOOD: &[(&str, &str)] = &[
@@ -782,6 +783,19 @@ async fn resolved_requests_close_by_themselves_and_overdue_ones_escalate(app: Te
         escalated.status,
         kotapintar_domain::request::Status::Didisposisikan
     );
+    // long after closing, the reporter's personal data is erased (retention)
+    let much_later =
+        chrono::Utc::now() + chrono::Duration::days(i64::from(rules.retention_days) + 40);
+    let s = requests::sweep(&app.store, rules, &cal, much_later)
+        .await
+        .unwrap();
+    assert_eq!(s.erased, 1, "the closed request's contact");
+    let v = kotapintar_storage::entity::request::Entity::find_by_id(rid)
+        .one(&app.store.reader)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(v.reporter_email.is_none() && v.personal_data_erased_at.is_some());
     // running again changes nothing: escalation happens once per level
     let again = requests::sweep(&app.store, rules, &cal, later)
         .await
@@ -929,4 +943,132 @@ async fn unit_admins_edit_their_services_and_questions_are_asked(app: TestApp) {
     assert!(log
         .iter()
         .any(|e| e.action == "service.create" && e.actor == "admin.pupr"));
+}
+
+async fn templates_bulk_steps_and_holidays_in_the_staff_area(app: TestApp) {
+    setup_units(&app).await;
+    // a unit admin writes a response template for the unit
+    app.login("admin.pupr", "admin-pupr-12").await;
+    let r = app
+        .post_form(
+            "/staf/templat",
+            &[("unit_code", "DPUPR"), ("title", ""), ("body", "x")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .post_form(
+            "/staf/templat",
+            &[
+                ("unit_code", "DPUPR"),
+                ("title", "Jalan sudah ditambal"),
+                ("body", "Terima kasih, kerusakan sudah diperbaiki tim kami."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = app
+        .post_form(
+            "/staf/templat",
+            &[
+                ("unit_code", "DISHUB"),
+                ("title", "Bukan unit saya"),
+                ("body", "Tidak boleh."),
+            ],
+        )
+        .await;
+    assert!(r.text().await.unwrap().contains("tidak berwenang"));
+    app.logout().await;
+
+    // two requests verified at once by the desk
+    let mut ids = Vec::new();
+    for title in ["Jembatan retak di banjar", "Gorong-gorong tersumbat sampah"] {
+        let r = app
+            .file_request(
+                &with(&[
+                    ("title", title),
+                    (
+                        "description",
+                        "Mohon segera diperiksa petugas karena membahayakan warga sekitar.",
+                    ),
+                    ("confirm_new", "1"),
+                ]),
+                &[],
+            )
+            .await;
+        let (code, _) = TestApp::filed(&r);
+        ids.push(app.request_id(&code).await);
+    }
+    app.login("verifikator", "verifikator-123").await;
+    let a = ids[0].to_string();
+    let b = ids[1].to_string();
+    let r = app
+        .post_form(
+            "/staf/laporan/massal",
+            &[("action", "verify"), ("ids", &a), ("ids", &b)],
+        )
+        .await;
+    assert_eq!(location(&r), "/staf/laporan?hasil=2-2");
+    let (_, inbox) = app.get_html("/staf/laporan?status=diverifikasi").await;
+    assert!(inbox.contains("Jembatan retak") && inbox.contains("Gorong-gorong"));
+    let dpupr = kotapintar_storage::units::find_by_code(&app.store.reader, "DPUPR")
+        .await
+        .unwrap()
+        .unwrap();
+    act(
+        &app,
+        ids[0],
+        &[("action", "dispatch"), ("units", &dpupr.id.to_string())],
+    )
+    .await;
+    app.logout().await;
+    // the officer sees the unit's template on the request
+    app.login("petugas.pupr", "petugas-pupr-1").await;
+    let (_, detail) = app.get_html(&format!("/staf/laporan/{}", ids[0])).await;
+    assert!(
+        detail.contains("Jalan sudah ditambal")
+            && detail.contains("Terima kasih, kerusakan sudah diperbaiki tim kami.")
+    );
+    app.logout().await;
+
+    // an admin adds a local holiday; new deadlines skip it (5 March 2030 is Nyepi already)
+    app.login_admin().await;
+    let r = app
+        .post_form(
+            "/staf/libur",
+            &[("date", "2030-02-30"), ("name_id", "Galungan")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Tanggal tidak valid"));
+    let r = app
+        .post_form(
+            "/staf/libur",
+            &[
+                ("date", "2030-03-04"),
+                ("name_id", "Galungan (contoh)"),
+                ("name_en", "Galungan (example)"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, list) = app.get_html("/staf/libur?tahun=2030").await;
+    assert!(list.contains("Galungan (contoh)") && list.contains("local"));
+    let cal = kotapintar_storage::holidays::calendar(&app.store)
+        .await
+        .unwrap();
+    let monday = chrono::NaiveDate::from_ymd_opt(2030, 3, 4).unwrap();
+    assert!(!cal.is_working_day(monday));
+    assert_eq!(
+        cal.add_working_days(chrono::NaiveDate::from_ymd_opt(2030, 3, 1).unwrap(), 1),
+        chrono::NaiveDate::from_ymd_opt(2030, 3, 6).unwrap()
+    );
+    let r = app
+        .post_form("/staf/libur/hapus", &[("date", "2030-03-04")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let cal = kotapintar_storage::holidays::calendar(&app.store)
+        .await
+        .unwrap();
+    assert!(cal.is_working_day(monday));
 }

@@ -446,3 +446,122 @@ pub async fn ikm_page(
     })
     .map(IntoResponse::into_response)
 }
+
+// --- response templates ------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "staff/templates.html")]
+struct TemplatesTemplate {
+    page: Page,
+    templates: Vec<(String, String)>,
+    units: Vec<Unit>,
+    errors: FieldErrors,
+    input: TemplateForm,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct TemplateForm {
+    #[serde(default)]
+    pub unit_code: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+}
+
+async fn templates_page(
+    state: &AppState,
+    actor: &Actor,
+    page: Page,
+    input: TemplateForm,
+    errors: FieldErrors,
+) -> Result<Response, WebError> {
+    let units = manageable_units(actor, units::list(&state.store).await?);
+    if units.is_empty() {
+        return Err(WebError::Forbidden);
+    }
+    let ids: Vec<UnitId> = units.iter().map(|u| u.id).collect();
+    let templates = kotapintar_storage::templates::for_units(&state.store, &ids).await?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((
+        status,
+        render(&TemplatesTemplate {
+            page,
+            templates,
+            units,
+            errors,
+            input,
+        })?,
+    )
+        .into_response())
+}
+
+pub async fn templates_list(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+) -> Result<Response, WebError> {
+    templates_page(
+        &state,
+        &actor,
+        page,
+        TemplateForm::default(),
+        FieldErrors::new(),
+    )
+    .await
+}
+
+/// Unit admins add templates for their unit; admins may also add shared ones (no unit).
+pub async fn templates_add(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+    CsrfForm(f): CsrfForm<TemplateForm>,
+) -> Result<Response, WebError> {
+    let mut e = FieldErrors::new();
+    let title = e.check(
+        "title",
+        kotapintar_domain::validation::required_text(&f.title, 200),
+    );
+    let body = e.check(
+        "body",
+        kotapintar_domain::validation::required_text(&f.body, 4000),
+    );
+    let unit = match f.unit_code.trim() {
+        "" if actor.is_admin() => None,
+        "" => {
+            e.add("unit_code", "required");
+            None
+        }
+        code => match units::find_by_code(&state.store.reader, code).await? {
+            Some(u) if actor.can_manage_services(u.id) => Some(u.id),
+            Some(_) => {
+                e.add("unit_code", "not_permitted_for_role");
+                None
+            }
+            None => {
+                e.add("unit_code", "unknown_unit");
+                None
+            }
+        },
+    };
+    let (Some(title), Some(body)) = (title, body) else {
+        return templates_page(&state, &actor, page, f, e).await;
+    };
+    if !e.is_empty() {
+        return templates_page(&state, &actor, page, f, e).await;
+    }
+    kotapintar_storage::templates::create(
+        &state.store,
+        &AuditActor::from(&actor),
+        unit,
+        &title,
+        &body,
+    )
+    .await?;
+    Ok(Redirect::to("/staf/templat?ok=template_saved").into_response())
+}

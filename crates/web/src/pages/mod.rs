@@ -85,5 +85,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/staf/libur/hapus", post(catalog::holidays_remove))
         .route("/staf/ikm", get(catalog::ikm_page))
+        .route(
+            "/staf/templat",
+            get(catalog::templates_list).post(catalog::templates_add),
+        )
         .fallback(|| async { crate::WebError::NotFound })
 }
