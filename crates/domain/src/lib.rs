@@ -2,6 +2,7 @@
 //! never the other way round, so every rule can be unit-tested on plain values.
 
 pub mod audit;
+pub mod client;
 pub mod ids;
 pub mod ikm;
 pub mod intake;

@@ -4,10 +4,12 @@
 //! transaction, so no change can skip the log.
 
 pub mod audit;
+pub mod clients;
 mod db;
 pub mod drafts;
 pub mod entity;
 mod error;
+pub mod events;
 pub mod holidays;
 pub mod jobs;
 pub mod media;

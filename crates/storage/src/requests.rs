@@ -313,7 +313,7 @@ pub async fn submit(
     }
     add_event(
         &tx,
-        m.id,
+        &m,
         "pelapor",
         None,
         Step::Comment,
@@ -353,10 +353,12 @@ pub async fn submit(
     })
 }
 
+/// Writes one timeline entry, and the same step to the event outbox (in the caller's
+/// transaction). The outbox carries no personal data and only public notes.
 #[allow(clippy::too_many_arguments)]
 async fn add_event(
     db: &impl ConnectionTrait,
-    request_id: i64,
+    row: &request::Model,
     actor: &str,
     actor_user_id: Option<i64>,
     step: Step,
@@ -367,6 +369,7 @@ async fn add_event(
     unit_id: Option<i64>,
     step_name: Option<&str>,
 ) -> Result<()> {
+    let request_id = row.id;
     request_event::ActiveModel {
         request_id: Set(request_id),
         at: Set(Utc::now()),
@@ -381,6 +384,32 @@ async fn add_event(
         ..Default::default()
     }
     .insert(db)
+    .await?;
+    let step_name = step_name.unwrap_or(step.as_str());
+    let units = handling_units(db, request_id).await?;
+    let kind = if step_name == "submit" {
+        "request.created".to_string()
+    } else {
+        format!("request.{step_name}")
+    };
+    crate::events::append(
+        db,
+        &kind,
+        "request",
+        &row.tracking_code,
+        &units,
+        row.confidential,
+        &serde_json::json!({
+            "tracking_code": row.tracking_code,
+            "kind": row.kind,
+            "step": step_name,
+            "from_status": from.map(|s| s.as_str()),
+            "status": to.as_str(),
+            "note": note.filter(|_| note_public),
+            "units": units.iter().map(|u| u.0).collect::<Vec<_>>(),
+            "confidential": row.confidential,
+        }),
+    )
     .await?;
     Ok(())
 }
@@ -1209,7 +1238,7 @@ pub async fn act(
     };
     add_event(
         &tx,
-        id,
+        &row,
         actor.username.as_str(),
         Some(actor.user_id.0),
         action.step(),
@@ -1394,7 +1423,7 @@ pub async fn reporter_act(
     m.update(&tx).await?;
     add_event(
         &tx,
-        row.id,
+        &row,
         "pelapor",
         None,
         step,
@@ -1570,7 +1599,7 @@ pub async fn sweep(
         m.update(&tx).await?;
         add_event(
             &tx,
-            row.id,
+            &row,
             system,
             None,
             Step::AutoClose,
@@ -1682,7 +1711,7 @@ pub async fn sweep(
         let status = parse_status(&row.status);
         add_event(
             &tx,
-            row.id,
+            &row,
             system,
             None,
             Step::Comment,

@@ -3,7 +3,10 @@
 
 pub mod audit_head;
 pub mod audit_log;
+pub mod event;
+pub mod events_head;
 pub mod holiday;
+pub mod integration_client;
 pub mod job;
 pub mod region;
 pub mod request;

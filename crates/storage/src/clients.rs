@@ -1,0 +1,217 @@
+//! Integration clients: registration, secrets (shown once, stored as a hash), rotation,
+//! revocation, and authenticating a bearer token.
+
+use crate::audit::{self, AuditActor, Change};
+use crate::entity::{integration_client, unit};
+use crate::{Result, StorageError, Store};
+use chrono::{Duration, Utc};
+use kotapintar_domain::client::{parse_scopes, split_token, ApiClient};
+use kotapintar_domain::ids::UnitId;
+use rand::RngCore;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientInfo {
+    pub client: ApiClient,
+    pub active: bool,
+    pub created_at: chrono::DateTime<Utc>,
+    pub last_used_at: Option<chrono::DateTime<Utc>>,
+}
+
+/// A new secret: the only time it exists in clear.
+pub struct Issued {
+    pub client: ApiClient,
+    pub token: String,
+}
+
+fn new_secret() -> String {
+    let mut b = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+fn hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+fn to_domain(m: &integration_client::Model, unit_code: String) -> ApiClient {
+    ApiClient {
+        id: m.id,
+        name: m.name.clone(),
+        unit_id: UnitId(m.unit_id),
+        unit_code,
+        scopes: m.scopes.split_whitespace().map(str::to_string).collect(),
+        rate_limit_per_minute: m.rate_limit_per_minute,
+    }
+}
+
+pub async fn create(
+    store: &Store,
+    actor: &AuditActor,
+    name: &str,
+    unit_code: &str,
+    scopes: &str,
+    rate_limit_per_minute: i32,
+) -> Result<Issued> {
+    let mut e = kotapintar_domain::FieldErrors::new();
+    let name = e.check(
+        "name",
+        kotapintar_domain::validation::required_text(name, 200),
+    );
+    let scopes = e.check("scopes", parse_scopes(scopes));
+    let unit = crate::units::find_by_code(&store.reader, unit_code).await?;
+    if unit.is_none() {
+        e.add("unit_code", "unknown_unit");
+    }
+    if !(1..=100_000).contains(&rate_limit_per_minute) {
+        e.add("rate_limit_per_minute", "invalid_rate");
+    }
+    let (Some(name), Some(scopes), Some(unit)) = (name, scopes, unit) else {
+        return Err(StorageError::Invalid(e));
+    };
+    if !e.is_empty() {
+        return Err(StorageError::Invalid(e));
+    }
+    let secret = new_secret();
+    let tx = store.writer.begin().await?;
+    let m = integration_client::ActiveModel {
+        name: Set(name),
+        unit_id: Set(unit.id.0),
+        scopes: Set(scopes.join(" ")),
+        secret_hash: Set(hash(&secret)),
+        active: Set(true),
+        rate_limit_per_minute: Set(rate_limit_per_minute),
+        created_at: Set(Utc::now()),
+        rotated_at: Set(None),
+        revoked_at: Set(None),
+        last_used_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&tx)
+    .await?;
+    let client = to_domain(&m, unit.code.to_string());
+    audit::append(
+        &tx,
+        actor,
+        Change::new("client.create", "client", m.id).after(&client),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Issued {
+        token: format!("kp_{}_{secret}", m.id),
+        client,
+    })
+}
+
+async fn unit_code(store: &Store, id: i64) -> Result<String> {
+    Ok(unit::Entity::find_by_id(id)
+        .one(&store.reader)
+        .await?
+        .map(|u| u.code)
+        .unwrap_or_default())
+}
+
+/// A new secret for a client; the old one stops working at once.
+pub async fn rotate(store: &Store, actor: &AuditActor, id: i64) -> Result<Issued> {
+    let secret = new_secret();
+    let tx = store.writer.begin().await?;
+    let m = integration_client::Entity::find_by_id(id)
+        .one(&tx)
+        .await?
+        .ok_or(StorageError::NotFound)?;
+    if !m.active {
+        return Err(StorageError::Conflict(
+            "a revoked client cannot be rotated".into(),
+        ));
+    }
+    let mut a: integration_client::ActiveModel = m.into();
+    a.secret_hash = Set(hash(&secret));
+    a.rotated_at = Set(Some(Utc::now()));
+    let m = a.update(&tx).await?;
+    audit::append(&tx, actor, Change::new("client.rotate", "client", id)).await?;
+    tx.commit().await?;
+    let code = unit_code(store, m.unit_id).await?;
+    Ok(Issued {
+        token: format!("kp_{id}_{secret}"),
+        client: to_domain(&m, code),
+    })
+}
+
+pub async fn revoke(store: &Store, actor: &AuditActor, id: i64) -> Result<()> {
+    let tx = store.writer.begin().await?;
+    let m = integration_client::Entity::find_by_id(id)
+        .one(&tx)
+        .await?
+        .ok_or(StorageError::NotFound)?;
+    let mut a: integration_client::ActiveModel = m.into();
+    a.active = Set(false);
+    a.revoked_at = Set(Some(Utc::now()));
+    a.update(&tx).await?;
+    audit::append(&tx, actor, Change::new("client.revoke", "client", id)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn list(store: &Store) -> Result<Vec<ClientInfo>> {
+    let units: std::collections::HashMap<i64, String> = unit::Entity::find()
+        .all(&store.reader)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.code))
+        .collect();
+    Ok(integration_client::Entity::find()
+        .order_by_asc(integration_client::Column::Id)
+        .all(&store.reader)
+        .await?
+        .into_iter()
+        .map(|m| ClientInfo {
+            client: to_domain(&m, units.get(&m.unit_id).cloned().unwrap_or_default()),
+            active: m.active,
+            created_at: m.created_at,
+            last_used_at: m.last_used_at,
+        })
+        .collect())
+}
+
+/// The client behind a bearer token, if the token is current and the client active.
+pub async fn authenticate(store: &Store, token: &str) -> Result<Option<ApiClient>> {
+    let Some((id, secret)) = split_token(token.trim()) else {
+        return Ok(None);
+    };
+    let Some(m) = integration_client::Entity::find_by_id(id)
+        .filter(integration_client::Column::Active.eq(true))
+        .one(&store.reader)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let given = hash(secret);
+    let same = given.len() == m.secret_hash.len()
+        && given
+            .bytes()
+            .zip(m.secret_hash.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0;
+    if !same {
+        return Ok(None);
+    }
+    let now = Utc::now();
+    if m.last_used_at
+        .is_none_or(|t| now - t > Duration::minutes(1))
+    {
+        integration_client::Entity::update_many()
+            .col_expr(
+                integration_client::Column::LastUsedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
+            .filter(integration_client::Column::Id.eq(id))
+            .exec(&store.writer)
+            .await?;
+    }
+    let code = unit_code(store, m.unit_id).await?;
+    Ok(Some(to_domain(&m, code)))
+}
