@@ -46,6 +46,9 @@ pub enum Command {
     /// The audit log
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Integration clients: the units' own applications
+    #[command(subcommand)]
+    Client(ClientCommand),
     /// Write a consistent copy of the database and the uploads to a directory
     Backup {
         /// Target directory (created; must be empty or absent)
@@ -103,4 +106,28 @@ pub enum AreasCommand {
 pub enum AuditCommand {
     /// Check the hash chain; exits with status 1 if any entry was edited or deleted
     Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a unit's application; prints its token once
+    Create {
+        #[arg(long)]
+        name: String,
+        /// The unit's code
+        #[arg(long)]
+        unit: String,
+        /// Space- or comma-separated: requests:read requests:write content:write events:read open311:write
+        #[arg(long)]
+        scopes: String,
+        /// Calls allowed per minute
+        #[arg(long, default_value_t = 600)]
+        rate_limit: i32,
+    },
+    /// Issue a new token (printed once); the old one stops working at once
+    Rotate { id: i64 },
+    /// Revoke a client for good
+    Revoke { id: i64 },
+    /// List the clients
+    List,
 }

@@ -2,6 +2,7 @@
 //! storage to do the work, and render a template or JSON. Authorisation goes through
 //! `kotapintar_domain::policy`; errors become responses in `error.rs`, nowhere else.
 
+pub mod api;
 mod assets;
 mod csrf;
 mod error;
@@ -43,6 +44,7 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     regency_name: Arc<std::sync::RwLock<Option<String>>>,
     calendar: Arc<std::sync::RwLock<Option<Arc<kotapintar_domain::working_days::Calendar>>>>,
+    pub rate_limiter: api::RateLimiter,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             config: Arc::new(config),
             regency_name: Arc::default(),
             calendar: Arc::default(),
+            rate_limiter: api::RateLimiter::default(),
         }
     }
 
@@ -120,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         ));
     pages::routes()
         .merge(assets::routes())
+        .merge(api::routes())
         .layer(axum::middleware::from_fn(csrf::ensure_cookie))
         .layer(security_headers)
         .layer(

@@ -6,7 +6,7 @@ mod backup;
 mod user;
 
 use crate::app::{shutdown_signal, Application};
-use crate::cli::{AreasCommand, AuditCommand, Cli, Command, UserCommand};
+use crate::cli::{AreasCommand, AuditCommand, Cli, ClientCommand, Command, UserCommand};
 use crate::config::{Overrides, Settings};
 use kotapintar_domain::FieldErrors;
 use kotapintar_storage::{OpenMode, Store};
@@ -85,6 +85,68 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::Client(cmd) => {
+            let store = open(&settings).await?;
+            let cli = kotapintar_storage::audit::AuditActor::System("cli".into());
+            let result = match cmd {
+                ClientCommand::Create {
+                    name,
+                    unit,
+                    scopes,
+                    rate_limit,
+                } => kotapintar_storage::clients::create(
+                    &store, &cli, &name, &unit, &scopes, rate_limit,
+                )
+                .await
+                .map(Some),
+                ClientCommand::Rotate { id } => {
+                    kotapintar_storage::clients::rotate(&store, &cli, id)
+                        .await
+                        .map(Some)
+                }
+                ClientCommand::Revoke { id } => {
+                    kotapintar_storage::clients::revoke(&store, &cli, id)
+                        .await
+                        .map(|_| {
+                            println!("client {id} revoked");
+                            None
+                        })
+                }
+                ClientCommand::List => {
+                    for c in kotapintar_storage::clients::list(&store).await? {
+                        println!(
+                            "{}\t{}\t{}\t{}\t{}",
+                            c.client.id,
+                            c.client.name,
+                            c.client.unit_code,
+                            c.client.scopes.join(" "),
+                            if c.active { "active" } else { "revoked" }
+                        );
+                    }
+                    Ok(None)
+                }
+            };
+            match result {
+                Ok(Some(issued)) => {
+                    println!(
+                        "client {} ({}, unit {})",
+                        issued.client.id, issued.client.name, issued.client.unit_code
+                    );
+                    println!("token: {}", issued.token);
+                    println!("This token is shown only now; store it in the unit application's settings.");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok(None) => Ok(ExitCode::SUCCESS),
+                Err(kotapintar_storage::StorageError::Invalid(e)) => Err(anyhow::anyhow!(
+                    "the client was not saved:\n{}",
+                    describe(&e)
+                )),
+                Err(kotapintar_storage::StorageError::NotFound) => {
+                    Err(anyhow::anyhow!("no such client"))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
         Command::Backup { out } => {
             let store = open(&settings).await?;
             backup::run(&store, &settings, out).await
@@ -122,6 +184,7 @@ fn describe(errors: &FieldErrors) -> String {
                 match e.field.as_str() {
                     // the flag is named after what people type, not the stored field
                     "unit_code" => "unit".to_string(),
+                    "rate_limit_per_minute" => "rate-limit".to_string(),
                     f => f.replace('_', "-"),
                 },
                 kotapintar_web::i18n::t(

@@ -127,6 +127,28 @@ async fn migrate_then_manage_users(backend: Backend) {
         Some("kata-sandi-baru-1\n"),
     );
     assert!(o.status.success(), "{}", out(&o));
+    // integration clients: the token is printed once, bad input names the flag
+    let o = kotapintar(
+        &db,
+        &[
+            "client",
+            "create",
+            "--name",
+            "SIMJALAN",
+            "--unit",
+            "NOPE",
+            "--scopes",
+            "requests:delete",
+        ],
+        None,
+    );
+    assert!(!o.status.success());
+    let text = out(&o);
+    assert!(
+        text.contains("--unit: There is no work unit with this code.")
+            && text.contains("--scopes: Unknown scope"),
+        "{text}"
+    );
     let o = kotapintar(&db, &["user", "disable", "made"], None);
     assert!(o.status.success(), "{}", out(&o));
     let o = kotapintar(&db, &["user", "disable", "nobody"], None);

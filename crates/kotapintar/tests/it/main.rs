@@ -7,6 +7,7 @@
 #[macro_use]
 mod harness;
 
+mod api;
 mod audit;
 mod auth;
 mod browser;

@@ -565,3 +565,189 @@ pub async fn templates_add(
     .await?;
     Ok(Redirect::to("/staf/templat?ok=template_saved").into_response())
 }
+
+// --- integration clients -------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "staff/clients.html")]
+struct ClientsTemplate {
+    page: Page,
+    clients: Vec<kotapintar_storage::clients::ClientInfo>,
+    units: Vec<Unit>,
+    errors: FieldErrors,
+    input: ClientForm,
+    /// A token just issued: shown this once.
+    issued: Option<(String, String)>,
+    scopes: [&'static str; 5],
+}
+
+impl ClientsTemplate {
+    pub fn scope_checked(&self, scope: &str) -> bool {
+        self.input.scopes.iter().any(|s| s == scope)
+    }
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ClientForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub unit_code: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub rate_limit: String,
+}
+
+async fn clients_page(
+    state: &AppState,
+    page: Page,
+    input: ClientForm,
+    errors: FieldErrors,
+    issued: Option<(String, String)>,
+) -> Result<Response, WebError> {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let body = render(&ClientsTemplate {
+        page,
+        clients: kotapintar_storage::clients::list(&state.store).await?,
+        units: units::list(&state.store).await?,
+        errors,
+        input,
+        issued,
+        scopes: kotapintar_domain::client::SCOPES,
+    })?;
+    // a page with a secret on it must not be cached anywhere
+    Ok((
+        status,
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        body,
+    )
+        .into_response())
+}
+
+pub async fn clients_list(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+) -> Result<Response, WebError> {
+    if !actor.is_admin() {
+        return Err(WebError::Forbidden);
+    }
+    clients_page(
+        &state,
+        page,
+        ClientForm {
+            rate_limit: "600".into(),
+            ..Default::default()
+        },
+        FieldErrors::new(),
+        None,
+    )
+    .await
+}
+
+/// The form posts `scopes` once per ticked box; serde_urlencoded wants them gathered.
+fn client_form(fields: &[(String, String)]) -> ClientForm {
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    ClientForm {
+        name: get("name"),
+        unit_code: get("unit_code"),
+        scopes: fields
+            .iter()
+            .filter(|(k, _)| k == "scopes")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        rate_limit: get("rate_limit"),
+    }
+}
+
+pub async fn clients_create(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    if !actor.is_admin() {
+        return Err(WebError::Forbidden);
+    }
+    let f = client_form(&fields);
+    let rate = f.rate_limit.trim().parse::<i32>().unwrap_or(0);
+    match kotapintar_storage::clients::create(
+        &state.store,
+        &AuditActor::from(&actor),
+        &f.name,
+        &f.unit_code,
+        &f.scopes.join(" "),
+        rate,
+    )
+    .await
+    {
+        Ok(issued) => {
+            let shown = Some((issued.client.name.clone(), issued.token));
+            clients_page(
+                &state,
+                page,
+                ClientForm {
+                    rate_limit: "600".into(),
+                    ..Default::default()
+                },
+                FieldErrors::new(),
+                shown,
+            )
+            .await
+        }
+        Err(StorageError::Invalid(e)) => clients_page(&state, page, f, e, None).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ClientAction {
+    id: i64,
+}
+
+pub async fn clients_rotate(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+    CsrfForm(f): CsrfForm<ClientAction>,
+) -> Result<Response, WebError> {
+    if !actor.is_admin() {
+        return Err(WebError::Forbidden);
+    }
+    let issued =
+        kotapintar_storage::clients::rotate(&state.store, &AuditActor::from(&actor), f.id).await?;
+    clients_page(
+        &state,
+        page,
+        ClientForm {
+            rate_limit: "600".into(),
+            ..Default::default()
+        },
+        FieldErrors::new(),
+        Some((issued.client.name, issued.token)),
+    )
+    .await
+}
+
+pub async fn clients_revoke(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    CsrfForm(f): CsrfForm<ClientAction>,
+) -> Result<Response, WebError> {
+    if !actor.is_admin() {
+        return Err(WebError::Forbidden);
+    }
+    kotapintar_storage::clients::revoke(&state.store, &AuditActor::from(&actor), f.id).await?;
+    Ok(Redirect::to("/staf/klien?ok=client_revoked").into_response())
+}

@@ -89,5 +89,11 @@ pub fn routes() -> Router<AppState> {
             "/staf/templat",
             get(catalog::templates_list).post(catalog::templates_add),
         )
+        .route(
+            "/staf/klien",
+            get(catalog::clients_list).post(catalog::clients_create),
+        )
+        .route("/staf/klien/rotasi", post(catalog::clients_rotate))
+        .route("/staf/klien/cabut", post(catalog::clients_revoke))
         .fallback(|| async { crate::WebError::NotFound })
 }

@@ -1,0 +1,290 @@
+//! The API for the units' applications: client tokens, scopes, rate limits, problem+json, and
+//! the event feed that every request step writes to.
+
+use crate::harness::TestApp;
+use kotapintar_storage::audit::AuditActor;
+use kotapintar_storage::clients;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+both_backends!(
+    clients_are_registered_in_the_staff_area_and_the_token_shown_once,
+    bad_tokens_scopes_and_cursors_get_problem_json,
+    the_event_feed_follows_a_request_through_the_workflow,
+    rate_limits_answer_429_with_retry_after,
+    rotated_and_revoked_tokens_stop_working,
+);
+
+async fn get_json(
+    app: &TestApp,
+    token: Option<&str>,
+    path: &str,
+) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+    let (c, _) = app.new_visitor();
+    let mut req = c.get(app.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let r = req.send().await.unwrap();
+    let (s, h) = (r.status(), r.headers().clone());
+    (s, h, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn unit_and_client(app: &TestApp, scopes: &str, rate: i32) -> String {
+    app.login_admin().await;
+    app.create_unit("DPUPR", "Dinas PUPR").await;
+    app.logout().await;
+    clients::create(
+        &app.store,
+        &AuditActor::System("test".into()),
+        "SIMJALAN",
+        "DPUPR",
+        scopes,
+        rate,
+    )
+    .await
+    .unwrap()
+    .token
+}
+
+async fn clients_are_registered_in_the_staff_area_and_the_token_shown_once(app: TestApp) {
+    app.login_admin().await;
+    app.create_unit("DPUPR", "Dinas PUPR").await;
+    let r = app
+        .post_form(
+            "/staf/klien",
+            &[
+                ("name", "SIMJALAN"),
+                ("unit_code", "DPUPR"),
+                ("scopes", "requests:delete"),
+                ("rate_limit", "600"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Cakupan tidak dikenal"));
+    let r = app
+        .post_form(
+            "/staf/klien",
+            &[
+                ("name", "SIMJALAN"),
+                ("unit_code", "DPUPR"),
+                ("scopes", "events:read"),
+                ("scopes", "requests:read"),
+                ("rate_limit", "600"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let html = r.text().await.unwrap();
+    let token = html
+        .split("id=\"issued-token\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .to_string();
+    assert!(token.starts_with("kp_"));
+    let (_, list) = app.get_html("/staf/klien").await;
+    assert!(
+        list.contains("SIMJALAN") && !list.contains(&token),
+        "the secret is shown once only"
+    );
+    let (s, _, body) = get_json(&app, Some(&token), "/api/v1/events").await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    // the secret is stored only as a hash
+    let stored = kotapintar_storage::entity::integration_client::Entity::find()
+        .all(&app.store.reader)
+        .await
+        .unwrap();
+    assert!(!stored[0]
+        .secret_hash
+        .contains(token.rsplit('_').next().unwrap()));
+}
+
+use sea_orm::EntityTrait;
+
+async fn bad_tokens_scopes_and_cursors_get_problem_json(app: TestApp) {
+    let token = unit_and_client(&app, "requests:read", 600).await;
+    let (s, h, body) = get_json(&app, None, "/api/v1/events").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(h["content-type"], "application/problem+json");
+    assert_eq!(h["www-authenticate"], "Bearer");
+    assert_eq!(body["status"], 401);
+    let (s, _, _) = get_json(
+        &app,
+        Some(&format!("{}0", &token[..token.len() - 1])),
+        "/api/v1/events",
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "a wrong secret");
+    let (s, _, body) = get_json(&app, Some(&token), "/api/v1/events").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(body["detail"].as_str().unwrap().contains("events:read"));
+    let good = clients::create(
+        &app.store,
+        &AuditActor::System("test".into()),
+        "feed",
+        "DPUPR",
+        "events:read",
+        600,
+    )
+    .await
+    .unwrap()
+    .token;
+    let (s, _, body) = get_json(&app, Some(&good), "/api/v1/events?after=abc&limit=5000").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["after", "limit"]);
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("cursor"));
+}
+
+async fn the_event_feed_follows_a_request_through_the_workflow(app: TestApp) {
+    let token = unit_and_client(&app, "events:read", 600).await;
+    app.import_areas().await;
+    app.login_admin().await;
+    app.create_user("verifikator", "verifier", "", "verifikator-123")
+        .await;
+    app.logout().await;
+    let r = app
+        .file_request(
+            &[
+                ("kind", "pengaduan"),
+                ("title", "Jalan retak"),
+                (
+                    "description",
+                    "Retak panjang di badan jalan dekat jembatan.",
+                ),
+                ("name", "Putu Rahasia"),
+                ("email", "putu@contoh.id"),
+                ("confidential", "on"),
+                ("confirm_new", "1"),
+            ],
+            &[],
+        )
+        .await;
+    let (code, _) = TestApp::filed(&r);
+    let id = app.request_id(&code).await;
+    // not dispatched yet: nothing for the unit
+    let (_, _, body) = get_json(&app, Some(&token), "/api/v1/events").await;
+    assert_eq!(body["events"].as_array().unwrap().len(), 0);
+    let cursor = body["next_cursor"].as_i64().unwrap();
+    app.login("verifikator", "verifikator-123").await;
+    let unit = kotapintar_storage::units::find_by_code(&app.store.reader, "DPUPR")
+        .await
+        .unwrap()
+        .unwrap();
+    app.post_form(
+        &format!("/staf/laporan/{id}/aksi"),
+        &[
+            ("action", "dispatch"),
+            ("units", &unit.id.to_string()),
+            ("note", "untuk PUPR"),
+        ],
+    )
+    .await;
+    app.post_form(
+        &format!("/staf/laporan/{id}/aksi"),
+        &[
+            ("action", "comment"),
+            ("note", "catatan internal saja"),
+            ("public", ""),
+        ],
+    )
+    .await;
+    let (s, _, body) = get_json(
+        &app,
+        Some(&token),
+        &format!("/api/v1/events?after={cursor}"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let events = body["events"].as_array().unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["request.dispatch", "request.comment"]);
+    assert_eq!(events[0]["subject_id"], code.as_str());
+    assert_eq!(events[0]["data"]["status"], "didisposisikan");
+    assert_eq!(events[0]["data"]["note"], "untuk PUPR");
+    assert_eq!(
+        events[1]["data"]["note"],
+        Value::Null,
+        "internal notes stay out of the feed"
+    );
+    let text = body.to_string();
+    for secret in ["Putu Rahasia", "putu@contoh.id"] {
+        assert!(!text.contains(secret), "{secret} in the feed");
+    }
+    let next = body["next_cursor"].as_i64().unwrap();
+    assert!(next > cursor);
+    // long-polling: nothing new, the call waits and then answers with the same cursor
+    let started = std::time::Instant::now();
+    let (_, _, body) = get_json(
+        &app,
+        Some(&token),
+        &format!("/api/v1/events?after={next}&wait=1"),
+    )
+    .await;
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+    assert_eq!(body["next_cursor"].as_i64(), Some(next));
+    // cursors grow with every event, in order
+    let all = kotapintar_storage::events::after(&app.store.reader, 0, None, 100)
+        .await
+        .unwrap();
+    assert!(all.windows(2).all(|w| w[1].seq == w[0].seq + 1));
+    assert_eq!(all[0].kind, "request.created");
+}
+
+async fn rate_limits_answer_429_with_retry_after(app: TestApp) {
+    let token = unit_and_client(&app, "events:read", 3).await;
+    for _ in 0..3 {
+        assert_eq!(
+            get_json(&app, Some(&token), "/api/v1/events").await.0,
+            StatusCode::OK
+        );
+    }
+    let (s, h, body) = get_json(&app, Some(&token), "/api/v1/events").await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = h["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait));
+    assert!(body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("3 calls a minute"));
+}
+
+async fn rotated_and_revoked_tokens_stop_working(app: TestApp) {
+    let old = unit_and_client(&app, "events:read", 600).await;
+    let id: i64 = old.split('_').nth(1).unwrap().parse().unwrap();
+    let new = clients::rotate(&app.store, &AuditActor::System("test".into()), id)
+        .await
+        .unwrap()
+        .token;
+    assert_eq!(
+        get_json(&app, Some(&old), "/api/v1/events").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        get_json(&app, Some(&new), "/api/v1/events").await.0,
+        StatusCode::OK
+    );
+    clients::revoke(&app.store, &AuditActor::System("test".into()), id)
+        .await
+        .unwrap();
+    assert_eq!(
+        get_json(&app, Some(&new), "/api/v1/events").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let log = kotapintar_storage::audit::recent(&app.store, Some(("client", &id.to_string())), 10)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["client.revoke", "client.rotate", "client.create"]);
+}
