@@ -35,6 +35,20 @@ pub enum Permission {
 pub struct Forbidden;
 
 impl Actor {
+    /// An integration client acting for its unit, with an officer's powers there. Its user id
+    /// is 0, which no account has (ids start at 1); its name says which client it is.
+    pub fn for_client(client: &crate::client::ApiClient) -> Self {
+        Self {
+            user_id: UserId(0),
+            username: Username::from_stored(format!("client-{}", client.id)),
+            full_name: client.name.clone(),
+            roles: vec![RoleAssignment {
+                role: Role::Officer,
+                unit_id: Some(client.unit_id),
+            }],
+        }
+    }
+
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.iter().any(|r| r.role == role)
     }

@@ -215,3 +215,82 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Option<ApiClient
     let code = unit_code(store, m.unit_id).await?;
     Ok(Some(to_domain(&m, code)))
 }
+
+/// What a retried call with an `Idempotency-Key` should do.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Idempotency {
+    /// First call with this key: go ahead, then `finish` with the answer.
+    Proceed,
+    /// The same key is being handled right now by another call.
+    InProgress,
+    /// Answered before: give the same answer again.
+    Replay(u16, String),
+}
+
+/// Claims a key before doing the work, so two racing calls cannot both create something.
+pub async fn claim_key(store: &Store, client_id: i64, key: &str) -> Result<Idempotency> {
+    use crate::entity::idempotency_key as ik;
+    let res = ik::ActiveModel {
+        client_id: Set(client_id),
+        key: Set(key.into()),
+        status: Set(0),
+        body: Set(String::new()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&store.writer)
+    .await;
+    match res {
+        Ok(_) => Ok(Idempotency::Proceed),
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            let m = ik::Entity::find()
+                .filter(ik::Column::ClientId.eq(client_id))
+                .filter(ik::Column::Key.eq(key))
+                .one(&store.reader)
+                .await?;
+            Ok(match m {
+                Some(m) if m.status > 0 => Idempotency::Replay(m.status as u16, m.body),
+                _ => Idempotency::InProgress,
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Records the answer for a claimed key; with `None` (the call failed unexpectedly) the claim is
+/// dropped, so a retry may try again.
+pub async fn finish_key(
+    store: &Store,
+    client_id: i64,
+    key: &str,
+    answer: Option<(u16, &str)>,
+) -> Result<()> {
+    use crate::entity::idempotency_key as ik;
+    let q = ik::Entity::update_many()
+        .filter(ik::Column::ClientId.eq(client_id))
+        .filter(ik::Column::Key.eq(key));
+    match answer {
+        Some((status, body)) => {
+            q.col_expr(
+                ik::Column::Status,
+                sea_orm::sea_query::Expr::value(i32::from(status)),
+            )
+            .col_expr(ik::Column::Body, sea_orm::sea_query::Expr::value(body))
+            .exec(&store.writer)
+            .await?;
+        }
+        None => {
+            ik::Entity::delete_many()
+                .filter(ik::Column::ClientId.eq(client_id))
+                .filter(ik::Column::Key.eq(key))
+                .exec(&store.writer)
+                .await?;
+        }
+    }
+    Ok(())
+}

@@ -1240,7 +1240,7 @@ pub async fn act(
         &tx,
         &row,
         actor.username.as_str(),
-        Some(actor.user_id.0),
+        (actor.user_id.0 > 0).then_some(actor.user_id.0),
         action.step(),
         Some(from),
         to,
@@ -1788,4 +1788,26 @@ pub async fn officers_of(store: &Store, unit: UnitId) -> Result<Vec<(i64, String
         .into_iter()
         .map(|u| (u.id, format!("{} ({})", u.full_name, u.username)))
         .collect())
+}
+
+/// The id of a request by its tracking code.
+pub async fn id_by_code(store: &Store, code: &str) -> Result<i64> {
+    Ok(find_row_by_code(&store.reader, code).await?.id)
+}
+
+/// A request as a unit's application sees it: the public view, also for a confidential
+/// request its unit handles (flagged), never the reporter's contact.
+pub async fn for_client(store: &Store, actor: &Actor, code: &str) -> Result<(PublicRequest, bool)> {
+    let row = find_row_by_code(&store.reader, code).await?;
+    let handling = handling_units(&store.reader, row.id).await?;
+    let handles = actor.units().any(|u| handling.contains(&u));
+    if row.confidential && !handles {
+        return Err(StorageError::NotFound);
+    }
+    let confidential = row.confidential;
+    let events = events_of(&store.reader, row.id).await?;
+    let mut rec = records(&store.reader, vec![row]).await?.remove(0);
+    rec.confidential = false;
+    let public = privacy::publish(&rec, &event_records(&events)).ok_or(StorageError::NotFound)?;
+    Ok((public, confidential))
 }

@@ -17,7 +17,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/events", get(list_events))
+    Router::new()
+        .route("/api/v1/events", get(list_events))
+        .route("/api/v1/requests", get(list_requests).post(create_request))
+        .route("/api/v1/requests/{code}", get(get_request))
+        .route(
+            "/api/v1/requests/{code}/steps",
+            axum::routing::post(take_step),
+        )
 }
 
 /// A problem, as RFC 9457 describes it.
@@ -291,4 +298,443 @@ pub async fn list_events(
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+fn require(client: &ApiClient, scope: &str) -> Result<(), Problem> {
+    if client.has_scope(scope) {
+        Ok(())
+    } else {
+        Err(Problem::missing_scope(scope))
+    }
+}
+
+#[derive(Serialize)]
+pub struct ApiRequest {
+    #[serde(flatten)]
+    request: kotapintar_domain::privacy::PublicRequest,
+    /// Rahasia: never shown to the public; this client sees it because its unit handles it.
+    confidential: bool,
+}
+
+#[derive(Deserialize)]
+pub struct RequestsQuery {
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    page: Option<u64>,
+}
+
+#[derive(Serialize)]
+pub struct RequestPage {
+    requests: Vec<ApiRequest>,
+    total: u64,
+    page: u64,
+}
+
+/// The requests the client's unit handles, newest first, 50 a page.
+pub async fn list_requests(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Query(q): Query<RequestsQuery>,
+) -> Result<Json<RequestPage>, Problem> {
+    require(&client, "requests:read")?;
+    let actor = kotapintar_domain::policy::Actor::for_client(&client);
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(
+            kotapintar_domain::request::Status::parse(s)
+                .map_err(|c| Problem::invalid(&FieldErrors::single("status", c)))?,
+        ),
+    };
+    let page = q.page.unwrap_or(0);
+    let filter = kotapintar_storage::requests::InboxFilter {
+        status,
+        ..Default::default()
+    };
+    let (rows, total) =
+        kotapintar_storage::requests::inbox(&state.store, &actor, &filter, page, 50).await?;
+    let requests = rows
+        .into_iter()
+        .filter_map(|row| {
+            let confidential = row.record.confidential;
+            let mut rec = row.record;
+            rec.confidential = false;
+            kotapintar_domain::privacy::publish(&rec, &[]).map(|request| ApiRequest {
+                request,
+                confidential,
+            })
+        })
+        .collect();
+    Ok(Json(RequestPage {
+        requests,
+        total,
+        page,
+    }))
+}
+
+pub async fn get_request(
+    State(state): State<AppState>,
+    Client(client): Client,
+    axum::extract::Path(code): axum::extract::Path<String>,
+) -> Result<Json<ApiRequest>, Problem> {
+    require(&client, "requests:read")?;
+    let code = kotapintar_domain::request::normalise_tracking_code(&code)
+        .ok_or_else(|| Problem::from(StorageError::NotFound))?;
+    let actor = kotapintar_domain::policy::Actor::for_client(&client);
+    let (request, confidential) =
+        kotapintar_storage::requests::for_client(&state.store, &actor, &code).await?;
+    Ok(Json(ApiRequest {
+        request,
+        confidential,
+    }))
+}
+
+/// A request filed by a unit's application on behalf of a resident (e.g. taken by phone).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NewRequestBody {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    service_code: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    latitude: Option<f64>,
+    #[serde(default)]
+    longitude: Option<f64>,
+    #[serde(default)]
+    location_address: String,
+    #[serde(default)]
+    district_code: String,
+    #[serde(default)]
+    village_code: String,
+    #[serde(default)]
+    contact: ContactBody,
+    #[serde(default)]
+    anonymous: bool,
+    #[serde(default)]
+    confidential: bool,
+    /// Answers to the service's questions, by question code.
+    #[serde(default)]
+    answers: HashMap<String, serde_json::Value>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ContactBody {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+}
+
+/// JSON body parsing with problem+json errors that name the field.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for JsonBody<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Problem> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|_| {
+                Problem::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too-large",
+                    "The body is too large",
+                )
+            })?;
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(de)
+            .map(JsonBody)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed",
+                    "The body is not the expected JSON",
+                )
+                .detail(format!("{path}: {}", e.inner()))
+            })
+    }
+}
+
+fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<Option<String>, Problem> {
+    match headers.get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => match v
+            .to_str()
+            .ok()
+            .map(str::trim)
+            .filter(|k| !k.is_empty() && k.len() <= 200)
+        {
+            Some(k) => Ok(Some(k.to_string())),
+            None => Err(Problem::invalid(&FieldErrors::single(
+                "Idempotency-Key",
+                "invalid_idempotency_key",
+            ))),
+        },
+    }
+}
+
+/// Runs `work` once per idempotency key: a retried POST gets the first answer again.
+async fn once<F, Fut>(
+    state: &AppState,
+    client: &ApiClient,
+    key: Option<String>,
+    work: F,
+) -> Response
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<(StatusCode, serde_json::Value), Problem>>,
+{
+    use kotapintar_storage::clients::{claim_key, finish_key, Idempotency};
+    let Some(key) = key else {
+        return match work().await {
+            Ok((s, v)) => (s, Json(v)).into_response(),
+            Err(p) => p.into_response(),
+        };
+    };
+    match claim_key(&state.store, client.id, &key).await {
+        Ok(Idempotency::Proceed) => {}
+        Ok(Idempotency::InProgress) => {
+            return Problem::new(
+                StatusCode::CONFLICT,
+                "in-progress",
+                "A call with this Idempotency-Key is still running",
+            )
+            .into_response()
+        }
+        Ok(Idempotency::Replay(status, body)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let mut res = (status, body).into_response();
+            let ct = if status.is_success() {
+                "application/json"
+            } else {
+                "application/problem+json"
+            };
+            res.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+            res.headers_mut()
+                .insert("idempotent-replay", HeaderValue::from_static("true"));
+            return res;
+        }
+        Err(e) => return Problem::from(e).into_response(),
+    }
+    let (status, body, keep) = match work().await {
+        Ok((s, v)) => (s, v.to_string(), true),
+        Err(p) => {
+            let keep = p.status < 500;
+            (
+                StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                serde_json::to_string(&p).unwrap_or_default(),
+                keep,
+            )
+        }
+    };
+    let _ = finish_key(
+        &state.store,
+        client.id,
+        &key,
+        keep.then_some((status.as_u16(), body.as_str())),
+    )
+    .await;
+    let mut res = (status, body).into_response();
+    let ct = if status.is_success() {
+        "application/json"
+    } else {
+        "application/problem+json"
+    };
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    res
+}
+
+pub async fn create_request(
+    State(state): State<AppState>,
+    Client(client): Client,
+    headers: axum::http::HeaderMap,
+    JsonBody(body): JsonBody<NewRequestBody>,
+) -> Response {
+    if let Err(p) = require(&client, "requests:write") {
+        return p.into_response();
+    }
+    let key = match idempotency_key(&headers) {
+        Ok(k) => k,
+        Err(p) => return p.into_response(),
+    };
+    let st = state.clone();
+    once(&state, &client, key, move || async move {
+        let input = kotapintar_domain::intake::RequestInput {
+            kind: body.kind,
+            service_code: body.service_code,
+            title: body.title,
+            description: body.description,
+            latitude: body.latitude.map(|v| v.to_string()).unwrap_or_default(),
+            longitude: body.longitude.map(|v| v.to_string()).unwrap_or_default(),
+            location_address: body.location_address,
+            district_code: body.district_code,
+            village_code: body.village_code,
+            name: body.contact.name,
+            email: body.contact.email,
+            phone: body.contact.phone,
+            anonymous: body.anonymous.then(|| "on".into()),
+            confidential: body.confidential.then(|| "on".into()),
+        };
+        let mut answers = Vec::new();
+        for (code, v) in body.answers {
+            match v {
+                serde_json::Value::Array(items) => answers.extend(
+                    items
+                        .into_iter()
+                        .map(|i| (format!("q_{code}"), json_text(i))),
+                ),
+                other => answers.push((format!("q_{code}"), json_text(other))),
+            }
+        }
+        let new_request = input
+            .parse(answers)
+            .map_err(|e| Problem::invalid(&answer_fields(e)))?;
+        let calendar = st.calendar().await.map_err(Problem::from)?;
+        let done = kotapintar_storage::requests::submit(
+            &st.store,
+            &st.config.rules,
+            &calendar,
+            &st.config.uploads,
+            new_request,
+            vec![],
+        )
+        .await
+        .map_err(|e| match e {
+            StorageError::Invalid(f) => Problem::invalid(&answer_fields(f)),
+            other => Problem::from(other),
+        })?;
+        // The client that filed it sees it, even before its unit handles it: as the reporter would.
+        let view =
+            kotapintar_storage::requests::reporter_view(&st.store, &done.code, &done.token).await?;
+        let confidential = view.record.confidential;
+        let mut record = view.record;
+        record.confidential = false;
+        let mut request = kotapintar_domain::privacy::publish(&record, &[])
+            .ok_or_else(|| Problem::from(StorageError::NotFound))?;
+        request.timeline = view.timeline;
+        let mut v = serde_json::to_value(ApiRequest {
+            request,
+            confidential,
+        })
+        .unwrap_or_default();
+        // the resident's private follow-up link, for the application to pass on to them
+        v["follow_url"] = serde_json::Value::String(kotapintar_storage::requests::follow_link(
+            &st.config.rules,
+            &done.code,
+            &done.token,
+        ));
+        Ok((StatusCode::CREATED, v))
+    })
+    .await
+}
+
+/// Answers arrive as `answers.CODE`; field errors say so (the form's `q_CODE` is internal).
+fn answer_fields(mut e: FieldErrors) -> FieldErrors {
+    for f in &mut e.0 {
+        if let Some(code) = f.field.strip_prefix("q_") {
+            f.field = format!("answers.{code}");
+        }
+    }
+    e
+}
+
+fn json_text(v: serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepBody {
+    action: String,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    response: Option<String>,
+    #[serde(default)]
+    to_unit: Option<String>,
+    #[serde(default)]
+    public: bool,
+}
+
+/// A step on a request the client's unit handles: start, resolve, comment, forward.
+pub async fn take_step(
+    State(state): State<AppState>,
+    Client(client): Client,
+    headers: axum::http::HeaderMap,
+    axum::extract::Path(code): axum::extract::Path<String>,
+    JsonBody(body): JsonBody<StepBody>,
+) -> Response {
+    use kotapintar_storage::requests::StaffAction;
+    if let Err(p) = require(&client, "requests:write") {
+        return p.into_response();
+    }
+    let key = match idempotency_key(&headers) {
+        Ok(k) => k,
+        Err(p) => return p.into_response(),
+    };
+    let (st, cl) = (state.clone(), client.clone());
+    once(&state, &client, key, move || async move {
+        let client = cl;
+        let code = kotapintar_domain::request::normalise_tracking_code(&code)
+            .ok_or_else(|| Problem::from(StorageError::NotFound))?;
+        let id = kotapintar_storage::requests::id_by_code(&st.store, &code).await?;
+        let action = match body.action.as_str() {
+            "start" => StaffAction::StartWork { note: body.note },
+            "resolve" => StaffAction::Resolve {
+                response: body.response.unwrap_or_default(),
+            },
+            "comment" => StaffAction::Comment {
+                note: body.note.unwrap_or_default(),
+                public: body.public,
+            },
+            "forward" => {
+                let target = body.to_unit.unwrap_or_default();
+                let unit = kotapintar_storage::units::find_by_code(&st.store.reader, &target)
+                    .await?
+                    .ok_or_else(|| {
+                        Problem::invalid(&FieldErrors::single("to_unit", "unknown_unit"))
+                    })?;
+                StaffAction::Forward {
+                    to: unit.id,
+                    reason: body.note.unwrap_or_default(),
+                }
+            }
+            _ => {
+                return Err(Problem::invalid(&FieldErrors::single(
+                    "action",
+                    "invalid_choice",
+                )))
+            }
+        };
+        let actor = kotapintar_domain::policy::Actor::for_client(&client);
+        let calendar = st.calendar().await.map_err(Problem::from)?;
+        let status = kotapintar_storage::requests::act(
+            &st.store,
+            &st.config.rules,
+            &calendar,
+            &actor,
+            id,
+            action,
+        )
+        .await?;
+        Ok((
+            StatusCode::OK,
+            serde_json::json!({ "tracking_code": code, "status": status }),
+        ))
+    })
+    .await
 }

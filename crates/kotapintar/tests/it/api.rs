@@ -13,6 +13,7 @@ both_backends!(
     the_event_feed_follows_a_request_through_the_workflow,
     rate_limits_answer_429_with_retry_after,
     rotated_and_revoked_tokens_stop_working,
+    a_unit_application_files_reads_and_resolves_requests,
 );
 
 async fn get_json(
@@ -287,4 +288,165 @@ async fn rotated_and_revoked_tokens_stop_working(app: TestApp) {
         .unwrap();
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["client.revoke", "client.rotate", "client.create"]);
+}
+
+async fn post_json(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    key: Option<&str>,
+    body: Value,
+) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+    let (c, _) = app.new_visitor();
+    let mut req = c.post(app.url(path)).bearer_auth(token).json(&body);
+    if let Some(k) = key {
+        req = req.header("Idempotency-Key", k);
+    }
+    let r = req.send().await.unwrap();
+    let (s, h) = (r.status(), r.headers().clone());
+    (s, h, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn a_unit_application_files_reads_and_resolves_requests(app: TestApp) {
+    let token = unit_and_client(&app, "requests:read requests:write", 600).await;
+    let reader = clients::create(
+        &app.store,
+        &AuditActor::System("test".into()),
+        "dashboard",
+        "DPUPR",
+        "requests:read",
+        600,
+    )
+    .await
+    .unwrap()
+    .token;
+    app.import_areas().await;
+    let body = serde_json::json!({
+        "kind": "pengaduan",
+        "title": "Jalan berlubang (telepon)",
+        "description": "Warga menelepon: lubang besar di depan balai banjar.",
+        "district_code": "51.03.01",
+        "contact": { "name": "Komang Penelpon", "phone": "081234500000" },
+        "confidential": true
+    });
+    // no write scope
+    assert_eq!(
+        post_json(&app, &reader, "/api/v1/requests", None, body.clone())
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    // an unknown field is named
+    let (s, h, p) = post_json(
+        &app,
+        &token,
+        "/api/v1/requests",
+        None,
+        serde_json::json!({"kind": "pengaduan", "titel": "x"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(h["content-type"], "application/problem+json");
+    assert!(p["detail"].as_str().unwrap().contains("titel"), "{p}");
+    // invalid values: one entry per field
+    let (s, _, p) = post_json(
+        &app,
+        &token,
+        "/api/v1/requests",
+        None,
+        serde_json::json!({"kind": "protes", "title": "", "description": "pendek"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["kind", "title", "description"]);
+    // created once, however often it is retried
+    let (s, _, first) = post_json(
+        &app,
+        &token,
+        "/api/v1/requests",
+        Some("call-1"),
+        body.clone(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{first}");
+    let code = first["tracking_code"].as_str().unwrap().to_string();
+    assert_eq!(first["confidential"], true);
+    assert!(first["follow_url"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("/laporan/{code}/ikuti/")));
+    let (s, h, again) = post_json(
+        &app,
+        &token,
+        "/api/v1/requests",
+        Some("call-1"),
+        body.clone(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(h["idempotent-replay"], "true");
+    assert_eq!(again["tracking_code"], first["tracking_code"]);
+    use sea_orm::PaginatorTrait;
+    assert_eq!(
+        kotapintar_storage::entity::request::Entity::find()
+            .count(&app.store.reader)
+            .await
+            .unwrap(),
+        1
+    );
+    for secret in ["Komang Penelpon", "081234500000"] {
+        assert!(!first.to_string().contains(secret));
+    }
+    // not yet the unit's: confidential and not dispatched, so the client cannot see it
+    let (s, _, _) = get_json(&app, Some(&token), &format!("/api/v1/requests/{code}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // dispatched to the unit by the desk, the application works on it
+    app.login_admin().await;
+    let id = app.request_id(&code).await;
+    let unit = kotapintar_storage::units::find_by_code(&app.store.reader, "DPUPR")
+        .await
+        .unwrap()
+        .unwrap();
+    app.post_form(
+        &format!("/staf/laporan/{id}/aksi"),
+        &[("action", "dispatch"), ("units", &unit.id.to_string())],
+    )
+    .await;
+    let (s, _, list) = get_json(&app, Some(&token), "/api/v1/requests").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["requests"][0]["tracking_code"], code.as_str());
+    let (s, _, p) = post_json(
+        &app,
+        &token,
+        &format!("/api/v1/requests/{code}/steps"),
+        None,
+        serde_json::json!({"action": "resolve", "response": "pendek"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "response");
+    let (s, _, done) = post_json(&app, &token, &format!("/api/v1/requests/{code}/steps"), Some("resolve-1"), serde_json::json!({"action": "resolve", "response": "Lubang sudah ditambal tim pemeliharaan."})).await;
+    assert_eq!(s, StatusCode::OK, "{done}");
+    assert_eq!(done["status"], "selesai");
+    let (s, _, _) = post_json(&app, &token, &format!("/api/v1/requests/{code}/steps"), Some("resolve-1"), serde_json::json!({"action": "resolve", "response": "Lubang sudah ditambal tim pemeliharaan."})).await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "a retried step replays its answer instead of failing"
+    );
+    let (_, _, one) = get_json(&app, Some(&token), &format!("/api/v1/requests/{code}")).await;
+    assert_eq!(one["status"], "selesai");
+    let log = kotapintar_storage::audit::recent(&app.store, Some(("request", &id.to_string())), 10)
+        .await
+        .unwrap();
+    assert!(log
+        .iter()
+        .any(|e| e.action == "request.resolve" && e.actor.starts_with("client-")));
 }

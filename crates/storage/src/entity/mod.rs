@@ -6,6 +6,7 @@ pub mod audit_log;
 pub mod event;
 pub mod events_head;
 pub mod holiday;
+pub mod idempotency_key;
 pub mod integration_client;
 pub mod job;
 pub mod region;

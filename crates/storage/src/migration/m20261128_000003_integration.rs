@@ -42,6 +42,17 @@ enum EventsHead {
 }
 
 #[derive(DeriveIden)]
+enum IdempotencyKeys {
+    Table,
+    Id,
+    ClientId,
+    Key,
+    Status,
+    Body,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
 enum Units {
     Table,
     Id,
@@ -147,6 +158,46 @@ impl MigrationTrait for Migration {
                         .primary_key(),
                 )
                 .col(ColumnDef::new(EventsHead::Seq).big_integer().not_null())
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(IdempotencyKeys::Table)
+                .col(
+                    ColumnDef::new(IdempotencyKeys::Id)
+                        .big_integer()
+                        .not_null()
+                        .auto_increment()
+                        .primary_key(),
+                )
+                .col(
+                    ColumnDef::new(IdempotencyKeys::ClientId)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(IdempotencyKeys::Key)
+                        .string_len(200)
+                        .not_null(),
+                )
+                .col(ColumnDef::new(IdempotencyKeys::Status).integer().not_null())
+                .col(ColumnDef::new(IdempotencyKeys::Body).text().not_null())
+                .col(
+                    ColumnDef::new(IdempotencyKeys::CreatedAt)
+                        .timestamp_with_time_zone()
+                        .not_null(),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_idempotency_once")
+                .table(IdempotencyKeys::Table)
+                .col(IdempotencyKeys::ClientId)
+                .col(IdempotencyKeys::Key)
+                .unique()
                 .to_owned(),
         )
         .await?;
