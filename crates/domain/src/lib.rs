@@ -15,6 +15,7 @@ pub mod service;
 pub mod unit;
 pub mod user;
 pub mod validation;
+pub mod webhook;
 pub mod working_days;
 
 pub use validation::{FieldError, FieldErrors};

@@ -88,6 +88,7 @@ pub struct Worker {
     store: Store,
     handlers: Arc<HashMap<&'static str, Box<dyn JobHandler>>>,
     idle_wait: std::time::Duration,
+    http: reqwest::Client,
 }
 
 /// What one turn of the worker did.
@@ -106,6 +107,12 @@ impl Worker {
             store,
             handlers: Arc::new(handlers),
             idle_wait: std::time::Duration::from_secs(1),
+            // A receiver that hangs must not hold the worker; redirects would drop the signature.
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(10))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default(),
         }
     }
 
@@ -149,6 +156,41 @@ impl Worker {
             kind: job.kind,
             ok: outcome.is_ok(),
         })
+    }
+
+    /// Turns new events into webhook deliveries and sends those that are due, signed as the
+    /// Standard Webhooks specification says. Returns how many were attempted.
+    pub async fn deliver_webhooks(&self) -> Result<usize, kotapintar_storage::StorageError> {
+        use kotapintar_storage::webhooks;
+        webhooks::fan_out(&self.store).await?;
+        let due = webhooks::claim_due(&self.store, 50).await?;
+        let n = due.len();
+        let sends = due.into_iter().map(|d| {
+            let http = self.http.clone();
+            async move {
+                let ts = Utc::now().timestamp();
+                let outcome =
+                    match kotapintar_domain::webhook::sign(&d.secret, &d.msg_id, ts, &d.body) {
+                        None => Err("the subscription's secret is damaged".to_string()),
+                        Some(sig) => http
+                            .post(&d.url)
+                            .header("content-type", "application/json")
+                            .header("webhook-id", &d.msg_id)
+                            .header("webhook-timestamp", ts.to_string())
+                            .header("webhook-signature", sig)
+                            .body(d.body.clone())
+                            .send()
+                            .await
+                            .map(|r| r.status().as_u16())
+                            .map_err(|e| e.without_url().to_string()),
+                    };
+                (d.delivery_id, outcome)
+            }
+        });
+        for (id, outcome) in futures::future::join_all(sends).await {
+            webhooks::record_attempt(&self.store, id, outcome).await?;
+        }
+        Ok(n)
     }
 
     /// Runs every job that is due now; for tests and the CLI.
@@ -198,7 +240,14 @@ impl Worker {
             }
             let wait = match self.turn().await {
                 Ok(Turn::Ran { .. }) => None,
-                Ok(Turn::Idle) => Some(self.idle_wait),
+                Ok(Turn::Idle) => match self.deliver_webhooks().await {
+                    Ok(n) if n > 0 => None,
+                    Ok(_) => Some(self.idle_wait),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "webhook delivery failed");
+                        Some(self.idle_wait)
+                    }
+                },
                 Err(e) => {
                     tracing::warn!(error = %e, "job queue unavailable");
                     Some(self.idle_wait * 5)

@@ -23,6 +23,7 @@ pub mod sessions;
 pub mod templates;
 pub mod units;
 pub mod users;
+pub mod webhooks;
 
 pub use db::{Backend, DatabaseUrl, OpenMode, Store};
 pub use error::StorageError;

@@ -20,6 +20,11 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/events", get(list_events))
         .route("/api/v1/requests", get(list_requests).post(create_request))
+        .route("/api/v1/webhooks", get(list_webhooks).post(create_webhook))
+        .route(
+            "/api/v1/webhooks/{id}",
+            axum::routing::delete(delete_webhook),
+        )
         .route("/api/v1/requests/{code}", get(get_request))
         .route(
             "/api/v1/requests/{code}/steps",
@@ -737,4 +742,85 @@ pub async fn take_step(
         ))
     })
     .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookBody {
+    url: String,
+    #[serde(default)]
+    event_types: Vec<String>,
+}
+
+/// Subscribes the client to its unit's events. The signing secret is in this answer only.
+pub async fn create_webhook(
+    State(state): State<AppState>,
+    Client(client): Client,
+    JsonBody(body): JsonBody<WebhookBody>,
+) -> Result<(StatusCode, Json<serde_json::Value>), Problem> {
+    require(&client, "events:read")?;
+    let (sub, secret) = kotapintar_storage::webhooks::subscribe(
+        &state.store,
+        &client,
+        &body.url,
+        &body.event_types,
+    )
+    .await?;
+    let mut v = serde_json::to_value(&sub).unwrap_or_default();
+    v["secret"] = serde_json::Value::String(secret);
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+#[derive(Serialize)]
+pub struct WebhookWithLog {
+    #[serde(flatten)]
+    subscription: kotapintar_storage::webhooks::Subscription,
+    deliveries: Vec<DeliveryView>,
+}
+
+#[derive(Serialize)]
+pub struct DeliveryView {
+    id: i64,
+    event_seq: i64,
+    status: String,
+    attempts: i32,
+    last_status_code: Option<i32>,
+    last_error: Option<String>,
+}
+
+pub async fn list_webhooks(
+    State(state): State<AppState>,
+    Client(client): Client,
+) -> Result<Json<Vec<WebhookWithLog>>, Problem> {
+    require(&client, "events:read")?;
+    let mut out = Vec::new();
+    for subscription in kotapintar_storage::webhooks::for_client(&state.store, client.id).await? {
+        let deliveries = kotapintar_storage::webhooks::log(&state.store, subscription.id, 20)
+            .await?
+            .into_iter()
+            .map(|d| DeliveryView {
+                id: d.id,
+                event_seq: d.event_seq,
+                status: d.status,
+                attempts: d.attempts,
+                last_status_code: d.last_status_code,
+                last_error: d.last_error,
+            })
+            .collect();
+        out.push(WebhookWithLog {
+            subscription,
+            deliveries,
+        });
+    }
+    Ok(Json(out))
+}
+
+pub async fn delete_webhook(
+    State(state): State<AppState>,
+    Client(client): Client,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<StatusCode, Problem> {
+    require(&client, "events:read")?;
+    kotapintar_storage::webhooks::unsubscribe(&state.store, client.id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -14,6 +14,7 @@ both_backends!(
     rate_limits_answer_429_with_retry_after,
     rotated_and_revoked_tokens_stop_working,
     a_unit_application_files_reads_and_resolves_requests,
+    webhooks_are_signed_retried_and_logged,
 );
 
 async fn get_json(
@@ -449,4 +450,170 @@ async fn a_unit_application_files_reads_and_resolves_requests(app: TestApp) {
     assert!(log
         .iter()
         .any(|e| e.action == "request.resolve" && e.actor.starts_with("client-")));
+}
+
+/// A webhook receiver: records what arrives, answers with the status it is told to.
+#[derive(Clone, Default)]
+struct Receiver {
+    got: std::sync::Arc<std::sync::Mutex<Vec<(reqwest::header::HeaderMap, String)>>>,
+    status: std::sync::Arc<std::sync::atomic::AtomicU16>,
+}
+
+async fn start_receiver() -> (String, Receiver) {
+    use axum::routing::post;
+    let rec = Receiver::default();
+    rec.status.store(500, std::sync::atomic::Ordering::SeqCst);
+    let r2 = rec.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move |headers: axum::http::HeaderMap, body: String| {
+            let r = r2.clone();
+            async move {
+                let mut h = reqwest::header::HeaderMap::new();
+                for (k, v) in headers.iter() {
+                    if let (Ok(name), Ok(val)) = (
+                        reqwest::header::HeaderName::from_bytes(k.as_str().as_bytes()),
+                        reqwest::header::HeaderValue::from_bytes(v.as_bytes()),
+                    ) {
+                        h.insert(name, val);
+                    }
+                }
+                r.got.lock().unwrap().push((h, body));
+                axum::http::StatusCode::from_u16(r.status.load(std::sync::atomic::Ordering::SeqCst))
+                    .unwrap()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, rec)
+}
+
+async fn webhooks_are_signed_retried_and_logged(app: TestApp) {
+    let token = unit_and_client(&app, "events:read", 600).await;
+    let (url, rec) = start_receiver().await;
+    let (s, _, p) = post_json(
+        &app,
+        &token,
+        "/api/v1/webhooks",
+        None,
+        serde_json::json!({"url": "ftp://x/y"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "url");
+    let (s, _, sub) = post_json(
+        &app,
+        &token,
+        "/api/v1/webhooks",
+        None,
+        serde_json::json!({"url": url, "event_types": ["request.dispatch"]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{sub}");
+    let secret = sub["secret"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("whsec_"));
+    // a request is dispatched to the unit
+    app.import_areas().await;
+    let r = app
+        .file_request(
+            &[
+                ("kind", "pengaduan"),
+                ("title", "Drainase mampet"),
+                ("description", "Air meluap ke jalan setiap hujan deras."),
+                ("confirm_new", "1"),
+            ],
+            &[],
+        )
+        .await;
+    let (code, _) = TestApp::filed(&r);
+    app.login_admin().await;
+    let id = app.request_id(&code).await;
+    let unit = kotapintar_storage::units::find_by_code(&app.store.reader, "DPUPR")
+        .await
+        .unwrap()
+        .unwrap();
+    app.post_form(
+        &format!("/staf/laporan/{id}/aksi"),
+        &[("action", "dispatch"), ("units", &unit.id.to_string())],
+    )
+    .await;
+    app.post_form(
+        &format!("/staf/laporan/{id}/aksi"),
+        &[
+            ("action", "comment"),
+            ("note", "bukan jenis yang dilanggan"),
+        ],
+    )
+    .await;
+    let worker = kotapintar_jobs::Worker::new(
+        app.store.clone(),
+        app.settings.rules.clone(),
+        app.settings.data_dir.join("uploads"),
+    );
+    // first attempt: the receiver fails; the delivery waits for a retry
+    assert_eq!(
+        worker.deliver_webhooks().await.unwrap(),
+        1,
+        "one subscribed event"
+    );
+    let (_, _, list) = get_json(&app, Some(&token), "/api/v1/webhooks").await;
+    assert_eq!(list[0]["deliveries"][0]["status"], "pending");
+    assert_eq!(list[0]["deliveries"][0]["last_status_code"], 500);
+    assert_eq!(
+        worker.deliver_webhooks().await.unwrap(),
+        0,
+        "not due yet: backing off"
+    );
+    // later, the receiver is back
+    rec.status.store(204, std::sync::atomic::Ordering::SeqCst);
+    use kotapintar_storage::entity::webhook_delivery as wd;
+    use sea_orm::QueryFilter;
+    wd::Entity::update_many()
+        .col_expr(
+            wd::Column::NextAttemptAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now()),
+        )
+        .filter(sea_orm::ColumnTrait::eq(&wd::Column::Status, "pending"))
+        .exec(&app.store.writer)
+        .await
+        .unwrap();
+    assert_eq!(worker.deliver_webhooks().await.unwrap(), 1);
+    let (_, _, list) = get_json(&app, Some(&token), "/api/v1/webhooks").await;
+    assert_eq!(list[0]["deliveries"][0]["status"], "delivered");
+    assert_eq!(list[0]["deliveries"][0]["attempts"], 2);
+    // what arrived is signed as Standard Webhooks says, and carries no personal data
+    let got = rec.got.lock().unwrap().clone();
+    assert_eq!(got.len(), 2);
+    let (headers, body) = &got[1];
+    let msg_id = headers["webhook-id"].to_str().unwrap();
+    let ts: i64 = headers["webhook-timestamp"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let expected = kotapintar_domain::webhook::sign(&secret, msg_id, ts, body).unwrap();
+    assert_eq!(headers["webhook-signature"].to_str().unwrap(), expected);
+    assert_eq!(
+        got[0].0["webhook-id"], got[1].0["webhook-id"],
+        "a retry keeps its message id"
+    );
+    let v: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(v["type"], "request.dispatch");
+    assert_eq!(v["data"]["tracking_code"], code.as_str());
+    // unsubscribing stops it
+    let sub_id = sub["id"].as_i64().unwrap();
+    let (c, _) = app.new_visitor();
+    let r = c
+        .delete(app.url(&format!("/api/v1/webhooks/{sub_id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let (_, _, list) = get_json(&app, Some(&token), "/api/v1/webhooks").await;
+    assert_eq!(list.as_array().unwrap().len(), 0);
 }

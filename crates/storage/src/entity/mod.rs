@@ -22,3 +22,5 @@ pub mod survey;
 pub mod unit;
 pub mod user;
 pub mod user_role;
+pub mod webhook_delivery;
+pub mod webhook_subscription;

@@ -53,6 +53,34 @@ enum IdempotencyKeys {
 }
 
 #[derive(DeriveIden)]
+enum WebhookSubscriptions {
+    Table,
+    Id,
+    ClientId,
+    Url,
+    EventTypes,
+    Secret,
+    Active,
+    LastSeq,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum WebhookDeliveries {
+    Table,
+    Id,
+    SubscriptionId,
+    EventSeq,
+    Status,
+    Attempts,
+    LastStatusCode,
+    LastError,
+    NextAttemptAt,
+    DeliveredAt,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
 enum Units {
     Table,
     Id,
@@ -197,6 +225,121 @@ impl MigrationTrait for Migration {
                 .table(IdempotencyKeys::Table)
                 .col(IdempotencyKeys::ClientId)
                 .col(IdempotencyKeys::Key)
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(WebhookSubscriptions::Table)
+                .col(
+                    ColumnDef::new(WebhookSubscriptions::Id)
+                        .big_integer()
+                        .not_null()
+                        .auto_increment()
+                        .primary_key(),
+                )
+                .col(
+                    ColumnDef::new(WebhookSubscriptions::ClientId)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(WebhookSubscriptions::Url)
+                        .string_len(1000)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(WebhookSubscriptions::EventTypes)
+                        .string_len(1000)
+                        .not_null(),
+                )
+                // needed in clear to sign each delivery (Standard Webhooks, HMAC-SHA256)
+                .col(
+                    ColumnDef::new(WebhookSubscriptions::Secret)
+                        .string_len(100)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(WebhookSubscriptions::Active)
+                        .boolean()
+                        .not_null(),
+                )
+                // events up to here have been turned into deliveries
+                .col(
+                    ColumnDef::new(WebhookSubscriptions::LastSeq)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(WebhookSubscriptions::CreatedAt)
+                        .timestamp_with_time_zone()
+                        .not_null(),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(WebhookDeliveries::Table)
+                .col(
+                    ColumnDef::new(WebhookDeliveries::Id)
+                        .big_integer()
+                        .not_null()
+                        .auto_increment()
+                        .primary_key(),
+                )
+                .col(
+                    ColumnDef::new(WebhookDeliveries::SubscriptionId)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(WebhookDeliveries::EventSeq)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(WebhookDeliveries::Status)
+                        .string_len(16)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(WebhookDeliveries::Attempts)
+                        .integer()
+                        .not_null(),
+                )
+                .col(ColumnDef::new(WebhookDeliveries::LastStatusCode).integer())
+                .col(ColumnDef::new(WebhookDeliveries::LastError).text())
+                .col(
+                    ColumnDef::new(WebhookDeliveries::NextAttemptAt)
+                        .timestamp_with_time_zone()
+                        .not_null(),
+                )
+                .col(ColumnDef::new(WebhookDeliveries::DeliveredAt).timestamp_with_time_zone())
+                .col(
+                    ColumnDef::new(WebhookDeliveries::CreatedAt)
+                        .timestamp_with_time_zone()
+                        .not_null(),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_webhook_deliveries_due")
+                .table(WebhookDeliveries::Table)
+                .col(WebhookDeliveries::Status)
+                .col(WebhookDeliveries::NextAttemptAt)
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_webhook_deliveries_once")
+                .table(WebhookDeliveries::Table)
+                .col(WebhookDeliveries::SubscriptionId)
+                .col(WebhookDeliveries::EventSeq)
                 .unique()
                 .to_owned(),
         )
