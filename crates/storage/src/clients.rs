@@ -294,3 +294,12 @@ pub async fn finish_key(
     }
     Ok(())
 }
+
+/// One client by id (active or not).
+pub async fn get(store: &Store, id: i64) -> Result<ClientInfo> {
+    list(store)
+        .await?
+        .into_iter()
+        .find(|c| c.client.id == id)
+        .ok_or(StorageError::NotFound)
+}

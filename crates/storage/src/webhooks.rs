@@ -118,6 +118,24 @@ pub async fn for_client(store: &Store, client_id: i64) -> Result<Vec<Subscriptio
         .collect())
 }
 
+/// Subscribes a client on an admin's behalf (the staff area), audited.
+pub async fn subscribe_by_admin(
+    store: &Store,
+    actor: &crate::audit::AuditActor,
+    client: &ApiClient,
+    url: &str,
+    types: &[String],
+) -> Result<(Subscription, String)> {
+    let (sub, secret) = subscribe(store, client, url, types).await?;
+    crate::audit::append(
+        &store.writer,
+        actor,
+        crate::audit::Change::new("webhook.subscribe", "client", client.id).after(&sub),
+    )
+    .await?;
+    Ok((sub, secret))
+}
+
 pub async fn all(store: &Store) -> Result<Vec<Subscription>> {
     Ok(ws::Entity::find()
         .order_by_asc(ws::Column::Id)

@@ -751,3 +751,132 @@ pub async fn clients_revoke(
     kotapintar_storage::clients::revoke(&state.store, &AuditActor::from(&actor), f.id).await?;
     Ok(Redirect::to("/staf/klien?ok=client_revoked").into_response())
 }
+
+pub struct SubscriptionView {
+    pub sub: kotapintar_storage::webhooks::Subscription,
+    pub deliveries: Vec<kotapintar_storage::entity::webhook_delivery::Model>,
+}
+
+#[derive(Template)]
+#[template(path = "staff/client.html")]
+struct ClientTemplate {
+    page: Page,
+    info: kotapintar_storage::clients::ClientInfo,
+    subs: Vec<SubscriptionView>,
+    kinds: Vec<&'static str>,
+    errors: FieldErrors,
+    url: String,
+    secret: Option<String>,
+}
+
+async fn client_page(
+    state: &AppState,
+    page: Page,
+    id: i64,
+    errors: FieldErrors,
+    url: String,
+    secret: Option<String>,
+) -> Result<Response, WebError> {
+    let info = kotapintar_storage::clients::get(&state.store, id).await?;
+    let mut subs = Vec::new();
+    for sub in kotapintar_storage::webhooks::for_client(&state.store, id).await? {
+        let deliveries = kotapintar_storage::webhooks::log(&state.store, sub.id, 20).await?;
+        subs.push(SubscriptionView { sub, deliveries });
+    }
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let body = render(&ClientTemplate {
+        page,
+        info,
+        subs,
+        kinds: kotapintar_storage::webhooks::EVENT_KINDS.to_vec(),
+        errors,
+        url,
+        secret,
+    })?;
+    Ok((
+        status,
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        body,
+    )
+        .into_response())
+}
+
+pub async fn client_detail(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    if !actor.is_admin() {
+        return Err(WebError::Forbidden);
+    }
+    client_page(&state, page, id, FieldErrors::new(), String::new(), None).await
+}
+
+pub async fn client_subscribe(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+    Path(id): Path<i64>,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    if !actor.is_admin() {
+        return Err(WebError::Forbidden);
+    }
+    let url = fields
+        .iter()
+        .find(|(k, _)| k == "url")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let types: Vec<String> = fields
+        .iter()
+        .filter(|(k, _)| k == "event_types")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let info = kotapintar_storage::clients::get(&state.store, id).await?;
+    match kotapintar_storage::webhooks::subscribe_by_admin(
+        &state.store,
+        &AuditActor::from(&actor),
+        &info.client,
+        &url,
+        &types,
+    )
+    .await
+    {
+        Ok((_, secret)) => {
+            client_page(
+                &state,
+                page,
+                id,
+                FieldErrors::new(),
+                String::new(),
+                Some(secret),
+            )
+            .await
+        }
+        Err(StorageError::Invalid(e)) => client_page(&state, page, id, e, url, None).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReplayForm {
+    delivery: i64,
+}
+
+pub async fn delivery_replay(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<ReplayForm>,
+) -> Result<Response, WebError> {
+    if !actor.is_admin() {
+        return Err(WebError::Forbidden);
+    }
+    kotapintar_storage::webhooks::replay(&state.store, f.delivery).await?;
+    Ok(Redirect::to(&format!("/staf/klien/{id}?ok=delivery_replayed")).into_response())
+}

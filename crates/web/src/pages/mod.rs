@@ -95,5 +95,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/staf/klien/rotasi", post(catalog::clients_rotate))
         .route("/staf/klien/cabut", post(catalog::clients_revoke))
+        .route("/staf/klien/{id}", get(catalog::client_detail))
+        .route("/staf/klien/{id}/webhook", post(catalog::client_subscribe))
+        .route("/staf/klien/{id}/ulang", post(catalog::delivery_replay))
         .fallback(|| async { crate::WebError::NotFound })
 }
