@@ -696,3 +696,26 @@ async fn extensions_page_filter_and_show_notes(app: TestApp) {
     .await;
     assert!(x.contains("<notes><note><datetime>"));
 }
+
+/// A real Open311 client, the PyPI package `georeport`, reads every method it has in JSON and
+/// in XML from a demo server (`scripts/open311-georeport-check`). Needs python3 and, the first
+/// time, PyPI; like the browser journeys, a missing piece fails the test instead of skipping.
+#[test]
+fn the_georeport_client_reads_every_method() {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scripts/open311-georeport-check");
+    let out = std::process::Command::new(script)
+        .env("KOTAPINTAR_BIN", env!("CARGO_BIN_EXE_kotapintar"))
+        .output()
+        .expect("run scripts/open311-georeport-check");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("every read method works in JSON and XML"),
+        "{stdout}"
+    );
+}
