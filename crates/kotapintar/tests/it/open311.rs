@@ -2,7 +2,7 @@
 //! integration client's key (as FixMyStreet sends it), the errors, and privacy: no `rahasia`
 //! request and no personal data ever leave through it.
 
-use crate::harness::TestApp;
+use crate::harness::{jpeg_with_gps, TestApp};
 use kotapintar_storage::audit::AuditActor;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -15,6 +15,7 @@ both_backends!(
     a_fixmystreet_form_post_is_accepted,
     rahasia_requests_and_personal_data_never_leave,
     extensions_page_filter_and_show_notes,
+    photos_come_as_multipart_media_and_leave_as_media_url,
 );
 
 const QUESTIONS: &str = "jenis | Jenis kerusakan | singlevaluelist | required | Berlubang; Retak\n\
@@ -718,4 +719,40 @@ fn the_georeport_client_reads_every_method() {
         stdout.contains("every read method works in JSON and XML"),
         "{stdout}"
     );
+}
+
+async fn photos_come_as_multipart_media_and_leave_as_media_url(app: TestApp) {
+    let key = setup(&app).await;
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in good(&key) {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    let photo = reqwest::multipart::Part::bytes(jpeg_with_gps(32, 24)).file_name("lubang.jpg");
+    form = form.part("media", photo);
+    let r = app
+        .client
+        .post(app.url("/open311/v2/requests.json"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let body = r.text().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let code = v[0]["service_request_id"].as_str().unwrap();
+    let (_, one) = get_json(&app, &format!("requests/{code}.json")).await;
+    let url = one[0]["media_url"]
+        .as_str()
+        .expect("a media_url")
+        .to_string();
+    let path = url
+        .split_once("/foto/")
+        .map(|(_, id)| format!("/foto/{id}"))
+        .unwrap();
+    assert!(url.starts_with("http"), "{url}");
+    let (c, _) = app.new_visitor();
+    let r = c.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
 }
