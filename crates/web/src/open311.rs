@@ -891,6 +891,14 @@ async fn file_request(state: &AppState, params: &Params, photos: Vec<PhotoFile>)
             "api_key may not create requests: its client lacks the open311:write scope",
         ));
     }
+    // The same per-client limit as the unit API; 429 is outside the spec's three codes, but
+    // it tells a client to slow down rather than that its input is wrong.
+    if let Err(wait) = state.rate_limiter.check(&client) {
+        return Err(Fail::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("this api_key has used up its requests for this minute; try again in {wait} s"),
+        ));
+    }
     let code = params
         .get("service_code")
         .ok_or_else(|| Fail::bad("service_code is required"))?;
