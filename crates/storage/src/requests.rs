@@ -424,7 +424,7 @@ async fn records(
 ) -> Result<Vec<RequestRecord>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let service_ids: Vec<i64> = rows.iter().filter_map(|r| r.service_id).collect();
-    let services: HashMap<i64, String> = if service_ids.is_empty() {
+    let services: HashMap<i64, (String, String)> = if service_ids.is_empty() {
         HashMap::new()
     } else {
         service::Entity::find()
@@ -432,7 +432,7 @@ async fn records(
             .all(db)
             .await?
             .into_iter()
-            .map(|s| (s.id, s.name))
+            .map(|s| (s.id, (s.code, s.name)))
             .collect()
     };
     let mut unit_names: HashMap<i64, Vec<String>> = HashMap::new();
@@ -464,7 +464,12 @@ async fn records(
             id: r.id,
             tracking_code: r.tracking_code,
             kind: RequestKind::parse(&r.kind).unwrap_or(RequestKind::Pengaduan),
-            service_name: r.service_id.and_then(|s| services.get(&s).cloned()),
+            service_code: r
+                .service_id
+                .and_then(|s| services.get(&s).map(|(c, _)| c.clone())),
+            service_name: r
+                .service_id
+                .and_then(|s| services.get(&s).map(|(_, n)| n.clone())),
             title: r.title,
             description: r.description,
             status: parse_status(&r.status),
@@ -484,6 +489,7 @@ async fn records(
             due_at: r.stage_due_at,
             resolved_at: r.resolved_at,
             closed_at: r.closed_at,
+            updated_at: r.updated_at,
             response: r.response,
             support_count: r.support_count,
             unit_names: unit_names.remove(&r.id).unwrap_or_default(),
@@ -504,8 +510,16 @@ async fn events_of(
     db: &impl ConnectionTrait,
     request_id: i64,
 ) -> Result<Vec<(request_event::Model, Option<String>)>> {
+    events_of_many(db, vec![request_id]).await
+}
+
+/// The timelines of several requests in one query, each in order.
+async fn events_of_many(
+    db: &impl ConnectionTrait,
+    request_ids: Vec<i64>,
+) -> Result<Vec<(request_event::Model, Option<String>)>> {
     let events = request_event::Entity::find()
-        .filter(request_event::Column::RequestId.eq(request_id))
+        .filter(request_event::Column::RequestId.is_in(request_ids))
         .order_by_asc(request_event::Column::Id)
         .all(db)
         .await?;
@@ -566,6 +580,19 @@ pub struct PublicFilter {
     pub kind: Option<RequestKind>,
     pub district_code: Option<String>,
     pub text: Option<String>,
+    /// Only these tracking codes (Open311 `service_request_id`); empty: any.
+    pub codes: Vec<String>,
+    /// Only these services, by code; empty: any.
+    pub service_codes: Vec<String>,
+    /// Any of these statuses; empty: any (`status` above narrows further).
+    pub statuses: Vec<Status>,
+    pub received_from: Option<DateTime<Utc>>,
+    pub received_to: Option<DateTime<Utc>>,
+    pub updated_from: Option<DateTime<Utc>>,
+    pub updated_to: Option<DateTime<Utc>>,
+    /// Load each request's public timeline too (one more query per page), for feeds that
+    /// show the latest public note.
+    pub with_timeline: bool,
 }
 
 fn text_condition(text: &str) -> Condition {
@@ -597,6 +624,34 @@ pub async fn public_list(
     if let Some(t) = f.text.as_deref().filter(|t| !t.trim().is_empty()) {
         q = q.filter(text_condition(t));
     }
+    if !f.codes.is_empty() {
+        q = q.filter(request::Column::TrackingCode.is_in(f.codes.clone()));
+    }
+    if !f.service_codes.is_empty() {
+        let ids: Vec<i64> = service::Entity::find()
+            .filter(service::Column::Code.is_in(f.service_codes.clone()))
+            .all(&store.reader)
+            .await?
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        q = q.filter(request::Column::ServiceId.is_in(ids));
+    }
+    if !f.statuses.is_empty() {
+        q = q.filter(request::Column::Status.is_in(f.statuses.iter().map(|s| s.as_str())));
+    }
+    if let Some(t) = f.received_from {
+        q = q.filter(request::Column::ReceivedAt.gte(t));
+    }
+    if let Some(t) = f.received_to {
+        q = q.filter(request::Column::ReceivedAt.lte(t));
+    }
+    if let Some(t) = f.updated_from {
+        q = q.filter(request::Column::UpdatedAt.gte(t));
+    }
+    if let Some(t) = f.updated_to {
+        q = q.filter(request::Column::UpdatedAt.lte(t));
+    }
     let total = q.clone().count(&store.reader).await?;
     let rows = q
         .order_by_desc(request::Column::ReceivedAt)
@@ -605,10 +660,22 @@ pub async fn public_list(
         .limit(per_page)
         .all(&store.reader)
         .await?;
+    let mut timelines: HashMap<i64, Vec<EventRecord>> = HashMap::new();
+    if f.with_timeline && !rows.is_empty() {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        for (e, unit_name) in events_of_many(&store.reader, ids).await? {
+            timelines
+                .entry(e.request_id)
+                .or_default()
+                .extend(event_records(&[(e, unit_name)]));
+        }
+    }
     let recs = records(&store.reader, rows).await?;
     Ok((
         recs.iter()
-            .filter_map(|r| privacy::publish(r, &[]))
+            .filter_map(|r| {
+                privacy::publish(r, timelines.get(&r.id).map(Vec::as_slice).unwrap_or(&[]))
+            })
             .collect(),
         total,
     ))

@@ -7,6 +7,7 @@ mod assets;
 mod csrf;
 mod error;
 pub mod i18n;
+mod open311;
 mod pages;
 mod session;
 mod view;
@@ -124,6 +125,7 @@ pub fn router(state: AppState) -> Router {
     pages::routes()
         .merge(assets::routes())
         .merge(api::routes())
+        .merge(open311::routes())
         .layer(axum::middleware::from_fn(csrf::ensure_cookie))
         .layer(security_headers)
         .layer(

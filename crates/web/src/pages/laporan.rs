@@ -97,6 +97,7 @@ pub async fn list(
         kind: RequestKind::parse(&q.jenis).ok(),
         district_code: (!q.kecamatan.is_empty()).then(|| q.kecamatan.clone()),
         text: (!q.q.trim().is_empty()).then(|| q.q.trim().to_string()),
+        ..Default::default()
     };
     let (rows, total) = requests::public_list(&state.store, &filter, q.hal, PER_PAGE).await?;
     let districts = regions::children(&state.store, &state.config.regency)
