@@ -283,13 +283,21 @@ async fn a_request_from_filing_to_survey(app: TestApp) {
     let text = body_text(c).await;
     assert!(text.contains("Jalan berlubang dekat sekolah") && text.contains("Diterima"));
     let img = c.find(Locator::Css(".photos img")).await.unwrap();
-    let loaded = c
-        .execute(
-            "return arguments[0].naturalWidth",
-            vec![serde_json::to_value(&img).unwrap()],
-        )
-        .await
-        .unwrap();
+    // the thumbnail loads lazily; wait for it rather than racing it
+    let mut loaded = serde_json::Value::Null;
+    for _ in 0..100 {
+        loaded = c
+            .execute(
+                "return arguments[0].complete ? arguments[0].naturalWidth : null",
+                vec![serde_json::to_value(&img).unwrap()],
+            )
+            .await
+            .unwrap();
+        if loaded.as_u64().is_some_and(|w| w > 0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(loaded.as_u64(), Some(120), "the photo is served");
 
     // a rahasia request, filed in the same way, is nowhere in public
