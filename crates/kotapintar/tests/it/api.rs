@@ -59,7 +59,7 @@ async fn clients_are_registered_in_the_staff_area_and_the_token_shown_once(app: 
                 ("name", "SIMJALAN"),
                 ("unit_code", "DPUPR"),
                 ("scopes", "requests:delete"),
-                ("rate_limit", "600"),
+                ("rate_limit_per_minute", "600"),
             ],
         )
         .await;
@@ -73,7 +73,7 @@ async fn clients_are_registered_in_the_staff_area_and_the_token_shown_once(app: 
                 ("unit_code", "DPUPR"),
                 ("scopes", "events:read"),
                 ("scopes", "requests:read"),
-                ("rate_limit", "600"),
+                ("rate_limit_per_minute", "600"),
             ],
         )
         .await;

@@ -139,7 +139,8 @@ async fn body_text(c: &Client) -> String {
 
 both_backends!(
     admin_creates_a_unit_and_a_user_then_logs_out,
-    a_request_from_filing_to_survey
+    a_request_from_filing_to_survey,
+    an_admin_registers_a_client_and_sees_a_webhook_delivered,
 );
 
 async fn admin_creates_a_unit_and_a_user_then_logs_out(app: TestApp) {
@@ -380,5 +381,104 @@ async fn a_request_from_filing_to_survey(app: TestApp) {
     assert!(body_text(c)
         .await
         .contains("Terima kasih atas penilaian Anda"));
+    b.stop().await;
+}
+
+/// Integration: an admin registers a unit's application, subscribes a webhook for it, and sees
+/// the delivery in the log once an event happens.
+async fn an_admin_registers_a_client_and_sees_a_webhook_delivered(app: TestApp) {
+    use axum::routing::post;
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let h2 = hits.clone();
+    let receiver = axum::Router::new().route(
+        "/hook",
+        post(move || {
+            let h = h2.clone();
+            async move {
+                h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, receiver).await;
+    });
+    app.import_areas().await;
+    app.login_admin().await;
+    app.create_unit("DPUPR", "Dinas Pekerjaan Umum").await;
+    app.logout().await;
+
+    let b = Browser::start().await;
+    let c = &b.client;
+    login(c, &app, "admin", ADMIN_PASSWORD).await;
+    click_and_wait(c, Locator::LinkText("Klien integrasi")).await;
+    fill(c, "f-name", "SIMJALAN").await;
+    select(c, "f-unit_code", "DPUPR").await;
+    click(c, "scope-4").await; // events:read
+    click_and_wait(c, Locator::Css("form.form button.primary")).await;
+    let token = c
+        .find(Locator::Id("issued-token"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(token.starts_with("kp_"), "{token}");
+    click_and_wait(c, Locator::LinkText("SIMJALAN")).await;
+    fill(c, "f-url", &hook_url).await;
+    click_and_wait(c, Locator::Css("form.form button.primary")).await;
+    let secret = c
+        .find(Locator::Id("webhook-secret"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(secret.starts_with("whsec_"));
+    let page_url = c.current_url().await.unwrap();
+
+    // something happens in the unit: a request is dispatched to it
+    let r = app
+        .file_request(
+            &[
+                ("kind", "pengaduan"),
+                ("title", "Jembatan retak"),
+                (
+                    "description",
+                    "Retakan lebar di jembatan banjar, mohon diperiksa.",
+                ),
+                ("confirm_new", "1"),
+            ],
+            &[],
+        )
+        .await;
+    let (code, _) = TestApp::filed(&r);
+    app.login_admin().await;
+    let id = app.request_id(&code).await;
+    let unit = kotapintar_storage::units::find_by_code(&app.store.reader, "DPUPR")
+        .await
+        .unwrap()
+        .unwrap();
+    app.post_form(
+        &format!("/staf/laporan/{id}/aksi"),
+        &[("action", "dispatch"), ("units", &unit.id.to_string())],
+    )
+    .await;
+    let worker = kotapintar_jobs::Worker::new(
+        app.store.clone(),
+        app.settings.rules.clone(),
+        app.settings.data_dir.join("uploads"),
+    );
+    assert_eq!(worker.deliver_webhooks().await.unwrap(), 1);
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+    // the client page shows it as delivered (the path without the secret, which was shown once)
+    let client_page = page_url.as_str().trim_end_matches("/webhook").to_string();
+    c.goto(&client_page).await.unwrap();
+    let text = body_text(c).await;
+    assert!(text.contains("terkirim"), "{text}");
+    assert!(!text.contains(&secret), "the secret is not shown again");
     b.stop().await;
 }

@@ -667,7 +667,7 @@ fn client_form(fields: &[(String, String)]) -> ClientForm {
             .filter(|(k, _)| k == "scopes")
             .map(|(_, v)| v.clone())
             .collect(),
-        rate_limit: get("rate_limit"),
+        rate_limit: get("rate_limit_per_minute"),
     }
 }
 
