@@ -4,6 +4,7 @@
 
 pub mod api;
 mod assets;
+mod cache;
 mod csrf;
 mod error;
 pub mod i18n;
@@ -46,6 +47,7 @@ pub struct AppState {
     regency_name: Arc<std::sync::RwLock<Option<String>>>,
     calendar: Arc<std::sync::RwLock<Option<Arc<kotapintar_domain::working_days::Calendar>>>>,
     pub rate_limiter: api::RateLimiter,
+    pub public_cache: cache::PublicCache,
 }
 
 impl AppState {
@@ -56,6 +58,7 @@ impl AppState {
             regency_name: Arc::default(),
             calendar: Arc::default(),
             rate_limiter: api::RateLimiter::default(),
+            public_cache: cache::PublicCache::default(),
         }
     }
 
@@ -125,7 +128,11 @@ pub fn router(state: AppState) -> Router {
     pages::routes()
         .merge(assets::routes())
         .merge(api::routes())
-        .merge(open311::routes())
+        .merge(
+            open311::routes()
+                .layer(tower_http::compression::CompressionLayer::new())
+                .layer(axum::middleware::from_fn_with_state(state.clone(), cache::layer)),
+        )
         .layer(axum::middleware::from_fn(csrf::ensure_cookie))
         .layer(security_headers)
         .layer(

@@ -313,6 +313,26 @@ async fn main() -> anyhow::Result<()> {
     .await;
     report("public request page", &pages);
 
+    // the Open311 list with default filters (the last 90 days, at most 1000 requests), as a
+    // client asking for compression gets it
+    let (c, b) = (client.clone(), base.clone());
+    let open311 = load(a.concurrency, a.seconds, move |_| {
+        let (c, b) = (c.clone(), b.clone());
+        async move {
+            match c
+                .get(format!("{b}/open311/v2/requests.json"))
+                .header("accept-encoding", "gzip")
+                .send()
+                .await
+            {
+                Ok(r) if r.status() == 200 => r.bytes().await.is_ok(),
+                _ => false,
+            }
+        }
+    })
+    .await;
+    report("Open311 requests.json (default filters)", &open311);
+
     // intake through the form (the durable answer is the 303 redirect to the follow page)
     let (c, b) = (client.clone(), base.clone());
     let intake = load(a.concurrency, a.seconds, move |n| {

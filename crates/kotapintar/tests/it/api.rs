@@ -15,6 +15,7 @@ both_backends!(
     rotated_and_revoked_tokens_stop_working,
     a_unit_application_files_reads_and_resolves_requests,
     webhooks_are_signed_retried_and_logged,
+    cached_public_lists_change_with_the_first_new_event,
 );
 
 async fn get_json(
@@ -616,4 +617,33 @@ async fn webhooks_are_signed_retried_and_logged(app: TestApp) {
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let (_, _, list) = get_json(&app, Some(&token), "/api/v1/webhooks").await;
     assert_eq!(list.as_array().unwrap().len(), 0);
+}
+
+/// The Open311 list is cached for speed; any change that writes an event shows at once.
+async fn cached_public_lists_change_with_the_first_new_event(app: TestApp) {
+    app.import_areas().await;
+    let count = |v: &Value| v.as_array().map(|a| a.len()).unwrap_or(0);
+    let (s, _, first) = get_json(&app, None, "/open311/v2/requests.json").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(count(&first), 0);
+    app.file_request(
+        &[
+            ("kind", "aspirasi"),
+            ("title", "Taman kota"),
+            ("description", "Mohon taman kota diperbanyak pohonnya."),
+            ("confirm_new", "1"),
+        ],
+        &[],
+    )
+    .await;
+    let (_, _, second) = get_json(&app, None, "/open311/v2/requests.json").await;
+    assert_eq!(count(&second), 1, "not served from the stale cache");
+    let (c, _) = app.new_visitor();
+    let r = c
+        .get(app.url("/open311/v2/requests.json"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-encoding"], "gzip");
 }
