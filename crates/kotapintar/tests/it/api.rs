@@ -16,6 +16,7 @@ both_backends!(
     a_unit_application_files_reads_and_resolves_requests,
     webhooks_are_signed_retried_and_logged,
     cached_public_lists_change_with_the_first_new_event,
+    the_example_unit_application_works_end_to_end,
 );
 
 async fn get_json(
@@ -644,4 +645,96 @@ async fn cached_public_lists_change_with_the_first_new_event(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(r.headers()["content-encoding"], "gzip");
+}
+
+/// `examples/unit_app.rs` against a real server: it subscribes a webhook, sees the dispatch in
+/// its event feed, resolves the request, and verifies the signed webhook about it.
+async fn the_example_unit_application_works_end_to_end(app: TestApp) {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let token = unit_and_client(&app, "events:read requests:read requests:write", 600).await;
+    // examples are built next to the test binaries: target/<profile>/examples/
+    let exe = std::env::current_exe().unwrap();
+    let example = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join("unit_app");
+    assert!(
+        example.exists(),
+        "{} (cargo test builds examples)",
+        example.display()
+    );
+    let mut child = tokio::process::Command::new(&example)
+        .args(["--base", &app.base, "--token", &token, "--once"])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(std::time::Duration::from_secs(20), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(first.starts_with("subscribed "), "{first}");
+    // a request reaches the unit
+    app.import_areas().await;
+    let r = app
+        .file_request(
+            &[
+                ("kind", "pengaduan"),
+                ("title", "Pohon tumbang"),
+                ("description", "Pohon tumbang menutup separuh jalan desa."),
+                ("confirm_new", "1"),
+            ],
+            &[],
+        )
+        .await;
+    let (code, _) = TestApp::filed(&r);
+    app.login_admin().await;
+    let id = app.request_id(&code).await;
+    let unit = kotapintar_storage::units::find_by_code(&app.store.reader, "DPUPR")
+        .await
+        .unwrap()
+        .unwrap();
+    app.post_form(
+        &format!("/staf/laporan/{id}/aksi"),
+        &[("action", "dispatch"), ("units", &unit.id.to_string())],
+    )
+    .await;
+    // the worker delivers webhooks while the application works
+    let worker = kotapintar_jobs::Worker::new(
+        app.store.clone(),
+        app.settings.rules.clone(),
+        app.settings.data_dir.join("uploads"),
+    );
+    let mut out = vec![first];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        worker.deliver_webhooks().await.unwrap();
+        match tokio::time::timeout(std::time::Duration::from_millis(200), lines.next_line()).await {
+            Ok(Ok(Some(line))) => out.push(line),
+            Ok(_) => break,
+            Err(_) => {}
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the example did not finish: {out:?}"
+        );
+    }
+    let status = child.wait().await.unwrap();
+    assert!(status.success(), "{out:?}");
+    let text = out.join("\n");
+    assert!(
+        text.contains(&format!("{code}: \"resolve\" -> 200")),
+        "{text}"
+    );
+    assert!(text.contains("verified"), "{text}");
+    let p = kotapintar_storage::requests::public_by_code(&app.store, &code)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.status, kotapintar_domain::request::Status::Selesai);
 }
