@@ -51,6 +51,8 @@ pub struct RequestRecord {
 /// One step of the timeline as stored.
 #[derive(Debug, Clone, Serialize)]
 pub struct EventRecord {
+    /// The timeline entry's id: stable, so feeds can name an entry (Open311 `update_id`).
+    pub id: i64,
     pub at: DateTime<Utc>,
     pub step: String,
     pub to_status: Status,
@@ -87,6 +89,10 @@ pub struct PublicRequest {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct PublicEvent {
+    /// The timeline entry's id (Open311 `update_id`). Not serialised, so every existing
+    /// public output stays exactly as it was.
+    #[serde(skip)]
+    pub id: i64,
     pub at: DateTime<Utc>,
     pub step: String,
     pub to_status: Status,
@@ -129,6 +135,7 @@ pub fn publish(r: &RequestRecord, events: &[EventRecord]) -> Option<PublicReques
         timeline: events
             .iter()
             .map(|e| PublicEvent {
+                id: e.id,
                 at: e.at,
                 step: e.step.clone(),
                 to_status: e.to_status,
@@ -304,6 +311,7 @@ mod tests {
     fn internal_notes_stay_internal() {
         let events = vec![
             EventRecord {
+                id: 1,
                 at: Utc::now(),
                 step: "verify".into(),
                 to_status: Status::Diverifikasi,
@@ -312,6 +320,7 @@ mod tests {
                 unit_name: None,
             },
             EventRecord {
+                id: 2,
                 at: Utc::now(),
                 step: "resolve".into(),
                 to_status: Status::Selesai,
@@ -323,6 +332,11 @@ mod tests {
         let p = publish(&record(), &events).unwrap();
         assert_eq!(p.timeline[0].note, None);
         assert_eq!(p.timeline[1].note.as_deref(), Some("Jalan sudah ditambal."));
+        assert_eq!(
+            p.timeline.iter().map(|e| e.id).collect::<Vec<_>>(),
+            [1, 2],
+            "entries keep their ids"
+        );
     }
 
     #[test]

@@ -548,6 +548,7 @@ fn event_records(events: &[(request_event::Model, Option<String>)]) -> Vec<Event
     events
         .iter()
         .map(|(e, unit_name)| EventRecord {
+            id: e.id,
             at: e.at,
             step: e.step.clone(),
             to_status: parse_status(&e.to_status),

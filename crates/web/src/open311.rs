@@ -9,6 +9,10 @@
 //! Privacy: requests leave only as `PublicRequest` (`requests::public_by_code` and
 //! `requests::public_list`), which cannot hold a reporter's contact or a `rahasia` request.
 //! Filing goes through the same domain and storage path as the public form (`lapor.rs`).
+//!
+//! mySociety's `servicerequestupdates`: GET lists the public timeline entries of public
+//! requests (from `PublicRequest` only); POST lets a unit's client take a step through
+//! `requests::act`, with the same permissions and workflow as staff.
 
 use crate::AppState;
 use axum::body::Bytes;
@@ -18,12 +22,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, SecondsFormat, Utc};
+use kotapintar_domain::client::ApiClient;
 use kotapintar_domain::intake::RequestInput;
-use kotapintar_domain::privacy::PublicRequest;
-use kotapintar_domain::request::{normalise_tracking_code, Status};
+use kotapintar_domain::policy::Actor;
+use kotapintar_domain::privacy::{PublicEvent, PublicRequest};
+use kotapintar_domain::request::{normalise_tracking_code, RejectReason, Status};
 use kotapintar_domain::service::{Datatype, Service};
 use kotapintar_domain::FieldErrors;
-use kotapintar_storage::requests::{self, PhotoFile, PublicFilter};
+use kotapintar_storage::clients::Idempotency;
+use kotapintar_storage::requests::{self, PhotoFile, PublicFilter, StaffAction};
 use kotapintar_storage::{clients, media, services, StorageError};
 
 /// The spec's defaults for GET requests: the last 90 days, at most 1000 requests.
@@ -35,7 +42,7 @@ const MAX_DESCRIPTION: usize = 4000;
 const MAX_TITLE: usize = 100;
 const MAX_PHOTOS: usize = kotapintar_storage::drafts::MAX_PHOTOS;
 /// When the shape of this API last changed. Clients refresh cached services when it grows.
-const CHANGESET: &str = "2026-11-28T00:00:00+08:00";
+const CHANGESET: &str = "2026-11-29T00:00:00+08:00";
 const SPECIFICATION: &str = "http://wiki.open311.org/GeoReport_v2";
 
 pub fn routes() -> Router<AppState> {
@@ -361,6 +368,7 @@ async fn top_level(
         "discovery" => Ok(discovery(&state)),
         "services" => service_list(&state).await,
         "requests" => request_list(&state, &params).await,
+        "servicerequestupdates" => update_list(&state, &params).await,
         _ => Err(Fail::not_found(format!("there is no resource '{stem}'"))),
     };
     finish(format, answer)
@@ -394,7 +402,7 @@ async fn create(
     req: Request,
 ) -> Response {
     let (stem, format) = split_format(&file);
-    if stem != "requests" {
+    if stem != "requests" && stem != "servicerequestupdates" {
         return finish(
             format,
             Err(Fail::not_found(format!("cannot POST to '{stem}'"))),
@@ -402,7 +410,9 @@ async fn create(
     }
     let mut params = Params::parse(query.as_deref().unwrap_or(""));
     let answer = match read_body(&state, req, &mut params).await {
-        Ok(photos) => file_request(&state, &params, photos).await,
+        Ok(photos) if stem == "requests" => file_request(&state, &params, photos).await,
+        // Photos sent with an update are not kept: a timeline entry has none.
+        Ok(_) => post_update(&state, &params).await,
         Err(f) => Err(f),
     };
     finish(format, answer)
@@ -694,10 +704,7 @@ fn request_node(state: &AppState, r: &PublicRequest, extensions: bool) -> Node {
     });
     let mut fields = vec![
         ("service_request_id", Node::text(&r.tracking_code)),
-        (
-            "status",
-            Node::text(if r.status.is_open() { "open" } else { "closed" }),
-        ),
+        ("status", Node::text(v2_status(r.status))),
         ("status_notes", Node::opt(status_notes)),
         ("service_name", Node::opt(r.service_name.clone())),
         (
@@ -879,7 +886,9 @@ fn title_from(description: &str, service_name: &str) -> String {
     first.chars().take(MAX_TITLE).collect()
 }
 
-async fn file_request(state: &AppState, params: &Params, photos: Vec<PhotoFile>) -> Answer {
+/// The integration client behind `api_key`, if it may write over Open311 (`what` says what
+/// it tried, for the error).
+async fn writer_client(state: &AppState, params: &Params, what: &str) -> Result<ApiClient, Fail> {
     let key = params
         .get("api_key")
         .ok_or_else(|| Fail::forbidden("api_key is missing"))?;
@@ -887,9 +896,9 @@ async fn file_request(state: &AppState, params: &Params, photos: Vec<PhotoFile>)
         .await?
         .ok_or_else(|| Fail::forbidden("api_key is not valid"))?;
     if !client.has_scope("open311:write") {
-        return Err(Fail::forbidden(
-            "api_key may not create requests: its client lacks the open311:write scope",
-        ));
+        return Err(Fail::forbidden(format!(
+            "api_key may not {what}: its client lacks the open311:write scope"
+        )));
     }
     // The same per-client limit as the unit API; 429 is outside the spec's three codes, but
     // it tells a client to slow down rather than that its input is wrong.
@@ -899,6 +908,11 @@ async fn file_request(state: &AppState, params: &Params, photos: Vec<PhotoFile>)
             format!("this api_key has used up its requests for this minute; try again in {wait} s"),
         ));
     }
+    Ok(client)
+}
+
+async fn file_request(state: &AppState, params: &Params, photos: Vec<PhotoFile>) -> Answer {
+    let client = writer_client(state, params, "create requests").await?;
     let code = params
         .get("service_code")
         .ok_or_else(|| Fail::bad("service_code is required"))?;
@@ -981,6 +995,8 @@ fn field_errors(e: FieldErrors) -> Fail {
                     "title" => "description".to_string(),
                     "name" => "first_name/last_name".to_string(),
                     "kind" => "service_code".to_string(),
+                    // a posted update's description becomes our note or response
+                    "note" | "response" => "description".to_string(),
                     other => match other.strip_prefix("q_") {
                         Some(code) => format!("attribute[{code}]"),
                         None => other.to_string(),
@@ -990,6 +1006,9 @@ fn field_errors(e: FieldErrors) -> Fail {
                     "required" => "is required",
                     "too_long" => "is too long",
                     "description_too_short" => "is too short (10 characters at least)",
+                    "response_too_short" => {
+                        "is too short to resolve the request with (10 characters at least)"
+                    }
                     "invalid_coordinate" => "is not a valid WGS84 coordinate",
                     "coordinate_pair" => "must be sent together with the other coordinate",
                     "outside_regency" => "lies outside the regency",
@@ -1009,6 +1028,326 @@ fn field_errors(e: FieldErrors) -> Fail {
         fail.descriptions = descriptions;
     }
     fail
+}
+
+// ---------------------------------------------------------------------------------------
+// mySociety's servicerequestupdates (GET and POST)
+
+/// Longest `update_id` we keep as an idempotency key (the key column's limit, with room for
+/// the `servicerequestupdates:` prefix).
+const MAX_UPDATE_ID: usize = 150;
+/// Requests read per query while collecting updates.
+const SCAN_PAGE: u64 = 500;
+
+/// The statuses a client may POST, upper case as FixMyStreet sends them (the adapter's
+/// `planned` too).
+const UPDATE_STATUSES: &str = "OPEN, INVESTIGATING, IN_PROGRESS, ACTION_SCHEDULED, PLANNED, \
+FIXED, CLOSED, NO_FURTHER_ACTION, NOT_COUNCILS_RESPONSIBILITY, DUPLICATE, INTERNAL_REFERRAL, \
+FOR_TRIAGE, CANCELLED, REOPEN";
+
+fn v2_status(s: Status) -> &'static str {
+    if s.is_open() {
+        "open"
+    } else {
+        "closed"
+    }
+}
+
+/// mySociety's extended status for one of ours.
+fn extended_status(s: Status) -> &'static str {
+    match s {
+        Status::Diterima => "OPEN",
+        Status::Diverifikasi => "INVESTIGATING",
+        Status::Didisposisikan => "ACTION_SCHEDULED",
+        Status::Ditindaklanjuti => "IN_PROGRESS",
+        Status::Selesai => "FIXED",
+        Status::Ditutup => "CLOSED",
+        // Rejected, for whichever reason (the reason is not public): never claim it was fixed.
+        Status::Ditolak => "NO_FURTHER_ACTION",
+    }
+}
+
+/// The entries of a public timeline that are updates: each change of status and each public
+/// note, after the filing itself (that is the request, not an update of it). An internal
+/// step that changes nothing the public sees (an assignment) is left out.
+fn updates_of(r: &PublicRequest) -> impl Iterator<Item = &PublicEvent> {
+    r.timeline
+        .iter()
+        .zip(r.timeline.iter().skip(1))
+        .filter(|(before, e)| e.note.is_some() || e.to_status != before.to_status)
+        .map(|(_, e)| e)
+}
+
+fn update_node(state: &AppState, code: &str, e: &PublicEvent, extensions: bool) -> Node {
+    let mut fields = vec![
+        // The timeline entry's id: stable, and the id a POSTed update is answered with.
+        ("update_id", Node::text(e.id.to_string())),
+        ("service_request_id", Node::text(code)),
+        (
+            "status",
+            Node::text(if extensions {
+                extended_status(e.to_status)
+            } else {
+                v2_status(e.to_status)
+            }),
+        ),
+        ("updated_datetime", datetime(state, e.at)),
+        // Only a note written for the public; `PublicEvent` holds no other.
+        (
+            "description",
+            Node::text(e.note.clone().unwrap_or_default()),
+        ),
+    ];
+    if extensions {
+        fields.push(("external_status_code", Node::text(e.to_status.as_str())));
+    }
+    Node::Object(fields)
+}
+
+/// `GET servicerequestupdates`: the public updates of public requests in a time window
+/// (`start_date`/`end_date`, by default the last 90 days like GET requests), oldest first,
+/// at most 1000, so a client that polls from its last `updated_datetime` never skips one.
+/// `api_key` and `jurisdiction_id`, which FixMyStreet sends, are not needed and ignored.
+async fn update_list(state: &AppState, params: &Params) -> Answer {
+    let offset = state.config.rules.utc_offset;
+    let extensions = params.extensions();
+    let start = parse_datetime(params, "start_date", offset)?;
+    let end = parse_datetime(params, "end_date", offset)?;
+    if let (Some(s), Some(e)) = (start, end) {
+        if s > e {
+            return Err(Fail::bad("start_date must not be after end_date"));
+        }
+    }
+    let from = start.unwrap_or_else(|| end.unwrap_or_else(Utc::now) - Duration::days(DEFAULT_DAYS));
+    // An entry in the window belongs to a request last updated at or after its start; the
+    // list leaves out `rahasia` requests in its query, and publishes the rest.
+    let filter = PublicFilter {
+        with_timeline: true,
+        updated_from: Some(from),
+        ..Default::default()
+    };
+    let mut found: Vec<(DateTime<Utc>, i64, Node)> = Vec::new();
+    let mut page = 0;
+    loop {
+        let (rows, _) = requests::public_list(&state.store, &filter, page, SCAN_PAGE).await?;
+        for r in &rows {
+            for e in updates_of(r).filter(|e| e.at >= from && end.is_none_or(|end| e.at <= end)) {
+                found.push((
+                    e.at,
+                    e.id,
+                    update_node(state, &r.tracking_code, e, extensions),
+                ));
+            }
+        }
+        if (rows.len() as u64) < SCAN_PAGE {
+            break;
+        }
+        page += 1;
+    }
+    found.sort_by_key(|(at, id, _)| (*at, *id));
+    let items = found
+        .into_iter()
+        .take(MAX_REQUESTS as usize)
+        .map(|(_, _, n)| n)
+        .collect();
+    Ok((
+        "service_request_updates",
+        Node::List("request_update", items),
+    ))
+}
+
+fn update_answer(update_id: String) -> (&'static str, Node) {
+    (
+        "service_request_updates",
+        Node::List(
+            "request_update",
+            vec![Node::Object(vec![("update_id", Node::Text(update_id))])],
+        ),
+    )
+}
+
+/// `POST servicerequestupdates`: a unit's client comments on, starts or resolves a request
+/// its unit handles, through the same workflow and permissions as staff. The answer's
+/// `update_id` is ours (the new timeline entry's, as GET shows it); the client's own
+/// `update_id` makes the call idempotent: sent again, it is answered without applying twice.
+async fn post_update(state: &AppState, params: &Params) -> Answer {
+    let client = writer_client(state, params, "post updates").await?;
+    let missing: Vec<String> = [
+        "service_request_id",
+        "update_id",
+        "updated_datetime",
+        "status",
+        "description",
+    ]
+    .into_iter()
+    .filter(|f| params.get(f).is_none())
+    .map(|f| format!("{f} is required"))
+    .collect();
+    if !missing.is_empty() {
+        return Err(Fail {
+            status: StatusCode::BAD_REQUEST,
+            descriptions: missing,
+        });
+    }
+    // Checked as the spec asks, but the timeline records when we applied the update.
+    parse_datetime(params, "updated_datetime", state.config.rules.utc_offset)?;
+    let update_id = params.get("update_id").unwrap_or_default();
+    if update_id.chars().count() > MAX_UPDATE_ID {
+        return Err(Fail::bad(format!(
+            "update_id is too long ({MAX_UPDATE_ID} characters at most)"
+        )));
+    }
+    let key = format!("servicerequestupdates:{update_id}");
+    match clients::claim_key(&state.store, client.id, &key).await? {
+        Idempotency::Proceed => {}
+        // 409 is not among the spec's codes.
+        Idempotency::InProgress => {
+            return Err(Fail::bad(format!(
+                "update_id '{update_id}' is being applied right now; send it again later"
+            )))
+        }
+        Idempotency::Replay(_, ours) => return Ok(update_answer(ours)),
+    }
+    let applied = apply_update(state, &client, params).await;
+    // Only an applied update is remembered: a refused one changed nothing, so the client may
+    // correct it and send it again under the same update_id.
+    let remember = applied.as_ref().ok().map(|ours| (200, ours.as_str()));
+    if let Err(e) = clients::finish_key(&state.store, client.id, &key, remember).await {
+        // The update is applied (or refused) either way; a replay then waits as "in progress"
+        // instead of applying twice.
+        tracing::error!(error = %e, %key, "could not record an Open311 update's key");
+    }
+    applied.map(update_answer)
+}
+
+/// Applies one update and returns the id of the timeline entry it wrote.
+async fn apply_update(
+    state: &AppState,
+    client: &ApiClient,
+    params: &Params,
+) -> Result<String, Fail> {
+    let raw = params.get("service_request_id").unwrap_or_default();
+    let status = params
+        .get("status")
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    let description = params.get("description").unwrap_or_default().to_string();
+    let not_found = || Fail::not_found(format!("service_request_id '{raw}' was not found"));
+    let code = normalise_tracking_code(raw).ok_or_else(not_found)?;
+    let actor = Actor::for_client(client);
+    // What the client may see: a `rahasia` request of another unit is unknown, as it is on
+    // every read.
+    let before = match requests::for_client(&state.store, &actor, &code).await {
+        Ok((r, _)) => r,
+        Err(StorageError::NotFound) => return Err(not_found()),
+        Err(e) => return Err(e.into()),
+    };
+    let id = match requests::id_by_code(&state.store, &code).await {
+        Ok(id) => id,
+        Err(StorageError::NotFound) => return Err(not_found()),
+        Err(e) => return Err(e.into()),
+    };
+    let action = update_action(&status, before.status, description)?;
+    let rejects = matches!(action, StaffAction::Reject { .. });
+    let calendar = state.calendar().await?;
+    match requests::act(
+        &state.store,
+        &state.config.rules,
+        &calendar,
+        &actor,
+        id,
+        action,
+    )
+    .await
+    {
+        Ok(_) => {}
+        Err(StorageError::Forbidden) if rejects => {
+            return Err(Fail::forbidden(format!(
+                "status {status} would reject the request, which only the central desk may do"
+            )))
+        }
+        Err(StorageError::Forbidden) => {
+            return Err(Fail::forbidden(format!(
+                "service_request_id '{code}' is not handled by this client's unit"
+            )))
+        }
+        // A step the workflow does not allow now; 409 is not among the spec's codes.
+        Err(StorageError::Conflict(why)) => {
+            return Err(Fail::bad(format!(
+                "status {status} cannot be applied now: {why}"
+            )))
+        }
+        Err(StorageError::Invalid(e)) => return Err(field_errors(e)),
+        Err(StorageError::NotFound) => return Err(not_found()),
+        Err(e) => return Err(e.into()),
+    }
+    // The entry just written is the first one after those seen before the step.
+    let last_before = before.timeline.iter().map(|e| e.id).max().unwrap_or(0);
+    let (after, _) = requests::for_client(&state.store, &actor, &code).await?;
+    after
+        .timeline
+        .iter()
+        .map(|e| e.id)
+        .find(|i| *i > last_before)
+        .map(|i| i.to_string())
+        .ok_or_else(|| {
+            Fail::from(StorageError::Conflict(
+                "the applied update is missing from the timeline".into(),
+            ))
+        })
+}
+
+/// A posted status as one of our steps, given where the request is now. Whether the client
+/// may take the step and whether the workflow allows it is decided by `requests::act`, as
+/// for staff; here only what Open311 cannot express is refused.
+fn update_action(status: &str, current: Status, description: String) -> Result<StaffAction, Fail> {
+    let comment = |note| StaffAction::Comment { note, public: true };
+    Ok(match status {
+        // "Still open": a public note. On a request that is already done it would mean
+        // reopening it, which is the reporter's step (an objection), not a unit's.
+        "OPEN" | "INVESTIGATING" if current.is_open() => comment(description),
+        "OPEN" | "INVESTIGATING" | "REOPEN" => {
+            return Err(Fail::bad(format!(
+                "status {status} would reopen the request, which only its reporter may do (by objecting to the resolution)"
+            )))
+        }
+        // Work starts; once it has, a further "in progress" is a public note.
+        "IN_PROGRESS" | "ACTION_SCHEDULED" | "PLANNED" if current == Status::Ditindaklanjuti => {
+            comment(description)
+        }
+        "IN_PROGRESS" | "ACTION_SCHEDULED" | "PLANNED" => StaffAction::StartWork {
+            note: Some(description),
+        },
+        // Done, with the description as the response to the reporter, who may object.
+        "FIXED" | "CLOSED" | "NO_FURTHER_ACTION" => StaffAction::Resolve {
+            response: description,
+        },
+        "NOT_COUNCILS_RESPONSIBILITY" => StaffAction::Reject {
+            reason: RejectReason::OutsideAuthority,
+            note: description,
+            duplicate_of: None,
+        },
+        "DUPLICATE" => StaffAction::Reject {
+            reason: RejectReason::Duplicate,
+            note: description,
+            duplicate_of: None,
+        },
+        "INTERNAL_REFERRAL" | "FOR_TRIAGE" => {
+            return Err(Fail::bad(format!(
+                "status {status} would forward the request, but Open311 cannot name the unit to forward to: forward it in the staff area or with the unit API (/api/v1)"
+            )))
+        }
+        "CANCELLED" => {
+            return Err(Fail::bad(
+                "status CANCELLED is not possible: only the central desk may withdraw a request",
+            ))
+        }
+        _ => {
+            return Err(Fail::bad(format!(
+                "status '{status}' is not one of {UPDATE_STATUSES}"
+            )))
+        }
+    })
 }
 
 #[cfg(test)]
@@ -1061,6 +1400,44 @@ mod tests {
             n.json().to_string(),
             r#"[{"service_request_id":"BDG-26-ABCDE"}]"#
         );
+    }
+
+    #[test]
+    fn posted_statuses_become_our_steps() {
+        let step = |status: &str, current: Status| {
+            update_action(status, current, "Jalan sudah ditambal.".into()).map(|a| format!("{a:?}"))
+        };
+        assert!(step("IN_PROGRESS", Status::Didisposisikan)
+            .unwrap()
+            .starts_with("StartWork"));
+        assert!(step("IN_PROGRESS", Status::Ditindaklanjuti)
+            .unwrap()
+            .starts_with("Comment"));
+        assert!(step("OPEN", Status::Ditindaklanjuti)
+            .unwrap()
+            .contains("public: true"));
+        assert!(step("FIXED", Status::Ditindaklanjuti)
+            .unwrap()
+            .starts_with("Resolve"));
+        assert!(step("DUPLICATE", Status::Didisposisikan)
+            .unwrap()
+            .starts_with("Reject"));
+        for refused in ["OPEN", "REOPEN"] {
+            assert_eq!(
+                step(refused, Status::Selesai).unwrap_err().status,
+                StatusCode::BAD_REQUEST
+            );
+        }
+        for refused in ["INTERNAL_REFERRAL", "FOR_TRIAGE", "CANCELLED", "selesai"] {
+            assert_eq!(
+                step(refused, Status::Didisposisikan).unwrap_err().status,
+                StatusCode::BAD_REQUEST
+            );
+        }
+        // every one of ours has an extended status a client can read back
+        for s in Status::ALL {
+            assert!(UPDATE_STATUSES.contains(extended_status(s)));
+        }
     }
 
     #[test]

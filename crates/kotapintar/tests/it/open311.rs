@@ -16,6 +16,9 @@ both_backends!(
     rahasia_requests_and_personal_data_never_leave,
     extensions_page_filter_and_show_notes,
     photos_come_as_multipart_media_and_leave_as_media_url,
+    updates_show_public_notes_and_status_changes_only,
+    a_client_moves_its_units_request_with_updates,
+    updates_are_refused_as_the_spec_says,
 );
 
 const QUESTIONS: &str = "jenis | Jenis kerusakan | singlevaluelist | required | Berlubang; Retak\n\
@@ -755,4 +758,482 @@ async fn photos_come_as_multipart_media_and_leave_as_media_url(app: TestApp) {
     let r = c.get(app.url(&path)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "image/jpeg");
+}
+
+// ---------------------------------------------------------------------------------------
+// mySociety's servicerequestupdates
+
+/// Takes staff steps on a request as the admin (who may take every step), through the form.
+async fn staff_steps(app: &TestApp, code: &str, steps: &[&[(&str, &str)]]) {
+    app.login_admin().await;
+    let id = app.request_id(code).await;
+    for fields in steps {
+        let r = app
+            .post_form(&format!("/staf/laporan/{id}/aksi"), fields)
+            .await;
+        assert!(r.status().is_redirection(), "{fields:?}: {}", r.status());
+    }
+    app.logout().await;
+}
+
+async fn unit_id(app: &TestApp, code: &str) -> String {
+    kotapintar_storage::units::find_by_code(&app.store.reader, code)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string()
+}
+
+/// Files a request over Open311 (with the reporter's contact) and returns its code.
+async fn file_over_open311(app: &TestApp, key: &str) -> String {
+    let mut fields = good(key);
+    fields.extend([
+        ("first_name", "Gede"),
+        ("last_name", "Pramana"),
+        ("email", "gede.pramana@contoh.id"),
+        ("phone", "081999888777"),
+    ]);
+    let (s, body) = post(app, "requests.json", &fields).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    v[0]["service_request_id"].as_str().unwrap().to_string()
+}
+
+/// The updates of one request, in order.
+async fn updates_of(app: &TestApp, query: &str, code: &str) -> Vec<Value> {
+    let (s, v) = get_json(app, &format!("servicerequestupdates.json{query}")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .filter(|u| u["service_request_id"] == code)
+        .cloned()
+        .collect()
+}
+
+fn update_fields<'a>(
+    key: &'a str,
+    code: &'a str,
+    update_id: &'a str,
+    status: &'a str,
+    description: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("api_key", key),
+        ("jurisdiction_id", "badungkab.go.id"),
+        ("service_request_id", code),
+        ("update_id", update_id),
+        ("updated_datetime", "2026-11-28T10:00:00+08:00"),
+        ("status", status),
+        ("description", description),
+    ]
+}
+
+async fn updates_show_public_notes_and_status_changes_only(app: TestApp) {
+    let key = setup(&app).await;
+    let code = file_over_open311(&app, &key).await;
+    let dpupr = unit_id(&app, "DPUPR").await;
+    staff_steps(
+        &app,
+        &code,
+        &[
+            &[
+                ("action", "verify"),
+                ("note", "catatan internal: pelapor kerabat kadis"),
+            ],
+            &[("action", "dispatch"), ("units", &dpupr)],
+            &[("action", "comment"), ("note", "rapat internal besok pagi")],
+            &[
+                ("action", "comment"),
+                (
+                    "note",
+                    "Sudah kami periksa. Info: Gede Pramana 081999888777.",
+                ),
+                ("public", "on"),
+            ],
+            &[("action", "start"), ("note", "Tim berangkat ke lokasi.")],
+            &[
+                ("action", "resolve"),
+                ("response", "Lubang sudah ditambal dengan aspal."),
+            ],
+        ],
+    )
+    .await;
+    // a rahasia request moved along too, with a public note
+    let r = app
+        .file_request(
+            &[
+                ("kind", "pengaduan"),
+                ("service_code", "jalan-rusak"),
+                ("q_jenis", "Berlubang"),
+                ("title", "Pungutan liar proyek jalan"),
+                (
+                    "description",
+                    "Pengawas proyek meminta uang kepada warga sekitar.",
+                ),
+                ("confidential", "on"),
+                ("confirm_new", "1"),
+            ],
+            &[],
+        )
+        .await;
+    let (secret_code, _) = TestApp::filed(&r);
+    staff_steps(
+        &app,
+        &secret_code,
+        &[
+            &[("action", "dispatch"), ("units", &dpupr)],
+            &[
+                ("action", "comment"),
+                ("note", "Pungutan sedang diselidiki inspektorat."),
+                ("public", "on"),
+            ],
+        ],
+    )
+    .await;
+
+    let updates = updates_of(&app, "", &code).await;
+    let got: Vec<(&str, &str)> = updates
+        .iter()
+        .map(|u| {
+            (
+                u["status"].as_str().unwrap(),
+                u["description"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("open", ""),
+            ("open", ""),
+            (
+                "open",
+                "Sudah kami periksa. Info: [disembunyikan] [disembunyikan]."
+            ),
+            ("open", "Tim berangkat ke lokasi."),
+            ("closed", "Lubang sudah ditambal dengan aspal."),
+        ],
+        "verify, dispatch, the public comment, start, resolve; not the internal comment"
+    );
+    for u in &updates {
+        assert!(!u["update_id"].as_str().unwrap().is_empty());
+        let t = u["updated_datetime"].as_str().unwrap();
+        assert!(t.ends_with("+08:00"), "{t}");
+    }
+    // ids are stable
+    let again = updates_of(&app, "", &code).await;
+    assert_eq!(updates, again);
+    let ids: std::collections::HashSet<_> =
+        updates.iter().map(|u| u["update_id"].clone()).collect();
+    assert_eq!(ids.len(), updates.len(), "ids are unique");
+
+    // the extended statuses
+    let ext = updates_of(&app, "?extensions=true", &code).await;
+    let statuses: Vec<&str> = ext.iter().map(|u| u["status"].as_str().unwrap()).collect();
+    assert_eq!(
+        statuses,
+        vec![
+            "INVESTIGATING",
+            "ACTION_SCHEDULED",
+            "ACTION_SCHEDULED",
+            "IN_PROGRESS",
+            "FIXED"
+        ]
+    );
+    assert_eq!(ext[4]["external_status_code"], "selesai");
+    assert_eq!(ext[4]["update_id"], updates[4]["update_id"]);
+
+    // the window, as FixMyStreet asks for it
+    let now = chrono::Utc::now();
+    let window = format!(
+        "?start_date={}&end_date={}&api_key={key}&jurisdiction_id=badungkab.go.id",
+        (now - chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ"),
+        (now + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ"),
+    );
+    assert_eq!(updates_of(&app, &window, &code).await.len(), 5);
+    let old = "?start_date=2001-01-01T00:00:00Z&end_date=2001-02-01T00:00:00Z";
+    assert!(updates_of(&app, old, &code).await.is_empty());
+    let (s, e) = get_json(&app, "servicerequestupdates.json?start_date=kemarin").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(e[0]["description"].as_str().unwrap().contains("start_date"));
+
+    // XML, and nothing private in either format
+    let (s, x) = get_xml(&app, "servicerequestupdates.xml", "service_request_updates").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(x.contains("<request_update><update_id>"), "{x}");
+    assert!(x.contains("<description>Lubang sudah ditambal dengan aspal.</description>"));
+    let (_, x_ext) = get_xml(
+        &app,
+        "servicerequestupdates.xml?extensions=true",
+        "service_request_updates",
+    )
+    .await;
+    assert!(x_ext.contains("<status>FIXED</status>"));
+    let (_, _, json) = get(&app, "servicerequestupdates.json?extensions=true").await;
+    let all = format!("{json}{x}{x_ext}");
+    assert!(all.contains(&code));
+    for secret in [
+        secret_code.as_str(),
+        "Pungutan",
+        "catatan internal",
+        "kerabat kadis",
+        "rapat internal",
+        "Gede",
+        "Pramana",
+        "081999888777",
+        "gede.pramana@contoh.id",
+    ] {
+        assert!(
+            !all.contains(secret),
+            "{secret} left through servicerequestupdates"
+        );
+    }
+}
+
+async fn a_client_moves_its_units_request_with_updates(app: TestApp) {
+    let key = setup(&app).await;
+    let code = file_over_open311(&app, &key).await;
+    let dpupr = unit_id(&app, "DPUPR").await;
+    staff_steps(&app, &code, &[&[("action", "dispatch"), ("units", &dpupr)]]).await;
+
+    // work starts
+    let fields = update_fields(
+        &key,
+        &code,
+        "fms-1",
+        "IN_PROGRESS",
+        "Tim kami menuju lokasi.",
+    );
+    let (s, body) = post(&app, "servicerequestupdates.json", &fields).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let first = v[0]["update_id"].as_str().unwrap().to_string();
+    let (_, one) = get_json(&app, &format!("requests/{code}.json?extensions=true")).await;
+    assert_eq!(
+        one[0]["extended_attributes"]["detailed_status"],
+        "ditindaklanjuti"
+    );
+
+    // a public comment, sent twice (a retry): applied once, answered alike
+    let fields = update_fields(&key, &code, "fms-2", "OPEN", "Aspal sudah kami pesan.");
+    let (s, body) = post(&app, "servicerequestupdates.json", &fields).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (s, again) = post(&app, "servicerequestupdates.json", &fields).await;
+    assert_eq!(s, StatusCode::OK, "{again}");
+    assert_eq!(body, again);
+    let (s, x) = post(&app, "servicerequestupdates.xml", &fields).await;
+    assert_eq!(s, StatusCode::OK, "{x}");
+    assert_well_formed(&x, "service_request_updates");
+    let second: Value = serde_json::from_str(&body).unwrap();
+    let second = second[0]["update_id"].as_str().unwrap().to_string();
+    assert!(
+        x.contains(&format!("<request_update><update_id>{second}</update_id>")),
+        "{x}"
+    );
+
+    // resolved, in XML
+    let fields = update_fields(
+        &key,
+        &code,
+        "fms-3",
+        "FIXED",
+        "Lubang sudah ditambal hari ini.",
+    );
+    let (s, x) = post(&app, "servicerequestupdates.xml", &fields).await;
+    assert_eq!(s, StatusCode::OK, "{x}");
+    assert_well_formed(&x, "service_request_updates");
+    let (_, one) = get_json(&app, &format!("requests/{code}.json?extensions=true")).await;
+    assert_eq!(one[0]["status"], "closed");
+    assert_eq!(one[0]["extended_attributes"]["detailed_status"], "selesai");
+    let notes: Vec<&str> = one[0]["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["description"].as_str())
+        .collect();
+    assert_eq!(
+        notes
+            .iter()
+            .filter(|n| **n == "Aspal sudah kami pesan.")
+            .count(),
+        1,
+        "the replayed update was applied once: {notes:?}"
+    );
+    assert!(notes.contains(&"Lubang sudah ditambal hari ini."));
+
+    // the updates feed names them with the ids the POSTs answered
+    let updates = updates_of(&app, "?extensions=true", &code).await;
+    let by_id = |id: &str| {
+        updates
+            .iter()
+            .find(|u| u["update_id"] == id)
+            .unwrap_or_else(|| panic!("{id} not in {updates:?}"))
+            .clone()
+    };
+    assert_eq!(by_id(&first)["status"], "IN_PROGRESS");
+    assert_eq!(by_id(&first)["description"], "Tim kami menuju lokasi.");
+    assert_eq!(by_id(&second)["description"], "Aspal sudah kami pesan.");
+    assert_eq!(updates.last().unwrap()["status"], "FIXED");
+
+    // staff see the steps in the request's page, by the client's name
+    app.login_admin().await;
+    let id = app.request_id(&code).await;
+    let (_, detail) = app.get_html(&format!("/staf/laporan/{id}")).await;
+    assert!(detail.contains("Aspal sudah kami pesan."), "staff view");
+    assert!(
+        detail.contains("Lubang sudah ditambal hari ini."),
+        "staff view"
+    );
+    app.logout().await;
+    // and the public page
+    let (_, page) = app.get_html(&format!("/laporan/{code}")).await;
+    assert!(page.contains("Aspal sudah kami pesan."), "public timeline");
+
+    // a step the workflow does not allow now: 400 (the spec has no 409)
+    let fields = update_fields(&key, &code, "fms-4", "IN_PROGRESS", "Dikerjakan lagi.");
+    let (s, body) = post(&app, "servicerequestupdates.json", &fields).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        errors(&body)[0].1.contains("cannot be applied now"),
+        "{body}"
+    );
+    let fields = update_fields(&key, &code, "fms-5", "OPEN", "Dibuka lagi.");
+    let (s, body) = post(&app, "servicerequestupdates.json", &fields).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    assert!(errors(&body)[0].1.contains("reporter"), "{body}");
+}
+
+async fn updates_are_refused_as_the_spec_says(app: TestApp) {
+    let key = setup(&app).await;
+    app.login_admin().await;
+    app.create_unit("DLH", "Dinas Lingkungan Hidup").await;
+    app.logout().await;
+    let ours = file_over_open311(&app, &key).await;
+    let theirs = file_over_open311(&app, &key).await;
+    let (dpupr, dlh) = (unit_id(&app, "DPUPR").await, unit_id(&app, "DLH").await);
+    staff_steps(&app, &ours, &[&[("action", "dispatch"), ("units", &dpupr)]]).await;
+    staff_steps(&app, &theirs, &[&[("action", "dispatch"), ("units", &dlh)]]).await;
+    let text = "Lubang sudah ditambal hari ini.";
+
+    // another unit's request
+    let fields = update_fields(&key, &theirs, "u-1", "FIXED", text);
+    let (s, body) = post(&app, "servicerequestupdates.json", &fields).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        errors(&body)[0]
+            .1
+            .contains("not handled by this client's unit"),
+        "{body}"
+    );
+    let (s, body) = post(&app, "servicerequestupdates.xml", &fields).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_well_formed(&body, "errors");
+    assert!(body.contains("<code>403</code>"));
+    // rejecting is the central desk's
+    let fields = update_fields(&key, &ours, "u-2", "NOT_COUNCILS_RESPONSIBILITY", text);
+    let (s, body) = post(&app, "servicerequestupdates.json", &fields).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+    assert!(errors(&body)[0].1.contains("central desk"), "{body}");
+
+    // keys
+    let bad = format!("kp_1_{}", "0".repeat(64));
+    let fields = update_fields(&bad, &ours, "u-3", "FIXED", text);
+    let (s, body) = post(&app, "servicerequestupdates.json", &fields).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(
+        errors(&body),
+        vec![(403, "api_key is not valid".to_string())]
+    );
+    let no_key: Vec<_> = update_fields(&key, &ours, "u-3", "FIXED", text)
+        .into_iter()
+        .filter(|(k, _)| *k != "api_key")
+        .collect();
+    let (s, body) = post(&app, "servicerequestupdates.xml", &no_key).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(body.contains("api_key is missing"));
+
+    // unknown requests
+    for unknown in ["BDG-26-ZZZZZ", "bukan-kode"] {
+        let fields = update_fields(&key, unknown, "u-4", "FIXED", text);
+        let (s, body) = post(&app, "servicerequestupdates.json", &fields).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{body}");
+        assert!(errors(&body)[0].1.contains(unknown), "{body}");
+    }
+    // a rahasia request of another unit is unknown, not forbidden
+    let r = app
+        .file_request(
+            &[
+                ("kind", "pengaduan"),
+                ("service_code", "jalan-rusak"),
+                ("q_jenis", "Berlubang"),
+                ("title", "Pungutan liar proyek jalan"),
+                ("description", "Pengawas proyek meminta uang kepada warga."),
+                ("confidential", "on"),
+                ("confirm_new", "1"),
+            ],
+            &[],
+        )
+        .await;
+    let (secret_code, _) = TestApp::filed(&r);
+    staff_steps(
+        &app,
+        &secret_code,
+        &[&[("action", "dispatch"), ("units", &dlh)]],
+    )
+    .await;
+    let fields = update_fields(&key, &secret_code, "u-5", "FIXED", text);
+    let (s, body) = post(&app, "servicerequestupdates.json", &fields).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{body}");
+
+    // missing fields, each named; an unknown status
+    let (s, body) = post(
+        &app,
+        "servicerequestupdates.json",
+        &[("api_key", key.as_str())],
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let named: Vec<String> = errors(&body).into_iter().map(|(_, d)| d).collect();
+    assert_eq!(
+        named,
+        [
+            "service_request_id",
+            "update_id",
+            "updated_datetime",
+            "status",
+            "description"
+        ]
+        .map(|f| format!("{f} is required"))
+    );
+    let fields = update_fields(&key, &ours, "u-6", "SELESAI", text);
+    let (s, body) = post(&app, "servicerequestupdates.json", &fields).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(errors(&body)[0].1.contains("is not one of OPEN"), "{body}");
+    let mut fields = update_fields(&key, &ours, "u-6", "FIXED", text);
+    fields.retain(|(k, _)| *k != "updated_datetime");
+    fields.push(("updated_datetime", "kemarin"));
+    let (s, body) = post(&app, "servicerequestupdates.json", &fields).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(errors(&body)[0].1.contains("updated_datetime"), "{body}");
+
+    // a refused update changed nothing, so it may be corrected and sent again
+    let fields = update_fields(&key, &ours, "u-7", "FIXED", "Beres.");
+    let (s, body) = post(&app, "servicerequestupdates.json", &fields).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(
+        errors(&body)[0].1.starts_with("description is too short"),
+        "{body}"
+    );
+    let fields = update_fields(&key, &ours, "u-7", "FIXED", text);
+    let (s, body) = post(&app, "servicerequestupdates.json", &fields).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+
+    // nothing happened to the other unit's request
+    let (_, one) = get_json(&app, &format!("requests/{theirs}.json?extensions=true")).await;
+    assert_eq!(
+        one[0]["extended_attributes"]["detailed_status"],
+        "didisposisikan"
+    );
 }
