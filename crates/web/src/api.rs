@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/docs", get(docs))
         .route("/api/v1/events", get(list_events))
         .route("/api/v1/requests", get(list_requests).post(create_request))
         .route("/api/v1/webhooks", get(list_webhooks).post(create_webhook))
@@ -33,7 +35,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A problem, as RFC 9457 describes it.
-#[derive(Debug, Serialize)]
+/// An RFC 9457 problem: every error of this API.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: String,
@@ -49,7 +52,7 @@ pub struct Problem {
     authenticate: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FieldProblem {
     pub field: String,
     pub code: &'static str,
@@ -238,14 +241,24 @@ pub struct EventsQuery {
     wait: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct EventPage {
+    /// Oldest first: `seq`, `at`, `kind` (e.g. `request.dispatch`), `subject_type`,
+    /// `subject_id` (a tracking code), `data` (status, public note, units).
+    #[schema(value_type = Vec<Object>)]
     events: Vec<events::Event>,
     /// Pass as `after` to get what follows.
     next_cursor: i64,
 }
 
 /// The unit's events after a cursor. Clients behind NAT sync with this instead of webhooks.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", security(("bearer" = [])),
+    params(
+        ("after" = Option<i64>, Query, description = "Return events after this cursor (default 0)"),
+        ("limit" = Option<u64>, Query, description = "1 to 1000, default 100"),
+        ("wait" = Option<u64>, Query, description = "Long-poll: wait up to this many seconds (at most 30) for an event"),
+    ),
+    responses((status = 200, body = EventPage), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limit; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_events(
     State(state): State<AppState>,
     Client(client): Client,
@@ -313,9 +326,12 @@ fn require(client: &ApiClient, scope: &str) -> Result<(), Problem> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ApiRequest {
+    /// The request as the public sees it (tracking_code, kind, title, description, status,
+    /// location, dates, units, timeline with public notes); never the reporter's contact.
     #[serde(flatten)]
+    #[schema(value_type = Object)]
     request: kotapintar_domain::privacy::PublicRequest,
     /// Rahasia: never shown to the public; this client sees it because its unit handles it.
     confidential: bool,
@@ -329,7 +345,7 @@ pub struct RequestsQuery {
     page: Option<u64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RequestPage {
     requests: Vec<ApiRequest>,
     total: u64,
@@ -337,6 +353,9 @@ pub struct RequestPage {
 }
 
 /// The requests the client's unit handles, newest first, 50 a page.
+#[utoipa::path(get, path = "/api/v1/requests", tag = "requests", security(("bearer" = [])),
+    params(("status" = Option<String>, Query, description = "diterima, diverifikasi, ditolak, didisposisikan, ditindaklanjuti, selesai or ditutup"), ("page" = Option<u64>, Query, description = "From 0")),
+    responses((status = 200, body = RequestPage), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limit; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_requests(
     State(state): State<AppState>,
     Client(client): Client,
@@ -377,6 +396,10 @@ pub async fn list_requests(
     }))
 }
 
+/// One request by tracking code: a public one, or a confidential one the client's unit handles.
+#[utoipa::path(get, path = "/api/v1/requests/{code}", tag = "requests", security(("bearer" = [])),
+    params(("code" = String, Path, description = "Tracking code, e.g. BDG-26-7K3Q9")),
+    responses((status = 200, body = ApiRequest), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limit; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_request(
     State(state): State<AppState>,
     Client(client): Client,
@@ -395,7 +418,7 @@ pub async fn get_request(
 }
 
 /// A request filed by a unit's application on behalf of a resident (e.g. taken by phone).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRequestBody {
     #[serde(default)]
@@ -424,10 +447,11 @@ pub struct NewRequestBody {
     confidential: bool,
     /// Answers to the service's questions, by question code.
     #[serde(default)]
+    #[schema(value_type = Object)]
     answers: HashMap<String, serde_json::Value>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactBody {
     #[serde(default)]
@@ -560,6 +584,12 @@ where
     res
 }
 
+/// Files a request on behalf of a resident. Send an `Idempotency-Key` so a retry never files
+/// it twice. The answer includes the resident's private follow-up link.
+#[utoipa::path(post, path = "/api/v1/requests", tag = "requests", security(("bearer" = [])),
+    request_body = NewRequestBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Same key, same answer: the call is done once")),
+    responses((status = 201, body = ApiRequest), (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"), (status = 422, description = "One entry per invalid field", body = Problem, content_type = "application/problem+json"), (status = 409, description = "A call with this key is still running", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limit; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_request(
     State(state): State<AppState>,
     Client(client): Client,
@@ -661,9 +691,10 @@ fn json_text(v: serde_json::Value) -> String {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepBody {
+    /// `start`, `resolve`, `comment` or `forward`.
     action: String,
     #[serde(default)]
     note: Option<String>,
@@ -676,6 +707,10 @@ pub struct StepBody {
 }
 
 /// A step on a request the client's unit handles: start, resolve, comment, forward.
+#[utoipa::path(post, path = "/api/v1/requests/{code}/steps", tag = "requests", security(("bearer" = [])),
+    request_body = StepBody,
+    params(("code" = String, Path, description = "Tracking code"), ("Idempotency-Key" = Option<String>, Header, description = "Same key, same answer")),
+    responses((status = 200, description = "The new status", body = Object), (status = 409, description = "The workflow does not allow this step now", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limit; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn take_step(
     State(state): State<AppState>,
     Client(client): Client,
@@ -744,7 +779,7 @@ pub async fn take_step(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookBody {
     url: String,
@@ -753,6 +788,11 @@ pub struct WebhookBody {
 }
 
 /// Subscribes the client to its unit's events. The signing secret is in this answer only.
+/// Deliveries are signed as Standard Webhooks says (`webhook-id`, `webhook-timestamp`,
+/// `webhook-signature`) and retried for a day.
+#[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", security(("bearer" = [])),
+    request_body = WebhookBody,
+    responses((status = 201, description = "The subscription and its `secret`", body = Object), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limit; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_webhook(
     State(state): State<AppState>,
     Client(client): Client,
@@ -771,14 +811,15 @@ pub async fn create_webhook(
     Ok((StatusCode::CREATED, Json(v)))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct WebhookWithLog {
     #[serde(flatten)]
+    #[schema(value_type = Object)]
     subscription: kotapintar_storage::webhooks::Subscription,
     deliveries: Vec<DeliveryView>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DeliveryView {
     id: i64,
     event_seq: i64,
@@ -788,6 +829,9 @@ pub struct DeliveryView {
     last_error: Option<String>,
 }
 
+/// The client's webhook subscriptions with their latest deliveries.
+#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", security(("bearer" = [])),
+    responses((status = 200, body = Vec<WebhookWithLog>), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limit; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_webhooks(
     State(state): State<AppState>,
     Client(client): Client,
@@ -815,6 +859,10 @@ pub async fn list_webhooks(
     Ok(Json(out))
 }
 
+/// Ends a subscription.
+#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Subscription id")),
+    responses((status = 204, description = "Ended"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limit; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_webhook(
     State(state): State<AppState>,
     Client(client): Client,
@@ -823,4 +871,128 @@ pub async fn delete_webhook(
     require(&client, "events:read")?;
     kotapintar_storage::webhooks::unsubscribe(&state.store, client.id, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The OpenAPI 3.1 description of this API, generated from the handlers above.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "kotapintar API",
+        version = "1",
+        description = "For the units' own applications: read and file requests, take workflow steps, follow events (pull or webhooks). Authenticate with `Authorization: Bearer kp_<id>_<secret>` (issued by Kominfo). Errors are RFC 9457 problem+json."
+    ),
+    paths(list_events, list_requests, get_request, create_request, take_step, list_webhooks, create_webhook, delete_webhook),
+    components(schemas(Problem, FieldProblem, EventPage, ApiRequest, RequestPage, NewRequestBody, ContactBody, StepBody, WebhookBody, WebhookWithLog, DeliveryView)),
+    modifiers(&BearerAuth),
+    tags((name = "requests", description = "Residents' requests handled by the client's unit"), (name = "events", description = "The unit's event feed"), (name = "webhooks", description = "Signed push delivery of events"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+pub fn openapi_json() -> String {
+    use utoipa::OpenApi;
+    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], openapi_json())
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every change to the API shows in review: the committed document must match the code.
+    /// Regenerate with `UPDATE_OPENAPI=1 cargo test -p kotapintar-web openapi`.
+    #[test]
+    fn openapi_snapshot() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json");
+        let now = super::openapi_json();
+        if std::env::var("UPDATE_OPENAPI").is_ok() {
+            std::fs::write(&path, &now).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == now,
+            "the API changed: review and update crates/web/openapi.json (UPDATE_OPENAPI=1)"
+        );
+        let v: serde_json::Value = serde_json::from_str(&now).unwrap();
+        assert_eq!(v["openapi"], "3.1.0");
+        assert!(v["paths"]["/api/v1/requests/{code}/steps"]["post"].is_object());
+    }
+}
+
+/// One operation, for the documentation page.
+pub struct DocOp {
+    pub method: String,
+    pub path: String,
+    pub summary: String,
+    pub description: String,
+    pub params: Vec<(String, String, String)>,
+    pub responses: Vec<(String, String)>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "api_docs.html")]
+struct DocsTemplate {
+    page: crate::view::Page,
+    ops: Vec<DocOp>,
+    description: String,
+}
+
+/// The API's documentation, rendered on the server from the same OpenAPI document (no
+/// JavaScript, no CDN).
+pub async fn docs(page: crate::view::Page) -> Result<axum::response::Html<String>, WebError> {
+    let doc: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap_or_default();
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+    let mut ops = Vec::new();
+    if let Some(paths) = doc["paths"].as_object() {
+        for (path, item) in paths {
+            for method in ["get", "post", "delete"] {
+                let op = &item[method];
+                if !op.is_object() {
+                    continue;
+                }
+                let params = op["parameters"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|p| (text(&p["name"]), text(&p["in"]), text(&p["description"])))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let responses = op["responses"]
+                    .as_object()
+                    .map(|r| {
+                        r.iter()
+                            .map(|(code, v)| (code.clone(), text(&v["description"])))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                ops.push(DocOp {
+                    method: method.to_uppercase(),
+                    path: path.clone(),
+                    summary: text(&op["summary"]),
+                    description: text(&op["description"]),
+                    params,
+                    responses,
+                });
+            }
+        }
+    }
+    crate::view::render(&DocsTemplate {
+        page,
+        ops,
+        description: text(&doc["info"]["description"]),
+    })
 }

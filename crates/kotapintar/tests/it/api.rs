@@ -17,6 +17,7 @@ both_backends!(
     webhooks_are_signed_retried_and_logged,
     cached_public_lists_change_with_the_first_new_event,
     the_example_unit_application_works_end_to_end,
+    the_api_is_described_and_documented,
 );
 
 async fn get_json(
@@ -737,4 +738,51 @@ async fn the_example_unit_application_works_end_to_end(app: TestApp) {
         .unwrap()
         .unwrap();
     assert_eq!(p.status, kotapintar_domain::request::Status::Selesai);
+}
+
+async fn the_api_is_described_and_documented(app: TestApp) {
+    let (s, h, doc) = get_json(&app, None, "/api/v1/openapi.json").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h["content-type"], "application/json");
+    assert_eq!(doc["openapi"], "3.1.0");
+    let committed: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/openapi.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        doc, committed,
+        "served and committed documents are the same"
+    );
+    let (s, html) = app.get_html("/api/v1/docs").await;
+    assert_eq!(s, StatusCode::OK);
+    for op in [
+        "GET /api/v1/events",
+        "POST /api/v1/requests",
+        "POST /api/v1/requests/{code}/steps",
+        "DELETE /api/v1/webhooks/{id}",
+    ] {
+        assert!(html.contains(op), "{op}");
+    }
+    assert!(html.contains("Idempotency-Key"));
+}
+
+/// The committed OpenAPI document validates as OpenAPI 3.1 with an independent validator
+/// (PyPI `openapi-spec-validator`, installed by the script into a virtual environment).
+#[test]
+fn the_openapi_document_validates_as_openapi_3_1() {
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/openapi-validate");
+    let out = std::process::Command::new(script)
+        .output()
+        .expect("run scripts/openapi-validate");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("valid OpenAPI 3.1.0"), "{text}");
 }
