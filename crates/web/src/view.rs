@@ -205,6 +205,16 @@ impl FromRequestParts<AppState> for Page {
     }
 }
 
+/// A form shown again because of errors answers 422, so clients and tests can tell it from a
+/// first showing.
+pub fn form_status(errors: &FieldErrors) -> axum::http::StatusCode {
+    if errors.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
 pub fn render(t: &impl Template) -> Result<Html<String>, WebError> {
     t.render()
         .map(Html)

@@ -7,7 +7,6 @@ use crate::view::{render, Page};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use kotapintar_domain::ids::UnitId;
@@ -105,11 +104,7 @@ async fn form(
     let questions_problem = kotapintar_domain::service::parse_questions(&input.questions)
         .err()
         .unwrap_or_default();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::view::form_status(&errors);
     let body = render(&FormTemplate {
         page,
         id,
@@ -271,11 +266,7 @@ async fn holidays_page(
         .into_iter()
         .filter(|h| h.date.starts_with(&prefix))
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::view::form_status(&errors);
     Ok((
         status,
         render(&HolidaysTemplate {
@@ -482,11 +473,7 @@ async fn templates_page(
     }
     let ids: Vec<UnitId> = units.iter().map(|u| u.id).collect();
     let templates = kotapintar_storage::templates::for_units(&state.store, &ids).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::view::form_status(&errors);
     Ok((
         status,
         render(&TemplatesTemplate {
@@ -606,11 +593,7 @@ async fn clients_page(
     errors: FieldErrors,
     issued: Option<(String, String)>,
 ) -> Result<Response, WebError> {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::view::form_status(&errors);
     let body = render(&ClientsTemplate {
         page,
         clients: kotapintar_storage::clients::list(&state.store).await?,
@@ -783,11 +766,7 @@ async fn client_page(
         let deliveries = kotapintar_storage::webhooks::log(&state.store, sub.id, 20).await?;
         subs.push(SubscriptionView { sub, deliveries });
     }
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::view::form_status(&errors);
     let body = render(&ClientTemplate {
         page,
         info,

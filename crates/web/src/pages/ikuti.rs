@@ -6,7 +6,6 @@ use crate::view::{render, Page};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use kotapintar_domain::ikm::Unsur;
 use kotapintar_domain::privacy::{PublicEvent, ReporterContact, RequestRecord};
@@ -54,11 +53,7 @@ async fn show(
     survey_values: HashMap<String, String>,
 ) -> Result<Response, WebError> {
     let v = requests::reporter_view(&state.store, code, token).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::view::form_status(&errors);
     let can_reopen = v.record.status == kotapintar_domain::request::Status::Selesai
         && v.record.due_at.is_none_or(|d| d > chrono::Utc::now());
     let body = render(&FollowTemplate {

@@ -7,7 +7,6 @@ use crate::view::{render, Page};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, TimeZone, Utc};
 use kotapintar_domain::ids::{UnitId, UserId};
@@ -163,11 +162,7 @@ async fn detail_page(
         officers.extend(requests::officers_of(&state.store, *u).await?);
     }
     let templates = kotapintar_storage::templates::for_units(&state.store, &handling).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::view::form_status(&errors);
     let body = render(&DetailTemplate {
         page,
         can_triage: actor.can_triage(),

@@ -6,7 +6,6 @@ use crate::view::{render, Page};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use kotapintar_domain::ids::UnitId;
 use kotapintar_domain::policy::Permission;
@@ -55,11 +54,7 @@ async fn form(
         .into_iter()
         .filter(|u| Some(u.id) != id)
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::view::form_status(&errors);
     let body = render(&FormTemplate {
         page,
         id,

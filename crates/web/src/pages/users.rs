@@ -6,7 +6,6 @@ use crate::view::{render, Page};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use kotapintar_domain::ids::{UnitId, UserId};
 use kotapintar_domain::policy::{Actor, Permission};
@@ -95,11 +94,7 @@ async fn form(
         .into_iter()
         .filter(|r| actor.is_admin() || r.needs_unit())
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::view::form_status(&errors);
     // A password typed into a rejected form is not sent back to the browser.
     let input = UserInput {
         password: String::new(),
