@@ -84,3 +84,37 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     }
     Response::from_parts(parts, Body::from(bytes))
 }
+
+/// `ETag` on successful GET answers of the machine APIs, and `304 Not Modified` when the
+/// client already has that version (`If-None-Match`), so polling clients save bandwidth.
+pub async fn etag(req: Request, next: Next) -> Response {
+    if req.method() != Method::GET {
+        return next.run(req).await;
+    }
+    let known = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let res = next.run(req).await;
+    if res.status() != StatusCode::OK {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "response too large").into_response();
+    };
+    use sha2::Digest;
+    let tag = format!("\"{}\"", hex::encode(&sha2::Sha256::digest(&bytes)[..16]));
+    if known.is_some_and(|k| k.split(',').any(|t| t.trim() == tag || t.trim() == "*")) {
+        let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
+        if let Ok(v) = header::HeaderValue::from_str(&tag) {
+            not_modified.headers_mut().insert(header::ETAG, v);
+        }
+        return not_modified;
+    }
+    if let Ok(v) = header::HeaderValue::from_str(&tag) {
+        parts.headers.insert(header::ETAG, v);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}

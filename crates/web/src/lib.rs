@@ -127,11 +127,12 @@ pub fn router(state: AppState) -> Router {
         ));
     pages::routes()
         .merge(assets::routes())
-        .merge(api::routes())
+        .merge(api::routes().layer(axum::middleware::from_fn(cache::etag)))
         .merge(
             open311::routes()
                 .layer(tower_http::compression::CompressionLayer::new())
-                .layer(axum::middleware::from_fn_with_state(state.clone(), cache::layer)),
+                .layer(axum::middleware::from_fn_with_state(state.clone(), cache::layer))
+                .layer(axum::middleware::from_fn(cache::etag)),
         )
         .layer(axum::middleware::from_fn(csrf::ensure_cookie))
         .layer(security_headers)
