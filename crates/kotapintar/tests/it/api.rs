@@ -18,6 +18,7 @@ both_backends!(
     cached_public_lists_change_with_the_first_new_event,
     the_example_unit_application_works_end_to_end,
     the_api_is_described_and_documented,
+    reference_data_for_applications,
 );
 
 async fn get_json(
@@ -785,4 +786,27 @@ fn the_openapi_document_validates_as_openapi_3_1() {
     );
     assert!(out.status.success(), "{text}");
     assert!(text.contains("valid OpenAPI 3.1.0"), "{text}");
+}
+
+async fn reference_data_for_applications(app: TestApp) {
+    let token = unit_and_client(&app, "events:read", 600).await;
+    app.import_areas().await;
+    assert_eq!(
+        get_json(&app, None, "/api/v1/units").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (s, _, units) = get_json(&app, Some(&token), "/api/v1/units").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(units[0]["code"], "DPUPR");
+    let (_, _, regions) = get_json(&app, Some(&token), "/api/v1/regions").await;
+    let regions = regions.as_array().unwrap();
+    assert_eq!(regions.len(), 6);
+    let villages: usize = regions
+        .iter()
+        .map(|r| r["villages"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(villages, 62, "Badung's 62 desa/kelurahan");
+    let (s, _, services) = get_json(&app, Some(&token), "/api/v1/services").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(services.as_array().unwrap().is_empty());
 }
