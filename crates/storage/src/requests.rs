@@ -386,7 +386,12 @@ async fn add_event(
     .insert(db)
     .await?;
     let step_name = step_name.unwrap_or(step.as_str());
-    let units = handling_units(db, request_id).await?;
+    // a request just filed has no units yet: spare the intake path a query
+    let units = if step_name == "submit" {
+        Vec::new()
+    } else {
+        handling_units(db, request_id).await?
+    };
     let kind = if step_name == "submit" {
         "request.created".to_string()
     } else {

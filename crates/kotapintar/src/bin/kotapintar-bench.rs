@@ -360,6 +360,137 @@ async fn main() -> anyhow::Result<()> {
     })
     .await;
     report("accept a request", &intake);
+    // the event feed, as a client catching up reads it (sequentially, 1000 a page)
+    let store2 = bench_store.clone();
+    let dpupr = kotapintar_storage::units::find_by_code(&store2.reader, "BENCH").await?;
+    let unit = match dpupr {
+        Some(u) => u,
+        None => {
+            let draft = kotapintar_domain::unit::UnitInput {
+                code: "BENCH".into(),
+                name: "Unit uji".into(),
+                kind: "dinas".into(),
+                active: Some("on".into()),
+                ..Default::default()
+            }
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            kotapintar_storage::units::create(
+                &store2,
+                &kotapintar_storage::audit::AuditActor::System("bench".into()),
+                draft,
+            )
+            .await?
+        }
+    };
+    let start_seq = kotapintar_storage::events::head(&store2.reader).await?;
+    let n_events = 20_000u64;
+    let t = Instant::now();
+    let mut i = 0;
+    while i < n_events {
+        let tx = store2.writer.begin().await?;
+        for _ in 0..1000 {
+            kotapintar_storage::events::append(
+                &tx,
+                "request.comment",
+                "request",
+                "BDG-25-BENCH",
+                &[unit.id],
+                false,
+                &serde_json::json!({"status": "didisposisikan", "note": "catatan"}),
+            )
+            .await?;
+            i += 1;
+        }
+        tx.commit().await?;
+    }
+    eprintln!(
+        "appended {n_events} events in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let token = kotapintar_storage::clients::create(
+        &store2,
+        &kotapintar_storage::audit::AuditActor::System("bench".into()),
+        "bench",
+        "BENCH",
+        "events:read",
+        100_000,
+    )
+    .await?
+    .token;
+    let t = Instant::now();
+    let mut cursor = start_seq;
+    let mut read = 0u64;
+    loop {
+        let page: serde_json::Value = client
+            .get(format!("{base}/api/v1/events?after={cursor}&limit=1000"))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let n = page["events"].as_array().map(|a| a.len()).unwrap_or(0) as u64;
+        if n == 0 {
+            break;
+        }
+        read += n;
+        cursor = page["next_cursor"].as_i64().unwrap_or(cursor);
+    }
+    println!(
+        "event feed: {:.0} events per second ({read} events in {:.2} s)",
+        read as f64 / t.elapsed().as_secs_f64(),
+        t.elapsed().as_secs_f64()
+    );
+
+    // webhook dispatch to a local receiver that answers 204
+    let receiver = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(|| async { axum::http::StatusCode::NO_CONTENT }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let hook = format!("http://{}/hook", listener.local_addr()?);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, receiver).await;
+    });
+    let api_client = kotapintar_storage::clients::authenticate(&store2, &token)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("bench client"))?;
+    kotapintar_storage::webhooks::subscribe(&store2, &api_client, &hook, &[]).await?;
+    let n_hooks = 5_000u64;
+    let tx = store2.writer.begin().await?;
+    for _ in 0..n_hooks {
+        kotapintar_storage::events::append(
+            &tx,
+            "request.comment",
+            "request",
+            "BDG-25-BENCH",
+            &[unit.id],
+            false,
+            &serde_json::json!({"status": "didisposisikan"}),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    let worker = kotapintar_jobs::Worker::new(
+        store2.clone(),
+        settings.rules.clone(),
+        settings.data_dir.join("uploads"),
+    );
+    let t = Instant::now();
+    let mut sent = 0usize;
+    while (sent as u64) < n_hooks {
+        let n = worker.deliver_webhooks().await?;
+        if n == 0 {
+            break;
+        }
+        sent += n;
+    }
+    println!(
+        "webhook dispatch: {:.0} deliveries per second ({sent} in {:.2} s)",
+        sent as f64 / t.elapsed().as_secs_f64(),
+        t.elapsed().as_secs_f64()
+    );
+
     let _ = stop_tx.send(());
     let _ = server.await;
     // every accepted request is in the database
