@@ -173,21 +173,21 @@ impl UnitInput {
         let email = e.check("email", optional_email(&self.email));
         let website = e.check("website", optional_url(&self.website));
         let active = matches!(self.active.as_deref(), Some("on" | "true" | "1"));
-        if !e.is_empty() {
-            return Err(e);
+        match (code, name, kind) {
+            (Some(code), Some(name), Some(kind)) if e.is_empty() => Ok(UnitDraft {
+                code,
+                name,
+                kind,
+                parent_code: parent_code.flatten(),
+                head_name: head_name.flatten(),
+                address: address.flatten(),
+                phone: phone.flatten(),
+                email: email.flatten(),
+                website: website.flatten(),
+                active,
+            }),
+            _ => Err(e),
         }
-        Ok(UnitDraft {
-            code: code.unwrap_or_else(|| unreachable!()),
-            name: name.unwrap_or_default(),
-            kind: kind.unwrap_or(UnitKind::Other),
-            parent_code: parent_code.flatten(),
-            head_name: head_name.flatten(),
-            address: address.flatten(),
-            phone: phone.flatten(),
-            email: email.flatten(),
-            website: website.flatten(),
-            active,
-        })
     }
 }
 
