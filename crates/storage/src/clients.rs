@@ -20,6 +20,7 @@ pub struct ClientInfo {
     pub active: bool,
     pub created_at: chrono::DateTime<Utc>,
     pub last_used_at: Option<chrono::DateTime<Utc>>,
+    pub last_event_seq: Option<i64>,
 }
 
 /// A new secret: the only time it exists in clear.
@@ -89,6 +90,7 @@ pub async fn create(
         rotated_at: Set(None),
         revoked_at: Set(None),
         last_used_at: Set(None),
+        last_event_seq: Set(None),
         ..Default::default()
     }
     .insert(&tx)
@@ -173,6 +175,7 @@ pub async fn list(store: &Store) -> Result<Vec<ClientInfo>> {
             active: m.active,
             created_at: m.created_at,
             last_used_at: m.last_used_at,
+            last_event_seq: m.last_event_seq,
         })
         .collect())
 }
@@ -302,4 +305,17 @@ pub async fn get(store: &Store, id: i64) -> Result<ClientInfo> {
         .into_iter()
         .find(|c| c.client.id == id)
         .ok_or(StorageError::NotFound)
+}
+
+/// Remembers how far a client has read the event feed (shown in the application registry).
+pub async fn record_feed_position(store: &Store, client_id: i64, seq: i64) -> Result<()> {
+    integration_client::Entity::update_many()
+        .col_expr(
+            integration_client::Column::LastEventSeq,
+            sea_orm::sea_query::Expr::value(seq),
+        )
+        .filter(integration_client::Column::Id.eq(client_id))
+        .exec(&store.writer)
+        .await?;
+    Ok(())
 }

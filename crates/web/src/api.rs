@@ -312,6 +312,15 @@ pub async fn list_events(
         let page = events::after(&state.store.reader, after, Some(client.unit_id), limit).await?;
         if !page.is_empty() || Instant::now() >= deadline {
             let next_cursor = page.last().map(|e| e.seq).unwrap_or(after);
+            if !page.is_empty() {
+                // for the application registry's health column; losing it is harmless
+                let _ = kotapintar_storage::clients::record_feed_position(
+                    &state.store,
+                    client.id,
+                    next_cursor,
+                )
+                .await;
+            }
             return Ok(Json(EventPage {
                 events: page,
                 next_cursor,

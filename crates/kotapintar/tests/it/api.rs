@@ -19,6 +19,7 @@ both_backends!(
     the_example_unit_application_works_end_to_end,
     the_api_is_described_and_documented,
     reference_data_for_applications,
+    the_application_registry_shows_integration_health,
 );
 
 async fn get_json(
@@ -809,4 +810,85 @@ async fn reference_data_for_applications(app: TestApp) {
     let (s, _, services) = get_json(&app, Some(&token), "/api/v1/services").await;
     assert_eq!(s, StatusCode::OK);
     assert!(services.as_array().unwrap().is_empty());
+}
+
+async fn the_application_registry_shows_integration_health(app: TestApp) {
+    let token = unit_and_client(&app, "events:read", 600).await;
+    app.login_admin().await;
+    let r = app
+        .post_form(
+            "/staf/aplikasi",
+            &[
+                ("unit_code", "DPUPR"),
+                ("name", ""),
+                ("status", "integrated"),
+                ("url", "bukan-url"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"e-name\"") && html.contains("harus diawali http"));
+    let client_id = token.split('_').nth(1).unwrap();
+    let r = app
+        .post_form(
+            "/staf/aplikasi",
+            &[
+                ("unit_code", "DPUPR"),
+                ("name", "SIMJALAN"),
+                ("purpose", "Pemeliharaan jalan"),
+                ("url", "https://simjalan.badungkab.go.id"),
+                ("status", "integrated"),
+                ("client_id", client_id),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.post_form(
+        "/staf/aplikasi",
+        &[
+            ("unit_code", "DPUPR"),
+            ("name", "e-Arsip lama"),
+            ("status", "not_integrated"),
+        ],
+    )
+    .await;
+    // the client reads its feed; the registry shows the call
+    app.import_areas().await;
+    let r = app
+        .file_request(
+            &[
+                ("kind", "pengaduan"),
+                ("title", "Jalan licin"),
+                ("description", "Oli tumpah di tikungan, jalan licin."),
+                ("confirm_new", "1"),
+            ],
+            &[],
+        )
+        .await;
+    let (code, _) = TestApp::filed(&r);
+    let id = app.request_id(&code).await;
+    let unit = kotapintar_storage::units::find_by_code(&app.store.reader, "DPUPR")
+        .await
+        .unwrap()
+        .unwrap();
+    app.post_form(
+        &format!("/staf/laporan/{id}/aksi"),
+        &[("action", "dispatch"), ("units", &unit.id.to_string())],
+    )
+    .await;
+    let (_, _, feed) = get_json(&app, Some(&token), "/api/v1/events").await;
+    let cursor = feed["next_cursor"].as_i64().unwrap();
+    let entries = kotapintar_storage::applications::list(&app.store)
+        .await
+        .unwrap();
+    let sim = entries.iter().find(|e| e.name == "SIMJALAN").unwrap();
+    assert!(sim.last_call.is_some());
+    assert_eq!(sim.last_event, Some(cursor));
+    let (_, html) = app.get_html("/staf/aplikasi").await;
+    assert!(
+        html.contains("SIMJALAN")
+            && html.contains("Terintegrasi")
+            && html.contains("Belum terintegrasi")
+    );
 }

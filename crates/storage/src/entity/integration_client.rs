@@ -17,6 +17,7 @@ pub struct Model {
     pub rotated_at: Option<ChronoDateTimeUtc>,
     pub revoked_at: Option<ChronoDateTimeUtc>,
     pub last_used_at: Option<ChronoDateTimeUtc>,
+    pub last_event_seq: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,22 @@ enum IntegrationClients {
     RotatedAt,
     RevokedAt,
     LastUsedAt,
+    LastEventSeq,
+}
+
+#[derive(DeriveIden)]
+enum Applications {
+    Table,
+    Id,
+    UnitId,
+    Name,
+    Purpose,
+    Url,
+    Owner,
+    Status,
+    ClientId,
+    CreatedAt,
+    UpdatedAt,
 }
 
 #[derive(DeriveIden)]
@@ -137,6 +153,8 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new(IntegrationClients::RotatedAt).timestamp_with_time_zone())
                 .col(ColumnDef::new(IntegrationClients::RevokedAt).timestamp_with_time_zone())
                 .col(ColumnDef::new(IntegrationClients::LastUsedAt).timestamp_with_time_zone())
+                // the newest event cursor the client has read from the feed
+                .col(ColumnDef::new(IntegrationClients::LastEventSeq).big_integer())
                 .foreign_key(
                     ForeignKey::create()
                         .name("fk_integration_clients_unit")
@@ -341,6 +359,54 @@ impl MigrationTrait for Migration {
                 .col(WebhookDeliveries::SubscriptionId)
                 .col(WebhookDeliveries::EventSeq)
                 .unique()
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(Applications::Table)
+                .col(
+                    ColumnDef::new(Applications::Id)
+                        .big_integer()
+                        .not_null()
+                        .auto_increment()
+                        .primary_key(),
+                )
+                .col(
+                    ColumnDef::new(Applications::UnitId)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(Applications::Name)
+                        .string_len(200)
+                        .not_null(),
+                )
+                .col(ColumnDef::new(Applications::Purpose).text())
+                .col(ColumnDef::new(Applications::Url).string_len(500))
+                .col(ColumnDef::new(Applications::Owner).string_len(200))
+                .col(
+                    ColumnDef::new(Applications::Status)
+                        .string_len(32)
+                        .not_null(),
+                )
+                .col(ColumnDef::new(Applications::ClientId).big_integer())
+                .col(
+                    ColumnDef::new(Applications::CreatedAt)
+                        .timestamp_with_time_zone()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(Applications::UpdatedAt)
+                        .timestamp_with_time_zone()
+                        .not_null(),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_applications_unit")
+                        .from(Applications::Table, Applications::UnitId)
+                        .to(Units::Table, Units::Id),
+                )
                 .to_owned(),
         )
         .await?;

@@ -859,3 +859,103 @@ pub async fn delivery_replay(
     kotapintar_storage::webhooks::replay(&state.store, f.delivery).await?;
     Ok(Redirect::to(&format!("/staf/klien/{id}?ok=delivery_replayed")).into_response())
 }
+
+// --- application registry -------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "staff/applications.html")]
+struct ApplicationsTemplate {
+    page: Page,
+    apps: Vec<kotapintar_storage::applications::Entry>,
+    units: Vec<Unit>,
+    clients: Vec<kotapintar_storage::clients::ClientInfo>,
+    statuses: [&'static str; 3],
+    errors: FieldErrors,
+    input: AppForm,
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct AppForm {
+    #[serde(default)]
+    pub unit_code: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub purpose: String,
+    #[serde(default)]
+    pub url: String,
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub client_id: String,
+}
+
+async fn applications_page(
+    state: &AppState,
+    page: Page,
+    input: AppForm,
+    errors: FieldErrors,
+) -> Result<Response, WebError> {
+    let status = crate::view::form_status(&errors);
+    let body = render(&ApplicationsTemplate {
+        page,
+        apps: kotapintar_storage::applications::list(&state.store).await?,
+        units: units::list(&state.store).await?,
+        clients: kotapintar_storage::clients::list(&state.store).await?,
+        statuses: kotapintar_storage::applications::STATUSES,
+        errors,
+        input,
+    })?;
+    Ok((status, body).into_response())
+}
+
+/// Kominfo's view of every unit application: which are integrated, and how they are doing.
+pub async fn applications_list(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+) -> Result<Response, WebError> {
+    if !(actor.is_admin() || actor.has_role(kotapintar_domain::user::Role::Leader)) {
+        return Err(WebError::Forbidden);
+    }
+    applications_page(
+        &state,
+        page,
+        AppForm {
+            status: "not_integrated".into(),
+            ..Default::default()
+        },
+        FieldErrors::new(),
+    )
+    .await
+}
+
+pub async fn applications_add(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+    CsrfForm(f): CsrfForm<AppForm>,
+) -> Result<Response, WebError> {
+    if !actor.is_admin() {
+        return Err(WebError::Forbidden);
+    }
+    let client_id = f.client_id.trim().parse::<i64>().ok();
+    let new = kotapintar_storage::applications::NewApplication {
+        unit_code: &f.unit_code,
+        name: &f.name,
+        purpose: &f.purpose,
+        url: &f.url,
+        owner: &f.owner,
+        status: &f.status,
+        client_id,
+    };
+    match kotapintar_storage::applications::create(&state.store, &AuditActor::from(&actor), new)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/staf/aplikasi?ok=application_saved").into_response()),
+        Err(StorageError::Invalid(e)) => applications_page(&state, page, f, e).await,
+        Err(e) => Err(e.into()),
+    }
+}

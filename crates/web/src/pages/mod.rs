@@ -98,5 +98,9 @@ pub fn routes() -> Router<AppState> {
         .route("/staf/klien/{id}", get(catalog::client_detail))
         .route("/staf/klien/{id}/webhook", post(catalog::client_subscribe))
         .route("/staf/klien/{id}/ulang", post(catalog::delivery_replay))
+        .route(
+            "/staf/aplikasi",
+            get(catalog::applications_list).post(catalog::applications_add),
+        )
         .fallback(|| async { crate::WebError::NotFound })
 }
