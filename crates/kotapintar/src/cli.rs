@@ -49,6 +49,9 @@ pub enum Command {
     /// Integration clients: the units' own applications
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Bulk import from a unit's earlier application (CSV with a header row, or JSON)
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Write a consistent copy of the database and the uploads to a directory
     Backup {
         /// Target directory (created; must be empty or absent)
@@ -130,4 +133,26 @@ pub enum ClientCommand {
     Revoke { id: i64 },
     /// List the clients
     List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Historical requests of one unit; idempotent by the column `source_id`
+    Requests {
+        /// The unit's code
+        #[arg(long)]
+        unit: String,
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// Check every row and report, change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Services (the columns of the service form); idempotent by `code`
+    Services {
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        #[arg(long)]
+        dry_run: bool,
+    },
 }

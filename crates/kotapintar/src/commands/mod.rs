@@ -3,10 +3,13 @@
 
 pub(crate) mod areas;
 mod backup;
+mod import;
 mod user;
 
 use crate::app::{shutdown_signal, Application};
-use crate::cli::{AreasCommand, AuditCommand, Cli, ClientCommand, Command, UserCommand};
+use crate::cli::{
+    AreasCommand, AuditCommand, Cli, ClientCommand, Command, ImportCommand, UserCommand,
+};
 use crate::config::{Overrides, Settings};
 use kotapintar_domain::FieldErrors;
 use kotapintar_storage::{OpenMode, Store};
@@ -147,6 +150,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Err(e) => Err(e.into()),
             }
         }
+        Command::Import(cmd) => {
+            let store = open(&settings).await?;
+            match cmd {
+                ImportCommand::Requests {
+                    unit,
+                    file,
+                    dry_run,
+                } => import::requests_file(&store, &settings, &unit, &file, dry_run).await,
+                ImportCommand::Services { file, dry_run } => {
+                    import::services_file(&store, &file, dry_run).await
+                }
+            }
+        }
         Command::Backup { out } => {
             let store = open(&settings).await?;
             backup::run(&store, &settings, out).await
@@ -211,4 +227,9 @@ pub async fn import_builtin_areas(
     regency: &kotapintar_domain::region::RegionCode,
 ) -> anyhow::Result<kotapintar_storage::regions::ImportSummary> {
     areas::run(store, &crate::reference_data::embedded_areas(), regency).await
+}
+
+/// A field error's English message, for terminal output.
+pub(crate) fn describe_field(code: &str) -> &'static str {
+    kotapintar_web::i18n::t(kotapintar_web::i18n::Lang::En, &format!("error.{code}"))
 }

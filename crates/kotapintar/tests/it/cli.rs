@@ -50,6 +50,7 @@ cli_tests!(
     audit_verify_reports_tampering,
     backup_writes_a_usable_copy,
     an_answered_request_survives_the_server_being_killed,
+    bulk_import_checks_every_row_then_imports_once,
 );
 
 async fn migrate_then_manage_users(backend: Backend) {
@@ -463,6 +464,187 @@ async fn an_answered_request_survives_the_server_being_killed(
     assert_eq!(
         found.map(|r| r.title),
         Some("Taman bermain untuk anak".to_string())
+    );
+    store.close().await;
+}
+
+async fn bulk_import_checks_every_row_then_imports_once(backend: kotapintar_storage::Backend) {
+    let db = TestDb::create(backend).await;
+    assert!(kotapintar(&db, &["migrate"], None).status.success());
+    assert!(kotapintar(&db, &["areas", "import"], None).status.success());
+    let dir = db.dir.path();
+    std::fs::write(
+        dir.join("services.csv"),
+        "unit_code,code,name,kind,time_limit_days,questions\nDPUPR,jalan-rusak,Jalan rusak,pengaduan,10,jenis | Jenis | singlevaluelist | required | Berlubang; Retak\n",
+    )
+    .unwrap();
+    // the unit does not exist yet: named, nothing changes
+    let o = kotapintar(
+        &db,
+        &["import", "services", "--file", "services.csv", "--dry-run"],
+        None,
+    );
+    assert!(!o.status.success());
+    assert!(
+        out(&o).contains(
+            "services.csv, line 2, field 'unit_code': There is no work unit with this code."
+        ),
+        "{}",
+        out(&o)
+    );
+    let store = kotapintar_storage::Store::connect(
+        &kotapintar_storage::DatabaseUrl::parse(&db.url).unwrap(),
+        kotapintar_storage::OpenMode::MustExist,
+    )
+    .await
+    .unwrap();
+    let draft = kotapintar_domain::unit::UnitInput {
+        code: "DPUPR".into(),
+        name: "Dinas PUPR".into(),
+        kind: "dinas".into(),
+        active: Some("on".into()),
+        ..Default::default()
+    }
+    .parse()
+    .unwrap();
+    kotapintar_storage::units::create(
+        &store,
+        &kotapintar_storage::audit::AuditActor::System("test".into()),
+        draft,
+    )
+    .await
+    .unwrap();
+    let o = kotapintar(&db, &["import", "services", "--file", "services.csv"], None);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("services: 1 created, 0 updated"));
+
+    let bad = "source_id,kind,service_code,title,description,status,received_at,resolved_at,response,district_code,answers\n\
+        SIM-1,pengaduan,jalan-rusak,Jalan rusak di banjar,Lubang di depan balai banjar sejak lama.,selesai,2025-03-02,2025-03-10,Sudah ditambal.,51.03.01,jenis=Berlubang\n\
+        SIM-2,pengaduan,,Lampu mati,Lampu jalan mati di gang sempit.,entah,2025-13-01,,,51.03.99,\n\
+        SIM-3,aspirasi,,Taman,Mohon taman kota diperbanyak pohonnya.,ditindaklanjuti,2025-04-01T09:00:00+08:00,,,,\n\
+        SIM-4,pengaduan,jalan-rusak,Jalan retak,Retak memanjang di jalan desa.,diterima,2025-04-02,,,,jenis=Amblas\n";
+    std::fs::write(dir.join("requests.csv"), bad).unwrap();
+    let o = kotapintar(
+        &db,
+        &[
+            "import",
+            "requests",
+            "--unit",
+            "DPUPR",
+            "--file",
+            "requests.csv",
+            "--dry-run",
+        ],
+        None,
+    );
+    assert!(!o.status.success());
+    let text = out(&o);
+    assert!(
+        text.contains("requests.csv, line 3, field 'status': Unknown choice."),
+        "{text}"
+    );
+    assert!(
+        text.contains("requests.csv, line 3, field 'received_at'"),
+        "{text}"
+    );
+    assert!(
+        text.contains("requests.csv, line 5, field 'answers.jenis': Unknown choice."),
+        "{text}"
+    );
+    assert!(text.contains("dry run: 2 rows valid"), "{text}");
+    let (_, total) = kotapintar_storage::requests::public_list(&store, &Default::default(), 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(total, 0, "a dry run changes nothing");
+    // the real run refuses a file with problems
+    let o = kotapintar(
+        &db,
+        &[
+            "import",
+            "requests",
+            "--unit",
+            "DPUPR",
+            "--file",
+            "requests.csv",
+        ],
+        None,
+    );
+    assert!(!o.status.success());
+    assert!(out(&o).contains("nothing was imported"));
+    // fixed: imported, and again: nothing twice
+    let good = bad
+        .replace(
+            "entah,2025-13-01,,,51.03.99",
+            "diterima,2025-03-05,,,51.03.02",
+        )
+        .replace("jenis=Amblas", "jenis=Retak");
+    std::fs::write(dir.join("requests.csv"), &good).unwrap();
+    let o = kotapintar(
+        &db,
+        &[
+            "import",
+            "requests",
+            "--unit",
+            "DPUPR",
+            "--file",
+            "requests.csv",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(
+        out(&o).contains("imported 4 requests for DPUPR (0 were imported before)"),
+        "{}",
+        out(&o)
+    );
+    let o = kotapintar(
+        &db,
+        &[
+            "import",
+            "requests",
+            "--unit",
+            "DPUPR",
+            "--file",
+            "requests.csv",
+        ],
+        None,
+    );
+    assert!(
+        out(&o).contains("imported 0 requests for DPUPR (4 were imported before)"),
+        "{}",
+        out(&o)
+    );
+    // JSON works the same way
+    std::fs::write(dir.join("more.json"), r#"[{"source_id": "SIM-9", "kind": "pengaduan", "title": "Got mampet", "description": "Got depan pasar mampet dan meluap.", "status": "ditutup", "received_at": "2024-12-01"}]"#).unwrap();
+    let o = kotapintar(
+        &db,
+        &[
+            "import",
+            "requests",
+            "--unit",
+            "DPUPR",
+            "--file",
+            "more.json",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", out(&o));
+    let (list, total) =
+        kotapintar_storage::requests::public_list(&store, &Default::default(), 0, 10)
+            .await
+            .unwrap();
+    assert_eq!(total, 5);
+    let resolved = list
+        .iter()
+        .find(|r| r.title == "Jalan rusak di banjar")
+        .unwrap();
+    assert_eq!(resolved.status, kotapintar_domain::request::Status::Selesai);
+    assert_eq!(resolved.response.as_deref(), Some("Sudah ditambal."));
+    assert_eq!(resolved.unit_names, vec!["Dinas PUPR".to_string()]);
+    assert_eq!(
+        resolved.received_at.format("%Y-%m-%d").to_string(),
+        "2025-03-01",
+        "midnight WITA is the evening before in UTC"
     );
     store.close().await;
 }

@@ -8,6 +8,7 @@ pub mod event;
 pub mod events_head;
 pub mod holiday;
 pub mod idempotency_key;
+pub mod import_source;
 pub mod integration_client;
 pub mod job;
 pub mod region;

@@ -97,6 +97,16 @@ enum WebhookDeliveries {
 }
 
 #[derive(DeriveIden)]
+enum ImportSources {
+    Table,
+    Id,
+    UnitId,
+    SourceId,
+    RequestId,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
 enum Units {
     Table,
     Id,
@@ -407,6 +417,50 @@ impl MigrationTrait for Migration {
                         .from(Applications::Table, Applications::UnitId)
                         .to(Units::Table, Units::Id),
                 )
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(ImportSources::Table)
+                .col(
+                    ColumnDef::new(ImportSources::Id)
+                        .big_integer()
+                        .not_null()
+                        .auto_increment()
+                        .primary_key(),
+                )
+                .col(
+                    ColumnDef::new(ImportSources::UnitId)
+                        .big_integer()
+                        .not_null(),
+                )
+                // the id the unit's old application gave the request
+                .col(
+                    ColumnDef::new(ImportSources::SourceId)
+                        .string_len(100)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(ImportSources::RequestId)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(ImportSources::CreatedAt)
+                        .timestamp_with_time_zone()
+                        .not_null(),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_import_sources_once")
+                .table(ImportSources::Table)
+                .col(ImportSources::UnitId)
+                .col(ImportSources::SourceId)
+                .unique()
                 .to_owned(),
         )
         .await?;
