@@ -319,3 +319,41 @@ pub async fn record_feed_position(store: &Store, client_id: i64, seq: i64) -> Re
         .await?;
     Ok(())
 }
+
+/// Records one API call (every call, reads included; writes are also in the audit log).
+pub async fn record_call(
+    store: &Store,
+    client_id: Option<i64>,
+    method: &str,
+    path: &str,
+    status: u16,
+) -> Result<()> {
+    use crate::entity::api_call;
+    api_call::ActiveModel {
+        at: Set(Utc::now()),
+        client_id: Set(client_id),
+        method: Set(method.chars().take(10).collect()),
+        path: Set(path.chars().take(500).collect()),
+        status: Set(i32::from(status)),
+        ..Default::default()
+    }
+    .insert(&store.writer)
+    .await?;
+    Ok(())
+}
+
+/// The latest calls of a client, newest first.
+pub async fn calls(
+    store: &Store,
+    client_id: i64,
+    limit: u64,
+) -> Result<Vec<crate::entity::api_call::Model>> {
+    use crate::entity::api_call;
+    use sea_orm::QuerySelect;
+    Ok(api_call::Entity::find()
+        .filter(api_call::Column::ClientId.eq(client_id))
+        .order_by_desc(api_call::Column::Id)
+        .limit(limit)
+        .all(&store.reader)
+        .await?)
+}

@@ -216,6 +216,11 @@ impl FromRequestParts<AppState> for Client {
         let client = clients::authenticate(&state.store, token)
             .await?
             .ok_or_else(Problem::unauthorized)?;
+        if let Some(slot) = parts.extensions.get::<CallSlot>() {
+            if let Ok(mut s) = slot.0.lock() {
+                *s = Some(client.id);
+            }
+        }
         if let Err(wait) = state.rate_limiter.check(&client) {
             let mut p = Problem::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -1126,4 +1131,27 @@ pub async fn list_services(
             })
             .collect(),
     ))
+}
+
+/// Where the `Client` extractor leaves the caller's id for the call log.
+#[derive(Clone, Default)]
+pub struct CallSlot(Arc<Mutex<Option<i64>>>);
+
+/// Records every API call: the client (when it authenticated), method, path, status.
+pub async fn log_calls(
+    State(state): State<AppState>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let slot = CallSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    let (method, path) = (req.method().to_string(), req.uri().path().to_string());
+    let res = next.run(req).await;
+    let client = slot.0.lock().ok().and_then(|s| *s);
+    if let Err(e) =
+        clients::record_call(&state.store, client, &method, &path, res.status().as_u16()).await
+    {
+        tracing::warn!(error = %e, "could not record an API call");
+    }
+    res
 }

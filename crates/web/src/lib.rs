@@ -127,7 +127,11 @@ pub fn router(state: AppState) -> Router {
         ));
     pages::routes()
         .merge(assets::routes())
-        .merge(api::routes().layer(axum::middleware::from_fn(cache::etag)))
+        .merge(
+            api::routes()
+                .layer(axum::middleware::from_fn(cache::etag))
+                .layer(axum::middleware::from_fn_with_state(state.clone(), api::log_calls)),
+        )
         .merge(
             open311::routes()
                 .layer(tower_http::compression::CompressionLayer::new())

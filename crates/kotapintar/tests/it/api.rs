@@ -263,6 +263,14 @@ async fn rate_limits_answer_429_with_retry_after(app: TestApp) {
         .as_str()
         .unwrap()
         .contains("3 calls a minute"));
+    // every call is on record, the refused one included
+    let id: i64 = token.split('_').nth(1).unwrap().parse().unwrap();
+    let calls = clients::calls(&app.store, id, 10).await.unwrap();
+    let statuses: Vec<i32> = calls.iter().map(|c| c.status).collect();
+    assert_eq!(statuses, [429, 200, 200, 200]);
+    assert!(calls
+        .iter()
+        .all(|c| c.path == "/api/v1/events" && c.method == "GET"));
 }
 
 async fn rotated_and_revoked_tokens_stop_working(app: TestApp) {

@@ -1,6 +1,7 @@
 //! SeaORM entities: one per table, mirroring the migrations. They stay inside this crate;
 //! the rest of the application sees domain types.
 
+pub mod api_call;
 pub mod application;
 pub mod audit_head;
 pub mod audit_log;

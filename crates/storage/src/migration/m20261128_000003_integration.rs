@@ -107,6 +107,17 @@ enum ImportSources {
 }
 
 #[derive(DeriveIden)]
+enum ApiCalls {
+    Table,
+    Id,
+    At,
+    ClientId,
+    Method,
+    Path,
+    Status,
+}
+
+#[derive(DeriveIden)]
 enum Units {
     Table,
     Id,
@@ -461,6 +472,37 @@ impl MigrationTrait for Migration {
                 .col(ImportSources::UnitId)
                 .col(ImportSources::SourceId)
                 .unique()
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(ApiCalls::Table)
+                .col(
+                    ColumnDef::new(ApiCalls::Id)
+                        .big_integer()
+                        .not_null()
+                        .auto_increment()
+                        .primary_key(),
+                )
+                .col(
+                    ColumnDef::new(ApiCalls::At)
+                        .timestamp_with_time_zone()
+                        .not_null(),
+                )
+                .col(ColumnDef::new(ApiCalls::ClientId).big_integer())
+                .col(ColumnDef::new(ApiCalls::Method).string_len(10).not_null())
+                .col(ColumnDef::new(ApiCalls::Path).string_len(500).not_null())
+                .col(ColumnDef::new(ApiCalls::Status).integer().not_null())
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_api_calls_client")
+                .table(ApiCalls::Table)
+                .col(ApiCalls::ClientId)
+                .col(ApiCalls::Id)
                 .to_owned(),
         )
         .await?;

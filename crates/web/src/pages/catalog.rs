@@ -750,6 +750,7 @@ struct ClientTemplate {
     errors: FieldErrors,
     url: String,
     secret: Option<String>,
+    calls: Vec<kotapintar_storage::entity::api_call::Model>,
 }
 
 async fn client_page(
@@ -767,6 +768,7 @@ async fn client_page(
         subs.push(SubscriptionView { sub, deliveries });
     }
     let status = crate::view::form_status(&errors);
+    let calls = kotapintar_storage::clients::calls(&state.store, id, 20).await?;
     let body = render(&ClientTemplate {
         page,
         info,
@@ -775,6 +777,7 @@ async fn client_page(
         errors,
         url,
         secret,
+        calls,
     })?;
     Ok((
         status,
