@@ -860,6 +860,8 @@ pub struct InboxFilter {
     pub assigned_to: Option<i64>,
     /// Restrict to one unit (a desk member or admin looking at a unit's queue).
     pub unit_id: Option<i64>,
+    /// Cursor paging (newest first): only requests with a smaller id.
+    pub before_id: Option<i64>,
 }
 
 pub struct InboxRow {
@@ -931,13 +933,24 @@ pub async fn inbox(
         q = q.filter(text_condition(t));
     }
     let total = q.clone().count(&store.reader).await?;
-    let rows = q
-        .order_by_desc(request::Column::ReceivedAt)
-        .order_by_desc(request::Column::Id)
-        .offset(page * per_page)
-        .limit(per_page)
-        .all(&store.reader)
-        .await?;
+    let rows = match f.before_id {
+        // cursor paging: stable under new arrivals, by id
+        Some(before) => {
+            q.filter(request::Column::Id.lt(before))
+                .order_by_desc(request::Column::Id)
+                .limit(per_page)
+                .all(&store.reader)
+                .await?
+        }
+        None => {
+            q.order_by_desc(request::Column::ReceivedAt)
+                .order_by_desc(request::Column::Id)
+                .offset(page * per_page)
+                .limit(per_page)
+                .all(&store.reader)
+                .await?
+        }
+    };
     let recs = records(&store.reader, rows).await?;
     Ok((
         recs.into_iter()
@@ -2018,4 +2031,94 @@ pub async fn import_historical(
     .await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// Adds photos to a request its handling unit is working on (e.g. the repair done). Files
+/// are removed again if the database part fails.
+pub async fn attach_photos(
+    store: &Store,
+    uploads: &Path,
+    actor: &Actor,
+    id: i64,
+    photos: Vec<PhotoFile>,
+) -> Result<usize> {
+    let row = request::Entity::find_by_id(id)
+        .one(&store.reader)
+        .await?
+        .ok_or(StorageError::NotFound)?;
+    let handling = handling_units(&store.reader, id).await?;
+    if !actor.can_work_on(&handling) {
+        return Err(StorageError::Forbidden);
+    }
+    let existing = request_photo::Entity::find()
+        .filter(request_photo::Column::RequestId.eq(id))
+        .count(&store.reader)
+        .await?;
+    if existing as usize + photos.len() > crate::drafts::MAX_PHOTOS * 2 {
+        return Err(StorageError::field("photo", "too_many_photos"));
+    }
+    let now = Utc::now();
+    let dir = uploads
+        .join("requests")
+        .join(now.format("%Y/%m").to_string());
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| StorageError::Other(format!("cannot create {}: {e}", dir.display())))?;
+    let mut pending = PendingFiles(Vec::new());
+    let tx = store.writer.begin().await?;
+    for (i, p) in photos.iter().enumerate() {
+        let stem = random_hex(12);
+        let file = dir.join(format!("{stem}.{}", p.extension));
+        let thumb = dir.join(format!("{stem}.thumb.jpg"));
+        for (path, bytes) in [(&file, &p.bytes), (&thumb, &p.thumbnail)] {
+            std::fs::write(path, bytes).map_err(|e| {
+                StorageError::Other(format!("cannot write {}: {e}", path.display()))
+            })?;
+            pending.0.push(path.clone());
+        }
+        let rel = |p: &Path| {
+            p.strip_prefix(uploads)
+                .unwrap_or(p)
+                .to_string_lossy()
+                .replace('\\', "/")
+        };
+        request_photo::ActiveModel {
+            request_id: Set(id),
+            position: Set(existing as i32 + i as i32),
+            mime: Set(p.mime.into()),
+            file_name: Set(rel(&file)),
+            thumb_name: Set(rel(&thumb)),
+            width: Set(p.width as i32),
+            height: Set(p.height as i32),
+            bytes: Set(p.bytes.len() as i64),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await?;
+    }
+    let status = parse_status(&row.status);
+    let note = format!("{} foto ditambahkan", photos.len());
+    add_event(
+        &tx,
+        &row,
+        actor.username.as_str(),
+        (actor.user_id.0 > 0).then_some(actor.user_id.0),
+        Step::Comment,
+        Some(status),
+        status,
+        Some(&note),
+        true,
+        actor.units().find(|u| handling.contains(u)).map(|u| u.0),
+        Some("attach"),
+    )
+    .await?;
+    audit::append(
+        &tx,
+        &actor.into(),
+        Change::new("request.attach", "request", id)
+            .after(&serde_json::json!({ "photos": photos.len() })),
+    )
+    .await?;
+    tx.commit().await?;
+    pending.keep();
+    Ok(photos.len())
 }

@@ -30,6 +30,11 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/webhooks/{id}",
             axum::routing::delete(delete_webhook),
         )
+        .route(
+            "/api/v1/requests/{code}/photos",
+            axum::routing::post(attach_photos)
+                .layer(axum::extract::DefaultBodyLimit::max(52 * 1024 * 1024)),
+        )
         .route("/api/v1/requests/{code}", get(get_request))
         .route(
             "/api/v1/requests/{code}/steps",
@@ -360,6 +365,9 @@ pub struct RequestsQuery {
     status: Option<String>,
     #[serde(default)]
     page: Option<u64>,
+    /// Cursor paging: pass the previous answer's `next_cursor`.
+    #[serde(default)]
+    cursor: Option<i64>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -367,11 +375,13 @@ pub struct RequestPage {
     requests: Vec<ApiRequest>,
     total: u64,
     page: u64,
+    /// For the next page (`?cursor=`), when there may be more.
+    next_cursor: Option<i64>,
 }
 
 /// The requests the client's unit handles, newest first, 50 a page.
 #[utoipa::path(get, path = "/api/v1/requests", tag = "requests", security(("bearer" = [])),
-    params(("status" = Option<String>, Query, description = "diterima, diverifikasi, ditolak, didisposisikan, ditindaklanjuti, selesai or ditutup"), ("page" = Option<u64>, Query, description = "From 0")),
+    params(("status" = Option<String>, Query, description = "diterima, diverifikasi, ditolak, didisposisikan, ditindaklanjuti, selesai or ditutup"), ("page" = Option<u64>, Query, description = "From 0"), ("cursor" = Option<i64>, Query, description = "Cursor paging: the previous answer's next_cursor (stable while new requests arrive)")),
     responses((status = 200, body = RequestPage), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limit; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_requests(
     State(state): State<AppState>,
@@ -390,10 +400,14 @@ pub async fn list_requests(
     let page = q.page.unwrap_or(0);
     let filter = kotapintar_storage::requests::InboxFilter {
         status,
+        before_id: q.cursor,
         ..Default::default()
     };
     let (rows, total) =
         kotapintar_storage::requests::inbox(&state.store, &actor, &filter, page, 50).await?;
+    let next_cursor = (rows.len() == 50)
+        .then(|| rows.last().map(|r| r.record.id))
+        .flatten();
     let requests = rows
         .into_iter()
         .filter_map(|row| {
@@ -410,6 +424,7 @@ pub async fn list_requests(
         requests,
         total,
         page,
+        next_cursor,
     }))
 }
 
@@ -721,6 +736,9 @@ pub struct StepBody {
     to_unit: Option<String>,
     #[serde(default)]
     public: bool,
+    /// For `assign`: the officer's username (staff of the client's unit).
+    #[serde(default)]
+    officer: Option<String>,
 }
 
 /// A step on a request the client's unit handles: start, resolve, comment, forward.
@@ -768,6 +786,19 @@ pub async fn take_step(
                 StaffAction::Forward {
                     to: unit.id,
                     reason: body.note.unwrap_or_default(),
+                }
+            }
+            "assign" => {
+                let name = body.officer.unwrap_or_default();
+                let officer = kotapintar_storage::users::list(&st.store, None)
+                    .await?
+                    .into_iter()
+                    .find(|u| u.username.as_str() == name.trim().to_lowercase())
+                    .ok_or_else(|| {
+                        Problem::invalid(&FieldErrors::single("officer", "unknown_user"))
+                    })?;
+                StaffAction::Assign {
+                    officer: officer.id,
                 }
             }
             _ => {
@@ -898,7 +929,7 @@ pub async fn delete_webhook(
         version = "1",
         description = "For the units' own applications: read and file requests, take workflow steps, follow events (pull or webhooks). Authenticate with `Authorization: Bearer kp_<id>_<secret>` (issued by Kominfo). Errors are RFC 9457 problem+json."
     ),
-    paths(list_units, list_regions, list_services, list_events, list_requests, get_request, create_request, take_step, list_webhooks, create_webhook, delete_webhook),
+    paths(list_units, list_regions, list_services, list_events, list_requests, get_request, create_request, take_step, attach_photos, list_webhooks, create_webhook, delete_webhook),
     components(schemas(UnitView, RegionView, VillageView, ServiceView, Problem, FieldProblem, EventPage, ApiRequest, RequestPage, NewRequestBody, ContactBody, StepBody, WebhookBody, WebhookWithLog, DeliveryView)),
     modifiers(&BearerAuth),
     tags((name = "reference", description = "Units, areas and services"), (name = "requests", description = "Residents' requests handled by the client's unit"), (name = "events", description = "The unit's event feed"), (name = "webhooks", description = "Signed push delivery of events"))
@@ -1154,4 +1185,84 @@ pub async fn log_calls(
         tracing::warn!(error = %e, "could not record an API call");
     }
     res
+}
+
+/// Adds photos (multipart, field `photo`, repeated) to a request the client's unit handles,
+/// checked like a resident's: by content, 10 MB each, metadata removed.
+#[utoipa::path(post, path = "/api/v1/requests/{code}/photos", tag = "requests", security(("bearer" = [])),
+    params(("code" = String, Path, description = "Tracking code")),
+    request_body(content_type = "multipart/form-data", description = "One or more `photo` parts"),
+    responses((status = 201, description = "How many were added", body = Object), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn attach_photos(
+    State(state): State<AppState>,
+    Client(client): Client,
+    axum::extract::Path(code): axum::extract::Path<String>,
+    mut form: axum::extract::Multipart,
+) -> Result<(StatusCode, Json<serde_json::Value>), Problem> {
+    require(&client, "requests:write")?;
+    let code = kotapintar_domain::request::normalise_tracking_code(&code)
+        .ok_or_else(|| Problem::from(StorageError::NotFound))?;
+    let id = kotapintar_storage::requests::id_by_code(&state.store, &code).await?;
+    let mut photos = Vec::new();
+    let mut errors = FieldErrors::new();
+    let mut index = 0;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                return Err(Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed",
+                    "Not a readable multipart body",
+                )
+                .detail(e.to_string()))
+            }
+        };
+        if field.name() != Some("photo") {
+            continue;
+        }
+        let bytes = field.bytes().await.map_err(|e| {
+            Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                "The upload is too large",
+            )
+            .detail(e.to_string())
+        })?;
+        match tokio::task::spawn_blocking(move || kotapintar_storage::media::clean_photo(&bytes))
+            .await
+        {
+            Ok(Ok(c)) => photos.push(kotapintar_storage::requests::PhotoFile {
+                extension: c.kind.extension(),
+                mime: c.kind.mime(),
+                width: c.width,
+                height: c.height,
+                bytes: c.bytes,
+                thumbnail: c.thumbnail,
+            }),
+            Ok(Err(e)) => errors.add(format!("photo[{index}]"), e.code()),
+            Err(_) => errors.add(format!("photo[{index}]"), "photo_corrupt"),
+        }
+        index += 1;
+    }
+    if index == 0 {
+        errors.add("photo", "required");
+    }
+    if !errors.is_empty() {
+        return Err(Problem::invalid(&errors));
+    }
+    let actor = kotapintar_domain::policy::Actor::for_client(&client);
+    let n = kotapintar_storage::requests::attach_photos(
+        &state.store,
+        &state.config.uploads,
+        &actor,
+        id,
+        photos,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "tracking_code": code, "added": n })),
+    ))
 }

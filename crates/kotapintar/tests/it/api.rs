@@ -20,6 +20,7 @@ both_backends!(
     the_api_is_described_and_documented,
     reference_data_for_applications,
     the_application_registry_shows_integration_health,
+    applications_assign_attach_and_page_by_cursor,
 );
 
 async fn get_json(
@@ -899,4 +900,129 @@ async fn the_application_registry_shows_integration_health(app: TestApp) {
             && html.contains("Terintegrasi")
             && html.contains("Belum terintegrasi")
     );
+}
+
+async fn applications_assign_attach_and_page_by_cursor(app: TestApp) {
+    let token = unit_and_client(&app, "requests:read requests:write", 600).await;
+    app.import_areas().await;
+    app.login_admin().await;
+    app.create_user("petugas.pupr", "officer", "DPUPR", "petugas-pupr-1")
+        .await;
+    let unit = kotapintar_storage::units::find_by_code(&app.store.reader, "DPUPR")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut codes = Vec::new();
+    for i in 0..52 {
+        let title = format!("Laporan nomor {i}");
+        let r = app
+            .file_request(
+                &[
+                    ("kind", "pengaduan"),
+                    ("title", &title),
+                    ("description", "Uraian yang cukup panjang untuk diterima."),
+                    ("confirm_new", "1"),
+                ],
+                &[],
+            )
+            .await;
+        let (code, _) = TestApp::filed(&r);
+        let id = app.request_id(&code).await;
+        app.post_form(
+            &format!("/staf/laporan/{id}/aksi"),
+            &[("action", "dispatch"), ("units", &unit.id.to_string())],
+        )
+        .await;
+        codes.push(code);
+    }
+    // two pages by cursor: 50, then 2, no overlap
+    let (_, _, first) = get_json(&app, Some(&token), "/api/v1/requests").await;
+    assert_eq!(first["requests"].as_array().unwrap().len(), 50);
+    let cursor = first["next_cursor"].as_i64().expect("a next page");
+    let (_, _, second) = get_json(
+        &app,
+        Some(&token),
+        &format!("/api/v1/requests?cursor={cursor}"),
+    )
+    .await;
+    let rest: Vec<&str> = second["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["tracking_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(rest.len(), 2);
+    assert_eq!(second["next_cursor"], Value::Null);
+    let firsts: Vec<&str> = first["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["tracking_code"].as_str().unwrap())
+        .collect();
+    assert!(rest.iter().all(|c| !firsts.contains(c)));
+    // assign an officer, then attach a photo of the work done
+    let code = &codes[0];
+    let (s, _, p) = post_json(
+        &app,
+        &token,
+        &format!("/api/v1/requests/{code}/steps"),
+        None,
+        serde_json::json!({"action": "assign", "officer": "nobody"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "officer");
+    let (s, _, _) = post_json(
+        &app,
+        &token,
+        &format!("/api/v1/requests/{code}/steps"),
+        None,
+        serde_json::json!({"action": "assign", "officer": "petugas.pupr"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (c, _) = app.new_visitor();
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "photo",
+            reqwest::multipart::Part::bytes(crate::harness::jpeg_with_gps(40, 30))
+                .file_name("hasil.jpg"),
+        )
+        .part(
+            "photo",
+            reqwest::multipart::Part::bytes(b"bukan foto".to_vec()).file_name("x.jpg"),
+        );
+    let r = c
+        .post(app.url(&format!("/api/v1/requests/{code}/photos")))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["errors"][0]["field"], "photo[1]");
+    assert_eq!(p["errors"][0]["code"], "photo_not_image");
+    let form = reqwest::multipart::Form::new().part(
+        "photo",
+        reqwest::multipart::Part::bytes(crate::harness::jpeg_with_gps(40, 30))
+            .file_name("hasil.jpg"),
+    );
+    let r = c
+        .post(app.url(&format!("/api/v1/requests/{code}/photos")))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let public = kotapintar_storage::requests::public_by_code(&app.store, code)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(public.photo_ids.len(), 1);
+    assert!(public
+        .timeline
+        .iter()
+        .any(|e| e.note.as_deref() == Some("1 foto ditambahkan")));
 }

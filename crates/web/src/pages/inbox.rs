@@ -90,6 +90,7 @@ pub async fn list(
         text: (!f.q.trim().is_empty()).then(|| f.q.clone()),
         assigned_to: (f.saya == "1").then_some(actor.user_id.0),
         unit_id: f.unit.parse().ok(),
+        before_id: None,
     };
     let (rows, total) = requests::inbox(&state.store, &actor, &filter, f.hal, PER_PAGE).await?;
     let services = services::list(&state.store, false)
