@@ -840,23 +840,31 @@ pub struct WebhookBody {
 /// `webhook-signature`) and retried for a day.
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", security(("bearer" = [])),
     request_body = WebhookBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Same key, same answer: one subscription")),
     responses((status = 201, description = "The subscription and its `secret`", body = Object), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limit; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_webhook(
     State(state): State<AppState>,
     Client(client): Client,
+    headers: axum::http::HeaderMap,
     JsonBody(body): JsonBody<WebhookBody>,
-) -> Result<(StatusCode, Json<serde_json::Value>), Problem> {
-    require(&client, "events:read")?;
-    let (sub, secret) = kotapintar_storage::webhooks::subscribe(
-        &state.store,
-        &client,
-        &body.url,
-        &body.event_types,
-    )
-    .await?;
-    let mut v = serde_json::to_value(&sub).unwrap_or_default();
-    v["secret"] = serde_json::Value::String(secret);
-    Ok((StatusCode::CREATED, Json(v)))
+) -> Response {
+    if let Err(p) = require(&client, "events:read") {
+        return p.into_response();
+    }
+    let key = match idempotency_key(&headers) {
+        Ok(k) => k,
+        Err(p) => return p.into_response(),
+    };
+    let (st, cl) = (state.clone(), client.clone());
+    once(&state, &client, key, move || async move {
+        let (sub, secret) =
+            kotapintar_storage::webhooks::subscribe(&st.store, &cl, &body.url, &body.event_types)
+                .await?;
+        let mut v = serde_json::to_value(&sub).unwrap_or_default();
+        v["secret"] = serde_json::Value::String(secret);
+        Ok((StatusCode::CREATED, v))
+    })
+    .await
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -1190,16 +1198,36 @@ pub async fn log_calls(
 /// Adds photos (multipart, field `photo`, repeated) to a request the client's unit handles,
 /// checked like a resident's: by content, 10 MB each, metadata removed.
 #[utoipa::path(post, path = "/api/v1/requests/{code}/photos", tag = "requests", security(("bearer" = [])),
-    params(("code" = String, Path, description = "Tracking code")),
+    params(("code" = String, Path, description = "Tracking code"), ("Idempotency-Key" = Option<String>, Header, description = "Same key, same answer: the photos are added once")),
     request_body(content_type = "multipart/form-data", description = "One or more `photo` parts"),
     responses((status = 201, description = "How many were added", body = Object), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn attach_photos(
     State(state): State<AppState>,
     Client(client): Client,
+    headers: axum::http::HeaderMap,
     axum::extract::Path(code): axum::extract::Path<String>,
+    form: axum::extract::Multipart,
+) -> Response {
+    if let Err(p) = require(&client, "requests:write") {
+        return p.into_response();
+    }
+    let key = match idempotency_key(&headers) {
+        Ok(k) => k,
+        Err(p) => return p.into_response(),
+    };
+    let (st, cl) = (state.clone(), client.clone());
+    once(&state, &client, key, move || async move {
+        attach(st, cl, code, form).await
+    })
+    .await
+}
+
+async fn attach(
+    state: AppState,
+    client: ApiClient,
+    code: String,
     mut form: axum::extract::Multipart,
-) -> Result<(StatusCode, Json<serde_json::Value>), Problem> {
-    require(&client, "requests:write")?;
+) -> Result<(StatusCode, serde_json::Value), Problem> {
     let code = kotapintar_domain::request::normalise_tracking_code(&code)
         .ok_or_else(|| Problem::from(StorageError::NotFound))?;
     let id = kotapintar_storage::requests::id_by_code(&state.store, &code).await?;
@@ -1263,6 +1291,6 @@ pub async fn attach_photos(
     .await?;
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({ "tracking_code": code, "added": n })),
+        serde_json::json!({ "tracking_code": code, "added": n }),
     ))
 }

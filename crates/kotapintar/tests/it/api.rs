@@ -521,12 +521,23 @@ async fn webhooks_are_signed_retried_and_logged(app: TestApp) {
         &app,
         &token,
         "/api/v1/webhooks",
-        None,
+        Some("hook-1"),
         serde_json::json!({"url": url, "event_types": ["request.dispatch"]}),
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{sub}");
     let secret = sub["secret"].as_str().unwrap().to_string();
+    // a retried subscription call does not subscribe twice
+    let (_, h, again) = post_json(
+        &app,
+        &token,
+        "/api/v1/webhooks",
+        Some("hook-1"),
+        serde_json::json!({"url": url, "event_types": ["request.dispatch"]}),
+    )
+    .await;
+    assert_eq!(h["idempotent-replay"], "true");
+    assert_eq!(again["id"], sub["id"]);
     assert!(secret.starts_with("whsec_"));
     // a request is dispatched to the unit
     app.import_areas().await;
