@@ -422,15 +422,7 @@ async fn a_unit_application_files_reads_and_resolves_requests(app: TestApp) {
     // dispatched to the unit by the desk, the application works on it
     app.login_admin().await;
     let id = app.request_id(&code).await;
-    let unit = kotapintar_storage::units::find_by_code(&app.store.reader, "DPUPR")
-        .await
-        .unwrap()
-        .unwrap();
-    app.post_form(
-        &format!("/staf/laporan/{id}/aksi"),
-        &[("action", "dispatch"), ("units", &unit.id.to_string())],
-    )
-    .await;
+    app.dispatch(id, "DPUPR").await;
     let (s, _, list) = get_json(&app, Some(&token), "/api/v1/requests").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(list["total"], 1);
@@ -555,15 +547,7 @@ async fn webhooks_are_signed_retried_and_logged(app: TestApp) {
     let (code, _) = TestApp::filed(&r);
     app.login_admin().await;
     let id = app.request_id(&code).await;
-    let unit = kotapintar_storage::units::find_by_code(&app.store.reader, "DPUPR")
-        .await
-        .unwrap()
-        .unwrap();
-    app.post_form(
-        &format!("/staf/laporan/{id}/aksi"),
-        &[("action", "dispatch"), ("units", &unit.id.to_string())],
-    )
-    .await;
+    app.dispatch(id, "DPUPR").await;
     app.post_form(
         &format!("/staf/laporan/{id}/aksi"),
         &[
@@ -718,15 +702,7 @@ async fn the_example_unit_application_works_end_to_end(app: TestApp) {
     let (code, _) = TestApp::filed(&r);
     app.login_admin().await;
     let id = app.request_id(&code).await;
-    let unit = kotapintar_storage::units::find_by_code(&app.store.reader, "DPUPR")
-        .await
-        .unwrap()
-        .unwrap();
-    app.post_form(
-        &format!("/staf/laporan/{id}/aksi"),
-        &[("action", "dispatch"), ("units", &unit.id.to_string())],
-    )
-    .await;
+    app.dispatch(id, "DPUPR").await;
     // the worker delivers webhooks while the application works
     let worker = kotapintar_jobs::Worker::new(
         app.store.clone(),
@@ -888,15 +864,7 @@ async fn the_application_registry_shows_integration_health(app: TestApp) {
         .await;
     let (code, _) = TestApp::filed(&r);
     let id = app.request_id(&code).await;
-    let unit = kotapintar_storage::units::find_by_code(&app.store.reader, "DPUPR")
-        .await
-        .unwrap()
-        .unwrap();
-    app.post_form(
-        &format!("/staf/laporan/{id}/aksi"),
-        &[("action", "dispatch"), ("units", &unit.id.to_string())],
-    )
-    .await;
+    app.dispatch(id, "DPUPR").await;
     let (_, _, feed) = get_json(&app, Some(&token), "/api/v1/events").await;
     let cursor = feed["next_cursor"].as_i64().unwrap();
     let entries = kotapintar_storage::applications::list(&app.store)

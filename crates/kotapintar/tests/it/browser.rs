@@ -465,15 +465,7 @@ async fn an_admin_registers_a_client_and_sees_a_webhook_delivered(app: TestApp) 
     let (code, _) = TestApp::filed(&r);
     app.login_admin().await;
     let id = app.request_id(&code).await;
-    let unit = kotapintar_storage::units::find_by_code(&app.store.reader, "DPUPR")
-        .await
-        .unwrap()
-        .unwrap();
-    app.post_form(
-        &format!("/staf/laporan/{id}/aksi"),
-        &[("action", "dispatch"), ("units", &unit.id.to_string())],
-    )
-    .await;
+    app.dispatch(id, "DPUPR").await;
     let worker = kotapintar_jobs::Worker::new(
         app.store.clone(),
         app.settings.rules.clone(),

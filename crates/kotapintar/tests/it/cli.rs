@@ -29,6 +29,16 @@ fn kotapintar(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("kotapintar finishes")
 }
 
+/// The test's database, opened as the server would open it.
+async fn open_store(db: &TestDb) -> kotapintar_storage::Store {
+    kotapintar_storage::Store::connect(
+        &kotapintar_storage::DatabaseUrl::parse(&db.url).unwrap(),
+        kotapintar_storage::OpenMode::MustExist,
+    )
+    .await
+    .unwrap()
+}
+
 fn out(o: &Output) -> String {
     format!(
         "{}{}",
@@ -155,12 +165,7 @@ async fn migrate_then_manage_users(backend: Backend) {
     let o = kotapintar(&db, &["user", "disable", "nobody"], None);
     assert!(!o.status.success());
     assert!(out(&o).contains("no user named 'nobody'"));
-    let store = kotapintar_storage::Store::connect(
-        &kotapintar_storage::DatabaseUrl::parse(&db.url).unwrap(),
-        kotapintar_storage::OpenMode::MustExist,
-    )
-    .await
-    .unwrap();
+    let store = open_store(&db).await;
     assert!(matches!(
         kotapintar_storage::users::authenticate(&store, "made", "kata-sandi-baru-1")
             .await
@@ -207,12 +212,7 @@ async fn areas_import_names_file_line_and_field_and_writes_nothing(backend: Back
         "{}",
         out(&o)
     );
-    let store = kotapintar_storage::Store::connect(
-        &kotapintar_storage::DatabaseUrl::parse(&db.url).unwrap(),
-        kotapintar_storage::OpenMode::MustExist,
-    )
-    .await
-    .unwrap();
+    let store = open_store(&db).await;
     let badung = kotapintar_domain::region::RegionCode::parse("51.03").unwrap();
     assert!(
         kotapintar_storage::regions::get(&store, &badung)
@@ -257,12 +257,7 @@ async fn audit_verify_reports_tampering(backend: Backend) {
         "{}",
         out(&o)
     );
-    let store = kotapintar_storage::Store::connect(
-        &kotapintar_storage::DatabaseUrl::parse(&db.url).unwrap(),
-        kotapintar_storage::OpenMode::MustExist,
-    )
-    .await
-    .unwrap();
+    let store = open_store(&db).await;
     use sea_orm::ConnectionTrait;
     let backend = store.writer.get_database_backend();
     store
@@ -452,12 +447,7 @@ async fn an_answered_request_survives_the_server_being_killed(
     // no graceful shutdown: SIGKILL right after the answer
     server.kill().unwrap();
     let _ = server.wait();
-    let store = kotapintar_storage::Store::connect(
-        &kotapintar_storage::DatabaseUrl::parse(&db.url).unwrap(),
-        kotapintar_storage::OpenMode::MustExist,
-    )
-    .await
-    .unwrap();
+    let store = open_store(&db).await;
     let found = kotapintar_storage::requests::public_by_code(&store, &code)
         .await
         .unwrap();
@@ -492,12 +482,7 @@ async fn bulk_import_checks_every_row_then_imports_once(backend: kotapintar_stor
         "{}",
         out(&o)
     );
-    let store = kotapintar_storage::Store::connect(
-        &kotapintar_storage::DatabaseUrl::parse(&db.url).unwrap(),
-        kotapintar_storage::OpenMode::MustExist,
-    )
-    .await
-    .unwrap();
+    let store = open_store(&db).await;
     let draft = kotapintar_domain::unit::UnitInput {
         code: "DPUPR".into(),
         name: "Dinas PUPR".into(),

@@ -350,6 +350,25 @@ impl TestApp {
         (code.to_string(), token.to_string())
     }
 
+    /// Dispatches a request to a unit, as the logged-in desk member or admin does.
+    pub async fn dispatch(&self, id: i64, unit_code: &str) {
+        let unit = kotapintar_storage::units::find_by_code(&self.store.reader, unit_code)
+            .await
+            .expect("query")
+            .expect("unit exists");
+        let r = self
+            .post_form(
+                &format!("/staf/laporan/{id}/aksi"),
+                &[("action", "dispatch"), ("units", &unit.id.to_string())],
+            )
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::SEE_OTHER,
+            "dispatch {id} to {unit_code}"
+        );
+    }
+
     pub async fn request_id(&self, code: &str) -> i64 {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         kotapintar_storage::entity::request::Entity::find()
