@@ -28,6 +28,12 @@ pub enum Permission {
     ManageUser { role: Role, unit: Option<UnitId> },
     /// Read the audit log.
     ViewAudit,
+    /// Run the platform: holidays, integration clients, the application registry.
+    ManagePlatform,
+    /// See the satisfaction index (IKM) of the units.
+    ViewSatisfaction,
+    /// See the application registry and its integration health.
+    ViewRegistry,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -78,6 +84,13 @@ impl Actor {
                 role.needs_unit() && unit.is_some_and(|u| self.administered_units().any(|a| a == u))
             }
             Permission::ViewAudit => self.is_admin() || self.has_role(Role::Leader),
+            Permission::ManagePlatform => self.is_admin(),
+            Permission::ViewSatisfaction => {
+                self.can_triage()
+                    || self.has_role(Role::Leader)
+                    || self.administered_units().next().is_some()
+            }
+            Permission::ViewRegistry => self.is_admin() || self.has_role(Role::Leader),
         }
     }
 
@@ -156,6 +169,7 @@ mod tests {
             unit: None
         }));
         assert!(a.can(Permission::ViewAudit));
+        assert!(a.can(Permission::ManagePlatform));
     }
 
     #[test]

@@ -525,6 +525,16 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
     }
 }
 
+/// What every POST checks first: the scope, then the (optional) Idempotency-Key.
+fn post_prelude(
+    client: &ApiClient,
+    scope: &str,
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<String>, Problem> {
+    require(client, scope)?;
+    idempotency_key(headers)
+}
+
 fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<Option<String>, Problem> {
     match headers.get("idempotency-key") {
         None => Ok(None),
@@ -628,10 +638,7 @@ pub async fn create_request(
     headers: axum::http::HeaderMap,
     JsonBody(body): JsonBody<NewRequestBody>,
 ) -> Response {
-    if let Err(p) = require(&client, "requests:write") {
-        return p.into_response();
-    }
-    let key = match idempotency_key(&headers) {
+    let key = match post_prelude(&client, "requests:write", &headers) {
         Ok(k) => k,
         Err(p) => return p.into_response(),
     };
@@ -754,10 +761,7 @@ pub async fn take_step(
     JsonBody(body): JsonBody<StepBody>,
 ) -> Response {
     use kotapintar_storage::requests::StaffAction;
-    if let Err(p) = require(&client, "requests:write") {
-        return p.into_response();
-    }
-    let key = match idempotency_key(&headers) {
+    let key = match post_prelude(&client, "requests:write", &headers) {
         Ok(k) => k,
         Err(p) => return p.into_response(),
     };
@@ -848,10 +852,7 @@ pub async fn create_webhook(
     headers: axum::http::HeaderMap,
     JsonBody(body): JsonBody<WebhookBody>,
 ) -> Response {
-    if let Err(p) = require(&client, "events:read") {
-        return p.into_response();
-    }
-    let key = match idempotency_key(&headers) {
+    let key = match post_prelude(&client, "events:read", &headers) {
         Ok(k) => k,
         Err(p) => return p.into_response(),
     };
@@ -1208,10 +1209,7 @@ pub async fn attach_photos(
     axum::extract::Path(code): axum::extract::Path<String>,
     form: axum::extract::Multipart,
 ) -> Response {
-    if let Err(p) = require(&client, "requests:write") {
-        return p.into_response();
-    }
-    let key = match idempotency_key(&headers) {
+    let key = match post_prelude(&client, "requests:write", &headers) {
         Ok(k) => k,
         Err(p) => return p.into_response(),
     };

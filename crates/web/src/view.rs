@@ -32,11 +32,8 @@ impl From<&Actor> for StaffView {
             list_users: a.can(Permission::ListUsers),
             view_audit: a.can(Permission::ViewAudit),
             manage_services: a.is_admin() || a.administered_units().next().is_some(),
-            holidays: a.is_admin(),
-            ikm: a.is_admin()
-                || a.can_triage()
-                || a.has_role(kotapintar_domain::user::Role::Leader)
-                || a.administered_units().next().is_some(),
+            holidays: a.can(Permission::ManagePlatform),
+            ikm: a.can(Permission::ViewSatisfaction),
         }
     }
 }

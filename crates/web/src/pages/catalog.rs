@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use kotapintar_domain::ids::UnitId;
 use kotapintar_domain::ikm::{self, IkmResult, Score, SurveyResponse, Unsur, WeightMode};
-use kotapintar_domain::policy::Actor;
+use kotapintar_domain::policy::{Actor, Permission};
 use kotapintar_domain::request::RequestKind;
 use kotapintar_domain::service::{questions_to_text, Service, ServiceInput};
 use kotapintar_domain::unit::Unit;
@@ -286,9 +286,7 @@ pub async fn holidays_list(
     page: Page,
     Query(q): Query<YearQuery>,
 ) -> Result<Response, WebError> {
-    if !actor.is_admin() {
-        return Err(WebError::Forbidden);
-    }
+    actor.require(Permission::ManagePlatform)?;
     let year = q.tahun.unwrap_or_else(|| Utc::now().year());
     holidays_page(
         &state,
@@ -306,9 +304,7 @@ pub async fn holidays_add(
     page: Page,
     CsrfForm(f): CsrfForm<HolidayForm>,
 ) -> Result<Response, WebError> {
-    if !actor.is_admin() {
-        return Err(WebError::Forbidden);
-    }
+    actor.require(Permission::ManagePlatform)?;
     let mut e = FieldErrors::new();
     let date = NaiveDate::parse_from_str(f.date.trim(), "%Y-%m-%d").ok();
     if date.is_none() {
@@ -351,9 +347,7 @@ pub async fn holidays_remove(
     Staff(actor): Staff,
     CsrfForm(f): CsrfForm<HolidayForm>,
 ) -> Result<Response, WebError> {
-    if !actor.is_admin() {
-        return Err(WebError::Forbidden);
-    }
+    actor.require(Permission::ManagePlatform)?;
     let date = NaiveDate::parse_from_str(f.date.trim(), "%Y-%m-%d")
         .map_err(|_| WebError::BadRequest("date".into()))?;
     holidays::remove(&state.store, &AuditActor::from(&actor), date).await?;
@@ -401,13 +395,7 @@ pub async fn ikm_page(
     page: Page,
     Query(q): Query<YearQuery>,
 ) -> Result<Response, WebError> {
-    if !(actor.is_admin()
-        || actor.can_triage()
-        || actor.has_role(kotapintar_domain::user::Role::Leader)
-        || actor.administered_units().next().is_some())
-    {
-        return Err(WebError::Forbidden);
-    }
+    actor.require(Permission::ViewSatisfaction)?;
     let year = q.tahun.unwrap_or_else(|| Utc::now().year());
     let offset = state.config.rules.utc_offset;
     let start = offset
@@ -617,9 +605,7 @@ pub async fn clients_list(
     Staff(actor): Staff,
     page: Page,
 ) -> Result<Response, WebError> {
-    if !actor.is_admin() {
-        return Err(WebError::Forbidden);
-    }
+    actor.require(Permission::ManagePlatform)?;
     clients_page(
         &state,
         page,
@@ -660,9 +646,7 @@ pub async fn clients_create(
     page: Page,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    if !actor.is_admin() {
-        return Err(WebError::Forbidden);
-    }
+    actor.require(Permission::ManagePlatform)?;
     let f = client_form(&fields);
     let rate = f.rate_limit.trim().parse::<i32>().unwrap_or(0);
     match kotapintar_storage::clients::create(
@@ -705,9 +689,7 @@ pub async fn clients_rotate(
     page: Page,
     CsrfForm(f): CsrfForm<ClientAction>,
 ) -> Result<Response, WebError> {
-    if !actor.is_admin() {
-        return Err(WebError::Forbidden);
-    }
+    actor.require(Permission::ManagePlatform)?;
     let issued =
         kotapintar_storage::clients::rotate(&state.store, &AuditActor::from(&actor), f.id).await?;
     clients_page(
@@ -728,9 +710,7 @@ pub async fn clients_revoke(
     Staff(actor): Staff,
     CsrfForm(f): CsrfForm<ClientAction>,
 ) -> Result<Response, WebError> {
-    if !actor.is_admin() {
-        return Err(WebError::Forbidden);
-    }
+    actor.require(Permission::ManagePlatform)?;
     kotapintar_storage::clients::revoke(&state.store, &AuditActor::from(&actor), f.id).await?;
     Ok(Redirect::to("/staf/klien?ok=client_revoked").into_response())
 }
@@ -793,9 +773,7 @@ pub async fn client_detail(
     page: Page,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    if !actor.is_admin() {
-        return Err(WebError::Forbidden);
-    }
+    actor.require(Permission::ManagePlatform)?;
     client_page(&state, page, id, FieldErrors::new(), String::new(), None).await
 }
 
@@ -806,9 +784,7 @@ pub async fn client_subscribe(
     Path(id): Path<i64>,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    if !actor.is_admin() {
-        return Err(WebError::Forbidden);
-    }
+    actor.require(Permission::ManagePlatform)?;
     let url = fields
         .iter()
         .find(|(k, _)| k == "url")
@@ -856,9 +832,7 @@ pub async fn delivery_replay(
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<ReplayForm>,
 ) -> Result<Response, WebError> {
-    if !actor.is_admin() {
-        return Err(WebError::Forbidden);
-    }
+    actor.require(Permission::ManagePlatform)?;
     kotapintar_storage::webhooks::replay(&state.store, f.delivery).await?;
     Ok(Redirect::to(&format!("/staf/klien/{id}?ok=delivery_replayed")).into_response())
 }
@@ -920,9 +894,7 @@ pub async fn applications_list(
     Staff(actor): Staff,
     page: Page,
 ) -> Result<Response, WebError> {
-    if !(actor.is_admin() || actor.has_role(kotapintar_domain::user::Role::Leader)) {
-        return Err(WebError::Forbidden);
-    }
+    actor.require(Permission::ViewRegistry)?;
     applications_page(
         &state,
         page,
@@ -941,9 +913,7 @@ pub async fn applications_add(
     page: Page,
     CsrfForm(f): CsrfForm<AppForm>,
 ) -> Result<Response, WebError> {
-    if !actor.is_admin() {
-        return Err(WebError::Forbidden);
-    }
+    actor.require(Permission::ManagePlatform)?;
     let client_id = f.client_id.trim().parse::<i64>().ok();
     let new = kotapintar_storage::applications::NewApplication {
         unit_code: &f.unit_code,
