@@ -3,10 +3,12 @@
 
 pub mod audit;
 pub mod client;
+pub mod content;
 pub mod ids;
 pub mod ikm;
 pub mod intake;
 pub mod login;
+pub mod markdown;
 pub mod policy;
 pub mod privacy;
 pub mod region;

@@ -122,6 +122,7 @@ pub struct UnitInput {
     pub phone: String,
     pub email: String,
     pub website: String,
+    pub opening_hours: String,
     pub active: Option<String>,
 }
 
@@ -138,6 +139,8 @@ pub struct UnitDraft {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub website: Option<String>,
+    /// As the unit writes it: "Senin-Kamis 08.00-15.30, Jumat 08.00-13.00".
+    pub opening_hours: Option<String>,
     pub active: bool,
 }
 
@@ -172,6 +175,7 @@ impl UnitInput {
         let phone = e.check("phone", optional_phone(&self.phone));
         let email = e.check("email", optional_email(&self.email));
         let website = e.check("website", optional_url(&self.website));
+        let opening_hours = e.check("opening_hours", optional_text(&self.opening_hours, 300));
         let active = matches!(self.active.as_deref(), Some("on" | "true" | "1"));
         match (code, name, kind) {
             (Some(code), Some(name), Some(kind)) if e.is_empty() => Ok(UnitDraft {
@@ -184,6 +188,7 @@ impl UnitInput {
                 phone: phone.flatten(),
                 email: email.flatten(),
                 website: website.flatten(),
+                opening_hours: opening_hours.flatten(),
                 active,
             }),
             _ => Err(e),
@@ -205,6 +210,7 @@ pub struct Unit {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub website: Option<String>,
+    pub opening_hours: Option<String>,
     pub active: bool,
 }
 

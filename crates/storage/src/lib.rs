@@ -6,6 +6,7 @@
 pub mod applications;
 pub mod audit;
 pub mod clients;
+pub mod content;
 mod db;
 pub mod drafts;
 pub mod entity;

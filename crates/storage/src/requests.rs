@@ -2122,3 +2122,81 @@ pub async fn attach_photos(
     pending.keep();
     Ok(photos.len())
 }
+
+/// A public request as the search index needs it: the public projection (personal data masked,
+/// nothing of a `rahasia` request) plus the handling units' slugs and the kecamatan code, which
+/// the projection does not carry.
+#[derive(Debug, Clone)]
+pub struct SearchableRequest {
+    pub id: i64,
+    pub public: PublicRequest,
+    pub unit_slugs: Vec<String>,
+    pub district_code: Option<String>,
+}
+
+async fn searchable(
+    db: &impl ConnectionTrait,
+    rows: Vec<request::Model>,
+) -> Result<Vec<SearchableRequest>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let districts: HashMap<i64, Option<String>> = rows
+        .iter()
+        .map(|r| (r.id, r.district_code.clone()))
+        .collect();
+    let mut slugs: HashMap<i64, Vec<String>> = HashMap::new();
+    if !ids.is_empty() {
+        for (d, u) in request_unit::Entity::find()
+            .filter(request_unit::Column::RequestId.is_in(ids))
+            .filter(request_unit::Column::Active.eq(true))
+            .find_also_related(unit::Entity)
+            .all(db)
+            .await?
+        {
+            if let Some(u) = u {
+                slugs.entry(d.request_id).or_default().push(u.slug);
+            }
+        }
+    }
+    let recs = records(db, rows).await?;
+    Ok(recs
+        .iter()
+        .filter_map(|r| {
+            let public = privacy::publish(r, &[])?;
+            Some(SearchableRequest {
+                id: r.id,
+                public,
+                unit_slugs: slugs.remove(&r.id).unwrap_or_default(),
+                district_code: districts.get(&r.id).cloned().flatten(),
+            })
+        })
+        .collect())
+}
+
+/// Public requests with ids above `after_id`, in id order (rebuilding the search index).
+pub async fn searchable_after(
+    db: &impl ConnectionTrait,
+    after_id: i64,
+    limit: u64,
+) -> Result<Vec<SearchableRequest>> {
+    let rows = request::Entity::find()
+        .filter(request::Column::Id.gt(after_id))
+        .filter(request::Column::Confidential.eq(false))
+        .order_by_asc(request::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    searchable(db, rows).await
+}
+
+/// One request by tracking code, if it is public (`None` for a `rahasia` one).
+pub async fn searchable_by_code(
+    db: &impl ConnectionTrait,
+    code: &str,
+) -> Result<Option<SearchableRequest>> {
+    let rows = request::Entity::find()
+        .filter(request::Column::TrackingCode.eq(code))
+        .filter(request::Column::Confidential.eq(false))
+        .all(db)
+        .await?;
+    Ok(searchable(db, rows).await?.pop())
+}

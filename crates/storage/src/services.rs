@@ -137,6 +137,7 @@ pub async fn create(store: &Store, actor: &AuditActor, draft: ServiceDraft) -> R
         Change::new("service.create", "service", m.id).after(&draft),
     )
     .await?;
+    announce(&tx, m.id).await?;
     tx.commit().await?;
     get(store, m.id).await
 }
@@ -183,6 +184,22 @@ pub async fn update(
             .after(&draft),
     )
     .await?;
+    announce(&tx, id).await?;
     tx.commit().await?;
     get(store, id).await
+}
+
+/// Tells the platform (its search index) that a service changed; addressed to no unit's client.
+async fn announce(db: &impl ConnectionTrait, id: i64) -> Result<()> {
+    crate::events::append(
+        db,
+        "service.saved",
+        "service",
+        &id.to_string(),
+        &[],
+        false,
+        &serde_json::json!({ "id": id }),
+    )
+    .await?;
+    Ok(())
 }

@@ -24,6 +24,7 @@ pub(crate) fn to_domain(m: unit::Model) -> Unit {
         phone: m.phone,
         email: m.email,
         website: m.website,
+        opening_hours: m.opening_hours,
         active: m.active,
     }
 }
@@ -79,6 +80,7 @@ pub async fn create(store: &Store, actor: &AuditActor, draft: UnitDraft) -> Resu
         phone: Set(draft.phone.clone()),
         email: Set(draft.email.clone()),
         website: Set(draft.website.clone()),
+        opening_hours: Set(draft.opening_hours.clone()),
         active: Set(draft.active),
         created_at: Set(now),
         updated_at: Set(now),
@@ -94,6 +96,7 @@ pub async fn create(store: &Store, actor: &AuditActor, draft: UnitDraft) -> Resu
         Change::new("unit.create", "unit", unit.id).after(&unit),
     )
     .await?;
+    announce(&tx, unit.id.0).await?;
     tx.commit().await?;
     Ok(unit)
 }
@@ -125,6 +128,7 @@ pub async fn update(
     m.phone = Set(draft.phone);
     m.email = Set(draft.email);
     m.website = Set(draft.website);
+    m.opening_hours = Set(draft.opening_hours);
     m.active = Set(draft.active);
     m.updated_at = Set(Utc::now());
     let model = m
@@ -140,6 +144,7 @@ pub async fn update(
             .after(&after),
     )
     .await?;
+    announce(&tx, id.0).await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -165,4 +170,20 @@ async fn creates_cycle(
             .and_then(|u| u.parent_id);
     }
     Ok(false)
+}
+
+/// Tells the platform (its search index) that a unit's public profile changed. No unit's
+/// client is addressed: the event is the platform's own.
+async fn announce(db: &impl ConnectionTrait, id: i64) -> Result<()> {
+    crate::events::append(
+        db,
+        "unit.saved",
+        "unit",
+        &id.to_string(),
+        &[],
+        false,
+        &serde_json::json!({ "id": id }),
+    )
+    .await?;
+    Ok(())
 }

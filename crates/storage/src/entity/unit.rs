@@ -17,6 +17,7 @@ pub struct Model {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub website: Option<String>,
+    pub opening_hours: Option<String>,
     pub active: bool,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,

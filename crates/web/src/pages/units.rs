@@ -108,6 +108,7 @@ fn input_of(u: &Unit, parent_code: String) -> UnitInput {
         phone: u.phone.clone().unwrap_or_default(),
         email: u.email.clone().unwrap_or_default(),
         website: u.website.clone().unwrap_or_default(),
+        opening_hours: u.opening_hours.clone().unwrap_or_default(),
         active: u.active.then(|| "on".into()),
     }
 }

@@ -1,0 +1,728 @@
+//! The index: one tantivy index per node, on local disk, derived from the database and
+//! rebuildable from it at any time. The newest event it has absorbed (the cursor) is stored in
+//! the index's own commit, so the index and its cursor can never disagree after a crash.
+
+use crate::analyzer;
+use crate::SearchError;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery,
+};
+use tantivy::schema::{
+    Facet, FacetOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions,
+    Value, FAST, INDEXED, STORED, STRING,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{
+    DateTime as TDateTime, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument,
+    Term,
+};
+
+/// Bumped whenever the schema or the analysis changes: an index of another version is thrown
+/// away and rebuilt from the database.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What kind of thing a result is; also the `jenis` facet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DocKind {
+    Laporan,
+    Berita,
+    Pengumuman,
+    Agenda,
+    Proyek,
+    Layanan,
+    Unit,
+    Dataset,
+}
+
+impl DocKind {
+    pub const ALL: [DocKind; 8] = [
+        Self::Laporan,
+        Self::Berita,
+        Self::Pengumuman,
+        Self::Agenda,
+        Self::Proyek,
+        Self::Layanan,
+        Self::Unit,
+        Self::Dataset,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Laporan => "laporan",
+            Self::Berita => "berita",
+            Self::Pengumuman => "pengumuman",
+            Self::Agenda => "agenda",
+            Self::Proyek => "proyek",
+            Self::Layanan => "layanan",
+            Self::Unit => "unit",
+            Self::Dataset => "dataset",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One public thing to find. Built only from public projections (see `docs.rs`), so nothing
+/// personal or confidential can be put in the index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchDoc {
+    /// Unique across kinds: `content:12`, `request:BDG-26-7K3Q9`, `service:4`, `unit:2`.
+    pub key: String,
+    pub kind: DocKind,
+    pub title: String,
+    pub body: String,
+    pub url: String,
+    pub unit_slugs: Vec<String>,
+    pub kecamatan: Option<String>,
+    pub date: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    pub text: String,
+    pub kind: Option<DocKind>,
+    pub unit: Option<String>,
+    pub kecamatan: Option<String>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub kind: DocKind,
+    pub title: String,
+    /// HTML: the title with matched words in `<b>`, everything else escaped.
+    pub title_html: String,
+    /// HTML: a passage of the text with matched words in `<b>`, everything else escaped.
+    pub snippet_html: String,
+    pub url: String,
+    pub unit_slugs: Vec<String>,
+    pub kecamatan: Option<String>,
+    pub date: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Facets {
+    pub kind: Vec<(String, u64)>,
+    pub unit: Vec<(String, u64)>,
+    pub kecamatan: Vec<(String, u64)>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SearchResults {
+    pub total: usize,
+    pub hits: Vec<Hit>,
+    pub facets: Facets,
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    key: Field,
+    kind: Field,
+    title: Field,
+    body: Field,
+    url: Field,
+    units: Field,
+    kecamatan: Field,
+    facets: Field,
+    date: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(analyzer::NAME)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+        .set_stored();
+    let fields = Fields {
+        key: b.add_text_field("key", STRING | STORED),
+        kind: b.add_text_field("kind", STRING | STORED),
+        title: b.add_text_field("title", text.clone()),
+        body: b.add_text_field("body", text),
+        url: b.add_text_field("url", STORED),
+        units: b.add_text_field("units", STRING | STORED),
+        kecamatan: b.add_text_field("kecamatan", STRING | STORED),
+        facets: b.add_facet_field("facets", FacetOptions::default()),
+        date: b.add_date_field("date", INDEXED | STORED | FAST),
+    };
+    (b.build(), fields)
+}
+
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    schema: u32,
+    cursor: i64,
+}
+
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    f: Fields,
+}
+
+/// Memory the writer may buffer before it flushes a segment (tantivy's minimum is 15 MB).
+const WRITER_HEAP: usize = 32_000_000;
+
+impl SearchIndex {
+    /// Opens the index in `dir`, or creates it. An index of an older schema version is
+    /// removed and created empty (its cursor then says a rebuild is needed).
+    pub fn open(dir: &Path) -> Result<Self, SearchError> {
+        std::fs::create_dir_all(dir)?;
+        let (schema, f) = schema();
+        let existing = tantivy::directory::MmapDirectory::open(dir)
+            .map_err(|e| SearchError::Index(e.to_string()))?;
+        let index = if Index::exists(&existing).map_err(|e| SearchError::Index(e.to_string()))? {
+            let index = Index::open(existing)?;
+            let ok = index.schema() == schema && read_payload(&index)?.is_some();
+            if ok {
+                index
+            } else {
+                tracing::info!(dir = %dir.display(), "search index is of another version; rebuilding it");
+                drop(index);
+                for entry in std::fs::read_dir(dir)? {
+                    let p = entry?.path();
+                    if p.is_file() {
+                        std::fs::remove_file(p)?;
+                    }
+                }
+                Index::create_in_dir(dir, schema)?
+            }
+        } else {
+            Index::create_in_dir(dir, schema)?
+        };
+        Self::from_index(index, f)
+    }
+
+    /// An index in memory (tests, tools).
+    pub fn in_memory() -> Result<Self, SearchError> {
+        let (schema, f) = schema();
+        Self::from_index(Index::create_in_ram(schema), f)
+    }
+
+    fn from_index(index: Index, f: Fields) -> Result<Self, SearchError> {
+        index
+            .tokenizers()
+            .register(analyzer::NAME, analyzer::indonesian());
+        let writer = index.writer_with_num_threads(1, WRITER_HEAP)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(Self {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            f,
+        })
+    }
+
+    /// The newest event absorbed, or `None` if the index was never built (needs a rebuild).
+    pub fn cursor(&self) -> Result<Option<i64>, SearchError> {
+        Ok(read_payload(&self.index)?.map(|p| p.cursor))
+    }
+
+    fn writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>, SearchError> {
+        self.writer
+            .lock()
+            .map_err(|_| SearchError::Index("search writer lock poisoned".into()))
+    }
+
+    /// Replaces (or adds) documents and removes the given keys; nothing is visible until
+    /// `commit`.
+    pub fn stage(&self, upserts: &[SearchDoc], removals: &[String]) -> Result<(), SearchError> {
+        let w = self.writer()?;
+        for key in removals {
+            w.delete_term(Term::from_field_text(self.f.key, key));
+        }
+        for d in upserts {
+            w.delete_term(Term::from_field_text(self.f.key, &d.key));
+            w.add_document(self.to_doc(d))?;
+        }
+        Ok(())
+    }
+
+    /// Empties the index (before a rebuild); visible at the next commit.
+    pub fn clear(&self) -> Result<(), SearchError> {
+        self.writer()?.delete_all_documents()?;
+        Ok(())
+    }
+
+    /// Makes staged changes visible and records `cursor` with them, atomically.
+    pub fn commit(&self, cursor: i64) -> Result<(), SearchError> {
+        {
+            let mut w = self.writer()?;
+            let payload = serde_json::to_string(&Payload {
+                schema: SCHEMA_VERSION,
+                cursor,
+            })
+            .map_err(|e| SearchError::Index(e.to_string()))?;
+            let mut prepared = w.prepare_commit()?;
+            prepared.set_payload(&payload);
+            prepared.commit()?;
+        }
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    fn to_doc(&self, d: &SearchDoc) -> TantivyDocument {
+        let f = self.f;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.key, &d.key);
+        doc.add_text(f.kind, d.kind.as_str());
+        doc.add_text(f.title, &d.title);
+        doc.add_text(f.body, &d.body);
+        doc.add_text(f.url, &d.url);
+        doc.add_facet(f.facets, Facet::from_path(["jenis", d.kind.as_str()]));
+        for u in &d.unit_slugs {
+            doc.add_text(f.units, u);
+            doc.add_facet(f.facets, Facet::from_path(["unit", u.as_str()]));
+        }
+        if let Some(k) = &d.kecamatan {
+            doc.add_text(f.kecamatan, k);
+            doc.add_facet(f.facets, Facet::from_path(["kecamatan", k.as_str()]));
+        }
+        doc.add_date(
+            f.date,
+            TDateTime::from_timestamp_micros(d.date.timestamp_micros()),
+        );
+        doc
+    }
+
+    /// The query for the typed words: every word must match (in the title or the text), as
+    /// itself or, for words of five letters or more, with one typo (two from nine letters).
+    /// Exact and title matches rank higher.
+    fn text_query(&self, text: &str) -> Option<Box<dyn Query>> {
+        let terms = analyzer::terms(text);
+        if terms.is_empty() {
+            return None;
+        }
+        let mut musts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for t in terms {
+            let mut shoulds: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for (field, boost) in [(self.f.title, 3.0), (self.f.body, 1.0)] {
+                let term = Term::from_field_text(field, &t);
+                shoulds.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(
+                        Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+                        boost,
+                    )),
+                ));
+                let chars = t.chars().count();
+                let distance = match chars {
+                    0..=4 => 0,
+                    5..=8 => 1,
+                    _ => 2,
+                };
+                if distance > 0 {
+                    shoulds.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(
+                            Box::new(FuzzyTermQuery::new(term, distance, true)),
+                            boost * 0.3,
+                        )),
+                    ));
+                }
+            }
+            musts.push((Occur::Must, Box::new(BooleanQuery::new(shoulds))));
+        }
+        Some(Box::new(BooleanQuery::new(musts)))
+    }
+
+    pub fn search(&self, q: &SearchQuery) -> Result<SearchResults, SearchError> {
+        let f = self.f;
+        let searcher = self.reader.searcher();
+        let text_query = self.text_query(&q.text);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(tq) = &text_query {
+            clauses.push((Occur::Must, tq.box_clone()));
+        }
+        let mut filter = |field: Field, value: &str| {
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(field, value),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        };
+        if let Some(k) = q.kind {
+            filter(f.kind, k.as_str());
+        }
+        if let Some(u) = &q.unit {
+            filter(f.units, u);
+        }
+        if let Some(k) = &q.kecamatan {
+            filter(f.kecamatan, k);
+        }
+        let query: Box<dyn Query> = if clauses.is_empty() {
+            Box::new(AllQuery)
+        } else {
+            if text_query.is_none() {
+                clauses.push((Occur::Must, Box::new(AllQuery)));
+            }
+            Box::new(BooleanQuery::new(clauses))
+        };
+        let limit = q.limit.clamp(1, 100);
+        let mut facet_collector = FacetCollector::for_field("facets");
+        for root in ["/jenis", "/unit", "/kecamatan"] {
+            facet_collector.add_facet(root);
+        }
+        let (addresses, total, facet_counts): (Vec<tantivy::DocAddress>, usize, _) =
+            if text_query.is_some() {
+                let (top, total, facets) = searcher.search(
+                    &query,
+                    &(
+                        TopDocs::with_limit(limit)
+                            .and_offset(q.offset)
+                            .order_by_score(),
+                        Count,
+                        facet_collector,
+                    ),
+                )?;
+                (top.into_iter().map(|(_, a)| a).collect(), total, facets)
+            } else {
+                // browsing without words: newest first
+                let (top, total, facets) = searcher.search(
+                    &query,
+                    &(
+                        TopDocs::with_limit(limit)
+                            .and_offset(q.offset)
+                            .order_by_fast_field::<TDateTime>("date", Order::Desc),
+                        Count,
+                        facet_collector,
+                    ),
+                )?;
+                (top.into_iter().map(|(_, a)| a).collect(), total, facets)
+            };
+        let generators = match &text_query {
+            Some(tq) => {
+                let mut body = SnippetGenerator::create(&searcher, tq.as_ref(), f.body)?;
+                body.set_max_num_chars(220);
+                let mut title = SnippetGenerator::create(&searcher, tq.as_ref(), f.title)?;
+                title.set_max_num_chars(400);
+                Some((title, body))
+            }
+            None => None,
+        };
+        let mut hits = Vec::with_capacity(addresses.len());
+        for a in addresses {
+            let doc: TantivyDocument = searcher.doc(a)?;
+            let text = |field: Field| -> String {
+                doc.get_first(field)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let all = |field: Field| -> Vec<String> {
+                doc.get_all(field)
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            };
+            let title = text(f.title);
+            let body = text(f.body);
+            let (title_html, snippet_html) = match &generators {
+                Some((tg, bg)) => {
+                    let t = tg.snippet(&title);
+                    let title_html = if t.is_empty() {
+                        escape(&title)
+                    } else {
+                        t.to_html()
+                    };
+                    let s = bg.snippet(&body);
+                    let snippet_html = if s.is_empty() {
+                        escape(&truncate(&body, 220))
+                    } else {
+                        s.to_html()
+                    };
+                    (title_html, snippet_html)
+                }
+                None => (escape(&title), escape(&truncate(&body, 220))),
+            };
+            let date = doc
+                .get_first(f.date)
+                .and_then(|v| v.as_datetime())
+                .and_then(|d| DateTime::<Utc>::from_timestamp_micros(d.into_timestamp_micros()))
+                .unwrap_or_default();
+            hits.push(Hit {
+                kind: DocKind::parse(&text(f.kind)).unwrap_or(DocKind::Berita),
+                title,
+                title_html,
+                snippet_html,
+                url: text(f.url),
+                unit_slugs: all(f.units),
+                kecamatan: all(f.kecamatan).into_iter().next(),
+                date,
+            });
+        }
+        let facet_list = |root: &str| -> Vec<(String, u64)> {
+            let mut v: Vec<(String, u64)> = facet_counts
+                .get(root)
+                .filter_map(|(facet, count)| {
+                    facet
+                        .to_path()
+                        .last()
+                        .map(|leaf| (leaf.to_string(), count))
+                })
+                .collect();
+            v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            v
+        };
+        Ok(SearchResults {
+            total,
+            hits,
+            facets: Facets {
+                kind: facet_list("/jenis"),
+                unit: facet_list("/unit"),
+                kecamatan: facet_list("/kecamatan"),
+            },
+        })
+    }
+
+    /// Every key in the index with its kind (tests and consistency checks on small indexes).
+    pub fn keys(&self) -> Result<HashMap<String, String>, SearchError> {
+        let searcher = self.reader.searcher();
+        let top = searcher.search(
+            &AllQuery,
+            &TopDocs::with_limit(100_000).order_by_score(),
+        )?;
+        let mut out = HashMap::new();
+        for (_, a) in top {
+            let doc: TantivyDocument = searcher.doc(a)?;
+            let get = |field: Field| {
+                doc.get_first(field)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            out.insert(get(self.f.key), get(self.f.kind));
+        }
+        Ok(out)
+    }
+}
+
+fn read_payload(index: &Index) -> Result<Option<Payload>, SearchError> {
+    let metas = index.load_metas()?;
+    Ok(metas
+        .payload
+        .as_deref()
+        .and_then(|p| serde_json::from_str::<Payload>(p).ok())
+        .filter(|p| p.schema == SCHEMA_VERSION))
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(max).collect();
+    match cut.rfind(' ') {
+        Some(i) => format!("{}…", &cut[..i]),
+        None => format!("{cut}…"),
+    }
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(key: &str, kind: DocKind, title: &str, body: &str, unit: &str, kec: &str) -> SearchDoc {
+        SearchDoc {
+            key: key.into(),
+            kind,
+            title: title.into(),
+            body: body.into(),
+            url: format!("/{key}"),
+            unit_slugs: vec![unit.into()],
+            kecamatan: Some(kec.into()),
+            date: Utc::now(),
+        }
+    }
+
+    fn sample() -> SearchIndex {
+        let idx = SearchIndex::in_memory().unwrap();
+        idx.stage(
+            &[
+                doc(
+                    "content:1",
+                    DocKind::Berita,
+                    "Jalan Raya Kerobokan diperbaiki",
+                    "Dinas PUPR memperbaiki jalan berlubang sepanjang 2 km.",
+                    "dpupr",
+                    "51.03.02",
+                ),
+                doc(
+                    "request:BDG-1",
+                    DocKind::Laporan,
+                    "Lampu jalan mati",
+                    "Lampu penerangan jalan di depan pasar mati sejak seminggu.",
+                    "dishub",
+                    "51.03.01",
+                ),
+                doc(
+                    "content:2",
+                    DocKind::Agenda,
+                    "Pembangunan pasar Mengwi",
+                    "Peletakan batu pertama pasar tradisional.",
+                    "disperindag",
+                    "51.03.01",
+                ),
+            ],
+            &[],
+        )
+        .unwrap();
+        idx.commit(7).unwrap();
+        idx
+    }
+
+    fn search(idx: &SearchIndex, text: &str) -> SearchResults {
+        idx.search(&SearchQuery {
+            text: text.into(),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn finds_inflected_forms() {
+        let idx = sample();
+        for q in ["perbaikan", "perbaikan jalan", "diperbaiki", "memperbaiki"] {
+            let r = search(&idx, q);
+            assert_eq!(r.total, 1, "{q}");
+            assert_eq!(r.hits[0].url, "/content:1");
+        }
+        assert_eq!(search(&idx, "dibangun").hits[0].url, "/content:2");
+        assert_eq!(idx.cursor().unwrap(), Some(7));
+    }
+
+    #[test]
+    fn tolerates_a_typo() {
+        let idx = sample();
+        let r = search(&idx, "kerobokkan");
+        assert_eq!(r.total, 1);
+        assert_eq!(r.hits[0].url, "/content:1");
+        assert_eq!(search(&idx, "penerangn").hits[0].url, "/request:BDG-1");
+        assert_eq!(search(&idx, "zzzzqqq").total, 0);
+    }
+
+    #[test]
+    fn every_word_must_match() {
+        let idx = sample();
+        assert_eq!(search(&idx, "lampu pasar").total, 1);
+        assert_eq!(search(&idx, "lampu kerobokan").total, 0);
+    }
+
+    #[test]
+    fn facets_and_filters() {
+        let idx = sample();
+        let r = search(&idx, "pasar");
+        assert_eq!(r.total, 2);
+        assert!(r.facets.kind.contains(&("laporan".into(), 1)));
+        assert!(r.facets.kind.contains(&("agenda".into(), 1)));
+        assert_eq!(r.facets.kecamatan, vec![("51.03.01".to_string(), 2)]);
+        let r = idx
+            .search(&SearchQuery {
+                text: "pasar".into(),
+                kind: Some(DocKind::Agenda),
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(r.total, 1);
+        assert_eq!(r.hits[0].kind, DocKind::Agenda);
+        let r = idx
+            .search(&SearchQuery {
+                unit: Some("dpupr".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(r.total, 1);
+    }
+
+    #[test]
+    fn snippets_highlight_and_escape() {
+        let idx = SearchIndex::in_memory().unwrap();
+        idx.stage(
+            &[doc(
+                "content:9",
+                DocKind::Berita,
+                "Perbaikan <b>saluran</b>",
+                "Saluran air <script>x</script> diperbaiki warga.",
+                "dpupr",
+                "51.03.02",
+            )],
+            &[],
+        )
+        .unwrap();
+        idx.commit(1).unwrap();
+        let r = search(&idx, "perbaikan");
+        let h = &r.hits[0];
+        assert!(h.snippet_html.contains("<b>diperbaiki</b>"), "{}", h.snippet_html);
+        assert!(!h.snippet_html.contains("<script>"), "{}", h.snippet_html);
+        assert!(h.title_html.contains("<b>Perbaikan</b>"), "{}", h.title_html);
+        assert!(h.title_html.contains("&lt;b&gt;saluran"), "{}", h.title_html);
+    }
+
+    #[test]
+    fn replacing_and_removing() {
+        let idx = sample();
+        let mut d = doc("content:1", DocKind::Berita, "Judul baru", "isi", "dpupr", "51.03.02");
+        d.body = "trotoar".into();
+        idx.stage(&[d], &["request:BDG-1".into()]).unwrap();
+        idx.commit(8).unwrap();
+        assert_eq!(search(&idx, "kerobokan").total, 0);
+        assert_eq!(search(&idx, "trotoar").total, 1);
+        assert_eq!(search(&idx, "lampu").total, 0);
+        assert_eq!(idx.num_docs(), 2);
+    }
+
+    #[test]
+    fn reopens_with_its_cursor() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let idx = SearchIndex::open(dir.path()).unwrap();
+            assert_eq!(idx.cursor().unwrap(), None);
+            idx.stage(
+                &[doc("unit:1", DocKind::Unit, "Dinas Kesehatan", "", "dinkes", "51.03.01")],
+                &[],
+            )
+            .unwrap();
+            idx.commit(42).unwrap();
+        }
+        let idx = SearchIndex::open(dir.path()).unwrap();
+        assert_eq!(idx.cursor().unwrap(), Some(42));
+        assert_eq!(search(&idx, "kesehatan").total, 1);
+    }
+}

@@ -1,0 +1,237 @@
+//! Keeping a node's index in step with the database. Every change that the public can see
+//! writes an event in its own transaction (see `storage::events`); each node follows the event
+//! feed from the cursor stored in its index, re-reads what each event names and re-indexes or
+//! removes it. So every node, on SQLite or on PostgreSQL, converges on the same index, and
+//! `rebuild` produces it from scratch.
+
+use crate::docs;
+use crate::index::SearchIndex;
+use crate::SearchError;
+use chrono::{DateTime, Utc};
+use kotapintar_storage::{content, events, requests, services, units, Store};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// How often a node looks for new events. New content is findable within this plus the time
+/// to index it (well under the 2 seconds promised).
+pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+const BATCH: u64 = 1000;
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Subject {
+    Content(i64),
+    Request(String),
+    Service(i64),
+    Unit(i64),
+}
+
+/// Re-reads the subjects and stages their current public form, or their removal.
+async fn refresh(
+    store: &Store,
+    index: &SearchIndex,
+    subjects: BTreeSet<Subject>,
+    now: DateTime<Utc>,
+) -> Result<usize, SearchError> {
+    let db = &store.reader;
+    let mut upserts = Vec::new();
+    let mut removals = Vec::new();
+    let mut unit_cache: Option<Vec<kotapintar_domain::unit::Unit>> = None;
+    for s in subjects {
+        match s {
+            Subject::Content(id) => match content::public_by_id(db, id, now).await? {
+                Some(item) => upserts.push(docs::from_content(&item)),
+                None => removals.push(docs::content_key(id)),
+            },
+            Subject::Request(code) => match requests::searchable_by_code(db, &code).await? {
+                Some(r) => upserts.push(docs::from_request(&r)),
+                None => removals.push(docs::request_key(&code)),
+            },
+            Subject::Service(id) => match services::get(store, id).await {
+                Ok(svc) if svc.draft.active => {
+                    if unit_cache.is_none() {
+                        unit_cache = Some(units::list(store).await?);
+                    }
+                    let slug = unit_cache
+                        .as_ref()
+                        .and_then(|us| us.iter().find(|u| u.id.0 == svc.unit_id))
+                        .map(|u| u.slug.clone())
+                        .unwrap_or_default();
+                    upserts.push(docs::from_service(&svc, &slug, now));
+                }
+                Ok(_) | Err(kotapintar_storage::StorageError::NotFound) => {
+                    removals.push(docs::service_key(id))
+                }
+                Err(e) => return Err(e.into()),
+            },
+            Subject::Unit(id) => {
+                match units::get(store, kotapintar_domain::ids::UnitId(id)).await {
+                    Ok(u) if u.active => upserts.push(docs::from_unit(&u, now)),
+                    Ok(_) | Err(kotapintar_storage::StorageError::NotFound) => {
+                        removals.push(docs::unit_key(id))
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    }
+    let n = upserts.len() + removals.len();
+    index.stage(&upserts, &removals)?;
+    Ok(n)
+}
+
+fn subject_of(e: &events::Event) -> Option<Subject> {
+    match e.subject_type.as_str() {
+        "request" => Some(Subject::Request(e.subject_id.clone())),
+        "content" => e.subject_id.parse().ok().map(Subject::Content),
+        "service" => e.subject_id.parse().ok().map(Subject::Service),
+        "unit" => e.subject_id.parse().ok().map(Subject::Unit),
+        _ => None,
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pass {
+    pub cursor: i64,
+    pub changed: usize,
+}
+
+/// Absorbs the events after the index's cursor (and content whose scheduled moment passed
+/// since `since`), commits them with the new cursor. Returns `None` if the index needs a
+/// rebuild first.
+pub async fn catch_up(
+    store: &Store,
+    index: &SearchIndex,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Option<Pass>, SearchError> {
+    let Some(mut cursor) = index.cursor()? else {
+        return Ok(None);
+    };
+    let mut changed = 0;
+    let mut subjects: BTreeSet<Subject> = content::becoming_public(&store.reader, since, now)
+        .await?
+        .into_iter()
+        .map(Subject::Content)
+        .collect();
+    loop {
+        let batch = events::after(&store.reader, cursor, None, BATCH).await?;
+        let last = batch.last().map(|e| e.seq);
+        subjects.extend(batch.iter().filter_map(subject_of));
+        if let Some(last) = last {
+            cursor = last;
+        }
+        if !subjects.is_empty() {
+            changed += refresh(store, index, std::mem::take(&mut subjects), now).await?;
+        }
+        if (batch.len() as u64) < BATCH {
+            break;
+        }
+    }
+    if changed > 0 || Some(cursor) != index.cursor()? {
+        index.commit(cursor)?;
+    }
+    Ok(Some(Pass { cursor, changed }))
+}
+
+/// Builds the index from scratch from the database. The cursor is read *before* reading the
+/// data, so a change made during the rebuild is absorbed again by the next `catch_up`.
+/// `progress` is called with the number of documents indexed so far.
+pub async fn rebuild(
+    store: &Store,
+    index: &SearchIndex,
+    mut progress: impl FnMut(u64),
+) -> Result<u64, SearchError> {
+    let cursor = events::head(&store.reader).await?;
+    let now = Utc::now();
+    index.clear()?;
+    let mut n: u64 = 0;
+    let all_units = units::list(store).await?;
+    let slugs: HashMap<i64, String> = all_units
+        .iter()
+        .map(|u| (u.id.0, u.slug.clone()))
+        .collect();
+    let units_docs: Vec<_> = all_units
+        .iter()
+        .filter(|u| u.active)
+        .map(|u| docs::from_unit(u, now))
+        .collect();
+    n += units_docs.len() as u64;
+    index.stage(&units_docs, &[])?;
+    let service_docs: Vec<_> = services::list(store, true)
+        .await?
+        .iter()
+        .map(|s| {
+            let slug = slugs.get(&s.unit_id).cloned().unwrap_or_default();
+            docs::from_service(s, &slug, now)
+        })
+        .collect();
+    n += service_docs.len() as u64;
+    index.stage(&service_docs, &[])?;
+    progress(n);
+    let mut after = 0;
+    loop {
+        let page = content::public_after(&store.reader, after, BATCH, now).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        let d: Vec<_> = page.iter().map(docs::from_content).collect();
+        n += d.len() as u64;
+        index.stage(&d, &[])?;
+        progress(n);
+    }
+    let mut after = 0;
+    loop {
+        let page = requests::searchable_after(&store.reader, after, BATCH).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        let d: Vec<_> = page.iter().map(docs::from_request).collect();
+        n += d.len() as u64;
+        index.stage(&d, &[])?;
+        progress(n);
+    }
+    index.commit(cursor)?;
+    Ok(n)
+}
+
+/// Follows the event feed until `stop` turns true: rebuilds first if the index is new, then
+/// catches up every `POLL_INTERVAL`. Errors are logged and retried: search must never take
+/// the node down.
+pub async fn follow(store: Store, index: Arc<SearchIndex>, mut stop: watch::Receiver<bool>) {
+    let mut since = Utc::now();
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let now = Utc::now();
+        match catch_up(&store, &index, since, now).await {
+            Ok(Some(_)) => since = now,
+            Ok(None) => {
+                tracing::info!("building the search index from the database");
+                let started = std::time::Instant::now();
+                let mut last_report = std::time::Instant::now();
+                match rebuild(&store, &index, |n| {
+                    if last_report.elapsed() > Duration::from_secs(5) {
+                        tracing::info!(documents = n, "search index: building");
+                        last_report = std::time::Instant::now();
+                    }
+                })
+                .await
+                {
+                    Ok(n) => {
+                        since = now;
+                        tracing::info!(documents = n, seconds = started.elapsed().as_secs_f64(), "search index built")
+                    }
+                    Err(e) => tracing::error!(error = %e, "search index rebuild failed"),
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "search index: catching up failed; will retry"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(POLL_INTERVAL) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
