@@ -5,7 +5,9 @@ use crate::config::Settings;
 use kotapintar_jobs::Worker;
 use kotapintar_storage::{users, OpenMode, Store};
 use kotapintar_web::{AppState, WebConfig};
+use kotapintar_search::SearchIndex;
 use std::future::Future;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -36,6 +38,10 @@ impl Application {
             rules: settings.rules.clone(),
             uploads: settings.data_dir.join("uploads"),
         };
+        let search = Arc::new(
+            SearchIndex::open(&settings.search_dir)
+                .map_err(|e| anyhow::anyhow!("{e} (in {})", settings.search_dir.display()))?,
+        );
         let worker = if settings.worker {
             Some(
                 Worker::new(
@@ -50,7 +56,7 @@ impl Application {
         };
         Ok(Self {
             listener,
-            state: AppState::new(store, config),
+            state: AppState::new(store, config, search),
             worker,
         })
     }
@@ -70,7 +76,13 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let worker = self.worker.map(|w| tokio::spawn(w.run(stop_rx)));
+        let worker = self.worker.map(|w| tokio::spawn(w.run(stop_rx.clone())));
+        // every node keeps its own search index current, worker or not
+        let search = tokio::spawn(kotapintar_search::sync::follow(
+            self.state.store.clone(),
+            self.state.search.clone(),
+            stop_rx,
+        ));
         let app = kotapintar_web::router(self.state.clone());
         axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
@@ -79,6 +91,7 @@ impl Application {
         if let Some(w) = worker {
             let _ = w.await;
         }
+        let _ = search.await;
         self.state.store.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -42,6 +42,9 @@ pub struct RawSettings {
     /// Defaults to `sqlite://{data_dir}/kotapintar.db`.
     pub database_url: Option<String>,
     pub data_dir: PathBuf,
+    /// Where this node keeps its search index (derived from the database, rebuilt when
+    /// missing). Defaults to `{data_dir}/search`; every node needs its own.
+    pub search_dir: Option<PathBuf>,
     pub admin_password: Option<Secret>,
     /// The Kemendagri code of the regency or city this deployment serves.
     pub regency: String,
@@ -83,6 +86,7 @@ impl Default for RawSettings {
             listen: "127.0.0.1:8080".into(),
             database_url: None,
             data_dir: PathBuf::from("data"),
+            search_dir: None,
             admin_password: None,
             regency: "51.03".into(),
             public_url: None,
@@ -122,6 +126,7 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub database_url: DatabaseUrl,
     pub data_dir: PathBuf,
+    pub search_dir: PathBuf,
     pub admin_password: Option<Secret>,
     pub regency: RegionCode,
     pub public_url: Option<String>,
@@ -259,6 +264,9 @@ impl Settings {
         Ok(Self {
             listen,
             database_url,
+            search_dir: raw
+                .search_dir
+                .unwrap_or_else(|| raw.data_dir.join("search")),
             data_dir: raw.data_dir,
             admin_password: raw.admin_password,
             regency,

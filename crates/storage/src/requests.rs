@@ -2200,3 +2200,20 @@ pub async fn searchable_by_code(
         .await?;
     Ok(searchable(db, rows).await?.pop())
 }
+
+/// How many public requests there are in each status (the home page's figures).
+pub async fn public_status_counts(store: &Store) -> Result<HashMap<Status, u64>> {
+    let rows: Vec<(String, i64)> = request::Entity::find()
+        .select_only()
+        .column(request::Column::Status)
+        .column_as(request::Column::Id.count(), "n")
+        .filter(request::Column::Confidential.eq(false))
+        .group_by(request::Column::Status)
+        .into_tuple()
+        .all(&store.reader)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(s, n)| Some((Status::parse(&s).ok()?, u64::try_from(n).ok()?)))
+        .collect())
+}

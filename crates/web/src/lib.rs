@@ -48,10 +48,17 @@ pub struct AppState {
     calendar: Arc<std::sync::RwLock<Option<Arc<kotapintar_domain::working_days::Calendar>>>>,
     pub rate_limiter: api::RateLimiter,
     pub public_cache: cache::PublicCache,
+    /// This node's search index, kept current by `kotapintar_search::sync::follow`.
+    pub search: Arc<kotapintar_search::SearchIndex>,
+    pub home_cache: pages::HomeCache,
 }
 
 impl AppState {
-    pub fn new(store: Store, config: WebConfig) -> Self {
+    pub fn new(
+        store: Store,
+        config: WebConfig,
+        search: Arc<kotapintar_search::SearchIndex>,
+    ) -> Self {
         Self {
             store,
             config: Arc::new(config),
@@ -59,6 +66,8 @@ impl AppState {
             calendar: Arc::default(),
             rate_limiter: api::RateLimiter::default(),
             public_cache: cache::PublicCache::default(),
+            search,
+            home_cache: pages::HomeCache::default(),
         }
     }
 

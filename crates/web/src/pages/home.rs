@@ -5,24 +5,55 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect};
+use crate::pages::portal::{item_view, ItemView};
+use chrono::Utc;
+use kotapintar_domain::content::{ContentItem, ProjectStatus};
+use kotapintar_domain::request::Status;
 use kotapintar_domain::unit::Unit;
-use kotapintar_storage::{regions, units};
+use kotapintar_storage::content::{self, PublicFilter};
+use kotapintar_storage::{regions, requests, units};
 use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomeTemplate {
     page: Page,
-    districts: Vec<(String, usize)>,
-    units: Vec<Unit>,
+    data: Arc<HomeData>,
+    news: Vec<ItemView>,
+    agenda: Vec<ItemView>,
+    projects: Vec<ItemView>,
 }
 
-pub async fn home(State(state): State<AppState>, page: Page) -> Result<Html<String>, WebError> {
+/// What the home page shows, the same for every visitor: kept for a few seconds so the front
+/// door stays fast under load (every figure is at most `HOME_MAX_AGE` behind).
+pub struct HomeData {
+    districts: Vec<(String, usize)>,
+    district_names: HashMap<String, String>,
+    units: Vec<Unit>,
+    news: Vec<ContentItem>,
+    agenda: Vec<ContentItem>,
+    projects: Vec<ContentItem>,
+    received: u64,
+    open: u64,
+    resolved: u64,
+}
+
+const HOME_MAX_AGE: Duration = Duration::from_secs(10);
+
+#[derive(Clone, Default)]
+pub struct HomeCache(Arc<Mutex<Option<(Instant, Arc<HomeData>)>>>);
+
+async fn load(state: &AppState) -> Result<HomeData, WebError> {
     let mut districts = Vec::new();
+    let mut district_names = HashMap::new();
     for d in regions::children(&state.store, &state.config.regency).await? {
         let code = kotapintar_domain::region::RegionCode::parse(&d.code)
             .map_err(|e| WebError::Internal(e.into()))?;
         let villages = regions::children(&state.store, &code).await?.len();
+        district_names.insert(d.code.clone(), d.name.clone());
         districts.push((d.name, villages));
     }
     let units = units::list(&state.store)
@@ -30,10 +61,79 @@ pub async fn home(State(state): State<AppState>, page: Page) -> Result<Html<Stri
         .into_iter()
         .filter(|u| u.active)
         .collect();
+    let now = Utc::now();
+    let list = |section: &str, upcoming: bool, status: Option<ProjectStatus>| PublicFilter {
+        section: Some(section.into()),
+        upcoming_from: upcoming.then_some(now),
+        project_status: status,
+        ..Default::default()
+    };
+    let (news, _) = content::public_list(&state.store, &list("berita", false, None), now, 0, 3).await?;
+    let (agenda, _) = content::public_list(&state.store, &list("agenda", true, None), now, 0, 3).await?;
+    let (projects, _) = content::public_list(
+        &state.store,
+        &list("proyek", false, Some(ProjectStatus::Running)),
+        now,
+        0,
+        3,
+    )
+    .await?;
+    let counts = requests::public_status_counts(&state.store).await?;
+    let received = counts.values().sum();
+    let open = counts
+        .iter()
+        .filter(|(s, _)| s.is_open())
+        .map(|(_, n)| n)
+        .sum();
+    let resolved = counts
+        .iter()
+        .filter(|(s, _)| matches!(s, Status::Selesai | Status::Ditutup))
+        .map(|(_, n)| n)
+        .sum();
+    Ok(HomeData {
+        districts,
+        district_names,
+        units,
+        news,
+        agenda,
+        projects,
+        received,
+        open,
+        resolved,
+    })
+}
+
+async fn data(state: &AppState) -> Result<Arc<HomeData>, WebError> {
+    if let Ok(guard) = state.home_cache.0.lock() {
+        if let Some((made, d)) = guard.as_ref() {
+            if made.elapsed() < HOME_MAX_AGE {
+                return Ok(d.clone());
+            }
+        }
+    }
+    let d = Arc::new(load(state).await?);
+    if let Ok(mut guard) = state.home_cache.0.lock() {
+        *guard = Some((Instant::now(), d.clone()));
+    }
+    Ok(d)
+}
+
+pub async fn home(State(state): State<AppState>, page: Page) -> Result<Html<String>, WebError> {
+    let data = data(&state).await?;
+    let view = |items: &[ContentItem]| -> Vec<ItemView> {
+        items
+            .iter()
+            .cloned()
+            .map(|i| item_view(&page, i, &data.district_names))
+            .collect()
+    };
+    let (news, agenda, projects) = (view(&data.news), view(&data.agenda), view(&data.projects));
     render(&HomeTemplate {
         page,
-        districts,
-        units,
+        data,
+        news,
+        agenda,
+        projects,
     })
 }
 

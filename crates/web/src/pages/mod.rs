@@ -3,15 +3,20 @@
 
 mod auth;
 mod catalog;
+mod editor;
+mod feeds;
 mod health;
 mod home;
 mod ikuti;
 mod inbox;
 mod lapor;
+mod portal;
 mod laporan;
 mod staff;
 mod units;
 mod users;
+
+pub use home::HomeCache;
 
 use crate::AppState;
 use axum::routing::{get, post};
@@ -70,6 +75,32 @@ pub fn routes() -> Router<AppState> {
         .route("/staf/laporan/{id}", get(inbox::detail))
         .route("/staf/laporan/{id}/aksi", post(inbox::act))
         .route("/layanan", get(catalog::public_catalog))
+        .route("/berita", get(portal::news))
+        .route("/berita.atom", get(feeds::atom_news))
+        .route("/berita/{slug}", get(portal::news_item))
+        .route("/agenda", get(portal::agenda))
+        .route("/agenda.atom", get(feeds::atom_agenda))
+        .route("/agenda.ics", get(feeds::ical_all))
+        .route("/agenda/{slug}", get(portal::agenda_item))
+        .route("/proyek", get(portal::projects))
+        .route("/proyek.atom", get(feeds::atom_projects))
+        .route("/proyek/{slug}", get(portal::project_item))
+        .route("/unit/{slug}", get(portal::unit_profile))
+        .route("/unit/{slug}/{file}", get(feeds::atom_unit))
+        .route("/cari", get(portal::search))
+        .route("/sitemap.xml", get(feeds::sitemap))
+        .route("/gambar/{name}", get(editor::image))
+        .route("/staf/konten", get(editor::list))
+        .route(
+            "/staf/konten/baru",
+            get(editor::new_form).post(editor::create),
+        )
+        .route(
+            "/staf/konten/{id}",
+            get(editor::edit_form).post(editor::update),
+        )
+        .route("/staf/konten/{id}/langkah", post(editor::step))
+        .route("/staf/konten/{id}/kemajuan", post(editor::add_progress))
         .route("/staf/layanan", get(catalog::list))
         .route(
             "/staf/layanan/baru",

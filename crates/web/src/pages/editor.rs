@@ -1,0 +1,547 @@
+//! The staff side of the portal: units' editors write news, announcements, agenda items and
+//! projects; unit admins (and Kominfo) review and publish them; projects get progress reports.
+//! Who may do what is decided by `domain::content::{can_edit, can_publish, may_take}`.
+
+use crate::csrf::{CsrfForm, CsrfMultipart, Upload};
+use crate::pages::portal;
+use crate::session::Staff;
+use crate::view::{form_status, render, Page};
+use crate::{AppState, WebError};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use kotapintar_domain::content::{
+    can_edit, can_publish, may_take, ContentInput, ContentItem, ContentKind, EditorialStatus,
+    EditorialStep, FundSource, ProgressInput, ProjectStatus,
+};
+use kotapintar_domain::ids::UnitId;
+use kotapintar_domain::policy::Actor;
+use kotapintar_domain::unit::Unit;
+use kotapintar_domain::FieldErrors;
+use kotapintar_storage::audit::AuditActor;
+use kotapintar_storage::content::{self, Revision, StoredProgress};
+use kotapintar_storage::{media, units, StorageError};
+use serde::Deserialize;
+
+/// The units whose content this person may edit (all active ones for Kominfo).
+async fn editable_units(state: &AppState, actor: &Actor) -> Result<Vec<Unit>, WebError> {
+    Ok(units::list(&state.store)
+        .await?
+        .into_iter()
+        .filter(|u| u.active && can_edit(actor, u.id))
+        .collect())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ListQuery {
+    status: String,
+    jenis: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff/content_list.html")]
+struct ListTemplate {
+    page: Page,
+    items: Vec<ContentItem>,
+    q: ListQuery,
+    kinds: [ContentKind; 4],
+    statuses: [EditorialStatus; 3],
+    may_publish_any: bool,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, WebError> {
+    let units = editable_units(&state, &actor).await?;
+    if units.is_empty() {
+        return Err(WebError::Forbidden);
+    }
+    let ids: Vec<UnitId> = units.iter().map(|u| u.id).collect();
+    let scope = if actor.is_admin() {
+        None
+    } else {
+        Some(ids.as_slice())
+    };
+    let items = content::staff_list(
+        &state.store,
+        scope,
+        EditorialStatus::parse(&q.status).ok(),
+        ContentKind::parse(&q.jenis).ok(),
+        200,
+    )
+    .await?;
+    let may_publish_any = units.iter().any(|u| can_publish(&actor, u.id));
+    Ok(render(&ListTemplate {
+        page,
+        items,
+        q,
+        kinds: ContentKind::ALL,
+        statuses: [
+            EditorialStatus::Draft,
+            EditorialStatus::Review,
+            EditorialStatus::Published,
+        ],
+        may_publish_any,
+    })?
+    .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "staff/content_form.html")]
+struct FormTemplate {
+    page: Page,
+    item: Option<ContentItem>,
+    input: ContentInput,
+    unit_id: i64,
+    cover_photo: String,
+    errors: FieldErrors,
+    units: Vec<Unit>,
+    districts: Vec<(String, String)>,
+    fund_sources: [FundSource; 4],
+    project_statuses: [ProjectStatus; 5],
+    steps: Vec<EditorialStep>,
+    revisions: Vec<Revision>,
+    progress: Vec<StoredProgress>,
+    progress_input: ProgressInput,
+    progress_errors: FieldErrors,
+    zone: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn form(
+    state: &AppState,
+    page: Page,
+    actor: &Actor,
+    item: Option<ContentItem>,
+    input: ContentInput,
+    unit_id: i64,
+    cover_photo: String,
+    errors: FieldErrors,
+    progress_input: ProgressInput,
+    progress_errors: FieldErrors,
+) -> Result<Response, WebError> {
+    let units = editable_units(state, actor).await?;
+    let districts = portal::district_names(state).await?;
+    let (steps, revisions, progress) = match &item {
+        Some(i) => {
+            let steps = [
+                EditorialStep::Submit,
+                EditorialStep::Publish,
+                EditorialStep::Return,
+                EditorialStep::Unpublish,
+            ]
+            .into_iter()
+            .filter(|s| {
+                kotapintar_domain::content::next_status(i.status, *s).is_ok()
+                    && may_take(actor, i.unit_id, *s)
+            })
+            .collect();
+            (
+                steps,
+                content::revisions(&state.store, i.id).await?,
+                content::progress(&state.store.reader, i.id).await?,
+            )
+        }
+        None => (Vec::new(), Vec::new(), Vec::new()),
+    };
+    let status = if !errors.is_empty() || !progress_errors.is_empty() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        form_status(&errors)
+    };
+    let zone = page.zone();
+    let body = render(&FormTemplate {
+        page,
+        item,
+        input,
+        unit_id,
+        cover_photo,
+        errors,
+        units,
+        districts,
+        fund_sources: FundSource::ALL,
+        project_statuses: ProjectStatus::ALL,
+        steps,
+        revisions,
+        progress,
+        progress_input,
+        progress_errors,
+        zone,
+    })?;
+    Ok((status, body).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NewQuery {
+    jenis: String,
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+    Query(q): Query<NewQuery>,
+) -> Result<Response, WebError> {
+    let units = editable_units(&state, &actor).await?;
+    let Some(first) = units.first() else {
+        return Err(WebError::Forbidden);
+    };
+    let kind = ContentKind::parse(&q.jenis).unwrap_or(ContentKind::Berita);
+    let input = ContentInput {
+        kind: kind.as_str().into(),
+        fund_source: "apbd".into(),
+        project_status: "planned".into(),
+        ..Default::default()
+    };
+    let unit_id = first.id.0;
+    form(
+        &state,
+        page,
+        &actor,
+        None,
+        input,
+        unit_id,
+        String::new(),
+        FieldErrors::new(),
+        ProgressInput::default(),
+        FieldErrors::new(),
+    )
+    .await
+}
+
+/// Checks an uploaded image the way residents' photos are checked (content, size, pixels;
+/// metadata removed) and stores it. `Ok(None)` when no file was chosen.
+async fn accept_image(
+    state: &AppState,
+    files: Vec<Upload>,
+    field: &str,
+    errors: &mut FieldErrors,
+) -> Result<Option<String>, WebError> {
+    let Some(upload) = files.into_iter().find(|f| f.field == field) else {
+        return Ok(None);
+    };
+    if upload.bytes.is_empty() {
+        return Ok(None);
+    }
+    let bytes = upload.bytes;
+    let cleaned = tokio::task::spawn_blocking(move || media::clean_photo(&bytes))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    match cleaned {
+        Ok(photo) => {
+            let uploads = state.config.uploads.clone();
+            let name = tokio::task::spawn_blocking(move || content::save_image(&uploads, &photo))
+                .await
+                .map_err(|e| WebError::Internal(e.to_string()))?
+                .map_err(|e| WebError::Internal(format!("saving an image: {e}")))?;
+            Ok(Some(name))
+        }
+        Err(e) => {
+            errors.add(field, e.code());
+            Ok(None)
+        }
+    }
+}
+
+/// An image accepted earlier (a form sent back keeps it): only our own random names pass.
+fn kept_image(raw: &str) -> Option<String> {
+    let ok = !raw.is_empty()
+        && raw.len() < 60
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.')
+        && !raw.contains("..");
+    ok.then(|| raw.to_string())
+}
+
+struct Submitted {
+    input: ContentInput,
+    unit_id: i64,
+    cover: Option<String>,
+    errors: FieldErrors,
+}
+
+async fn read_form(state: &AppState, form: CsrfMultipart) -> Result<Submitted, WebError> {
+    let input: ContentInput =
+        serde_urlencoded::from_str(&form.as_urlencoded()).unwrap_or_default();
+    let unit_id: i64 = form.get("unit_id").parse().unwrap_or(0);
+    let kept = kept_image(form.get("cover_photo"));
+    let mut errors = FieldErrors::new();
+    let cover = accept_image(state, form.files, "cover", &mut errors)
+        .await?
+        .or(kept);
+    Ok(Submitted {
+        input,
+        unit_id,
+        cover,
+        errors,
+    })
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+    form_data: CsrfMultipart,
+) -> Result<Response, WebError> {
+    let Submitted {
+        input,
+        unit_id,
+        cover,
+        mut errors,
+    } = read_form(&state, form_data).await?;
+    let unit = UnitId(unit_id);
+    if !can_edit(&actor, unit) {
+        errors.add("unit_id", "not_permitted_for_role");
+    }
+    let offset = state.config.rules.utc_offset;
+    let draft = match input.parse(unit, offset) {
+        Ok(d) if errors.is_empty() => d,
+        Ok(_) => {
+            return again(&state, page, &actor, None, input, unit_id, cover, errors).await;
+        }
+        Err(e) => {
+            errors.0.extend(e.0);
+            return again(&state, page, &actor, None, input, unit_id, cover, errors).await;
+        }
+    };
+    match content::create(
+        &state.store,
+        &AuditActor::from(&actor),
+        actor.user_id.0,
+        draft,
+        cover.clone(),
+    )
+    .await
+    {
+        Ok(item) => Ok(Redirect::to(&format!("/staf/konten/{}?ok=content_saved", item.id)).into_response()),
+        Err(StorageError::Invalid(e)) => {
+            again(&state, page, &actor, None, input, unit_id, cover, e).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn again(
+    state: &AppState,
+    page: Page,
+    actor: &Actor,
+    item: Option<ContentItem>,
+    input: ContentInput,
+    unit_id: i64,
+    cover: Option<String>,
+    errors: FieldErrors,
+) -> Result<Response, WebError> {
+    form(
+        state,
+        page,
+        actor,
+        item,
+        input,
+        unit_id,
+        cover.unwrap_or_default(),
+        errors,
+        ProgressInput::default(),
+        FieldErrors::new(),
+    )
+    .await
+}
+
+async fn editable_item(state: &AppState, actor: &Actor, id: i64) -> Result<ContentItem, WebError> {
+    let item = content::get(&state.store, id).await?;
+    if !can_edit(actor, item.unit_id) {
+        return Err(WebError::Forbidden);
+    }
+    Ok(item)
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let item = editable_item(&state, &actor, id).await?;
+    let input = item.to_input(state.config.rules.utc_offset);
+    let unit_id = item.unit_id.0;
+    let cover = item.cover_photo.clone().unwrap_or_default();
+    let today = portal::today(&page).to_string();
+    form(
+        &state,
+        page,
+        &actor,
+        Some(item),
+        input,
+        unit_id,
+        cover,
+        FieldErrors::new(),
+        ProgressInput {
+            reported_on: today,
+            ..Default::default()
+        },
+        FieldErrors::new(),
+    )
+    .await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+    Path(id): Path<i64>,
+    form_data: CsrfMultipart,
+) -> Result<Response, WebError> {
+    let item = editable_item(&state, &actor, id).await?;
+    let Submitted {
+        input,
+        cover,
+        mut errors,
+        ..
+    } = read_form(&state, form_data).await?;
+    // an item stays with its unit
+    let unit_id = item.unit_id.0;
+    let draft = match input.parse(item.unit_id, state.config.rules.utc_offset) {
+        Ok(d) if errors.is_empty() => d,
+        Ok(_) => return again(&state, page, &actor, Some(item), input, unit_id, cover, errors).await,
+        Err(e) => {
+            errors.0.extend(e.0);
+            return again(&state, page, &actor, Some(item), input, unit_id, cover, errors).await;
+        }
+    };
+    match content::update(&state.store, &AuditActor::from(&actor), id, draft, cover.clone()).await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/staf/konten/{id}?ok=content_saved")).into_response()),
+        Err(StorageError::Invalid(e)) => {
+            again(&state, page, &actor, Some(item), input, unit_id, cover, e).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct StepForm {
+    step: String,
+}
+
+pub async fn step(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm<StepForm>,
+) -> Result<Response, WebError> {
+    let item = editable_item(&state, &actor, id).await?;
+    let step = EditorialStep::parse(&f.step).map_err(|_| WebError::BadRequest("unknown step".into()))?;
+    if !may_take(&actor, item.unit_id, step) {
+        return Err(WebError::Forbidden);
+    }
+    content::step(&state.store, &AuditActor::from(&actor), id, step).await?;
+    let ok = match step {
+        EditorialStep::Submit => "content_submitted",
+        EditorialStep::Publish => "content_published",
+        EditorialStep::Return => "content_returned",
+        EditorialStep::Unpublish => "content_unpublished",
+    };
+    Ok(Redirect::to(&format!("/staf/konten/{id}?ok={ok}")).into_response())
+}
+
+pub async fn add_progress(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+    Path(id): Path<i64>,
+    form_data: CsrfMultipart,
+) -> Result<Response, WebError> {
+    let item = editable_item(&state, &actor, id).await?;
+    let input: ProgressInput =
+        serde_urlencoded::from_str(&form_data.as_urlencoded()).unwrap_or_default();
+    let mut errors = FieldErrors::new();
+    let photo = accept_image(&state, form_data.files, "photo", &mut errors).await?;
+    let today = portal::today(&page);
+    let result = if errors.is_empty() {
+        content::add_progress(
+            &state.store,
+            &AuditActor::from(&actor),
+            actor.user_id.0,
+            id,
+            &input,
+            today,
+            photo,
+        )
+        .await
+    } else {
+        Err(StorageError::Invalid(errors))
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/staf/konten/{id}?ok=progress_saved#kemajuan")).into_response()),
+        Err(StorageError::Invalid(e)) => {
+            let content_input = item.to_input(state.config.rules.utc_offset);
+            let unit_id = item.unit_id.0;
+            let cover = item.cover_photo.clone().unwrap_or_default();
+            form(
+                &state,
+                page,
+                &actor,
+                Some(item),
+                content_input,
+                unit_id,
+                cover,
+                FieldErrors::new(),
+                input,
+                e,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `/gambar/{name}`: a portal image (`-kecil` for its thumbnail). Names are random and only
+/// ever made by `content::save_image`, so a path can never leave the image directory.
+pub async fn image(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, WebError> {
+    let (stem, thumb) = match name.strip_suffix("-kecil") {
+        Some(s) => (s, true),
+        None => (name.as_str(), false),
+    };
+    let stem = kept_image(stem).ok_or(WebError::NotFound)?;
+    let (file, mime) = if thumb {
+        let base = stem.split('.').next().unwrap_or_default();
+        (format!("{base}.thumb.jpg"), "image/jpeg")
+    } else {
+        let mime = match stem.rsplit('.').next() {
+            Some("jpg") => "image/jpeg",
+            Some("png") => "image/png",
+            Some("webp") => "image/webp",
+            _ => return Err(WebError::NotFound),
+        };
+        (stem.clone(), mime)
+    };
+    let path = state
+        .config
+        .uploads
+        .join(content::IMAGE_DIR)
+        .join(&file);
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|_| WebError::NotFound)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (
+                header::CACHE_CONTROL,
+                "public, max-age=31536000, immutable".to_string(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
