@@ -139,9 +139,10 @@ pub fn next_status(
 /// Writes and edits a unit's content: its editors and admins, and Kominfo.
 pub fn can_edit(actor: &Actor, unit: UnitId) -> bool {
     actor.is_admin()
-        || actor.roles.iter().any(|r| {
-            matches!(r.role, Role::Editor | Role::UnitAdmin) && r.unit_id == Some(unit)
-        })
+        || actor
+            .roles
+            .iter()
+            .any(|r| matches!(r.role, Role::Editor | Role::UnitAdmin) && r.unit_id == Some(unit))
 }
 
 /// Publishes a unit's content: its admins and Kominfo, not the editor who wrote it.
@@ -395,10 +396,7 @@ pub const SUMMARY_MAX: usize = 500;
 pub const BODY_MAX: usize = 100_000;
 
 /// Local date-time as typed (`2026-12-01T09:00`, seconds optional) to an instant.
-pub fn parse_local_datetime(
-    raw: &str,
-    offset: FixedOffset,
-) -> Result<DateTime<Utc>, &'static str> {
+pub fn parse_local_datetime(raw: &str, offset: FixedOffset) -> Result<DateTime<Utc>, &'static str> {
     let t = raw.trim();
     if t.is_empty() {
         return Err("required");
@@ -660,7 +658,11 @@ impl ContentItem {
 
     /// The form as it would be typed to produce this item (for the edit form).
     pub fn to_input(&self, offset: FixedOffset) -> ContentInput {
-        let local = |d: DateTime<Utc>| d.with_timezone(&offset).format("%Y-%m-%dT%H:%M").to_string();
+        let local = |d: DateTime<Utc>| {
+            d.with_timezone(&offset)
+                .format("%Y-%m-%dT%H:%M")
+                .to_string()
+        };
         let mut i = ContentInput {
             kind: self.kind.as_str().into(),
             title: self.title.clone(),
@@ -668,8 +670,16 @@ impl ContentItem {
             summary: self.summary.clone(),
             body: self.body_md.clone(),
             tags: self.tags.join(", "),
-            kecamatan: self.kecamatan.as_ref().map(|r| r.to_string()).unwrap_or_default(),
-            desa: self.desa.as_ref().map(|r| r.to_string()).unwrap_or_default(),
+            kecamatan: self
+                .kecamatan
+                .as_ref()
+                .map(|r| r.to_string())
+                .unwrap_or_default(),
+            desa: self
+                .desa
+                .as_ref()
+                .map(|r| r.to_string())
+                .unwrap_or_default(),
             publish_at: self.publish_at.map(local).unwrap_or_default(),
             ..Default::default()
         };
@@ -861,7 +871,11 @@ mod tests {
         assert!(!may_take(&editor, UnitId(3), EditorialStep::Publish));
         assert!(may_take(&unit_admin, UnitId(3), EditorialStep::Publish));
         assert!(!may_take(&other_admin, UnitId(3), EditorialStep::Publish));
-        assert!(may_take(&actor(Role::Admin, None), UnitId(3), EditorialStep::Unpublish));
+        assert!(may_take(
+            &actor(Role::Admin, None),
+            UnitId(3),
+            EditorialStep::Unpublish
+        ));
     }
 
     #[test]
@@ -876,7 +890,10 @@ mod tests {
         let s = Slug::from_title(&long);
         assert!(s.as_str().len() <= SLUG_MAX);
         assert!(!s.as_str().ends_with('-'));
-        assert_eq!(Slug::from_title("jalan rusak").numbered(2).as_str(), "jalan-rusak-2");
+        assert_eq!(
+            Slug::from_title("jalan rusak").numbered(2).as_str(),
+            "jalan-rusak-2"
+        );
         assert!(Slug::parse("Jalan Rusak").is_err());
         assert!(Slug::parse("jalan--rusak").is_err());
         assert!(Slug::parse("-jalan").is_err());
@@ -968,7 +985,8 @@ mod tests {
 
     #[test]
     fn behind_schedule_flag() {
-        let ContentDetails::Project(mut p) = project_input().parse(UnitId(2), wita()).unwrap().details
+        let ContentDetails::Project(mut p) =
+            project_input().parse(UnitId(2), wita()).unwrap().details
         else {
             panic!("project")
         };

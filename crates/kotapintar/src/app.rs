@@ -3,9 +3,9 @@
 
 use crate::config::Settings;
 use kotapintar_jobs::Worker;
+use kotapintar_search::SearchIndex;
 use kotapintar_storage::{users, OpenMode, Store};
 use kotapintar_web::{AppState, WebConfig};
-use kotapintar_search::SearchIndex;
 use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;

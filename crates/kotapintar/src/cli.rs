@@ -52,6 +52,9 @@ pub enum Command {
     /// Bulk import from a unit's earlier application (CSV with a header row, or JSON)
     #[command(subcommand)]
     Import(ImportCommand),
+    /// The search index (each node keeps its own, derived from the database)
+    #[command(subcommand)]
+    Search(SearchCommand),
     /// Write a consistent copy of the database and the uploads to a directory
     Backup {
         /// Target directory (created; must be empty or absent)
@@ -103,6 +106,13 @@ pub enum AreasCommand {
         #[arg(long)]
         regency: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SearchCommand {
+    /// Build this node's search index from scratch from the database (safe while serving
+    /// only on a node whose server is stopped: the index directory has one writer)
+    Rebuild,
 }
 
 #[derive(Debug, Subcommand)]

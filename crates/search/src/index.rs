@@ -8,14 +8,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering as AtomicOrdering};
 use std::sync::Mutex;
 use tantivy::collector::{Count, FacetCollector, TopDocs};
-use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery,
-};
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
-    Facet, FacetOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions,
-    Value, FAST, INDEXED, STORED, STRING,
+    Facet, FacetOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value,
+    FAST, INDEXED, STORED, STRING,
 };
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{
@@ -170,7 +169,12 @@ pub struct SearchIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     f: Fields,
+    /// The cursor searches see: set only after the reader has reloaded, so "absorbed event N"
+    /// always means "searches find it" (`NO_CURSOR` until the first build).
+    visible: AtomicI64,
 }
+
+const NO_CURSOR: i64 = i64::MIN;
 
 /// Memory the writer may buffer before it flushes a segment (tantivy's minimum is 15 MB).
 const WRITER_HEAP: usize = 32_000_000;
@@ -220,17 +224,20 @@ impl SearchIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        let visible = read_payload(&index)?.map_or(NO_CURSOR, |p| p.cursor);
         Ok(Self {
             index,
             reader,
             writer: Mutex::new(writer),
             f,
+            visible: AtomicI64::new(visible),
         })
     }
 
     /// The newest event absorbed, or `None` if the index was never built (needs a rebuild).
     pub fn cursor(&self) -> Result<Option<i64>, SearchError> {
-        Ok(read_payload(&self.index)?.map(|p| p.cursor))
+        let c = self.visible.load(AtomicOrdering::Acquire);
+        Ok((c != NO_CURSOR).then_some(c))
     }
 
     fn writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>, SearchError> {
@@ -273,6 +280,7 @@ impl SearchIndex {
             prepared.commit()?;
         }
         self.reader.reload()?;
+        self.visible.store(cursor, AtomicOrdering::Release);
         Ok(())
     }
 
@@ -475,10 +483,7 @@ impl SearchIndex {
             let mut v: Vec<(String, u64)> = facet_counts
                 .get(root)
                 .filter_map(|(facet, count)| {
-                    facet
-                        .to_path()
-                        .last()
-                        .map(|leaf| (leaf.to_string(), count))
+                    facet.to_path().last().map(|leaf| (leaf.to_string(), count))
                 })
                 .collect();
             v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -498,10 +503,7 @@ impl SearchIndex {
     /// Every key in the index with its kind (tests and consistency checks on small indexes).
     pub fn keys(&self) -> Result<HashMap<String, String>, SearchError> {
         let searcher = self.reader.searcher();
-        let top = searcher.search(
-            &AllQuery,
-            &TopDocs::with_limit(100_000).order_by_score(),
-        )?;
+        let top = searcher.search(&AllQuery, &TopDocs::with_limit(100_000).order_by_score())?;
         let mut out = HashMap::new();
         for (_, a) in top {
             let doc: TantivyDocument = searcher.doc(a)?;
@@ -689,16 +691,35 @@ mod tests {
         idx.commit(1).unwrap();
         let r = search(&idx, "perbaikan");
         let h = &r.hits[0];
-        assert!(h.snippet_html.contains("<b>diperbaiki</b>"), "{}", h.snippet_html);
+        assert!(
+            h.snippet_html.contains("<b>diperbaiki</b>"),
+            "{}",
+            h.snippet_html
+        );
         assert!(!h.snippet_html.contains("<script>"), "{}", h.snippet_html);
-        assert!(h.title_html.contains("<b>Perbaikan</b>"), "{}", h.title_html);
-        assert!(h.title_html.contains("&lt;b&gt;saluran"), "{}", h.title_html);
+        assert!(
+            h.title_html.contains("<b>Perbaikan</b>"),
+            "{}",
+            h.title_html
+        );
+        assert!(
+            h.title_html.contains("&lt;b&gt;saluran"),
+            "{}",
+            h.title_html
+        );
     }
 
     #[test]
     fn replacing_and_removing() {
         let idx = sample();
-        let mut d = doc("content:1", DocKind::Berita, "Judul baru", "isi", "dpupr", "51.03.02");
+        let mut d = doc(
+            "content:1",
+            DocKind::Berita,
+            "Judul baru",
+            "isi",
+            "dpupr",
+            "51.03.02",
+        );
         d.body = "trotoar".into();
         idx.stage(&[d], &["request:BDG-1".into()]).unwrap();
         idx.commit(8).unwrap();
@@ -715,7 +736,14 @@ mod tests {
             let idx = SearchIndex::open(dir.path()).unwrap();
             assert_eq!(idx.cursor().unwrap(), None);
             idx.stage(
-                &[doc("unit:1", DocKind::Unit, "Dinas Kesehatan", "", "dinkes", "51.03.01")],
+                &[doc(
+                    "unit:1",
+                    DocKind::Unit,
+                    "Dinas Kesehatan",
+                    "",
+                    "dinkes",
+                    "51.03.01",
+                )],
                 &[],
             )
             .unwrap();

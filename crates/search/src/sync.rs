@@ -150,10 +150,7 @@ pub async fn rebuild(
     index.clear()?;
     let mut n: u64 = 0;
     let all_units = units::list(store).await?;
-    let slugs: HashMap<i64, String> = all_units
-        .iter()
-        .map(|u| (u.id.0, u.slug.clone()))
-        .collect();
+    let slugs: HashMap<i64, String> = all_units.iter().map(|u| (u.id.0, u.slug.clone())).collect();
     let units_docs: Vec<_> = all_units
         .iter()
         .filter(|u| u.active)
@@ -222,7 +219,11 @@ pub async fn follow(store: Store, index: Arc<SearchIndex>, mut stop: watch::Rece
                 {
                     Ok(n) => {
                         since = now;
-                        tracing::info!(documents = n, seconds = started.elapsed().as_secs_f64(), "search index built")
+                        tracing::info!(
+                            documents = n,
+                            seconds = started.elapsed().as_secs_f64(),
+                            "search index built"
+                        )
                     }
                     Err(e) => tracing::error!(error = %e, "search index rebuild failed"),
                 }

@@ -149,7 +149,8 @@ fn apply(am: &mut content_item::ActiveModel, d: &ContentDraft) {
     am.kecamatan = Set(d.kecamatan.as_ref().map(|r| r.to_string()));
     am.desa = Set(d.desa.as_ref().map(|r| r.to_string()));
     am.publish_at = Set(d.publish_at);
-    let (mut starts, mut ends, mut place, mut audience, mut internal) = (None, None, None, None, false);
+    let (mut starts, mut ends, mut place, mut audience, mut internal) =
+        (None, None, None, None, false);
     let (mut sector, mut fund, mut ceiling, mut contract, mut contractor) =
         (None, None, None, None, None);
     let (mut pstart, mut pend, mut pstatus, mut lat, mut lon) = (None, None, None, None, None);
@@ -774,7 +775,10 @@ pub fn save_image(uploads: &Path, photo: &crate::media::CleanPhoto) -> std::io::
     let dir = uploads.join(IMAGE_DIR);
     std::fs::create_dir_all(&dir)?;
     let name = uuid::Uuid::new_v4().simple().to_string();
-    std::fs::write(dir.join(format!("{name}.{}", photo.kind.extension())), &photo.bytes)?;
+    std::fs::write(
+        dir.join(format!("{name}.{}", photo.kind.extension())),
+        &photo.bytes,
+    )?;
     std::fs::write(dir.join(format!("{name}.thumb.jpg")), &photo.thumbnail)?;
     Ok(format!("{name}.{}", photo.kind.extension()))
 }

@@ -4,11 +4,13 @@
 pub(crate) mod areas;
 mod backup;
 mod import;
+pub mod search;
 mod user;
 
 use crate::app::{shutdown_signal, Application};
 use crate::cli::{
-    AreasCommand, AuditCommand, Cli, ClientCommand, Command, ImportCommand, UserCommand,
+    AreasCommand, AuditCommand, Cli, ClientCommand, Command, ImportCommand, SearchCommand,
+    UserCommand,
 };
 use crate::config::{Overrides, Settings};
 use kotapintar_domain::FieldErrors;
@@ -162,6 +164,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     import::services_file(&store, &file, dry_run).await
                 }
             }
+        }
+        Command::Search(SearchCommand::Rebuild) => {
+            let n = search::rebuild(&settings).await?;
+            println!(
+                "search index rebuilt in {}: {n} documents",
+                settings.search_dir.display()
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Backup { out } => {
             let store = open(&settings).await?;

@@ -339,6 +339,55 @@ impl TestApp {
             .expect("POST /lapor")
     }
 
+    /// Posts a multipart form (with files) the way the browser does, with the CSRF token.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, Vec<u8>)],
+    ) -> Response {
+        if self.cookie("kp_csrf").is_none() {
+            self.get("/").await;
+        }
+        let token = self.cookie("kp_csrf").expect("csrf cookie");
+        let mut form = reqwest::multipart::Form::new().text("_csrf", token);
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        for (field, name, bytes) in files {
+            let part = reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string());
+            form = form.part(field.to_string(), part);
+        }
+        self.client
+            .post(self.url(path))
+            .multipart(form)
+            .send()
+            .await
+            .expect("POST multipart")
+    }
+
+    /// Waits until this node's search index has absorbed every event written so far.
+    pub async fn search_caught_up(&self) {
+        let head = kotapintar_storage::events::head(&self.store.reader)
+            .await
+            .expect("events head");
+        // the index belongs to the running app: its cursor is read from the search page
+        for _ in 0..100 {
+            let r = self.get("/cari?q=zzzz-cursor-probe").await;
+            let cursor = r
+                .headers()
+                .get("x-search-cursor")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(-1);
+            if cursor >= head {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the search index did not catch up with event {head} within 10 s");
+    }
+
     /// The tracking code and the secret token from the redirect after filing.
     pub fn filed(r: &Response) -> (String, String) {
         let loc = location(r);

@@ -15,6 +15,7 @@ mod cli;
 mod jobs;
 mod open311;
 mod pages;
+mod portal;
 mod requests;
 mod smtp_sink;
 mod units;

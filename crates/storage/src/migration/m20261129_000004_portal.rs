@@ -101,25 +101,53 @@ impl MigrationTrait for Migration {
                 )
                 .col(ColumnDef::new(ContentItems::Kind).string_len(20).not_null())
                 // the public list it appears under (berita, agenda, proyek): slugs are unique there
-                .col(ColumnDef::new(ContentItems::Section).string_len(20).not_null())
-                .col(ColumnDef::new(ContentItems::UnitId).big_integer().not_null())
-                .col(ColumnDef::new(ContentItems::Slug).string_len(100).not_null())
-                .col(ColumnDef::new(ContentItems::Title).string_len(250).not_null())
+                .col(
+                    ColumnDef::new(ContentItems::Section)
+                        .string_len(20)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(ContentItems::UnitId)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(ContentItems::Slug)
+                        .string_len(100)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(ContentItems::Title)
+                        .string_len(250)
+                        .not_null(),
+                )
                 .col(text(ContentItems::Summary).not_null())
                 .col(text(ContentItems::BodyMd).not_null())
                 // rendered and sanitised once, when saved
                 .col(text(ContentItems::BodyHtml).not_null())
                 // ",tag one,tag two," so one tag is found with a LIKE on both databases
-                .col(ColumnDef::new(ContentItems::Tags).string_len(600).not_null())
+                .col(
+                    ColumnDef::new(ContentItems::Tags)
+                        .string_len(600)
+                        .not_null(),
+                )
                 .col(ColumnDef::new(ContentItems::Kecamatan).string_len(20))
                 .col(ColumnDef::new(ContentItems::Desa).string_len(20))
                 .col(ColumnDef::new(ContentItems::CoverPhoto).string_len(100))
-                .col(ColumnDef::new(ContentItems::Status).string_len(20).not_null())
+                .col(
+                    ColumnDef::new(ContentItems::Status)
+                        .string_len(20)
+                        .not_null(),
+                )
                 .col(ColumnDef::new(ContentItems::PublishAt).timestamp_with_time_zone())
                 // when it became (or becomes, if scheduled) public; NULL while unpublished
                 .col(ColumnDef::new(ContentItems::PublishedAt).timestamp_with_time_zone())
                 .col(ColumnDef::new(ContentItems::Revision).integer().not_null())
-                .col(ColumnDef::new(ContentItems::CreatedBy).big_integer().not_null())
+                .col(
+                    ColumnDef::new(ContentItems::CreatedBy)
+                        .big_integer()
+                        .not_null(),
+                )
                 .col(
                     ColumnDef::new(ContentItems::CreatedAt)
                         .timestamp_with_time_zone()
@@ -211,13 +239,33 @@ impl MigrationTrait for Migration {
                         .auto_increment()
                         .primary_key(),
                 )
-                .col(ColumnDef::new(ProjectUpdates::ItemId).big_integer().not_null())
-                .col(ColumnDef::new(ProjectUpdates::ReportedOn).string_len(10).not_null())
-                .col(ColumnDef::new(ProjectUpdates::PhysicalPct).double().not_null())
-                .col(ColumnDef::new(ProjectUpdates::BudgetPct).double().not_null())
+                .col(
+                    ColumnDef::new(ProjectUpdates::ItemId)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(ProjectUpdates::ReportedOn)
+                        .string_len(10)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(ProjectUpdates::PhysicalPct)
+                        .double()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(ProjectUpdates::BudgetPct)
+                        .double()
+                        .not_null(),
+                )
                 .col(text(ProjectUpdates::Note).not_null())
                 .col(ColumnDef::new(ProjectUpdates::Photo).string_len(100))
-                .col(ColumnDef::new(ProjectUpdates::CreatedBy).big_integer().not_null())
+                .col(
+                    ColumnDef::new(ProjectUpdates::CreatedBy)
+                        .big_integer()
+                        .not_null(),
+                )
                 .col(
                     ColumnDef::new(ProjectUpdates::CreatedAt)
                         .timestamp_with_time_zone()
@@ -254,11 +302,27 @@ impl MigrationTrait for Migration {
                         .auto_increment()
                         .primary_key(),
                 )
-                .col(ColumnDef::new(ContentRevisions::ItemId).big_integer().not_null())
-                .col(ColumnDef::new(ContentRevisions::Revision).integer().not_null())
-                .col(ColumnDef::new(ContentRevisions::Status).string_len(20).not_null())
+                .col(
+                    ColumnDef::new(ContentRevisions::ItemId)
+                        .big_integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(ContentRevisions::Revision)
+                        .integer()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(ContentRevisions::Status)
+                        .string_len(20)
+                        .not_null(),
+                )
                 .col(text(ContentRevisions::Snapshot).not_null())
-                .col(ColumnDef::new(ContentRevisions::Actor).string_len(200).not_null())
+                .col(
+                    ColumnDef::new(ContentRevisions::Actor)
+                        .string_len(200)
+                        .not_null(),
+                )
                 .col(
                     ColumnDef::new(ContentRevisions::At)
                         .timestamp_with_time_zone()

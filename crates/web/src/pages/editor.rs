@@ -253,9 +253,7 @@ async fn accept_image(
 fn kept_image(raw: &str) -> Option<String> {
     let ok = !raw.is_empty()
         && raw.len() < 60
-        && raw
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.')
+        && raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '.')
         && !raw.contains("..");
     ok.then(|| raw.to_string())
 }
@@ -268,8 +266,7 @@ struct Submitted {
 }
 
 async fn read_form(state: &AppState, form: CsrfMultipart) -> Result<Submitted, WebError> {
-    let input: ContentInput =
-        serde_urlencoded::from_str(&form.as_urlencoded()).unwrap_or_default();
+    let input: ContentInput = serde_urlencoded::from_str(&form.as_urlencoded()).unwrap_or_default();
     let unit_id: i64 = form.get("unit_id").parse().unwrap_or(0);
     let kept = kept_image(form.get("cover_photo"));
     let mut errors = FieldErrors::new();
@@ -320,7 +317,9 @@ pub async fn create(
     )
     .await
     {
-        Ok(item) => Ok(Redirect::to(&format!("/staf/konten/{}?ok=content_saved", item.id)).into_response()),
+        Ok(item) => {
+            Ok(Redirect::to(&format!("/staf/konten/{}?ok=content_saved", item.id)).into_response())
+        }
         Err(StorageError::Invalid(e)) => {
             again(&state, page, &actor, None, input, unit_id, cover, e).await
         }
@@ -409,13 +408,42 @@ pub async fn update(
     let unit_id = item.unit_id.0;
     let draft = match input.parse(item.unit_id, state.config.rules.utc_offset) {
         Ok(d) if errors.is_empty() => d,
-        Ok(_) => return again(&state, page, &actor, Some(item), input, unit_id, cover, errors).await,
+        Ok(_) => {
+            return again(
+                &state,
+                page,
+                &actor,
+                Some(item),
+                input,
+                unit_id,
+                cover,
+                errors,
+            )
+            .await
+        }
         Err(e) => {
             errors.0.extend(e.0);
-            return again(&state, page, &actor, Some(item), input, unit_id, cover, errors).await;
+            return again(
+                &state,
+                page,
+                &actor,
+                Some(item),
+                input,
+                unit_id,
+                cover,
+                errors,
+            )
+            .await;
         }
     };
-    match content::update(&state.store, &AuditActor::from(&actor), id, draft, cover.clone()).await
+    match content::update(
+        &state.store,
+        &AuditActor::from(&actor),
+        id,
+        draft,
+        cover.clone(),
+    )
+    .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/staf/konten/{id}?ok=content_saved")).into_response()),
         Err(StorageError::Invalid(e)) => {
@@ -437,7 +465,8 @@ pub async fn step(
     CsrfForm(f): CsrfForm<StepForm>,
 ) -> Result<Response, WebError> {
     let item = editable_item(&state, &actor, id).await?;
-    let step = EditorialStep::parse(&f.step).map_err(|_| WebError::BadRequest("unknown step".into()))?;
+    let step =
+        EditorialStep::parse(&f.step).map_err(|_| WebError::BadRequest("unknown step".into()))?;
     if !may_take(&actor, item.unit_id, step) {
         return Err(WebError::Forbidden);
     }
@@ -479,7 +508,9 @@ pub async fn add_progress(
         Err(StorageError::Invalid(errors))
     };
     match result {
-        Ok(_) => Ok(Redirect::to(&format!("/staf/konten/{id}?ok=progress_saved#kemajuan")).into_response()),
+        Ok(_) => Ok(
+            Redirect::to(&format!("/staf/konten/{id}?ok=progress_saved#kemajuan")).into_response(),
+        ),
         Err(StorageError::Invalid(e)) => {
             let content_input = item.to_input(state.config.rules.utc_offset);
             let unit_id = item.unit_id.0;
@@ -525,11 +556,7 @@ pub async fn image(
         };
         (stem.clone(), mime)
     };
-    let path = state
-        .config
-        .uploads
-        .join(content::IMAGE_DIR)
-        .join(&file);
+    let path = state.config.uploads.join(content::IMAGE_DIR).join(&file);
     let bytes = tokio::fs::read(&path)
         .await
         .map_err(|_| WebError::NotFound)?;

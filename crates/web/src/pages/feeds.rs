@@ -67,7 +67,9 @@ fn atom(
                 .title(Text::plain(i.title.clone()))
                 .updated(i.updated_at.fixed_offset())
                 .published(i.published_at.map(|p| p.fixed_offset()))
-                .authors(vec![PersonBuilder::default().name(i.unit_name.clone()).build()])
+                .authors(vec![PersonBuilder::default()
+                    .name(i.unit_name.clone())
+                    .build()])
                 .links(vec![LinkBuilder::default()
                     .href(url)
                     .rel("alternate")
@@ -158,10 +160,7 @@ async fn atom_for(
             format!("{kind}: {}", u.name),
             format!("/unit/{}/{section}.atom", u.slug),
         ),
-        None => (
-            format!("{kind} · {regency}"),
-            format!("/{section}.atom"),
-        ),
+        None => (format!("{kind} · {regency}"), format!("/{section}.atom")),
     };
     Ok(atom(state, &regency, title, &path, &items))
 }
@@ -241,7 +240,10 @@ async fn ical(state: &AppState, unit: Option<&Unit>) -> Result<Response, WebErro
                 .url(&url)
                 .starts(a.starts_at)
                 .ends(a.ends_at)
-                .add_property("ORGANIZER;CN=".to_string() + &ical_param(&i.unit_name), format!("mailto:noreply@{host}"))
+                .add_property(
+                    "ORGANIZER;CN=".to_string() + &ical_param(&i.unit_name),
+                    format!("mailto:noreply@{host}"),
+                )
                 .done(),
         );
     }
@@ -282,7 +284,9 @@ pub async fn sitemap(State(state): State<AppState>) -> Result<Response, WebError
         }
         out.push_str("</url>\n");
     };
-    for p in ["/", "/berita", "/agenda", "/proyek", "/layanan", "/laporan", "/lapor"] {
+    for p in [
+        "/", "/berita", "/agenda", "/proyek", "/layanan", "/laporan", "/lapor",
+    ] {
         url(&mut out, p, None);
     }
     for u in units::list(&state.store).await?.iter().filter(|u| u.active) {

@@ -1,11 +1,11 @@
 use crate::i18n::Lang;
+use crate::pages::portal::{item_view, ItemView};
 use crate::view::{local_path, render, Page};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect};
-use crate::pages::portal::{item_view, ItemView};
 use chrono::Utc;
 use kotapintar_domain::content::{ContentItem, ProjectStatus};
 use kotapintar_domain::request::Status;
@@ -27,8 +27,9 @@ struct HomeTemplate {
     projects: Vec<ItemView>,
 }
 
-/// What the home page shows, the same for every visitor: kept for a few seconds so the front
-/// door stays fast under load (every figure is at most `HOME_MAX_AGE` behind).
+/// What the home page shows, the same for every visitor: kept while no change has been made
+/// (no new event) and for at most `HOME_MAX_AGE` (scheduled items appear without an event), so
+/// the front door stays fast under load.
 pub struct HomeData {
     districts: Vec<(String, usize)>,
     district_names: HashMap<String, String>,
@@ -44,7 +45,7 @@ pub struct HomeData {
 const HOME_MAX_AGE: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Default)]
-pub struct HomeCache(Arc<Mutex<Option<(Instant, Arc<HomeData>)>>>);
+pub struct HomeCache(Arc<Mutex<Option<(i64, Instant, Arc<HomeData>)>>>);
 
 async fn load(state: &AppState) -> Result<HomeData, WebError> {
     let mut districts = Vec::new();
@@ -68,8 +69,10 @@ async fn load(state: &AppState) -> Result<HomeData, WebError> {
         project_status: status,
         ..Default::default()
     };
-    let (news, _) = content::public_list(&state.store, &list("berita", false, None), now, 0, 3).await?;
-    let (agenda, _) = content::public_list(&state.store, &list("agenda", true, None), now, 0, 3).await?;
+    let (news, _) =
+        content::public_list(&state.store, &list("berita", false, None), now, 0, 3).await?;
+    let (agenda, _) =
+        content::public_list(&state.store, &list("agenda", true, None), now, 0, 3).await?;
     let (projects, _) = content::public_list(
         &state.store,
         &list("proyek", false, Some(ProjectStatus::Running)),
@@ -104,16 +107,17 @@ async fn load(state: &AppState) -> Result<HomeData, WebError> {
 }
 
 async fn data(state: &AppState) -> Result<Arc<HomeData>, WebError> {
+    let seq = kotapintar_storage::events::head(&state.store.reader).await?;
     if let Ok(guard) = state.home_cache.0.lock() {
-        if let Some((made, d)) = guard.as_ref() {
-            if made.elapsed() < HOME_MAX_AGE {
+        if let Some((at, made, d)) = guard.as_ref() {
+            if *at == seq && made.elapsed() < HOME_MAX_AGE {
                 return Ok(d.clone());
             }
         }
     }
     let d = Arc::new(load(state).await?);
     if let Ok(mut guard) = state.home_cache.0.lock() {
-        *guard = Some((Instant::now(), d.clone()));
+        *guard = Some((seq, Instant::now(), d.clone()));
     }
     Ok(d)
 }

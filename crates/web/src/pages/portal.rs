@@ -169,9 +169,14 @@ async fn list(
         project_status: ProjectStatus::parse(&q.status).ok(),
         upcoming_from: (section == "agenda" && q.semua.is_empty()).then(Utc::now),
     };
-    let (items, total) =
-        content::public_list(&state.store, &filter, Utc::now(), q.hal * PER_PAGE, PER_PAGE)
-            .await?;
+    let (items, total) = content::public_list(
+        &state.store,
+        &filter,
+        Utc::now(),
+        q.hal * PER_PAGE,
+        PER_PAGE,
+    )
+    .await?;
     let districts = district_names(&state).await?;
     let names: HashMap<String, String> = districts.iter().cloned().collect();
     let items = items
@@ -349,7 +354,12 @@ async fn detail(
                 photo: r.photo.clone(),
             });
         }
-        chart = Some(progress_chart(&page, p.planned_start, p.planned_end, &reports));
+        chart = Some(progress_chart(
+            &page,
+            p.planned_start,
+            p.planned_end,
+            &reports,
+        ));
         if p.status == ProjectStatus::Running {
             planned_now = Some(percent(
                 &page,
@@ -498,7 +508,11 @@ const SEARCH_PER_PAGE: usize = 10;
 
 fn search_href(p: &SearchParams, key: &str, value: &str) -> String {
     let mut pairs = vec![("q", p.q.clone())];
-    for (k, v) in [("jenis", &p.jenis), ("unit", &p.unit), ("kecamatan", &p.kecamatan)] {
+    for (k, v) in [
+        ("jenis", &p.jenis),
+        ("unit", &p.unit),
+        ("kecamatan", &p.kecamatan),
+    ] {
         if k == key {
             // clicking a selected facet removes it
             if v != value {
@@ -508,7 +522,10 @@ fn search_href(p: &SearchParams, key: &str, value: &str) -> String {
             pairs.push((k, v.clone()));
         }
     }
-    format!("/cari?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default())
+    format!(
+        "/cari?{}",
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    )
 }
 
 /// `/cari`: one box over everything public, with facets by kind, unit and kecamatan.
@@ -526,7 +543,11 @@ pub async fn search(
         limit: SEARCH_PER_PAGE,
     };
     let index = state.search.clone();
-    let results = if p.q.trim().is_empty() && query.kind.is_none() && query.unit.is_none() && query.kecamatan.is_none() {
+    let results = if p.q.trim().is_empty()
+        && query.kind.is_none()
+        && query.unit.is_none()
+        && query.kecamatan.is_none()
+    {
         SearchResults::default()
     } else {
         tokio::task::spawn_blocking(move || index.search(&query))
@@ -541,27 +562,33 @@ pub async fn search(
         .collect();
     let district_names: HashMap<String, String> =
         district_names(&state).await?.into_iter().collect();
-    let facets = |key: &str, list: &[(String, u64)], label: &dyn Fn(&str) -> String| -> Vec<Facet> {
-        let selected = match key {
-            "jenis" => &p.jenis,
-            "unit" => &p.unit,
-            _ => &p.kecamatan,
+    let facets =
+        |key: &str, list: &[(String, u64)], label: &dyn Fn(&str) -> String| -> Vec<Facet> {
+            let selected = match key {
+                "jenis" => &p.jenis,
+                "unit" => &p.unit,
+                _ => &p.kecamatan,
+            };
+            list.iter()
+                .map(|(value, count)| Facet {
+                    label: label(value),
+                    count: *count,
+                    href: search_href(&p, key, value),
+                    selected: selected == value,
+                })
+                .collect()
         };
-        list.iter()
-            .map(|(value, count)| Facet {
-                label: label(value),
-                count: *count,
-                href: search_href(&p, key, value),
-                selected: selected == value,
-            })
-            .collect()
-    };
-    let kinds = facets("jenis", &results.facets.kind, &|v| page.tk("search_kind", v).to_string());
+    let kinds = facets("jenis", &results.facets.kind, &|v| {
+        page.tk("search_kind", v).to_string()
+    });
     let units = facets("unit", &results.facets.unit, &|v| {
         unit_names.get(v).cloned().unwrap_or_else(|| v.to_string())
     });
     let districts = facets("kecamatan", &results.facets.kecamatan, &|v| {
-        district_names.get(v).cloned().unwrap_or_else(|| v.to_string())
+        district_names
+            .get(v)
+            .cloned()
+            .unwrap_or_else(|| v.to_string())
     });
     let base_query = serde_urlencoded::to_string([
         ("q", &p.q),
@@ -571,7 +598,9 @@ pub async fn search(
     ])
     .unwrap_or_default();
     let pages = results.total.div_ceil(SEARCH_PER_PAGE).min(101);
-    Ok(render(&SearchTemplate {
+    // how fresh this node's index is: the newest change it has absorbed
+    let cursor = state.search.cursor().ok().flatten().unwrap_or(-1);
+    let body = render(&SearchTemplate {
         page,
         page_no: p.hal,
         pages,
@@ -582,6 +611,6 @@ pub async fn search(
         districts,
         base_query,
         p,
-    })?
-    .into_response())
+    })?;
+    Ok(([("x-search-cursor", cursor.to_string())], body).into_response())
 }
