@@ -165,7 +165,6 @@ struct Payload {
 }
 
 pub struct SearchIndex {
-    index: Index,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     f: Fields,
@@ -226,7 +225,6 @@ impl SearchIndex {
             .try_into()?;
         let visible = read_payload(&index)?.map_or(NO_CURSOR, |p| p.cursor);
         Ok(Self {
-            index,
             reader,
             writer: Mutex::new(writer),
             f,

@@ -204,10 +204,21 @@ pub async fn import(
     audit::append(
         &tx,
         actor,
-        Change::new("regions.import", "region", regency_code).after(&serde_json::json!({
+        Change::new("regions.import", "region", regency_code.clone()).after(&serde_json::json!({
             "districts": summary.districts,
             "villages": summary.villages,
         })),
+    )
+    .await?;
+    // public pages list the areas: tell their caches (addressed to no unit's client)
+    crate::events::append(
+        &tx,
+        "regions.imported",
+        "region",
+        &regency_code,
+        &[],
+        false,
+        &serde_json::json!({ "districts": summary.districts, "villages": summary.villages }),
     )
     .await?;
     tx.commit().await?;

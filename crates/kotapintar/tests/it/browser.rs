@@ -146,6 +146,8 @@ async fn body_text(c: &Client) -> String {
 }
 
 both_backends!(
+    an_editor_drafts_a_unit_admin_publishes_and_the_public_finds_it,
+    a_project_s_progress_shows_with_the_behind_schedule_flag,
     admin_creates_a_unit_and_a_user_then_logs_out,
     a_request_from_filing_to_survey,
     an_admin_registers_a_client_and_sees_a_webhook_delivered,
@@ -480,5 +482,183 @@ async fn an_admin_registers_a_client_and_sees_a_webhook_delivered(app: TestApp) 
     let text = body_text(c).await;
     assert!(text.contains("terkirim"), "{text}");
     assert!(!text.contains(&secret), "the secret is not shown again");
+    b.stop().await;
+}
+
+/// Sets a date or date-time field by script: typing into `<input type=date>` depends on the
+/// browser's locale, the value the form sends does not.
+async fn set_value(c: &Client, id: &str, value: &str) {
+    c.execute(
+        "document.getElementById(arguments[0]).value = arguments[1];",
+        vec![serde_json::json!(id), serde_json::json!(value)],
+    )
+    .await
+    .unwrap();
+}
+
+async fn take_step(c: &Client, step: &str) {
+    click_and_wait(
+        c,
+        Locator::Css(&format!(
+            "form[action$='/langkah']:has(input[name=step][value={step}]) button"
+        )),
+    )
+    .await;
+}
+
+/// The portal's editorial journey: an editor writes a news item and submits it, the unit's
+/// admin publishes it, and a resident finds it from the home page by another form of a word
+/// in it ("perbaikan" for "diperbaiki").
+async fn an_editor_drafts_a_unit_admin_publishes_and_the_public_finds_it(app: TestApp) {
+    use crate::portal::{newsroom, EDITOR_PASSWORD, PUBLISHER_PASSWORD};
+    newsroom(&app).await;
+    let b = Browser::start().await;
+    let c = &b.client;
+    login(c, &app, "editor.pupr", EDITOR_PASSWORD).await;
+    c.goto(&app.url("/staf")).await.unwrap();
+    click_and_wait(c, Locator::Css("a[href='/staf/konten']")).await;
+    click_and_wait(c, Locator::Css("a[href='/staf/konten/baru?jenis=berita']")).await;
+    fill(c, "f-title", "Jembatan Tukad Yeh Poh diperbaiki").await;
+    fill(
+        c,
+        "f-summary",
+        "Lantai jembatan diganti, lalu lintas dialihkan sementara.",
+    )
+    .await;
+    fill(
+        c,
+        "f-body",
+        "Perbaikan **lantai jembatan** berlangsung dua minggu.",
+    )
+    .await;
+    select(c, "f-kecamatan", "51.03.02").await;
+    submit(c).await;
+    let text = body_text(c).await;
+    assert!(text.contains("Konten disimpan."), "{text}");
+    assert!(text.contains("Draf"), "{text}");
+    take_step(c, "submit").await;
+    let text = body_text(c).await;
+    assert!(text.contains("Menunggu tinjauan"), "{text}");
+    // the editor cannot publish: there is no such button
+    assert!(c
+        .find(Locator::Css("form:has(input[name=step][value=publish])"))
+        .await
+        .is_err());
+    logout(c).await;
+
+    login(c, &app, "admin.pupr", PUBLISHER_PASSWORD).await;
+    c.goto(&app.url("/staf/konten?status=review"))
+        .await
+        .unwrap();
+    click_and_wait(c, Locator::LinkText("Jembatan Tukad Yeh Poh diperbaiki")).await;
+    take_step(c, "publish").await;
+    let text = body_text(c).await;
+    assert!(text.contains("Konten diterbitkan."), "{text}");
+    logout(c).await;
+
+    // a resident, on the home page, searches with another form of the word
+    c.goto(&app.url("/")).await.unwrap();
+    app.search_caught_up().await;
+    fill(c, "f-q", "perbaikan jembatan").await;
+    click_and_wait(c, Locator::Css("form[role=search] button")).await;
+    let text = body_text(c).await;
+    assert!(text.contains("Jembatan Tukad Yeh Poh diperbaiki"), "{text}");
+    let highlighted = c
+        .find(Locator::Css(".result b"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        ["Jembatan", "diperbaiki", "jembatan", "Perbaikan"].contains(&highlighted.as_str()),
+        "{highlighted}"
+    );
+    click_and_wait(c, Locator::LinkText("Jembatan Tukad Yeh Poh diperbaiki")).await;
+    assert!(c
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .ends_with("/berita/jembatan-tukad-yeh-poh-diperbaiki"));
+    let text = body_text(c).await;
+    assert!(
+        text.contains("Perbaikan lantai jembatan berlangsung dua minggu."),
+        "{text}"
+    );
+    b.stop().await;
+}
+
+/// A unit admin records a project and two progress reports; the public page shows the
+/// reports, the chart's table and the behind-schedule flag.
+async fn a_project_s_progress_shows_with_the_behind_schedule_flag(app: TestApp) {
+    use crate::portal::{newsroom, PUBLISHER_PASSWORD};
+    newsroom(&app).await;
+    let today = chrono::Utc::now().date_naive();
+    let b = Browser::start().await;
+    let c = &b.client;
+    login(c, &app, "admin.pupr", PUBLISHER_PASSWORD).await;
+    c.goto(&app.url("/staf/konten/baru?jenis=proyek"))
+        .await
+        .unwrap();
+    fill(c, "f-title", "Penataan Pantai Kuta tahap II").await;
+    fill(c, "f-sector", "Pariwisata").await;
+    select(c, "f-fund_source", "apbd").await;
+    fill(c, "f-budget_ceiling", "8.750.000.000").await;
+    fill(c, "f-contractor", "CV Segara Jaya").await;
+    set_value(
+        c,
+        "f-planned_start",
+        &(today - chrono::Duration::days(120)).to_string(),
+    )
+    .await;
+    set_value(
+        c,
+        "f-planned_end",
+        &(today + chrono::Duration::days(60)).to_string(),
+    )
+    .await;
+    select(c, "f-project_status", "running").await;
+    submit(c).await;
+    take_step(c, "publish").await;
+    for (days_ago, physical, budget) in [(45, "20", "15"), (5, "35", "30")] {
+        set_value(
+            c,
+            "f-reported_on",
+            &(today - chrono::Duration::days(days_ago)).to_string(),
+        )
+        .await;
+        fill(c, "f-physical_pct", physical).await;
+        fill(c, "f-budget_pct", budget).await;
+        fill(c, "f-note", &format!("Laporan minggu ke-{days_ago}")).await;
+        click_and_wait(
+            c,
+            Locator::Css("form[action$='/kemajuan'] button[type=submit]"),
+        )
+        .await;
+        let text = body_text(c).await;
+        assert!(text.contains("Laporan kemajuan disimpan."), "{text}");
+    }
+    logout(c).await;
+
+    c.goto(&app.url("/proyek")).await.unwrap();
+    click_and_wait(c, Locator::LinkText("Penataan Pantai Kuta tahap II")).await;
+    let text = body_text(c).await;
+    // planned today: 120 of 180 days = 66.7 %; reported 35 %
+    assert!(text.contains("Terlambat dari jadwal"), "{text}");
+    assert!(text.contains("66,7 %"), "{text}");
+    assert!(text.contains("Laporan minggu ke-45"), "{text}");
+    assert!(text.contains("Laporan minggu ke-5"), "{text}");
+    let rows = c
+        .find_all(Locator::Css("table tbody tr"))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(rows, 2);
+    let chart = c
+        .find(Locator::Css("figure.chart svg[role=img]"))
+        .await
+        .unwrap();
+    assert!(chart.is_displayed().await.unwrap());
     b.stop().await;
 }

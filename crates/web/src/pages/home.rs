@@ -45,7 +45,10 @@ pub struct HomeData {
 const HOME_MAX_AGE: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Default)]
-pub struct HomeCache(Arc<Mutex<Option<(i64, Instant, Arc<HomeData>)>>>);
+pub struct HomeCache(Arc<Mutex<Option<CachedHome>>>);
+
+/// The home data, the event cursor it was made at, and when.
+type CachedHome = (i64, Instant, Arc<HomeData>);
 
 async fn load(state: &AppState) -> Result<HomeData, WebError> {
     let mut districts = Vec::new();
