@@ -16,6 +16,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[path = "api_content.rs"]
+mod content;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/openapi.json", get(openapi))
@@ -36,6 +39,14 @@ pub fn routes() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(52 * 1024 * 1024)),
         )
         .route("/api/v1/requests/{code}", get(get_request))
+        .route(
+            "/api/v1/content",
+            get(content::list_content).post(content::create_content),
+        )
+        .route(
+            "/api/v1/content/{id}/progress",
+            axum::routing::post(content::add_progress),
+        )
         .route(
             "/api/v1/requests/{code}/steps",
             axum::routing::post(take_step),
@@ -938,10 +949,10 @@ pub async fn delete_webhook(
         version = "1",
         description = "For the units' own applications: read and file requests, take workflow steps, follow events (pull or webhooks). Authenticate with `Authorization: Bearer kp_<id>_<secret>` (issued by Kominfo). Errors are RFC 9457 problem+json."
     ),
-    paths(list_units, list_regions, list_services, list_events, list_requests, get_request, create_request, take_step, attach_photos, list_webhooks, create_webhook, delete_webhook),
-    components(schemas(UnitView, RegionView, VillageView, ServiceView, Problem, FieldProblem, EventPage, ApiRequest, RequestPage, NewRequestBody, ContactBody, StepBody, WebhookBody, WebhookWithLog, DeliveryView)),
+    paths(list_units, list_regions, list_services, list_events, list_requests, get_request, create_request, take_step, attach_photos, list_webhooks, create_webhook, delete_webhook, content::create_content, content::list_content, content::add_progress),
+    components(schemas(UnitView, RegionView, VillageView, ServiceView, Problem, FieldProblem, EventPage, ApiRequest, RequestPage, NewRequestBody, ContactBody, StepBody, WebhookBody, WebhookWithLog, DeliveryView, content::ContentView, content::ContentBody, content::ProgressBody)),
     modifiers(&BearerAuth),
-    tags((name = "reference", description = "Units, areas and services"), (name = "requests", description = "Residents' requests handled by the client's unit"), (name = "events", description = "The unit's event feed"), (name = "webhooks", description = "Signed push delivery of events"))
+    tags((name = "reference", description = "Units, areas and services"), (name = "requests", description = "Residents' requests handled by the client's unit"), (name = "events", description = "The unit's event feed"), (name = "webhooks", description = "Signed push delivery of events"), (name = "content", description = "The unit's news, announcements, agenda and projects on the portal"))
 )]
 pub struct ApiDoc;
 

@@ -8,6 +8,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 both_backends!(
+    a_unit_application_publishes_to_the_portal,
     clients_are_registered_in_the_staff_area_and_the_token_shown_once,
     bad_tokens_scopes_and_cursors_get_problem_json,
     the_event_feed_follows_a_request_through_the_workflow,
@@ -1010,4 +1011,170 @@ async fn applications_assign_attach_and_page_by_cursor(app: TestApp) {
         .timeline
         .iter()
         .any(|e| e.note.as_deref() == Some("1 foto ditambahkan")));
+}
+
+/// A unit's own application writes news and projects through the API: drafts it may submit,
+/// publishing stays with the unit's admins; progress reports are checked like the form's.
+async fn a_unit_application_publishes_to_the_portal(app: TestApp) {
+    let token = unit_and_client(&app, "content:write", 600).await;
+    let (s, _, news) = post_json(
+        &app,
+        &token,
+        "/api/v1/content",
+        Some("berita-1"),
+        serde_json::json!({
+            "kind": "berita",
+            "title": "Jembatan Tukad Badung diperbaiki",
+            "body": "Perbaikan **selesai** bulan depan. <script>x()</script>",
+            "tags": ["jembatan"],
+            "submit": true
+        }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{news}");
+    assert_eq!(news["status"], "review");
+    assert_eq!(news["slug"], "jembatan-tukad-badung-diperbaiki");
+    // the same key gives the same answer, and stores nothing twice
+    let (s, _, again) = post_json(
+        &app,
+        &token,
+        "/api/v1/content",
+        Some("berita-1"),
+        serde_json::json!({ "kind": "berita", "title": "Jembatan Tukad Badung diperbaiki", "submit": true }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(again["id"], news["id"]);
+    // not public until a person publishes it
+    let url = news["url"].as_str().unwrap();
+    let path = &url[url.find("/berita/").unwrap()..];
+    assert_eq!(app.get(path).await.status(), StatusCode::NOT_FOUND);
+    let id = news["id"].as_i64().unwrap();
+    let actor = AuditActor::System("unit-admin".into());
+    kotapintar_storage::content::step(
+        &app.store,
+        &actor,
+        id,
+        kotapintar_domain::content::EditorialStep::Publish,
+    )
+    .await
+    .unwrap();
+    let (s, page) = app.get_html(path).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("<strong>selesai</strong>"));
+    assert!(!page.contains("<script>x()"));
+
+    // every bad field named
+    let (s, _, problem) = post_json(
+        &app,
+        &token,
+        "/api/v1/content",
+        None,
+        serde_json::json!({
+            "kind": "agenda",
+            "title": "Rapat",
+            "starts_at": "2026-12-10T10:00:00+08:00",
+            "ends_at": "2026-12-10T09:00:00+08:00",
+            "place": ""
+        }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(fields.contains(&"ends_at"), "{problem}");
+    assert!(fields.contains(&"place"), "{problem}");
+    let (s, _, _) = post_json(
+        &app,
+        &token,
+        "/api/v1/content",
+        None,
+        serde_json::json!({ "kind": "berita", "title": "x", "unknown_field": 1 }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "unknown fields are refused");
+
+    // a project and its progress
+    let today = chrono::Utc::now().date_naive();
+    let (s, _, project) = post_json(
+        &app,
+        &token,
+        "/api/v1/content",
+        None,
+        serde_json::json!({
+            "kind": "proyek",
+            "title": "Drainase Jalan Raya Sesetan",
+            "sector": "Drainase",
+            "fund_source": "apbd",
+            "budget_ceiling": 2_400_000_000_i64,
+            "planned_start": (today - chrono::Duration::days(30)).to_string(),
+            "planned_end": (today + chrono::Duration::days(60)).to_string(),
+            "project_status": "running"
+        }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{project}");
+    let pid = project["id"].as_i64().unwrap();
+    let progress = |day: i64, physical: f64| {
+        serde_json::json!({
+            "reported_on": (today - chrono::Duration::days(day)).to_string(),
+            "physical_pct": physical,
+            "budget_pct": 10.0
+        })
+    };
+    let (s, _, _) = post_json(
+        &app,
+        &token,
+        &format!("/api/v1/content/{pid}/progress"),
+        None,
+        progress(7, 25.0),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _, p) = post_json(
+        &app,
+        &token,
+        &format!("/api/v1/content/{pid}/progress"),
+        None,
+        progress(1, 20.0),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "physical_pct");
+    let (_, _, list) = get_json(&app, Some(&token), "/api/v1/content?kind=proyek").await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["physical_pct"], 25.0);
+
+    // another unit's client cannot see or touch this unit's items
+    let other = {
+        app.login_admin().await;
+        app.create_unit("DISPAR", "Dinas Pariwisata").await;
+        app.logout().await;
+        clients::create(
+            &app.store,
+            &AuditActor::System("test".into()),
+            "Aplikasi Dispar",
+            "DISPAR",
+            "content:write",
+            600,
+        )
+        .await
+        .unwrap()
+        .token
+    };
+    let (s, _, _) = post_json(
+        &app,
+        &other,
+        &format!("/api/v1/content/{pid}/progress"),
+        None,
+        progress(0, 30.0),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, _, theirs) = get_json(&app, Some(&other), "/api/v1/content").await;
+    assert_eq!(theirs.as_array().unwrap().len(), 0);
 }

@@ -1,0 +1,272 @@
+//! `/api/v1/content`: a unit's application publishes to the portal (news, announcements,
+//! agenda, projects and their progress) with the `content:write` scope.
+//!
+//! A client writes as its unit's editor: it creates and edits drafts and submits them for
+//! review; publishing stays with the unit's admins, as for a person (the editorial rule of
+//! `domain::content`).
+
+use super::{once, post_prelude, require, Client, JsonBody, Problem};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, FixedOffset};
+use kotapintar_domain::content::{
+    ContentInput, ContentItem, ContentKind, EditorialStatus, EditorialStep, ProgressInput,
+};
+use kotapintar_storage::audit::AuditActor;
+use kotapintar_storage::content;
+use serde::{Deserialize, Serialize};
+
+/// A content item as the API shows it to its unit's application.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ContentView {
+    id: i64,
+    /// `berita`, `pengumuman`, `agenda` or `proyek`.
+    kind: String,
+    title: String,
+    slug: String,
+    /// `draft`, `review` or `published`.
+    status: String,
+    revision: i32,
+    /// The public address once published (absolute).
+    url: String,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    published_at: Option<DateTime<chrono::Utc>>,
+    /// Projects: the latest physical progress, percent.
+    physical_pct: Option<f64>,
+}
+
+fn view(state: &AppState, i: &ContentItem) -> ContentView {
+    ContentView {
+        id: i.id,
+        kind: i.kind.as_str().into(),
+        title: i.title.clone(),
+        slug: i.slug.as_str().into(),
+        status: i.status.as_str().into(),
+        revision: i.revision,
+        url: format!(
+            "{}{}",
+            state.config.rules.public_url.trim_end_matches('/'),
+            i.path()
+        ),
+        published_at: i.published_at,
+        physical_pct: i.progress.as_ref().map(|p| p.physical_pct),
+    }
+}
+
+/// A new item. Times are RFC 3339 (`2026-12-01T09:00:00+08:00`) or local to the deployment
+/// (`2026-12-01T09:00`); dates are `YYYY-MM-DD`; rupiah are whole numbers.
+#[derive(Deserialize, utoipa::ToSchema, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ContentBody {
+    kind: String,
+    title: String,
+    slug: String,
+    summary: String,
+    /// Markdown; rendered and sanitised by the platform.
+    body: String,
+    tags: Vec<String>,
+    kecamatan: String,
+    desa: String,
+    publish_at: String,
+    starts_at: String,
+    ends_at: String,
+    place: String,
+    audience: String,
+    internal: bool,
+    sector: String,
+    /// `apbd`, `apbn`, `dak` or `lainnya`.
+    fund_source: String,
+    budget_ceiling: Option<i64>,
+    contract_value: Option<i64>,
+    contractor: String,
+    planned_start: String,
+    planned_end: String,
+    /// `planned`, `tender`, `running`, `done` or `stopped`.
+    project_status: String,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    /// Submit for review at once (a unit admin then publishes it).
+    submit: bool,
+}
+
+/// RFC 3339 instants become the local form the domain parses; anything else is passed on as
+/// typed, so its error names the field.
+fn local(raw: &str, offset: FixedOffset) -> String {
+    match DateTime::parse_from_rfc3339(raw.trim()) {
+        Ok(d) => d
+            .with_timezone(&offset)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string(),
+        Err(_) => raw.to_string(),
+    }
+}
+
+impl ContentBody {
+    fn input(self, offset: FixedOffset) -> ContentInput {
+        let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
+        let coord = |v: Option<f64>| v.map(|n| n.to_string()).unwrap_or_default();
+        ContentInput {
+            kind: self.kind,
+            title: self.title,
+            slug: self.slug,
+            summary: self.summary,
+            body: self.body,
+            tags: self.tags.join(","),
+            kecamatan: self.kecamatan,
+            desa: self.desa,
+            publish_at: local(&self.publish_at, offset),
+            starts_at: local(&self.starts_at, offset),
+            ends_at: local(&self.ends_at, offset),
+            place: self.place,
+            audience: self.audience,
+            internal: self.internal.then(|| "on".into()),
+            sector: self.sector,
+            fund_source: self.fund_source,
+            budget_ceiling: num(self.budget_ceiling),
+            contract_value: num(self.contract_value),
+            contractor: self.contractor,
+            planned_start: self.planned_start,
+            planned_end: self.planned_end,
+            project_status: self.project_status,
+            lat: coord(self.lat),
+            lon: coord(self.lon),
+        }
+    }
+}
+
+/// Creates a draft for the client's unit (and submits it for review if asked).
+#[utoipa::path(post, path = "/api/v1/content", tag = "content", security(("bearer" = [])),
+    request_body = ContentBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Same key, same answer: the call is done once")),
+    responses((status = 201, body = ContentView), (status = 422, description = "One entry per invalid field", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limit; see Retry-After", body = Problem, content_type = "application/problem+json")))]
+pub async fn create_content(
+    State(state): State<AppState>,
+    Client(client): Client,
+    headers: axum::http::HeaderMap,
+    JsonBody(body): JsonBody<ContentBody>,
+) -> Response {
+    let key = match post_prelude(&client, "content:write", &headers) {
+        Ok(k) => k,
+        Err(p) => return p.into_response(),
+    };
+    let (st, cl) = (state.clone(), client.clone());
+    once(&state, &client, key, move || async move {
+        let submit = body.submit;
+        let offset = st.config.rules.utc_offset;
+        let draft = body
+            .input(offset)
+            .parse(cl.unit_id, offset)
+            .map_err(|e| Problem::invalid(&e))?;
+        let actor = AuditActor::System(format!("client-{}", cl.id));
+        let mut item = content::create(&st.store, &actor, 0, draft, None).await?;
+        if submit {
+            item = content::step(&st.store, &actor, item.id, EditorialStep::Submit).await?;
+        }
+        Ok((
+            StatusCode::CREATED,
+            serde_json::to_value(view(&st, &item)).unwrap_or_default(),
+        ))
+    })
+    .await
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ContentListQuery {
+    /// `berita`, `pengumuman`, `agenda` or `proyek`.
+    kind: Option<String>,
+    /// `draft`, `review` or `published`.
+    status: Option<String>,
+}
+
+/// The client's unit's items, newest change first (at most 200).
+#[utoipa::path(get, path = "/api/v1/content", tag = "content", security(("bearer" = [])),
+    params(ContentListQuery),
+    responses((status = 200, body = [ContentView]), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json")))]
+pub async fn list_content(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Query(q): Query<ContentListQuery>,
+) -> Response {
+    if let Err(p) = require(&client, "content:write") {
+        return p.into_response();
+    }
+    let units = [client.unit_id];
+    let items = match content::staff_list(
+        &state.store,
+        Some(&units),
+        q.status
+            .as_deref()
+            .and_then(|s| EditorialStatus::parse(s).ok()),
+        q.kind.as_deref().and_then(|k| ContentKind::parse(k).ok()),
+        200,
+    )
+    .await
+    {
+        Ok(i) => i,
+        Err(e) => return Problem::from(e).into_response(),
+    };
+    Json(items.iter().map(|i| view(&state, i)).collect::<Vec<_>>()).into_response()
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProgressBody {
+    /// `YYYY-MM-DD`, not in the future, not before the previous report.
+    reported_on: String,
+    /// 0 to 100, never less than the previous report.
+    physical_pct: f64,
+    /// 0 to 100.
+    budget_pct: f64,
+    #[serde(default)]
+    note: String,
+}
+
+/// Records a progress report on one of the unit's projects (one per day).
+#[utoipa::path(post, path = "/api/v1/content/{id}/progress", tag = "content", security(("bearer" = [])),
+    request_body = ProgressBody,
+    params(("id" = i64, Path, description = "The project's id"), ("Idempotency-Key" = Option<String>, Header, description = "Same key, same answer")),
+    responses((status = 201, description = "Recorded", body = Object), (status = 404, description = "No such project of this unit", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json")))]
+pub async fn add_progress(
+    State(state): State<AppState>,
+    Client(client): Client,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<i64>,
+    JsonBody(body): JsonBody<ProgressBody>,
+) -> Response {
+    let key = match post_prelude(&client, "content:write", &headers) {
+        Ok(k) => k,
+        Err(p) => return p.into_response(),
+    };
+    let (st, cl) = (state.clone(), client.clone());
+    once(&state, &client, key, move || async move {
+        let item = content::get(&st.store, id).await?;
+        if item.unit_id != cl.unit_id {
+            // another unit's item is not this client's to know about
+            return Err(Problem::from(kotapintar_storage::StorageError::NotFound));
+        }
+        let input = ProgressInput {
+            reported_on: body.reported_on,
+            physical_pct: body.physical_pct.to_string(),
+            budget_pct: body.budget_pct.to_string(),
+            note: body.note,
+        };
+        let today = chrono::Utc::now()
+            .with_timezone(&st.config.rules.utc_offset)
+            .date_naive();
+        let actor = AuditActor::System(format!("client-{}", cl.id));
+        let update = content::add_progress(&st.store, &actor, 0, id, &input, today, None).await?;
+        Ok((
+            StatusCode::CREATED,
+            serde_json::json!({
+                "id": id,
+                "reported_on": update.reported_on.to_string(),
+                "physical_pct": update.physical_pct,
+                "budget_pct": update.budget_pct,
+            }),
+        ))
+    })
+    .await
+}
