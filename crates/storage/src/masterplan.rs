@@ -96,7 +96,11 @@ pub async fn add_taxon(store: &Store, actor: &AuditActor, draft: TaxonDraft) -> 
             .id
         }
         Some(dim) => {
-            if sc_dimension::Entity::find_by_id(dim).one(&tx).await?.is_none() {
+            if sc_dimension::Entity::find_by_id(dim)
+                .one(&tx)
+                .await?
+                .is_none()
+            {
                 return Err(StorageError::field("dimension_id", "invalid_choice"));
             }
             let position = sc_element::Entity::find()
@@ -172,7 +176,11 @@ pub async fn update_taxon(
         actor,
         Change::new(
             "masterplan.taxon_update",
-            if element { "sc_element" } else { "sc_dimension" },
+            if element {
+                "sc_element"
+            } else {
+                "sc_dimension"
+            },
             id,
         )
         .after(&draft),
@@ -638,7 +646,8 @@ pub async fn update(store: &Store, actor: &AuditActor, id: i64, d: ProgrammeDraf
         ));
     }
     let (owner, partners) = resolve(&tx, &d).await?;
-    let before = serde_json::json!({"name": cur.name, "status": cur.status, "owner": cur.owner_unit_id});
+    let before =
+        serde_json::json!({"name": cur.name, "status": cur.status, "owner": cur.owner_unit_id});
     let mut m: mp_programme::ActiveModel = cur.into();
     m.name = Set(d.name.clone());
     m.description = Set(d.description.clone());
@@ -788,7 +797,9 @@ pub async fn set_values(
         actor,
         Change::new("masterplan.values_set", "mp_indicator", indicator_id)
             .before(&before)
-            .after(&serde_json::json!({"year": year, "target": after.target, "actual": after.actual})),
+            .after(
+                &serde_json::json!({"year": year, "target": after.target, "actual": after.actual}),
+            ),
     )
     .await?;
     tx.commit().await?;

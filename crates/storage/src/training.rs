@@ -81,7 +81,11 @@ async fn app_names(store: &Store) -> Result<HashMap<i64, String>> {
         .collect())
 }
 
-fn to_event(m: training_event::Model, apps: &HashMap<i64, String>, regs: &[training_registration::Model]) -> Event {
+fn to_event(
+    m: training_event::Model,
+    apps: &HashMap<i64, String>,
+    regs: &[training_registration::Model],
+) -> Event {
     let mine = regs.iter().filter(|r| r.event_id == m.id);
     Event {
         registered: mine.clone().count() as u64,
@@ -172,7 +176,11 @@ pub async fn get(store: &Store, id: i64) -> Result<EventDetail> {
             (evals.iter().map(|e| i64::from(f(e))).sum::<i64>() * 200 + n) / (2 * n)
         };
         Some((
-            [mean(|e| e.content), mean(|e| e.trainer), mean(|e| e.usefulness)],
+            [
+                mean(|e| e.content),
+                mean(|e| e.trainer),
+                mean(|e| e.usefulness),
+            ],
             evals.len(),
         ))
     };
@@ -258,7 +266,10 @@ pub async fn update(store: &Store, actor: &AuditActor, id: i64, d: EventDraft) -
         .count(&tx)
         .await?;
     if u64::try_from(d.capacity).unwrap_or(0) < registered {
-        return Err(StorageError::field("capacity", "bimtek.capacity_below_registered"));
+        return Err(StorageError::field(
+            "capacity",
+            "bimtek.capacity_below_registered",
+        ));
     }
     let mut m: training_event::ActiveModel = cur.into();
     m.title = Set(d.title.clone());
@@ -282,7 +293,12 @@ pub async fn update(store: &Store, actor: &AuditActor, id: i64, d: EventDraft) -
 }
 
 /// Invites a unit to send staff.
-pub async fn invite(store: &Store, actor: &AuditActor, event_id: i64, unit_code: &str) -> Result<()> {
+pub async fn invite(
+    store: &Store,
+    actor: &AuditActor,
+    event_id: i64,
+    unit_code: &str,
+) -> Result<()> {
     let unit = crate::units::find_by_code(&store.reader, unit_code)
         .await?
         .ok_or_else(|| StorageError::field("unit_code", "unknown_unit"))?;
@@ -436,14 +452,17 @@ pub async fn register(
         audit::append(
             &tx,
             actor,
-            Change::new("training.register", "training_event", event_id)
-                .after(&serde_json::json!({"registration": reg.id, "user": user_id, "unit": unit_id})),
+            Change::new("training.register", "training_event", event_id).after(
+                &serde_json::json!({"registration": reg.id, "user": user_id, "unit": unit_id}),
+            ),
         )
         .await?;
         tx.commit().await?;
         return Ok(code);
     }
-    Err(StorageError::Other("could not draw a unique check-in code".into()))
+    Err(StorageError::Other(
+        "could not draw a unique check-in code".into(),
+    ))
 }
 
 /// What a successful check-in tells the trainer.
@@ -534,7 +553,9 @@ pub async fn check_in(
             certificate_code: cert,
         });
     }
-    Err(StorageError::Other("could not draw a unique certificate code".into()))
+    Err(StorageError::Other(
+        "could not draw a unique certificate code".into(),
+    ))
 }
 
 pub async fn add_material(

@@ -22,7 +22,11 @@ fn local_date(t: chrono::DateTime<chrono::Utc>, offset: chrono::FixedOffset) -> 
 }
 
 /// A value with its unit, or a dash.
-pub fn shown(ind: &Indicator, v: Option<kotapintar_domain::masterplan::Centi>, lang: Lang) -> String {
+pub fn shown(
+    ind: &Indicator,
+    v: Option<kotapintar_domain::masterplan::Centi>,
+    lang: Lang,
+) -> String {
     v.map(|v| {
         ind.measure
             .show(v, t(lang, "masterplan.yes"), t(lang, "masterplan.no"))
@@ -42,7 +46,11 @@ fn programme_lines(doc: &mut Doc, p: &Programme, lang: Lang) {
             l("status"),
             tk(lang, "masterplan", &format!("status_{}", p.status.as_str())),
             l("horizon"),
-            tk(lang, "masterplan", &format!("horizon_{}", p.horizon.as_str())),
+            tk(
+                lang,
+                "masterplan",
+                &format!("horizon_{}", p.horizon.as_str())
+            ),
             l("years"),
             p.start_year,
             p.end_year,
@@ -209,7 +217,11 @@ pub fn report_pdf(r: &Report, lang: Lang, regency: &str) -> Vec<u8> {
                         actual: v.actual.map(|c| c.as_f64()),
                     })
                     .collect();
-                if ind.values.iter().any(|v| v.target.is_some() || v.actual.is_some()) {
+                if ind
+                    .values
+                    .iter()
+                    .any(|v| v.target.is_some() || v.actual.is_some())
+                {
                     doc.chart(&bars, (l("target"), l("actual")));
                 }
             }
@@ -341,8 +353,20 @@ fn build_xlsx(r: &Report, lang: Lang) -> Result<Vec<u8>, XlsxError> {
             let p = &rp.programme;
             ws.write_string(row, 0, &s.dimension.name)?;
             ws.write_string(row, 1, &p.name)?;
-            ws.write_string(row, 2, tk(lang, "masterplan", &format!("horizon_{}", p.horizon.as_str())))?;
-            ws.write_string(row, 3, tk(lang, "masterplan", &format!("status_{}", p.status.as_str())))?;
+            ws.write_string(
+                row,
+                2,
+                tk(
+                    lang,
+                    "masterplan",
+                    &format!("horizon_{}", p.horizon.as_str()),
+                ),
+            )?;
+            ws.write_string(
+                row,
+                3,
+                tk(lang, "masterplan", &format!("status_{}", p.status.as_str())),
+            )?;
             ws.write_string(row, 4, &p.owner.name)?;
             ws.write_string(row, 5, p.rpjmd_code.clone().unwrap_or_default())?;
             ws.write_string(row, 6, format!("{}-{}", p.start_year, p.end_year))?;
@@ -391,9 +415,21 @@ pub fn certificate_pdf(
         Font::Regular,
         11.0,
     );
-    doc.centred(&format!("{}: {}", l("trainers"), c.trainers), Font::Regular, 11.0);
+    doc.centred(
+        &format!("{}: {}", l("trainers"), c.trainers),
+        Font::Regular,
+        11.0,
+    );
     doc.space(60.0);
-    doc.centred(&format!("{}: {}", l("verification_code"), c.code), Font::Bold, 12.0);
-    doc.centred(&format!("{} {verify_url}", l("verify_at")), Font::Regular, 10.0);
+    doc.centred(
+        &format!("{}: {}", l("verification_code"), c.code),
+        Font::Bold,
+        12.0,
+    );
+    doc.centred(
+        &format!("{} {verify_url}", l("verify_at")),
+        Font::Regular,
+        10.0,
+    );
     doc.finish(t(lang, "masterplan.page"), t(lang, "masterplan.of"))
 }

@@ -34,7 +34,10 @@ fn int(name: &str) -> ColumnDef {
 }
 
 fn text(name: &str, len: u32) -> ColumnDef {
-    ColumnDef::new(a(name)).string_len(len).not_null().to_owned()
+    ColumnDef::new(a(name))
+        .string_len(len)
+        .not_null()
+        .to_owned()
 }
 
 fn text_null(name: &str, len: u32) -> ColumnDef {
@@ -57,7 +60,9 @@ fn time(name: &str) -> ColumnDef {
 }
 
 fn time_null(name: &str) -> ColumnDef {
-    ColumnDef::new(a(name)).timestamp_with_time_zone().to_owned()
+    ColumnDef::new(a(name))
+        .timestamp_with_time_zone()
+        .to_owned()
 }
 
 fn fk(table: &str, col: &str, to: &str) -> ForeignKeyCreateStatement {
@@ -183,7 +188,13 @@ impl MigrationTrait for Migration {
             ],
         )
         .await?;
-        index(m, "mp_applications", &["programme_id", "application_id"], true).await?;
+        index(
+            m,
+            "mp_applications",
+            &["programme_id", "application_id"],
+            true,
+        )
+        .await?;
 
         // --- indicators: values in hundredths (exact on both databases) ------------------
         table(

@@ -151,7 +151,10 @@ fn today(state: &AppState) -> NaiveDate {
         .date_naive()
 }
 
-fn group_by_dimension(dims: Vec<Dimension>, programmes: Vec<Programme>) -> Vec<(Dimension, Vec<Programme>)> {
+fn group_by_dimension(
+    dims: Vec<Dimension>,
+    programmes: Vec<Programme>,
+) -> Vec<(Dimension, Vec<Programme>)> {
     dims.into_iter()
         .map(|d| {
             let ps = programmes
@@ -178,7 +181,10 @@ struct PublicTemplate {
 }
 
 pub async fn public_index(State(state): State<AppState>, page: Page) -> Result<Response, WebError> {
-    let sections = group_by_dimension(mp::dimensions(&state.store).await?, mp::list(&state.store).await?);
+    let sections = group_by_dimension(
+        mp::dimensions(&state.store).await?,
+        mp::list(&state.store).await?,
+    );
     let history = mp::assessments(&state.store).await?;
     let t = today(&state);
     let (from, to) = parse_period("", "", t).unwrap_or((t, t));
@@ -217,9 +223,14 @@ pub async fn public_programme(
 }
 
 /// An evidence file, served as an attachment (never rendered inline from our origin).
-pub async fn evidence(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, WebError> {
+pub async fn evidence(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
     let (name, ctype, path) = mp::evidence_file(&state.store, &state.config.uploads, id).await?;
-    let bytes = tokio::fs::read(&path).await.map_err(|_| WebError::NotFound)?;
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|_| WebError::NotFound)?;
     Ok((
         [
             (header::CONTENT_TYPE, ctype),
@@ -361,7 +372,10 @@ pub async fn staff_list(
     Staff(actor): Staff,
     page: Page,
 ) -> Result<Response, WebError> {
-    let sections = group_by_dimension(mp::dimensions(&state.store).await?, mp::list(&state.store).await?);
+    let sections = group_by_dimension(
+        mp::dimensions(&state.store).await?,
+        mp::list(&state.store).await?,
+    );
     Ok(render(&StaffListTemplate {
         fmt: fmt(&page),
         page,
@@ -389,7 +403,10 @@ struct FormTemplate {
 impl FormTemplate {
     fn app_checked(&self, id: impl Val<i64>) -> bool {
         let id = id.val().to_string();
-        self.input.application_ids.split(',').any(|x| x.trim() == id)
+        self.input
+            .application_ids
+            .split(',')
+            .any(|x| x.trim() == id)
     }
 }
 
@@ -471,7 +488,10 @@ pub async fn create(
         Err(e) => return programme_form(&state, page, None, input, e).await,
     };
     match mp::create(&state.store, &AuditActor::from(&actor), draft).await {
-        Ok(id) => Ok(Redirect::to(&format!("/staf/masterplan/program/{id}?ok=programme_saved")).into_response()),
+        Ok(id) => Ok(Redirect::to(&format!(
+            "/staf/masterplan/program/{id}?ok=masterplan.programme_saved"
+        ))
+        .into_response()),
         Err(StorageError::Invalid(e)) => programme_form(&state, page, None, input, e).await,
         Err(e) => Err(e.into()),
     }
@@ -529,7 +549,10 @@ pub async fn update(
         Err(e) => return programme_form(&state, page, Some(id), input, e).await,
     };
     match mp::update(&state.store, &AuditActor::from(&actor), id, draft).await {
-        Ok(()) => Ok(Redirect::to(&format!("/staf/masterplan/program/{id}?ok=programme_saved")).into_response()),
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/staf/masterplan/program/{id}?ok=masterplan.programme_saved"
+        ))
+        .into_response()),
         Err(StorageError::Invalid(e)) => programme_form(&state, page, Some(id), input, e).await,
         Err(e) => Err(e.into()),
     }
@@ -602,7 +625,8 @@ async fn programme_page(
     f: Forms,
 ) -> Result<Response, WebError> {
     let p = mp::get(&state.store, id).await?;
-    let failed = !(f.indicator_errors.is_empty() && f.value_errors.is_empty() && f.update_errors.is_empty());
+    let failed =
+        !(f.indicator_errors.is_empty() && f.value_errors.is_empty() && f.update_errors.is_empty());
     let status = if failed {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -661,7 +685,10 @@ pub async fn add_indicator(
         }
     };
     mp::add_indicator(&state.store, &AuditActor::from(&actor), id, draft).await?;
-    Ok(Redirect::to(&format!("/staf/masterplan/program/{id}?ok=indicator_saved")).into_response())
+    Ok(Redirect::to(&format!(
+        "/staf/masterplan/program/{id}?ok=masterplan.indicator_saved"
+    ))
+    .into_response())
 }
 
 pub async fn set_values(
@@ -678,7 +705,7 @@ pub async fn set_values(
     })?;
     match mp::set_values(&state.store, &AuditActor::from(&actor), indicator, &input).await {
         Ok(()) => Ok(Redirect::to(&format!(
-            "/staf/masterplan/program/{id}?ok=values_saved#ind-{indicator}"
+            "/staf/masterplan/program/{id}?ok=masterplan.values_saved#ind-{indicator}"
         ))
         .into_response()),
         Err(StorageError::Invalid(e)) => {
@@ -734,8 +761,13 @@ pub async fn add_update(
     )
     .await
     {
-        Ok(_) => Ok(Redirect::to(&format!("/staf/masterplan/program/{id}?ok=progress_saved")).into_response()),
-        Err(StorageError::Invalid(e)) => programme_page(&state, &actor, page, id, back(input, e)).await,
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/staf/masterplan/program/{id}?ok=masterplan.progress_saved"
+        ))
+        .into_response()),
+        Err(StorageError::Invalid(e)) => {
+            programme_page(&state, &actor, page, id, back(input, e)).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -788,7 +820,9 @@ pub async fn taxonomy_add(
         Err(e) => return taxonomy_page(&state, page, input, e).await,
     };
     match mp::add_taxon(&state.store, &AuditActor::from(&actor), draft).await {
-        Ok(_) => Ok(Redirect::to("/staf/masterplan/dimensi?ok=taxonomy_saved").into_response()),
+        Ok(_) => Ok(
+            Redirect::to("/staf/masterplan/dimensi?ok=masterplan.taxonomy_saved").into_response(),
+        ),
         Err(StorageError::Invalid(e)) => taxonomy_page(&state, page, input, e).await,
         Err(e) => Err(e.into()),
     }
@@ -812,7 +846,9 @@ pub async fn taxonomy_update(
         Err(e) => return taxonomy_page(&state, page, input, e).await,
     };
     match mp::update_taxon(&state.store, &AuditActor::from(&actor), element, id, draft).await {
-        Ok(()) => Ok(Redirect::to("/staf/masterplan/dimensi?ok=taxonomy_saved").into_response()),
+        Ok(()) => Ok(
+            Redirect::to("/staf/masterplan/dimensi?ok=masterplan.taxonomy_saved").into_response(),
+        ),
         Err(StorageError::Invalid(e)) => taxonomy_page(&state, page, input, e).await,
         Err(e) => Err(e.into()),
     }
@@ -897,5 +933,5 @@ pub async fn readiness_add(
         return readiness_page(&state, &actor, page, input, errors).await;
     };
     mp::add_assessment(&state.store, &AuditActor::from(&actor), date, notes, items).await?;
-    Ok(Redirect::to("/staf/masterplan/kesiapan?ok=readiness_saved").into_response())
+    Ok(Redirect::to("/staf/masterplan/kesiapan?ok=masterplan.readiness_saved").into_response())
 }

@@ -2,6 +2,7 @@
 //! lives under `/staf`.
 
 mod auth;
+mod bimtek;
 mod catalog;
 mod health;
 mod home;
@@ -104,7 +105,10 @@ pub fn routes() -> Router<AppState> {
             get(catalog::applications_list).post(catalog::applications_add),
         )
         .route("/masterplan", get(masterplan::public_index))
-        .route("/masterplan/program/{id}", get(masterplan::public_programme))
+        .route(
+            "/masterplan/program/{id}",
+            get(masterplan::public_programme),
+        )
         .route("/masterplan/bukti/{id}", get(masterplan::evidence))
         .route("/masterplan/laporan", get(masterplan::report_page))
         .route("/masterplan/laporan.pdf", get(masterplan::report_pdf))
@@ -148,5 +152,30 @@ pub fn routes() -> Router<AppState> {
             "/staf/masterplan/kesiapan",
             get(masterplan::readiness).post(masterplan::readiness_add),
         )
+        .route("/staf/bimtek", get(bimtek::list))
+        .route(
+            "/staf/bimtek/baru",
+            get(bimtek::new_form).post(bimtek::create),
+        )
+        .route("/staf/bimtek/rekap", get(bimtek::per_unit))
+        .route("/staf/bimtek/{id}", get(bimtek::detail))
+        .route(
+            "/staf/bimtek/{id}/ubah",
+            get(bimtek::edit_form).post(bimtek::update),
+        )
+        .route("/staf/bimtek/{id}/undang", post(bimtek::invite))
+        .route("/staf/bimtek/{id}/daftar", post(bimtek::register))
+        .route("/staf/bimtek/{id}/materi", post(bimtek::add_material))
+        .route(
+            "/staf/bimtek/{id}/hadir",
+            get(bimtek::checkin_form).post(bimtek::checkin),
+        )
+        .route(
+            "/staf/bimtek/pendaftaran/{id}/evaluasi",
+            post(bimtek::evaluate),
+        )
+        .route("/sertifikat", get(bimtek::lookup))
+        .route("/sertifikat/{code}", get(bimtek::verify))
+        .route("/sertifikat/{code}/pdf", get(bimtek::certificate_pdf))
         .fallback(|| async { crate::WebError::NotFound })
 }
