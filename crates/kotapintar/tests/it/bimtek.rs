@@ -1,0 +1,1 @@
+//! bimtek tests (below)
