@@ -427,3 +427,115 @@ async fn who_may_run_and_register(app: TestApp) {
         StatusCode::OK
     );
 }
+
+/// The browser journey: Kominfo runs an event, a unit admin registers two staff, the staff
+/// show their codes, the trainer checks them in, and a certificate verifies in public.
+mod journey {
+    use crate::browser::{body_text, click_and_wait, fill, login, logout, select, submit, Browser};
+    use crate::harness::{TestApp, ADMIN_PASSWORD};
+    use fantoccini::{Client, Locator};
+
+    both_backends!(a_trainer_runs_an_event_and_a_certificate_verifies);
+
+    async fn set_value(c: &Client, id: &str, value: &str) {
+        c.execute(
+            "document.getElementById(arguments[0]).value = arguments[1]",
+            vec![id.into(), value.into()],
+        )
+        .await
+        .unwrap();
+    }
+
+    async fn my_code(c: &Client, app: &TestApp, username: &str) -> String {
+        login(c, app, username, "petugas-dlhk-123").await;
+        c.goto(&app.url("/staf/bimtek")).await.unwrap();
+        assert!(
+            c.find(Locator::Css(".qr-box svg[role='img']"))
+                .await
+                .is_ok(),
+            "a QR code"
+        );
+        let code = c
+            .find(Locator::Css("strong.code-big"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        logout(c).await;
+        code
+    }
+
+    async fn a_trainer_runs_an_event_and_a_certificate_verifies(app: TestApp) {
+        super::staff(&app).await;
+        app.logout().await;
+        let b = Browser::start().await;
+        let c = &b.client;
+        login(c, &app, "admin", ADMIN_PASSWORD).await;
+        click_and_wait(c, Locator::LinkText("Bimtek")).await;
+        click_and_wait(c, Locator::LinkText("Tambah acara bimtek")).await;
+        fill(c, "f-title", "Bimtek Kontak Bupati angkatan I").await;
+        set_value(c, "f-starts_at", &super::local(-5)).await;
+        set_value(c, "f-ends_at", &super::local(180)).await;
+        fill(c, "f-place", "Ruang Kertha Gosana, Puspem Badung").await;
+        fill(c, "f-trainers", "I Made Wirawan (Diskominfo)").await;
+        fill(c, "f-capacity", "25").await;
+        submit(c).await;
+        assert!(body_text(c).await.contains("Acara bimtek tersimpan."));
+        let event_url = c.current_url().await.unwrap();
+        select(c, "f-unit_code", "DLHK").await;
+        click_and_wait(c, Locator::Css("form[action$='/undang'] button")).await;
+        assert!(body_text(c).await.contains("Perangkat daerah diundang."));
+        logout(c).await;
+
+        // the unit admin registers two of their staff
+        login(c, &app, "admin.dlhk", "admin-dlhk-123").await;
+        c.goto(event_url.as_str()).await.unwrap();
+        let unit = super::unit_id(&app, "DLHK").await;
+        for u in ["petugas.satu", "petugas.dua"] {
+            let uid = super::user_id(&app, u).await;
+            select(c, "f-participant", &format!("{uid}:{unit}")).await;
+            click_and_wait(c, Locator::Css("form[action$='/daftar'] button")).await;
+            assert!(body_text(c).await.contains("Peserta terdaftar."));
+        }
+        logout(c).await;
+
+        // each shows their code at the venue; the trainer types it
+        let satu = my_code(c, &app, "petugas.satu").await;
+        let dua = my_code(c, &app, "petugas.dua").await;
+        assert_ne!(satu, dua);
+        login(c, &app, "admin", ADMIN_PASSWORD).await;
+        c.goto(event_url.as_str()).await.unwrap();
+        click_and_wait(c, Locator::LinkText("Presensi peserta")).await;
+        for code in [&satu, &dua] {
+            fill(c, "f-code", code).await;
+            click_and_wait(c, Locator::Css("#checkin-form button")).await;
+            let text = body_text(c).await;
+            assert!(text.contains("Tercatat hadir"), "{text}");
+        }
+        fill(c, "f-code", &satu).await;
+        click_and_wait(c, Locator::Css("#checkin-form button")).await;
+        assert!(body_text(c).await.contains("sudah dipakai"));
+        assert!(body_text(c).await.contains("2 / 2 hadir"));
+        logout(c).await;
+
+        // the participant finds the certificate; anyone verifies it
+        login(c, &app, "petugas.satu", "petugas-dlhk-123").await;
+        c.goto(&app.url("/staf/bimtek")).await.unwrap();
+        assert!(body_text(c).await.contains("Anda tercatat hadir"));
+        let link = c
+            .find(Locator::Css("a[href^='/sertifikat/SRT-']"))
+            .await
+            .unwrap();
+        let href = link.attr("href").await.unwrap().unwrap();
+        let cert = href.trim_start_matches("/sertifikat/").to_string();
+        logout(c).await;
+        c.goto(&app.url("/sertifikat")).await.unwrap();
+        fill(c, "f-kode", &cert.to_lowercase()).await;
+        click_and_wait(c, Locator::Css("form[action='/sertifikat'] button")).await;
+        let text = body_text(c).await;
+        assert!(text.contains("Sertifikat ini sah"), "{text}");
+        assert!(text.contains("Bimtek Kontak Bupati angkatan I") && text.contains(&cert));
+        b.stop().await;
+    }
+}

@@ -801,3 +801,151 @@ async fn only_kominfo_keeps_the_masterplan_and_owners_report(app: TestApp) {
         StatusCode::FORBIDDEN
     );
 }
+
+/// The browser journey: Kominfo records a programme with an indicator and two progress
+/// updates, opens the public report and downloads its PDF, whose pages are rendered and read.
+mod journey {
+    use crate::browser::{body_text, click_and_wait, fill, login, select, submit, Browser};
+    use crate::harness::{TestApp, ADMIN_PASSWORD};
+    use fantoccini::Locator;
+
+    both_backends!(kominfo_records_a_programme_and_downloads_the_report);
+
+    async fn kominfo_records_a_programme_and_downloads_the_report(app: TestApp) {
+        app.login_admin().await;
+        app.create_unit("DISKOMINFO", "Dinas Komunikasi dan Informatika")
+            .await;
+        app.create_unit("BAPPEDA", "Badan Perencanaan Pembangunan Daerah")
+            .await;
+        app.logout().await;
+        let dims = kotapintar_storage::masterplan::dimensions(&app.store)
+            .await
+            .unwrap();
+        let element = dims[0].elements[0].id.to_string();
+        let evidence = tempfile::Builder::new().suffix(".pdf").tempfile().unwrap();
+        std::fs::write(evidence.path(), super::small_pdf()).unwrap();
+        use chrono::Datelike;
+        let year = chrono::Utc::now().year();
+
+        let b = Browser::start().await;
+        let c = &b.client;
+        login(c, &app, "admin", ADMIN_PASSWORD).await;
+        click_and_wait(c, Locator::LinkText("Masterplan smart city")).await;
+        click_and_wait(c, Locator::LinkText("Tambah program")).await;
+        fill(
+            c,
+            "f-name",
+            "Badung Smart Service: layanan daring satu pintu",
+        )
+        .await;
+        select(c, "f-element_id", &element).await;
+        select(c, "f-owner_code", "DISKOMINFO").await;
+        fill(c, "f-partner_codes", "BAPPEDA").await;
+        fill(c, "f-rpjmd_code", "2.16.03").await;
+        fill(c, "f-start_year", &year.to_string()).await;
+        fill(c, "f-end_year", &(year + 2).to_string()).await;
+        fill(c, "f-budgets", &format!("{year}: 250.000.000")).await;
+        // the horizon is forgotten: the form says so and keeps the rest
+        submit(c).await;
+        let text = body_text(c).await;
+        assert!(text.contains("Ada isian yang perlu diperbaiki"), "{text}");
+        let kept = c
+            .find(Locator::Id("f-name"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap();
+        assert_eq!(
+            kept.as_deref(),
+            Some("Badung Smart Service: layanan daring satu pintu")
+        );
+        select(c, "f-horizon", "quick_win").await;
+        submit(c).await;
+        assert!(body_text(c).await.contains("Program tersimpan."));
+
+        // an indicator, its target and actual for this year
+        fill(c, "f-name", "Layanan perizinan yang dapat diajukan daring").await;
+        select(c, "f-kind", "percent").await;
+        fill(c, "f-baseline", "20").await;
+        fill(c, "f-baseline_year", &(year - 1).to_string()).await;
+        click_and_wait(c, Locator::Css("form[action$='/indikator'] button")).await;
+        assert!(body_text(c).await.contains("Indikator tersimpan."));
+        let p = kotapintar_storage::masterplan::list(&app.store)
+            .await
+            .unwrap();
+        let ind = p[0].indicators[0].id;
+        fill(c, &format!("v{ind}-year"), &year.to_string()).await;
+        fill(c, &format!("v{ind}-target"), "50").await;
+        fill(c, &format!("v{ind}-actual"), "62,5").await;
+        click_and_wait(
+            c,
+            Locator::Css(&format!("form[action$='/{ind}/nilai'] button")),
+        )
+        .await;
+        let text = body_text(c).await;
+        assert!(
+            text.contains("Target/capaian tersimpan.") && text.contains("62.5%"),
+            "{text}"
+        );
+
+        // two progress updates, the first with a file as evidence
+        for (summary, with_file) in [
+            ("Portal perizinan daring diluncurkan oleh Bupati.", true),
+            ("Dua belas layanan baru dapat diajukan daring.", false),
+        ] {
+            fill(c, "f-summary", summary).await;
+            if with_file {
+                fill(
+                    c,
+                    "f-links",
+                    "https://badungkab.go.id/berita/portal-perizinan",
+                )
+                .await;
+                c.find(Locator::Id("f-files"))
+                    .await
+                    .unwrap()
+                    .send_keys(&evidence.path().display().to_string())
+                    .await
+                    .unwrap();
+            }
+            click_and_wait(c, Locator::Css("form[action$='/kemajuan'] button")).await;
+            assert!(body_text(c).await.contains("Kemajuan tercatat."));
+        }
+
+        // the public page and the report, as anyone sees them
+        click_and_wait(c, Locator::LinkText("Masterplan")).await;
+        let text = body_text(c).await;
+        assert!(text.contains("Badung Smart Service"), "{text}");
+        click_and_wait(c, Locator::Css("form[action='/masterplan/laporan'] button")).await;
+        let text = body_text(c).await;
+        assert!(
+            text.contains("Portal perizinan daring diluncurkan")
+                && text.contains("Dua belas layanan baru")
+        );
+        let href = c
+            .find(Locator::LinkText("Unduh PDF"))
+            .await
+            .unwrap()
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+        let r = app.client.get(app.url(&href)).send().await.unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::OK);
+        let (pages, pdf) = super::read_pdf(&r.bytes().await.unwrap());
+        assert!(pages >= 2, "{pages} pages");
+        for t in [
+            "Badung Smart Service: layanan daring satu pintu",
+            "Layanan perizinan yang dapat diajukan daring",
+            "62.5%",
+            "Tercapai",
+            "Portal perizinan daring diluncurkan oleh Bupati.",
+            "Dua belas layanan baru dapat diajukan daring.",
+            "Perangkat daerah mitra: Badan Perencanaan",
+        ] {
+            assert!(pdf.contains(t), "the PDF says {t}:\n{pdf}");
+        }
+        b.stop().await;
+    }
+}
