@@ -246,6 +246,8 @@ impl Doc {
                 .line_to(MARGIN + total, doc.y)
                 .stroke();
         };
+        // room for the descenders of the line above
+        self.y -= 4.0;
         draw_row(self, header, Font::Bold, true);
         for r in rows {
             draw_row(self, r, Font::Regular, false);
