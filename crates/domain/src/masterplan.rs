@@ -10,9 +10,14 @@ use crate::validation::{optional_text, optional_url, required_text};
 use crate::FieldErrors;
 use serde::{Deserialize, Serialize};
 
+/// A code, an Indonesian and an English name.
+pub type TaxonSeed = (&'static str, &'static str, &'static str);
+/// A dimension with its three elements.
+pub type DimensionSeed = (&'static str, &'static str, &'static str, [TaxonSeed; 3]);
+
 /// Kominfo's Gerakan Menuju 100 Smart City: six dimensions, three elements each. Seeded by the
 /// migration; admins may rename, add or replace them.
-pub const KOMINFO_DIMENSIONS: [(&str, &str, &str, [(&str, &str, &str); 3]); 6] = [
+pub const KOMINFO_DIMENSIONS: [DimensionSeed; 6] = [
     (
         "governance",
         "Smart Governance",
@@ -298,7 +303,7 @@ pub fn format_rupiah(amount: i64) -> String {
     let digits = amount.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('.');
         }
         out.push(c);

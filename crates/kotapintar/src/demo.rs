@@ -488,7 +488,13 @@ async fn load_masterplan(store: &Store, system: &AuditActor) -> anyhow::Result<(
             .map(|e| e.id.to_string())
             .unwrap_or_default()
     };
-    type Ind<'a> = (&'a str, &'a str, &'a str, &'a str, &'a [(&'a str, &'a str, &'a str)]);
+    type Ind<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a [(&'a str, &'a str, &'a str)],
+    );
     type Upd<'a> = (&'a str, &'a str, &'a str);
     let programmes: Vec<(ProgrammeInput, Vec<Ind>, Vec<Upd>)> = vec![
         (
@@ -609,7 +615,15 @@ async fn load_masterplan(store: &Store, system: &AuditActor) -> anyhow::Result<(
             }
             .parse(chrono::Utc::now().date_naive())
             .map_err(|e| anyhow::anyhow!("demo update: {e}"))?;
-            mp::add_update(store, system, std::path::Path::new("."), id, draft, Vec::new()).await?;
+            mp::add_update(
+                store,
+                system,
+                std::path::Path::new("."),
+                id,
+                draft,
+                Vec::new(),
+            )
+            .await?;
         }
     }
     for (date, scores) in [
@@ -622,8 +636,14 @@ async fn load_masterplan(store: &Store, system: &AuditActor) -> anyhow::Result<(
             .zip(scores)
             .collect();
         let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")?;
-        mp::add_assessment(store, system, date, Some("Penilaian mandiri (demo)".into()), items)
-            .await?;
+        mp::add_assessment(
+            store,
+            system,
+            date,
+            Some("Penilaian mandiri (demo)".into()),
+            items,
+        )
+        .await?;
     }
     println!("demo: loaded the smart-city masterplan (4 programmes, 2 readiness assessments)");
     Ok(())
@@ -669,8 +689,13 @@ async fn load_training(store: &Store, system: &AuditActor) -> anyhow::Result<()>
     for (i, (title, starts, ends, units)) in events.into_iter().enumerate() {
         let draft = EventInput {
             title: title.into(),
-            topic: "Menerima, menindaklanjuti dan menyelesaikan laporan warga di kotapintar.".into(),
-            application_id: if i == 0 { kontak.to_string() } else { String::new() },
+            topic: "Menerima, menindaklanjuti dan menyelesaikan laporan warga di kotapintar."
+                .into(),
+            application_id: if i == 0 {
+                kontak.to_string()
+            } else {
+                String::new()
+            },
             starts_at: starts,
             ends_at: ends,
             place: "Ruang Rapat Diskominfo, Puspem Badung (demo)".into(),

@@ -647,7 +647,7 @@ pub async fn mine(store: &Store, user_id: i64) -> Result<Vec<(Event, Registratio
             out.push((detail.event, reg));
         }
     }
-    out.sort_by(|a, b| b.0.starts_at.cmp(&a.0.starts_at));
+    out.sort_by_key(|x| std::cmp::Reverse(x.0.starts_at));
     Ok(out)
 }
 

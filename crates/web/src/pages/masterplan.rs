@@ -251,13 +251,16 @@ pub struct PeriodQuery {
     pub sampai: String,
 }
 
+/// A programme and its updates inside the report's period.
+type ProgrammeChanges = (Programme, Vec<mp::Update>);
+
 #[derive(Template)]
 #[template(path = "masterplan_report.html")]
 struct ReportTemplate {
     page: Page,
     fmt: Fmt,
     report: mp::Report,
-    sections: Vec<(Dimension, Vec<(Programme, Vec<mp::Update>)>)>,
+    sections: Vec<(Dimension, Vec<ProgrammeChanges>)>,
     query: String,
     late: Vec<(i64, String, String)>,
 }
