@@ -70,7 +70,7 @@ pub fn bars(groups: &[Group], label: &str, legend: [&str; 2]) -> String {
             xml_escape(&g.label)
         ));
     }
-    for (j, l) in legend.iter().enumerate() {
+    for (j, l) in legend.iter().enumerate().filter(|(_, l)| !l.is_empty()) {
         let x = 12.0 + j as f64 * 100.0;
         s.push_str(&format!(
             "<rect x=\"{x}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"#222\">{}</text>",
