@@ -34,6 +34,17 @@ pub enum Permission {
     ViewSatisfaction,
     /// See the application registry and its integration health.
     ViewRegistry,
+    /// Keep the smart-city masterplan: dimensions, programmes, readiness (Kominfo).
+    ManageMasterplan,
+    /// Report on a programme (progress updates, actual values): Kominfo, or the staff of the
+    /// programme's owner unit.
+    ReportProgramme { owner: UnitId },
+    /// Run bimtek: events, invitations, check-in, materials (Kominfo).
+    ManageTraining,
+    /// Register a unit's staff for a bimtek: Kominfo, or that unit's admins.
+    RegisterTrainees { unit: UnitId },
+    /// See who was trained and who still needs training.
+    ViewTraining,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -91,6 +102,22 @@ impl Actor {
                     || self.administered_units().next().is_some()
             }
             Permission::ViewRegistry => self.is_admin() || self.has_role(Role::Leader),
+            Permission::ManageMasterplan | Permission::ManageTraining => self.is_admin(),
+            Permission::ReportProgramme { owner } => {
+                self.is_admin()
+                    || self.roles.iter().any(|r| {
+                        matches!(r.role, Role::UnitAdmin | Role::Officer)
+                            && r.unit_id == Some(owner)
+                    })
+            }
+            Permission::RegisterTrainees { unit } => {
+                self.is_admin() || self.administered_units().any(|u| u == unit)
+            }
+            Permission::ViewTraining => {
+                self.is_admin()
+                    || self.has_role(Role::Leader)
+                    || self.administered_units().next().is_some()
+            }
         }
     }
 
@@ -232,6 +259,25 @@ mod tests {
         assert!(!desk.can_see_contact(&handling, true));
         assert!(desk.can_see_contact(&handling, false));
         assert!(!leader.can_see_contact(&handling, false));
+    }
+
+    #[test]
+    fn masterplan_and_training_rules() {
+        let admin = actor(&[(Role::Admin, None)]);
+        let unit_admin = actor(&[(Role::UnitAdmin, Some(7))]);
+        let officer = actor(&[(Role::Officer, Some(7))]);
+        let leader = actor(&[(Role::Leader, None)]);
+        assert!(admin.can(Permission::ManageMasterplan) && admin.can(Permission::ManageTraining));
+        assert!(!unit_admin.can(Permission::ManageMasterplan));
+        assert!(!leader.can(Permission::ManageTraining));
+        let own = Permission::ReportProgramme { owner: UnitId(7) };
+        let other = Permission::ReportProgramme { owner: UnitId(8) };
+        assert!(officer.can(own) && unit_admin.can(own) && !officer.can(other));
+        assert!(!leader.can(own));
+        assert!(unit_admin.can(Permission::RegisterTrainees { unit: UnitId(7) }));
+        assert!(!unit_admin.can(Permission::RegisterTrainees { unit: UnitId(8) }));
+        assert!(!officer.can(Permission::RegisterTrainees { unit: UnitId(7) }));
+        assert!(leader.can(Permission::ViewTraining) && !officer.can(Permission::ViewTraining));
     }
 
     #[test]

@@ -222,6 +222,8 @@ pub async fn load(store: &Store, settings: &Settings) -> anyhow::Result<()> {
     }
     let created_services = load_services(store, &system).await?;
     let created_requests = load_requests(store, settings).await?;
+    load_masterplan(store, &system).await?;
+    load_training(store, &system).await?;
     if created_services + created_requests > 0 {
         println!("demo: created {created_services} services and {created_requests} requests");
     }
@@ -425,4 +427,306 @@ async fn actor_by_username(
         full_name: u.full_name,
         roles: u.roles,
     })
+}
+
+/// The registry entry of a demo application, created if missing.
+async fn demo_application(
+    store: &Store,
+    system: &AuditActor,
+    unit: &str,
+    name: &str,
+    purpose: &str,
+) -> anyhow::Result<i64> {
+    use kotapintar_storage::applications;
+    if let Some(a) = applications::list(store)
+        .await?
+        .into_iter()
+        .find(|a| a.name == name)
+    {
+        return Ok(a.id);
+    }
+    Ok(applications::create(
+        store,
+        system,
+        applications::NewApplication {
+            unit_code: unit,
+            name,
+            purpose,
+            url: "",
+            owner: "",
+            status: "integrated",
+            client_id: None,
+        },
+    )
+    .await?)
+}
+
+/// Demo masterplan: a few programmes of Badung's smart-city plan (the 2017 programme's
+/// themes: one complaint channel, the fibre backbone and command centre, waste, tourism),
+/// with indicators, progress, and two readiness assessments. Marked "(demo)".
+async fn load_masterplan(store: &Store, system: &AuditActor) -> anyhow::Result<()> {
+    use kotapintar_domain::masterplan::{
+        IndicatorInput, ProgrammeInput, UpdateInput, ValueInput, READINESS,
+    };
+    use kotapintar_storage::masterplan as mp;
+    if !mp::list(store).await?.is_empty() {
+        return Ok(());
+    }
+    let kontak = demo_application(
+        store,
+        system,
+        "DISKOMINFO",
+        "Kontak Bupati (demo)",
+        "Kanal pengaduan terpadu semua perangkat daerah",
+    )
+    .await?;
+    let dims = mp::dimensions(store).await?;
+    let element = |dim: &str, el: &str| {
+        dims.iter()
+            .find(|d| d.code == dim)
+            .and_then(|d| d.elements.iter().find(|e| e.code == el))
+            .map(|e| e.id.to_string())
+            .unwrap_or_default()
+    };
+    type Ind<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a [(&'a str, &'a str, &'a str)],
+    );
+    type Upd<'a> = (&'a str, &'a str, &'a str);
+    let programmes: Vec<(ProgrammeInput, Vec<Ind>, Vec<Upd>)> = vec![
+        (
+            ProgrammeInput {
+                name: "Kontak Bupati: satu kanal pengaduan untuk semua perangkat daerah (demo)".into(),
+                description: "Quick win: pengaduan warga masuk di satu kanal, diverifikasi dan diteruskan ke perangkat daerah dengan batas waktu hari kerja.".into(),
+                element_id: element("governance", "public_service"),
+                horizon: "quick_win".into(),
+                owner_code: "DISKOMINFO".into(),
+                partner_codes: "INSPEKTORAT, HUMAS".into(),
+                rpjmd_code: "2.16.03".into(),
+                start_year: "2025".into(),
+                end_year: "2026".into(),
+                budgets: "2025: 350.000.000\n2026: 400.000.000".into(),
+                application_ids: kontak.to_string(),
+                status: "running".into(),
+            },
+            vec![
+                ("Pengaduan ditindaklanjuti paling lama 5 hari kerja", "percent", "", "45", &[("2025", "70", "74"), ("2026", "85", "")]),
+                ("Perangkat daerah yang terhubung", "count", "perangkat daerah", "4", &[("2025", "20", "27"), ("2026", "33", "")]),
+            ],
+            vec![
+                ("2025-03-10", "Kanal diluncurkan; tim reaksi cepat dibentuk di setiap perangkat daerah (demo).", "running"),
+                ("2025-11-28", "Semua dinas dan kecamatan terhubung; rata-rata tindak lanjut 3,4 hari kerja (demo).", ""),
+            ],
+        ),
+        (
+            ProgrammeInput {
+                name: "Badung Command Center dan jaringan serat optik (demo)".into(),
+                description: "Pusat pemantauan CCTV, ATCS dan Wi-Fi publik di atas tulang punggung serat optik Uluwatu–Tanjung Benoa–Belok Sidan.".into(),
+                element_id: element("society", "security"),
+                horizon: "medium_term".into(),
+                owner_code: "DISKOMINFO".into(),
+                partner_codes: "DISHUB".into(),
+                rpjmd_code: "2.16.02".into(),
+                start_year: "2024".into(),
+                end_year: "2028".into(),
+                budgets: "2024: 1.200.000.000\n2025: 900.000.000\n2026: 750.000.000".into(),
+                application_ids: String::new(),
+                status: "delayed".into(),
+            },
+            vec![
+                ("Titik Wi-Fi publik aktif", "count", "titik", "900", &[("2024", "1000", "1074"), ("2025", "1200", "1110")]),
+            ],
+            vec![("2025-08-15", "Pengadaan CCTV tahap 2 mundur ke APBD Perubahan (demo).", "delayed")],
+        ),
+        (
+            ProgrammeInput {
+                name: "Bank sampah digital desa (demo)".into(),
+                description: "Pencatatan setoran bank sampah dengan aplikasi, terhubung ke TPS3R desa.".into(),
+                element_id: element("environment", "waste"),
+                horizon: "short_term".into(),
+                owner_code: "DLHK".into(),
+                partner_codes: "DISKOMINFO".into(),
+                rpjmd_code: "2.11.04".into(),
+                start_year: "2025".into(),
+                end_year: "2027".into(),
+                budgets: "2025: 150.000.000\n2026: 200.000.000".into(),
+                application_ids: String::new(),
+                status: "running".into(),
+            },
+            vec![
+                ("Desa dan kelurahan dengan bank sampah digital", "count", "desa", "5", &[("2025", "15", "12"), ("2026", "30", "")]),
+            ],
+            vec![("2025-10-01", "Dua belas desa memakai aplikasi bank sampah (demo).", "")],
+        ),
+        (
+            ProgrammeInput {
+                name: "Promosi desa wisata digital (demo)".into(),
+                description: "Profil dan pemesanan paket desa wisata dalam satu portal.".into(),
+                element_id: element("branding", "tourism"),
+                horizon: "short_term".into(),
+                owner_code: "DISPAR".into(),
+                partner_codes: "DISKOMINFO".into(),
+                rpjmd_code: String::new(),
+                start_year: "2026".into(),
+                end_year: "2027".into(),
+                budgets: "2026: 175.000.000".into(),
+                application_ids: String::new(),
+                status: "planned".into(),
+            },
+            vec![],
+            vec![],
+        ),
+    ];
+    for (input, indicators, updates) in programmes {
+        let draft = input
+            .parse()
+            .map_err(|e| anyhow::anyhow!("demo programme {}: {e}", input.name))?;
+        let id = mp::create(store, system, draft).await?;
+        for (name, kind, unit, baseline, values) in indicators {
+            let draft = IndicatorInput {
+                name: name.into(),
+                kind: kind.into(),
+                unit: unit.into(),
+                direction: "increase".into(),
+                baseline: baseline.into(),
+                baseline_year: (input.start_year.parse::<i32>().unwrap_or(2025) - 1).to_string(),
+            }
+            .parse()
+            .map_err(|e| anyhow::anyhow!("demo indicator {name}: {e}"))?;
+            let ind = mp::add_indicator(store, system, id, draft).await?;
+            for (year, target, actual) in values {
+                let v = ValueInput {
+                    year: (*year).into(),
+                    target: (*target).into(),
+                    actual: (*actual).into(),
+                };
+                mp::set_values(store, system, ind, &v).await?;
+            }
+        }
+        for (date, summary, status) in updates {
+            let draft = UpdateInput {
+                reported_on: date.into(),
+                summary: summary.into(),
+                status: status.into(),
+                links: String::new(),
+            }
+            .parse(chrono::Utc::now().date_naive())
+            .map_err(|e| anyhow::anyhow!("demo update: {e}"))?;
+            mp::add_update(
+                store,
+                system,
+                std::path::Path::new("."),
+                id,
+                draft,
+                Vec::new(),
+            )
+            .await?;
+        }
+    }
+    for (date, scores) in [
+        ("2024-06-01", [2u8, 2, 3, 2, 3, 2, 2, 3, 2]),
+        ("2025-06-01", [3, 3, 3, 3, 4, 3, 3, 3, 3]),
+    ] {
+        let items: Vec<(String, u8)> = READINESS
+            .iter()
+            .flat_map(|(a, items)| items.iter().map(move |i| format!("{a}.{i}")))
+            .zip(scores)
+            .collect();
+        let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")?;
+        mp::add_assessment(
+            store,
+            system,
+            date,
+            Some("Penilaian mandiri (demo)".into()),
+            items,
+        )
+        .await?;
+    }
+    println!("demo: loaded the smart-city masterplan (4 programmes, 2 readiness assessments)");
+    Ok(())
+}
+
+/// Demo bimtek: one past event with two staff checked in (so certificates exist), and one
+/// coming event open for registration.
+async fn load_training(store: &Store, system: &AuditActor) -> anyhow::Result<()> {
+    use kotapintar_domain::training::EventInput;
+    use kotapintar_storage::training;
+    if !training::list(store).await?.is_empty() {
+        return Ok(());
+    }
+    let kontak = demo_application(
+        store,
+        system,
+        "DISKOMINFO",
+        "Kontak Bupati (demo)",
+        "Kanal pengaduan terpadu semua perangkat daerah",
+    )
+    .await?;
+    let wita = chrono::FixedOffset::east_opt(8 * 3600).ok_or_else(|| anyhow::anyhow!("offset"))?;
+    let today = chrono::Utc::now().with_timezone(&wita).date_naive();
+    let day = |offset: i64, hour: u32| {
+        (today + chrono::Duration::days(offset))
+            .format(&format!("%Y-%m-%dT{hour:02}:00"))
+            .to_string()
+    };
+    let events = [
+        (
+            "Bimtek Kontak Bupati untuk petugas perangkat daerah (demo)",
+            day(-14, 9),
+            day(-14, 15),
+            vec!["DLHK", "DPUPR"],
+        ),
+        (
+            "Bimtek integrasi data antar perangkat daerah (demo)",
+            day(10, 9),
+            day(10, 16),
+            vec!["DLHK", "DISHUB", "DISDUKCAPIL"],
+        ),
+    ];
+    for (i, (title, starts, ends, units)) in events.into_iter().enumerate() {
+        let draft = EventInput {
+            title: title.into(),
+            topic: "Menerima, menindaklanjuti dan menyelesaikan laporan warga di kotapintar."
+                .into(),
+            application_id: if i == 0 {
+                kontak.to_string()
+            } else {
+                String::new()
+            },
+            starts_at: starts,
+            ends_at: ends,
+            place: "Ruang Rapat Diskominfo, Puspem Badung (demo)".into(),
+            trainers: "Tim Diskominfo Badung (demo)".into(),
+            capacity: "30".into(),
+        }
+        .parse(wita)
+        .map_err(|e| anyhow::anyhow!("demo event: {e}"))?;
+        let starts_at = draft.starts_at;
+        let id = training::create(store, system, draft).await?;
+        for code in units {
+            training::invite(store, system, id, code).await?;
+            let Some(unit) = units::find_by_code(&store.reader, code).await? else {
+                continue;
+            };
+            let staff = training::staff_of(store, &[unit.id.0]).await?;
+            if let Some((user, _, _)) = staff.first() {
+                let checkin = training::register(store, system, id, unit.id.0, *user).await?;
+                if i == 0 {
+                    training::check_in(
+                        store,
+                        system,
+                        id,
+                        &checkin,
+                        starts_at + chrono::Duration::minutes(5),
+                    )
+                    .await?;
+                }
+            }
+        }
+    }
+    println!("demo: loaded 2 bimtek events (one held, with certificates)");
+    Ok(())
 }

@@ -8,6 +8,7 @@ use axum::Router;
 const CSS: &str = include_str!("../assets/app.css");
 const JS: &str = include_str!("../assets/app.js");
 const ICON: &str = include_str!("../assets/icon.svg");
+const CHECKIN_JS: &str = include_str!("../assets/checkin.js");
 
 pub fn routes() -> Router<crate::AppState> {
     Router::new()
@@ -18,6 +19,10 @@ pub fn routes() -> Router<crate::AppState> {
         .route(
             "/assets/app.js",
             get(|| async { asset("text/javascript; charset=utf-8", JS) }),
+        )
+        .route(
+            "/assets/checkin.js",
+            get(|| async { asset("text/javascript; charset=utf-8", CHECKIN_JS) }),
         )
         .route(
             "/assets/icon.svg",

@@ -5,11 +5,14 @@
 pub mod api;
 mod assets;
 mod cache;
+mod charts;
 mod csrf;
 mod error;
 pub mod i18n;
 mod open311;
 mod pages;
+mod pdf;
+mod report;
 mod session;
 mod view;
 

@@ -94,7 +94,7 @@ impl Drop for Browser {
     }
 }
 
-async fn fill(c: &Client, id: &str, value: &str) {
+pub(crate) async fn fill(c: &Client, id: &str, value: &str) {
     let e = c
         .find(Locator::Id(id))
         .await
@@ -103,19 +103,19 @@ async fn fill(c: &Client, id: &str, value: &str) {
     e.send_keys(value).await.unwrap();
 }
 
-async fn select(c: &Client, id: &str, value: &str) {
+pub(crate) async fn select(c: &Client, id: &str, value: &str) {
     let e = c.find(Locator::Id(id)).await.unwrap();
     e.select_by_value(value).await.unwrap();
 }
 
 /// Clicks and waits for the next page: the old page's root goes stale, the new one loads.
-async fn click_and_wait(c: &Client, locator: Locator<'_>) {
+pub(crate) async fn click_and_wait(c: &Client, locator: Locator<'_>) {
     let old = c.find(Locator::Css("html")).await.unwrap();
     c.find(locator).await.unwrap().click().await.unwrap();
     wait_for_new_page(c, old).await;
 }
 
-async fn wait_for_new_page(c: &Client, old: fantoccini::elements::Element) {
+pub(crate) async fn wait_for_new_page(c: &Client, old: fantoccini::elements::Element) {
     for _ in 0..200 {
         if old.tag_name().await.is_err() {
             let ready = c
@@ -132,11 +132,11 @@ async fn wait_for_new_page(c: &Client, old: fantoccini::elements::Element) {
     panic!("the next page did not load");
 }
 
-async fn submit(c: &Client) {
+pub(crate) async fn submit(c: &Client) {
     click_and_wait(c, Locator::Css("form.form button[type=submit]")).await;
 }
 
-async fn body_text(c: &Client) -> String {
+pub(crate) async fn body_text(c: &Client) -> String {
     c.find(Locator::Css("body"))
         .await
         .unwrap()
@@ -221,7 +221,7 @@ async fn admin_creates_a_unit_and_a_user_then_logs_out(app: TestApp) {
     b.stop().await;
 }
 
-async fn click(c: &Client, id: &str) {
+pub(crate) async fn click(c: &Client, id: &str) {
     c.find(Locator::Id(id))
         .await
         .unwrap_or_else(|_| panic!("element {id}"))
@@ -230,14 +230,14 @@ async fn click(c: &Client, id: &str) {
         .unwrap();
 }
 
-async fn login(c: &Client, app: &TestApp, username: &str, password: &str) {
+pub(crate) async fn login(c: &Client, app: &TestApp, username: &str, password: &str) {
     c.goto(&app.url("/login")).await.unwrap();
     fill(c, "f-username", username).await;
     fill(c, "f-password", password).await;
     submit(c).await;
 }
 
-async fn logout(c: &Client) {
+pub(crate) async fn logout(c: &Client) {
     click_and_wait(c, Locator::Css("form[action='/logout'] button")).await;
 }
 

@@ -2,6 +2,7 @@
 //! lives under `/staf`.
 
 mod auth;
+mod bimtek;
 mod catalog;
 mod editor;
 mod feeds;
@@ -12,6 +13,7 @@ mod inbox;
 mod lapor;
 mod laporan;
 mod portal;
+mod masterplan;
 mod staff;
 mod units;
 mod users;
@@ -133,5 +135,78 @@ pub fn routes() -> Router<AppState> {
             "/staf/aplikasi",
             get(catalog::applications_list).post(catalog::applications_add),
         )
+        .route("/masterplan", get(masterplan::public_index))
+        .route(
+            "/masterplan/program/{id}",
+            get(masterplan::public_programme),
+        )
+        .route("/masterplan/bukti/{id}", get(masterplan::evidence))
+        .route("/masterplan/laporan", get(masterplan::report_page))
+        .route("/masterplan/laporan.pdf", get(masterplan::report_pdf))
+        .route("/masterplan/laporan.xlsx", get(masterplan::report_xlsx))
+        .route("/staf/masterplan", get(masterplan::staff_list))
+        .route(
+            "/staf/masterplan/program/baru",
+            get(masterplan::new_form).post(masterplan::create),
+        )
+        .route(
+            "/staf/masterplan/program/{id}",
+            get(masterplan::staff_programme),
+        )
+        .route(
+            "/staf/masterplan/program/{id}/ubah",
+            get(masterplan::edit_form).post(masterplan::update),
+        )
+        .route(
+            "/staf/masterplan/program/{id}/indikator",
+            post(masterplan::add_indicator),
+        )
+        .route(
+            "/staf/masterplan/program/{id}/kemajuan",
+            post(masterplan::add_update)
+                // five evidence files of up to 10 MB, plus the text
+                .layer(axum::extract::DefaultBodyLimit::max(52 * 1024 * 1024)),
+        )
+        .route(
+            "/staf/masterplan/indikator/{id}/nilai",
+            post(masterplan::set_values),
+        )
+        .route(
+            "/staf/masterplan/dimensi",
+            get(masterplan::taxonomy).post(masterplan::taxonomy_add),
+        )
+        .route(
+            "/staf/masterplan/dimensi/{kind}/{id}",
+            post(masterplan::taxonomy_update),
+        )
+        .route(
+            "/staf/masterplan/kesiapan",
+            get(masterplan::readiness).post(masterplan::readiness_add),
+        )
+        .route("/staf/bimtek", get(bimtek::list))
+        .route(
+            "/staf/bimtek/baru",
+            get(bimtek::new_form).post(bimtek::create),
+        )
+        .route("/staf/bimtek/rekap", get(bimtek::per_unit))
+        .route("/staf/bimtek/{id}", get(bimtek::detail))
+        .route(
+            "/staf/bimtek/{id}/ubah",
+            get(bimtek::edit_form).post(bimtek::update),
+        )
+        .route("/staf/bimtek/{id}/undang", post(bimtek::invite))
+        .route("/staf/bimtek/{id}/daftar", post(bimtek::register))
+        .route("/staf/bimtek/{id}/materi", post(bimtek::add_material))
+        .route(
+            "/staf/bimtek/{id}/hadir",
+            get(bimtek::checkin_form).post(bimtek::checkin),
+        )
+        .route(
+            "/staf/bimtek/pendaftaran/{id}/evaluasi",
+            post(bimtek::evaluate),
+        )
+        .route("/sertifikat", get(bimtek::lookup))
+        .route("/sertifikat/{code}", get(bimtek::verify))
+        .route("/sertifikat/{code}/pdf", get(bimtek::certificate_pdf))
         .fallback(|| async { crate::WebError::NotFound })
 }
