@@ -313,6 +313,52 @@ async fn main() -> anyhow::Result<()> {
     .await;
     report("public request page", &pages);
 
+    // the home page (latest content, request figures; its data is kept until the next event)
+    let (c, b) = (client.clone(), base.clone());
+    let home = load(a.concurrency, a.seconds, move |_| {
+        let (c, b) = (c.clone(), b.clone());
+        async move {
+            match c.get(format!("{b}/")).send().await {
+                Ok(r) if r.status() == 200 => r.bytes().await.is_ok(),
+                _ => false,
+            }
+        }
+    })
+    .await;
+    report("home page", &home);
+
+    // the search page, once this node's index has absorbed the seeded requests
+    let head = kotapintar_storage::events::head(&bench_store.reader).await?;
+    let t = Instant::now();
+    loop {
+        let r = client.get(format!("{base}/cari?q=x")).send().await?;
+        let cursor = r
+            .headers()
+            .get("x-search-cursor")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(-1);
+        if cursor >= head || t.elapsed().as_secs() > 1800 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    eprintln!("search index ready after {:.1} s", t.elapsed().as_secs_f64());
+    let (c, b) = (client.clone(), base.clone());
+    let search = load(a.concurrency, a.seconds, move |n| {
+        let (c, b) = (c.clone(), b.clone());
+        async move {
+            const Q: [&str; 6] = ["lampu", "perbaikan jalan", "sampah", "penerangn", "jalan rusak kuta", "saluran"];
+            let q = Q[(n % Q.len() as u64) as usize];
+            match c.get(format!("{b}/cari")).query(&[("q", q)]).send().await {
+                Ok(r) if r.status() == 200 => r.bytes().await.is_ok(),
+                _ => false,
+            }
+        }
+    })
+    .await;
+    report("search page /cari", &search);
+
     // the Open311 list with default filters (the last 90 days, at most 1000 requests), as a
     // client asking for compression gets it
     let (c, b) = (client.clone(), base.clone());
