@@ -341,6 +341,46 @@ pub enum ContentDetails {
     Project(ProjectDetails),
 }
 
+/// A document attached to an item (a PDF: the announcement itself, a decree, a schedule).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// The name shown to readers (the uploaded file's name, cleaned).
+    pub name: String,
+    /// The stored file's random name, served at `/lampiran/{file}`.
+    pub file: String,
+    pub bytes: u64,
+}
+
+/// At most this many documents per item, each at most `ATTACHMENT_MAX_BYTES`.
+pub const MAX_ATTACHMENTS: usize = 5;
+pub const ATTACHMENT_MAX_BYTES: usize = 10 * 1024 * 1024;
+
+/// Checks an uploaded document by its content (a PDF starts with `%PDF-`, whatever its name
+/// says) and size; returns the display name to keep.
+pub fn check_attachment(file_name: &str, bytes: &[u8]) -> Result<String, &'static str> {
+    if bytes.is_empty() {
+        return Err("photo_empty");
+    }
+    if bytes.len() > ATTACHMENT_MAX_BYTES {
+        return Err("attachment_too_large");
+    }
+    if !bytes.starts_with(b"%PDF-") {
+        return Err("attachment_not_pdf");
+    }
+    let base = file_name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let clean: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>'))
+        .take(120)
+        .collect();
+    let clean = clean.trim().to_string();
+    Ok(if clean.is_empty() {
+        "dokumen.pdf".into()
+    } else {
+        clean
+    })
+}
+
 /// A checked content item, ready to store.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ContentDraft {
@@ -356,6 +396,8 @@ pub struct ContentDraft {
     pub desa: Option<RegionCode>,
     pub publish_at: Option<DateTime<Utc>>,
     pub details: ContentDetails,
+    /// Set by the caller from the uploads (never typed).
+    pub attachments: Vec<Attachment>,
 }
 
 /// The form (or API body) as typed. Dates and times are local to the deployment (WITA in
@@ -523,6 +565,7 @@ impl ContentInput {
                 desa,
                 publish_at,
                 details,
+                attachments: Vec::new(),
             }),
             _ => Err(e),
         }
@@ -611,6 +654,7 @@ pub struct ContentItem {
     pub kecamatan: Option<RegionCode>,
     pub desa: Option<RegionCode>,
     pub cover_photo: Option<String>,
+    pub attachments: Vec<Attachment>,
     pub status: EditorialStatus,
     pub publish_at: Option<DateTime<Utc>>,
     pub published_at: Option<DateTime<Utc>>,
@@ -973,6 +1017,25 @@ mod tests {
         let e = i.parse(UnitId(2), wita()).unwrap_err();
         assert_eq!(e.for_field("contract_value"), Some("contract_over_ceiling"));
         assert_eq!(parse_rupiah("12,5 juta"), Err("invalid_amount"));
+    }
+
+    #[test]
+    fn attachments_are_pdfs_by_content() {
+        assert_eq!(
+            check_attachment("C:\\Dokumen\\SK Bupati.pdf", b"%PDF-1.7 ..."),
+            Ok("SK Bupati.pdf".into())
+        );
+        assert_eq!(
+            check_attachment("virus.pdf", b"MZ\x90\x00"),
+            Err("attachment_not_pdf")
+        );
+        assert_eq!(check_attachment("x.pdf", b""), Err("photo_empty"));
+        let big = vec![b'%'; ATTACHMENT_MAX_BYTES + 1];
+        assert_eq!(check_attachment("x.pdf", &big), Err("attachment_too_large"));
+        assert_eq!(
+            check_attachment("<img>\"a.pdf", b"%PDF-1.4"),
+            Ok("imga.pdf".into())
+        );
     }
 
     #[test]

@@ -99,6 +99,7 @@ fn to_domain(m: content_item::Model, unit: Option<&unit::Model>) -> ContentItem 
         kecamatan: m.kecamatan.and_then(|c| RegionCode::parse(&c).ok()),
         desa: m.desa.and_then(|c| RegionCode::parse(&c).ok()),
         cover_photo: m.cover_photo,
+        attachments: serde_json::from_str(&m.attachments).unwrap_or_default(),
         status: EditorialStatus::parse(&m.status).unwrap_or(EditorialStatus::Draft),
         publish_at: m.publish_at,
         published_at: m.published_at,
@@ -149,6 +150,7 @@ fn apply(am: &mut content_item::ActiveModel, d: &ContentDraft) {
     am.kecamatan = Set(d.kecamatan.as_ref().map(|r| r.to_string()));
     am.desa = Set(d.desa.as_ref().map(|r| r.to_string()));
     am.publish_at = Set(d.publish_at);
+    am.attachments = Set(serde_json::to_string(&d.attachments).unwrap_or_else(|_| "[]".into()));
     let (mut starts, mut ends, mut place, mut audience, mut internal) =
         (None, None, None, None, false);
     let (mut sector, mut fund, mut ceiling, mut contract, mut contractor) =
@@ -304,6 +306,7 @@ fn draft_of(item: &ContentItem) -> ContentDraft {
         desa: item.desa.clone(),
         publish_at: item.publish_at,
         details: item.details.clone(),
+        attachments: item.attachments.clone(),
     }
 }
 
@@ -764,6 +767,18 @@ pub async fn last_published_by_unit(
         .into_iter()
         .filter_map(|(u, at)| Some((UnitId(u), at?)))
         .collect())
+}
+
+/// Where attached documents live under the uploads directory.
+pub const ATTACHMENT_DIR: &str = "lampiran";
+
+/// Stores a checked document under a random name; returns that name (`/lampiran/{name}`).
+pub fn save_attachment(uploads: &Path, bytes: &[u8]) -> std::io::Result<String> {
+    let dir = uploads.join(ATTACHMENT_DIR);
+    std::fs::create_dir_all(&dir)?;
+    let name = format!("{}.pdf", uuid::Uuid::new_v4().simple());
+    std::fs::write(dir.join(&name), bytes)?;
+    Ok(name)
 }
 
 /// Where portal images live under the uploads directory.

@@ -343,12 +343,22 @@ async fn main() -> anyhow::Result<()> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
-    eprintln!("search index ready after {:.1} s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "search index ready after {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     let (c, b) = (client.clone(), base.clone());
     let search = load(a.concurrency, a.seconds, move |n| {
         let (c, b) = (c.clone(), b.clone());
         async move {
-            const Q: [&str; 6] = ["lampu", "perbaikan jalan", "sampah", "penerangn", "jalan rusak kuta", "saluran"];
+            const Q: [&str; 6] = [
+                "lampu",
+                "perbaikan jalan",
+                "sampah",
+                "penerangn",
+                "jalan rusak kuta",
+                "saluran",
+            ];
             let q = Q[(n % Q.len() as u64) as usize];
             match c.get(format!("{b}/cari")).query(&[("q", q)]).send().await {
                 Ok(r) if r.status() == 200 => r.bytes().await.is_ok(),

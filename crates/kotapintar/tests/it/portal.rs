@@ -14,6 +14,7 @@ both_backends!(
     scheduled_items_appear_at_their_moment,
     search_rebuild_gives_the_same_results,
     unit_profile_and_home_page_show_published_content,
+    attachments_are_pdfs_and_survive_a_form_sent_back,
 );
 
 pub const EDITOR_PASSWORD: &str = "editor-password-1";
@@ -766,4 +767,87 @@ async fn unit_profile_and_home_page_show_published_content(app: TestApp) {
     assert!(tagged.contains("Jalan Raya Kerobokan diperbaiki"));
     let (_, other) = app.get_html("/berita?tag=pariwisata").await;
     assert!(!other.contains("Jalan Raya Kerobokan diperbaiki"));
+}
+
+async fn attachments_are_pdfs_and_survive_a_form_sent_back(app: TestApp) {
+    newsroom(&app).await;
+    app.login("admin.pupr", PUBLISHER_PASSWORD).await;
+    let unit = unit_id(&app, "DPUPR").await;
+    let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+        .to_vec();
+    // a program disguised as a PDF is refused by its content
+    let r = app
+        .post_multipart(
+            "/staf/konten/baru",
+            &[
+                ("unit_id", &unit),
+                ("kind", "pengumuman"),
+                ("title", "Jadwal pemadaman"),
+            ],
+            &[(
+                "attachments",
+                "jadwal.pdf",
+                b"MZ\x90\x00 not a pdf".to_vec(),
+            )],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Lampiran harus berkas PDF"));
+    // a real PDF is kept when the form comes back for another reason
+    let r = app
+        .post_multipart(
+            "/staf/konten/baru",
+            &[("unit_id", &unit), ("kind", "pengumuman"), ("title", "")],
+            &[("attachments", "Jadwal Pemadaman Desember.pdf", pdf.clone())],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    let kept = page
+        .split(r#"name="keep_attachment" value=""#)
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    assert!(kept.ends_with("|Jadwal Pemadaman Desember.pdf"), "{kept}");
+    let id = draft(
+        &app,
+        &[
+            ("kind", "pengumuman"),
+            ("title", "Jadwal pemadaman listrik"),
+            ("keep_attachment", &kept),
+        ],
+    )
+    .await;
+    assert_eq!(step(&app, id, "publish").await, StatusCode::SEE_OTHER);
+    let (_, public) = app.get_html("/berita/jadwal-pemadaman-listrik").await;
+    assert!(public.contains("Jadwal Pemadaman Desember.pdf"), "{public}");
+    let file = kept.split('|').next().unwrap();
+    let r = app.get(&format!("/lampiran/{file}")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.headers()[reqwest::header::CONTENT_TYPE],
+        "application/pdf"
+    );
+    assert_eq!(r.bytes().await.unwrap().as_ref(), pdf.as_slice());
+    // unticking removes it from the item
+    let r = app
+        .post_multipart(
+            &format!("/staf/konten/{id}"),
+            &[
+                ("kind", "pengumuman"),
+                ("title", "Jadwal pemadaman listrik"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let item = kotapintar_storage::content::get(&app.store, id)
+        .await
+        .unwrap();
+    assert!(item.attachments.is_empty());
 }

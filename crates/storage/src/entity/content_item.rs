@@ -17,6 +17,7 @@ pub struct Model {
     pub kecamatan: Option<String>,
     pub desa: Option<String>,
     pub cover_photo: Option<String>,
+    pub attachments: String,
     pub status: String,
     pub publish_at: Option<ChronoDateTimeUtc>,
     pub published_at: Option<ChronoDateTimeUtc>,

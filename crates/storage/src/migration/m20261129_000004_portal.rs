@@ -22,6 +22,7 @@ enum ContentItems {
     Kecamatan,
     Desa,
     CoverPhoto,
+    Attachments,
     Status,
     PublishAt,
     PublishedAt,
@@ -134,6 +135,8 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new(ContentItems::Kecamatan).string_len(20))
                 .col(ColumnDef::new(ContentItems::Desa).string_len(20))
                 .col(ColumnDef::new(ContentItems::CoverPhoto).string_len(100))
+                // documents attached (JSON list of name, stored file and size)
+                .col(text(ContentItems::Attachments).not_null())
                 .col(
                     ColumnDef::new(ContentItems::Status)
                         .string_len(20)

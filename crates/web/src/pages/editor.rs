@@ -12,8 +12,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use kotapintar_domain::content::{
-    can_edit, can_publish, may_take, ContentInput, ContentItem, ContentKind, EditorialStatus,
-    EditorialStep, FundSource, ProgressInput, ProjectStatus,
+    can_edit, can_publish, check_attachment, may_take, Attachment, ContentInput, ContentItem,
+    ContentKind, EditorialStatus, EditorialStep, FundSource, ProgressInput, ProjectStatus,
+    MAX_ATTACHMENTS,
 };
 use kotapintar_domain::ids::UnitId;
 use kotapintar_domain::policy::Actor;
@@ -99,6 +100,7 @@ struct FormTemplate {
     input: ContentInput,
     unit_id: i64,
     cover_photo: String,
+    attachments: Vec<Attachment>,
     errors: FieldErrors,
     units: Vec<Unit>,
     districts: Vec<(String, String)>,
@@ -121,6 +123,7 @@ async fn form(
     input: ContentInput,
     unit_id: i64,
     cover_photo: String,
+    attachments: Vec<Attachment>,
     errors: FieldErrors,
     progress_input: ProgressInput,
     progress_errors: FieldErrors,
@@ -161,6 +164,7 @@ async fn form(
         input,
         unit_id,
         cover_photo,
+        attachments,
         errors,
         units,
         districts,
@@ -208,11 +212,64 @@ pub async fn new_form(
         input,
         unit_id,
         String::new(),
+        Vec::new(),
         FieldErrors::new(),
         ProgressInput::default(),
         FieldErrors::new(),
     )
     .await
+}
+
+/// `file|bytes|name`: how a kept attachment travels through the form.
+fn decode_attachment(raw: &str) -> Option<Attachment> {
+    let mut parts = raw.splitn(3, '|');
+    let file = kept_image(parts.next()?)?;
+    let bytes = parts.next()?.parse().ok()?;
+    let name = parts.next()?.to_string();
+    (file.ends_with(".pdf") && !name.is_empty()).then_some(Attachment { file, bytes, name })
+}
+
+/// The documents kept from before (unticked ones dropped) plus the new uploads, each checked
+/// by content; problems are reported on the `attachments` field.
+async fn accept_attachments(
+    state: &AppState,
+    fields: &[(String, String)],
+    files: Vec<Upload>,
+    errors: &mut FieldErrors,
+) -> Result<Vec<Attachment>, WebError> {
+    let mut out: Vec<Attachment> = fields
+        .iter()
+        .filter(|(k, _)| k == "keep_attachment")
+        .filter_map(|(_, v)| decode_attachment(v))
+        .collect();
+    for f in files {
+        if f.bytes.is_empty() && f.file_name.is_empty() {
+            continue;
+        }
+        match check_attachment(&f.file_name, &f.bytes) {
+            Ok(name) => {
+                let uploads = state.config.uploads.clone();
+                let bytes = f.bytes;
+                let len = bytes.len() as u64;
+                let file =
+                    tokio::task::spawn_blocking(move || content::save_attachment(&uploads, &bytes))
+                        .await
+                        .map_err(|e| WebError::Internal(e.to_string()))?
+                        .map_err(|e| WebError::Internal(format!("saving a document: {e}")))?;
+                out.push(Attachment {
+                    name,
+                    file,
+                    bytes: len,
+                });
+            }
+            Err(code) => errors.add("attachments", code),
+        }
+    }
+    if out.len() > MAX_ATTACHMENTS {
+        errors.add("attachments", "too_many_attachments");
+        out.truncate(MAX_ATTACHMENTS);
+    }
+    Ok(out)
 }
 
 /// Checks an uploaded image the way residents' photos are checked (content, size, pixels;
@@ -262,6 +319,7 @@ struct Submitted {
     input: ContentInput,
     unit_id: i64,
     cover: Option<String>,
+    attachments: Vec<Attachment>,
     errors: FieldErrors,
 }
 
@@ -270,13 +328,19 @@ async fn read_form(state: &AppState, form: CsrfMultipart) -> Result<Submitted, W
     let unit_id: i64 = form.get("unit_id").parse().unwrap_or(0);
     let kept = kept_image(form.get("cover_photo"));
     let mut errors = FieldErrors::new();
-    let cover = accept_image(state, form.files, "cover", &mut errors)
+    let (documents, images): (Vec<Upload>, Vec<Upload>) = form
+        .files
+        .into_iter()
+        .partition(|f| f.field == "attachments");
+    let attachments = accept_attachments(state, &form.fields, documents, &mut errors).await?;
+    let cover = accept_image(state, images, "cover", &mut errors)
         .await?
         .or(kept);
     Ok(Submitted {
         input,
         unit_id,
         cover,
+        attachments,
         errors,
     })
 }
@@ -291,6 +355,7 @@ pub async fn create(
         input,
         unit_id,
         cover,
+        attachments,
         mut errors,
     } = read_form(&state, form_data).await?;
     let unit = UnitId(unit_id);
@@ -298,16 +363,21 @@ pub async fn create(
         errors.add("unit_id", "not_permitted_for_role");
     }
     let offset = state.config.rules.utc_offset;
-    let draft = match input.parse(unit, offset) {
+    let kept = Kept {
+        cover: cover.clone(),
+        attachments: attachments.clone(),
+    };
+    let mut draft = match input.parse(unit, offset) {
         Ok(d) if errors.is_empty() => d,
         Ok(_) => {
-            return again(&state, page, &actor, None, input, unit_id, cover, errors).await;
+            return again(&state, page, &actor, None, input, unit_id, kept, errors).await;
         }
         Err(e) => {
             errors.0.extend(e.0);
-            return again(&state, page, &actor, None, input, unit_id, cover, errors).await;
+            return again(&state, page, &actor, None, input, unit_id, kept, errors).await;
         }
     };
+    draft.attachments = attachments;
     match content::create(
         &state.store,
         &AuditActor::from(&actor),
@@ -321,10 +391,16 @@ pub async fn create(
             Ok(Redirect::to(&format!("/staf/konten/{}?ok=content_saved", item.id)).into_response())
         }
         Err(StorageError::Invalid(e)) => {
-            again(&state, page, &actor, None, input, unit_id, cover, e).await
+            again(&state, page, &actor, None, input, unit_id, kept, e).await
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// What a form sent back keeps of its uploads, so nothing is uploaded twice.
+struct Kept {
+    cover: Option<String>,
+    attachments: Vec<Attachment>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -335,7 +411,7 @@ async fn again(
     item: Option<ContentItem>,
     input: ContentInput,
     unit_id: i64,
-    cover: Option<String>,
+    kept: Kept,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
     form(
@@ -345,7 +421,8 @@ async fn again(
         item,
         input,
         unit_id,
-        cover.unwrap_or_default(),
+        kept.cover.unwrap_or_default(),
+        kept.attachments,
         errors,
         ProgressInput::default(),
         FieldErrors::new(),
@@ -371,6 +448,7 @@ pub async fn edit_form(
     let input = item.to_input(state.config.rules.utc_offset);
     let unit_id = item.unit_id.0;
     let cover = item.cover_photo.clone().unwrap_or_default();
+    let attachments = item.attachments.clone();
     let today = portal::today(&page).to_string();
     form(
         &state,
@@ -380,6 +458,7 @@ pub async fn edit_form(
         input,
         unit_id,
         cover,
+        attachments,
         FieldErrors::new(),
         ProgressInput {
             reported_on: today,
@@ -401,12 +480,17 @@ pub async fn update(
     let Submitted {
         input,
         cover,
+        attachments,
         mut errors,
         ..
     } = read_form(&state, form_data).await?;
     // an item stays with its unit
     let unit_id = item.unit_id.0;
-    let draft = match input.parse(item.unit_id, state.config.rules.utc_offset) {
+    let kept = Kept {
+        cover: cover.clone(),
+        attachments: attachments.clone(),
+    };
+    let mut draft = match input.parse(item.unit_id, state.config.rules.utc_offset) {
         Ok(d) if errors.is_empty() => d,
         Ok(_) => {
             return again(
@@ -416,10 +500,10 @@ pub async fn update(
                 Some(item),
                 input,
                 unit_id,
-                cover,
+                kept,
                 errors,
             )
-            .await
+            .await;
         }
         Err(e) => {
             errors.0.extend(e.0);
@@ -430,24 +514,17 @@ pub async fn update(
                 Some(item),
                 input,
                 unit_id,
-                cover,
+                kept,
                 errors,
             )
             .await;
         }
     };
-    match content::update(
-        &state.store,
-        &AuditActor::from(&actor),
-        id,
-        draft,
-        cover.clone(),
-    )
-    .await
-    {
+    draft.attachments = attachments;
+    match content::update(&state.store, &AuditActor::from(&actor), id, draft, cover).await {
         Ok(_) => Ok(Redirect::to(&format!("/staf/konten/{id}?ok=content_saved")).into_response()),
         Err(StorageError::Invalid(e)) => {
-            again(&state, page, &actor, Some(item), input, unit_id, cover, e).await
+            again(&state, page, &actor, Some(item), input, unit_id, kept, e).await
         }
         Err(e) => Err(e.into()),
     }
@@ -515,6 +592,7 @@ pub async fn add_progress(
             let content_input = item.to_input(state.config.rules.utc_offset);
             let unit_id = item.unit_id.0;
             let cover = item.cover_photo.clone().unwrap_or_default();
+            let attachments = item.attachments.clone();
             form(
                 &state,
                 page,
@@ -523,6 +601,7 @@ pub async fn add_progress(
                 content_input,
                 unit_id,
                 cover,
+                attachments,
                 FieldErrors::new(),
                 input,
                 e,
@@ -563,6 +642,37 @@ pub async fn image(
     Ok((
         [
             (header::CONTENT_TYPE, mime.to_string()),
+            (
+                header::CACHE_CONTROL,
+                "public, max-age=31536000, immutable".to_string(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// `/lampiran/{name}`: an attached document, shown in the browser's PDF viewer. Names are
+/// random and made only by `content::save_attachment`.
+pub async fn attachment(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, WebError> {
+    let name = kept_image(&name)
+        .filter(|n| n.ends_with(".pdf"))
+        .ok_or(WebError::NotFound)?;
+    let path = state
+        .config
+        .uploads
+        .join(content::ATTACHMENT_DIR)
+        .join(&name);
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|_| WebError::NotFound)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (header::CONTENT_DISPOSITION, "inline".to_string()),
             (
                 header::CACHE_CONTROL,
                 "public, max-age=31536000, immutable".to_string(),

@@ -12,8 +12,8 @@ mod ikuti;
 mod inbox;
 mod lapor;
 mod laporan;
-mod portal;
 mod masterplan;
+mod portal;
 mod staff;
 mod units;
 mod users;
@@ -95,14 +95,23 @@ pub fn routes() -> Router<AppState> {
         .route("/staf/konten", get(editor::list))
         .route(
             "/staf/konten/baru",
-            get(editor::new_form).post(editor::create),
+            get(editor::new_form)
+                .post(editor::create)
+                .layer(axum::extract::DefaultBodyLimit::max(62 * 1024 * 1024)),
         )
         .route(
             "/staf/konten/{id}",
-            get(editor::edit_form).post(editor::update),
+            get(editor::edit_form)
+                .post(editor::update)
+                .layer(axum::extract::DefaultBodyLimit::max(62 * 1024 * 1024)),
         )
         .route("/staf/konten/{id}/langkah", post(editor::step))
-        .route("/staf/konten/{id}/kemajuan", post(editor::add_progress))
+        .route(
+            "/staf/konten/{id}/kemajuan",
+            post(editor::add_progress)
+                .layer(axum::extract::DefaultBodyLimit::max(12 * 1024 * 1024)),
+        )
+        .route("/lampiran/{name}", get(editor::attachment))
         .route("/staf/layanan", get(catalog::list))
         .route(
             "/staf/layanan/baru",
