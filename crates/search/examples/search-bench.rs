@@ -278,12 +278,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let qs = Arc::new(queries());
-    // warm-up: every query once
+    // warm-up, and each query alone: hits and mean time of 5 runs
     for q in qs.iter() {
         let r = index.search(q)?;
+        let t = Instant::now();
+        for _ in 0..5 {
+            index.search(q)?;
+        }
         eprintln!(
-            "  {:>8} hits  {:?} {:?}",
+            "  {:>8} hits {:>7.1} ms  {:?} {:?}",
             r.total,
+            t.elapsed().as_secs_f64() * 200.0,
             q.text,
             q.kind.map(|k| k.as_str())
         );

@@ -3,6 +3,7 @@
 //! the index's own commit, so the index and its cursor can never disagree after a crash.
 
 use crate::analyzer;
+use crate::facets::FacetCounts;
 use crate::SearchError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,11 +11,11 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering as AtomicOrdering};
 use std::sync::Mutex;
-use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
-    Facet, FacetOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value,
-    FAST, INDEXED, STORED, STRING,
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
+    STRING,
 };
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{
@@ -24,7 +25,7 @@ use tantivy::{
 
 /// Bumped whenever the schema or the analysis changes: an index of another version is thrown
 /// away and rebuilt from the database.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// What kind of thing a result is; also the `jenis` facet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -131,7 +132,6 @@ struct Fields {
     url: Field,
     units: Field,
     kecamatan: Field,
-    facets: Field,
     date: Field,
 }
 
@@ -146,13 +146,12 @@ fn schema() -> (Schema, Fields) {
         .set_stored();
     let fields = Fields {
         key: b.add_text_field("key", STRING | STORED),
-        kind: b.add_text_field("kind", STRING | STORED),
+        kind: b.add_text_field("kind", STRING | STORED | FAST),
         title: b.add_text_field("title", text.clone()),
         body: b.add_text_field("body", text),
         url: b.add_text_field("url", STORED),
-        units: b.add_text_field("units", STRING | STORED),
-        kecamatan: b.add_text_field("kecamatan", STRING | STORED),
-        facets: b.add_facet_field("facets", FacetOptions::default()),
+        units: b.add_text_field("units", STRING | STORED | FAST),
+        kecamatan: b.add_text_field("kecamatan", STRING | STORED | FAST),
         date: b.add_date_field("date", INDEXED | STORED | FAST),
     };
     (b.build(), fields)
@@ -294,14 +293,12 @@ impl SearchIndex {
         doc.add_text(f.title, &d.title);
         doc.add_text(f.body, &d.body);
         doc.add_text(f.url, &d.url);
-        doc.add_facet(f.facets, Facet::from_path(["jenis", d.kind.as_str()]));
+
         for u in &d.unit_slugs {
             doc.add_text(f.units, u);
-            doc.add_facet(f.facets, Facet::from_path(["unit", u.as_str()]));
         }
         if let Some(k) = &d.kecamatan {
             doc.add_text(f.kecamatan, k);
-            doc.add_facet(f.facets, Facet::from_path(["kecamatan", k.as_str()]));
         }
         doc.add_date(
             f.date,
@@ -313,13 +310,21 @@ impl SearchIndex {
     /// The query for the typed words: every word must match (in the title or the text), as
     /// itself or, for words of five letters or more, with one typo (two from nine letters).
     /// Exact and title matches rank higher.
-    fn text_query(&self, text: &str) -> Option<Box<dyn Query>> {
+    fn text_query(
+        &self,
+        searcher: &tantivy::Searcher,
+        text: &str,
+    ) -> Result<Option<Box<dyn Query>>, SearchError> {
         let terms = analyzer::terms(text);
         if terms.is_empty() {
-            return None;
+            return Ok(None);
         }
         let mut musts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for t in terms {
+            // a word the index knows is taken as typed; only unknown words are widened to
+            // their near spellings (the expansion is what costs time on a large index)
+            let known = searcher.doc_freq(&Term::from_field_text(self.f.title, &t))? > 0
+                || searcher.doc_freq(&Term::from_field_text(self.f.body, &t))? > 0;
             let mut shoulds: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for (field, boost) in [(self.f.title, 3.0), (self.f.body, 1.0)] {
                 let term = Term::from_field_text(field, &t);
@@ -330,13 +335,12 @@ impl SearchIndex {
                         boost,
                     )),
                 ));
-                let chars = t.chars().count();
-                let distance = match chars {
+                let distance = match t.chars().count() {
                     0..=4 => 0,
                     5..=8 => 1,
                     _ => 2,
                 };
-                if distance > 0 {
+                if distance > 0 && !known {
                     shoulds.push((
                         Occur::Should,
                         Box::new(BoostQuery::new(
@@ -348,13 +352,13 @@ impl SearchIndex {
             }
             musts.push((Occur::Must, Box::new(BooleanQuery::new(shoulds))));
         }
-        Some(Box::new(BooleanQuery::new(musts)))
+        Ok(Some(Box::new(BooleanQuery::new(musts))))
     }
 
     pub fn search(&self, q: &SearchQuery) -> Result<SearchResults, SearchError> {
         let f = self.f;
         let searcher = self.reader.searcher();
-        let text_query = self.text_query(&q.text);
+        let text_query = self.text_query(&searcher, &q.text)?;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if let Some(tq) = &text_query {
             clauses.push((Occur::Must, tq.box_clone()));
@@ -386,10 +390,7 @@ impl SearchIndex {
             Box::new(BooleanQuery::new(clauses))
         };
         let limit = q.limit.clamp(1, 100);
-        let mut facet_collector = FacetCollector::for_field("facets");
-        for root in ["/jenis", "/unit", "/kecamatan"] {
-            facet_collector.add_facet(root);
-        }
+        let facet_collector = FacetCounts::new(&["kind", "units", "kecamatan"]);
         let (addresses, total, facet_counts): (Vec<tantivy::DocAddress>, usize, _) =
             if text_query.is_some() {
                 let (top, total, facets) = searcher.search(
@@ -477,23 +478,22 @@ impl SearchIndex {
                 date,
             });
         }
-        let facet_list = |root: &str| -> Vec<(String, u64)> {
+        let facet_list = |i: usize| -> Vec<(String, u64)> {
             let mut v: Vec<(String, u64)> = facet_counts
-                .get(root)
-                .filter_map(|(facet, count)| {
-                    facet.to_path().last().map(|leaf| (leaf.to_string(), count))
-                })
-                .collect();
+                .get(i)
+                .map(|m| m.iter().map(|(k, n)| (k.clone(), *n)).collect())
+                .unwrap_or_default();
             v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            v.truncate(50);
             v
         };
         Ok(SearchResults {
             total,
             hits,
             facets: Facets {
-                kind: facet_list("/jenis"),
-                unit: facet_list("/unit"),
-                kecamatan: facet_list("/kecamatan"),
+                kind: facet_list(0),
+                unit: facet_list(1),
+                kecamatan: facet_list(2),
             },
         })
     }

@@ -8,6 +8,7 @@
 
 pub mod analyzer;
 pub mod docs;
+mod facets;
 pub mod index;
 pub mod sync;
 
