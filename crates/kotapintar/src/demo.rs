@@ -224,6 +224,7 @@ pub async fn load(store: &Store, settings: &Settings) -> anyhow::Result<()> {
     let created_requests = load_requests(store, settings).await?;
     load_masterplan(store, &system).await?;
     load_training(store, &system).await?;
+    load_portal(store, settings, &system).await?;
     if created_services + created_requests > 0 {
         println!("demo: created {created_services} services and {created_requests} requests");
     }
@@ -728,5 +729,106 @@ async fn load_training(store: &Store, system: &AuditActor) -> anyhow::Result<()>
         }
     }
     println!("demo: loaded 2 bimtek events (one held, with certificates)");
+    Ok(())
+}
+
+/// Demo portal content: news, an announcement, agenda items and projects (one behind its
+/// schedule), published, so the portal, its feeds and search have something to show.
+async fn load_portal(
+    store: &Store,
+    settings: &Settings,
+    system: &AuditActor,
+) -> anyhow::Result<()> {
+    use kotapintar_domain::content::{ContentInput, EditorialStep, ProgressInput};
+    use kotapintar_storage::content;
+    if !content::staff_list(store, None, None, None, 1)
+        .await?
+        .is_empty()
+    {
+        return Ok(());
+    }
+    let offset = settings.rules.utc_offset;
+    let today = chrono::Utc::now().with_timezone(&offset).date_naive();
+    let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
+    let at = |n: i64, hm: &str| format!("{}T{hm}", day(n));
+    let items: Vec<(&str, ContentInput, Vec<(i64, &str, &str)>)> = vec![
+        ("DPUPR", ContentInput {
+            kind: "berita".into(),
+            title: "Jalan Raya Kerobokan diperbaiki mulai pekan ini (demo)".into(),
+            summary: "Dinas PUPR memperbaiki 2 km jalan berlubang di Kerobokan.".into(),
+            body: "Pekerjaan **pengaspalan** berlangsung malam hari agar lalu lintas tidak terganggu.\n\n- Ruas: Jl. Raya Kerobokan\n- Lama pekerjaan: dua minggu".into(),
+            tags: "jalan, infrastruktur".into(),
+            kecamatan: "51.03.02".into(),
+            ..Default::default()
+        }, vec![]),
+        ("DLHK", ContentInput {
+            kind: "pengumuman".into(),
+            title: "Jadwal pengangkutan sampah selama Galungan (demo)".into(),
+            summary: "Pengangkutan sampah tetap berjalan dengan jadwal khusus.".into(),
+            body: "Truk sampah beroperasi pukul 05.00 sampai 10.00 WITA selama hari raya.".into(),
+            tags: "sampah, lingkungan".into(),
+            ..Default::default()
+        }, vec![]),
+        ("DISKOMINFO", ContentInput {
+            kind: "agenda".into(),
+            title: "Bimbingan teknis kotapintar untuk perangkat daerah (demo)".into(),
+            summary: "Pelatihan penggunaan platform untuk admin dan petugas unit.".into(),
+            starts_at: at(7, "09:00"),
+            ends_at: at(7, "15:00"),
+            place: "Ruang Kertha Gosana, Puspem Badung".into(),
+            audience: "Admin dan petugas perangkat daerah".into(),
+            ..Default::default()
+        }, vec![]),
+        ("DPUPR", ContentInput {
+            kind: "proyek".into(),
+            title: "Pelebaran Jalan Raya Canggu (demo)".into(),
+            summary: "Pelebaran jalan menjadi 12 meter dengan trotoar dan drainase.".into(),
+            sector: "Jalan dan jembatan".into(),
+            fund_source: "apbd".into(),
+            budget_ceiling: "12500000000".into(),
+            contract_value: "11900000000".into(),
+            contractor: "PT Karya Bali (demo)".into(),
+            planned_start: day(-200),
+            planned_end: day(100),
+            project_status: "running".into(),
+            kecamatan: "51.03.02".into(),
+            ..Default::default()
+        }, vec![(-90, "22", "18"), (-30, "38", "31")]),
+        ("DPUPR", ContentInput {
+            kind: "proyek".into(),
+            title: "Rehabilitasi Pasar Mengwi (demo)".into(),
+            summary: "Perbaikan atap, lantai dan saluran air pasar tradisional.".into(),
+            sector: "Pasar".into(),
+            fund_source: "dak".into(),
+            budget_ceiling: "3000000000".into(),
+            planned_start: day(-120),
+            planned_end: day(60),
+            project_status: "running".into(),
+            kecamatan: "51.03.03".into(),
+            ..Default::default()
+        }, vec![(-60, "30", "25"), (-10, "60", "52")]),
+    ];
+    let mut n = 0;
+    for (unit_code, input, progress) in items {
+        let Some(unit) = units::find_by_code(&store.reader, unit_code).await? else {
+            continue;
+        };
+        let draft = input
+            .parse(unit.id, offset)
+            .map_err(|e| anyhow::anyhow!("demo content: {e}"))?;
+        let item = content::create(store, system, 0, draft, None).await?;
+        content::step(store, system, item.id, EditorialStep::Publish).await?;
+        for (d, physical, budget) in progress {
+            let input = ProgressInput {
+                reported_on: day(d),
+                physical_pct: physical.into(),
+                budget_pct: budget.into(),
+                note: "Laporan kemajuan (demo)".into(),
+            };
+            content::add_progress(store, system, 0, item.id, &input, today, None).await?;
+        }
+        n += 1;
+    }
+    println!("demo: published {n} portal items (news, an announcement, agenda, projects)");
     Ok(())
 }

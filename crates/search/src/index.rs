@@ -418,13 +418,12 @@ impl SearchIndex {
                 )?;
                 (top.into_iter().map(|(_, a)| a).collect(), total, facets)
             };
-        let generators = match &text_query {
+        let words = analyzer::terms(&q.text);
+        let body_snippets = match &text_query {
             Some(tq) => {
                 let mut body = SnippetGenerator::create(&searcher, tq.as_ref(), f.body)?;
                 body.set_max_num_chars(220);
-                let mut title = SnippetGenerator::create(&searcher, tq.as_ref(), f.title)?;
-                title.set_max_num_chars(400);
-                Some((title, body))
+                Some(body)
             }
             None => None,
         };
@@ -444,23 +443,18 @@ impl SearchIndex {
             };
             let title = text(f.title);
             let body = text(f.body);
-            let (title_html, snippet_html) = match &generators {
-                Some((tg, bg)) => {
-                    let t = tg.snippet(&title);
-                    let title_html = if t.is_empty() {
-                        escape(&title)
-                    } else {
-                        t.to_html()
-                    };
+            // the whole title, with the words that matched in bold
+            let title_html = highlight(&title, &words);
+            let snippet_html = match &body_snippets {
+                Some(bg) => {
                     let s = bg.snippet(&body);
-                    let snippet_html = if s.is_empty() {
+                    if s.is_empty() {
                         escape(&truncate(&body, 220))
                     } else {
                         s.to_html()
-                    };
-                    (title_html, snippet_html)
+                    }
                 }
-                None => (escape(&title), escape(&truncate(&body, 220))),
+                None => escape(&truncate(&body, 220)),
             };
             let date = doc
                 .get_first(f.date)
@@ -524,6 +518,30 @@ fn read_payload(index: &Index) -> Result<Option<Payload>, SearchError> {
         .as_deref()
         .and_then(|p| serde_json::from_str::<Payload>(p).ok())
         .filter(|p| p.schema == SCHEMA_VERSION))
+}
+
+/// `text` escaped, with the words whose analysed form is one of `words` in `<b>`.
+fn highlight(text: &str, words: &[String]) -> String {
+    use tantivy::tokenizer::TokenStream;
+    if words.is_empty() {
+        return escape(text);
+    }
+    let mut analyzer = analyzer::indonesian();
+    let mut stream = analyzer.token_stream(text);
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut last = 0;
+    while stream.advance() {
+        let t = stream.token();
+        if words.contains(&t.text) && t.offset_from >= last && t.offset_to <= text.len() {
+            out.push_str(&escape(&text[last..t.offset_from]));
+            out.push_str("<b>");
+            out.push_str(&escape(&text[t.offset_from..t.offset_to]));
+            out.push_str("</b>");
+            last = t.offset_to;
+        }
+    }
+    out.push_str(&escape(&text[last..]));
+    out
 }
 
 fn truncate(s: &str, max: usize) -> String {
