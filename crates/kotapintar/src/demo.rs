@@ -751,7 +751,9 @@ async fn load_portal(
     let today = chrono::Utc::now().with_timezone(&offset).date_naive();
     let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
     let at = |n: i64, hm: &str| format!("{}T{hm}", day(n));
-    let items: Vec<(&str, ContentInput, Vec<(i64, &str, &str)>)> = vec![
+    // (unit, item, progress reports as (days from today, physical %, budget %))
+    type DemoItem<'a> = (&'a str, ContentInput, Vec<(i64, &'a str, &'a str)>);
+    let items: Vec<DemoItem> = vec![
         ("DPUPR", ContentInput {
             kind: "berita".into(),
             title: "Jalan Raya Kerobokan diperbaiki mulai pekan ini (demo)".into(),
