@@ -145,6 +145,15 @@ pub fn can_edit(actor: &Actor, unit: UnitId) -> bool {
             .any(|r| matches!(r.role, Role::Editor | Role::UnitAdmin) && r.unit_id == Some(unit))
 }
 
+/// Uses the content editor at all (for some unit).
+pub fn is_editor(actor: &Actor) -> bool {
+    actor.is_admin()
+        || actor
+            .roles
+            .iter()
+            .any(|r| matches!(r.role, Role::Editor | Role::UnitAdmin))
+}
+
 /// Publishes a unit's content: its admins and Kominfo, not the editor who wrote it.
 pub fn can_publish(actor: &Actor, unit: UnitId) -> bool {
     actor.is_admin() || actor.administered_units().any(|u| u == unit)

@@ -35,14 +35,7 @@ impl From<&Actor> for StaffView {
             manage_services: a.is_admin() || a.administered_units().next().is_some(),
             holidays: a.can(Permission::ManagePlatform),
             ikm: a.can(Permission::ViewSatisfaction),
-            content: a.is_admin()
-                || a.roles.iter().any(|r| {
-                    matches!(
-                        r.role,
-                        kotapintar_domain::user::Role::Editor
-                            | kotapintar_domain::user::Role::UnitAdmin
-                    )
-                }),
+            content: kotapintar_domain::content::is_editor(a),
         }
     }
 }
