@@ -7,6 +7,7 @@ pub mod ids;
 pub mod ikm;
 pub mod intake;
 pub mod login;
+pub mod performance;
 pub mod policy;
 pub mod privacy;
 pub mod region;

@@ -34,6 +34,9 @@ pub enum Permission {
     ViewSatisfaction,
     /// See the application registry and its integration health.
     ViewRegistry,
+    /// See the leadership dashboard: overdue and escalated requests with who holds them,
+    /// hot spots, the weekly summary.
+    ViewLeadership,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -91,6 +94,7 @@ impl Actor {
                     || self.administered_units().next().is_some()
             }
             Permission::ViewRegistry => self.is_admin() || self.has_role(Role::Leader),
+            Permission::ViewLeadership => self.is_admin() || self.has_role(Role::Leader),
         }
     }
 
@@ -202,6 +206,15 @@ mod tests {
         assert!(a.can(Permission::ViewAudit));
         assert!(!a.can(Permission::ManageUnits));
         assert!(!a.can(Permission::ListUsers));
+        assert!(a.can(Permission::ViewLeadership));
+    }
+
+    #[test]
+    fn only_leaders_and_admins_see_the_leadership_dashboard() {
+        assert!(actor(&[(Role::Admin, None)]).can(Permission::ViewLeadership));
+        for role in [Role::Verifier, Role::Officer, Role::UnitAdmin, Role::Editor] {
+            assert!(!actor(&[(role, Some(3))]).can(Permission::ViewLeadership));
+        }
     }
 
     #[test]
