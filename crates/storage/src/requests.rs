@@ -325,6 +325,7 @@ pub async fn submit(
         Some("submit"),
     )
     .await?;
+    crate::performance::record_new(&tx, &m, calendar, rules.utc_offset).await?;
     if let Some(email) = &req.contact.email {
         let (subject, body) = notices::received(
             &m.tracking_code,
@@ -1336,6 +1337,16 @@ pub async fn act(
         Some(step_name),
     )
     .await?;
+    if matches!(
+        action,
+        StaffAction::Verify { .. }
+            | StaffAction::Reject { .. }
+            | StaffAction::Dispatch { .. }
+            | StaffAction::Forward { .. }
+            | StaffAction::Resolve { .. }
+    ) {
+        crate::performance::refresh(&tx, id, calendar, rules.utc_offset).await?;
+    }
     audit::append(
         &tx,
         &actor.into(),
@@ -1522,6 +1533,7 @@ pub async fn reporter_act(
     )
     .await?;
     if step == Step::Reopen {
+        crate::performance::refresh(&tx, row.id, calendar, rules.utc_offset).await?;
         for u in handling_units(&tx, row.id).await? {
             let unit = unit_row(&tx, u).await?;
             if let Some(email) = unit.email {
@@ -1543,6 +1555,7 @@ pub async fn reporter_act(
 /// Stores the reporter's SKM answers (U1..U9, 1-4) once, after resolution.
 pub async fn submit_survey(
     store: &Store,
+    rules: &RequestRules,
     code: &str,
     token: &str,
     scores: [Option<i16>; 9],
@@ -1562,7 +1575,7 @@ pub async fn submit_survey(
         .await?
         .map(|d| d.unit_id);
     let [u1, u2, u3, u4, u5, u6, u7, u8, u9] = scores;
-    survey::ActiveModel {
+    let stored = survey::ActiveModel {
         request_id: Set(row.id),
         unit_id: Set(unit),
         service_id: Set(row.service_id),
@@ -1582,6 +1595,7 @@ pub async fn submit_survey(
     .insert(&tx)
     .await
     .map_err(|e| StorageError::on_unique(e, "survey", "survey_already_done"))?;
+    crate::performance::record_survey(&tx, &stored, rules.utc_offset).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -2002,6 +2016,8 @@ pub async fn import_historical(
         .insert(&tx)
         .await?;
     }
+    let calendar = crate::holidays::calendar(store).await?;
+    crate::performance::refresh(&tx, m.id, &calendar, rules.utc_offset).await?;
     request_event::ActiveModel {
         request_id: Set(m.id),
         at: Set(Utc::now()),

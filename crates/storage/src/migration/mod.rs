@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m20261128_000001_foundation;
 mod m20261128_000002_requests;
 mod m20261128_000003_integration;
+mod m20261129_000005_dashboards;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_foundation::Migration),
             Box::new(m20261128_000002_requests::Migration),
             Box::new(m20261128_000003_integration::Migration),
+            Box::new(m20261129_000005_dashboards::Migration),
         ]
     }
 }
