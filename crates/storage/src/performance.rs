@@ -695,3 +695,53 @@ pub async fn all_counters(store: &Store) -> Result<BTreeMap<CounterKey, i64>> {
     }
     Ok(out)
 }
+
+/// One unit's line in the ranking and the weekly summary.
+#[derive(Debug, Clone)]
+pub struct UnitLine {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub figures: Figures,
+    pub overdue: i64,
+}
+
+/// The regency's figures over a period with every unit's, and what is overdue now: the
+/// ranking and the weekly summary.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub period: Period,
+    pub totals: Figures,
+    pub overdue: i64,
+    /// Active units, and any unit with figures in the period.
+    pub units: Vec<UnitLine>,
+}
+
+pub async fn summary(store: &Store, period: Period, now: DateTime<Utc>) -> Result<Summary> {
+    let totals = totals(store, REGENCY, period).await?;
+    let mut per_unit = per_unit(store, period).await?;
+    let (overdue, overdue_units) = overdue_now(store, now).await?;
+    let units = unit::Entity::find()
+        .order_by_asc(unit::Column::Name)
+        .all(&store.reader)
+        .await?
+        .into_iter()
+        .filter_map(|u| {
+            let figures = per_unit.remove(&u.id);
+            let overdue = overdue_units.get(&u.id).copied().unwrap_or(0);
+            (u.active || figures.is_some() || overdue > 0).then(|| UnitLine {
+                id: u.id,
+                slug: u.slug,
+                name: u.name,
+                figures: figures.unwrap_or_default(),
+                overdue,
+            })
+        })
+        .collect();
+    Ok(Summary {
+        period,
+        totals,
+        overdue,
+        units,
+    })
+}

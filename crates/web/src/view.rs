@@ -21,6 +21,7 @@ pub struct StaffView {
     pub manage_services: bool,
     pub holidays: bool,
     pub ikm: bool,
+    pub leadership: bool,
 }
 
 impl From<&Actor> for StaffView {
@@ -34,6 +35,7 @@ impl From<&Actor> for StaffView {
             manage_services: a.is_admin() || a.administered_units().next().is_some(),
             holidays: a.can(Permission::ManagePlatform),
             ikm: a.can(Permission::ViewSatisfaction),
+            leadership: a.can(Permission::ViewLeadership),
         }
     }
 }

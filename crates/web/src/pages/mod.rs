@@ -7,6 +7,7 @@ mod health;
 mod home;
 mod ikuti;
 mod inbox;
+mod kinerja;
 mod lapor;
 mod laporan;
 mod staff;
@@ -69,6 +70,10 @@ pub fn routes() -> Router<AppState> {
         .route("/staf/laporan/massal", post(inbox::bulk))
         .route("/staf/laporan/{id}", get(inbox::detail))
         .route("/staf/laporan/{id}/aksi", post(inbox::act))
+        .route("/kinerja", get(kinerja::regency))
+        .route("/kinerja/{slug}", get(kinerja::unit))
+        .route("/staf/pimpinan", get(kinerja::leadership))
+        .route("/staf/pimpinan/ringkasan", get(kinerja::weekly))
         .route("/layanan", get(catalog::public_catalog))
         .route("/staf/layanan", get(catalog::list))
         .route(
