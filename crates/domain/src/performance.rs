@@ -213,7 +213,8 @@ impl Facts {
         let service = self.service.map(|s| s.to_string()).unwrap_or_default();
         let district = self.district.clone().unwrap_or_default();
         let village = self.village.clone().unwrap_or_default();
-        let mut events: Vec<(NaiveDate, Metric, i32)> = vec![(self.received_on, Metric::Received, 0)];
+        let mut events: Vec<(NaiveDate, Metric, i32)> =
+            vec![(self.received_on, Metric::Received, 0)];
         if let Some(d) = self.verified_on {
             events.push((d, Metric::Verified, 0));
             if let Some(n) = self.verify_days {
@@ -241,7 +242,11 @@ impl Facts {
                 let dims: &[(Dim, &str)] = if histogram {
                     &[(Dim::All, "")]
                 } else {
-                    &[(Dim::All, ""), (Dim::Service, &service), (Dim::District, &district)]
+                    &[
+                        (Dim::All, ""),
+                        (Dim::Service, &service),
+                        (Dim::District, &district),
+                    ]
                 };
                 for (dim, key) in dims {
                     *out.entry(CounterKey {
@@ -763,9 +768,15 @@ mod tests {
     fn percentiles_by_hand_nearest_rank() {
         assert_eq!(percentile(&hist(&[]), 90), None);
         // 10 values 1..10: rank ⌈9⌉ = 9 → 9
-        assert_eq!(percentile(&hist(&(1..=10).collect::<Vec<_>>()), 90), Some(9));
+        assert_eq!(
+            percentile(&hist(&(1..=10).collect::<Vec<_>>()), 90),
+            Some(9)
+        );
         // 11 values 0..10: rank ⌈9.9⌉ = 10 → 9
-        assert_eq!(percentile(&hist(&(0..=10).collect::<Vec<_>>()), 90), Some(9));
+        assert_eq!(
+            percentile(&hist(&(0..=10).collect::<Vec<_>>()), 90),
+            Some(9)
+        );
         // 4 values 0 1 3 7: rank ⌈3.6⌉ = 4 → 7
         assert_eq!(percentile(&hist(&[3, 1, 7, 0]), 90), Some(7));
         // one value
@@ -805,8 +816,14 @@ mod tests {
         let all4: BTreeMap<Unsur, u8> = Unsur::ALL.iter().map(|u| (*u, 4)).collect();
         let mut some3: BTreeMap<Unsur, u8> = Unsur::ALL.iter().map(|u| (*u, 3)).collect();
         some3.remove(&Unsur::Cost);
-        merge(&mut counters, survey_contributions(d("2026-08-20"), Some(3), &all4));
-        merge(&mut counters, survey_contributions(d("2026-08-21"), Some(3), &some3));
+        merge(
+            &mut counters,
+            survey_contributions(d("2026-08-20"), Some(3), &all4),
+        );
+        merge(
+            &mut counters,
+            survey_contributions(d("2026-08-21"), Some(3), &some3),
+        );
         let mut f = Figures::default();
         for (k, n) in &counters {
             if k.scope == 3 {
@@ -826,7 +843,12 @@ mod tests {
         assert_eq!(p.days(), 20);
         assert_eq!(
             p.weeks(),
-            vec![d("2026-08-10"), d("2026-08-17"), d("2026-08-24"), d("2026-08-31")]
+            vec![
+                d("2026-08-10"),
+                d("2026-08-17"),
+                d("2026-08-24"),
+                d("2026-08-31")
+            ]
         );
         assert_eq!(p.months(), vec![d("2026-08-01"), d("2026-09-01")]);
         assert!(Period::parse("2026-09-02", "2026-08-14").is_none());

@@ -402,8 +402,8 @@ mod tests {
                 "https://tiles.example/{z}/{x}/{y}.png; script-src *",
             ] {
                 jail.set_env("KOTAPINTAR_MAP_TILE_URL", bad);
-                let e = Settings::load(Path::new("absent.toml"), &Overrides::default())
-                    .unwrap_err();
+                let e =
+                    Settings::load(Path::new("absent.toml"), &Overrides::default()).unwrap_err();
                 assert!(e.to_string().contains("map_tile_url"), "{e}");
             }
             Ok(())

@@ -114,7 +114,11 @@ async fn history(db: &impl ConnectionTrait, row: &request::Model) -> Result<Hist
     Ok(history_of(row, verified_at, units))
 }
 
-fn history_of(row: &request::Model, verified_at: Option<DateTime<Utc>>, units: Vec<i64>) -> History {
+fn history_of(
+    row: &request::Model,
+    verified_at: Option<DateTime<Utc>>,
+    units: Vec<i64>,
+) -> History {
     let rejected = row.status == Status::Ditolak.as_str();
     History {
         received_at: row.received_at,
@@ -407,17 +411,19 @@ pub async fn per_unit(store: &Store, period: Period) -> Result<BTreeMap<i64, Fig
         .column(perf_counter::Column::Bucket)
         .column_as(sum_n(), "n")
         .filter(perf_counter::Column::Dim.eq(Dim::All.as_str()))
-        .filter(perf_counter::Column::Metric.is_in(
-            [
-                Metric::Received,
-                Metric::Resolved,
-                Metric::OnTime,
-                Metric::Late,
-                Metric::ResolveDays,
-            ]
-            .iter()
-            .map(|m| m.as_str()),
-        ))
+        .filter(
+            perf_counter::Column::Metric.is_in(
+                [
+                    Metric::Received,
+                    Metric::Resolved,
+                    Metric::OnTime,
+                    Metric::Late,
+                    Metric::ResolveDays,
+                ]
+                .iter()
+                .map(|m| m.as_str()),
+            ),
+        )
         .filter(perf_counter::Column::Day.between(day(period.from), day(period.to)))
         .filter(perf_counter::Column::Scope.gt(REGENCY))
         .group_by(perf_counter::Column::Scope)
@@ -535,7 +541,10 @@ pub async fn stuck(store: &Store, now: DateTime<Utc>, limit: u64) -> Result<Vec<
     Ok(rows
         .into_iter()
         .map(|r| {
-            let mine: Vec<_> = dispositions.iter().filter(|d| d.request_id == r.id).collect();
+            let mine: Vec<_> = dispositions
+                .iter()
+                .filter(|d| d.request_id == r.id)
+                .collect();
             StuckRequest {
                 id: r.id,
                 status: Status::parse(&r.status).unwrap_or(Status::Diterima),
@@ -570,7 +579,12 @@ pub struct MapRequest {
 }
 
 /// Requests with a position received in the period, newest first (at most `limit`).
-pub async fn points(store: &Store, from: DateTime<Utc>, to: DateTime<Utc>, limit: u64) -> Result<Vec<MapRequest>> {
+pub async fn points(
+    store: &Store,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<MapRequest>> {
     let rows: Vec<(i64, String, Option<f64>, Option<f64>, String)> = request::Entity::find()
         .select_only()
         .column(request::Column::Id)
@@ -674,9 +688,11 @@ pub async fn unit_names(store: &Store) -> Result<BTreeMap<i64, (String, String)>
 pub async fn all_counters(store: &Store) -> Result<BTreeMap<CounterKey, i64>> {
     let mut out = BTreeMap::new();
     for c in perf_counter::Entity::find().all(&store.reader).await? {
-        let (Some(d), Some(dim), Some(metric)) =
-            (parse_day(&c.day), Dim::parse(&c.dim), Metric::parse(&c.metric))
-        else {
+        let (Some(d), Some(dim), Some(metric)) = (
+            parse_day(&c.day),
+            Dim::parse(&c.dim),
+            Metric::parse(&c.metric),
+        ) else {
             continue;
         };
         if c.n != 0 {

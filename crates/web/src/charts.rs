@@ -286,8 +286,14 @@ mod tests {
     #[test]
     fn columns_are_as_high_as_their_values() {
         let c = columns(vec![
-            ("W1".into(), vec![("a", "received".into(), 4), ("b", "resolved".into(), 2)]),
-            ("W2".into(), vec![("a", "received".into(), 0), ("b", "resolved".into(), 1)]),
+            (
+                "W1".into(),
+                vec![("a", "received".into(), 4), ("b", "resolved".into(), 2)],
+            ),
+            (
+                "W2".into(),
+                vec![("a", "received".into(), 0), ("b", "resolved".into(), 1)],
+            ),
         ]);
         assert_eq!(c.max, 4);
         assert_eq!(c.groups[0].columns[0].h, 180.0);

@@ -13,6 +13,7 @@ mod auth;
 mod browser;
 mod cli;
 mod jobs;
+mod kinerja;
 mod open311;
 mod pages;
 mod requests;

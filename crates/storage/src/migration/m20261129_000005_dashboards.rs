@@ -52,8 +52,16 @@ impl MigrationTrait for Migration {
                         .not_null()
                         .primary_key(),
                 )
-                .col(ColumnDef::new(RequestFacts::Units).string_len(500).not_null())
-                .col(ColumnDef::new(RequestFacts::ReceivedOn).string_len(10).not_null())
+                .col(
+                    ColumnDef::new(RequestFacts::Units)
+                        .string_len(500)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(RequestFacts::ReceivedOn)
+                        .string_len(10)
+                        .not_null(),
+                )
                 .col(ColumnDef::new(RequestFacts::VerifiedOn).string_len(10))
                 .col(ColumnDef::new(RequestFacts::RejectedOn).string_len(10))
                 .col(ColumnDef::new(RequestFacts::ResolvedOn).string_len(10))
@@ -88,8 +96,16 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new(PerfCounters::Scope).big_integer().not_null())
                 .col(ColumnDef::new(PerfCounters::Dim).string_len(8).not_null())
                 .col(ColumnDef::new(PerfCounters::Day).string_len(10).not_null())
-                .col(ColumnDef::new(PerfCounters::DimKey).string_len(40).not_null())
-                .col(ColumnDef::new(PerfCounters::Metric).string_len(16).not_null())
+                .col(
+                    ColumnDef::new(PerfCounters::DimKey)
+                        .string_len(40)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(PerfCounters::Metric)
+                        .string_len(16)
+                        .not_null(),
+                )
                 .col(ColumnDef::new(PerfCounters::Bucket).integer().not_null())
                 .col(ColumnDef::new(PerfCounters::N).big_integer().not_null())
                 // (scope, dim, day) first: a page reads one scope and one breakdown over a

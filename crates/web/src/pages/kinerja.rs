@@ -231,8 +231,16 @@ fn trend(
         groups.push((
             l.clone(),
             vec![
-                ("c-received", i18n::t(lang, "kinerja.received").to_string(), f.received),
-                ("c-resolved", i18n::t(lang, "kinerja.resolved").to_string(), f.resolved),
+                (
+                    "c-received",
+                    i18n::t(lang, "kinerja.received").to_string(),
+                    f.received,
+                ),
+                (
+                    "c-resolved",
+                    i18n::t(lang, "kinerja.resolved").to_string(),
+                    f.resolved,
+                ),
             ],
         ));
         rows.push(vec![
@@ -272,7 +280,10 @@ fn breakdown_table(
     period: Period,
     links: &Links,
 ) -> (DataTable, HBarChart) {
-    let mut entries: Vec<(&String, &Figures)> = data.iter().filter(|(_, f)| f.received > 0 || f.resolved > 0).collect();
+    let mut entries: Vec<(&String, &Figures)> = data
+        .iter()
+        .filter(|(_, f)| f.received > 0 || f.resolved > 0)
+        .collect();
     entries.sort_by(|a, b| b.1.received.cmp(&a.1.received).then(a.0.cmp(b.0)));
     let mut rows = Vec::new();
     let mut bars = Vec::new();
@@ -436,23 +447,38 @@ async fn dashboard(
             ],
             vec![
                 Cell::text(i18n::t(lang, "kinerja.verify_median")),
-                Cell::num(fmt1(f.verify_median()), Some(links.stage("diverifikasi", period, ""))),
+                Cell::num(
+                    fmt1(f.verify_median()),
+                    Some(links.stage("diverifikasi", period, "")),
+                ),
             ],
             vec![
                 Cell::text(i18n::t(lang, "kinerja.verify_p90")),
-                Cell::num(fmt_int(f.verify_p90()), Some(links.stage("diverifikasi", period, ""))),
+                Cell::num(
+                    fmt_int(f.verify_p90()),
+                    Some(links.stage("diverifikasi", period, "")),
+                ),
             ],
             vec![
                 Cell::text(i18n::t(lang, "kinerja.resolve_median")),
-                Cell::num(fmt1(f.resolve_median()), Some(links.stage("selesai", period, ""))),
+                Cell::num(
+                    fmt1(f.resolve_median()),
+                    Some(links.stage("selesai", period, "")),
+                ),
             ],
             vec![
                 Cell::text(i18n::t(lang, "kinerja.resolve_p90")),
-                Cell::num(fmt_int(f.resolve_p90()), Some(links.stage("selesai", period, ""))),
+                Cell::num(
+                    fmt_int(f.resolve_p90()),
+                    Some(links.stage("selesai", period, "")),
+                ),
             ],
             vec![
                 Cell::text(i18n::t(lang, "kinerja.on_time_share")),
-                Cell::num(fmt1(f.on_time_share()), Some(links.stage("selesai", period, ""))),
+                Cell::num(
+                    fmt1(f.on_time_share()),
+                    Some(links.stage("selesai", period, "")),
+                ),
             ],
             vec![
                 Cell::text(i18n::t(lang, "kinerja.overdue_now")),
@@ -706,10 +732,16 @@ async fn hot_spots(
             .into_iter()
             .filter(|(_, f)| f.received > 0)
             .map(|(code, f)| {
-                let (name, district) = names
-                    .get(&code)
-                    .cloned()
-                    .unwrap_or_else(|| (if code.is_empty() { "-".into() } else { code.clone() }, String::new()));
+                let (name, district) = names.get(&code).cloned().unwrap_or_else(|| {
+                    (
+                        if code.is_empty() {
+                            "-".into()
+                        } else {
+                            code.clone()
+                        },
+                        String::new(),
+                    )
+                });
                 AreaCount {
                     href: (dim == Dim::District && !code.is_empty()).then(|| {
                         format!(
@@ -759,7 +791,11 @@ pub async fn leadership(
     let names = perf::unit_names(&state.store).await?;
     let mut overdue_by_unit: Vec<(String, String, i64)> = per_unit
         .into_iter()
-        .filter_map(|(id, n)| names.get(&id).map(|(slug, name)| (name.clone(), slug.clone(), n)))
+        .filter_map(|(id, n)| {
+            names
+                .get(&id)
+                .map(|(slug, name)| (name.clone(), slug.clone(), n))
+        })
         .collect();
     overdue_by_unit.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
     let offset = state.config.rules.utc_offset;
