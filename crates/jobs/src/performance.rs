@@ -113,7 +113,7 @@ pub fn summary_text(s: &Summary, public_url: &str) -> (String, String) {
         s.overdue
     );
     let mut stuck: Vec<_> = s.units.iter().filter(|u| u.overdue > 0).collect();
-    stuck.sort_by(|a, b| b.overdue.cmp(&a.overdue));
+    stuck.sort_by_key(|u| std::cmp::Reverse(u.overdue));
     if !stuck.is_empty() {
         body.push_str("Unit dengan laporan terlambat / Units with overdue requests:\n");
         for u in stuck.iter().take(10) {

@@ -578,6 +578,9 @@ pub struct MapRequest {
     pub open: bool,
 }
 
+/// id, tracking code, latitude, longitude, status
+type PointRow = (i64, String, Option<f64>, Option<f64>, String);
+
 /// Requests with a position received in the period, newest first (at most `limit`).
 pub async fn points(
     store: &Store,
@@ -585,7 +588,7 @@ pub async fn points(
     to: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<MapRequest>> {
-    let rows: Vec<(i64, String, Option<f64>, Option<f64>, String)> = request::Entity::find()
+    let rows: Vec<PointRow> = request::Entity::find()
         .select_only()
         .column(request::Column::Id)
         .column(request::Column::TrackingCode)

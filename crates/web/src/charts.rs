@@ -98,8 +98,11 @@ pub struct Column {
     pub title: String,
 }
 
-/// Columns for `(period label, [(series class, series name, value)])`.
-pub fn columns(groups: Vec<(String, Vec<(&'static str, String, i64)>)>) -> ColumnChart {
+/// One series' value in a period: (CSS class, series name, value).
+pub type Series = (&'static str, String, i64);
+
+/// Columns for `(period label, [series values])`.
+pub fn columns(groups: Vec<(String, Vec<Series>)>) -> ColumnChart {
     let width = 640.0;
     let (top, bottom) = (20.0, 200.0);
     let left = 40.0;

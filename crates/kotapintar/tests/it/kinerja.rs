@@ -418,11 +418,17 @@ async fn csv_matches_the_table_and_links_list_public_requests_only(app: TestApp)
     // Resolved at DISHUB: R3.
     let (_, list) = app
         .get_html(&format!(
-            "/laporan?unit=dishub&tahap=selesai&dari=2020-01-01&sampai=2030-12-31"
+            "/laporan?unit=dishub&tahap=selesai&dari={}&sampai={}",
+            (Utc::now() - chrono::Duration::days(2)).format("%Y-%m-%d"),
+            (Utc::now() + chrono::Duration::days(2)).format("%Y-%m-%d")
         ))
         .await;
     assert!(list.contains(&s.codes[2]));
     assert!(!list.contains(&s.codes[0]));
+    let (_, list) = app
+        .get_html("/laporan?unit=dishub&tahap=selesai&dari=2020-01-01&sampai=2020-12-31")
+        .await;
+    assert!(!list.contains(&s.codes[2]), "resolved today, not in 2020");
     let _ = (s.r1, s.r2, s.r3, s.r4, s.r5);
     // An unknown unit is a 404; a silly period falls back to the default.
     assert_eq!(

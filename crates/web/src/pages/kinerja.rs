@@ -202,6 +202,7 @@ impl Dashboard {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn trend(
     id: &'static str,
     caption: &'static str,
@@ -566,7 +567,7 @@ async fn dashboard(
         None => Some(ranking(&perf::summary(store, period, now).await?, period)),
     };
     Ok(Dashboard {
-        scope_name: unit.map_or_else(|| String::new(), |u| u.2),
+        scope_name: unit.map_or_else(String::new, |u| u.2),
         slug,
         period,
         summary,

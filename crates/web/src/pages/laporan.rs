@@ -122,9 +122,13 @@ pub async fn list(
                 p.to.format("%Y-%m-%d").to_string(),
             ))
         }),
-        service_codes: (!q.layanan.trim().is_empty())
-            .then(|| vec![q.layanan.trim().to_string()])
-            .unwrap_or_default(),
+        service_codes: q
+            .layanan
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect(),
         overdue_at: (q.terlambat == "1").then(chrono::Utc::now),
         ..Default::default()
     };
