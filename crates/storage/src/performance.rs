@@ -314,11 +314,10 @@ pub async fn rebuild(store: &Store, calendar: &Calendar, offset: FixedOffset) ->
 
 /// Whether requests exist that the counters have never seen (stored before they existed).
 pub async fn needs_rebuild(store: &Store) -> Result<bool> {
-    let facts = request_fact::Entity::find().count(&store.reader).await?;
-    if facts > 0 {
+    if request_fact::Entity::find().one(&store.reader).await?.is_some() {
         return Ok(false);
     }
-    Ok(request::Entity::find().count(&store.reader).await? > 0)
+    Ok(request::Entity::find().one(&store.reader).await?.is_some())
 }
 
 // ---------------------------------------------------------------------------------------
