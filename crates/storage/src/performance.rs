@@ -314,7 +314,11 @@ pub async fn rebuild(store: &Store, calendar: &Calendar, offset: FixedOffset) ->
 
 /// Whether requests exist that the counters have never seen (stored before they existed).
 pub async fn needs_rebuild(store: &Store) -> Result<bool> {
-    if request_fact::Entity::find().one(&store.reader).await?.is_some() {
+    if request_fact::Entity::find()
+        .one(&store.reader)
+        .await?
+        .is_some()
+    {
         return Ok(false);
     }
     Ok(request::Entity::find().one(&store.reader).await?.is_some())
