@@ -408,11 +408,22 @@ async fn dashboard(
     let slug = unit.as_ref().map(|u| u.1.clone());
     let links = Links::new(slug.as_deref());
     let now = Utc::now();
-    let totals = perf::totals(store, scope, period).await?;
-    let (overdue_all, overdue_units) = perf::overdue_now(store, now).await?;
-    let overdue = match &unit {
-        Some(u) => overdue_units.get(&u.0).copied().unwrap_or(0),
-        None => overdue_all,
+    // The regency's page needs every unit's figures for the ranking; they come with its
+    // totals and what is overdue.
+    let regency = match &unit {
+        Some(_) => None,
+        None => Some(perf::summary(store, period, now).await?),
+    };
+    let (totals, overdue) = match (&unit, &regency) {
+        (_, Some(s)) => (s.totals.clone(), s.overdue),
+        (Some(u), None) => {
+            let (_, per_unit) = perf::overdue_now(store, now).await?;
+            (
+                perf::totals(store, scope, period).await?,
+                per_unit.get(&u.0).copied().unwrap_or(0),
+            )
+        }
+        (None, None) => (Figures::default(), 0),
     };
     let ikm = totals.ikm().map(|r| IkmView {
         value: r.converted.to_string(),
@@ -562,10 +573,7 @@ async fn dashboard(
         period,
         &links,
     );
-    let ranking = match unit {
-        Some(_) => None,
-        None => Some(ranking(&perf::summary(store, period, now).await?, period)),
-    };
+    let ranking = regency.map(|s| ranking(&s, period));
     Ok(Dashboard {
         scope_name: unit.map_or_else(String::new, |u| u.2),
         slug,
