@@ -20,7 +20,7 @@ use kotapintar_domain::performance::{
 };
 use kotapintar_domain::request::Status;
 use kotapintar_domain::working_days::Calendar;
-use sea_orm::sea_query::{Alias, Expr, Func, OnConflict, Query};
+use sea_orm::sea_query::{Alias, Expr, Func, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -460,25 +460,29 @@ pub async fn overdue_now(store: &Store, now: DateTime<Utc>) -> Result<(i64, Hash
         .filter(request::Column::Status.is_in(open_statuses()))
         .count(&store.reader)
         .await?;
-    let per_unit: Vec<(i64, i64)> = request_unit::Entity::find()
+    // Driven by the overdue requests (deadline index), joined to their dispositions: the
+    // cost follows the number of overdue requests, not the number of requests.
+    let per_unit: Vec<(i64, i64)> = request::Entity::find()
         .select_only()
         .column(request_unit::Column::UnitId)
         .column_as(
-            Expr::expr(Func::count(Expr::col(request_unit::Column::Id)))
-                .cast_as(Alias::new("BIGINT")),
+            Expr::expr(Func::count(Expr::col((
+                request_unit::Entity,
+                request_unit::Column::Id,
+            ))))
+            .cast_as(Alias::new("BIGINT")),
             "n",
         )
-        .filter(request_unit::Column::Active.eq(true))
-        .filter(
-            request_unit::Column::RequestId.in_subquery(
-                Query::select()
-                    .column(request::Column::Id)
-                    .from(request::Entity)
-                    .and_where(request::Column::StageDueAt.lt(now))
-                    .and_where(request::Column::Status.is_in(open_statuses()))
-                    .to_owned(),
-            ),
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            request::Entity::belongs_to(request_unit::Entity)
+                .from(request::Column::Id)
+                .to(request_unit::Column::RequestId)
+                .into(),
         )
+        .filter(request::Column::StageDueAt.lt(now))
+        .filter(request::Column::Status.is_in(open_statuses()))
+        .filter(request_unit::Column::Active.eq(true))
         .group_by(request_unit::Column::UnitId)
         .into_tuple()
         .all(&store.reader)
