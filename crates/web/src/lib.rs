@@ -51,6 +51,7 @@ pub struct AppState {
     calendar: Arc<std::sync::RwLock<Option<Arc<kotapintar_domain::working_days::Calendar>>>>,
     pub rate_limiter: api::RateLimiter,
     pub public_cache: cache::PublicCache,
+    pub(crate) dashboards: pages::kinerja::DashboardCache,
 }
 
 impl AppState {
@@ -62,6 +63,7 @@ impl AppState {
             calendar: Arc::default(),
             rate_limiter: api::RateLimiter::default(),
             public_cache: cache::PublicCache::default(),
+            dashboards: pages::kinerja::DashboardCache::default(),
         }
     }
 

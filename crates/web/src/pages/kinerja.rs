@@ -20,6 +20,60 @@ use kotapintar_storage::performance::{self as perf, StuckRequest, Summary};
 use kotapintar_storage::{regions, services};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration as StdDuration, Instant};
+
+/// How long a computed page's figures are reused. The issue allows a figure to be a minute
+/// behind the data; half of that keeps busy pages cheap without noticeable delay.
+const CACHE_FOR: StdDuration = StdDuration::from_secs(30);
+
+type CacheKey = (i64, NaiveDate, NaiveDate, Lang);
+
+/// Computed dashboards by (scope, period, language), each reused for [`CACHE_FOR`].
+#[derive(Clone, Default)]
+pub struct DashboardCache(Arc<Mutex<HashMap<CacheKey, (Instant, Arc<Dashboard>)>>>);
+
+impl DashboardCache {
+    fn get(&self, key: &CacheKey) -> Option<Arc<Dashboard>> {
+        let map = self.0.lock().ok()?;
+        map.get(key)
+            .filter(|(at, _)| at.elapsed() < CACHE_FOR)
+            .map(|(_, d)| d.clone())
+    }
+
+    fn put(&self, key: CacheKey, d: Arc<Dashboard>) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= 512 {
+                map.retain(|_, (at, _)| at.elapsed() < CACHE_FOR);
+                if map.len() >= 512 {
+                    map.clear();
+                }
+            }
+            map.insert(key, (Instant::now(), d));
+        }
+    }
+}
+
+/// The figures of a page, computed at most every [`CACHE_FOR`].
+async fn cached_dashboard(
+    state: &AppState,
+    lang: Lang,
+    unit: Option<(i64, String, String)>,
+    period: Period,
+) -> Result<Arc<Dashboard>, WebError> {
+    let key = (
+        unit.as_ref().map_or(REGENCY, |u| u.0),
+        period.from,
+        period.to,
+        lang,
+    );
+    if let Some(d) = state.dashboards.get(&key) {
+        return Ok(d);
+    }
+    let d = Arc::new(dashboard(state, lang, unit, period).await?);
+    state.dashboards.put(key, d.clone());
+    Ok(d)
+}
 
 #[derive(Deserialize, Default)]
 pub struct PeriodQuery {
@@ -639,7 +693,7 @@ fn presets(period: Period, today: NaiveDate) -> Vec<Preset> {
 #[template(path = "kinerja/page.html")]
 struct KinerjaTemplate {
     page: Page,
-    d: Dashboard,
+    d: Arc<Dashboard>,
     presets: Vec<Preset>,
     /// The page's own address with its period, for the CSV links.
     self_query: String,
@@ -654,7 +708,7 @@ async fn show(
 ) -> Result<Response, WebError> {
     let today = today(&state);
     let period = period_of(&q, today);
-    let d = dashboard(&state, page.lang, unit, period).await?;
+    let d = cached_dashboard(&state, page.lang, unit, period).await?;
     if !q.csv.is_empty() {
         return csv_response(&d, &q.csv, page.lang);
     }
@@ -707,7 +761,7 @@ pub struct AreaCount {
 #[template(path = "kinerja/pimpinan.html")]
 struct LeadershipTemplate {
     page: Page,
-    d: Dashboard,
+    d: Arc<Dashboard>,
     presets: Vec<Preset>,
     self_query: String,
     path: String,
@@ -790,7 +844,7 @@ pub async fn leadership(
     actor.require(Permission::ViewLeadership)?;
     let today = today(&state);
     let period = period_of(&q, today);
-    let d = dashboard(&state, page.lang, None, period).await?;
+    let d = cached_dashboard(&state, page.lang, None, period).await?;
     if !q.csv.is_empty() {
         return csv_response(&d, &q.csv, page.lang);
     }

@@ -7,7 +7,7 @@ mod health;
 mod home;
 mod ikuti;
 mod inbox;
-mod kinerja;
+pub(crate) mod kinerja;
 mod lapor;
 mod laporan;
 mod staff;
