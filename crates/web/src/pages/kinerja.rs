@@ -31,7 +31,9 @@ type CacheKey = (i64, NaiveDate, NaiveDate, Lang);
 
 /// Computed dashboards by (scope, period, language), each reused for [`CACHE_FOR`].
 #[derive(Clone, Default)]
-pub struct DashboardCache(Arc<Mutex<HashMap<CacheKey, (Instant, Arc<Dashboard>)>>>);
+pub struct DashboardCache(Arc<Mutex<Entries>>);
+
+type Entries = HashMap<CacheKey, (Instant, Arc<Dashboard>)>;
 
 impl DashboardCache {
     fn get(&self, key: &CacheKey) -> Option<Arc<Dashboard>> {
