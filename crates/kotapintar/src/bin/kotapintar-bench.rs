@@ -623,7 +623,7 @@ mod dashboard {
                     };
                     let district = &districts[((r >> 50) % districts.len().max(1) as u64) as usize];
                     // a tenth of the requests were forwarded once, to the next unit
-                    let holder = if (r >> 12) % 10 == 0 {
+                    let holder = if (r >> 12).is_multiple_of(10) {
                         units[((r >> 16) % UNITS as u64) as usize].id.0
                     } else {
                         unit_id
@@ -736,7 +736,7 @@ mod dashboard {
             tx.commit().await?;
             kotapintar_storage::performance::load_facts(store, &facts).await?;
             done += batch.len() as u64;
-            if done % 100_000 == 0 {
+            if done.is_multiple_of(100_000) {
                 eprintln!("  {done} requests ({:.0} s)", t.elapsed().as_secs_f64());
             }
         }
