@@ -584,6 +584,22 @@ pub fn compute<'a>(
             *count += 1;
         }
     }
+    compute_from_totals(&totals, respondents, mode)
+}
+
+/// The IKM from per-unsur totals (sum of answers, number of answers) and the number of
+/// respondents, as kept by running aggregates: the same result as [`compute`] over the
+/// responses the totals were summed from. `None` when no unsur has an answer.
+pub fn compute_from_totals(
+    totals: &BTreeMap<Unsur, (u64, u64)>,
+    respondents: u64,
+    mode: WeightMode,
+) -> Option<IkmResult> {
+    let totals: BTreeMap<Unsur, (u64, u64)> = totals
+        .iter()
+        .filter(|(_, &(_, count))| count > 0)
+        .map(|(&u, &t)| (u, t))
+        .collect();
     if totals.is_empty() {
         return None;
     }

@@ -45,6 +45,9 @@ pub enum Permission {
     RegisterTrainees { unit: UnitId },
     /// See who was trained and who still needs training.
     ViewTraining,
+    /// See the leadership dashboard: overdue and escalated requests with who holds them,
+    /// hot spots, the weekly summary.
+    ViewLeadership,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -118,6 +121,7 @@ impl Actor {
                     || self.has_role(Role::Leader)
                     || self.administered_units().next().is_some()
             }
+            Permission::ViewLeadership => self.is_admin() || self.has_role(Role::Leader),
         }
     }
 
@@ -229,6 +233,15 @@ mod tests {
         assert!(a.can(Permission::ViewAudit));
         assert!(!a.can(Permission::ManageUnits));
         assert!(!a.can(Permission::ListUsers));
+        assert!(a.can(Permission::ViewLeadership));
+    }
+
+    #[test]
+    fn only_leaders_and_admins_see_the_leadership_dashboard() {
+        assert!(actor(&[(Role::Admin, None)]).can(Permission::ViewLeadership));
+        for role in [Role::Verifier, Role::Officer, Role::UnitAdmin, Role::Editor] {
+            assert!(!actor(&[(role, Some(3))]).can(Permission::ViewLeadership));
+        }
     }
 
     #[test]

@@ -352,7 +352,7 @@ fn is_weekday(date: NaiveDate) -> bool {
 
 /// The local calendar date of an instant. Done by hand because chrono's `with_timezone` +
 /// `date_naive` panics when the local time falls past the last representable date; we saturate.
-fn local_date(instant: DateTime<Utc>, offset: FixedOffset) -> NaiveDate {
+pub fn local_date(instant: DateTime<Utc>, offset: FixedOffset) -> NaiveDate {
     instant
         .naive_utc()
         .checked_add_offset(offset)

@@ -4,6 +4,9 @@
 //! picked up again when its lease runs out.
 
 pub mod notify;
+pub mod performance;
+
+pub use performance::{REBUILD_PERFORMANCE, WEEKLY_SUMMARY};
 
 use chrono::{Duration, Utc};
 use kotapintar_domain::request::RequestRules;
@@ -86,6 +89,7 @@ impl JobHandler for SweepRequests {
 #[derive(Clone)]
 pub struct Worker {
     store: Store,
+    utc_offset: chrono::FixedOffset,
     handlers: Arc<HashMap<&'static str, Box<dyn JobHandler>>>,
     idle_wait: std::time::Duration,
     http: reqwest::Client,
@@ -100,11 +104,25 @@ pub enum Turn {
 
 impl Worker {
     pub fn new(store: Store, rules: RequestRules, uploads: std::path::PathBuf) -> Self {
+        let rules_offset = rules.utc_offset;
         let mut handlers: HashMap<&'static str, Box<dyn JobHandler>> = HashMap::new();
         handlers.insert(PURGE_SESSIONS, Box::new(PurgeSessions));
+        handlers.insert(
+            REBUILD_PERFORMANCE,
+            Box::new(performance::Rebuild {
+                rules: rules.clone(),
+            }),
+        );
+        handlers.insert(
+            WEEKLY_SUMMARY,
+            Box::new(performance::WeeklySummary {
+                rules: rules.clone(),
+            }),
+        );
         handlers.insert(SWEEP_REQUESTS, Box::new(SweepRequests { rules, uploads }));
         Self {
             store,
+            utc_offset: rules_offset,
             handlers: Arc::new(handlers),
             idle_wait: std::time::Duration::from_secs(1),
             // A receiver that hangs must not hold the worker; redirects would drop the signature.
@@ -221,6 +239,16 @@ impl Worker {
                 )
                 .await?;
             }
+        }
+        if !pending.iter().any(|j| j.kind == WEEKLY_SUMMARY) {
+            jobs::enqueue(
+                &self.store.writer,
+                WEEKLY_SUMMARY,
+                &serde_json::Value::Null,
+                performance::next_monday_morning(Utc::now(), self.utc_offset),
+                3,
+            )
+            .await?;
         }
         Ok(())
     }

@@ -37,6 +37,7 @@ impl Application {
             regency: settings.regency.clone(),
             rules: settings.rules.clone(),
             uploads: settings.data_dir.join("uploads"),
+            map_tile_url: settings.map_tile_url.clone(),
         };
         let search = Arc::new(
             SearchIndex::open(&settings.search_dir)
@@ -146,5 +147,23 @@ pub async fn prepare(store: &Store) -> anyhow::Result<()> {
         &crate::reference_data::national_holidays()?,
     )
     .await?;
+    // Requests stored before the performance counters existed get counted once, by a job
+    // (the worker has the calendar and the time zone).
+    if kotapintar_storage::performance::needs_rebuild(store).await? {
+        let pending = kotapintar_storage::jobs::pending(store).await?;
+        if !pending
+            .iter()
+            .any(|j| j.kind == kotapintar_jobs::REBUILD_PERFORMANCE)
+        {
+            kotapintar_storage::jobs::enqueue(
+                &store.writer,
+                kotapintar_jobs::REBUILD_PERFORMANCE,
+                &serde_json::Value::Null,
+                chrono::Utc::now(),
+                5,
+            )
+            .await?;
+        }
+    }
     Ok(())
 }

@@ -76,6 +76,10 @@ pub struct RawSettings {
     /// The regency's extent `[min_lat, min_lon, max_lat, max_lon]`, to refuse far-away
     /// coordinates and draw the map. Defaults to Badung's when the regency is 51.03.
     pub bounds: Option<[f64; 4]>,
+    /// The base map's tile server for the hot-spot map, e.g.
+    /// `https://tile.openstreetmap.org/{z}/{x}/{y}.png`. Empty: no tiles (the map is drawn
+    /// without a base map). The tiles' origin is added to the Content-Security-Policy.
+    pub map_tile_url: String,
     pub smtp: kotapintar_jobs::notify::SmtpConfig,
     pub message_gateway: kotapintar_jobs::notify::MessageGatewayConfig,
 }
@@ -103,6 +107,7 @@ impl Default for RawSettings {
             escalate_to_desk_after_days: 2,
             retention_days: 730,
             bounds: None,
+            map_tile_url: String::new(),
             smtp: Default::default(),
             message_gateway: Default::default(),
         }
@@ -135,6 +140,8 @@ pub struct Settings {
     pub session_ttl_hours: i64,
     pub worker: bool,
     pub rules: kotapintar_domain::request::RequestRules,
+    /// A checked tile URL template with `{z}`, `{x}` and `{y}`; `None`: no base map.
+    pub map_tile_url: Option<String>,
     pub smtp: kotapintar_jobs::notify::SmtpConfig,
     pub message_gateway: kotapintar_jobs::notify::MessageGatewayConfig,
 }
@@ -255,6 +262,10 @@ impl Settings {
             bounds,
             regency: regency.clone(),
         };
+        let map_tile_url = match raw.map_tile_url.trim() {
+            "" => None,
+            u => Some(check_tile_url(u).map_err(|m| invalid("map_tile_url", m))?),
+        };
         if !(1..=24 * 30).contains(&raw.session_ttl_hours) {
             return Err(invalid(
                 "session_ttl_hours",
@@ -276,6 +287,7 @@ impl Settings {
             session_ttl_hours: raw.session_ttl_hours,
             worker: raw.worker,
             rules,
+            map_tile_url,
             smtp: raw.smtp,
             message_gateway: raw.message_gateway,
         })
@@ -285,6 +297,23 @@ impl Settings {
         self.public_url
             .as_deref()
             .is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+/// A tile URL template must be http(s), name `{z}`, `{x}` and `{y}`, and hold nothing that
+/// could break out of an HTML attribute or the Content-Security-Policy header.
+fn check_tile_url(u: &str) -> Result<String, String> {
+    let ok_scheme = u.starts_with("https://") || u.starts_with("http://");
+    let ok_parts = ["{z}", "{x}", "{y}"].iter().all(|p| u.contains(p));
+    let ok_chars = u
+        .chars()
+        .all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | ';' | ',' | '<' | '>' | '\\'));
+    if ok_scheme && ok_parts && ok_chars {
+        Ok(u.to_string())
+    } else {
+        Err(format!(
+            "'{u}' must be an http(s) URL with {{z}}, {{x}} and {{y}}, e.g. https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png"
+        ))
     }
 }
 
@@ -336,6 +365,7 @@ mod tests {
             assert_eq!(s.database_url.expose(), "sqlite://data/kotapintar.db");
             assert_eq!(s.regency.as_str(), "51.03");
             assert!(!s.secure_cookies());
+            assert_eq!(s.map_tile_url, None);
             Ok(())
         });
     }
@@ -358,6 +388,32 @@ mod tests {
                 e.to_string().to_lowercase().contains("session_ttl_hours"),
                 "{e}"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn tile_url_is_checked() {
+        Jail::expect_with(|jail| {
+            jail.set_env(
+                "KOTAPINTAR_MAP_TILE_URL",
+                "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            );
+            let s = Settings::load(Path::new("absent.toml"), &Overrides::default()).unwrap();
+            assert_eq!(
+                s.map_tile_url.as_deref(),
+                Some("https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+            );
+            for bad in [
+                "ftp://tiles.example/{z}/{x}/{y}.png",
+                "https://tiles.example/{z}/{x}.png",
+                "https://tiles.example/{z}/{x}/{y}.png; script-src *",
+            ] {
+                jail.set_env("KOTAPINTAR_MAP_TILE_URL", bad);
+                let e =
+                    Settings::load(Path::new("absent.toml"), &Overrides::default()).unwrap_err();
+                assert!(e.to_string().contains("map_tile_url"), "{e}");
+            }
             Ok(())
         });
     }

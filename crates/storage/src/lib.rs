@@ -19,6 +19,7 @@ pub mod media;
 pub mod migration;
 pub mod notices;
 pub mod password;
+pub mod performance;
 pub mod regions;
 pub mod requests;
 pub mod services;

@@ -325,6 +325,7 @@ pub async fn submit(
         Some("submit"),
     )
     .await?;
+    crate::performance::record_new(&tx, &m, calendar, rules.utc_offset).await?;
     if let Some(email) = &req.contact.email {
         let (subject, body) = notices::received(
             &m.tracking_code,
@@ -599,6 +600,35 @@ pub struct PublicFilter {
     /// Load each request's public timeline too (one more query per page), for feeds that
     /// show the latest public note.
     pub with_timeline: bool,
+    /// Only requests a unit holds now (by its slug): the unit a performance figure counts.
+    pub unit_slug: Option<String>,
+    /// Only requests that reached a stage between two local dates, as the performance
+    /// figures count them (see `kotapintar_domain::performance`).
+    pub stage: Option<(FigureStage, String, String)>,
+    /// Only requests overdue at this moment.
+    pub overdue_at: Option<DateTime<Utc>>,
+}
+
+/// The stages the performance figures count, by the date they happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FigureStage {
+    Received,
+    Verified,
+    Resolved,
+    Rejected,
+}
+
+impl FigureStage {
+    /// From the public list's `tahap=` value.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "diterima" => Some(Self::Received),
+            "diverifikasi" => Some(Self::Verified),
+            "selesai" => Some(Self::Resolved),
+            "ditolak" => Some(Self::Rejected),
+            _ => None,
+        }
+    }
 }
 
 fn text_condition(text: &str) -> Condition {
@@ -657,6 +687,51 @@ pub async fn public_list(
     }
     if let Some(t) = f.updated_to {
         q = q.filter(request::Column::UpdatedAt.lte(t));
+    }
+    if let Some(slug) = &f.unit_slug {
+        let unit_id = unit::Entity::find()
+            .filter(unit::Column::Slug.eq(slug.as_str()))
+            .one(&store.reader)
+            .await?
+            .map_or(-1, |u| u.id);
+        q = q.filter(
+            request::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(request_unit::Column::RequestId)
+                    .from(request_unit::Entity)
+                    .and_where(request_unit::Column::UnitId.eq(unit_id))
+                    .and_where(request_unit::Column::Active.eq(true))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some((stage, from, to)) = &f.stage {
+        use crate::entity::request_fact;
+        let col = match stage {
+            FigureStage::Received => request_fact::Column::ReceivedOn,
+            FigureStage::Verified => request_fact::Column::VerifiedOn,
+            FigureStage::Resolved => request_fact::Column::ResolvedOn,
+            FigureStage::Rejected => request_fact::Column::RejectedOn,
+        };
+        q = q.filter(
+            request::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(request_fact::Column::RequestId)
+                    .from(request_fact::Entity)
+                    .and_where(col.between(from.as_str(), to.as_str()))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(now) = f.overdue_at {
+        let open: Vec<&str> = Status::ALL
+            .iter()
+            .filter(|s| s.is_open())
+            .map(|s| s.as_str())
+            .collect();
+        q = q
+            .filter(request::Column::Status.is_in(open))
+            .filter(request::Column::StageDueAt.lt(now));
     }
     let total = q.clone().count(&store.reader).await?;
     let rows = q
@@ -1336,6 +1411,16 @@ pub async fn act(
         Some(step_name),
     )
     .await?;
+    if matches!(
+        action,
+        StaffAction::Verify { .. }
+            | StaffAction::Reject { .. }
+            | StaffAction::Dispatch { .. }
+            | StaffAction::Forward { .. }
+            | StaffAction::Resolve { .. }
+    ) {
+        crate::performance::refresh(&tx, id, calendar, rules.utc_offset).await?;
+    }
     audit::append(
         &tx,
         &actor.into(),
@@ -1522,6 +1607,7 @@ pub async fn reporter_act(
     )
     .await?;
     if step == Step::Reopen {
+        crate::performance::refresh(&tx, row.id, calendar, rules.utc_offset).await?;
         for u in handling_units(&tx, row.id).await? {
             let unit = unit_row(&tx, u).await?;
             if let Some(email) = unit.email {
@@ -1543,6 +1629,7 @@ pub async fn reporter_act(
 /// Stores the reporter's SKM answers (U1..U9, 1-4) once, after resolution.
 pub async fn submit_survey(
     store: &Store,
+    rules: &RequestRules,
     code: &str,
     token: &str,
     scores: [Option<i16>; 9],
@@ -1562,7 +1649,7 @@ pub async fn submit_survey(
         .await?
         .map(|d| d.unit_id);
     let [u1, u2, u3, u4, u5, u6, u7, u8, u9] = scores;
-    survey::ActiveModel {
+    let stored = survey::ActiveModel {
         request_id: Set(row.id),
         unit_id: Set(unit),
         service_id: Set(row.service_id),
@@ -1582,6 +1669,7 @@ pub async fn submit_survey(
     .insert(&tx)
     .await
     .map_err(|e| StorageError::on_unique(e, "survey", "survey_already_done"))?;
+    crate::performance::record_survey(&tx, &stored, rules.utc_offset).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -2002,6 +2090,8 @@ pub async fn import_historical(
         .insert(&tx)
         .await?;
     }
+    let calendar = crate::holidays::calendar(store).await?;
+    crate::performance::refresh(&tx, m.id, &calendar, rules.utc_offset).await?;
     request_event::ActiveModel {
         request_id: Set(m.id),
         at: Set(Utc::now()),

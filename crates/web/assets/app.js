@@ -1,5 +1,12 @@
 // Small progressive enhancements only: every page works without this file.
 document.addEventListener("DOMContentLoaded", function () {
+  // "Print or save as PDF" on the weekly summary; without JavaScript the browser's own
+  // print command does the same.
+  var printers = document.querySelectorAll("[data-print]");
+  for (var k = 0; k < printers.length; k++) {
+    printers[k].addEventListener("click", function () { window.print(); });
+  }
+
   // After a rejected form, move focus to the summary of what to fix, so keyboard and
   // screen-reader users hear it first.
   var summary = document.getElementById("error-summary");

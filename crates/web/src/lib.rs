@@ -41,6 +41,8 @@ pub struct WebConfig {
     pub rules: kotapintar_domain::request::RequestRules,
     /// Where uploaded photos are kept (`DATA_DIR/uploads`).
     pub uploads: std::path::PathBuf,
+    /// The base map's tile URL template (`{z}/{x}/{y}`); `None`: maps without tiles.
+    pub map_tile_url: Option<String>,
 }
 
 #[derive(Clone)]
@@ -54,6 +56,7 @@ pub struct AppState {
     /// This node's search index, kept current by `kotapintar_search::sync::follow`.
     pub search: Arc<kotapintar_search::SearchIndex>,
     pub home_cache: pages::HomeCache,
+    pub(crate) dashboards: pages::kinerja::DashboardCache,
 }
 
 impl AppState {
@@ -71,6 +74,7 @@ impl AppState {
             public_cache: cache::PublicCache::default(),
             search,
             home_cache: pages::HomeCache::default(),
+            dashboards: pages::kinerja::DashboardCache::default(),
         }
     }
 
@@ -115,6 +119,22 @@ impl AppState {
     }
 }
 
+/// Only our own origin, plus the map tile server's for images when one is configured.
+fn content_security_policy(tile_url: Option<&str>) -> HeaderValue {
+    let tiles = tile_url
+        .and_then(charts::tile_origin)
+        .map(|o| format!(" {o}"))
+        .unwrap_or_default();
+    HeaderValue::from_str(&format!(
+        "default-src 'self'; img-src 'self' data:{tiles}; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"
+    ))
+    .unwrap_or_else(|_| {
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        )
+    })
+}
+
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
@@ -133,9 +153,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
-            ),
+            content_security_policy(state.config.map_tile_url.as_deref()),
         ));
     pages::routes()
         .merge(assets::routes())

@@ -22,6 +22,7 @@ pub struct StaffView {
     pub holidays: bool,
     pub ikm: bool,
     pub content: bool,
+    pub leadership: bool,
 }
 
 impl From<&Actor> for StaffView {
@@ -36,6 +37,7 @@ impl From<&Actor> for StaffView {
             holidays: a.can(Permission::ManagePlatform),
             ikm: a.can(Permission::ViewSatisfaction),
             content: kotapintar_domain::content::is_editor(a),
+            leadership: a.can(Permission::ViewLeadership),
         }
     }
 }

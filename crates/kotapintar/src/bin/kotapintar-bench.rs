@@ -24,6 +24,9 @@ struct Args {
     database_url: Option<String>,
     /// Only seed and serve, for an outside load generator such as wrk; write the codes here.
     serve_codes_to: Option<String>,
+    /// Run the dashboard scenario instead: `--dashboard` seeds this many requests (default
+    /// 1,000,000) with their performance counters and measures the /kinerja pages.
+    dashboard: Option<u64>,
 }
 
 fn args() -> Args {
@@ -33,9 +36,14 @@ fn args() -> Args {
         concurrency: 32,
         database_url: None,
         serve_codes_to: None,
+        dashboard: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
+        if k == "--dashboard" {
+            a.dashboard = Some(1_000_000);
+            continue;
+        }
         let v = it.next().unwrap_or_default();
         match k.as_str() {
             "--requests" => a.requests = v.parse().unwrap_or(a.requests),
@@ -43,6 +51,7 @@ fn args() -> Args {
             "--concurrency" => a.concurrency = v.parse().unwrap_or(a.concurrency),
             "--database-url" => a.database_url = Some(v),
             "--serve" => a.serve_codes_to = Some(v),
+            "--dashboard-requests" => a.dashboard = v.parse().ok(),
             other => eprintln!("ignoring unknown argument {other}"),
         }
     }
@@ -179,6 +188,7 @@ struct Outcome {
     failed: u64,
     seconds: f64,
     p50_ms: f64,
+    p95_ms: f64,
     p99_ms: f64,
 }
 
@@ -225,18 +235,20 @@ where
         failed: failed.load(Ordering::Relaxed),
         seconds,
         p50_ms: pct(0.5),
+        p95_ms: pct(0.95),
         p99_ms: pct(0.99),
     }
 }
 
 fn report(name: &str, o: &Outcome) {
     println!(
-        "{name}: {:.0} per second ({} ok, {} failed in {:.1} s; p50 {:.1} ms, p99 {:.1} ms)",
+        "{name}: {:.0} per second ({} ok, {} failed in {:.1} s; p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms)",
         o.ok as f64 / o.seconds,
         o.ok,
         o.failed,
         o.seconds,
         o.p50_ms,
+        o.p95_ms,
         o.p99_ms
     );
 }
@@ -260,6 +272,11 @@ async fn main() -> anyhow::Result<()> {
     let store = Store::connect(&settings.database_url, OpenMode::CreateIfMissing).await?;
     prepare(&store).await?;
     kotapintar::commands::import_builtin_areas(&store, &settings.regency).await?;
+    if let Some(n) = a.dashboard {
+        let slugs = dashboard::seed(&store, &settings, n).await?;
+        store.close().await;
+        return dashboard::measure(&settings, slugs, a.seconds, a.concurrency).await;
+    }
     let codes = Arc::new(seed(&store, a.requests).await?);
     store.close().await;
 
@@ -557,4 +574,295 @@ async fn main() -> anyhow::Result<()> {
     println!("public requests stored after the run: {total}");
     drop(bench_store);
     Ok(())
+}
+
+/// The dashboard scenario: many requests with their performance counters, and the
+/// performance pages measured.
+mod dashboard {
+    use super::{load, report};
+    use chrono::{Duration, Utc};
+    use kotapintar::config::Settings;
+    use kotapintar_domain::performance::{Facts, History};
+    use kotapintar_storage::entity::{request, request_unit, service};
+    use kotapintar_storage::{OpenMode, Store};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    const UNITS: usize = 27;
+    const SERVICES_PER_UNIT: usize = 3;
+
+    /// A small deterministic generator (no dependency on a random source).
+    fn mix(mut x: u64) -> u64 {
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        x ^ (x >> 33)
+    }
+
+    /// Seeds `n` requests spread over the last 365 days across 27 units, 81 services and
+    /// the regency's kecamatan, with realistic steps (verified after 0-4 working days,
+    /// most resolved, some rejected, some forwarded), then their facts and counters, in
+    /// bulk. Returns the units' slugs.
+    pub async fn seed(store: &Store, settings: &Settings, n: u64) -> anyhow::Result<Vec<String>> {
+        let t = Instant::now();
+        let actor = kotapintar_storage::audit::AuditActor::System("bench".into());
+        let mut units = Vec::new();
+        for u in 0..UNITS {
+            let draft = kotapintar_domain::unit::UnitInput {
+                code: format!("UNIT{u:02}"),
+                name: format!("Perangkat daerah {u:02}"),
+                kind: "dinas".into(),
+                active: Some("on".into()),
+                ..Default::default()
+            }
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            units.push(kotapintar_storage::units::create(store, &actor, draft).await?);
+        }
+        let now = Utc::now();
+        let mut services = Vec::new();
+        for (i, u) in units.iter().enumerate() {
+            for s in 0..SERVICES_PER_UNIT {
+                let m = service::Entity::insert(service::ActiveModel {
+                    unit_id: Set(u.id.0),
+                    code: Set(format!("layanan-{i:02}-{s}")),
+                    name: Set(format!("Layanan {s} perangkat daerah {i:02}")),
+                    kind: Set("pengaduan".into()),
+                    time_limit_days: Set(5 + (s as i32) * 5),
+                    questions_json: Set("[]".into()),
+                    active: Set(true),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                })
+                .exec(&store.writer)
+                .await?;
+                services.push((m.last_insert_id, u.id.0, 5 + (s as i64) * 5));
+            }
+        }
+        let districts: Vec<String> =
+            kotapintar_storage::regions::children(store, &settings.regency)
+                .await?
+                .into_iter()
+                .map(|d| d.code)
+                .collect();
+        let calendar = kotapintar_storage::holidays::calendar(store).await?;
+        let offset = settings.rules.utc_offset;
+        let mut done = 0u64;
+        while done < n {
+            let batch: Vec<u64> = (done..(done + 1000).min(n)).collect();
+            let tx = store.writer.begin().await?;
+            let mut plans = Vec::with_capacity(batch.len());
+            let rows: Vec<request::ActiveModel> = batch
+                .iter()
+                .map(|&i| {
+                    let r = mix(i);
+                    let (service_id, unit_id, limit) =
+                        services[(r % services.len() as u64) as usize];
+                    let received = now - Duration::minutes(((r >> 8) % (365 * 24 * 60)) as i64);
+                    let outcome = (r >> 40) % 100;
+                    let verified = received + Duration::hours(((r >> 20) % 96) as i64);
+                    let resolved = verified + Duration::hours(((r >> 28) % (24 * 21)) as i64);
+                    let due = received + Duration::days(limit * 7 / 5);
+                    // Requests still open are recent ones (the last 30 days), as in a
+                    // regency that works its queue; a few of them are overdue.
+                    let recent = now - received < Duration::days(30);
+                    let (status, resolved_at, closed_at) = if outcome < 5 {
+                        ("ditolak", None, Some(verified))
+                    } else if (outcome < 70 || !recent) && resolved < now {
+                        ("ditutup", Some(resolved), Some(resolved))
+                    } else if verified < now {
+                        ("ditindaklanjuti", None, None)
+                    } else {
+                        ("diterima", None, None)
+                    };
+                    let district = &districts[((r >> 50) % districts.len().max(1) as u64) as usize];
+                    // a tenth of the requests were forwarded once, to the next unit
+                    let holder = if (r >> 12).is_multiple_of(10) {
+                        units[((r >> 16) % UNITS as u64) as usize].id.0
+                    } else {
+                        unit_id
+                    };
+                    plans.push((
+                        status,
+                        holder,
+                        received,
+                        verified,
+                        resolved_at,
+                        closed_at,
+                        due,
+                        service_id,
+                        district.clone(),
+                    ));
+                    let open = matches!(status, "ditindaklanjuti" | "diterima");
+                    request::ActiveModel {
+                        tracking_code: Set(format!("BDG-25-D{i:07}")),
+                        kind: Set("pengaduan".into()),
+                        service_id: Set(Some(service_id)),
+                        title: Set(format!("Laporan contoh nomor {i}")),
+                        description: Set("Lubang di badan jalan membahayakan pengendara.".into()),
+                        status: Set(status.into()),
+                        location_address: Set(None),
+                        latitude: Set(Some(-8.72 + (r % 100) as f64 * 0.002)),
+                        longitude: Set(Some(115.17 + ((r >> 4) % 50) as f64 * 0.001)),
+                        district_code: Set(Some(district.clone())),
+                        village_code: Set(None),
+                        district_name: Set(None),
+                        village_name: Set(None),
+                        anonymous: Set(false),
+                        confidential: Set(i % 50 == 0),
+                        reporter_name: Set(None),
+                        reporter_email: Set(None),
+                        reporter_phone: Set(None),
+                        reporter_token_hash: Set("0".repeat(64)),
+                        answers_json: Set("[]".into()),
+                        received_at: Set(received),
+                        stage_due_at: Set(open.then_some(due)),
+                        resolve_due_at: Set(Some(due)),
+                        resolved_at: Set(resolved_at),
+                        closed_at: Set(closed_at),
+                        response: Set(None),
+                        reject_reason: Set((status == "ditolak").then(|| "spam".to_string())),
+                        duplicate_of: Set(None),
+                        support_count: Set(0),
+                        escalation_level: Set(0),
+                        personal_data_erased_at: Set(None),
+                        updated_at: Set(now),
+                        ..Default::default()
+                    }
+                })
+                .collect();
+            request::Entity::insert_many(rows).exec(&tx).await?;
+            let codes: Vec<String> = batch.iter().map(|i| format!("BDG-25-D{i:07}")).collect();
+            let mut ids: Vec<(String, i64)> = request::Entity::find()
+                .filter(request::Column::TrackingCode.is_in(codes))
+                .all(&tx)
+                .await?
+                .into_iter()
+                .map(|r| (r.tracking_code, r.id))
+                .collect();
+            ids.sort();
+            let mut dispositions = Vec::new();
+            let mut facts = Vec::new();
+            for (
+                (_, id),
+                (
+                    status,
+                    holder,
+                    received,
+                    verified,
+                    resolved_at,
+                    closed_at,
+                    due,
+                    service_id,
+                    district,
+                ),
+            ) in ids.into_iter().zip(plans)
+            {
+                let dispatched = status != "ditolak" && status != "diterima";
+                if dispatched {
+                    dispositions.push(request_unit::ActiveModel {
+                        request_id: Set(id),
+                        unit_id: Set(holder),
+                        officer_id: Set(None),
+                        active: Set(true),
+                        dispatched_at: Set(verified),
+                        ..Default::default()
+                    });
+                }
+                let h = History {
+                    received_at: received,
+                    verified_at: dispatched.then_some(verified),
+                    rejected_at: if status == "ditolak" { closed_at } else { None },
+                    resolved_at,
+                    resolve_due_at: Some(due),
+                    units: if dispatched { vec![holder] } else { vec![] },
+                    service_id: Some(service_id),
+                    district_code: Some(district),
+                    village_code: None,
+                };
+                facts.push((id, Facts::from_history(&h, &calendar, offset)));
+            }
+            for chunk in dispositions.chunks(1000) {
+                request_unit::Entity::insert_many(chunk.to_vec())
+                    .exec(&tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            kotapintar_storage::performance::load_facts(store, &facts).await?;
+            done += batch.len() as u64;
+            if done.is_multiple_of(100_000) {
+                eprintln!("  {done} requests ({:.0} s)", t.elapsed().as_secs_f64());
+            }
+        }
+        eprintln!(
+            "seeded {n} requests with their facts and counters in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+        Ok(units.into_iter().map(|u| u.slug).collect())
+    }
+
+    pub async fn measure(
+        settings: &Settings,
+        slugs: Vec<String>,
+        seconds: u64,
+        concurrency: usize,
+    ) -> anyhow::Result<()> {
+        let app = kotapintar::app::Application::build(settings, OpenMode::MustExist).await?;
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = stop_rx.await;
+        }));
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(concurrency)
+            .build()?;
+        let counters: i64 = {
+            let store = Store::connect(&settings.database_url, OpenMode::MustExist).await?;
+            use sea_orm::PaginatorTrait;
+            let c = kotapintar_storage::entity::perf_counter::Entity::find()
+                .count(&store.reader)
+                .await? as i64;
+            store.close().await;
+            c
+        };
+        println!("dashboard: {counters} counter rows; {concurrency} clients, {seconds} s per page");
+        let slugs = Arc::new(slugs);
+        // Pages are computed from the counters and reused for 30 s (figures may be a minute
+        // behind); the "uncached" phases ask for a different period each time, so every
+        // answer is computed afresh.
+        for (name, path) in [
+            ("/kinerja (90 days)", "/kinerja"),
+            ("/kinerja/{unit} (90 days)", "/kinerja/{unit}"),
+            ("/kinerja?hari=365", "/kinerja?hari=365"),
+            ("/kinerja/{unit}?hari=365", "/kinerja/{unit}?hari=365"),
+            ("/kinerja uncached (30 to 329 days)", "/kinerja?hari={days}"),
+            (
+                "/kinerja/{unit} uncached (30 to 329 days)",
+                "/kinerja/{unit}?hari={days}",
+            ),
+        ] {
+            let (c, b, s) = (client.clone(), base.clone(), slugs.clone());
+            let o = load(concurrency, seconds, move |n| {
+                let (c, b, s) = (c.clone(), b.clone(), s.clone());
+                let path = path
+                    .replace("{unit}", &s[(n as usize) % s.len()])
+                    .replace("{days}", &(30 + (n * 7919) % 300).to_string());
+                async move {
+                    match c.get(format!("{b}{path}")).send().await {
+                        Ok(r) if r.status() == 200 => r.bytes().await.is_ok(),
+                        _ => false,
+                    }
+                }
+            })
+            .await;
+            report(name, &o);
+        }
+        let _ = stop_tx.send(());
+        let _ = server.await;
+        Ok(())
+    }
 }

@@ -151,6 +151,7 @@ both_backends!(
     admin_creates_a_unit_and_a_user_then_logs_out,
     a_request_from_filing_to_survey,
     an_admin_registers_a_client_and_sees_a_webhook_delivered,
+    a_units_performance_page_after_requests_move_through_the_workflow,
 );
 
 async fn admin_creates_a_unit_and_a_user_then_logs_out(app: TestApp) {
@@ -660,5 +661,158 @@ async fn a_project_s_progress_shows_with_the_behind_schedule_flag(app: TestApp) 
         .await
         .unwrap();
     assert!(chart.is_displayed().await.unwrap());
+    b.stop().await;
+}
+
+/// Three requests move through the workflow (over HTTP, as staff would); then a resident
+/// opens the performance pages in the browser and reads figures worked out by hand: DPUPR
+/// holds R1 (resolved) and R2 (open); R3 was forwarded to DISHUB and counts there.
+async fn a_units_performance_page_after_requests_move_through_the_workflow(app: TestApp) {
+    app.import_areas().await;
+    app.login_admin().await;
+    app.create_unit("DPUPR", "Dinas PUPR").await;
+    app.create_unit("DISHUB", "Dinas Perhubungan").await;
+    let dishub = kotapintar_storage::units::find_by_code(&app.store.reader, "DISHUB")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut ids = Vec::new();
+    for title in [
+        "Jalan berlubang di Kuta",
+        "Got mampet di Legian",
+        "Rambu roboh di Jimbaran",
+    ] {
+        let r = app
+            .file_request(
+                &[
+                    ("kind", "pengaduan"),
+                    ("title", title),
+                    (
+                        "description",
+                        "Mohon segera ditangani, membahayakan warga yang lewat setiap hari.",
+                    ),
+                    ("district_code", "51.03.01"),
+                    ("confirm_new", "1"),
+                ],
+                &[],
+            )
+            .await;
+        let (code, _) = TestApp::filed(&r);
+        let id = app.request_id(&code).await;
+        app.dispatch(id, "DPUPR").await;
+        ids.push((id, code));
+    }
+    let step = |id: i64, fields: Vec<(&'static str, String)>| {
+        let app = &app;
+        async move {
+            let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let r = app.post_form(&format!("/staf/laporan/{id}/aksi"), &f).await;
+            assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+        }
+    };
+    step(
+        ids[0].0,
+        vec![
+            ("action", "resolve".into()),
+            ("response", "Sudah ditambal oleh tim jalan.".into()),
+        ],
+    )
+    .await;
+    step(
+        ids[2].0,
+        vec![
+            ("action", "forward".into()),
+            ("to_unit", dishub.id.to_string()),
+            ("reason", "Rambu adalah urusan perhubungan.".into()),
+        ],
+    )
+    .await;
+    app.logout().await;
+
+    let b = Browser::start().await;
+    let c = &b.client;
+    c.goto(&app.url("/")).await.unwrap();
+    click_and_wait(c, Locator::LinkText("Kinerja")).await;
+    let text = body_text(c).await;
+    assert!(text.contains("Kinerja pelayanan"), "{text}");
+    // the ranking links to the unit's page
+    click_and_wait(c, Locator::LinkText("Dinas PUPR")).await;
+    assert!(c
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/kinerja/dpupr"));
+    let figure = |label: &'static str| async move {
+        let xpath = format!(
+            "//li[@class='figure'][span[@class='f-label' and text()='{label}']]/*[contains(@class,'f-value')]"
+        );
+        c.find(Locator::XPath(&xpath))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    // by hand: received 2 (R1, R2; R3 went to DISHUB), verified 2, resolved 1, rejected 0,
+    // everything on the same day (0 working days), R1 within its limit (100 %)
+    assert_eq!(figure("Diterima").await, "2");
+    assert_eq!(figure("Diverifikasi").await, "2");
+    assert_eq!(figure("Selesai").await, "1");
+    assert_eq!(figure("Ditolak").await, "0");
+    assert_eq!(figure("Median hari kerja sampai selesai").await, "0.0");
+    assert_eq!(
+        figure("Selesai dalam batas waktu layanan (%)").await,
+        "100.0"
+    );
+    // every chart is an image with a name, and has a table
+    let charts = c
+        .find_all(Locator::Css("svg.chart[role=img] title"))
+        .await
+        .unwrap();
+    assert!(charts.len() >= 3);
+    // the CSV of the weekly table holds the same numbers as the table on the page
+    let rows = c
+        .find_all(Locator::Css("#t-mingguan tbody tr"))
+        .await
+        .unwrap();
+    let mut shown = Vec::new();
+    for r in rows {
+        shown.push(
+            r.text()
+                .await
+                .unwrap()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+    }
+    let href = c
+        .find(Locator::Css("#t-mingguan caption a.csv"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let csv = app.get(&href).await.text().await.unwrap();
+    let from_csv: Vec<String> = csv.lines().skip(1).map(str::to_string).collect();
+    assert_eq!(shown, from_csv);
+    // the figure leads to the requests behind it
+    click_and_wait(
+        c,
+        Locator::XPath("//li[@class='figure'][span[text()='Diterima']]/a"),
+    )
+    .await;
+    let text = body_text(c).await;
+    assert!(
+        text.contains(&ids[0].1) && text.contains(&ids[1].1),
+        "{text}"
+    );
+    assert!(!text.contains(&ids[2].1), "forwarded to DISHUB: {text}");
+    // DISHUB's page counts the forwarded request
+    c.goto(&app.url("/kinerja/dishub")).await.unwrap();
+    assert_eq!(figure("Diterima").await, "1");
+    assert_eq!(figure("Selesai").await, "0");
     b.stop().await;
 }

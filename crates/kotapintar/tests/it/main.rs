@@ -14,6 +14,7 @@ mod bimtek;
 mod browser;
 mod cli;
 mod jobs;
+mod kinerja;
 mod masterplan;
 mod open311;
 mod pages;

@@ -7,6 +7,7 @@ mod m20261128_000001_foundation;
 mod m20261128_000002_requests;
 mod m20261128_000003_integration;
 mod m20261129_000004_portal;
+mod m20261129_000005_dashboards;
 mod m20261129_000006_masterplan;
 
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_requests::Migration),
             Box::new(m20261128_000003_integration::Migration),
             Box::new(m20261129_000004_portal::Migration),
+            Box::new(m20261129_000005_dashboards::Migration),
             Box::new(m20261129_000006_masterplan::Migration),
         ]
     }

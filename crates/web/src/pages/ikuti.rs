@@ -169,7 +169,16 @@ pub async fn survey(
     if !errors.is_empty() {
         return show(&state, page, &code, &token, false, errors, f).await;
     }
-    match requests::submit_survey(&state.store, &code, &token, scores, comment).await {
+    match requests::submit_survey(
+        &state.store,
+        &state.config.rules,
+        &code,
+        &token,
+        scores,
+        comment,
+    )
+    .await
+    {
         Ok(()) => Ok(back(&code, &token, "survey_thanks")),
         Err(StorageError::Invalid(e)) => show(&state, page, &code, &token, false, e, f).await,
         Err(e) => Err(e.into()),

@@ -14,7 +14,7 @@ use kotapintar_domain::intake::BoundingBox;
 use kotapintar_domain::privacy::PublicRequest;
 use kotapintar_domain::request::{normalise_tracking_code, RequestKind, Status};
 use kotapintar_storage::regions;
-use kotapintar_storage::requests::{self, PublicFilter};
+use kotapintar_storage::requests::{self, FigureStage, PublicFilter};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -34,6 +34,20 @@ pub struct ListQuery {
     kode: String,
     #[serde(default)]
     hal: u64,
+    /// The filters the performance pages link with: a unit (slug), a stage reached between
+    /// two dates, a service (code), overdue now.
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    tahap: String,
+    #[serde(default)]
+    dari: String,
+    #[serde(default)]
+    sampai: String,
+    #[serde(default)]
+    layanan: String,
+    #[serde(default)]
+    terlambat: String,
 }
 
 /// A point of the map, already placed in the SVG's 0..1000 × 0..1000 box.
@@ -64,6 +78,8 @@ struct ListTemplate {
     lookup_failed: bool,
     /// The current filters as a query string, for the page links.
     filter_query: String,
+    /// The performance filters in effect, described, with the address without them.
+    figure_filters: Vec<String>,
 }
 
 fn place(bounds: &BoundingBox, lat: f64, lon: f64) -> Option<(f64, f64)> {
@@ -97,8 +113,41 @@ pub async fn list(
         kind: RequestKind::parse(&q.jenis).ok(),
         district_code: (!q.kecamatan.is_empty()).then(|| q.kecamatan.clone()),
         text: (!q.q.trim().is_empty()).then(|| q.q.trim().to_string()),
+        unit_slug: (!q.unit.trim().is_empty()).then(|| q.unit.trim().to_string()),
+        stage: FigureStage::parse(q.tahap.trim()).and_then(|s| {
+            let p = kotapintar_domain::performance::Period::parse(&q.dari, &q.sampai)?;
+            Some((
+                s,
+                p.from.format("%Y-%m-%d").to_string(),
+                p.to.format("%Y-%m-%d").to_string(),
+            ))
+        }),
+        service_codes: q
+            .layanan
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect(),
+        overdue_at: (q.terlambat == "1").then(chrono::Utc::now),
         ..Default::default()
     };
+    let mut figure_filters = Vec::new();
+    if let Some(u) = &filter.unit_slug {
+        figure_filters.push(format!("{}: {u}", page.t("kinerja.unit")));
+    }
+    if let Some((_, from, to)) = &filter.stage {
+        figure_filters.push(format!(
+            "{}: {from} – {to}",
+            page.tk("status", q.tahap.trim())
+        ));
+    }
+    if let Some(s) = filter.service_codes.first() {
+        figure_filters.push(format!("{}: {s}", page.t("kinerja.service")));
+    }
+    if filter.overdue_at.is_some() {
+        figure_filters.push(page.t("kinerja.overdue_now").to_string());
+    }
     let (rows, total) = requests::public_list(&state.store, &filter, q.hal, PER_PAGE).await?;
     let districts = regions::children(&state.store, &state.config.regency)
         .await?
@@ -126,6 +175,12 @@ pub async fn list(
         ("jenis", &q.jenis),
         ("kecamatan", &q.kecamatan),
         ("q", &q.q),
+        ("unit", &q.unit),
+        ("tahap", &q.tahap),
+        ("dari", &q.dari),
+        ("sampai", &q.sampai),
+        ("layanan", &q.layanan),
+        ("terlambat", &q.terlambat),
     ])
     .unwrap_or_default();
     render(&ListTemplate {
@@ -144,6 +199,7 @@ pub async fn list(
         points,
         lookup_failed: !q.kode.trim().is_empty(),
         filter_query,
+        figure_filters,
     })
     .map(IntoResponse::into_response)
 }

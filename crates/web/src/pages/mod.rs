@@ -10,6 +10,7 @@ mod health;
 mod home;
 mod ikuti;
 mod inbox;
+pub(crate) mod kinerja;
 mod lapor;
 mod laporan;
 mod masterplan;
@@ -76,6 +77,10 @@ pub fn routes() -> Router<AppState> {
         .route("/staf/laporan/massal", post(inbox::bulk))
         .route("/staf/laporan/{id}", get(inbox::detail))
         .route("/staf/laporan/{id}/aksi", post(inbox::act))
+        .route("/kinerja", get(kinerja::regency))
+        .route("/kinerja/{slug}", get(kinerja::unit))
+        .route("/staf/pimpinan", get(kinerja::leadership))
+        .route("/staf/pimpinan/ringkasan", get(kinerja::weekly))
         .route("/layanan", get(catalog::public_catalog))
         .route("/berita", get(portal::news))
         .route("/berita.atom", get(feeds::atom_news))

@@ -1,0 +1,867 @@
+//! Performance figures (kinerja): how fast the regency and each unit serve the public.
+//!
+//! # What is counted, and when
+//!
+//! Each request has [`Facts`], derived from its history by [`Facts::from_history`]:
+//! - **received** on the local date it was filed;
+//! - **verified** on the local date of its first `verify` or `dispatch` step (the desk may
+//!   verify and dispatch in one go), with the working days it took;
+//! - **rejected** on the local date it was rejected;
+//! - **resolved** on the local date of its *current* resolution, with the working days from
+//!   receipt: a request reopened and resolved again counts once, on the day of its last
+//!   resolution, with the days up to then; while reopened it does not count as resolved;
+//! - **on time** when that resolution came no later than the service's time limit
+//!   (`resolve_due_at`, set at dispatch), **late** otherwise.
+//!
+//! A duration is `Calendar::working_days_between(day of receipt, day of the step)`: the
+//! working days after the day of receipt up to and including the day of the step, so a
+//! request received and verified on the same day took 0 days, and one received on a Friday and
+//! verified on the Monday took 1. Weekends and the holiday calendar are skipped.
+//!
+//! A request counts for the **regency** once and for **every unit holding it now** (the
+//! active dispositions): after a forward, the unit it was forwarded to, not the one that
+//! forwarded it. A request dispatched to two units counts for both.
+//!
+//! # How the figures stay cheap
+//!
+//! Facts become counters ([`Facts::contributions`]): (day, scope, dimension, key, metric,
+//! bucket) → n. When a request moves, its old facts' contributions are taken away and the
+//! new ones added ([`diff`]), in the same transaction as the step. Pages sum counters over a
+//! period; medians and percentiles come from the histograms of working days (bucket = days),
+//! which give them exactly.
+
+use crate::ikm::{self, IkmResult, Unsur, WeightMode};
+use crate::working_days::{is_overdue, local_date, Calendar};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The scope id of the regency as a whole (units have ids from 1).
+pub const REGENCY: i64 = 0;
+
+/// What a request's facts are derived from: its stored state and the times of its steps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct History {
+    pub received_at: DateTime<Utc>,
+    /// The first `verify` or `dispatch` step.
+    pub verified_at: Option<DateTime<Utc>>,
+    pub rejected_at: Option<DateTime<Utc>>,
+    /// The current resolution (cleared when the reporter reopens).
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// The service's time limit to resolve, set at dispatch.
+    pub resolve_due_at: Option<DateTime<Utc>>,
+    /// The units holding the request now.
+    pub units: Vec<i64>,
+    pub service_id: Option<i64>,
+    pub district_code: Option<String>,
+    pub village_code: Option<String>,
+}
+
+/// A request as the figures see it. Stored per request so a later step can take back what
+/// the request counted before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facts {
+    pub units: Vec<i64>,
+    pub service: Option<i64>,
+    pub district: Option<String>,
+    #[serde(default)]
+    pub village: Option<String>,
+    pub received_on: NaiveDate,
+    pub verified_on: Option<NaiveDate>,
+    pub verify_days: Option<i64>,
+    pub rejected_on: Option<NaiveDate>,
+    pub resolved_on: Option<NaiveDate>,
+    pub resolve_days: Option<i64>,
+    pub on_time: Option<bool>,
+}
+
+/// How counters are broken down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Dim {
+    All,
+    Service,
+    District,
+    /// Desa/kelurahan: requests received, for the regency only (the hot-spot map).
+    Village,
+}
+
+impl Dim {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Service => "svc",
+            Self::District => "kec",
+            Self::Village => "desa",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::All, Self::Service, Self::District, Self::Village]
+            .into_iter()
+            .find(|d| d.as_str() == s)
+    }
+}
+
+/// What a counter counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Metric {
+    Received,
+    Verified,
+    Rejected,
+    Resolved,
+    OnTime,
+    Late,
+    /// Histogram: bucket = working days to verify.
+    VerifyDays,
+    /// Histogram: bucket = working days to resolve.
+    ResolveDays,
+    /// Survey respondents (with at least one answer).
+    IkmRespondents,
+    /// Sum of the answers to unsur `bucket` (1..9).
+    IkmSum,
+    /// Number of answers to unsur `bucket` (1..9).
+    IkmCount,
+}
+
+impl Metric {
+    pub const ALL: [Metric; 11] = [
+        Self::Received,
+        Self::Verified,
+        Self::Rejected,
+        Self::Resolved,
+        Self::OnTime,
+        Self::Late,
+        Self::VerifyDays,
+        Self::ResolveDays,
+        Self::IkmRespondents,
+        Self::IkmSum,
+        Self::IkmCount,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Received => "received",
+            Self::Verified => "verified",
+            Self::Rejected => "rejected",
+            Self::Resolved => "resolved",
+            Self::OnTime => "on_time",
+            Self::Late => "late",
+            Self::VerifyDays => "verify_days",
+            Self::ResolveDays => "resolve_days",
+            Self::IkmRespondents => "ikm_resp",
+            Self::IkmSum => "ikm_sum",
+            Self::IkmCount => "ikm_cnt",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+/// One counter's key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CounterKey {
+    pub day: NaiveDate,
+    /// [`REGENCY`] or a unit id.
+    pub scope: i64,
+    pub dim: Dim,
+    /// The service id or district code for a breakdown; empty for [`Dim::All`] (and for a
+    /// request without service or district).
+    pub key: String,
+    pub metric: Metric,
+    /// Working days for a histogram, the unsur number for the IKM, else 0.
+    pub bucket: i32,
+}
+
+/// Changes to counters, summed by key.
+pub type Deltas = BTreeMap<CounterKey, i64>;
+
+impl Facts {
+    /// The facts of a request, with dates in the deployment's local time.
+    pub fn from_history(h: &History, calendar: &Calendar, offset: FixedOffset) -> Self {
+        let received_on = local_date(h.received_at, offset);
+        let days = |at: DateTime<Utc>| {
+            calendar
+                .working_days_between(received_on, local_date(at, offset))
+                .max(0)
+        };
+        let mut units = h.units.clone();
+        units.sort_unstable();
+        units.dedup();
+        Self {
+            units,
+            service: h.service_id,
+            district: h.district_code.clone(),
+            village: h.village_code.clone(),
+            received_on,
+            verified_on: h.verified_at.map(|t| local_date(t, offset)),
+            verify_days: h.verified_at.map(days),
+            rejected_on: h.rejected_at.map(|t| local_date(t, offset)),
+            resolved_on: h.resolved_at.map(|t| local_date(t, offset)),
+            resolve_days: h.resolved_at.map(days),
+            on_time: h
+                .resolved_at
+                .zip(h.resolve_due_at)
+                .map(|(resolved, due)| !is_overdue(due, resolved)),
+        }
+    }
+
+    /// Every counter this request adds one to.
+    pub fn contributions(&self) -> Deltas {
+        let mut out = Deltas::new();
+        let service = self.service.map(|s| s.to_string()).unwrap_or_default();
+        let district = self.district.clone().unwrap_or_default();
+        let village = self.village.clone().unwrap_or_default();
+        let mut events: Vec<(NaiveDate, Metric, i32)> =
+            vec![(self.received_on, Metric::Received, 0)];
+        if let Some(d) = self.verified_on {
+            events.push((d, Metric::Verified, 0));
+            if let Some(n) = self.verify_days {
+                events.push((d, Metric::VerifyDays, bucket(n)));
+            }
+        }
+        if let Some(d) = self.rejected_on {
+            events.push((d, Metric::Rejected, 0));
+        }
+        if let Some(d) = self.resolved_on {
+            events.push((d, Metric::Resolved, 0));
+            if let Some(n) = self.resolve_days {
+                events.push((d, Metric::ResolveDays, bucket(n)));
+            }
+            match self.on_time {
+                Some(true) => events.push((d, Metric::OnTime, 0)),
+                Some(false) => events.push((d, Metric::Late, 0)),
+                None => {}
+            }
+        }
+        let scopes = std::iter::once(REGENCY).chain(self.units.iter().copied());
+        for scope in scopes {
+            for &(day, metric, b) in &events {
+                let histogram = matches!(metric, Metric::VerifyDays | Metric::ResolveDays);
+                let dims: &[(Dim, &str)] = if histogram {
+                    &[(Dim::All, "")]
+                } else {
+                    &[
+                        (Dim::All, ""),
+                        (Dim::Service, &service),
+                        (Dim::District, &district),
+                    ]
+                };
+                for (dim, key) in dims {
+                    *out.entry(CounterKey {
+                        day,
+                        scope,
+                        dim: *dim,
+                        key: (*key).to_string(),
+                        metric,
+                        bucket: b,
+                    })
+                    .or_insert(0) += 1;
+                }
+            }
+        }
+        *out.entry(CounterKey {
+            day: self.received_on,
+            scope: REGENCY,
+            dim: Dim::Village,
+            key: village,
+            metric: Metric::Received,
+            bucket: 0,
+        })
+        .or_insert(0) += 1;
+        out
+    }
+}
+
+fn bucket(days: i64) -> i32 {
+    i32::try_from(days.clamp(0, i64::from(i32::MAX))).unwrap_or(i32::MAX)
+}
+
+/// What changes when a request's facts go from `old` to `new` (either may be absent):
+/// only the counters that differ, never a zero.
+pub fn diff(old: Option<&Facts>, new: Option<&Facts>) -> Deltas {
+    let mut out = new.map(Facts::contributions).unwrap_or_default();
+    if let Some(old) = old {
+        for (k, n) in old.contributions() {
+            *out.entry(k).or_insert(0) -= n;
+        }
+    }
+    out.retain(|_, n| *n != 0);
+    out
+}
+
+/// Adds `more` into `into`, dropping keys that sum to zero.
+pub fn merge(into: &mut Deltas, more: Deltas) {
+    for (k, n) in more {
+        *into.entry(k).or_insert(0) += n;
+    }
+    into.retain(|_, n| *n != 0);
+}
+
+/// The counters one survey response adds to: respondents, and per answered unsur its sum
+/// and count, for the regency and (when known) the unit it was given for.
+pub fn survey_contributions(
+    day: NaiveDate,
+    unit: Option<i64>,
+    answers: &BTreeMap<Unsur, u8>,
+) -> Deltas {
+    let mut out = Deltas::new();
+    if answers.is_empty() {
+        return out;
+    }
+    for scope in std::iter::once(REGENCY).chain(unit) {
+        let mut add = |metric, bucket, n: i64| {
+            *out.entry(CounterKey {
+                day,
+                scope,
+                dim: Dim::All,
+                key: String::new(),
+                metric,
+                bucket,
+            })
+            .or_insert(0) += n;
+        };
+        add(Metric::IkmRespondents, 0, 1);
+        for (u, score) in answers {
+            let b = unsur_number(*u);
+            add(Metric::IkmSum, b, i64::from(*score));
+            add(Metric::IkmCount, b, 1);
+        }
+    }
+    out
+}
+
+fn unsur_number(u: Unsur) -> i32 {
+    Unsur::ALL
+        .iter()
+        .position(|x| *x == u)
+        .map_or(0, |i| i as i32 + 1)
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading: figures from summed counters
+
+/// A histogram of working days: days → number of requests.
+pub type Histogram = BTreeMap<i64, u64>;
+
+/// The median of a histogram: the middle value, or the mean of the two middle values when
+/// the count is even. `None` when empty.
+pub fn median(h: &Histogram) -> Option<f64> {
+    let n: u64 = h.values().sum();
+    if n == 0 {
+        return None;
+    }
+    let lower = nth(h, (n - 1) / 2)?;
+    let upper = nth(h, n / 2)?;
+    Some((lower + upper) as f64 / 2.0)
+}
+
+/// The p-th percentile by the nearest-rank method: the smallest value with at least p % of
+/// the requests at or below it (rank ⌈p/100 · n⌉). `None` when empty.
+pub fn percentile(h: &Histogram, p: u32) -> Option<i64> {
+    let n: u64 = h.values().sum();
+    if n == 0 {
+        return None;
+    }
+    let p = u64::from(p.clamp(1, 100));
+    let rank = (p * n).div_ceil(100).max(1);
+    nth(h, rank - 1)
+}
+
+/// The value at 0-based position `i` of the sorted values.
+fn nth(h: &Histogram, i: u64) -> Option<i64> {
+    let mut seen = 0u64;
+    for (&v, &c) in h {
+        seen += c;
+        if seen > i {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// Percentage `part / whole`, one decimal; `None` when `whole` is 0.
+pub fn share(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 * 1000.0 / whole as f64).round() / 10.0)
+}
+
+/// The figures of one scope (the regency, a unit, a service, a district) over a period,
+/// summed from counters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Figures {
+    pub received: i64,
+    pub verified: i64,
+    pub rejected: i64,
+    pub resolved: i64,
+    pub on_time: i64,
+    pub late: i64,
+    pub verify_days: Histogram,
+    pub resolve_days: Histogram,
+    pub ikm_respondents: i64,
+    /// Per unsur number (1..9): (sum of answers, number of answers).
+    pub ikm: BTreeMap<i32, (i64, i64)>,
+}
+
+impl Figures {
+    /// Adds one summed counter.
+    pub fn add(&mut self, metric: Metric, bucket: i32, n: i64) {
+        match metric {
+            Metric::Received => self.received += n,
+            Metric::Verified => self.verified += n,
+            Metric::Rejected => self.rejected += n,
+            Metric::Resolved => self.resolved += n,
+            Metric::OnTime => self.on_time += n,
+            Metric::Late => self.late += n,
+            Metric::VerifyDays => add_hist(&mut self.verify_days, bucket, n),
+            Metric::ResolveDays => add_hist(&mut self.resolve_days, bucket, n),
+            Metric::IkmRespondents => self.ikm_respondents += n,
+            Metric::IkmSum => self.ikm.entry(bucket).or_insert((0, 0)).0 += n,
+            Metric::IkmCount => self.ikm.entry(bucket).or_insert((0, 0)).1 += n,
+        }
+    }
+
+    pub fn verify_median(&self) -> Option<f64> {
+        median(&self.verify_days)
+    }
+
+    pub fn verify_p90(&self) -> Option<i64> {
+        percentile(&self.verify_days, 90)
+    }
+
+    pub fn resolve_median(&self) -> Option<f64> {
+        median(&self.resolve_days)
+    }
+
+    pub fn resolve_p90(&self) -> Option<i64> {
+        percentile(&self.resolve_days, 90)
+    }
+
+    /// Share resolved within the service's time limit, of those with a limit, in percent.
+    pub fn on_time_share(&self) -> Option<f64> {
+        share(self.on_time, self.on_time + self.late)
+    }
+
+    /// The IKM (PermenPANRB 14/2017) of the survey answers counted here.
+    pub fn ikm(&self) -> Option<IkmResult> {
+        let totals: BTreeMap<Unsur, (u64, u64)> = self
+            .ikm
+            .iter()
+            .filter_map(|(&b, &(sum, count))| {
+                let u = *Unsur::ALL.get(usize::try_from(b - 1).ok()?)?;
+                Some((u, (u64::try_from(sum).ok()?, u64::try_from(count).ok()?)))
+            })
+            .collect();
+        ikm::compute_from_totals(
+            &totals,
+            u64::try_from(self.ikm_respondents).unwrap_or(0),
+            WeightMode::Exact,
+        )
+    }
+}
+
+fn add_hist(h: &mut Histogram, bucket: i32, n: i64) {
+    let e = h.entry(i64::from(bucket)).or_insert(0);
+    *e = e.saturating_add_signed(n);
+    if *e == 0 {
+        h.remove(&i64::from(bucket));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Periods
+
+/// The longest period a page sums over.
+pub const MAX_PERIOD_DAYS: i64 = 731;
+
+/// A range of local dates, both ends included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Period {
+    /// The `days` days ending with `today`.
+    pub fn last_days(today: NaiveDate, days: i64) -> Self {
+        Self {
+            from: today - Duration::days(days.clamp(1, MAX_PERIOD_DAYS) - 1),
+            to: today,
+        }
+    }
+
+    /// A period from two `YYYY-MM-DD` texts; `None` when either is not a date, the end is
+    /// before the start, or the period is longer than [`MAX_PERIOD_DAYS`].
+    pub fn parse(from: &str, to: &str) -> Option<Self> {
+        let from = NaiveDate::parse_from_str(from.trim(), "%Y-%m-%d").ok()?;
+        let to = NaiveDate::parse_from_str(to.trim(), "%Y-%m-%d").ok()?;
+        ((to - from).num_days() >= 0 && (to - from).num_days() < MAX_PERIOD_DAYS)
+            .then_some(Self { from, to })
+    }
+
+    pub fn days(&self) -> i64 {
+        (self.to - self.from).num_days() + 1
+    }
+
+    /// The Mondays of the weeks that overlap the period.
+    pub fn weeks(&self) -> Vec<NaiveDate> {
+        let mut out = Vec::new();
+        let mut w = week_start(self.from);
+        while w <= self.to {
+            out.push(w);
+            w += Duration::days(7);
+        }
+        out
+    }
+
+    /// The first days of the months that overlap the period.
+    pub fn months(&self) -> Vec<NaiveDate> {
+        let mut out = Vec::new();
+        let mut m = month_start(self.from);
+        while m <= self.to {
+            out.push(m);
+            m = next_month(m);
+        }
+        out
+    }
+}
+
+/// The Monday of the (ISO) week of `d`.
+pub fn week_start(d: NaiveDate) -> NaiveDate {
+    d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
+}
+
+pub fn month_start(d: NaiveDate) -> NaiveDate {
+    d.with_day(1).unwrap_or(d)
+}
+
+fn next_month(m: NaiveDate) -> NaiveDate {
+    let (y, mo) = if m.month() == 12 {
+        (m.year() + 1, 1)
+    } else {
+        (m.year(), m.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(y, mo, 1).unwrap_or(NaiveDate::MAX)
+}
+
+/// The week before the one `today` is in (Monday to Sunday): what Monday's summary covers.
+pub fn previous_week(today: NaiveDate) -> Period {
+    let this_monday = week_start(today);
+    Period {
+        from: this_monday - Duration::days(7),
+        to: this_monday - Duration::days(1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn wita() -> FixedOffset {
+        FixedOffset::east_opt(8 * 3600).unwrap()
+    }
+
+    /// A local WITA time as UTC.
+    fn at(s: &str) -> DateTime<Utc> {
+        chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M")
+            .unwrap()
+            .and_local_timezone(wita())
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    /// August 2026: Independence Day, Monday 17th, is a holiday.
+    fn calendar() -> Calendar {
+        Calendar::new([d("2026-08-17")])
+    }
+
+    fn history() -> History {
+        History {
+            received_at: at("2026-08-14 16:30"), // a Friday
+            verified_at: None,
+            rejected_at: None,
+            resolved_at: None,
+            resolve_due_at: None,
+            units: vec![],
+            service_id: Some(4),
+            district_code: Some("51.03.05".into()),
+            village_code: Some("51.03.05.1001".into()),
+        }
+    }
+
+    #[test]
+    fn durations_skip_weekends_and_holidays() {
+        // Received Friday 14 Aug; verified Tuesday 18th: Sat, Sun and the holiday Monday
+        // are skipped, so one working day (the 18th).
+        let mut h = history();
+        h.verified_at = Some(at("2026-08-18 09:00"));
+        // Resolved Friday 28th: working days 18..21 (4) and 24..28 (5) = 9.
+        h.resolved_at = Some(at("2026-08-28 10:00"));
+        let f = Facts::from_history(&h, &calendar(), wita());
+        assert_eq!(f.received_on, d("2026-08-14"));
+        assert_eq!(f.verify_days, Some(1));
+        assert_eq!(f.resolve_days, Some(9));
+        // Same day: 0 days.
+        h.verified_at = Some(at("2026-08-14 23:59"));
+        let f = Facts::from_history(&h, &calendar(), wita());
+        assert_eq!(f.verify_days, Some(0));
+        // Without the holiday the Monday counts: verified Tuesday = 2 days.
+        h.verified_at = Some(at("2026-08-18 09:00"));
+        let f = Facts::from_history(&h, &Calendar::default(), wita());
+        assert_eq!(f.verify_days, Some(2));
+    }
+
+    #[test]
+    fn local_dates_are_wita_not_utc() {
+        // 23:30 UTC on Sunday 16 Aug is 07:30 Monday 17th in Bali (the holiday); the day of
+        // receipt is the 17th, and a verification on Tuesday 18th is one working day.
+        let mut h = history();
+        h.received_at = "2026-08-16T23:30:00Z".parse().unwrap();
+        h.verified_at = Some(at("2026-08-18 08:00"));
+        let f = Facts::from_history(&h, &calendar(), wita());
+        assert_eq!(f.received_on, d("2026-08-17"));
+        assert_eq!(f.verify_days, Some(1));
+    }
+
+    #[test]
+    fn on_time_is_judged_against_the_service_limit() {
+        let mut h = history();
+        h.resolve_due_at = Some(at("2026-08-27 23:59"));
+        h.resolved_at = Some(at("2026-08-27 23:59"));
+        assert_eq!(
+            Facts::from_history(&h, &calendar(), wita()).on_time,
+            Some(true)
+        );
+        h.resolved_at = Some(at("2026-08-28 08:00"));
+        assert_eq!(
+            Facts::from_history(&h, &calendar(), wita()).on_time,
+            Some(false)
+        );
+        h.resolve_due_at = None;
+        assert_eq!(Facts::from_history(&h, &calendar(), wita()).on_time, None);
+    }
+
+    fn count(deltas: &Deltas, scope: i64, dim: Dim, metric: Metric) -> i64 {
+        deltas
+            .iter()
+            .filter(|(k, _)| k.scope == scope && k.dim == dim && k.metric == metric)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    #[test]
+    fn a_request_counts_for_the_regency_once_and_for_each_unit_holding_it() {
+        let mut h = history();
+        h.units = vec![7, 3, 7];
+        let f = Facts::from_history(&h, &calendar(), wita());
+        assert_eq!(f.units, vec![3, 7]);
+        let c = f.contributions();
+        for scope in [REGENCY, 3, 7] {
+            assert_eq!(count(&c, scope, Dim::All, Metric::Received), 1);
+            assert_eq!(count(&c, scope, Dim::Service, Metric::Received), 1);
+            assert_eq!(count(&c, scope, Dim::District, Metric::Received), 1);
+        }
+        assert_eq!(count(&c, 5, Dim::All, Metric::Received), 0);
+        let svc = c
+            .keys()
+            .find(|k| k.dim == Dim::Service && k.scope == REGENCY)
+            .unwrap();
+        assert_eq!(svc.key, "4");
+        assert_eq!(svc.day, d("2026-08-14"));
+    }
+
+    #[test]
+    fn a_forwarded_request_moves_to_the_new_unit() {
+        let cal = calendar();
+        let mut h = history();
+        h.verified_at = Some(at("2026-08-18 09:00"));
+        h.units = vec![3];
+        let before = Facts::from_history(&h, &cal, wita());
+        h.units = vec![9];
+        let after = Facts::from_history(&h, &cal, wita());
+        let delta = diff(Some(&before), Some(&after));
+        // The unit that forwarded loses the request, the new one gains it; the regency
+        // does not change.
+        assert_eq!(count(&delta, 3, Dim::All, Metric::Received), -1);
+        assert_eq!(count(&delta, 3, Dim::All, Metric::Verified), -1);
+        assert_eq!(count(&delta, 9, Dim::All, Metric::Received), 1);
+        assert_eq!(count(&delta, 9, Dim::All, Metric::VerifyDays), 1);
+        assert!(delta.keys().all(|k| k.scope != REGENCY));
+    }
+
+    #[test]
+    fn reopened_and_resolved_again_counts_once_on_the_last_resolution() {
+        let cal = calendar();
+        let mut h = history();
+        h.units = vec![3];
+        h.verified_at = Some(at("2026-08-14 17:00"));
+        h.resolve_due_at = Some(at("2026-08-21 23:59"));
+        let mut counters = diff(None, Some(&Facts::from_history(&h, &cal, wita())));
+        let step = |h: &History, counters: &mut Deltas, prev: &mut Option<Facts>| {
+            let f = Facts::from_history(h, &cal, wita());
+            merge(counters, diff(prev.as_ref(), Some(&f)));
+            *prev = Some(f);
+        };
+        let mut prev = Some(Facts::from_history(&h, &cal, wita()));
+        // First resolution Wed 19th (2 working days), on time.
+        h.resolved_at = Some(at("2026-08-19 10:00"));
+        step(&h, &mut counters, &mut prev);
+        // Reopened: no longer resolved.
+        h.resolved_at = None;
+        step(&h, &mut counters, &mut prev);
+        assert_eq!(count(&counters, 3, Dim::All, Metric::Resolved), 0);
+        assert_eq!(count(&counters, 3, Dim::All, Metric::OnTime), 0);
+        // Resolved again Mon 24th: 18, 19, 20, 21 and 24 = 5 working days; late.
+        h.resolved_at = Some(at("2026-08-24 10:00"));
+        step(&h, &mut counters, &mut prev);
+        assert_eq!(count(&counters, 3, Dim::All, Metric::Resolved), 1);
+        assert_eq!(count(&counters, REGENCY, Dim::All, Metric::Resolved), 1);
+        assert_eq!(count(&counters, 3, Dim::All, Metric::Late), 1);
+        assert_eq!(count(&counters, 3, Dim::All, Metric::OnTime), 0);
+        let resolved: Vec<_> = counters
+            .iter()
+            .filter(|(k, _)| k.scope == 3 && k.metric == Metric::ResolveDays)
+            .collect();
+        assert_eq!(resolved.len(), 1);
+        assert_eq!(resolved[0].0.bucket, 5);
+        assert_eq!(resolved[0].0.day, d("2026-08-24"));
+        // The counters equal those of the final facts alone: nothing left over.
+        assert_eq!(counters, prev.unwrap().contributions());
+    }
+
+    #[test]
+    fn diff_of_equal_facts_is_empty() {
+        let f = Facts::from_history(&history(), &calendar(), wita());
+        assert!(diff(Some(&f), Some(&f)).is_empty());
+        assert_eq!(diff(Some(&f), None), {
+            let mut m = f.contributions();
+            m.values_mut().for_each(|n| *n = -*n);
+            m
+        });
+    }
+
+    fn hist(values: &[i64]) -> Histogram {
+        let mut h = Histogram::new();
+        for v in values {
+            *h.entry(*v).or_insert(0) += 1;
+        }
+        h
+    }
+
+    #[test]
+    fn medians_by_hand() {
+        assert_eq!(median(&hist(&[])), None);
+        assert_eq!(median(&hist(&[4])), Some(4.0));
+        // 0 1 1 3 7: the third value
+        assert_eq!(median(&hist(&[3, 1, 7, 0, 1])), Some(1.0));
+        // 0 1 3 7: (1 + 3) / 2
+        assert_eq!(median(&hist(&[3, 1, 7, 0])), Some(2.0));
+        // 2 5: 3.5
+        assert_eq!(median(&hist(&[5, 2])), Some(3.5));
+    }
+
+    #[test]
+    fn percentiles_by_hand_nearest_rank() {
+        assert_eq!(percentile(&hist(&[]), 90), None);
+        // 10 values 1..10: rank ⌈9⌉ = 9 → 9
+        assert_eq!(
+            percentile(&hist(&(1..=10).collect::<Vec<_>>()), 90),
+            Some(9)
+        );
+        // 11 values 0..10: rank ⌈9.9⌉ = 10 → 9
+        assert_eq!(
+            percentile(&hist(&(0..=10).collect::<Vec<_>>()), 90),
+            Some(9)
+        );
+        // 4 values 0 1 3 7: rank ⌈3.6⌉ = 4 → 7
+        assert_eq!(percentile(&hist(&[3, 1, 7, 0]), 90), Some(7));
+        // one value
+        assert_eq!(percentile(&hist(&[2]), 90), Some(2));
+        // 20 values: nineteen 1s and one 30 → rank 18 → 1
+        let mut v = vec![1; 19];
+        v.push(30);
+        assert_eq!(percentile(&hist(&v), 90), Some(1));
+        assert_eq!(percentile(&hist(&v), 100), Some(30));
+    }
+
+    #[test]
+    fn figures_from_counters() {
+        let mut f = Figures::default();
+        f.add(Metric::Received, 0, 5);
+        f.add(Metric::OnTime, 0, 2);
+        f.add(Metric::Late, 0, 1);
+        for b in [0, 1, 1, 3] {
+            f.add(Metric::ResolveDays, b, 1);
+        }
+        assert_eq!(f.received, 5);
+        assert_eq!(f.on_time_share(), Some(66.7));
+        assert_eq!(f.resolve_median(), Some(1.0));
+        assert_eq!(f.resolve_p90(), Some(3));
+        // Taking back what was added leaves no empty bucket behind.
+        f.add(Metric::ResolveDays, 3, -1);
+        assert_eq!(f.resolve_days, hist(&[0, 1, 1]));
+        assert_eq!(Figures::default().on_time_share(), None);
+    }
+
+    #[test]
+    fn ikm_from_counters_equals_ikm_from_responses() {
+        // Two respondents: one answers 4 to everything, the other 3 to everything but U4
+        // (no answer). NRR: U4 = 4, others 3.5; index = (8 × 3.5 + 4) / 9 = 3.5556;
+        // IKM = 88.89, grade A.
+        let mut counters = Deltas::new();
+        let all4: BTreeMap<Unsur, u8> = Unsur::ALL.iter().map(|u| (*u, 4)).collect();
+        let mut some3: BTreeMap<Unsur, u8> = Unsur::ALL.iter().map(|u| (*u, 3)).collect();
+        some3.remove(&Unsur::Cost);
+        merge(
+            &mut counters,
+            survey_contributions(d("2026-08-20"), Some(3), &all4),
+        );
+        merge(
+            &mut counters,
+            survey_contributions(d("2026-08-21"), Some(3), &some3),
+        );
+        let mut f = Figures::default();
+        for (k, n) in &counters {
+            if k.scope == 3 {
+                f.add(k.metric, k.bucket, *n);
+            }
+        }
+        let ikm = f.ikm().unwrap();
+        assert_eq!(ikm.respondents, 2);
+        assert_eq!(ikm.converted.to_string(), "88.89");
+        assert_eq!(ikm.mutu.letter(), "A");
+        assert!(survey_contributions(d("2026-08-20"), None, &BTreeMap::new()).is_empty());
+    }
+
+    #[test]
+    fn periods_weeks_and_months() {
+        let p = Period::parse("2026-08-14", "2026-09-02").unwrap();
+        assert_eq!(p.days(), 20);
+        assert_eq!(
+            p.weeks(),
+            vec![
+                d("2026-08-10"),
+                d("2026-08-17"),
+                d("2026-08-24"),
+                d("2026-08-31")
+            ]
+        );
+        assert_eq!(p.months(), vec![d("2026-08-01"), d("2026-09-01")]);
+        assert!(Period::parse("2026-09-02", "2026-08-14").is_none());
+        assert!(Period::parse("2024-01-01", "2026-08-14").is_none());
+        assert!(Period::parse("kemarin", "2026-08-14").is_none());
+        let l = Period::last_days(d("2026-08-31"), 30);
+        assert_eq!(l.from, d("2026-08-02"));
+        let dec = Period::parse("2026-12-20", "2027-01-05").unwrap();
+        assert_eq!(dec.months(), vec![d("2026-12-01"), d("2027-01-01")]);
+        // Monday's summary covers Monday to Sunday of the week before.
+        let w = previous_week(d("2026-08-24"));
+        assert_eq!((w.from, w.to), (d("2026-08-17"), d("2026-08-23")));
+        let w = previous_week(d("2026-08-26"));
+        assert_eq!((w.from, w.to), (d("2026-08-17"), d("2026-08-23")));
+    }
+}

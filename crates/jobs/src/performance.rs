@@ -1,0 +1,157 @@
+//! The performance figures' background work: rebuilding the counters from the requests (once,
+//! for data stored before they existed), and the weekly summary emailed to the leadership
+//! every Monday.
+
+use crate::{BoxFuture, JobHandler};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveTime, Utc, Weekday};
+use kotapintar_domain::performance::{previous_week, Figures};
+use kotapintar_domain::request::RequestRules;
+use kotapintar_domain::working_days::local_date;
+use kotapintar_storage::performance::{self, Summary};
+use kotapintar_storage::Store;
+
+pub const REBUILD_PERFORMANCE: &str = "performance.rebuild";
+pub const WEEKLY_SUMMARY: &str = "performance.weekly_summary";
+
+/// Derives every request's facts and the counters again.
+pub struct Rebuild {
+    pub rules: RequestRules,
+}
+
+impl JobHandler for Rebuild {
+    fn run<'a>(
+        &'a self,
+        store: &'a Store,
+        _: serde_json::Value,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let calendar = kotapintar_storage::holidays::calendar(store)
+                .await
+                .map_err(|e| e.to_string())?;
+            let n = performance::rebuild(store, &calendar, self.rules.utc_offset)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(requests = n, "performance counters rebuilt");
+            Ok(())
+        })
+    }
+}
+
+/// Emails last week's summary (Monday to Sunday) to every active leader and admin with an
+/// email address, once per week.
+pub struct WeeklySummary {
+    pub rules: RequestRules,
+}
+
+impl JobHandler for WeeklySummary {
+    fn run<'a>(
+        &'a self,
+        store: &'a Store,
+        _: serde_json::Value,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let now = Utc::now();
+            let week = previous_week(local_date(now, self.rules.utc_offset));
+            let s = performance::summary(store, week, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            let recipients = performance::leadership_emails(store)
+                .await
+                .map_err(|e| e.to_string())?;
+            let (subject, body) = summary_text(&s, &self.rules.public_url);
+            let n = performance::send_weekly_summary(store, week, &recipients, &subject, &body)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(emails = n, week = %week.from, "weekly summary queued");
+            Ok(())
+        })
+    }
+}
+
+/// When the next summary is due: Monday 07:00 local time, after `now`.
+pub fn next_monday_morning(now: DateTime<Utc>, offset: FixedOffset) -> DateTime<Utc> {
+    let today = local_date(now, offset);
+    let seven = NaiveTime::from_hms_opt(7, 0, 0).unwrap_or(NaiveTime::MIN);
+    let mut d = today;
+    loop {
+        if d.weekday() == Weekday::Mon {
+            if let Some(t) = d.and_time(seven).checked_sub_offset(offset) {
+                let t = t.and_utc();
+                if t > now {
+                    return t;
+                }
+            }
+        }
+        d += Duration::days(1);
+    }
+}
+
+fn num(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| format!("{v:.1}"))
+}
+
+fn line(f: &Figures) -> String {
+    format!(
+        "diterima/received {}, selesai/resolved {}, tepat waktu/on time {}%, median {} hari kerja/working days",
+        f.received,
+        f.resolved,
+        num(f.on_time_share()),
+        num(f.resolve_median())
+    )
+}
+
+/// The summary as a plain-text email (Indonesian, then English where it differs).
+pub fn summary_text(s: &Summary, public_url: &str) -> (String, String) {
+    let from = s.period.from.format("%d-%m-%Y");
+    let to = s.period.to.format("%d-%m-%Y");
+    let subject = format!("Ringkasan kinerja mingguan / Weekly performance summary {from} - {to}");
+    let mut body = format!(
+        "Ringkasan kinerja pelayanan {from} s.d. {to}\nWeekly performance summary {from} to {to}\n\n\
+         Kabupaten / Regency: {}\n\
+         Terlambat sekarang / Overdue now: {}\n\n",
+        line(&s.totals),
+        s.overdue
+    );
+    let mut stuck: Vec<_> = s.units.iter().filter(|u| u.overdue > 0).collect();
+    stuck.sort_by_key(|u| std::cmp::Reverse(u.overdue));
+    if !stuck.is_empty() {
+        body.push_str("Unit dengan laporan terlambat / Units with overdue requests:\n");
+        for u in stuck.iter().take(10) {
+            body.push_str(&format!("- {}: {}\n", u.name, u.overdue));
+        }
+        body.push('\n');
+    }
+    body.push_str(&format!(
+        "Halaman cetak / Printable page: {public_url}/staf/pimpinan/ringkasan?minggu={}\n",
+        s.period.from.format("%Y-%m-%d")
+    ));
+    (subject, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_summary_is_monday_seven_local() {
+        let wita = FixedOffset::east_opt(8 * 3600).unwrap();
+        // Wednesday 19 Aug 2026 10:00 WITA → Monday 24 Aug 07:00 WITA = 23:00 UTC Sunday.
+        let now: DateTime<Utc> = "2026-08-19T02:00:00Z".parse().unwrap();
+        assert_eq!(
+            next_monday_morning(now, wita).to_rfc3339(),
+            "2026-08-23T23:00:00+00:00"
+        );
+        // Monday 06:59 WITA → the same morning at 07:00.
+        let now: DateTime<Utc> = "2026-08-23T22:59:00Z".parse().unwrap();
+        assert_eq!(
+            next_monday_morning(now, wita).to_rfc3339(),
+            "2026-08-23T23:00:00+00:00"
+        );
+        // Monday 07:00 exactly → next week.
+        let now: DateTime<Utc> = "2026-08-23T23:00:00Z".parse().unwrap();
+        assert_eq!(
+            next_monday_morning(now, wita).to_rfc3339(),
+            "2026-08-30T23:00:00+00:00"
+        );
+    }
+}
