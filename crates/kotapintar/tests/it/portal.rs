@@ -455,6 +455,32 @@ async fn project_progress_and_the_behind_schedule_flag(app: TestApp) {
         !page.contains("Terlambat dari jadwal"),
         "62 % against 66.7 % is within tolerance"
     );
+
+    // the leadership dashboard lists the late project and the units that went quiet
+    app.logout().await;
+    app.login_admin().await;
+    let (status, lead) = app.get_html("/staf/pimpinan").await;
+    assert_eq!(status, StatusCode::OK);
+    let late = lead
+        .split(r#"id="projects-behind""#)
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .unwrap();
+    assert!(late.contains("Pelebaran Jalan Raya Canggu"), "{late}");
+    assert!(!late.contains("Rehabilitasi Pasar Mengwi"));
+    let quiet = lead
+        .split(r#"id="silent-units""#)
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .unwrap();
+    assert!(
+        quiet.contains("Dinas Komunikasi dan Informatika"),
+        "{quiet}"
+    );
+    assert!(
+        !quiet.contains("Dinas Pekerjaan Umum"),
+        "DPUPR published today"
+    );
 }
 
 async fn search_finds_inflected_words_and_respects_privacy(app: TestApp) {

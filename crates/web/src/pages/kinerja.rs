@@ -773,6 +773,62 @@ struct LeadershipTemplate {
     tiles: bool,
     districts: Vec<AreaCount>,
     villages: Vec<AreaCount>,
+    /// Units with nothing published for 30 days: name, slug, last publication (if any).
+    silent_units: Vec<(String, String, Option<String>)>,
+    /// Running projects behind schedule: title, address, unit, physical %, planned % today.
+    projects_behind: Vec<(String, String, String, String, String)>,
+}
+
+/// What the portal says about the units: who has gone quiet, which projects are late.
+#[allow(clippy::type_complexity)]
+async fn portal_watch(
+    state: &AppState,
+    page: &Page,
+) -> Result<
+    (
+        Vec<(String, String, Option<String>)>,
+        Vec<(String, String, String, String, String)>,
+    ),
+    WebError,
+> {
+    use kotapintar_domain::content::{planned_progress, ProjectStatus};
+    use kotapintar_storage::content::{self, PublicFilter};
+    let now = Utc::now();
+    let last = content::last_published_by_unit(&state.store, now).await?;
+    let silent = kotapintar_storage::units::list(&state.store)
+        .await?
+        .into_iter()
+        .filter(|u| u.active)
+        .filter_map(|u| match last.get(&u.id) {
+            Some(at) if *at >= now - Duration::days(30) => None,
+            Some(at) => Some((u.name, u.slug, Some(page.date(*at)))),
+            None => Some((u.name, u.slug, None)),
+        })
+        .collect();
+    let today = crate::pages::portal::today(page);
+    let filter = PublicFilter {
+        section: Some("proyek".into()),
+        project_status: Some(ProjectStatus::Running),
+        ..Default::default()
+    };
+    let (running, _) = content::public_list(&state.store, &filter, now, 0, 1000).await?;
+    let behind = running
+        .into_iter()
+        .filter(|i| i.behind_schedule(today))
+        .filter_map(|i| {
+            let p = i.project()?;
+            let planned = planned_progress(p.planned_start, p.planned_end, today);
+            let actual = i.progress.as_ref().map_or(0.0, |u| u.physical_pct);
+            Some((
+                i.title.clone(),
+                i.path(),
+                i.unit_name.clone(),
+                crate::pages::portal::percent(page, actual),
+                crate::pages::portal::percent(page, planned),
+            ))
+        })
+        .collect();
+    Ok((silent, behind))
 }
 
 /// Counts per kecamatan and per desa of requests received in the period (all requests:
@@ -893,7 +949,10 @@ pub async fn leadership(
         _ => None,
     };
     let (districts, villages) = hot_spots(&state, period).await?;
+    let (silent_units, projects_behind) = portal_watch(&state, &page).await?;
     render(&LeadershipTemplate {
+        silent_units,
+        projects_behind,
         presets: presets(period, today),
         self_query: format!("dari={}&sampai={}", ymd(period.from), ymd(period.to)),
         path: "/staf/pimpinan".into(),
