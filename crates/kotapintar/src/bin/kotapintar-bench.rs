@@ -173,6 +173,14 @@ async fn seed(store: &Store, n: u64) -> anyhow::Result<Vec<String>> {
 }
 
 /// A valid tracking code for the i-th seeded request: i written in the code alphabet.
+/// Sends a GET and reads the whole answer: a success is a 200 with its body received.
+async fn fetched(req: reqwest::RequestBuilder) -> bool {
+    match req.send().await {
+        Ok(r) if r.status() == 200 => r.bytes().await.is_ok(),
+        _ => false,
+    }
+}
+
 fn bench_code(i: u64) -> String {
     let mut digits = [0u8; 5];
     let mut n = i;
@@ -341,10 +349,7 @@ async fn main() -> anyhow::Result<()> {
         let (c, b, codes) = (c.clone(), b.clone(), codes2.clone());
         async move {
             let code = &codes[(n.wrapping_mul(7919) % codes.len() as u64) as usize];
-            match c.get(format!("{b}/laporan/{code}")).send().await {
-                Ok(r) if r.status() == 200 => r.bytes().await.is_ok(),
-                _ => false,
-            }
+            fetched(c.get(format!("{b}/laporan/{code}"))).await
         }
     })
     .await;
@@ -354,12 +359,7 @@ async fn main() -> anyhow::Result<()> {
     let (c, b) = (client.clone(), base.clone());
     let home = load(a.concurrency, a.seconds, move |_| {
         let (c, b) = (c.clone(), b.clone());
-        async move {
-            match c.get(format!("{b}/")).send().await {
-                Ok(r) if r.status() == 200 => r.bytes().await.is_ok(),
-                _ => false,
-            }
-        }
+        async move { fetched(c.get(format!("{b}/"))).await }
     })
     .await;
     report("home page", &home);
@@ -378,10 +378,7 @@ async fn main() -> anyhow::Result<()> {
                 "saluran",
             ];
             let q = Q[(n % Q.len() as u64) as usize];
-            match c.get(format!("{b}/cari")).query(&[("q", q)]).send().await {
-                Ok(r) if r.status() == 200 => r.bytes().await.is_ok(),
-                _ => false,
-            }
+            fetched(c.get(format!("{b}/cari")).query(&[("q", q)])).await
         }
     })
     .await;
