@@ -7,7 +7,6 @@ use crate::facets::FacetCounts;
 use crate::SearchError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering as AtomicOrdering};
 use std::sync::Mutex;
@@ -490,24 +489,6 @@ impl SearchIndex {
                 kecamatan: facet_list(2),
             },
         })
-    }
-
-    /// Every key in the index with its kind (tests and consistency checks on small indexes).
-    pub fn keys(&self) -> Result<HashMap<String, String>, SearchError> {
-        let searcher = self.reader.searcher();
-        let top = searcher.search(&AllQuery, &TopDocs::with_limit(100_000).order_by_score())?;
-        let mut out = HashMap::new();
-        for (_, a) in top {
-            let doc: TantivyDocument = searcher.doc(a)?;
-            let get = |field: Field| {
-                doc.get_first(field)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_string()
-            };
-            out.insert(get(self.f.key), get(self.f.kind));
-        }
-        Ok(out)
     }
 }
 

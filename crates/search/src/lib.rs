@@ -25,9 +25,3 @@ pub enum SearchError {
     #[error(transparent)]
     Storage(#[from] kotapintar_storage::StorageError),
 }
-
-impl From<tantivy::query::QueryParserError> for SearchError {
-    fn from(e: tantivy::query::QueryParserError) -> Self {
-        Self::Index(e.to_string())
-    }
-}

@@ -55,6 +55,15 @@ pub async fn find_by_code(db: &impl ConnectionTrait, code: &str) -> Result<Optio
         .map(to_domain))
 }
 
+/// The unit at `/unit/{slug}`.
+pub async fn find_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<Option<Unit>> {
+    Ok(unit::Entity::find()
+        .filter(unit::Column::Slug.eq(slug))
+        .one(db)
+        .await?
+        .map(to_domain))
+}
+
 async fn resolve_parent(db: &impl ConnectionTrait, draft: &UnitDraft) -> Result<Option<i64>> {
     match &draft.parent_code {
         None => Ok(None),

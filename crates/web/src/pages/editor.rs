@@ -223,7 +223,7 @@ pub async fn new_form(
 /// `file|bytes|name`: how a kept attachment travels through the form.
 fn decode_attachment(raw: &str) -> Option<Attachment> {
     let mut parts = raw.splitn(3, '|');
-    let file = kept_image(parts.next()?)?;
+    let file = stored_name(parts.next()?)?;
     let bytes = parts.next()?.parse().ok()?;
     let name = parts.next()?.to_string();
     (file.ends_with(".pdf") && !name.is_empty()).then_some(Attachment { file, bytes, name })
@@ -306,8 +306,9 @@ async fn accept_image(
     }
 }
 
-/// An image accepted earlier (a form sent back keeps it): only our own random names pass.
-fn kept_image(raw: &str) -> Option<String> {
+/// A stored file's name as a form or address gives it back (an image or document accepted
+/// earlier): only the random names we make pass, so no path can leave the upload directory.
+fn stored_name(raw: &str) -> Option<String> {
     let ok = !raw.is_empty()
         && raw.len() < 60
         && raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '.')
@@ -326,7 +327,7 @@ struct Submitted {
 async fn read_form(state: &AppState, form: CsrfMultipart) -> Result<Submitted, WebError> {
     let input: ContentInput = serde_urlencoded::from_str(&form.as_urlencoded()).unwrap_or_default();
     let unit_id: i64 = form.get("unit_id").parse().unwrap_or(0);
-    let kept = kept_image(form.get("cover_photo"));
+    let kept = stored_name(form.get("cover_photo"));
     let mut errors = FieldErrors::new();
     let (documents, images): (Vec<Upload>, Vec<Upload>) = form
         .files
@@ -622,7 +623,7 @@ pub async fn image(
         Some(s) => (s, true),
         None => (name.as_str(), false),
     };
-    let stem = kept_image(stem).ok_or(WebError::NotFound)?;
+    let stem = stored_name(stem).ok_or(WebError::NotFound)?;
     let (file, mime) = if thumb {
         let base = stem.split('.').next().unwrap_or_default();
         (format!("{base}.thumb.jpg"), "image/jpeg")
@@ -658,7 +659,7 @@ pub async fn attachment(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Response, WebError> {
-    let name = kept_image(&name)
+    let name = stored_name(&name)
         .filter(|n| n.ends_with(".pdf"))
         .ok_or(WebError::NotFound)?;
     let path = state

@@ -2,6 +2,7 @@
 //! iCalendar (RFC 5545) agenda feeds for all and per unit, and `sitemap.xml`. Built with the
 //! `atom_syndication` and `icalendar` crates, which handle escaping and line folding.
 
+use crate::charts::xml_escape;
 use crate::{AppState, WebError};
 use atom_syndication::{
     CategoryBuilder, ContentBuilder, EntryBuilder, FeedBuilder, LinkBuilder, PersonBuilder, Text,
@@ -27,14 +28,6 @@ fn base(state: &AppState) -> String {
         .to_string()
 }
 
-async fn unit_by_slug(state: &AppState, slug: &str) -> Result<Unit, WebError> {
-    units::list(&state.store)
-        .await?
-        .into_iter()
-        .find(|u| u.slug == slug && u.active)
-        .ok_or(WebError::NotFound)
-}
-
 fn atom(
     state: &AppState,
     regency: &str,
@@ -58,7 +51,7 @@ fn atom(
                     "<p>{} – {}, {}</p>",
                     a.starts_at.to_rfc3339(),
                     a.ends_at.to_rfc3339(),
-                    html_escape(&a.place)
+                    xml_escape(&a.place)
                 ));
             }
             content.push_str(&i.body_html);
@@ -122,13 +115,6 @@ fn atom(
         .into_response()
 }
 
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 fn section_of(feed: &str) -> Result<&'static str, WebError> {
     match feed {
         "berita" => Ok("berita"),
@@ -189,11 +175,11 @@ pub async fn atom_unit(
         if name != "agenda" {
             return Err(WebError::NotFound);
         }
-        let unit = unit_by_slug(&state, &slug).await?;
+        let unit = crate::pages::portal::active_unit(&state, &slug).await?;
         return ical(&state, Some(&unit)).await;
     }
     let section = section_of(file.strip_suffix(".atom").ok_or(WebError::NotFound)?)?;
-    let unit = unit_by_slug(&state, &slug).await?;
+    let unit = crate::pages::portal::active_unit(&state, &slug).await?;
     atom_for(&state, section, Some(&unit)).await
 }
 
@@ -277,7 +263,7 @@ pub async fn sitemap(State(state): State<AppState>) -> Result<Response, WebError
     );
     let url = |out: &mut String, path: &str, lastmod: Option<chrono::DateTime<Utc>>| {
         out.push_str("<url><loc>");
-        out.push_str(&html_escape(&format!("{base}{path}")));
+        out.push_str(&xml_escape(&format!("{base}{path}")));
         out.push_str("</loc>");
         if let Some(m) = lastmod {
             out.push_str(&format!("<lastmod>{}</lastmod>", m.format("%Y-%m-%d")));

@@ -414,6 +414,14 @@ pub async fn project_item(
     detail(state, page, "proyek", &slug).await
 }
 
+/// The active unit at `/unit/{slug}`; an unknown or inactive one is not found.
+pub async fn active_unit(state: &AppState, slug: &str) -> Result<Unit, WebError> {
+    units::find_by_slug(&state.store.reader, slug)
+        .await?
+        .filter(|u| u.active)
+        .ok_or(WebError::NotFound)
+}
+
 #[derive(Template)]
 #[template(path = "portal/unit.html")]
 struct UnitTemplate {
@@ -430,11 +438,7 @@ pub async fn unit_profile(
     page: Page,
     Path(slug): Path<String>,
 ) -> Result<Response, WebError> {
-    let unit = units::list(&state.store)
-        .await?
-        .into_iter()
-        .find(|u| u.slug == slug && u.active)
-        .ok_or(WebError::NotFound)?;
+    let unit = active_unit(&state, &slug).await?;
     let services = services::list(&state.store, true)
         .await?
         .into_iter()
