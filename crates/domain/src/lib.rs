@@ -10,6 +10,7 @@ pub mod intake;
 pub mod login;
 pub mod markdown;
 pub mod masterplan;
+pub mod opendata;
 pub mod performance;
 pub mod policy;
 pub mod privacy;

@@ -9,6 +9,7 @@ use kotapintar_domain::content::{ContentDetails, ContentItem, ContentKind};
 use kotapintar_domain::markdown;
 use kotapintar_domain::service::Service;
 use kotapintar_domain::unit::Unit;
+use kotapintar_storage::opendata::Dataset;
 use kotapintar_storage::requests::SearchableRequest;
 
 pub fn content_key(id: i64) -> String {
@@ -22,6 +23,26 @@ pub fn service_key(id: i64) -> String {
 }
 pub fn unit_key(id: i64) -> String {
     format!("unit:{id}")
+}
+pub fn dataset_key(id: i64) -> String {
+    format!("dataset:{id}")
+}
+
+/// A published dataset (the caller checks it is published): its description, keywords and
+/// the names of its resources, never the contact person.
+pub fn from_dataset(d: &Dataset) -> SearchDoc {
+    let mut body = vec![markdown::plain_text(&d.notes), d.tags.join(" "), d.topic.title().to_string()];
+    body.extend(d.resources.iter().map(|r| r.name.clone()));
+    SearchDoc {
+        key: dataset_key(d.id),
+        kind: DocKind::Dataset,
+        title: d.title.clone(),
+        body: join(body),
+        url: format!("/data/{}", d.name),
+        unit_slugs: vec![d.publisher.slug.clone()],
+        kecamatan: None,
+        date: d.modified(),
+    }
 }
 
 pub fn from_content(item: &ContentItem) -> SearchDoc {

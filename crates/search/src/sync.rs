@@ -8,7 +8,7 @@ use crate::docs;
 use crate::index::SearchIndex;
 use crate::SearchError;
 use chrono::{DateTime, Utc};
-use kotapintar_storage::{content, events, requests, services, units, Store};
+use kotapintar_storage::{content, events, opendata, requests, services, units, Store};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +26,7 @@ enum Subject {
     Request(String),
     Service(i64),
     Unit(i64),
+    Dataset(i64),
 }
 
 /// Re-reads the subjects and stages their current public form, or their removal.
@@ -66,6 +67,15 @@ async fn refresh(
                 }
                 Err(e) => return Err(e.into()),
             },
+            Subject::Dataset(id) => match opendata::get(store, id).await {
+                Ok(d) if kotapintar_domain::opendata::is_public(d.status) => {
+                    upserts.push(docs::from_dataset(&d))
+                }
+                Ok(_) | Err(kotapintar_storage::StorageError::NotFound) => {
+                    removals.push(docs::dataset_key(id))
+                }
+                Err(e) => return Err(e.into()),
+            },
             Subject::Unit(id) => {
                 match units::get(store, kotapintar_domain::ids::UnitId(id)).await {
                     Ok(u) if u.active => upserts.push(docs::from_unit(&u, now)),
@@ -88,6 +98,7 @@ fn subject_of(e: &events::Event) -> Option<Subject> {
         "content" => e.subject_id.parse().ok().map(Subject::Content),
         "service" => e.subject_id.parse().ok().map(Subject::Service),
         "unit" => e.subject_id.parse().ok().map(Subject::Unit),
+        "dataset" => e.subject_id.parse().ok().map(Subject::Dataset),
         _ => None,
     }
 }
@@ -168,6 +179,13 @@ pub async fn rebuild(
         .collect();
     n += service_docs.len() as u64;
     index.stage(&service_docs, &[])?;
+    let dataset_docs: Vec<_> = opendata::published(store)
+        .await?
+        .iter()
+        .map(docs::from_dataset)
+        .collect();
+    n += dataset_docs.len() as u64;
+    index.stage(&dataset_docs, &[])?;
     progress(n);
     let mut after = 0;
     loop {

@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod masterplan;
 pub mod media;
 pub mod migration;
+pub mod opendata;
 pub mod notices;
 pub mod password;
 pub mod performance;

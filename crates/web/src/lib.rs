@@ -10,6 +10,7 @@ mod csrf;
 mod error;
 pub mod i18n;
 mod open311;
+mod opendata;
 mod pages;
 mod pdf;
 mod report;
@@ -57,6 +58,7 @@ pub struct AppState {
     pub search: Arc<kotapintar_search::SearchIndex>,
     pub home_cache: pages::HomeCache,
     pub(crate) dashboards: pages::kinerja::DashboardCache,
+    pub(crate) opendata: opendata::Caches,
 }
 
 impl AppState {
@@ -75,6 +77,7 @@ impl AppState {
             search,
             home_cache: pages::HomeCache::default(),
             dashboards: pages::kinerja::DashboardCache::default(),
+            opendata: opendata::Caches::default(),
         }
     }
 
@@ -157,6 +160,7 @@ pub fn router(state: AppState) -> Router {
         ));
     pages::routes()
         .merge(assets::routes())
+        .merge(opendata::routes())
         .merge(
             api::routes()
                 .layer(axum::middleware::from_fn(cache::etag))

@@ -23,6 +23,8 @@ pub struct StaffView {
     pub ikm: bool,
     pub content: bool,
     pub leadership: bool,
+    /// Producers' datasets, and the walidata's approvals.
+    pub data: bool,
 }
 
 impl From<&Actor> for StaffView {
@@ -38,6 +40,7 @@ impl From<&Actor> for StaffView {
             ikm: a.can(Permission::ViewSatisfaction),
             content: kotapintar_domain::content::is_editor(a),
             leadership: a.can(Permission::ViewLeadership),
+            data: a.is_admin() || a.roles.iter().any(|r| matches!(r.role, kotapintar_domain::user::Role::Editor | kotapintar_domain::user::Role::UnitAdmin)),
         }
     }
 }

@@ -7,6 +7,8 @@ pub mod audit_head;
 pub mod audit_log;
 pub mod content_item;
 pub mod content_revision;
+pub mod dataset;
+pub mod dataset_resource;
 pub mod event;
 pub mod events_head;
 pub mod holiday;

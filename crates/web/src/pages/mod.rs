@@ -4,6 +4,7 @@
 mod auth;
 mod bimtek;
 mod catalog;
+mod data;
 mod editor;
 mod feeds;
 mod health;
@@ -95,6 +96,23 @@ pub fn routes() -> Router<AppState> {
         .route("/unit/{slug}", get(portal::unit_profile))
         .route("/unit/{slug}/{file}", get(feeds::atom_unit))
         .route("/cari", get(portal::search))
+        .route("/data", get(data::public_list))
+        .route("/data/{name}", get(data::public_item))
+        .route("/staf/data", get(data::staff_list))
+        .route("/staf/data/baru", get(data::new_form).post(data::create))
+        .route("/staf/data/{id}", get(data::edit_form).post(data::update))
+        .route("/staf/data/{id}/langkah", post(data::step))
+        .route(
+            "/staf/data/{id}/sumber",
+            post(data::add_resource)
+                // a resource of up to 20 MB (checked with a clear message), plus the text;
+                // anything far larger is cut off here
+                .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)),
+        )
+        .route(
+            "/staf/data/{id}/sumber/{rid}/hapus",
+            post(data::remove_resource),
+        )
         .route("/sitemap.xml", get(feeds::sitemap))
         .route("/gambar/{name}", get(editor::image))
         .route("/staf/konten", get(editor::list))

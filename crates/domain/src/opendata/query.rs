@@ -1,0 +1,331 @@
+//! The part of Solr's query syntax that CKAN clients and harvesters send in `q` and `fq`:
+//! `field:value`, `field:"quoted value"`, `-field:value`, `+field:value`, `A OR B`, ranges
+//! `field:[A TO *]`, bare words, and `*:*`. Terms side by side must all hold.
+//!
+//! A dataset is matched through `Searchable`, so this module knows nothing of CKAN's dicts.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use std::cmp::Ordering;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Exact(String),
+    /// Inclusive bounds; `None` is `*`.
+    Range(Option<String>, Option<String>),
+    /// `field:*`: the field has any value.
+    Any,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Term {
+    /// `*:*`
+    All,
+    Field { field: String, value: Value },
+    Word(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clause {
+    /// Any of these holds (one element unless joined by `OR`).
+    pub any_of: Vec<Term>,
+    pub negated: bool,
+}
+
+/// A parsed query: every clause must hold.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Query(pub Vec<Clause>);
+
+/// What a query is matched against.
+pub trait Searchable {
+    /// The values of a field (empty when the field is unknown or unset).
+    fn values(&self, field: &str) -> Vec<String>;
+    /// The free text bare words are looked for in (lower-case).
+    fn text(&self) -> String;
+}
+
+fn tokens(s: &str) -> Result<Vec<String>, &'static str> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut bracket = 0i32;
+    // inside `field:( ... )`, kept as one token and spread into alternatives later
+    let mut group = false;
+    for c in s.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                cur.push(c);
+            }
+            '[' | '{' if !quoted => {
+                bracket += 1;
+                cur.push(c);
+            }
+            ']' | '}' if !quoted => {
+                bracket -= 1;
+                cur.push(c);
+            }
+            '(' if !quoted && bracket == 0 => {
+                if cur.ends_with(':') {
+                    group = true;
+                    cur.push(c);
+                } else if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            ')' if !quoted && bracket == 0 => {
+                if group {
+                    group = false;
+                    cur.push(c);
+                }
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            c if c.is_whitespace() && !quoted && bracket == 0 && !group => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            c => cur.push(c),
+        }
+    }
+    if quoted || bracket != 0 || group {
+        return Err("unbalanced");
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    Ok(out)
+}
+
+fn unquote(v: &str) -> String {
+    let v = v.trim();
+    if v.len() >= 2 && v.starts_with('"') && v.ends_with('"') {
+        v[1..v.len() - 1].to_string()
+    } else {
+        v.replace('\\', "")
+    }
+}
+
+fn parse_value(raw: &str) -> Result<Value, &'static str> {
+    let raw = raw.trim();
+    if raw == "*" {
+        return Ok(Value::Any);
+    }
+    if (raw.starts_with('[') || raw.starts_with('{')) && (raw.ends_with(']') || raw.ends_with('}'))
+    {
+        let inner = &raw[1..raw.len() - 1];
+        let (lo, hi) = inner.split_once(" TO ").ok_or("bad_range")?;
+        let bound = |b: &str| {
+            let b = b.trim();
+            (b != "*").then(|| unquote(b))
+        };
+        return Ok(Value::Range(bound(lo), bound(hi)));
+    }
+    Ok(Value::Exact(unquote(raw)))
+}
+
+fn parse_terms(tok: &str) -> Result<Vec<Term>, &'static str> {
+    if tok == "*:*" || tok == "*" {
+        return Ok(vec![Term::All]);
+    }
+    match tok.split_once(':') {
+        Some((field, value)) if !field.is_empty() && !field.starts_with('"') => {
+            if let Some(group) = value.strip_prefix('(').and_then(|v| v.strip_suffix(')')) {
+                return group
+                    .split(" OR ")
+                    .map(|v| {
+                        Ok(Term::Field {
+                            field: field.to_string(),
+                            value: parse_value(v)?,
+                        })
+                    })
+                    .collect();
+            }
+            Ok(vec![Term::Field {
+                field: field.to_string(),
+                value: parse_value(value)?,
+            }])
+        }
+        _ => Ok(vec![Term::Word(unquote(tok).to_lowercase())]),
+    }
+}
+
+impl Query {
+    /// Parses `q` or one `fq`. An empty string matches everything.
+    pub fn parse(s: &str) -> Result<Self, &'static str> {
+        let mut clauses: Vec<Clause> = Vec::new();
+        let mut join_next = false;
+        for tok in tokens(s)? {
+            match tok.as_str() {
+                "OR" | "||" => {
+                    if clauses.is_empty() {
+                        return Err("dangling_or");
+                    }
+                    join_next = true;
+                    continue;
+                }
+                "AND" | "&&" => continue,
+                _ => {}
+            }
+            let (negated, body) = if let Some(b) = tok.strip_prefix('-') {
+                (true, b)
+            } else if let Some(b) = tok.strip_prefix('+') {
+                (false, b)
+            } else if let Some(b) = tok.strip_prefix('!') {
+                (true, b)
+            } else {
+                (false, tok.as_str())
+            };
+            if body.is_empty() {
+                continue;
+            }
+            let terms = parse_terms(body)?;
+            match clauses.last_mut() {
+                Some(last) if join_next && !negated && !last.negated => {
+                    last.any_of.extend(terms);
+                }
+                _ => clauses.push(Clause {
+                    any_of: terms,
+                    negated,
+                }),
+            }
+            join_next = false;
+        }
+        if join_next {
+            return Err("dangling_or");
+        }
+        Ok(Self(clauses))
+    }
+
+    pub fn and(mut self, other: Query) -> Self {
+        self.0.extend(other.0);
+        self
+    }
+
+    pub fn matches(&self, doc: &impl Searchable) -> bool {
+        self.0.iter().all(|c| {
+            let hit = c.any_of.iter().any(|t| term_matches(t, doc));
+            hit != c.negated
+        })
+    }
+}
+
+fn as_instant(s: &str) -> Option<NaiveDateTime> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.naive_utc());
+    }
+    let s = s.trim_end_matches('Z');
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .or_else(|| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
+}
+
+/// Dates compare as instants (the harvester sends `...Z`, CKAN stores naive UTC), numbers as
+/// numbers, anything else as text.
+fn compare(a: &str, b: &str) -> Ordering {
+    if let (Some(x), Some(y)) = (as_instant(a), as_instant(b)) {
+        return x.cmp(&y);
+    }
+    if let (Ok(x), Ok(y)) = (a.parse::<f64>(), b.parse::<f64>()) {
+        return x.partial_cmp(&y).unwrap_or(Ordering::Equal);
+    }
+    a.cmp(b)
+}
+
+fn term_matches(t: &Term, doc: &impl Searchable) -> bool {
+    match t {
+        Term::All => true,
+        Term::Word(w) => doc.text().contains(w.as_str()),
+        Term::Field { field, value } => {
+            let values = doc.values(field);
+            match value {
+                Value::Any => !values.is_empty(),
+                Value::Exact(want) => values.iter().any(|v| v.eq_ignore_ascii_case(want)),
+                Value::Range(lo, hi) => values.iter().any(|v| {
+                    lo.as_deref().is_none_or(|l| compare(v, l) != Ordering::Less)
+                        && hi.as_deref().is_none_or(|h| compare(v, h) != Ordering::Greater)
+                }),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Doc {
+        org: &'static str,
+        tags: Vec<&'static str>,
+        modified: &'static str,
+        text: &'static str,
+    }
+
+    impl Searchable for Doc {
+        fn values(&self, field: &str) -> Vec<String> {
+            match field {
+                "organization" => vec![self.org.into()],
+                "tags" => self.tags.iter().map(|t| t.to_string()).collect(),
+                "metadata_modified" => vec![self.modified.into()],
+                _ => vec![],
+            }
+        }
+        fn text(&self) -> String {
+            self.text.to_lowercase()
+        }
+    }
+
+    fn doc() -> Doc {
+        Doc {
+            org: "bappeda",
+            tags: vec!["anggaran", "APBD 2025"],
+            modified: "2025-01-02T03:04:05.123456",
+            text: "Anggaran Pendapatan dan Belanja Daerah",
+        }
+    }
+
+    fn m(q: &str) -> bool {
+        Query::parse(q).unwrap().matches(&doc())
+    }
+
+    #[test]
+    fn what_harvesters_send() {
+        assert!(m(""));
+        assert!(m("*:*"));
+        assert!(m("organization:bappeda"));
+        assert!(!m("organization:dinkes"));
+        assert!(m("organization:dinkes OR organization:bappeda"));
+        assert!(!m("-organization:bappeda -organization:dinkes"));
+        assert!(m("-organization:dinkes"));
+        assert!(m("+organization:bappeda"));
+        assert!(m("organization:bappeda metadata_modified:[2025-01-01T00:00:00Z TO *]"));
+        assert!(m("metadata_modified:[2025-01-02T02:04:05.123456Z TO *]"));
+        assert!(!m("metadata_modified:[2025-01-02T03:04:06Z TO *]"));
+        assert!(m("metadata_modified:[* TO 2025-01-03]"));
+        assert!(m("tags:\"APBD 2025\""));
+        assert!(m("tags:(foo OR anggaran)"));
+        assert!(m("organization:*"));
+        assert!(!m("groups:*"));
+    }
+
+    #[test]
+    fn words_are_all_required() {
+        assert!(m("anggaran belanja"));
+        assert!(!m("anggaran kesehatan"));
+        assert!(m("anggaran OR kesehatan"));
+    }
+
+    #[test]
+    fn broken_queries_are_errors() {
+        assert!(Query::parse("tags:\"open").is_err());
+        assert!(Query::parse("metadata_modified:[2025 TO").is_err());
+        assert!(Query::parse("OR tags:x").is_err());
+        assert!(Query::parse("metadata_modified:[2025-01-01]").is_err());
+    }
+}

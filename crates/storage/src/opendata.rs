@@ -1,0 +1,671 @@
+//! Datasets and their resources (`datasets`, `dataset_resources`).
+//!
+//! Every change commits, in one transaction, the row, an audit entry and an outbox event
+//! (`dataset.saved`, `dataset.submitted`, `dataset.published`, ...), so the search index, the
+//! caches and units' applications follow the catalogue the way they follow everything else.
+
+use crate::audit::{self, AuditActor, Change};
+use crate::entity::{dataset, dataset_resource, unit};
+use crate::{events, Result, StorageError, Store};
+use chrono::{DateTime, NaiveDate, Utc};
+use kotapintar_domain::content::{next_status, EditorialStatus, EditorialStep};
+use kotapintar_domain::ids::UnitId;
+use kotapintar_domain::opendata::table::{Column, ColumnType};
+use kotapintar_domain::opendata::{
+    DatasetDraft, DatasetName, Frequency, Licence, LiveSource, ResourceFormat, Topic,
+};
+use sea_orm::sea_query::LockType;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Where uploaded resource files live under the uploads directory.
+pub const DATA_DIR: &str = "data";
+
+/// Stable ids for things kotapintar does not give a UUID of their own (units as CKAN
+/// organizations, topics as CKAN groups): a name-based UUID, the same on every node and run.
+pub fn stable_uuid(kind: &str, key: &str) -> String {
+    // the namespace is itself a name-based UUID of the project's name, fixed forever
+    let ns = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, b"https://kotapintar.id/ns");
+    uuid::Uuid::new_v5(&ns, format!("{kind}:{key}").as_bytes()).to_string()
+}
+
+/// The unit that publishes a dataset, as the catalogue shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Publisher {
+    pub id: i64,
+    pub uuid: String,
+    pub slug: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub website: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Where a resource's data comes from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Source {
+    /// A file a unit uploaded (random stored name, size, SHA-256).
+    Upload {
+        file: String,
+        bytes: i64,
+        sha256: String,
+    },
+    /// A table computed from kotapintar's records at each download.
+    Live(LiveSource),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Resource {
+    pub id: i64,
+    pub uuid: String,
+    pub dataset_id: i64,
+    pub position: i32,
+    pub name: String,
+    pub description: String,
+    pub format: ResourceFormat,
+    pub source: Source,
+    /// The name offered when downloading (`jumlah-pasar.csv`).
+    pub file_name: String,
+    pub columns: Vec<Column>,
+    pub row_count: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Resource {
+    /// Whether the DataStore (tabular preview, `datastore_search`) serves this resource.
+    pub fn is_tabular(&self) -> bool {
+        matches!(self.source, Source::Live(_)) || self.format.is_tabular()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Dataset {
+    pub id: i64,
+    pub uuid: String,
+    pub unit_id: UnitId,
+    pub publisher: Publisher,
+    pub name: DatasetName,
+    pub title: String,
+    pub notes: String,
+    pub tags: Vec<String>,
+    pub topic: Topic,
+    pub licence: Licence,
+    pub frequency: Frequency,
+    pub temporal_start: Option<NaiveDate>,
+    pub temporal_end: Option<NaiveDate>,
+    pub spatial: String,
+    pub contact_name: String,
+    pub contact_email: String,
+    pub status: EditorialStatus,
+    pub revision: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub resources: Vec<Resource>,
+}
+
+impl Dataset {
+    /// The draft as stored: what a form shows back, and what the audit log compares.
+    pub fn draft(&self) -> DatasetDraft {
+        DatasetDraft {
+            unit_id: self.unit_id,
+            name: Some(self.name.clone()),
+            title: self.title.clone(),
+            notes: self.notes.clone(),
+            tags: self.tags.clone(),
+            topic: self.topic,
+            licence: self.licence,
+            frequency: self.frequency,
+            temporal_start: self.temporal_start,
+            temporal_end: self.temporal_end,
+            spatial: self.spatial.clone(),
+            contact_name: self.contact_name.clone(),
+            contact_email: self.contact_email.clone(),
+        }
+    }
+
+    /// The latest change to the dataset or any of its resources (CKAN's `metadata_modified`).
+    pub fn modified(&self) -> DateTime<Utc> {
+        self.resources
+            .iter()
+            .map(|r| r.updated_at)
+            .chain(std::iter::once(self.updated_at))
+            .max()
+            .unwrap_or(self.updated_at)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredColumn {
+    name: String,
+    kind: String,
+}
+
+fn columns_field(cols: &[Column]) -> String {
+    let stored: Vec<StoredColumn> = cols
+        .iter()
+        .map(|c| StoredColumn {
+            name: c.name.clone(),
+            kind: c.kind.as_str().into(),
+        })
+        .collect();
+    serde_json::to_string(&stored).unwrap_or_else(|_| "[]".into())
+}
+
+fn columns_of(raw: &str) -> Vec<Column> {
+    let stored: Vec<StoredColumn> = serde_json::from_str(raw).unwrap_or_default();
+    stored
+        .into_iter()
+        .map(|c| Column {
+            name: c.name,
+            kind: match c.kind.as_str() {
+                "int" => ColumnType::Int,
+                "numeric" => ColumnType::Numeric,
+                "timestamp" => ColumnType::Timestamp,
+                _ => ColumnType::Text,
+            },
+        })
+        .collect()
+}
+
+fn resource_of(m: dataset_resource::Model) -> Resource {
+    let source = match (m.live_source.as_deref(), m.file) {
+        (Some(l), _) => Source::Live(LiveSource::parse(l).unwrap_or(LiveSource::Units)),
+        (None, file) => Source::Upload {
+            file: file.unwrap_or_default(),
+            bytes: m.bytes.unwrap_or(0),
+            sha256: m.sha256.unwrap_or_default(),
+        },
+    };
+    Resource {
+        id: m.id,
+        uuid: m.uuid,
+        dataset_id: m.dataset_id,
+        position: m.position,
+        name: m.name,
+        description: m.description,
+        format: ResourceFormat::parse(&m.format).unwrap_or(ResourceFormat::Csv),
+        source,
+        file_name: m.file_name,
+        columns: columns_of(&m.columns),
+        row_count: m.row_count,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    }
+}
+
+fn publisher_of(u: &unit::Model) -> Publisher {
+    Publisher {
+        id: u.id,
+        uuid: stable_uuid("unit", &u.code),
+        slug: u.slug.clone(),
+        name: u.name.clone(),
+        email: u.email.clone(),
+        website: u.website.clone(),
+        created_at: u.created_at,
+    }
+}
+
+fn parse_date(s: &Option<String>) -> Option<NaiveDate> {
+    s.as_deref()
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+}
+
+async fn assemble(
+    db: &impl ConnectionTrait,
+    models: Vec<dataset::Model>,
+) -> Result<Vec<Dataset>> {
+    if models.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
+    let mut unit_ids: Vec<i64> = models.iter().map(|m| m.unit_id).collect();
+    unit_ids.sort_unstable();
+    unit_ids.dedup();
+    let units: HashMap<i64, unit::Model> = unit::Entity::find()
+        .filter(unit::Column::Id.is_in(unit_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let mut resources: HashMap<i64, Vec<Resource>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for r in dataset_resource::Entity::find()
+            .filter(dataset_resource::Column::DatasetId.is_in(chunk.to_vec()))
+            .order_by_asc(dataset_resource::Column::Position)
+            .order_by_asc(dataset_resource::Column::Id)
+            .all(db)
+            .await?
+        {
+            resources.entry(r.dataset_id).or_default().push(resource_of(r));
+        }
+    }
+    let mut out = Vec::with_capacity(models.len());
+    for m in models {
+        let Some(u) = units.get(&m.unit_id) else {
+            continue;
+        };
+        out.push(Dataset {
+            id: m.id,
+            uuid: m.uuid,
+            unit_id: UnitId(m.unit_id),
+            publisher: publisher_of(u),
+            name: DatasetName::from_stored(m.name),
+            title: m.title,
+            notes: m.notes,
+            tags: serde_json::from_str(&m.tags).unwrap_or_default(),
+            topic: Topic::parse(&m.topic).unwrap_or(Topic::Pemerintahan),
+            licence: Licence::parse(&m.licence).unwrap_or(Licence::NotSpecified),
+            frequency: Frequency::parse(&m.frequency).unwrap_or(Frequency::Irregular),
+            temporal_start: parse_date(&m.temporal_start),
+            temporal_end: parse_date(&m.temporal_end),
+            spatial: m.spatial,
+            contact_name: m.contact_name,
+            contact_email: m.contact_email,
+            status: EditorialStatus::parse(&m.status).unwrap_or(EditorialStatus::Draft),
+            revision: m.revision,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            published_at: m.published_at,
+            resources: resources.remove(&m.id).unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
+fn apply(am: &mut dataset::ActiveModel, d: &DatasetDraft) {
+    am.unit_id = Set(d.unit_id.0);
+    am.title = Set(d.title.clone());
+    am.notes = Set(d.notes.clone());
+    am.tags = Set(serde_json::to_string(&d.tags).unwrap_or_else(|_| "[]".into()));
+    am.topic = Set(d.topic.as_str().into());
+    am.licence = Set(d.licence.id().into());
+    am.frequency = Set(d.frequency.as_str().into());
+    am.temporal_start = Set(d.temporal_start.map(|x| x.to_string()));
+    am.temporal_end = Set(d.temporal_end.map(|x| x.to_string()));
+    am.spatial = Set(d.spatial.clone());
+    am.contact_name = Set(d.contact_name.clone());
+    am.contact_email = Set(d.contact_email.clone());
+}
+
+async fn name_taken(db: &impl ConnectionTrait, name: &DatasetName, except: Option<i64>) -> Result<bool> {
+    let mut q = dataset::Entity::find().filter(dataset::Column::Name.eq(name.as_str()));
+    if let Some(id) = except {
+        q = q.filter(dataset::Column::Id.ne(id));
+    }
+    Ok(q.count(db).await? > 0)
+}
+
+/// A typed name must be free (the clash is explained on the field); one made from the title
+/// is numbered until it is free.
+async fn choose_name(
+    db: &impl ConnectionTrait,
+    typed: Option<&DatasetName>,
+    title: &str,
+    except: Option<i64>,
+) -> Result<DatasetName> {
+    if let Some(n) = typed {
+        if name_taken(db, n, except).await? {
+            return Err(StorageError::field("name", "dataset_name_taken"));
+        }
+        return Ok(n.clone());
+    }
+    let base = DatasetName::from_title(title);
+    if !name_taken(db, &base, except).await? {
+        return Ok(base);
+    }
+    for n in 2..1000 {
+        let candidate = base.numbered(n);
+        if !name_taken(db, &candidate, except).await? {
+            return Ok(candidate);
+        }
+    }
+    Err(StorageError::field("name", "dataset_name_taken"))
+}
+
+async fn announce(db: &impl ConnectionTrait, kind: &str, m: &dataset::Model) -> Result<()> {
+    events::append(
+        db,
+        kind,
+        "dataset",
+        &m.id.to_string(),
+        &[UnitId(m.unit_id)],
+        false,
+        &serde_json::json!({
+            "id": m.id,
+            "name": m.name,
+            "status": m.status,
+            "revision": m.revision,
+        }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Stores a new dataset as a draft.
+pub async fn create(
+    store: &Store,
+    actor: &AuditActor,
+    created_by: i64,
+    draft: DatasetDraft,
+) -> Result<Dataset> {
+    let tx = store.writer.begin().await?;
+    let name = choose_name(&tx, draft.name.as_ref(), &draft.title, None).await?;
+    let now = Utc::now();
+    let mut am = dataset::ActiveModel {
+        uuid: Set(uuid::Uuid::new_v4().to_string()),
+        name: Set(name.as_str().into()),
+        status: Set(EditorialStatus::Draft.as_str().into()),
+        revision: Set(1),
+        created_by: Set(created_by),
+        created_at: Set(now),
+        updated_at: Set(now),
+        published_at: Set(None),
+        ..Default::default()
+    };
+    apply(&mut am, &draft);
+    let m = am
+        .insert(&tx)
+        .await
+        .map_err(|e| StorageError::on_unique(e, "name", "dataset_name_taken"))?;
+    audit::append(
+        &tx,
+        actor,
+        Change::new("dataset.create", "dataset", m.id).after(&draft),
+    )
+    .await?;
+    announce(&tx, "dataset.saved", &m).await?;
+    tx.commit().await?;
+    get(store, m.id).await
+}
+
+async fn locked(tx: &impl ConnectionTrait, id: i64) -> Result<dataset::Model> {
+    dataset::Entity::find_by_id(id)
+        .lock(LockType::Update)
+        .one(tx)
+        .await?
+        .ok_or(StorageError::NotFound)
+}
+
+/// Saves an edit. A published dataset stays published (the walidata approved its content
+/// once; its page changes, and the audit log keeps what changed). The name changes only when
+/// typed, so harvesters and links keep finding it.
+pub async fn update(
+    store: &Store,
+    actor: &AuditActor,
+    id: i64,
+    draft: DatasetDraft,
+) -> Result<Dataset> {
+    let tx = store.writer.begin().await?;
+    let m = locked(&tx, id).await?;
+    if m.unit_id != draft.unit_id.0 {
+        return Err(StorageError::Forbidden);
+    }
+    let before = assemble(&tx, vec![m.clone()]).await?.remove(0).draft();
+    let name = match &draft.name {
+        Some(n) if n.as_str() != m.name => choose_name(&tx, Some(n), &draft.title, Some(id)).await?,
+        _ => DatasetName::from_stored(m.name.clone()),
+    };
+    let revision = m.revision + 1;
+    let mut am: dataset::ActiveModel = m.into();
+    apply(&mut am, &draft);
+    am.name = Set(name.as_str().into());
+    am.revision = Set(revision);
+    am.updated_at = Set(Utc::now());
+    let m = am
+        .update(&tx)
+        .await
+        .map_err(|e| StorageError::on_unique(e, "name", "dataset_name_taken"))?;
+    audit::append(
+        &tx,
+        actor,
+        Change::new("dataset.update", "dataset", id)
+            .before(&before)
+            .after(&draft),
+    )
+    .await?;
+    announce(&tx, "dataset.saved", &m).await?;
+    tx.commit().await?;
+    get(store, id).await
+}
+
+/// Moves a dataset through review: submitted by its producer, published, returned or
+/// withdrawn by the walidata (the caller checks who may, with `opendata::may_take`). A
+/// dataset without resources cannot be published: there would be nothing to download.
+pub async fn step(
+    store: &Store,
+    actor: &AuditActor,
+    id: i64,
+    step: EditorialStep,
+) -> Result<Dataset> {
+    let tx = store.writer.begin().await?;
+    let m = locked(&tx, id).await?;
+    let from = EditorialStatus::parse(&m.status).unwrap_or(EditorialStatus::Draft);
+    let to = next_status(from, step).map_err(|_| {
+        StorageError::Conflict(format!(
+            "cannot {} a dataset that is {}",
+            step.as_str(),
+            from.as_str()
+        ))
+    })?;
+    if matches!(step, EditorialStep::Submit | EditorialStep::Publish) {
+        let n = dataset_resource::Entity::find()
+            .filter(dataset_resource::Column::DatasetId.eq(id))
+            .count(&tx)
+            .await?;
+        if n == 0 {
+            return Err(StorageError::field("resources", "dataset_without_resources"));
+        }
+    }
+    let now = Utc::now();
+    let revision = m.revision + 1;
+    let mut am: dataset::ActiveModel = m.into();
+    am.status = Set(to.as_str().into());
+    am.revision = Set(revision);
+    am.updated_at = Set(now);
+    am.published_at = Set((to == EditorialStatus::Published).then_some(now));
+    let m = am.update(&tx).await?;
+    audit::append(
+        &tx,
+        actor,
+        Change::new(&format!("dataset.{}", step.as_str()), "dataset", id)
+            .before(&serde_json::json!({ "status": from.as_str() }))
+            .after(&serde_json::json!({ "status": to.as_str() })),
+    )
+    .await?;
+    let kind = match to {
+        EditorialStatus::Published => "dataset.published",
+        EditorialStatus::Review => "dataset.submitted",
+        EditorialStatus::Draft if from == EditorialStatus::Published => "dataset.unpublished",
+        EditorialStatus::Draft => "dataset.returned",
+    };
+    announce(&tx, kind, &m).await?;
+    tx.commit().await?;
+    get(store, id).await
+}
+
+/// A resource to add: its description and where its data comes from.
+#[derive(Debug, Clone)]
+pub struct NewResource {
+    pub name: String,
+    pub description: String,
+    pub format: ResourceFormat,
+    pub source: Source,
+    pub file_name: String,
+    pub columns: Vec<Column>,
+    pub row_count: i64,
+}
+
+/// Adds a resource at the end of the dataset's list.
+pub async fn add_resource(
+    store: &Store,
+    actor: &AuditActor,
+    dataset_id: i64,
+    r: NewResource,
+) -> Result<Resource> {
+    let tx = store.writer.begin().await?;
+    let m = locked(&tx, dataset_id).await?;
+    let position = dataset_resource::Entity::find()
+        .filter(dataset_resource::Column::DatasetId.eq(dataset_id))
+        .count(&tx)
+        .await? as i32;
+    let now = Utc::now();
+    let (live, file, bytes, sha) = match &r.source {
+        Source::Live(l) => (Some(l.as_str().to_string()), None, None, None),
+        Source::Upload {
+            file,
+            bytes,
+            sha256,
+        } => (None, Some(file.clone()), Some(*bytes), Some(sha256.clone())),
+    };
+    let rm = dataset_resource::ActiveModel {
+        uuid: Set(uuid::Uuid::new_v4().to_string()),
+        dataset_id: Set(dataset_id),
+        position: Set(position),
+        name: Set(r.name.chars().take(200).collect()),
+        description: Set(r.description.clone()),
+        format: Set(r.format.as_str().into()),
+        live_source: Set(live),
+        file: Set(file),
+        file_name: Set(r.file_name.clone()),
+        bytes: Set(bytes),
+        sha256: Set(sha),
+        columns: Set(columns_field(&r.columns)),
+        row_count: Set(r.row_count),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&tx)
+    .await?;
+    let revision = m.revision + 1;
+    let mut am: dataset::ActiveModel = m.into();
+    am.revision = Set(revision);
+    am.updated_at = Set(now);
+    let m = am.update(&tx).await?;
+    audit::append(
+        &tx,
+        actor,
+        Change::new("dataset.resource_add", "dataset", dataset_id).after(&serde_json::json!({
+            "resource": rm.uuid,
+            "name": rm.name,
+            "format": rm.format,
+            "live_source": rm.live_source,
+            "sha256": rm.sha256,
+            "bytes": rm.bytes,
+        })),
+    )
+    .await?;
+    announce(&tx, "dataset.saved", &m).await?;
+    tx.commit().await?;
+    Ok(resource_of(rm))
+}
+
+/// Removes a resource (its file stays on disk: old links answer 404 from the database's
+/// point of view, and a backup restored later still has the file).
+pub async fn remove_resource(
+    store: &Store,
+    actor: &AuditActor,
+    dataset_id: i64,
+    resource_id: i64,
+) -> Result<()> {
+    let tx = store.writer.begin().await?;
+    let m = locked(&tx, dataset_id).await?;
+    let r = dataset_resource::Entity::find_by_id(resource_id)
+        .filter(dataset_resource::Column::DatasetId.eq(dataset_id))
+        .one(&tx)
+        .await?
+        .ok_or(StorageError::NotFound)?;
+    let remaining = dataset_resource::Entity::find()
+        .filter(dataset_resource::Column::DatasetId.eq(dataset_id))
+        .count(&tx)
+        .await?;
+    if remaining <= 1 && m.status == EditorialStatus::Published.as_str() {
+        return Err(StorageError::field("resources", "dataset_without_resources"));
+    }
+    dataset_resource::Entity::delete_by_id(resource_id)
+        .exec(&tx)
+        .await?;
+    let revision = m.revision + 1;
+    let mut am: dataset::ActiveModel = m.into();
+    am.revision = Set(revision);
+    am.updated_at = Set(Utc::now());
+    let m = am.update(&tx).await?;
+    audit::append(
+        &tx,
+        actor,
+        Change::new("dataset.resource_remove", "dataset", dataset_id).before(
+            &serde_json::json!({ "resource": r.uuid, "name": r.name, "sha256": r.sha256 }),
+        ),
+    )
+    .await?;
+    announce(&tx, "dataset.saved", &m).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn get(store: &Store, id: i64) -> Result<Dataset> {
+    let m = dataset::Entity::find_by_id(id)
+        .one(&store.reader)
+        .await?
+        .ok_or(StorageError::NotFound)?;
+    assemble(&store.reader, vec![m])
+        .await?
+        .pop()
+        .ok_or(StorageError::NotFound)
+}
+
+/// Datasets of these units (all units: `None`), newest change first, for the staff area.
+pub async fn list_for_staff(store: &Store, units: Option<&[UnitId]>) -> Result<Vec<Dataset>> {
+    let mut q = dataset::Entity::find().order_by_desc(dataset::Column::UpdatedAt);
+    if let Some(u) = units {
+        q = q.filter(dataset::Column::UnitId.is_in(u.iter().map(|x| x.0)));
+    }
+    assemble(&store.reader, q.all(&store.reader).await?).await
+}
+
+/// Every published dataset with its resources, ordered by id (the catalogue is small: a
+/// regency publishes hundreds of datasets, not millions, so the web layer filters in memory).
+pub async fn published(store: &Store) -> Result<Vec<Dataset>> {
+    let models = dataset::Entity::find()
+        .filter(dataset::Column::Status.eq(EditorialStatus::Published.as_str()))
+        .order_by_asc(dataset::Column::Id)
+        .all(&store.reader)
+        .await?;
+    assemble(&store.reader, models).await
+}
+
+/// Reads a stored upload back (names are random and made only by `save_file`).
+pub fn file_path(uploads: &Path, file: &str) -> Option<std::path::PathBuf> {
+    let ok = !file.is_empty()
+        && file.len() < 80
+        && file
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.')
+        && !file.contains("..");
+    ok.then(|| uploads.join(DATA_DIR).join(file))
+}
+
+/// Stores an accepted upload under a random name; returns the stored name, size and SHA-256.
+pub fn save_file(uploads: &Path, bytes: &[u8], format: ResourceFormat) -> std::io::Result<Source> {
+    let dir = uploads.join(DATA_DIR);
+    std::fs::create_dir_all(&dir)?;
+    let name = format!("{}.{}", uuid::Uuid::new_v4().simple(), format.extension());
+    // written to a temporary name first, so a crash never leaves half a file under the name
+    let tmp = dir.join(format!("{name}.tmp"));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, dir.join(&name))?;
+    Ok(Source::Upload {
+        file: name,
+        bytes: bytes.len() as i64,
+        sha256: hex::encode(Sha256::digest(bytes)),
+    })
+}
