@@ -225,6 +225,7 @@ pub async fn load(store: &Store, settings: &Settings) -> anyhow::Result<()> {
     load_masterplan(store, &system).await?;
     load_training(store, &system).await?;
     load_portal(store, settings, &system).await?;
+    load_opendata(store, settings, &system).await?;
     if created_services + created_requests > 0 {
         println!("demo: created {created_services} services and {created_requests} requests");
     }
@@ -832,5 +833,122 @@ async fn load_portal(
         n += 1;
     }
     println!("demo: published {n} portal items (news, an announcement, agenda, projects)");
+    Ok(())
+}
+
+/// The demo market table: invented figures (labelled so), to show an uploaded CSV.
+const DEMO_MARKETS_CSV: &str = "kecamatan,tahun,pasar_tradisional,pedagang\n\
+Kuta Selatan,2025,4,812\n\
+Kuta,2025,3,640\n\
+Kuta Utara,2025,5,1033\n\
+Mengwi,2025,9,1420\n\
+Abiansemal,2025,6,705\n\
+Petang,2025,2,198\n\
+Kuta Selatan,2024,4,790\n\
+Kuta,2024,3,655\n\
+Kuta Utara,2024,4,980\n\
+Mengwi,2024,9,1391\n\
+Abiansemal,2024,6,688\n\
+Petang,2024,2,201\n";
+
+/// Demo open data: published datasets with live tables (projects, service performance, the
+/// unit and service lists) and one uploaded CSV, plus one dataset waiting for the walidata.
+async fn load_opendata(
+    store: &Store,
+    settings: &Settings,
+    system: &AuditActor,
+) -> anyhow::Result<()> {
+    use kotapintar_domain::content::EditorialStep;
+    use kotapintar_domain::opendata::table::Table;
+    use kotapintar_domain::opendata::{DatasetInput, LiveSource, ResourceFormat};
+    use kotapintar_storage::opendata::{self, NewResource, Source};
+    if !opendata::list_for_staff(store, None).await?.is_empty() {
+        return Ok(());
+    }
+    let uploads = settings.data_dir.join("uploads");
+    // (unit, name, title, description, tags, topic, frequency, resources, publish)
+    type Res = (&'static str, Option<LiveSource>);
+    let specs: Vec<(&str, &str, &str, &str, &str, &str, &str, Vec<Res>, bool)> = vec![
+        ("DPUPR", "proyek-pembangunan", "Proyek pembangunan: anggaran dan progres",
+         "Proyek pembangunan yang diumumkan perangkat daerah di portal: pagu, nilai kontrak, rencana waktu dan progres fisik terakhir. Diperbarui otomatis setiap ada laporan kemajuan.",
+         "proyek, APBD, infrastruktur", "infrastruktur", "continuous",
+         vec![("Daftar proyek dan progres", Some(LiveSource::Projects))], true),
+        ("DISKOMINFO", "kinerja-pengaduan", "Kinerja penanganan laporan masyarakat",
+         "Jumlah laporan yang diterima dan diselesaikan setiap perangkat daerah per bulan, waktu penyelesaian (hari kerja) dan Indeks Kepuasan Masyarakat. Dihitung dari data kotapintar, tanpa data pribadi.",
+         "pengaduan, kinerja, IKM", "pemerintahan", "continuous",
+         vec![("Laporan per unit per bulan", Some(LiveSource::RequestsMonthly)),
+              ("Waktu penyelesaian per unit", Some(LiveSource::ResolutionTimes)),
+              ("IKM per unit", Some(LiveSource::Ikm))], true),
+        ("DISKOMINFO", "perangkat-daerah-dan-layanan", "Perangkat daerah dan layanan publik",
+         "Daftar perangkat daerah beserta kontak kantornya, dan katalog layanan dengan batas waktu penyelesaian.",
+         "perangkat daerah, layanan publik", "pemerintahan", "continuous",
+         vec![("Perangkat daerah", Some(LiveSource::Units)), ("Layanan", Some(LiveSource::Services))], true),
+        ("BAPPEDA", "pasar-tradisional-per-kecamatan", "Pasar tradisional per kecamatan (demo)",
+         "Jumlah pasar tradisional dan pedagang per kecamatan. **Angka contoh untuk demo**, bukan data resmi.",
+         "pasar, perdagangan", "ekonomi", "annual",
+         vec![("Pasar tradisional 2024-2025", None)], true),
+        ("BAPPEDA", "rencana-kerja-2027", "Rencana kerja perangkat daerah 2027 (demo)",
+         "Draf yang menunggu persetujuan walidata.",
+         "perencanaan", "pemerintahan", "annual",
+         vec![("Rencana kerja", None)], false),
+    ];
+    let mut published = 0;
+    for (unit, name, title, notes, tags, topic, frequency, resources, publish) in specs {
+        let Some(u) = units::find_by_code(&store.reader, unit).await? else {
+            continue;
+        };
+        let input = DatasetInput {
+            name: name.into(),
+            title: title.into(),
+            notes: notes.into(),
+            tags: tags.into(),
+            topic: topic.into(),
+            licence: "cc-by".into(),
+            frequency: frequency.into(),
+            temporal_start: "2024-01-01".into(),
+            spatial: "Kabupaten Badung".into(),
+            contact_name: format!("Bidang data, {}", u.name),
+            contact_email: u.email.clone().unwrap_or_else(|| "data@demo.badungkab.go.id".into()),
+            ..Default::default()
+        };
+        let draft = input
+            .parse(u.id)
+            .map_err(|e| anyhow::anyhow!("demo dataset {name}: {e:?}"))?;
+        let d = opendata::create(store, system, 0, draft).await?;
+        for (label, live) in resources {
+            let r = match live {
+                Some(source) => NewResource {
+                    name: label.into(),
+                    description: String::new(),
+                    format: ResourceFormat::Csv,
+                    source: Source::Live(source),
+                    file_name: format!("{}.csv", source.as_str().replace('_', "-")),
+                    columns: Vec::new(),
+                    row_count: 0,
+                },
+                None => {
+                    let bytes = DEMO_MARKETS_CSV.as_bytes();
+                    let table = Table::from_csv(bytes)
+                        .map_err(|e| anyhow::anyhow!("demo CSV: {}", e.code))?;
+                    NewResource {
+                        name: label.into(),
+                        description: "Sumber: contoh untuk demo.".into(),
+                        format: ResourceFormat::Csv,
+                        source: opendata::save_file(&uploads, bytes, ResourceFormat::Csv)?,
+                        file_name: format!("{name}.csv"),
+                        columns: table.columns,
+                        row_count: table.rows.len() as i64,
+                    }
+                }
+            };
+            opendata::add_resource(store, system, d.id, r).await?;
+        }
+        opendata::step(store, system, d.id, EditorialStep::Submit).await?;
+        if publish {
+            opendata::step(store, system, d.id, EditorialStep::Publish).await?;
+            published += 1;
+        }
+    }
+    println!("demo: loaded open data ({published} published datasets, 1 waiting for the walidata)");
     Ok(())
 }

@@ -152,6 +152,7 @@ both_backends!(
     a_request_from_filing_to_survey,
     an_admin_registers_a_client_and_sees_a_webhook_delivered,
     a_units_performance_page_after_requests_move_through_the_workflow,
+    a_unit_uploads_a_csv_the_walidata_approves_and_the_public_previews_it,
 );
 
 async fn admin_creates_a_unit_and_a_user_then_logs_out(app: TestApp) {
@@ -814,5 +815,93 @@ async fn a_units_performance_page_after_requests_move_through_the_workflow(app: 
     c.goto(&app.url("/kinerja/dishub")).await.unwrap();
     assert_eq!(figure("Diterima").await, "1");
     assert_eq!(figure("Selesai").await, "0");
+    b.stop().await;
+}
+
+/// Open data: a unit's editor describes a dataset and uploads a CSV, the walidata (Kominfo)
+/// approves it, and a resident finds it in the catalogue, pages through its preview and
+/// downloads it from the link on the page.
+async fn a_unit_uploads_a_csv_the_walidata_approves_and_the_public_previews_it(app: TestApp) {
+    app.login_admin().await;
+    app.create_unit("DISPERINDAG", "Dinas Perindustrian dan Perdagangan")
+        .await;
+    app.create_user("editor.pasar", "editor", "DISPERINDAG", "editor-password-123")
+        .await;
+    app.logout().await;
+    let mut csv = String::from("kecamatan,bulan,harga_beras\n");
+    for i in 1..=30 {
+        let k = ["Kuta", "Mengwi", "Petang"][i % 3];
+        csv.push_str(&format!("{k},2025-{:02},{}\n", (i % 12) + 1, 12_000 + i * 50));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("harga-beras.csv");
+    std::fs::write(&file, &csv).unwrap();
+
+    let b = Browser::start().await;
+    let c = &b.client;
+    login(c, &app, "editor.pasar", "editor-password-123").await;
+    c.goto(&app.url("/staf")).await.unwrap();
+    click_and_wait(c, Locator::Css("a[href='/staf/data']")).await;
+    click_and_wait(c, Locator::Css("a[href='/staf/data/baru']")).await;
+    fill(c, "f-title", "Harga beras di pasar").await;
+    fill(c, "f-notes", "Harga beras medium per kilogram, pantauan bulanan.").await;
+    fill(c, "f-tags", "harga, beras").await;
+    select(c, "f-topic", "ekonomi").await;
+    select(c, "f-frequency", "monthly").await;
+    fill(c, "f-contact_name", "Bidang Perdagangan").await;
+    fill(c, "f-contact_email", "data@disperindag.example.go.id").await;
+    submit(c).await;
+    let text = body_text(c).await;
+    assert!(text.contains("Dataset disimpan."), "{text}");
+    fill(c, "f-resource_name", "Harga beras 2025").await;
+    c.find(Locator::Id("f-file"))
+        .await
+        .unwrap()
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    click_and_wait(c, Locator::Css("form[action$='/sumber'] button[type=submit]")).await;
+    let text = body_text(c).await;
+    assert!(text.contains("Sumber data ditambahkan."), "{text}");
+    assert!(text.contains("30 baris"), "{text}");
+    take_step(c, "submit").await;
+    let text = body_text(c).await;
+    assert!(text.contains("Dataset diajukan ke walidata"), "{text}");
+    assert!(c
+        .find(Locator::Css("form:has(input[name=step][value=publish])"))
+        .await
+        .is_err());
+    logout(c).await;
+
+    login(c, &app, "admin", ADMIN_PASSWORD).await;
+    c.goto(&app.url("/staf/data")).await.unwrap();
+    click_and_wait(c, Locator::LinkText("Harga beras di pasar")).await;
+    take_step(c, "publish").await;
+    let text = body_text(c).await;
+    assert!(text.contains("Dataset disetujui dan diterbitkan."), "{text}");
+    logout(c).await;
+
+    // a resident finds it in the catalogue, by a facet, and pages through the preview
+    c.goto(&app.url("/data")).await.unwrap();
+    click_and_wait(c, Locator::LinkText("Ekonomi")).await;
+    click_and_wait(c, Locator::LinkText("Harga beras di pasar")).await;
+    let text = body_text(c).await;
+    assert!(text.contains("Baris 1–25 / 30"), "{text}");
+    assert!(text.contains("12050"), "{text}");
+    click_and_wait(c, Locator::Css("section nav.pager a[rel=next]")).await;
+    let text = body_text(c).await;
+    assert!(text.contains("Baris 26–30 / 30"), "{text}");
+    assert!(text.contains("13500"), "{text}");
+    let href = c
+        .find(Locator::Css("a[download]"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let downloaded = app.client.get(&href).send().await.unwrap();
+    assert_eq!(downloaded.status(), reqwest::StatusCode::OK);
+    assert_eq!(downloaded.text().await.unwrap(), csv);
     b.stop().await;
 }

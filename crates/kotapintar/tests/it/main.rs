@@ -17,6 +17,7 @@ mod jobs;
 mod kinerja;
 mod masterplan;
 mod open311;
+mod opendata;
 mod pages;
 mod portal;
 mod requests;
