@@ -266,8 +266,10 @@ async fn a_unit_describes_uploads_and_the_walidata_approves(app: TestApp) {
     assert_eq!(pkg["num_resources"], 2);
     let csv_res = &pkg["resources"][0];
     assert_eq!(csv_res["format"], "CSV");
-    let url = csv_res["url"].as_str().unwrap();
-    assert!(url.ends_with("/download/pasar-2024-2025.csv"), "{url}");
+    let absolute = csv_res["url"].as_str().unwrap();
+    assert!(absolute.ends_with("/download/pasar-2024-2025.csv"), "{absolute}");
+    // the test server's public address has no port; ask the server it runs on
+    let url = &app.url(&absolute[absolute.find("/dataset/").unwrap()..]);
     let r = app.client.get(url).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.headers()["content-disposition"]
@@ -285,7 +287,8 @@ async fn a_unit_describes_uploads_and_the_walidata_approves(app: TestApp) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
     let live_url = pkg["resources"][1]["url"].as_str().unwrap();
-    let units_csv = app.client.get(live_url).send().await.unwrap().text().await.unwrap();
+    let live_url = app.url(&live_url[live_url.find("/dataset/").unwrap()..]);
+    let units_csv = app.client.get(&live_url).send().await.unwrap().text().await.unwrap();
     assert!(units_csv.starts_with("kode,nama,jenis"), "{units_csv}");
     assert!(units_csv.contains("DISPERINDAG"));
 

@@ -271,9 +271,12 @@ pub async fn sitemap(State(state): State<AppState>) -> Result<Response, WebError
         out.push_str("</url>\n");
     };
     for p in [
-        "/", "/berita", "/agenda", "/proyek", "/layanan", "/laporan", "/lapor",
+        "/", "/berita", "/agenda", "/proyek", "/layanan", "/laporan", "/lapor", "/data",
     ] {
         url(&mut out, p, None);
+    }
+    for d in &crate::opendata::catalogue(&state).await?.datasets {
+        url(&mut out, &format!("/data/{}", d.name), Some(d.modified()));
     }
     for u in units::list(&state.store).await?.iter().filter(|u| u.active) {
         url(&mut out, &format!("/unit/{}", u.slug), None);
