@@ -908,7 +908,10 @@ async fn load_opendata(
             temporal_start: "2024-01-01".into(),
             spatial: "Kabupaten Badung".into(),
             contact_name: format!("Bidang data, {}", u.name),
-            contact_email: u.email.clone().unwrap_or_else(|| "data@demo.badungkab.go.id".into()),
+            contact_email: u
+                .email
+                .clone()
+                .unwrap_or_else(|| "data@demo.badungkab.go.id".into()),
             ..Default::default()
         };
         let draft = input

@@ -31,7 +31,11 @@ pub fn dataset_key(id: i64) -> String {
 /// A published dataset (the caller checks it is published): its description, keywords and
 /// the names of its resources, never the contact person.
 pub fn from_dataset(d: &Dataset) -> SearchDoc {
-    let mut body = vec![markdown::plain_text(&d.notes), d.tags.join(" "), d.topic.title().to_string()];
+    let mut body = vec![
+        markdown::plain_text(&d.notes),
+        d.tags.join(" "),
+        d.topic.title().to_string(),
+    ];
     body.extend(d.resources.iter().map(|r| r.name.clone()));
     SearchDoc {
         key: dataset_key(d.id),

@@ -218,10 +218,7 @@ fn parse_date(s: &Option<String>) -> Option<NaiveDate> {
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
 }
 
-async fn assemble(
-    db: &impl ConnectionTrait,
-    models: Vec<dataset::Model>,
-) -> Result<Vec<Dataset>> {
+async fn assemble(db: &impl ConnectionTrait, models: Vec<dataset::Model>) -> Result<Vec<Dataset>> {
     if models.is_empty() {
         return Ok(Vec::new());
     }
@@ -245,7 +242,10 @@ async fn assemble(
             .all(db)
             .await?
         {
-            resources.entry(r.dataset_id).or_default().push(resource_of(r));
+            resources
+                .entry(r.dataset_id)
+                .or_default()
+                .push(resource_of(r));
         }
     }
     let mut out = Vec::with_capacity(models.len());
@@ -296,7 +296,11 @@ fn apply(am: &mut dataset::ActiveModel, d: &DatasetDraft) {
     am.contact_email = Set(d.contact_email.clone());
 }
 
-async fn name_taken(db: &impl ConnectionTrait, name: &DatasetName, except: Option<i64>) -> Result<bool> {
+async fn name_taken(
+    db: &impl ConnectionTrait,
+    name: &DatasetName,
+    except: Option<i64>,
+) -> Result<bool> {
     let mut q = dataset::Entity::find().filter(dataset::Column::Name.eq(name.as_str()));
     if let Some(id) = except {
         q = q.filter(dataset::Column::Id.ne(id));
@@ -411,7 +415,9 @@ pub async fn update(
     }
     let before = assemble(&tx, vec![m.clone()]).await?.remove(0).draft();
     let name = match &draft.name {
-        Some(n) if n.as_str() != m.name => choose_name(&tx, Some(n), &draft.title, Some(id)).await?,
+        Some(n) if n.as_str() != m.name => {
+            choose_name(&tx, Some(n), &draft.title, Some(id)).await?
+        }
         _ => DatasetName::from_stored(m.name.clone()),
     };
     let revision = m.revision + 1;
@@ -462,7 +468,10 @@ pub async fn step(
             .count(&tx)
             .await?;
         if n == 0 {
-            return Err(StorageError::field("resources", "dataset_without_resources"));
+            return Err(StorageError::field(
+                "resources",
+                "dataset_without_resources",
+            ));
         }
     }
     let now = Utc::now();
@@ -589,7 +598,10 @@ pub async fn remove_resource(
         .count(&tx)
         .await?;
     if remaining <= 1 && m.status == EditorialStatus::Published.as_str() {
-        return Err(StorageError::field("resources", "dataset_without_resources"));
+        return Err(StorageError::field(
+            "resources",
+            "dataset_without_resources",
+        ));
     }
     dataset_resource::Entity::delete_by_id(resource_id)
         .exec(&tx)
@@ -602,9 +614,8 @@ pub async fn remove_resource(
     audit::append(
         &tx,
         actor,
-        Change::new("dataset.resource_remove", "dataset", dataset_id).before(
-            &serde_json::json!({ "resource": r.uuid, "name": r.name, "sha256": r.sha256 }),
-        ),
+        Change::new("dataset.resource_remove", "dataset", dataset_id)
+            .before(&serde_json::json!({ "resource": r.uuid, "name": r.name, "sha256": r.sha256 })),
     )
     .await?;
     announce(&tx, "dataset.saved", &m).await?;
@@ -647,9 +658,7 @@ pub async fn published(store: &Store) -> Result<Vec<Dataset>> {
 pub fn file_path(uploads: &Path, file: &str) -> Option<std::path::PathBuf> {
     let ok = !file.is_empty()
         && file.len() < 80
-        && file
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.')
+        && file.chars().all(|c| c.is_ascii_alphanumeric() || c == '.')
         && !file.contains("..");
     ok.then(|| uploads.join(DATA_DIR).join(file))
 }

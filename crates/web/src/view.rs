@@ -40,7 +40,14 @@ impl From<&Actor> for StaffView {
             ikm: a.can(Permission::ViewSatisfaction),
             content: kotapintar_domain::content::is_editor(a),
             leadership: a.can(Permission::ViewLeadership),
-            data: a.is_admin() || a.roles.iter().any(|r| matches!(r.role, kotapintar_domain::user::Role::Editor | kotapintar_domain::user::Role::UnitAdmin)),
+            data: a.is_admin()
+                || a.roles.iter().any(|r| {
+                    matches!(
+                        r.role,
+                        kotapintar_domain::user::Role::Editor
+                            | kotapintar_domain::user::Role::UnitAdmin
+                    )
+                }),
         }
     }
 }

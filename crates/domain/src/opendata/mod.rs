@@ -219,11 +219,15 @@ impl Frequency {
     /// DCAT-AP `dct:accrualPeriodicity`: the EU Frequency vocabulary.
     pub fn eu_uri(self) -> &'static str {
         match self {
-            Self::Continuous => "http://publications.europa.eu/resource/authority/frequency/UPDATE_CONT",
+            Self::Continuous => {
+                "http://publications.europa.eu/resource/authority/frequency/UPDATE_CONT"
+            }
             Self::Daily => "http://publications.europa.eu/resource/authority/frequency/DAILY",
             Self::Weekly => "http://publications.europa.eu/resource/authority/frequency/WEEKLY",
             Self::Monthly => "http://publications.europa.eu/resource/authority/frequency/MONTHLY",
-            Self::Quarterly => "http://publications.europa.eu/resource/authority/frequency/QUARTERLY",
+            Self::Quarterly => {
+                "http://publications.europa.eu/resource/authority/frequency/QUARTERLY"
+            }
             Self::Annual => "http://publications.europa.eu/resource/authority/frequency/ANNUAL",
             Self::Irregular => "http://publications.europa.eu/resource/authority/frequency/IRREG",
         }
@@ -701,7 +705,10 @@ mod tests {
         assert!(DatasetName::parse("apbd-2025").is_ok());
         assert!(DatasetName::parse("data_pasar_1").is_ok());
         assert_eq!(DatasetName::parse("a"), Err("dataset_name_length"));
-        assert_eq!(DatasetName::parse(&"a".repeat(101)), Err("dataset_name_length"));
+        assert_eq!(
+            DatasetName::parse(&"a".repeat(101)),
+            Err("dataset_name_length")
+        );
         assert_eq!(DatasetName::parse("APBD"), Err("dataset_name_chars"));
         assert_eq!(DatasetName::parse("apbd 2025"), Err("dataset_name_chars"));
         assert_eq!(DatasetName::parse("new"), Err("dataset_name_reserved"));

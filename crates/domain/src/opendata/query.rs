@@ -20,7 +20,10 @@ pub enum Value {
 pub enum Term {
     /// `*:*`
     All,
-    Field { field: String, value: Value },
+    Field {
+        field: String,
+        value: Value,
+    },
     Word(String),
 }
 
@@ -248,8 +251,11 @@ fn term_matches(t: &Term, doc: &impl Searchable) -> bool {
                 Value::Any => !values.is_empty(),
                 Value::Exact(want) => values.iter().any(|v| v.eq_ignore_ascii_case(want)),
                 Value::Range(lo, hi) => values.iter().any(|v| {
-                    lo.as_deref().is_none_or(|l| compare(v, l) != Ordering::Less)
-                        && hi.as_deref().is_none_or(|h| compare(v, h) != Ordering::Greater)
+                    lo.as_deref()
+                        .is_none_or(|l| compare(v, l) != Ordering::Less)
+                        && hi
+                            .as_deref()
+                            .is_none_or(|h| compare(v, h) != Ordering::Greater)
                 }),
             }
         }
@@ -304,7 +310,9 @@ mod tests {
         assert!(!m("-organization:bappeda -organization:dinkes"));
         assert!(m("-organization:dinkes"));
         assert!(m("+organization:bappeda"));
-        assert!(m("organization:bappeda metadata_modified:[2025-01-01T00:00:00Z TO *]"));
+        assert!(m(
+            "organization:bappeda metadata_modified:[2025-01-01T00:00:00Z TO *]"
+        ));
         assert!(m("metadata_modified:[2025-01-02T02:04:05.123456Z TO *]"));
         assert!(!m("metadata_modified:[2025-01-02T03:04:06Z TO *]"));
         assert!(m("metadata_modified:[* TO 2025-01-03]"));

@@ -70,7 +70,11 @@ impl Table {
             .into_iter()
             .enumerate()
             .map(|(i, name)| {
-                let values = || rows.iter().filter_map(|r| r.get(i)).filter(|v| !v.is_empty());
+                let values = || {
+                    rows.iter()
+                        .filter_map(|r| r.get(i))
+                        .filter(|v| !v.is_empty())
+                };
                 let kind = [ColumnType::Int, ColumnType::Numeric, ColumnType::Timestamp]
                     .into_iter()
                     .find(|k| values().next().is_some() && values().all(|v| k.fits(v)))
@@ -211,7 +215,12 @@ pub struct Selection {
 }
 
 impl Table {
-    fn compare(&self, col: Option<usize>, a: (usize, &[String]), b: (usize, &[String])) -> Ordering {
+    fn compare(
+        &self,
+        col: Option<usize>,
+        a: (usize, &[String]),
+        b: (usize, &[String]),
+    ) -> Ordering {
         let Some(c) = col else {
             return a.0.cmp(&b.0);
         };
@@ -267,13 +276,12 @@ impl Table {
         if !e.is_empty() {
             return Err(e);
         }
-        let words: Vec<String> = q
-            .q
-            .as_deref()
-            .unwrap_or_default()
-            .split_whitespace()
-            .map(str::to_lowercase)
-            .collect();
+        let words: Vec<String> =
+            q.q.as_deref()
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_lowercase)
+                .collect();
         let mut hits: Vec<(usize, &Vec<String>)> = self
             .rows
             .iter()
@@ -289,7 +297,9 @@ impl Table {
                 })
             })
             .filter(|(_, r)| {
-                words.iter().all(|w| r.iter().any(|cell| cell.to_lowercase().contains(w)))
+                words
+                    .iter()
+                    .all(|w| r.iter().any(|cell| cell.to_lowercase().contains(w)))
             })
             .collect();
         if !sort.is_empty() {
@@ -343,7 +353,11 @@ mod tests {
     #[test]
     fn columns_are_typed_from_their_values() {
         let t = sample();
-        let kinds: Vec<_> = t.columns.iter().map(|c| (c.name.as_str(), c.kind)).collect();
+        let kinds: Vec<_> = t
+            .columns
+            .iter()
+            .map(|c| (c.name.as_str(), c.kind))
+            .collect();
         assert_eq!(
             kinds,
             vec![

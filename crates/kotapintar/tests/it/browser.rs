@@ -825,13 +825,22 @@ async fn a_unit_uploads_a_csv_the_walidata_approves_and_the_public_previews_it(a
     app.login_admin().await;
     app.create_unit("DISPERINDAG", "Dinas Perindustrian dan Perdagangan")
         .await;
-    app.create_user("editor.pasar", "editor", "DISPERINDAG", "editor-password-123")
-        .await;
+    app.create_user(
+        "editor.pasar",
+        "editor",
+        "DISPERINDAG",
+        "editor-password-123",
+    )
+    .await;
     app.logout().await;
     let mut csv = String::from("kecamatan,bulan,harga_beras\n");
     for i in 1..=30 {
         let k = ["Kuta", "Mengwi", "Petang"][i % 3];
-        csv.push_str(&format!("{k},2025-{:02},{}\n", (i % 12) + 1, 12_000 + i * 50));
+        csv.push_str(&format!(
+            "{k},2025-{:02},{}\n",
+            (i % 12) + 1,
+            12_000 + i * 50
+        ));
     }
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("harga-beras.csv");
@@ -844,7 +853,12 @@ async fn a_unit_uploads_a_csv_the_walidata_approves_and_the_public_previews_it(a
     click_and_wait(c, Locator::Css("a[href='/staf/data']")).await;
     click_and_wait(c, Locator::Css("a[href='/staf/data/baru']")).await;
     fill(c, "f-title", "Harga beras di pasar").await;
-    fill(c, "f-notes", "Harga beras medium per kilogram, pantauan bulanan.").await;
+    fill(
+        c,
+        "f-notes",
+        "Harga beras medium per kilogram, pantauan bulanan.",
+    )
+    .await;
     fill(c, "f-tags", "harga, beras").await;
     select(c, "f-topic", "ekonomi").await;
     select(c, "f-frequency", "monthly").await;
@@ -860,7 +874,11 @@ async fn a_unit_uploads_a_csv_the_walidata_approves_and_the_public_previews_it(a
         .send_keys(file.to_str().unwrap())
         .await
         .unwrap();
-    click_and_wait(c, Locator::Css("form[action$='/sumber'] button[type=submit]")).await;
+    click_and_wait(
+        c,
+        Locator::Css("form[action$='/sumber'] button[type=submit]"),
+    )
+    .await;
     let text = body_text(c).await;
     assert!(text.contains("Sumber data ditambahkan."), "{text}");
     assert!(text.contains("30 baris"), "{text}");
@@ -878,7 +896,10 @@ async fn a_unit_uploads_a_csv_the_walidata_approves_and_the_public_previews_it(a
     click_and_wait(c, Locator::LinkText("Harga beras di pasar")).await;
     take_step(c, "publish").await;
     let text = body_text(c).await;
-    assert!(text.contains("Dataset disetujui dan diterbitkan."), "{text}");
+    assert!(
+        text.contains("Dataset disetujui dan diterbitkan."),
+        "{text}"
+    );
     logout(c).await;
 
     // a resident finds it in the catalogue, by a facet, and pages through the preview
@@ -900,7 +921,10 @@ async fn a_unit_uploads_a_csv_the_walidata_approves_and_the_public_previews_it(a
         .await
         .unwrap()
         .unwrap();
-    let downloaded = app.client.get(&href).send().await.unwrap();
+    // the link is absolute, on the configured public address (which in tests has no port)
+    let path = &href[href.find("/dataset/").unwrap()..];
+    assert!(path.ends_with("/download/harga-beras.csv"), "{href}");
+    let downloaded = app.client.get(app.url(path)).send().await.unwrap();
     assert_eq!(downloaded.status(), reqwest::StatusCode::OK);
     assert_eq!(downloaded.text().await.unwrap(), csv);
     b.stop().await;

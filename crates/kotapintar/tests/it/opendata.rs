@@ -97,8 +97,13 @@ async fn a_unit_describes_uploads_and_the_walidata_approves(app: TestApp) {
     app.create_unit("DISPERINDAG", "Dinas Perindustrian dan Perdagangan")
         .await;
     app.create_unit("DLHK", "Dinas Lingkungan Hidup").await;
-    app.create_user("editor.pasar", "editor", "DISPERINDAG", "editor-password-123")
-        .await;
+    app.create_user(
+        "editor.pasar",
+        "editor",
+        "DISPERINDAG",
+        "editor-password-123",
+    )
+    .await;
     app.logout().await;
     let unit = unit_id(&app, "DISPERINDAG").await;
     let other = unit_id(&app, "DLHK").await;
@@ -119,8 +124,14 @@ async fn a_unit_describes_uploads_and_the_walidata_approves(app: TestApp) {
     ] {
         assert!(html.contains(needle), "{field} error missing");
     }
-    assert!(html.contains("value=\"Pasar Tradisional\""), "typed name kept");
-    assert!(html.contains("value=\"Bidang Perdagangan\""), "typed contact kept");
+    assert!(
+        html.contains("value=\"Pasar Tradisional\""),
+        "typed name kept"
+    );
+    assert!(
+        html.contains("value=\"Bidang Perdagangan\""),
+        "typed contact kept"
+    );
     // another unit's datasets are not this editor's to describe
     let r = app
         .post_form(
@@ -129,10 +140,12 @@ async fn a_unit_describes_uploads_and_the_walidata_approves(app: TestApp) {
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(kotapintar_storage::opendata::list_for_staff(&app.store, None)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(
+        kotapintar_storage::opendata::list_for_staff(&app.store, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let r = app
         .post_form(
@@ -176,7 +189,11 @@ async fn a_unit_describes_uploads_and_the_walidata_approves(app: TestApp) {
             vec![b'a'; 20 * 1024 * 1024 + 1],
             "lebih dari 20 MB",
         ),
-        ("program.exe", b"MZ\x90\x00".to_vec(), "Format berkas tidak didukung"),
+        (
+            "program.exe",
+            b"MZ\x90\x00".to_vec(),
+            "Format berkas tidak didukung",
+        ),
     ];
     for (file, bytes, message) in cases {
         let r = app
@@ -191,11 +208,13 @@ async fn a_unit_describes_uploads_and_the_walidata_approves(app: TestApp) {
         assert!(html.contains(message), "{file}: {message}");
         assert!(html.contains("value=\"Nama yang diketik\""), "{file}");
     }
-    assert!(kotapintar_storage::opendata::get(&app.store, id.parse().unwrap())
-        .await
-        .unwrap()
-        .resources
-        .is_empty());
+    assert!(
+        kotapintar_storage::opendata::get(&app.store, id.parse().unwrap())
+            .await
+            .unwrap()
+            .resources
+            .is_empty()
+    );
 
     let r = app
         .post_multipart(
@@ -267,7 +286,10 @@ async fn a_unit_describes_uploads_and_the_walidata_approves(app: TestApp) {
     let csv_res = &pkg["resources"][0];
     assert_eq!(csv_res["format"], "CSV");
     let absolute = csv_res["url"].as_str().unwrap();
-    assert!(absolute.ends_with("/download/pasar-2024-2025.csv"), "{absolute}");
+    assert!(
+        absolute.ends_with("/download/pasar-2024-2025.csv"),
+        "{absolute}"
+    );
     // the test server's public address has no port; ask the server it runs on
     let url = &app.url(&absolute[absolute.find("/dataset/").unwrap()..]);
     let r = app.client.get(url).send().await.unwrap();
@@ -288,7 +310,15 @@ async fn a_unit_describes_uploads_and_the_walidata_approves(app: TestApp) {
     assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
     let live_url = pkg["resources"][1]["url"].as_str().unwrap();
     let live_url = app.url(&live_url[live_url.find("/dataset/").unwrap()..]);
-    let units_csv = app.client.get(&live_url).send().await.unwrap().text().await.unwrap();
+    let units_csv = app
+        .client
+        .get(&live_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(units_csv.starts_with("kode,nama,jenis"), "{units_csv}");
     assert!(units_csv.contains("DISPERINDAG"));
 
@@ -313,22 +343,36 @@ async fn a_unit_describes_uploads_and_the_walidata_approves(app: TestApp) {
     let ttl = app.get("/dcat/catalog.ttl").await.text().await.unwrap();
     assert!(ttl.contains("dcat:Dataset") && ttl.contains("Pasar tradisional per kecamatan"));
     let data_json: Value = app.get("/data.json").await.json().await.unwrap();
-    assert_eq!(data_json["dataset"][0]["title"], "Pasar tradisional per kecamatan");
+    assert_eq!(
+        data_json["dataset"][0]["title"],
+        "Pasar tradisional per kecamatan"
+    );
 
     // the portal's search covers datasets
     app.search_caught_up().await;
     let (_, html) = app.get_html("/cari?q=pasar+tradisional").await;
-    assert!(html.contains("/data/pasar-tradisional-per-kecamatan"), "found by /cari");
+    assert!(
+        html.contains("/data/pasar-tradisional-per-kecamatan"),
+        "found by /cari"
+    );
 
     // every change is in the audit log
     app.login_admin().await;
     let (_, audit) = app.get_html("/staf/audit").await;
-    for action in ["dataset.create", "dataset.resource_add", "dataset.submit", "dataset.publish"] {
+    for action in [
+        "dataset.create",
+        "dataset.resource_add",
+        "dataset.submit",
+        "dataset.publish",
+    ] {
         assert!(audit.contains(action), "{action} audited");
     }
     // withdrawing removes it from every public list again
     let r = app
-        .post_form(&format!("/staf/data/{id}/langkah"), &[("step", "unpublish")])
+        .post_form(
+            &format!("/staf/data/{id}/langkah"),
+            &[("step", "unpublish")],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, v) = ckan(&app, "/api/3/action/package_list").await;
@@ -345,7 +389,10 @@ async fn the_ckan_api_answers_as_ckan_does(app: TestApp) {
     assert_eq!(v["version"], 3);
     let (_, v) = ckan(&app, "/api/action/package_list").await;
     assert_eq!(v["success"], true);
-    assert!(v["help"].as_str().unwrap().ends_with("help_show?name=package_list"));
+    assert!(v["help"]
+        .as_str()
+        .unwrap()
+        .ends_with("help_show?name=package_list"));
     // an unknown action: a bare JSON string, as CKAN answers
     let (status, v) = ckan(&app, "/api/3/action/package_explode").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -382,7 +429,11 @@ async fn the_ckan_api_answers_as_ckan_does(app: TestApp) {
     assert_eq!(modified.len(), 26, "{modified}");
     assert!(!modified.ends_with('Z'));
     // past the end: an empty page, not an error (the harvester stops on it)
-    let (_, v) = ckan(&app, "/api/3/action/package_search?rows=100&start=100&sort=id+asc").await;
+    let (_, v) = ckan(
+        &app,
+        "/api/3/action/package_search?rows=100&start=100&sort=id+asc",
+    )
+    .await;
     assert_eq!(v["result"]["results"], serde_json::json!([]));
     // POST with a JSON body without a content type, and a form body
     let r = app
@@ -412,15 +463,20 @@ async fn the_ckan_api_answers_as_ckan_does(app: TestApp) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // JSONP for old browser clients
-    let r = app
-        .get("/api/3/action/status_show?callback=tampil")
-        .await;
+    let r = app.get("/api/3/action/status_show?callback=tampil").await;
     let body = r.text().await.unwrap();
-    assert!(body.starts_with("tampil({") && body.ends_with("});"), "{body}");
+    assert!(
+        body.starts_with("tampil({") && body.ends_with("});"),
+        "{body}"
+    );
     // organizations and groups are told apart
     let (status, _) = ckan(&app, "/api/3/action/group_show?id=disperindag").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, v) = ckan(&app, "/api/3/action/group_show?id=ekonomi&include_datasets=true").await;
+    let (status, v) = ckan(
+        &app,
+        "/api/3/action/group_show?id=ekonomi&include_datasets=true",
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["result"]["packages"][0]["name"], "pasar-tradisional");
     // DCAT paging: a page past the end is not found

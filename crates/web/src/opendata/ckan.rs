@@ -183,7 +183,8 @@ pub async fn action_get(
         .filter(|c| {
             !c.is_empty()
                 && c.len() < 100
-                && c.chars().all(|x| x.is_ascii_alphanumeric() || matches!(x, '_' | '.' | '$'))
+                && c.chars()
+                    .all(|x| x.is_ascii_alphanumeric() || matches!(x, '_' | '.' | '$'))
         })
         .map(str::to_string);
     run(&state, &name, params, callback.as_deref()).await
@@ -270,7 +271,9 @@ async fn dispatch(state: &AppState, b: &str, name: &str, p: &Params) -> ActionRe
                 .map(|(_, h)| json!(h))
                 .ok_or_else(|| Fail::NotFound(format!("Action function not found: {n}")))
         }
-        "license_list" => Ok(Value::Array(Licence::ALL.iter().map(|l| licence_dict(*l)).collect())),
+        "license_list" => Ok(Value::Array(
+            Licence::ALL.iter().map(|l| licence_dict(*l)).collect(),
+        )),
         "datastore_search" => datastore_search(state, p).await,
         _ => {
             let cat = catalogue(state).await?;
@@ -283,7 +286,8 @@ async fn dispatch(state: &AppState, b: &str, name: &str, p: &Params) -> ActionRe
                         .ok_or_else(|| Fail::NotFound("Dataset not found".into()))
                 }
                 "package_list" => {
-                    let mut names: Vec<&str> = cat.datasets.iter().map(|d| d.name.as_str()).collect();
+                    let mut names: Vec<&str> =
+                        cat.datasets.iter().map(|d| d.name.as_str()).collect();
                     names.sort_unstable();
                     let offset = p.int("offset", 0)?;
                     let limit = p.int("limit", i64::MAX)?;
@@ -527,7 +531,11 @@ pub fn resource_dict(b: &str, d: &Dataset, r: &Resource) -> Value {
     } else {
         r.format.mimetype()
     };
-    let format = if r.is_tabular() { "CSV" } else { r.format.as_str() };
+    let format = if r.is_tabular() {
+        "CSV"
+    } else {
+        r.format.as_str()
+    };
     json!({
         "id": r.uuid,
         "package_id": d.uuid,
@@ -566,11 +574,15 @@ pub fn package_dict(b: &str, d: &Dataset) -> Value {
         ("access_rights", "public".to_string()),
     ];
     if let Some(p) = d.published_at {
-        extras.push(("issued", p.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+        extras.push((
+            "issued",
+            p.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ));
     }
     extras.push((
         "modified",
-        d.modified().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        d.modified()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     ));
     if let Some(s) = d.temporal_start {
         extras.push(("temporal_start", s.to_string()));
@@ -656,7 +668,13 @@ impl Searchable for Doc<'_> {
             "res_format" => d
                 .resources
                 .iter()
-                .map(|r| if r.is_tabular() { "CSV".to_string() } else { r.format.as_str().to_string() })
+                .map(|r| {
+                    if r.is_tabular() {
+                        "CSV".to_string()
+                    } else {
+                        r.format.as_str().to_string()
+                    }
+                })
                 .collect(),
             "license_id" => vec![d.licence.id().to_string()],
             "metadata_modified" => vec![ckan_time(d.modified())],
@@ -734,8 +752,16 @@ fn package_search(b: &str, cat: &Catalogue, p: &Params) -> ActionResult {
     for (field, _) in &keys {
         if !matches!(
             field.as_str(),
-            "score" | "id" | "name" | "title" | "title_string" | "metadata_modified"
-                | "metadata_created" | "views_recent" | "num_resources" | "num_tags"
+            "score"
+                | "id"
+                | "name"
+                | "title"
+                | "title_string"
+                | "metadata_modified"
+                | "metadata_created"
+                | "views_recent"
+                | "num_resources"
+                | "num_tags"
         ) {
             return Err(Fail::SearchQuery(format!("sort: unknown field {field}")));
         }
@@ -766,7 +792,12 @@ fn package_search(b: &str, cat: &Catalogue, p: &Params) -> ActionResult {
     if p.bool_or("facet", true)? {
         let fields = p.list("facet.field").unwrap_or_default();
         let limit = match p.0.get("facet.limit") {
-            Some(v) if v.as_str().is_some_and(|s| s.trim().starts_with('-')) || v.as_i64().is_some_and(|n| n < 0) => usize::MAX,
+            Some(v)
+                if v.as_str().is_some_and(|s| s.trim().starts_with('-'))
+                    || v.as_i64().is_some_and(|n| n < 0) =>
+            {
+                usize::MAX
+            }
             _ => usize::try_from(p.int("facet.limit", 50)?).unwrap_or(50),
         };
         let mincount = p.int("facet.mincount", 1)?;
@@ -822,7 +853,9 @@ fn sort_groups(items: &mut [(String, String, usize, Value)], sort: &str) -> Resu
         .unwrap_or_else(|| ("title".into(), false));
     match field.as_str() {
         "name" => items.sort_by(|a, b| a.0.cmp(&b.0)),
-        "title" | "display_name" => items.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase())),
+        "title" | "display_name" => {
+            items.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()))
+        }
         "package_count" => items.sort_by(|a, b| a.2.cmp(&b.2).then_with(|| a.0.cmp(&b.0))),
         other => return Err(invalid("sort", &format!("Cannot sort by field `{other}`"))),
     }
@@ -832,14 +865,21 @@ fn sort_groups(items: &mut [(String, String, usize, Value)], sort: &str) -> Resu
     Ok(())
 }
 
-fn list_groups(mut items: Vec<(String, String, usize, Value)>, p: &Params, names_key: &str) -> ActionResult {
+fn list_groups(
+    mut items: Vec<(String, String, usize, Value)>,
+    p: &Params,
+    names_key: &str,
+) -> ActionResult {
     if let Some(q) = p.str("q").map(|q| q.to_lowercase()) {
         items.retain(|i| i.0.contains(&q) || i.1.to_lowercase().contains(&q));
     }
     if let Some(only) = p.list(names_key) {
         items.retain(|i| only.contains(&i.0));
     }
-    sort_groups(&mut items, &p.str("sort").unwrap_or_else(|| "title asc".into()))?;
+    sort_groups(
+        &mut items,
+        &p.str("sort").unwrap_or_else(|| "title asc".into()),
+    )?;
     let all_fields = p.bool("all_fields")?;
     let limit = p.int("limit", if all_fields { 25 } else { 1000 })?;
     let offset = p.int("offset", 0)?;
@@ -872,16 +912,28 @@ async fn publishers(state: &AppState) -> Result<Vec<Publisher>, Fail> {
 }
 
 fn count_by_org(cat: &Catalogue, slug: &str) -> usize {
-    cat.datasets.iter().filter(|d| d.publisher.slug == slug).count()
+    cat.datasets
+        .iter()
+        .filter(|d| d.publisher.slug == slug)
+        .count()
 }
 
-async fn organization_list(state: &AppState, _b: &str, cat: &Catalogue, p: &Params) -> ActionResult {
+async fn organization_list(
+    state: &AppState,
+    _b: &str,
+    cat: &Catalogue,
+    p: &Params,
+) -> ActionResult {
     let items = publishers(state)
         .await?
         .into_iter()
         .map(|u| {
             // a unit with datasets shows the creation time the catalogue knows
-            let known = cat.datasets.iter().find(|d| d.publisher.slug == u.slug).map(|d| d.publisher.clone());
+            let known = cat
+                .datasets
+                .iter()
+                .find(|d| d.publisher.slug == u.slug)
+                .map(|d| d.publisher.clone());
             let u = known.unwrap_or(u);
             let n = count_by_org(cat, &u.slug);
             (u.slug.clone(), u.name.clone(), n, organization_dict(&u, n))
@@ -923,7 +975,12 @@ fn group_list(_b: &str, cat: &Catalogue, p: &Params) -> ActionResult {
         .into_iter()
         .map(|t| {
             let n = cat.datasets.iter().filter(|d| d.topic == t).count();
-            (t.as_str().to_string(), t.title().to_string(), n, group_dict(t, n))
+            (
+                t.as_str().to_string(),
+                t.title().to_string(),
+                n,
+                group_dict(t, n),
+            )
         })
         .collect();
     list_groups(items, p, "groups")
@@ -1013,7 +1070,12 @@ async fn datastore_search(state: &AppState, p: &Params) -> ActionResult {
     let sel = table.search(&query).map_err(|e| {
         Fail::Validation(
             e.0.iter()
-                .map(|fe| (fe.field.clone(), format!("field \"{}\" not in the table", fe.code)))
+                .map(|fe| {
+                    (
+                        fe.field.clone(),
+                        format!("field \"{}\" not in the table", fe.code),
+                    )
+                })
                 .map(|(f, _)| {
                     let msg = match f.as_str() {
                         "filters" => "Unknown column in filters",
@@ -1030,7 +1092,9 @@ async fn datastore_search(state: &AppState, p: &Params) -> ActionResult {
         .iter()
         .map(|c| match c {
             None => json!({"id": "_id", "type": "int"}),
-            Some(i) => json!({"id": table.columns[*i].name, "type": table.columns[*i].kind.as_str()}),
+            Some(i) => {
+                json!({"id": table.columns[*i].name, "type": table.columns[*i].kind.as_str()})
+            }
         })
         .collect();
     let format = p.str("records_format").unwrap_or_else(|| "objects".into());
@@ -1045,7 +1109,9 @@ async fn datastore_search(state: &AppState, p: &Params) -> ActionResult {
                 .map(|(_, cells)| {
                     let mut m = Map::new();
                     for (c, v) in sel.columns.iter().zip(cells) {
-                        let key = c.map(|i| table.columns[i].name.clone()).unwrap_or_else(|| "_id".into());
+                        let key = c
+                            .map(|i| table.columns[i].name.clone())
+                            .unwrap_or_else(|| "_id".into());
                         m.insert(key, cell(c, v));
                     }
                     Value::Object(m)
@@ -1056,7 +1122,13 @@ async fn datastore_search(state: &AppState, p: &Params) -> ActionResult {
             sel.rows
                 .iter()
                 .map(|(_, cells)| {
-                    Value::Array(sel.columns.iter().zip(cells).map(|(c, v)| cell(c, v)).collect())
+                    Value::Array(
+                        sel.columns
+                            .iter()
+                            .zip(cells)
+                            .map(|(c, v)| cell(c, v))
+                            .collect(),
+                    )
                 })
                 .collect(),
         ),

@@ -52,7 +52,13 @@ impl Graph {
         );
     }
 
-    fn typed(&mut self, s: impl Into<NamedOrBlankNode>, p: NamedNode, v: &str, t: oxrdf::NamedNodeRef<'_>) {
+    fn typed(
+        &mut self,
+        s: impl Into<NamedOrBlankNode>,
+        p: NamedNode,
+        v: &str,
+        t: oxrdf::NamedNodeRef<'_>,
+    ) {
         self.add(s, p, Literal::new_typed_literal(v, t));
     }
 
@@ -75,17 +81,34 @@ fn describe_dataset(g: &mut Graph, b: &str, d: &Dataset) -> NamedNode {
     g.a(ds.clone(), term(DCAT, "Dataset"));
     g.text(ds.clone(), term(DCT, "title"), &d.title);
     g.text(ds.clone(), term(DCT, "description"), &d.notes);
-    g.add(ds.clone(), term(DCT, "identifier"), Literal::new_simple_literal(&d.uuid));
+    g.add(
+        ds.clone(),
+        term(DCT, "identifier"),
+        Literal::new_simple_literal(&d.uuid),
+    );
     if let Some(p) = d.published_at {
-        g.typed(ds.clone(), term(DCT, "issued"), &datetime(p), xsd::DATE_TIME);
+        g.typed(
+            ds.clone(),
+            term(DCT, "issued"),
+            &datetime(p),
+            xsd::DATE_TIME,
+        );
     }
-    g.typed(ds.clone(), term(DCT, "modified"), &datetime(d.modified()), xsd::DATE_TIME);
+    g.typed(
+        ds.clone(),
+        term(DCT, "modified"),
+        &datetime(d.modified()),
+        xsd::DATE_TIME,
+    );
     for t in &d.tags {
         g.text(ds.clone(), term(DCAT, "keyword"), t);
     }
     let theme = iri(d.topic.eu_theme());
     g.add(ds.clone(), term(DCAT, "theme"), theme.clone());
-    g.a(theme, term("http://www.w3.org/2004/02/skos/core#", "Concept"));
+    g.a(
+        theme,
+        term("http://www.w3.org/2004/02/skos/core#", "Concept"),
+    );
     g.add(ds.clone(), term(DCT, "language"), iri(INDONESIAN));
     g.a(iri(INDONESIAN), term(DCT, "LinguisticSystem"));
     let freq = iri(d.frequency.eu_uri());
@@ -102,14 +125,27 @@ fn describe_dataset(g: &mut Graph, b: &str, d: &Dataset) -> NamedNode {
     let contact = BlankNode::default();
     g.add(ds.clone(), term(DCAT, "contactPoint"), contact.clone());
     g.a(contact.clone(), term(VCARD, "Kind"));
-    g.add(contact.clone(), term(VCARD, "fn"), Literal::new_simple_literal(&d.contact_name));
-    g.add(contact, term(VCARD, "hasEmail"), iri(&format!("mailto:{}", d.contact_email)));
+    g.add(
+        contact.clone(),
+        term(VCARD, "fn"),
+        Literal::new_simple_literal(&d.contact_name),
+    );
+    g.add(
+        contact,
+        term(VCARD, "hasEmail"),
+        iri(&format!("mailto:{}", d.contact_email)),
+    );
     if d.temporal_start.is_some() || d.temporal_end.is_some() {
         let period = BlankNode::default();
         g.add(ds.clone(), term(DCT, "temporal"), period.clone());
         g.a(period.clone(), term(DCT, "PeriodOfTime"));
         if let Some(s) = d.temporal_start {
-            g.typed(period.clone(), term(DCAT, "startDate"), &s.to_string(), xsd::DATE);
+            g.typed(
+                period.clone(),
+                term(DCAT, "startDate"),
+                &s.to_string(),
+                xsd::DATE,
+            );
         }
         if let Some(e) = d.temporal_end {
             g.typed(period, term(DCAT, "endDate"), &e.to_string(), xsd::DATE);
@@ -119,7 +155,11 @@ fn describe_dataset(g: &mut Graph, b: &str, d: &Dataset) -> NamedNode {
         let place = BlankNode::default();
         g.add(ds.clone(), term(DCT, "spatial"), place.clone());
         g.a(place.clone(), term(DCT, "Location"));
-        g.text(place, term("http://www.w3.org/2004/02/skos/core#", "prefLabel"), &d.spatial);
+        g.text(
+            place,
+            term("http://www.w3.org/2004/02/skos/core#", "prefLabel"),
+            &d.spatial,
+        );
     }
     for r in &d.resources {
         let url = download_url(b, d, r);
@@ -133,11 +173,16 @@ fn describe_dataset(g: &mut Graph, b: &str, d: &Dataset) -> NamedNode {
         g.add(dist.clone(), term(DCAT, "accessURL"), iri(&url));
         g.add(dist.clone(), term(DCAT, "downloadURL"), iri(&url));
         let (media, format) = if r.is_tabular() {
-            ("text/csv", kotapintar_domain::opendata::ResourceFormat::Csv.eu_uri())
+            (
+                "text/csv",
+                kotapintar_domain::opendata::ResourceFormat::Csv.eu_uri(),
+            )
         } else {
             (r.format.mimetype(), r.format.eu_uri())
         };
-        let media = iri(&format!("http://www.iana.org/assignments/media-types/{media}"));
+        let media = iri(&format!(
+            "http://www.iana.org/assignments/media-types/{media}"
+        ));
         g.add(dist.clone(), term(DCAT, "mediaType"), media.clone());
         g.a(media, term(DCT, "MediaType"));
         g.add(dist.clone(), term(DCT, "format"), iri(format));
@@ -150,7 +195,12 @@ fn describe_dataset(g: &mut Graph, b: &str, d: &Dataset) -> NamedNode {
                 xsd::NON_NEGATIVE_INTEGER,
             );
         }
-        g.typed(dist.clone(), term(DCT, "modified"), &datetime(r.updated_at), xsd::DATE_TIME);
+        g.typed(
+            dist.clone(),
+            term(DCT, "modified"),
+            &datetime(r.updated_at),
+            xsd::DATE_TIME,
+        );
         if let Some(l) = d.licence.url() {
             g.add(dist.clone(), term(DCT, "license"), iri(l));
             g.a(iri(l), term(DCT, "LicenseDocument"));
@@ -168,7 +218,11 @@ fn describe_dataset(g: &mut Graph, b: &str, d: &Dataset) -> NamedNode {
 fn catalogue_publisher(g: &mut Graph, b: &str, regency: &str) -> NamedNode {
     let agent = iri(&format!("{b}/data#walidata"));
     g.a(agent.clone(), term(FOAF, "Agent"));
-    g.text(agent.clone(), term(FOAF, "name"), &format!("Pemerintah {regency}"));
+    g.text(
+        agent.clone(),
+        term(FOAF, "name"),
+        &format!("Pemerintah {regency}"),
+    );
     agent
 }
 
@@ -176,7 +230,11 @@ fn catalogue_graph(b: &str, regency: &str, cat: &Catalogue, page: usize, ext: &s
     let mut g = Graph::default();
     let c = iri(&format!("{b}/dcat/catalog"));
     g.a(c.clone(), term(DCAT, "Catalog"));
-    g.text(c.clone(), term(DCT, "title"), &format!("Satu Data {regency}"));
+    g.text(
+        c.clone(),
+        term(DCT, "title"),
+        &format!("Satu Data {regency}"),
+    );
     g.text(
         c.clone(),
         term(DCT, "description"),
@@ -194,11 +252,21 @@ fn catalogue_graph(b: &str, regency: &str, cat: &Catalogue, page: usize, ext: &s
         iri("http://publications.europa.eu/resource/authority/data-theme"),
     );
     if let Some(m) = cat.modified() {
-        g.typed(c.clone(), term(DCT, "modified"), &datetime(m), xsd::DATE_TIME);
+        g.typed(
+            c.clone(),
+            term(DCT, "modified"),
+            &datetime(m),
+            xsd::DATE_TIME,
+        );
     }
     let total = cat.datasets.len();
     let last = total.div_ceil(PAGE_SIZE).max(1);
-    for d in cat.datasets.iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE) {
+    for d in cat
+        .datasets
+        .iter()
+        .skip((page - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+    {
         let ds = describe_dataset(&mut g, b, d);
         g.add(c.clone(), term(DCAT, "dataset"), ds);
     }
@@ -206,8 +274,18 @@ fn catalogue_graph(b: &str, regency: &str, cat: &Catalogue, page: usize, ext: &s
     let page_url = |n: usize| iri(&format!("{b}/dcat/catalog.{ext}?page={n}"));
     let coll = page_url(page);
     g.a(coll.clone(), term(HYDRA, "PagedCollection"));
-    g.typed(coll.clone(), term(HYDRA, "totalItems"), &total.to_string(), xsd::INTEGER);
-    g.typed(coll.clone(), term(HYDRA, "itemsPerPage"), &PAGE_SIZE.to_string(), xsd::INTEGER);
+    g.typed(
+        coll.clone(),
+        term(HYDRA, "totalItems"),
+        &total.to_string(),
+        xsd::INTEGER,
+    );
+    g.typed(
+        coll.clone(),
+        term(HYDRA, "itemsPerPage"),
+        &PAGE_SIZE.to_string(),
+        xsd::INTEGER,
+    );
     for (new, old) in [("first", "firstPage"), ("last", "lastPage")] {
         let n = if new == "first" { 1 } else { last };
         g.add(coll.clone(), term(HYDRA, new), page_url(n));
@@ -297,11 +375,7 @@ fn rdf_response(mime: &str, body: Vec<u8>) -> Response {
         .into_response()
 }
 
-async fn catalogue_in(
-    state: &AppState,
-    q: &PageQuery,
-    ext: &str,
-) -> Result<Graph, WebError> {
+async fn catalogue_in(state: &AppState, q: &PageQuery, ext: &str) -> Result<Graph, WebError> {
     let cat = catalogue(state).await?;
     let page = page_of(q, cat.datasets.len())?;
     let regency = state.regency_name().await;

@@ -140,14 +140,17 @@ pub async fn table_of(state: &AppState, r: &Resource) -> Result<Option<Arc<Table
     }
     let table = match &r.source {
         Source::Upload { file, .. } => {
-            let path = opendata::file_path(&state.config.uploads, file).ok_or(WebError::NotFound)?;
+            let path =
+                opendata::file_path(&state.config.uploads, file).ok_or(WebError::NotFound)?;
             let bytes = tokio::fs::read(&path)
                 .await
                 .map_err(|e| WebError::Internal(format!("reading {}: {e}", path.display())))?;
             tokio::task::spawn_blocking(move || Table::from_csv(&bytes))
                 .await
                 .map_err(|e| WebError::Internal(e.to_string()))?
-                .map_err(|e| WebError::Internal(format!("a stored CSV no longer parses: {}", e.code)))?
+                .map_err(|e| {
+                    WebError::Internal(format!("a stored CSV no longer parses: {}", e.code))
+                })?
         }
         Source::Live(l) => live_table(state, *l).await?,
     };
@@ -297,10 +300,19 @@ pub async fn live_table(state: &AppState, source: LiveSource) -> Result<Table, W
                         p.planned_start.to_string(),
                         p.planned_end.to_string(),
                         p.status.as_str().to_string(),
-                        progress.map(|x| format!("{:.1}", x.physical_pct)).unwrap_or_default(),
-                        progress.map(|x| format!("{:.1}", x.budget_pct)).unwrap_or_default(),
-                        progress.map(|x| x.reported_on.to_string()).unwrap_or_default(),
-                        i.kecamatan.as_ref().map(|k| k.to_string()).unwrap_or_default(),
+                        progress
+                            .map(|x| format!("{:.1}", x.physical_pct))
+                            .unwrap_or_default(),
+                        progress
+                            .map(|x| format!("{:.1}", x.budget_pct))
+                            .unwrap_or_default(),
+                        progress
+                            .map(|x| x.reported_on.to_string())
+                            .unwrap_or_default(),
+                        i.kecamatan
+                            .as_ref()
+                            .map(|k| k.to_string())
+                            .unwrap_or_default(),
                         p.lat.map(|v| format!("{v:.6}")).unwrap_or_default(),
                         p.lon.map(|v| format!("{v:.6}")).unwrap_or_default(),
                     ])
@@ -348,9 +360,17 @@ pub async fn live_table(state: &AppState, source: LiveSource) -> Result<Table, W
                 })
                 .collect();
             Table::new(
-                ["kode", "nama", "jenis", "alamat_kantor", "telepon_kantor", "email_kantor", "situs"]
-                    .map(s)
-                    .to_vec(),
+                [
+                    "kode",
+                    "nama",
+                    "jenis",
+                    "alamat_kantor",
+                    "telepon_kantor",
+                    "email_kantor",
+                    "situs",
+                ]
+                .map(s)
+                .to_vec(),
                 rows,
             )
         }
@@ -370,9 +390,16 @@ pub async fn live_table(state: &AppState, source: LiveSource) -> Result<Table, W
                 })
                 .collect();
             Table::new(
-                ["kode", "nama", "unit", "jenis", "batas_waktu_hari_kerja", "biaya"]
-                    .map(s)
-                    .to_vec(),
+                [
+                    "kode",
+                    "nama",
+                    "unit",
+                    "jenis",
+                    "batas_waktu_hari_kerja",
+                    "biaya",
+                ]
+                .map(s)
+                .to_vec(),
                 rows,
             )
         }
@@ -382,10 +409,7 @@ pub async fn live_table(state: &AppState, source: LiveSource) -> Result<Table, W
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            "/dataset/{id}/resource/{rid}/download",
-            get(download_plain),
-        )
+        .route("/dataset/{id}/resource/{rid}/download", get(download_plain))
         .route(
             "/dataset/{id}/resource/{rid}/download/{file}",
             get(download),
@@ -452,7 +476,8 @@ async fn serve(
             {
                 return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
             }
-            let path = opendata::file_path(&state.config.uploads, file).ok_or(WebError::NotFound)?;
+            let path =
+                opendata::file_path(&state.config.uploads, file).ok_or(WebError::NotFound)?;
             let bytes = tokio::fs::read(&path)
                 .await
                 .map_err(|e| WebError::Internal(format!("reading {}: {e}", path.display())))?;
@@ -506,7 +531,11 @@ async fn dump(
     let cat = catalogue(&state).await?;
     let (_, r) = cat.resource(&rid).ok_or(WebError::NotFound)?;
     let table = table_of(&state, r).await?.ok_or(WebError::NotFound)?;
-    let stem = r.file_name.rsplit_once('.').map(|(s, _)| s).unwrap_or(&r.file_name);
+    let stem = r
+        .file_name
+        .rsplit_once('.')
+        .map(|(s, _)| s)
+        .unwrap_or(&r.file_name);
     let format = q.format.as_deref().unwrap_or("csv").to_ascii_lowercase();
     let (mime, ext, body) = match format.as_str() {
         "csv" | "tsv" => {
@@ -527,7 +556,10 @@ async fn dump(
             let mut body = w
                 .into_inner()
                 .map_err(|e| WebError::Internal(e.to_string()))?;
-            if q.bom.as_deref().is_some_and(|b| b == "true" || b == "True" || b == "1") {
+            if q.bom
+                .as_deref()
+                .is_some_and(|b| b == "true" || b == "True" || b == "1")
+            {
                 body.splice(0..0, b"\xEF\xBB\xBF".iter().copied());
             }
             let mime = if format == "tsv" {
@@ -538,16 +570,15 @@ async fn dump(
             (mime, format.clone(), body)
         }
         "json" => {
-            let fields: Vec<serde_json::Value> = std::iter::once(
-                serde_json::json!({"id": "_id", "type": "int"}),
-            )
-            .chain(
-                table
-                    .columns
-                    .iter()
-                    .map(|c| serde_json::json!({"id": c.name, "type": c.kind.as_str()})),
-            )
-            .collect();
+            let fields: Vec<serde_json::Value> =
+                std::iter::once(serde_json::json!({"id": "_id", "type": "int"}))
+                    .chain(
+                        table
+                            .columns
+                            .iter()
+                            .map(|c| serde_json::json!({"id": c.name, "type": c.kind.as_str()})),
+                    )
+                    .collect();
             let records: Vec<serde_json::Value> = table
                 .rows
                 .iter()
@@ -558,8 +589,9 @@ async fn dump(
                     serde_json::Value::Array(v)
                 })
                 .collect();
-            let body = serde_json::to_vec(&serde_json::json!({"fields": fields, "records": records}))
-                .map_err(|e| WebError::Internal(e.to_string()))?;
+            let body =
+                serde_json::to_vec(&serde_json::json!({"fields": fields, "records": records}))
+                    .map_err(|e| WebError::Internal(e.to_string()))?;
             ("application/json", "json".to_string(), body)
         }
         _ => return Err(WebError::BadRequest(format!("unknown format {format}"))),

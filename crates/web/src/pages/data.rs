@@ -153,7 +153,8 @@ pub async fn public_list(
 ) -> Result<Html<String>, WebError> {
     let cat = catalogue(&state).await?;
     // bare words, all required: the same rule as the CKAN API's `q`
-    let words = SolrQuery::parse(&q.q.replace(['"', ':', '[', ']', '(', ')'], " ")).unwrap_or_default();
+    let words =
+        SolrQuery::parse(&q.q.replace(['"', ':', '[', ']', '(', ')'], " ")).unwrap_or_default();
     let text_hits: Vec<&Dataset> = cat
         .datasets
         .iter()
@@ -166,35 +167,52 @@ pub async fn public_list(
             && (skip == "tag" || q.tag.is_empty() || d.tags.contains(&q.tag))
     };
     // each facet counts over the other filters, so a chosen value can be widened again
-    let facet = |key: &'static str, values: &dyn Fn(&Dataset) -> Vec<(String, String)>, current: &str| {
-        let mut counts: BTreeMap<String, (String, usize)> = BTreeMap::new();
-        for d in text_hits.iter().filter(|d| keep(d, key)) {
-            for (v, label) in values(d) {
-                counts.entry(v).or_insert((label, 0)).1 += 1;
-            }
-        }
-        let mut items: Vec<FacetItem> = counts
-            .into_iter()
-            .map(|(v, (label, count))| {
-                let selected = v == current;
-                let target = if selected { String::new() } else { v.clone() };
-                FacetItem {
-                    label,
-                    count,
-                    href: format!("/data?{}", query_string(&q, &[(key, &target)])),
-                    selected,
+    let facet =
+        |key: &'static str, values: &dyn Fn(&Dataset) -> Vec<(String, String)>, current: &str| {
+            let mut counts: BTreeMap<String, (String, usize)> = BTreeMap::new();
+            for d in text_hits.iter().filter(|d| keep(d, key)) {
+                for (v, label) in values(d) {
+                    counts.entry(v).or_insert((label, 0)).1 += 1;
                 }
-            })
-            .collect();
-        items.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));
-        items.truncate(15);
-        Facet { key, items }
-    };
+            }
+            let mut items: Vec<FacetItem> = counts
+                .into_iter()
+                .map(|(v, (label, count))| {
+                    let selected = v == current;
+                    let target = if selected { String::new() } else { v.clone() };
+                    FacetItem {
+                        label,
+                        count,
+                        href: format!("/data?{}", query_string(&q, &[(key, &target)])),
+                        selected,
+                    }
+                })
+                .collect();
+            items.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));
+            items.truncate(15);
+            Facet { key, items }
+        };
     let facets = vec![
-        facet("unit", &|d| vec![(d.publisher.slug.clone(), d.publisher.name.clone())], &q.unit),
-        facet("topik", &|d| vec![(d.topic.as_str().into(), d.topic.title().into())], &q.topik),
-        facet("format", &|d| formats_of(d).into_iter().map(|f| (f.clone(), f)).collect(), &q.format),
-        facet("tag", &|d| d.tags.iter().map(|t| (t.clone(), t.clone())).collect(), &q.tag),
+        facet(
+            "unit",
+            &|d| vec![(d.publisher.slug.clone(), d.publisher.name.clone())],
+            &q.unit,
+        ),
+        facet(
+            "topik",
+            &|d| vec![(d.topic.as_str().into(), d.topic.title().into())],
+            &q.topik,
+        ),
+        facet(
+            "format",
+            &|d| formats_of(d).into_iter().map(|f| (f.clone(), f)).collect(),
+            &q.format,
+        ),
+        facet(
+            "tag",
+            &|d| d.tags.iter().map(|t| (t.clone(), t.clone())).collect(),
+            &q.tag,
+        ),
     ];
     let mut hits: Vec<&Dataset> = text_hits.into_iter().filter(|d| keep(d, "")).collect();
     hits.sort_by_key(|d| std::cmp::Reverse(d.modified()));
@@ -315,7 +333,11 @@ pub async fn public_item(
     let cat = catalogue(&state).await?;
     let d = cat.dataset(&name).ok_or(WebError::NotFound)?.clone();
     let b = base(&state);
-    let resources = d.resources.iter().map(|r| resource_view(&b, &d, r)).collect();
+    let resources = d
+        .resources
+        .iter()
+        .map(|r| resource_view(&b, &d, r))
+        .collect();
     let chosen = d
         .resources
         .iter()
@@ -400,7 +422,12 @@ pub async fn staff_list(
     let mut datasets =
         opendata::list_for_staff(&state.store, (!walidata).then_some(ids.as_slice())).await?;
     // what waits for the walidata comes first
-    datasets.sort_by_key(|d| (d.status != EditorialStatus::Review, std::cmp::Reverse(d.updated_at)));
+    datasets.sort_by_key(|d| {
+        (
+            d.status != EditorialStatus::Review,
+            std::cmp::Reverse(d.updated_at),
+        )
+    });
     render(&StaffListTemplate {
         page,
         datasets,
@@ -555,7 +582,13 @@ pub async fn create(
     }
     let result = match f.input.parse(unit) {
         Ok(draft) if errors.is_empty() => {
-            opendata::create(&state.store, &AuditActor::from(&actor), actor.user_id.0, draft).await
+            opendata::create(
+                &state.store,
+                &AuditActor::from(&actor),
+                actor.user_id.0,
+                draft,
+            )
+            .await
         }
         Ok(_) => Err(StorageError::Invalid(errors)),
         Err(mut e) => {
@@ -684,7 +717,11 @@ pub async fn add_resource(
             Ok(source) => {
                 let table = od::live_table(&state, source).await?;
                 Some(NewResource {
-                    name: if name.is_empty() { live.clone() } else { name.clone() },
+                    name: if name.is_empty() {
+                        live.clone()
+                    } else {
+                        name.clone()
+                    },
                     description: description.clone(),
                     format: ResourceFormat::Csv,
                     source: Source::Live(source),
@@ -728,7 +765,10 @@ pub async fn add_resource(
                     format,
                     source,
                     file_name: download_name(&file_name, format),
-                    columns: table.as_ref().map(|t| t.columns.clone()).unwrap_or_default(),
+                    columns: table
+                        .as_ref()
+                        .map(|t| t.columns.clone())
+                        .unwrap_or_default(),
                     row_count: table.as_ref().map(|t| t.rows.len() as i64).unwrap_or(0),
                 })
             }
@@ -774,7 +814,9 @@ pub async fn remove_resource(
         return Err(WebError::Forbidden);
     }
     match opendata::remove_resource(&state.store, &AuditActor::from(&actor), id, rid).await {
-        Ok(()) => Ok(Redirect::to(&format!("/staf/data/{id}?ok=resource_removed#sumber")).into_response()),
+        Ok(()) => Ok(
+            Redirect::to(&format!("/staf/data/{id}?ok=resource_removed#sumber")).into_response(),
+        ),
         Err(StorageError::Invalid(e)) => {
             let mut st = fresh(input_of(&d), d.unit_id.0);
             st.resource_errors = e;
