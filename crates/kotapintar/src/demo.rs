@@ -868,7 +868,18 @@ async fn load_opendata(
     let uploads = settings.data_dir.join("uploads");
     // (unit, name, title, description, tags, topic, frequency, resources, publish)
     type Res = (&'static str, Option<LiveSource>);
-    let specs: Vec<(&str, &str, &str, &str, &str, &str, &str, Vec<Res>, bool)> = vec![
+    type Spec = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        Vec<Res>,
+        bool,
+    );
+    let specs: Vec<Spec> = vec![
         ("DPUPR", "proyek-pembangunan", "Proyek pembangunan: anggaran dan progres",
          "Proyek pembangunan yang diumumkan perangkat daerah di portal: pagu, nilai kontrak, rencana waktu dan progres fisik terakhir. Diperbarui otomatis setiap ada laporan kemajuan.",
          "proyek, APBD, infrastruktur", "infrastruktur", "continuous",

@@ -293,7 +293,7 @@ impl Table {
                         Some(c) => r.get(*c).cloned().unwrap_or_default(),
                         None => id.to_string(),
                     };
-                    values.iter().any(|want| *want == v)
+                    values.contains(&v)
                 })
             })
             .filter(|(_, r)| {

@@ -853,9 +853,7 @@ fn sort_groups(items: &mut [(String, String, usize, Value)], sort: &str) -> Resu
         .unwrap_or_else(|| ("title".into(), false));
     match field.as_str() {
         "name" => items.sort_by(|a, b| a.0.cmp(&b.0)),
-        "title" | "display_name" => {
-            items.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()))
-        }
+        "title" | "display_name" => items.sort_by_key(|a| a.1.to_lowercase()),
         "package_count" => items.sort_by(|a, b| a.2.cmp(&b.2).then_with(|| a.0.cmp(&b.0))),
         other => return Err(invalid("sort", &format!("Cannot sort by field `{other}`"))),
     }

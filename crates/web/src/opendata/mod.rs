@@ -71,12 +71,14 @@ impl Catalogue {
 }
 
 type Cached<T> = Option<(i64, Instant, Arc<T>)>;
+/// Tables by key, each with the event cursor it was made at and when.
+type TableCache = HashMap<String, (i64, Instant, Arc<Table>)>;
 
 #[derive(Clone, Default)]
 pub struct Caches {
     catalogue: Arc<Mutex<Cached<Catalogue>>>,
     /// Parsed uploads by SHA-256 (they never change), live tables by source.
-    tables: Arc<Mutex<HashMap<String, (i64, Instant, Arc<Table>)>>>,
+    tables: Arc<Mutex<TableCache>>,
 }
 
 /// The published catalogue, reused until the next event (every dataset change writes one).
