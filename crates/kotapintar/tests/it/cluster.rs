@@ -187,9 +187,11 @@ async fn jobs_run_once(c: Cluster) {
         kotapintar_jobs::SWEEP_REQUESTS,
         kotapintar_jobs::WEEKLY_SUMMARY,
     ] {
-        wait_for(Duration::from_secs(10), &format!("{kind} queued"), || async {
-            (jobs_of_kind(a, kind).await > 0).then_some(())
-        })
+        wait_for(
+            Duration::from_secs(10),
+            &format!("{kind} queued"),
+            || async { (jobs_of_kind(a, kind).await > 0).then_some(()) },
+        )
         .await;
     }
     // give the slower node's worker its turn at scheduling too
@@ -220,9 +222,13 @@ async fn jobs_run_once(c: Cluster) {
         .collect();
     assert_eq!(expected.len(), n);
     c.mail.wait_for(n, Duration::from_secs(30)).await;
-    wait_for(Duration::from_secs(10), "the email jobs are done", || async {
-        (jobs_of_kind(a, kotapintar_storage::notices::SEND_EMAIL).await == 0).then_some(())
-    })
+    wait_for(
+        Duration::from_secs(10),
+        "the email jobs are done",
+        || async {
+            (jobs_of_kind(a, kotapintar_storage::notices::SEND_EMAIL).await == 0).then_some(())
+        },
+    )
     .await;
     // a second run of any of them would arrive within a worker's idle wait (1 s)
     tokio::time::sleep(Duration::from_millis(2500)).await;
@@ -415,11 +421,16 @@ async fn search_everywhere(c: Cluster) {
             ("kind", "berita"),
             ("title", "Jembatan Tukad Ayung diresmikan"),
             ("summary", "Jembatan baru menghubungkan dua desa."),
-            ("body", "Bupati meresmikan jembatan gantung sepanjang 80 meter."),
+            (
+                "body",
+                "Bupati meresmikan jembatan gantung sepanjang 80 meter.",
+            ),
         ],
     )
     .await;
-    let item = kotapintar_storage::content::get(&a.store, id).await.unwrap();
+    let item = kotapintar_storage::content::get(&a.store, id)
+        .await
+        .unwrap();
     let href = format!("/berita/{}", item.slug.as_str());
     b.search_caught_up().await;
     let (_, html) = b.get_html("/cari?q=jembatan").await;

@@ -15,8 +15,8 @@
 //! and the audit hash chain verifies.
 
 use crate::harness::{jpeg_with_gps, TestDb, ADMIN_PASSWORD};
-use kotapintar_storage::entity::{event, events_head, job, request, request_event, request_fact};
 use kotapintar_storage::entity::request_photo;
+use kotapintar_storage::entity::{event, events_head, job, request, request_event, request_fact};
 use kotapintar_storage::{Backend, DatabaseUrl, OpenMode, Store};
 use rand::Rng;
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement};
@@ -77,6 +77,22 @@ impl Server {
             .unwrap()
             .port();
         let log = dir.join(format!("serve-{port}.log"));
+        // Email and WhatsApp/SMS go to a port where nothing listens: the worker runs (as in
+        // production, writing beside the intake), its notification jobs fail and stay queued,
+        // where the checks find them. (Without a configuration they would be dropped.)
+        let nowhere = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        std::fs::write(
+            dir.join("kotapintar.toml"),
+            format!(
+                "[smtp]\nhost = \"127.0.0.1\"\nport = {nowhere}\nfrom = \"kotapintar <noreply@badungkab.go.id>\"\n\n\
+                 [message_gateway]\nurl = \"http://127.0.0.1:{nowhere}/kirim\"\n"
+            ),
+        )
+        .unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_kotapintar"));
         cmd.arg("serve")
             .current_dir(dir)
@@ -107,7 +123,10 @@ impl Server {
                     std::fs::read_to_string(&log).unwrap_or_default()
                 );
             }
-            assert!(Instant::now() < deadline, "kotapintar serve did not come up");
+            assert!(
+                Instant::now() < deadline,
+                "kotapintar serve did not come up"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Self { child, base, log }
@@ -293,10 +312,10 @@ async fn resident(
             Ok(r) => {
                 let status = r.status();
                 let body = r.text().await.unwrap_or_default();
-                unexpected
-                    .lock()
-                    .unwrap()
-                    .push(format!("{status}: {}", body.chars().take(300).collect::<String>()));
+                unexpected.lock().unwrap().push(format!(
+                    "{status}: {}",
+                    body.chars().take(300).collect::<String>()
+                ));
             }
             // the server is gone (killed): a request in flight got no answer, which is allowed
             Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
@@ -392,8 +411,8 @@ async fn check_intact(store: &Store, answered: &[Sent], uploads: &Path) {
     {
         photos.entry(p.request_id).or_default().push(p);
     }
-    // notification jobs per tracking code (their text names it); the server was started
-    // without SMTP and gateway, so they wait in the queue
+    // notification jobs per tracking code (their text names it); the server's SMTP server and
+    // gateway do not answer, so they wait in the queue
     let mut notices: HashMap<String, usize> = HashMap::new();
     for j in job::Entity::find().all(&store.reader).await.unwrap() {
         if let Some(at) = j.payload.find("BDG-") {
@@ -540,7 +559,11 @@ async fn every_answered_request_survives_sigkill_under_load(backend: Backend) {
         let store = open(&db.url).await;
         answered.extend(this_round.iter().cloned());
         check_intact(&store, &answered, &uploads).await;
-        let stored = request::Entity::find().all(&store.reader).await.unwrap().len();
+        let stored = request::Entity::find()
+            .all(&store.reader)
+            .await
+            .unwrap()
+            .len();
         println!(
             "{backend:?} round {round}: {} answered before SIGKILL, {} stored in all ({} answered in all)",
             this_round.len(),
@@ -588,6 +611,17 @@ async fn sqlite_backup_of_a_running_deployment_under_load_restores() {
     // writes went on while the backup ran
     assert!(during > 0, "no request was answered during the backup");
     let all = load.finish().await;
+    // this node's index takes in every request, so it ends up ahead of the copy
+    let original = open(&db.url).await;
+    let head = kotapintar_storage::events::head(&original.reader)
+        .await
+        .unwrap();
+    original.close().await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while search_cursor(&server).await < head {
+        assert!(Instant::now() < deadline, "the index did not catch up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     drop(server);
     println!(
         "backup: {} answered before it, {during} while it ran, {} in all",
@@ -607,6 +641,13 @@ async fn sqlite_backup_of_a_running_deployment_under_load_restores() {
     let url = format!("sqlite://{}", data.join("kotapintar.db").display());
     let store = open(&url).await;
     check_intact(&store, &before, &data.join("uploads")).await;
+    let copy_head = kotapintar_storage::events::head(&store.reader)
+        .await
+        .unwrap();
+    assert!(
+        head > copy_head,
+        "the index left in place ({head}) is ahead of the restored database ({copy_head})"
+    );
     let stored = request::Entity::find().all(&store.reader).await.unwrap();
     assert!(
         stored.len() >= before.len() && stored.len() <= all.len() + 8,
@@ -640,7 +681,12 @@ async fn sqlite_backup_of_a_running_deployment_under_load_restores() {
     load.wait_for_answers(1).await;
     let after_restore = load.finish().await;
     for s in [&before[0], &after_restore[0]] {
-        let query = s.description.rsplit(' ').next().unwrap().trim_end_matches('.');
+        let query = s
+            .description
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .trim_end_matches('.');
         let wanted = format!("/laporan/{}", s.code);
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -662,6 +708,18 @@ async fn sqlite_backup_of_a_running_deployment_under_load_restores() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
+
+/// The event up to which the server's search index has absorbed the database.
+async fn search_cursor(server: &Server) -> i64 {
+    let r = reqwest::get(format!("{}/cari?q=zzzz-cursor-probe", server.base))
+        .await
+        .unwrap();
+    r.headers()
+        .get("x-search-cursor")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(-1)
 }
 
 fn copy_dir(from: &Path, to: &Path) {
