@@ -246,6 +246,13 @@ async fn jobs_run_once(c: Cluster) {
         n,
         "each email job ran exactly once: {per_recipient:?}"
     );
+    // and the queue shows no job that was taken twice or failed
+    let left = job::Entity::find().all(&a.store.reader).await.unwrap();
+    assert!(
+        left.iter()
+            .all(|j| j.attempts == 0 && j.last_error.is_none()),
+        "{left:?}"
+    );
     for (email, code) in &expected {
         let subjects = &per_recipient[email];
         assert_eq!(subjects.len(), 1, "{email}: {subjects:?}");
