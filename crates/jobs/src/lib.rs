@@ -224,6 +224,12 @@ impl Worker {
 
     /// Makes sure the periodic jobs are queued (once, even with several nodes starting).
     pub async fn schedule_periodic(&self) -> Result<(), kotapintar_storage::StorageError> {
+        // Without the lock, two nodes starting together both find nothing queued and both
+        // queue every periodic job.
+        let lock = self
+            .store
+            .lock_across_nodes(kotapintar_storage::NodeLockKey::PeriodicJobs)
+            .await?;
         let pending = jobs::pending(&self.store).await?;
         for (kind, every) in [
             (PURGE_SESSIONS, Duration::hours(1)),
@@ -250,6 +256,7 @@ impl Worker {
             )
             .await?;
         }
+        lock.release().await?;
         Ok(())
     }
 

@@ -4,7 +4,7 @@
 use crate::config::Settings;
 use kotapintar_jobs::Worker;
 use kotapintar_search::SearchIndex;
-use kotapintar_storage::{users, OpenMode, Store};
+use kotapintar_storage::{users, NodeLockKey, OpenMode, Store};
 use kotapintar_web::{AppState, WebConfig};
 use std::future::Future;
 use std::sync::Arc;
@@ -24,10 +24,13 @@ impl Application {
     pub async fn build(settings: &Settings, mode: OpenMode) -> anyhow::Result<Self> {
         let store = Store::connect(&settings.database_url, mode).await?;
         prepare(&store).await?;
-        announce_first_admin(
+        // nodes starting together: one creates the admin, the others find it
+        let lock = store.lock_across_nodes(NodeLockKey::Setup).await?;
+        let first_admin =
             users::ensure_first_admin(&store, settings.admin_password.as_ref().map(|s| s.expose()))
-                .await?,
-        );
+                .await?;
+        lock.release().await?;
+        announce_first_admin(first_admin);
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
@@ -140,8 +143,17 @@ pub async fn shutdown_signal() {
 
 /// Brings a database up to date: pending migrations, then the reference data a first start
 /// needs (the national holiday calendar, once; admins edit it afterwards).
+/// Nodes that start together take turns (the holiday seed and the rebuild job are "unless
+/// done already").
 pub async fn prepare(store: &Store) -> anyhow::Result<()> {
     store.migrate().await?;
+    let lock = store.lock_across_nodes(NodeLockKey::Setup).await?;
+    seed_and_count(store).await?;
+    lock.release().await?;
+    Ok(())
+}
+
+async fn seed_and_count(store: &Store) -> anyhow::Result<()> {
     kotapintar_storage::holidays::seed_if_empty(
         store,
         &crate::reference_data::national_holidays()?,

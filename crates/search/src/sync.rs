@@ -122,6 +122,17 @@ pub async fn catch_up(
     let Some(mut cursor) = index.cursor()? else {
         return Ok(None);
     };
+    // An index ahead of the database was built from a later state of it: the database was
+    // restored from a backup under an existing index. The events it would wait for reuse
+    // numbers it has already passed, so new content would never be indexed (and content
+    // that is no longer in the database would still be found): build it again.
+    if cursor > events::head(&store.reader).await? {
+        tracing::warn!(
+            index_cursor = cursor,
+            "the search index is ahead of the database (restored from a backup?)"
+        );
+        return Ok(None);
+    }
     let mut changed = 0;
     let mut subjects: BTreeSet<Subject> = content::becoming_public(&store.reader, since, now)
         .await?

@@ -105,6 +105,30 @@ pub enum OpenMode {
     MustExist,
 }
 
+/// The advisory locks the nodes of a deployment take turns with (each a distinct number;
+/// 5103 is the migrations').
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(i64)]
+pub enum NodeLockKey {
+    /// First-start setup: reference data, the first admin.
+    Setup = 5104,
+    /// Queueing the periodic jobs unless they are queued.
+    PeriodicJobs = 5105,
+}
+
+/// Held while it lives; see `Store::lock_across_nodes`.
+#[must_use = "the lock is released when this is dropped"]
+pub struct NodeLock(Option<sea_orm::DatabaseTransaction>);
+
+impl NodeLock {
+    pub async fn release(self) -> Result<()> {
+        if let Some(tx) = self.0 {
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+}
+
 /// The connections to the database. On SQLite all writes go through `writer`, a pool of one
 /// connection, so writers queue in the process instead of failing with "database is locked";
 /// readers run in parallel beside it (WAL). On PostgreSQL both are the same pool.
@@ -196,6 +220,27 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// Takes a lock that one node of the deployment at a time can hold, until
+    /// `NodeLock::release` (or until the guard is dropped). For work that must happen once
+    /// however many nodes do it at the same moment: "create it unless it exists" at start-up.
+    /// PostgreSQL: a transaction-scoped advisory lock on a connection set aside for it (the
+    /// work itself runs on other connections and commits on its own). SQLite: nothing to do,
+    /// a database file belongs to one process.
+    pub async fn lock_across_nodes(&self, key: NodeLockKey) -> Result<NodeLock> {
+        match self.backend {
+            Backend::Sqlite => Ok(NodeLock(None)),
+            Backend::Postgres => {
+                let tx = self.writer.begin().await?;
+                tx.execute(Statement::from_string(
+                    DbBackend::Postgres,
+                    format!("SELECT pg_advisory_xact_lock({})", key as i64),
+                ))
+                .await?;
+                Ok(NodeLock(Some(tx)))
+            }
+        }
     }
 
     /// Whether the database answers: what `/readyz` reports.

@@ -31,7 +31,7 @@ pub mod units;
 pub mod users;
 pub mod webhooks;
 
-pub use db::{Backend, DatabaseUrl, OpenMode, Store};
+pub use db::{Backend, DatabaseUrl, NodeLock, NodeLockKey, OpenMode, Store};
 pub use error::StorageError;
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;

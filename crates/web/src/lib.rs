@@ -46,12 +46,22 @@ pub struct WebConfig {
     pub map_tile_url: Option<String>,
 }
 
+/// How long a node uses the holiday calendar it loaded. An edit made on another node writes
+/// nothing this node watches; reading the (small) table again this often bounds how long
+/// deadlines here ignore it, at the cost of one query per period.
+const CALENDAR_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(10);
+
+struct CachedCalendar {
+    calendar: Arc<kotapintar_domain::working_days::Calendar>,
+    loaded: std::time::Instant,
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
     regency_name: Arc<std::sync::RwLock<Option<String>>>,
-    calendar: Arc<std::sync::RwLock<Option<Arc<kotapintar_domain::working_days::Calendar>>>>,
+    calendar: Arc<std::sync::RwLock<Option<CachedCalendar>>>,
     pub rate_limiter: api::RateLimiter,
     pub public_cache: cache::PublicCache,
     /// This node's search index, kept current by `kotapintar_search::sync::follow`.
@@ -81,18 +91,25 @@ impl AppState {
         }
     }
 
-    /// The working-day calendar, loaded once and reloaded after admins edit the holidays.
+    /// The working-day calendar: reloaded at once on this node after an admin edits the
+    /// holidays here, and at most `CALENDAR_MAX_AGE` later on the other nodes.
     pub async fn calendar(
         &self,
     ) -> Result<Arc<kotapintar_domain::working_days::Calendar>, WebError> {
         if let Ok(guard) = self.calendar.read() {
-            if let Some(c) = guard.as_ref() {
-                return Ok(c.clone());
+            if let Some(c) = guard
+                .as_ref()
+                .filter(|c| c.loaded.elapsed() < CALENDAR_MAX_AGE)
+            {
+                return Ok(c.calendar.clone());
             }
         }
         let c = Arc::new(kotapintar_storage::holidays::calendar(&self.store).await?);
         if let Ok(mut guard) = self.calendar.write() {
-            *guard = Some(c.clone());
+            *guard = Some(CachedCalendar {
+                calendar: c.clone(),
+                loaded: std::time::Instant::now(),
+            });
         }
         Ok(c)
     }

@@ -118,11 +118,11 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub jar: Arc<Jar>,
     pub store: Store,
-    /// Kept so the database lives as long as the app.
-    pub _db: TestDb,
+    /// Kept so the database lives as long as the app (shared by the nodes of a cluster test).
+    pub _db: Arc<TestDb>,
     pub settings: Settings,
     /// Every email the app sends arrives here (a real SMTP server on a free port).
-    pub mail: crate::smtp_sink::SmtpSink,
+    pub mail: Arc<crate::smtp_sink::SmtpSink>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
 }
@@ -152,12 +152,22 @@ pub fn settings_with_smtp(db: &TestDb, smtp_port: Option<u16>) -> Settings {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
+        let db = Arc::new(TestDb::create(backend).await);
+        let mail = Arc::new(crate::smtp_sink::SmtpSink::start().await);
+        let settings = settings_with_smtp(&db, Some(mail.port));
+        Self::start(db, mail, settings).await
+    }
+
+    /// Starts the application with these settings on `db` (which may already hold the data of
+    /// another running node: the cluster tests start several on one database).
+    pub async fn start(
+        db: Arc<TestDb>,
+        mail: Arc<crate::smtp_sink::SmtpSink>,
+        settings: Settings,
+    ) -> Self {
         if std::env::var("TEST_LOG").is_ok() {
             let _ = tracing_subscriber::fmt().with_env_filter("info").try_init();
         }
-        let db = TestDb::create(backend).await;
-        let mail = crate::smtp_sink::SmtpSink::start().await;
-        let settings = settings_with_smtp(&db, Some(mail.port));
         let app = Application::build(&settings, OpenMode::CreateIfMissing)
             .await
             .expect("application starts");

@@ -13,6 +13,8 @@ mod auth;
 mod bimtek;
 mod browser;
 mod cli;
+mod cluster;
+mod crash;
 mod jobs;
 mod kinerja;
 mod masterplan;
