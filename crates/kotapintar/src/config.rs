@@ -82,6 +82,10 @@ pub struct RawSettings {
     pub map_tile_url: String,
     pub smtp: kotapintar_jobs::notify::SmtpConfig,
     pub message_gateway: kotapintar_jobs::notify::MessageGatewayConfig,
+    /// Reverse proxies in front of this node (addresses or networks, e.g. `10.0.0.0/8`),
+    /// separated by commas or spaces. Only from these is `X-Forwarded-For` believed when
+    /// login attempts are counted per client address. Empty: the connection's own address.
+    pub trusted_proxies: String,
 }
 
 impl Default for RawSettings {
@@ -110,6 +114,7 @@ impl Default for RawSettings {
             map_tile_url: String::new(),
             smtp: Default::default(),
             message_gateway: Default::default(),
+            trusted_proxies: String::new(),
         }
     }
 }
@@ -144,6 +149,7 @@ pub struct Settings {
     pub map_tile_url: Option<String>,
     pub smtp: kotapintar_jobs::notify::SmtpConfig,
     pub message_gateway: kotapintar_jobs::notify::MessageGatewayConfig,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -266,6 +272,22 @@ impl Settings {
             "" => None,
             u => Some(check_tile_url(u).map_err(|m| invalid("map_tile_url", m))?),
         };
+        let trusted_proxies = raw
+            .trusted_proxies
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                // a bare address is a network of one
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        invalid(
+                            "trusted_proxies",
+                            format!("'{p}' is not an address or network like 10.0.0.0/8"),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         if !(1..=24 * 30).contains(&raw.session_ttl_hours) {
             return Err(invalid(
                 "session_ttl_hours",
@@ -290,6 +312,7 @@ impl Settings {
             map_tile_url,
             smtp: raw.smtp,
             message_gateway: raw.message_gateway,
+            trusted_proxies,
         })
     }
 

@@ -20,6 +20,7 @@ mod open311;
 mod pages;
 mod portal;
 mod requests;
+mod security;
 mod smtp_sink;
 mod units;
 mod users;
