@@ -148,7 +148,9 @@ mod tests {
             .refused_until(limit, now + Duration::minutes(1))
             .expect("the fifth failure reaches the limit");
         assert_eq!(until, now + Duration::minutes(15), "counted from the first");
-        assert!(f.refused_until(limit, now + Duration::minutes(14)).is_some());
+        assert!(f
+            .refused_until(limit, now + Duration::minutes(14))
+            .is_some());
         assert_eq!(f.refused_until(limit, now + Duration::minutes(15)), None);
     }
 
@@ -192,7 +194,11 @@ mod tests {
     #[test]
     fn keys_hide_usernames_and_group_ipv6_per_64() {
         let a = Subject::Username(" Admin ").key();
-        assert_eq!(a, Subject::Username("admin").key(), "same as the login compares");
+        assert_eq!(
+            a,
+            Subject::Username("admin").key(),
+            "same as the login compares"
+        );
         assert!(a.starts_with("u:") && !a.contains("admin"));
         assert_ne!(a, Subject::Username("admin2").key());
         let v6 = |last: u16| {
@@ -203,7 +209,9 @@ mod tests {
         };
         assert_eq!(v6(1), v6(0xffff));
         assert_eq!(v6(1), "a:2001:db8:1:2::/64");
-        let other = Subject::Address(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0x1, 0x3, 0, 0, 0, 1)));
+        let other = Subject::Address(IpAddr::V6(Ipv6Addr::new(
+            0x2001, 0xdb8, 0x1, 0x3, 0, 0, 0, 1,
+        )));
         assert_ne!(v6(1), other.key());
         // an IPv4 client seen through a dual-stack socket counts as itself
         let mapped = Subject::Address(IpAddr::V6(Ipv4Addr::new(203, 0, 113, 7).to_ipv6_mapped()));

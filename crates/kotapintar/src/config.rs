@@ -454,4 +454,20 @@ mod tests {
             Ok(())
         });
     }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        Jail::expect_with(|jail| {
+            let s = Settings::load(Path::new("absent.toml"), &Overrides::default()).unwrap();
+            assert!(s.trusted_proxies.is_empty(), "none unless configured");
+            jail.set_env("KOTAPINTAR_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8 ::1");
+            let s = Settings::load(Path::new("absent.toml"), &Overrides::default()).unwrap();
+            let shown: Vec<String> = s.trusted_proxies.iter().map(|n| n.to_string()).collect();
+            assert_eq!(shown, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
+            jail.set_env("KOTAPINTAR_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local");
+            let e = Settings::load(Path::new("absent.toml"), &Overrides::default()).unwrap_err();
+            assert!(e.to_string().contains("trusted_proxies"), "{e}");
+            Ok(())
+        });
+    }
 }

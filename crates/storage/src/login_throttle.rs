@@ -22,7 +22,10 @@ fn failures_of(m: &login_throttle::Model) -> Failures {
 }
 
 /// When login attempts for these subjects may start again, if any of them is refused now.
-pub async fn refused_until(store: &Store, subjects: &[Subject<'_>]) -> Result<Option<DateTime<Utc>>> {
+pub async fn refused_until(
+    store: &Store,
+    subjects: &[Subject<'_>],
+) -> Result<Option<DateTime<Utc>>> {
     let now = Utc::now();
     let keys: Vec<String> = subjects.iter().map(Subject::key).collect();
     let rows = login_throttle::Entity::find()

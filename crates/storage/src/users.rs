@@ -298,7 +298,9 @@ pub enum LoginOutcome {
     /// Wrong username or password; deliberately not saying which. `account` is for the audit
     /// log only (the account whose password was wrong, if the name exists) and must never
     /// reach the person logging in.
-    Invalid { account: Option<UserId> },
+    Invalid {
+        account: Option<UserId>,
+    },
     Disabled,
 }
 

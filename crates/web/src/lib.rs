@@ -126,7 +126,8 @@ impl AppState {
 /// inline script or style anywhere (every asset is a file), no plugins, no `<base>`, and no
 /// framing by anyone (clickjacking).
 fn content_security_policy(tile_url: Option<&str>) -> HeaderValue {
-    const FIXED: &str = "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+    const FIXED: &str =
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
     let tiles = tile_url
         .and_then(charts::tile_origin)
         .map(|o| format!(" {o}"))
@@ -154,7 +155,10 @@ fn permissions_policy_for(path: &str) -> &'static str {
     }
 }
 
-async fn permissions_policy(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn permissions_policy(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     let policy = permissions_policy_for(req.uri().path());
     let mut res = next.run(req).await;
     res.headers_mut()
@@ -256,9 +260,18 @@ mod tests {
         assert!(permissions_policy_for("/lapor").contains("camera=()"));
         let checkin = permissions_policy_for("/staf/bimtek/7/hadir");
         assert!(checkin.contains("camera=(self)") && checkin.contains("geolocation=()"));
-        for p in ["/", "/laporan", "/staf/bimtek/7", "/laporan/x/hadir", "/api/v1/requests"] {
+        for p in [
+            "/",
+            "/laporan",
+            "/staf/bimtek/7",
+            "/laporan/x/hadir",
+            "/api/v1/requests",
+        ] {
             let policy = permissions_policy_for(p);
-            assert!(policy.contains("camera=()") && policy.contains("geolocation=()"), "{p}");
+            assert!(
+                policy.contains("camera=()") && policy.contains("geolocation=()"),
+                "{p}"
+            );
         }
     }
 }

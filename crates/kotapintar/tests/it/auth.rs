@@ -191,6 +191,8 @@ async fn disabled_account_loses_its_session(app: TestApp) {
         c.get(app.url("/staf")).send().await.unwrap().status(),
         StatusCode::SEE_OTHER
     );
+    // the login renewed the CSRF token
+    let token = cookie_of(&jar, &app.base, "kp_csrf").unwrap();
     let r = c
         .post(app.url("/login"))
         .form(&[

@@ -401,7 +401,10 @@ fn table(f: &Fixture) -> Vec<Case> {
     let (event, reg, client, spare) = (f.event, f.registration_a, f.client_a, f.client_spare);
     // an internal comment: a step every handler of the request may take, nobody else
     let comment = |ids: Option<i64>| {
-        let mut v = vec![("action", "comment".to_string()), ("note", "dicek".to_string())];
+        let mut v = vec![
+            ("action", "comment".to_string()),
+            ("note", "dicek".to_string()),
+        ];
         v.extend(ids.map(|id| ("ids", id.to_string())));
         Fields(v)
     };
@@ -423,51 +426,133 @@ fn table(f: &Fixture) -> Vec<Case> {
         get("/bahasa/{lang}", "/bahasa/en".into(), all(303)),
         get("/healthz", "/healthz".into(), all(200)),
         get("/readyz", "/readyz".into(), all(200)),
-        get("/login", "/login".into(), codes("200 303 303 303 303 303 303 303 303 200 200")),
+        get(
+            "/login",
+            "/login".into(),
+            codes("200 303 303 303 303 303 303 303 303 200 200"),
+        ),
         post("/login", "/login".into(), Form, all(422)),
         // logging out is taken last, below: it ends the session
         get("/lapor", "/lapor".into(), all(200)),
         post("/lapor", "/lapor".into(), Multipart, all(422)),
         get("/laporan", "/laporan".into(), all(200)),
         get("/laporan/{code}", format!("/laporan/{code}"), all(200)),
-        post("/laporan/{code}/dukung", format!("/laporan/{code}/dukung"), Form, all(303)),
+        post(
+            "/laporan/{code}/dukung",
+            format!("/laporan/{code}/dukung"),
+            Form,
+            all(303),
+        ),
         get("/laporan/{code}/ikuti/{token}", follow.clone(), all(200)),
-        post("/laporan/{code}/ikuti/{token}/konfirmasi", format!("{follow}/konfirmasi"), Form, all(409)),
-        post("/laporan/{code}/ikuti/{token}/buka-kembali", format!("{follow}/buka-kembali"), Form, all(422)),
-        post("/laporan/{code}/ikuti/{token}/survei", format!("{follow}/survei"), Form, all(422)),
-        post("/laporan/{code}/ikuti/{token}/data", format!("{follow}/data"), Form, all(303)),
-        post("/laporan/{code}/ikuti/{token}/hapus-data", format!("{erase}/hapus-data"), Form, all(303)),
+        post(
+            "/laporan/{code}/ikuti/{token}/konfirmasi",
+            format!("{follow}/konfirmasi"),
+            Form,
+            all(409),
+        ),
+        post(
+            "/laporan/{code}/ikuti/{token}/buka-kembali",
+            format!("{follow}/buka-kembali"),
+            Form,
+            all(422),
+        ),
+        post(
+            "/laporan/{code}/ikuti/{token}/survei",
+            format!("{follow}/survei"),
+            Form,
+            all(422),
+        ),
+        post(
+            "/laporan/{code}/ikuti/{token}/data",
+            format!("{follow}/data"),
+            Form,
+            all(303),
+        ),
+        post(
+            "/laporan/{code}/ikuti/{token}/hapus-data",
+            format!("{erase}/hapus-data"),
+            Form,
+            all(303),
+        ),
         get("/foto/{name}", format!("/foto/{}", f.photo), all(200)),
         get("/kinerja", "/kinerja".into(), all(200)),
         get("/kinerja/{slug}", format!("/kinerja/{slug}"), all(200)),
         get("/layanan", "/layanan".into(), all(200)),
         get("/berita", "/berita".into(), all(200)),
         get("/berita.atom", "/berita.atom".into(), all(200)),
-        get("/berita/{slug}", format!("/berita/{}", f.news_slug), all(200)),
+        get(
+            "/berita/{slug}",
+            format!("/berita/{}", f.news_slug),
+            all(200),
+        ),
         get("/agenda", "/agenda".into(), all(200)),
         get("/agenda.atom", "/agenda.atom".into(), all(200)),
         get("/agenda.ics", "/agenda.ics".into(), all(200)),
-        get("/agenda/{slug}", format!("/agenda/{}", f.agenda_slug), all(200)),
+        get(
+            "/agenda/{slug}",
+            format!("/agenda/{}", f.agenda_slug),
+            all(200),
+        ),
         get("/proyek", "/proyek".into(), all(200)),
         get("/proyek.atom", "/proyek.atom".into(), all(200)),
-        get("/proyek/{slug}", format!("/proyek/{}", f.project_slug), all(200)),
+        get(
+            "/proyek/{slug}",
+            format!("/proyek/{}", f.project_slug),
+            all(200),
+        ),
         get("/unit/{slug}", format!("/unit/{slug}"), all(200)),
-        get("/unit/{slug}/{file}", format!("/unit/{slug}/berita.atom"), all(200)),
+        get(
+            "/unit/{slug}/{file}",
+            format!("/unit/{slug}/berita.atom"),
+            all(200),
+        ),
         get("/cari", "/cari?q=sampah".into(), all(200)),
         get("/sitemap.xml", "/sitemap.xml".into(), all(200)),
         // content images and attachments have random names; the demo has none, and an
         // unknown name is 404 for everybody (portal.rs serves real ones)
         get("/gambar/{name}", format!("/gambar/{}", f.image), all(404)),
-        get("/lampiran/{name}", format!("/lampiran/{}", f.attachment), all(404)),
+        get(
+            "/lampiran/{name}",
+            format!("/lampiran/{}", f.attachment),
+            all(404),
+        ),
         get("/masterplan", "/masterplan".into(), all(200)),
-        get("/masterplan/program/{id}", format!("/masterplan/program/{prog}"), all(200)),
-        get("/masterplan/bukti/{id}", format!("/masterplan/bukti/{}", f.evidence), all(200)),
-        get("/masterplan/laporan", "/masterplan/laporan".into(), all(200)),
-        get("/masterplan/laporan.pdf", "/masterplan/laporan.pdf".into(), all(200)),
-        get("/masterplan/laporan.xlsx", "/masterplan/laporan.xlsx".into(), all(200)),
+        get(
+            "/masterplan/program/{id}",
+            format!("/masterplan/program/{prog}"),
+            all(200),
+        ),
+        get(
+            "/masterplan/bukti/{id}",
+            format!("/masterplan/bukti/{}", f.evidence),
+            all(200),
+        ),
+        get(
+            "/masterplan/laporan",
+            "/masterplan/laporan".into(),
+            all(200),
+        ),
+        get(
+            "/masterplan/laporan.pdf",
+            "/masterplan/laporan.pdf".into(),
+            all(200),
+        ),
+        get(
+            "/masterplan/laporan.xlsx",
+            "/masterplan/laporan.xlsx".into(),
+            all(200),
+        ),
         get("/sertifikat", "/sertifikat".into(), all(200)),
-        get("/sertifikat/{code}", format!("/sertifikat/{}", f.certificate), all(200)),
-        get("/sertifikat/{code}/pdf", format!("/sertifikat/{}/pdf", f.certificate), all(200)),
+        get(
+            "/sertifikat/{code}",
+            format!("/sertifikat/{}", f.certificate),
+            all(200),
+        ),
+        get(
+            "/sertifikat/{code}/pdf",
+            format!("/sertifikat/{}/pdf", f.certificate),
+            all(200),
+        ),
         // --- assets
         get("/assets/app.css", "/assets/app.css".into(), all(200)),
         get("/assets/app.js", "/assets/app.js".into(), all(200)),
@@ -476,98 +561,477 @@ fn table(f: &Fixture) -> Vec<Case> {
         get("/favicon.ico", "/favicon.ico".into(), all(200)),
         // --- the staff area
         //                                    adm uad off edi ver lea oad oof
-        get("/staf", "/staf".into(), page("200 200 200 200 200 200 200 200")),
-        get("/staf/audit", "/staf/audit".into(), page("200 403 403 403 403 200 403 403")),
-        get("/staf/unit", "/staf/unit".into(), page("200 200 200 200 200 200 200 200")),
-        get("/staf/unit/baru", "/staf/unit/baru".into(), page("200 403 403 403 403 403 403 403")),
-        post("/staf/unit/baru", "/staf/unit/baru".into(), Form, page("422 403 403 403 403 403 403 403")),
-        get("/staf/unit/{id}", format!("/staf/unit/{unit}"), page("200 403 403 403 403 403 403 403")),
-        post("/staf/unit/{id}", format!("/staf/unit/{unit}"), Form, page("422 403 403 403 403 403 403 403")),
-        get("/staf/pengguna", "/staf/pengguna".into(), page("200 200 403 403 403 403 200 403")),
-        get("/staf/pengguna/baru", "/staf/pengguna/baru".into(), page("200 200 403 403 403 403 200 403")),
-        post("/staf/pengguna/baru", "/staf/pengguna/baru".into(), Form, page("422 422 403 403 403 403 422 403")),
-        get("/staf/pengguna/{id}", format!("/staf/pengguna/{user}"), page("200 200 403 403 403 403 403 403")),
-        post("/staf/pengguna/{id}", format!("/staf/pengguna/{user}"), Form, page("422 422 403 403 403 403 403 403")),
-        get("/staf/laporan", "/staf/laporan".into(), page("200 200 200 200 200 200 200 200")),
+        get(
+            "/staf",
+            "/staf".into(),
+            page("200 200 200 200 200 200 200 200"),
+        ),
+        get(
+            "/staf/audit",
+            "/staf/audit".into(),
+            page("200 403 403 403 403 200 403 403"),
+        ),
+        get(
+            "/staf/unit",
+            "/staf/unit".into(),
+            page("200 200 200 200 200 200 200 200"),
+        ),
+        get(
+            "/staf/unit/baru",
+            "/staf/unit/baru".into(),
+            page("200 403 403 403 403 403 403 403"),
+        ),
+        post(
+            "/staf/unit/baru",
+            "/staf/unit/baru".into(),
+            Form,
+            page("422 403 403 403 403 403 403 403"),
+        ),
+        get(
+            "/staf/unit/{id}",
+            format!("/staf/unit/{unit}"),
+            page("200 403 403 403 403 403 403 403"),
+        ),
+        post(
+            "/staf/unit/{id}",
+            format!("/staf/unit/{unit}"),
+            Form,
+            page("422 403 403 403 403 403 403 403"),
+        ),
+        get(
+            "/staf/pengguna",
+            "/staf/pengguna".into(),
+            page("200 200 403 403 403 403 200 403"),
+        ),
+        get(
+            "/staf/pengguna/baru",
+            "/staf/pengguna/baru".into(),
+            page("200 200 403 403 403 403 200 403"),
+        ),
+        post(
+            "/staf/pengguna/baru",
+            "/staf/pengguna/baru".into(),
+            Form,
+            page("422 422 403 403 403 403 422 403"),
+        ),
+        get(
+            "/staf/pengguna/{id}",
+            format!("/staf/pengguna/{user}"),
+            page("200 200 403 403 403 403 403 403"),
+        ),
+        post(
+            "/staf/pengguna/{id}",
+            format!("/staf/pengguna/{user}"),
+            Form,
+            page("422 422 403 403 403 403 403 403"),
+        ),
+        get(
+            "/staf/laporan",
+            "/staf/laporan".into(),
+            page("200 200 200 200 200 200 200 200"),
+        ),
         // the bulk form always returns to the inbox; each request is checked on its own
         // (`act_many`, the same rule as the row after next)
-        post("/staf/laporan/massal", "/staf/laporan/massal".into(), comment(Some(req)), page("303 303 303 303 303 303 303 303")),
-        get("/staf/laporan/{id}", format!("/staf/laporan/{req}"), page("200 200 200 200 200 200 403 403")),
-        post("/staf/laporan/{id}/aksi", format!("/staf/laporan/{req}/aksi"), comment(Option::None), page("303 303 303 403 303 403 403 403")),
-        get("/staf/pimpinan", "/staf/pimpinan".into(), page("200 403 403 403 403 200 403 403")),
-        get("/staf/pimpinan/ringkasan", "/staf/pimpinan/ringkasan".into(), page("200 403 403 403 403 200 403 403")),
-        get("/staf/konten", "/staf/konten".into(), page("200 200 403 200 403 403 200 403")),
-        get("/staf/konten/baru", "/staf/konten/baru".into(), page("200 200 403 200 403 403 200 403")),
-        post("/staf/konten/baru", "/staf/konten/baru".into(), Multipart, page("422 422 403 422 403 403 422 403")),
-        get("/staf/konten/{id}", format!("/staf/konten/{item}"), page("200 200 403 200 403 403 403 403")),
-        post("/staf/konten/{id}", format!("/staf/konten/{item}"), Multipart, page("422 422 403 422 403 403 403 403")),
-        post("/staf/konten/{id}/langkah", format!("/staf/konten/{item}/langkah"), Fields(vec![("step", "submit".into())]), page("409 409 403 409 403 403 403 403")),
-        post("/staf/konten/{id}/kemajuan", format!("/staf/konten/{item}/kemajuan"), Multipart, page("422 422 403 422 403 403 403 403")),
-        get("/staf/layanan", "/staf/layanan".into(), page("200 200 403 403 403 403 200 403")),
-        get("/staf/layanan/baru", "/staf/layanan/baru".into(), page("200 200 403 403 403 403 200 403")),
-        post("/staf/layanan/baru", "/staf/layanan/baru".into(), Form, page("422 422 403 403 403 403 422 403")),
-        get("/staf/layanan/{id}", format!("/staf/layanan/{svc}"), page("200 200 403 403 403 403 403 403")),
-        post("/staf/layanan/{id}", format!("/staf/layanan/{svc}"), Form, page("422 422 403 403 403 403 403 403")),
-        get("/staf/libur", "/staf/libur".into(), page("200 403 403 403 403 403 403 403")),
-        post("/staf/libur", "/staf/libur".into(), Form, page("422 403 403 403 403 403 403 403")),
-        post("/staf/libur/hapus", "/staf/libur/hapus".into(), Fields(vec![("date", "2099-01-01".into())]), page("303 403 403 403 403 403 403 403")),
-        get("/staf/ikm", "/staf/ikm".into(), page("200 200 403 403 200 200 200 403")),
-        get("/staf/templat", "/staf/templat".into(), page("200 200 403 403 403 403 200 403")),
-        post("/staf/templat", "/staf/templat".into(), Form, page("422 422 403 403 403 403 422 403")),
-        get("/staf/klien", "/staf/klien".into(), page("200 403 403 403 403 403 403 403")),
-        post("/staf/klien", "/staf/klien".into(), Form, page("422 403 403 403 403 403 403 403")),
-        post("/staf/klien/rotasi", "/staf/klien/rotasi".into(), Fields(vec![("id", spare.to_string())]), page("200 403 403 403 403 403 403 403")),
-        post("/staf/klien/cabut", "/staf/klien/cabut".into(), Fields(vec![("id", spare.to_string())]), page("303 403 403 403 403 403 403 403")),
-        get("/staf/klien/{id}", format!("/staf/klien/{client}"), page("200 403 403 403 403 403 403 403")),
-        post("/staf/klien/{id}/webhook", format!("/staf/klien/{client}/webhook"), Form, page("422 403 403 403 403 403 403 403")),
-        post("/staf/klien/{id}/ulang", format!("/staf/klien/{client}/ulang"), Fields(vec![("delivery", "999999".into())]), page("404 403 403 403 403 403 403 403")),
-        get("/staf/aplikasi", "/staf/aplikasi".into(), page("200 403 403 403 403 200 403 403")),
-        post("/staf/aplikasi", "/staf/aplikasi".into(), Form, page("422 403 403 403 403 403 403 403")),
-        get("/staf/masterplan", "/staf/masterplan".into(), page("200 200 200 200 200 200 200 200")),
-        get("/staf/masterplan/program/baru", "/staf/masterplan/program/baru".into(), page("200 403 403 403 403 403 403 403")),
-        post("/staf/masterplan/program/baru", "/staf/masterplan/program/baru".into(), Form, page("422 403 403 403 403 403 403 403")),
-        get("/staf/masterplan/program/{id}", format!("/staf/masterplan/program/{prog}"), page("200 200 200 200 200 200 200 200")),
-        get("/staf/masterplan/program/{id}/ubah", format!("/staf/masterplan/program/{prog}/ubah"), page("200 403 403 403 403 403 403 403")),
-        post("/staf/masterplan/program/{id}/ubah", format!("/staf/masterplan/program/{prog}/ubah"), Form, page("422 403 403 403 403 403 403 403")),
-        post("/staf/masterplan/program/{id}/indikator", format!("/staf/masterplan/program/{prog}/indikator"), Form, page("422 403 403 403 403 403 403 403")),
-        post("/staf/masterplan/program/{id}/kemajuan", format!("/staf/masterplan/program/{prog}/kemajuan"), Multipart, page("422 422 422 403 403 403 403 403")),
-        post("/staf/masterplan/indikator/{id}/nilai", format!("/staf/masterplan/indikator/{ind}/nilai"), Form, page("422 422 422 403 403 403 403 403")),
-        get("/staf/masterplan/dimensi", "/staf/masterplan/dimensi".into(), page("200 403 403 403 403 403 403 403")),
-        post("/staf/masterplan/dimensi", "/staf/masterplan/dimensi".into(), Form, page("422 403 403 403 403 403 403 403")),
-        post("/staf/masterplan/dimensi/{kind}/{id}", format!("/staf/masterplan/dimensi/dimensi/{}", f.dimension), Form, page("422 403 403 403 403 403 403 403")),
+        post(
+            "/staf/laporan/massal",
+            "/staf/laporan/massal".into(),
+            comment(Some(req)),
+            page("303 303 303 303 303 303 303 303"),
+        ),
+        get(
+            "/staf/laporan/{id}",
+            format!("/staf/laporan/{req}"),
+            page("200 200 200 200 200 200 403 403"),
+        ),
+        post(
+            "/staf/laporan/{id}/aksi",
+            format!("/staf/laporan/{req}/aksi"),
+            comment(Option::None),
+            page("303 303 303 403 303 403 403 403"),
+        ),
+        get(
+            "/staf/pimpinan",
+            "/staf/pimpinan".into(),
+            page("200 403 403 403 403 200 403 403"),
+        ),
+        get(
+            "/staf/pimpinan/ringkasan",
+            "/staf/pimpinan/ringkasan".into(),
+            page("200 403 403 403 403 200 403 403"),
+        ),
+        get(
+            "/staf/konten",
+            "/staf/konten".into(),
+            page("200 200 403 200 403 403 200 403"),
+        ),
+        get(
+            "/staf/konten/baru",
+            "/staf/konten/baru".into(),
+            page("200 200 403 200 403 403 200 403"),
+        ),
+        post(
+            "/staf/konten/baru",
+            "/staf/konten/baru".into(),
+            Multipart,
+            page("422 422 403 422 403 403 422 403"),
+        ),
+        get(
+            "/staf/konten/{id}",
+            format!("/staf/konten/{item}"),
+            page("200 200 403 200 403 403 403 403"),
+        ),
+        post(
+            "/staf/konten/{id}",
+            format!("/staf/konten/{item}"),
+            Multipart,
+            page("422 422 403 422 403 403 403 403"),
+        ),
+        post(
+            "/staf/konten/{id}/langkah",
+            format!("/staf/konten/{item}/langkah"),
+            Fields(vec![("step", "submit".into())]),
+            page("409 409 403 409 403 403 403 403"),
+        ),
+        post(
+            "/staf/konten/{id}/kemajuan",
+            format!("/staf/konten/{item}/kemajuan"),
+            Multipart,
+            page("422 422 403 422 403 403 403 403"),
+        ),
+        get(
+            "/staf/layanan",
+            "/staf/layanan".into(),
+            page("200 200 403 403 403 403 200 403"),
+        ),
+        get(
+            "/staf/layanan/baru",
+            "/staf/layanan/baru".into(),
+            page("200 200 403 403 403 403 200 403"),
+        ),
+        post(
+            "/staf/layanan/baru",
+            "/staf/layanan/baru".into(),
+            Form,
+            page("422 422 403 403 403 403 422 403"),
+        ),
+        get(
+            "/staf/layanan/{id}",
+            format!("/staf/layanan/{svc}"),
+            page("200 200 403 403 403 403 403 403"),
+        ),
+        post(
+            "/staf/layanan/{id}",
+            format!("/staf/layanan/{svc}"),
+            Form,
+            page("422 422 403 403 403 403 403 403"),
+        ),
+        get(
+            "/staf/libur",
+            "/staf/libur".into(),
+            page("200 403 403 403 403 403 403 403"),
+        ),
+        post(
+            "/staf/libur",
+            "/staf/libur".into(),
+            Form,
+            page("422 403 403 403 403 403 403 403"),
+        ),
+        post(
+            "/staf/libur/hapus",
+            "/staf/libur/hapus".into(),
+            Fields(vec![("date", "2099-01-01".into())]),
+            page("303 403 403 403 403 403 403 403"),
+        ),
+        get(
+            "/staf/ikm",
+            "/staf/ikm".into(),
+            page("200 200 403 403 200 200 200 403"),
+        ),
+        get(
+            "/staf/templat",
+            "/staf/templat".into(),
+            page("200 200 403 403 403 403 200 403"),
+        ),
+        post(
+            "/staf/templat",
+            "/staf/templat".into(),
+            Form,
+            page("422 422 403 403 403 403 422 403"),
+        ),
+        get(
+            "/staf/klien",
+            "/staf/klien".into(),
+            page("200 403 403 403 403 403 403 403"),
+        ),
+        post(
+            "/staf/klien",
+            "/staf/klien".into(),
+            Form,
+            page("422 403 403 403 403 403 403 403"),
+        ),
+        post(
+            "/staf/klien/rotasi",
+            "/staf/klien/rotasi".into(),
+            Fields(vec![("id", spare.to_string())]),
+            page("200 403 403 403 403 403 403 403"),
+        ),
+        post(
+            "/staf/klien/cabut",
+            "/staf/klien/cabut".into(),
+            Fields(vec![("id", spare.to_string())]),
+            page("303 403 403 403 403 403 403 403"),
+        ),
+        get(
+            "/staf/klien/{id}",
+            format!("/staf/klien/{client}"),
+            page("200 403 403 403 403 403 403 403"),
+        ),
+        post(
+            "/staf/klien/{id}/webhook",
+            format!("/staf/klien/{client}/webhook"),
+            Form,
+            page("422 403 403 403 403 403 403 403"),
+        ),
+        post(
+            "/staf/klien/{id}/ulang",
+            format!("/staf/klien/{client}/ulang"),
+            Fields(vec![("delivery", "999999".into())]),
+            page("404 403 403 403 403 403 403 403"),
+        ),
+        get(
+            "/staf/aplikasi",
+            "/staf/aplikasi".into(),
+            page("200 403 403 403 403 200 403 403"),
+        ),
+        post(
+            "/staf/aplikasi",
+            "/staf/aplikasi".into(),
+            Form,
+            page("422 403 403 403 403 403 403 403"),
+        ),
+        get(
+            "/staf/masterplan",
+            "/staf/masterplan".into(),
+            page("200 200 200 200 200 200 200 200"),
+        ),
+        get(
+            "/staf/masterplan/program/baru",
+            "/staf/masterplan/program/baru".into(),
+            page("200 403 403 403 403 403 403 403"),
+        ),
+        post(
+            "/staf/masterplan/program/baru",
+            "/staf/masterplan/program/baru".into(),
+            Form,
+            page("422 403 403 403 403 403 403 403"),
+        ),
+        get(
+            "/staf/masterplan/program/{id}",
+            format!("/staf/masterplan/program/{prog}"),
+            page("200 200 200 200 200 200 200 200"),
+        ),
+        get(
+            "/staf/masterplan/program/{id}/ubah",
+            format!("/staf/masterplan/program/{prog}/ubah"),
+            page("200 403 403 403 403 403 403 403"),
+        ),
+        post(
+            "/staf/masterplan/program/{id}/ubah",
+            format!("/staf/masterplan/program/{prog}/ubah"),
+            Form,
+            page("422 403 403 403 403 403 403 403"),
+        ),
+        post(
+            "/staf/masterplan/program/{id}/indikator",
+            format!("/staf/masterplan/program/{prog}/indikator"),
+            Form,
+            page("422 403 403 403 403 403 403 403"),
+        ),
+        post(
+            "/staf/masterplan/program/{id}/kemajuan",
+            format!("/staf/masterplan/program/{prog}/kemajuan"),
+            Multipart,
+            page("422 422 422 403 403 403 403 403"),
+        ),
+        post(
+            "/staf/masterplan/indikator/{id}/nilai",
+            format!("/staf/masterplan/indikator/{ind}/nilai"),
+            Form,
+            page("422 422 422 403 403 403 403 403"),
+        ),
+        get(
+            "/staf/masterplan/dimensi",
+            "/staf/masterplan/dimensi".into(),
+            page("200 403 403 403 403 403 403 403"),
+        ),
+        post(
+            "/staf/masterplan/dimensi",
+            "/staf/masterplan/dimensi".into(),
+            Form,
+            page("422 403 403 403 403 403 403 403"),
+        ),
+        post(
+            "/staf/masterplan/dimensi/{kind}/{id}",
+            format!("/staf/masterplan/dimensi/dimensi/{}", f.dimension),
+            Form,
+            page("422 403 403 403 403 403 403 403"),
+        ),
         // the readiness history is public on /masterplan anyway
-        get("/staf/masterplan/kesiapan", "/staf/masterplan/kesiapan".into(), page("200 200 200 200 200 200 200 200")),
-        post("/staf/masterplan/kesiapan", "/staf/masterplan/kesiapan".into(), Form, page("422 403 403 403 403 403 403 403")),
-        get("/staf/bimtek", "/staf/bimtek".into(), page("200 200 200 200 200 200 200 200")),
-        get("/staf/bimtek/baru", "/staf/bimtek/baru".into(), page("200 403 403 403 403 403 403 403")),
-        post("/staf/bimtek/baru", "/staf/bimtek/baru".into(), Form, page("422 403 403 403 403 403 403 403")),
-        get("/staf/bimtek/rekap", "/staf/bimtek/rekap".into(), page("200 200 403 403 403 200 200 403")),
-        get("/staf/bimtek/{id}", format!("/staf/bimtek/{event}"), page("200 200 200 200 200 200 200 200")),
-        get("/staf/bimtek/{id}/ubah", format!("/staf/bimtek/{event}/ubah"), page("200 403 403 403 403 403 403 403")),
-        post("/staf/bimtek/{id}/ubah", format!("/staf/bimtek/{event}/ubah"), Form, page("422 403 403 403 403 403 403 403")),
-        post("/staf/bimtek/{id}/undang", format!("/staf/bimtek/{event}/undang"), Form, page("422 403 403 403 403 403 403 403")),
+        get(
+            "/staf/masterplan/kesiapan",
+            "/staf/masterplan/kesiapan".into(),
+            page("200 200 200 200 200 200 200 200"),
+        ),
+        post(
+            "/staf/masterplan/kesiapan",
+            "/staf/masterplan/kesiapan".into(),
+            Form,
+            page("422 403 403 403 403 403 403 403"),
+        ),
+        get(
+            "/staf/bimtek",
+            "/staf/bimtek".into(),
+            page("200 200 200 200 200 200 200 200"),
+        ),
+        get(
+            "/staf/bimtek/baru",
+            "/staf/bimtek/baru".into(),
+            page("200 403 403 403 403 403 403 403"),
+        ),
+        post(
+            "/staf/bimtek/baru",
+            "/staf/bimtek/baru".into(),
+            Form,
+            page("422 403 403 403 403 403 403 403"),
+        ),
+        get(
+            "/staf/bimtek/rekap",
+            "/staf/bimtek/rekap".into(),
+            page("200 200 403 403 403 200 200 403"),
+        ),
+        get(
+            "/staf/bimtek/{id}",
+            format!("/staf/bimtek/{event}"),
+            page("200 200 200 200 200 200 200 200"),
+        ),
+        get(
+            "/staf/bimtek/{id}/ubah",
+            format!("/staf/bimtek/{event}/ubah"),
+            page("200 403 403 403 403 403 403 403"),
+        ),
+        post(
+            "/staf/bimtek/{id}/ubah",
+            format!("/staf/bimtek/{event}/ubah"),
+            Form,
+            page("422 403 403 403 403 403 403 403"),
+        ),
+        post(
+            "/staf/bimtek/{id}/undang",
+            format!("/staf/bimtek/{event}/undang"),
+            Form,
+            page("422 403 403 403 403 403 403 403"),
+        ),
         // Kominfo registers first; the unit admin then finds the seat taken
-        post("/staf/bimtek/{id}/daftar", format!("/staf/bimtek/{event}/daftar"), Fields(vec![("participant", format!("{}:{unit}", f.unregistered_a))]), page("303 422 403 403 403 403 403 403")),
-        post("/staf/bimtek/{id}/materi", format!("/staf/bimtek/{event}/materi"), Form, page("422 403 403 403 403 403 403 403")),
-        get("/staf/bimtek/{id}/hadir", format!("/staf/bimtek/{event}/hadir"), page("200 403 403 403 403 403 403 403")),
-        post("/staf/bimtek/{id}/hadir", format!("/staf/bimtek/{event}/hadir"), Form, page("422 403 403 403 403 403 403 403")),
+        post(
+            "/staf/bimtek/{id}/daftar",
+            format!("/staf/bimtek/{event}/daftar"),
+            Fields(vec![(
+                "participant",
+                format!("{}:{unit}", f.unregistered_a),
+            )]),
+            page("303 422 403 403 403 403 403 403"),
+        ),
+        post(
+            "/staf/bimtek/{id}/materi",
+            format!("/staf/bimtek/{event}/materi"),
+            Form,
+            page("422 403 403 403 403 403 403 403"),
+        ),
+        get(
+            "/staf/bimtek/{id}/hadir",
+            format!("/staf/bimtek/{event}/hadir"),
+            page("200 403 403 403 403 403 403 403"),
+        ),
+        post(
+            "/staf/bimtek/{id}/hadir",
+            format!("/staf/bimtek/{event}/hadir"),
+            Form,
+            page("422 403 403 403 403 403 403 403"),
+        ),
         // only the participant evaluates; for anyone else the registration does not exist
-        post("/staf/bimtek/pendaftaran/{id}/evaluasi", format!("/staf/bimtek/pendaftaran/{reg}/evaluasi"), evaluation, page("404 404 303 404 404 404 404 404")),
+        post(
+            "/staf/bimtek/pendaftaran/{id}/evaluasi",
+            format!("/staf/bimtek/pendaftaran/{reg}/evaluasi"),
+            evaluation,
+            page("404 404 303 404 404 404 404 404"),
+        ),
         // --- the API: bearer tokens only; a session cookie counts for nothing here
         //                                                         anon adm uad off edi ver lea oad oof cli cln
-        get("/api/v1/openapi.json", "/api/v1/openapi.json".into(), all(200)),
+        get(
+            "/api/v1/openapi.json",
+            "/api/v1/openapi.json".into(),
+            all(200),
+        ),
         get("/api/v1/docs", "/api/v1/docs".into(), all(200)),
-        get("/api/v1/events", "/api/v1/events".into(), codes("401 401 401 401 401 401 401 401 401 200 403")),
-        get("/api/v1/units", "/api/v1/units".into(), codes("401 401 401 401 401 401 401 401 401 200 200")),
-        get("/api/v1/regions", "/api/v1/regions".into(), codes("401 401 401 401 401 401 401 401 401 200 200")),
-        get("/api/v1/services", "/api/v1/services".into(), codes("401 401 401 401 401 401 401 401 401 200 200")),
-        get("/api/v1/requests", "/api/v1/requests".into(), codes("401 401 401 401 401 401 401 401 401 200 403")),
-        post("/api/v1/requests", "/api/v1/requests".into(), Json, codes("401 401 401 401 401 401 401 401 401 422 403")),
-        get("/api/v1/requests/{code}", format!("/api/v1/requests/{code}"), codes("401 401 401 401 401 401 401 401 401 200 403")),
-        post("/api/v1/requests/{code}/photos", format!("/api/v1/requests/{code}/photos"), Multipart, codes("401 401 401 401 401 401 401 401 401 422 403")),
-        post("/api/v1/requests/{code}/steps", format!("/api/v1/requests/{code}/steps"), JsonValue(serde_json::json!({"action": "comment", "note": "dicek"})), codes("401 401 401 401 401 401 401 401 401 200 403")),
-        get("/api/v1/webhooks", "/api/v1/webhooks".into(), codes("401 401 401 401 401 401 401 401 401 200 403")),
-        post("/api/v1/webhooks", "/api/v1/webhooks".into(), JsonValue(serde_json::json!({"url": "https://simjalan.badungkab.go.id/kait"})), codes("401 401 401 401 401 401 401 401 401 201 403")),
+        get(
+            "/api/v1/events",
+            "/api/v1/events".into(),
+            codes("401 401 401 401 401 401 401 401 401 200 403"),
+        ),
+        get(
+            "/api/v1/units",
+            "/api/v1/units".into(),
+            codes("401 401 401 401 401 401 401 401 401 200 200"),
+        ),
+        get(
+            "/api/v1/regions",
+            "/api/v1/regions".into(),
+            codes("401 401 401 401 401 401 401 401 401 200 200"),
+        ),
+        get(
+            "/api/v1/services",
+            "/api/v1/services".into(),
+            codes("401 401 401 401 401 401 401 401 401 200 200"),
+        ),
+        get(
+            "/api/v1/requests",
+            "/api/v1/requests".into(),
+            codes("401 401 401 401 401 401 401 401 401 200 403"),
+        ),
+        post(
+            "/api/v1/requests",
+            "/api/v1/requests".into(),
+            Json,
+            codes("401 401 401 401 401 401 401 401 401 422 403"),
+        ),
+        get(
+            "/api/v1/requests/{code}",
+            format!("/api/v1/requests/{code}"),
+            codes("401 401 401 401 401 401 401 401 401 200 403"),
+        ),
+        post(
+            "/api/v1/requests/{code}/photos",
+            format!("/api/v1/requests/{code}/photos"),
+            Multipart,
+            codes("401 401 401 401 401 401 401 401 401 422 403"),
+        ),
+        post(
+            "/api/v1/requests/{code}/steps",
+            format!("/api/v1/requests/{code}/steps"),
+            JsonValue(serde_json::json!({"action": "comment", "note": "dicek"})),
+            codes("401 401 401 401 401 401 401 401 401 200 403"),
+        ),
+        get(
+            "/api/v1/webhooks",
+            "/api/v1/webhooks".into(),
+            codes("401 401 401 401 401 401 401 401 401 200 403"),
+        ),
+        post(
+            "/api/v1/webhooks",
+            "/api/v1/webhooks".into(),
+            JsonValue(serde_json::json!({"url": "https://simjalan.badungkab.go.id/kait"})),
+            codes("401 401 401 401 401 401 401 401 401 201 403"),
+        ),
         Case {
             method: Method::DELETE,
             route: "/api/v1/webhooks/{id}",
@@ -575,17 +1039,59 @@ fn table(f: &Fixture) -> Vec<Case> {
             body: None,
             expect: codes("401 401 401 401 401 401 401 401 401 404 403"),
         },
-        get("/api/v1/content", "/api/v1/content".into(), codes("401 401 401 401 401 401 401 401 401 200 403")),
-        post("/api/v1/content", "/api/v1/content".into(), Json, codes("401 401 401 401 401 401 401 401 401 422 403")),
-        post("/api/v1/content/{id}/progress", format!("/api/v1/content/{item}/progress"), JsonValue(serde_json::json!({"reported_on": "2020-01-01", "physical_pct": 0.0, "budget_pct": 0.0})), codes("401 401 401 401 401 401 401 401 401 422 403")),
+        get(
+            "/api/v1/content",
+            "/api/v1/content".into(),
+            codes("401 401 401 401 401 401 401 401 401 200 403"),
+        ),
+        post(
+            "/api/v1/content",
+            "/api/v1/content".into(),
+            Json,
+            codes("401 401 401 401 401 401 401 401 401 422 403"),
+        ),
+        post(
+            "/api/v1/content/{id}/progress",
+            format!("/api/v1/content/{item}/progress"),
+            JsonValue(
+                serde_json::json!({"reported_on": "2020-01-01", "physical_pct": 0.0, "budget_pct": 0.0}),
+            ),
+            codes("401 401 401 401 401 401 401 401 401 422 403"),
+        ),
         // --- Open311: reading is public, filing needs an api_key (not sent here)
-        get("/open311/v2/{file}", "/open311/v2/services.json".into(), all(200)),
-        post("/open311/v2/{file}", "/open311/v2/requests.json".into(), Form, all(403)),
-        get("/open311/v2/services/{file}", "/open311/v2/services/sampah.json".into(), all(200)),
-        get("/open311/v2/requests/{file}", format!("/open311/v2/requests/{code}.json"), all(200)),
-        get("/open311/v2/tokens/{file}", "/open311/v2/tokens/x.json".into(), all(404)),
+        get(
+            "/open311/v2/{file}",
+            "/open311/v2/services.json".into(),
+            all(200),
+        ),
+        post(
+            "/open311/v2/{file}",
+            "/open311/v2/requests.json".into(),
+            Form,
+            all(403),
+        ),
+        get(
+            "/open311/v2/services/{file}",
+            "/open311/v2/services/sampah.json".into(),
+            all(200),
+        ),
+        get(
+            "/open311/v2/requests/{file}",
+            format!("/open311/v2/requests/{code}.json"),
+            all(200),
+        ),
+        get(
+            "/open311/v2/tokens/{file}",
+            "/open311/v2/tokens/x.json".into(),
+            all(404),
+        ),
         // --- last: logging out ends each session
-        post("/logout", "/logout".into(), Form, page("303 303 303 303 303 303 303 303")),
+        post(
+            "/logout",
+            "/logout".into(),
+            Form,
+            page("303 303 303 303 303 303 303 303"),
+        ),
     ]
 }
 
@@ -651,13 +1157,21 @@ async fn clients(app: &TestApp) -> Vec<(reqwest::Client, std::sync::Arc<reqwest:
             let csrf = cookie_of(&jar, &app.base, "kp_csrf").unwrap();
             let r = c
                 .post(app.url("/login"))
-                .form(&[("_csrf", csrf.as_str()), ("username", username), ("password", password)])
+                .form(&[
+                    ("_csrf", csrf.as_str()),
+                    ("username", username),
+                    ("password", password),
+                ])
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(r.status(), StatusCode::SEE_OTHER, "{who:?} logs in as {username}");
+            assert_eq!(
+                r.status(),
+                StatusCode::SEE_OTHER,
+                "{who:?} logs in as {username}"
+            );
         }
-            out.push((c, jar));
+        out.push((c, jar));
     }
     out
 }
@@ -716,17 +1230,31 @@ async fn authorisation_matrix(app: TestApp) {
     let mut probed = HashSet::new();
     for c in cases.iter().filter(|c| probed.insert(c.route)) {
         let listed = &methods[c.route];
-        for m in [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
+        for m in [
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ] {
             if listed.contains(&m) {
                 continue;
             }
-            let s = anon.request(m.clone(), app.url(&c.path)).send().await.unwrap().status();
+            let s = anon
+                .request(m.clone(), app.url(&c.path))
+                .send()
+                .await
+                .unwrap()
+                .status();
             if s != StatusCode::METHOD_NOT_ALLOWED {
                 wrong.push(format!("{m} {} -> {s}", c.path));
             }
         }
     }
-    assert!(wrong.is_empty(), "methods the table does not list are answered: {wrong:#?}");
+    assert!(
+        wrong.is_empty(),
+        "methods the table does not list are answered: {wrong:#?}"
+    );
 
     // every row, for every kind of visitor
     let visitors = clients(&app).await;
@@ -738,7 +1266,12 @@ async fn authorisation_matrix(app: TestApp) {
             let got = r.status().as_u16();
             let want = case.expect[i];
             let login_redirect = got == 303 && location(&r).starts_with("/login");
-            if got != want || (want == 303 && case.route.starts_with("/staf") && !login_redirect && matches!(who, Who::Anon | Who::Client | Who::ClientNoScope)) {
+            if got != want
+                || (want == 303
+                    && case.route.starts_with("/staf")
+                    && !login_redirect
+                    && matches!(who, Who::Anon | Who::Client | Who::ClientNoScope))
+            {
                 mismatches.push(format!(
                     "{} {} as {who:?}: got {got}, want {want}",
                     case.method, case.path
@@ -775,7 +1308,10 @@ fn assert_security_headers(what: &str, r: &reqwest::Response) {
         "frame-ancestors 'none'",
         "form-action 'self'",
     ] {
-        assert!(csp.contains(directive), "{what}: CSP lacks {directive}: {csp}");
+        assert!(
+            csp.contains(directive),
+            "{what}: CSP lacks {directive}: {csp}"
+        );
     }
     assert!(
         !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
@@ -785,13 +1321,21 @@ fn assert_security_headers(what: &str, r: &reqwest::Response) {
     assert_eq!(get("x-frame-options"), "DENY", "{what}");
     let referrer = get("referrer-policy");
     assert!(
-        ["no-referrer", "same-origin", "strict-origin", "strict-origin-when-cross-origin"]
-            .contains(&referrer.as_str()),
+        [
+            "no-referrer",
+            "same-origin",
+            "strict-origin",
+            "strict-origin-when-cross-origin"
+        ]
+        .contains(&referrer.as_str()),
         "{what}: referrer policy {referrer}"
     );
     assert_eq!(get("cross-origin-opener-policy"), "same-origin", "{what}");
     let permissions = get("permissions-policy");
-    assert!(permissions.contains("microphone=()"), "{what}: {permissions}");
+    assert!(
+        permissions.contains("microphone=()"),
+        "{what}: {permissions}"
+    );
 }
 
 async fn security_headers_on_every_kind_of_response(app: TestApp) {
@@ -834,26 +1378,52 @@ async fn security_headers_on_every_kind_of_response(app: TestApp) {
         check(path, want).await;
     }
     // a refused form, and a login
-    let r = app.client.post(app.url("/login")).form(&[("username", "x")]).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/login"))
+        .form(&[("username", "x")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_security_headers("POST /login without token", &r);
     let r = app.login("admin", ADMIN_PASSWORD).await;
     assert_security_headers("login", &r);
     // the camera only where the trainer scans QR codes, location only on the request form
     let r = check("/lapor".into(), 200).await;
-    assert!(r.headers()["permissions-policy"].to_str().unwrap().contains("geolocation=(self)"));
-    assert!(r.headers()["permissions-policy"].to_str().unwrap().contains("camera=()"));
+    assert!(r.headers()["permissions-policy"]
+        .to_str()
+        .unwrap()
+        .contains("geolocation=(self)"));
+    assert!(r.headers()["permissions-policy"]
+        .to_str()
+        .unwrap()
+        .contains("camera=()"));
     let r = check("/".into(), 200).await;
-    assert!(r.headers()["permissions-policy"].to_str().unwrap().contains("geolocation=()"));
+    assert!(r.headers()["permissions-policy"]
+        .to_str()
+        .unwrap()
+        .contains("geolocation=()"));
     // no inline script or style in what the pages send, so the CSP costs nothing
-    for path in ["/", "/lapor", "/laporan", &format!("/laporan/{code}"), "/staf", "/masterplan", "/kinerja"] {
+    for path in [
+        "/",
+        "/lapor",
+        "/laporan",
+        &format!("/laporan/{code}"),
+        "/staf",
+        "/masterplan",
+        "/kinerja",
+    ] {
         let (_, html) = app.get_html(path).await;
         let doc = scraper::Html::parse_document(&html);
         let inline_scripts = doc
             .select(&scraper::Selector::parse("script:not([src])").unwrap())
             .count();
         assert_eq!(inline_scripts, 0, "{path} has an inline script");
-        assert!(!html.contains(" onclick=") && !html.contains(" onload="), "{path}: inline handler");
+        assert!(
+            !html.contains(" onclick=") && !html.contains(" onload="),
+            "{path}: inline handler"
+        );
         assert!(!html.contains(" style=\""), "{path}: inline style");
     }
 }
@@ -893,10 +1463,17 @@ async fn login_is_throttled_per_username_and_per_address(app: TestApp) {
     // the fifth failure reaches the limit
     let r = login_with(&app, &c, &jar, "admin", "salah-lagi-123", None).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
-    let wait: i64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: i64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=15 * 60).contains(&wait), "Retry-After {wait}");
     let html = r.text().await.unwrap();
-    assert!(html.contains("Terlalu banyak percobaan masuk yang gagal"), "{html}");
+    assert!(
+        html.contains("Terlalu banyak percobaan masuk yang gagal"),
+        "{html}"
+    );
     assert!(html.contains("value=\"admin\""), "the form is shown again");
     // now even the right password waits, from any client, on any node (the count is in the
     // database)
@@ -907,11 +1484,20 @@ async fn login_is_throttled_per_username_and_per_address(app: TestApp) {
     // the English form says it in English
     other.get(app.url("/bahasa/en")).send().await.unwrap();
     let r = login_with(&app, &other, &other_jar, "admin", ADMIN_PASSWORD, None).await;
-    assert!(r.text().await.unwrap().contains("Too many failed login attempts"));
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Too many failed login attempts"));
     // failures are audited, and so is the throttle
-    let log = kotapintar_storage::audit::recent(&app.store, None, 50).await.unwrap();
+    let log = kotapintar_storage::audit::recent(&app.store, None, 50)
+        .await
+        .unwrap();
     assert_eq!(log.iter().filter(|e| e.action == "login.failed").count(), 5);
-    assert_eq!(log.iter().filter(|e| e.action == "login.throttled").count(), 1);
+    assert_eq!(
+        log.iter().filter(|e| e.action == "login.throttled").count(),
+        1
+    );
     // the window passing lifts it: age the counters as if 15 minutes had gone by
     age_throttle_counters(&app, 16).await;
     let (c, jar) = app.new_visitor();
@@ -924,18 +1510,45 @@ async fn login_is_throttled_per_username_and_per_address(app: TestApp) {
     let (c, jar) = app.new_visitor();
     let mut statuses = Vec::new();
     for i in 0..limit {
-        let r = login_with(&app, &c, &jar, &format!("tebak{i}"), "apa-saja-123", Some(&format!("198.51.100.{i}"))).await;
+        let r = login_with(
+            &app,
+            &c,
+            &jar,
+            &format!("tebak{i}"),
+            "apa-saja-123",
+            Some(&format!("198.51.100.{i}")),
+        )
+        .await;
         statuses.push(r.status());
     }
-    assert!(statuses[..(limit as usize - 1)].iter().all(|s| *s == StatusCode::UNPROCESSABLE_ENTITY), "{statuses:?}");
-    assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+    assert!(
+        statuses[..(limit as usize - 1)]
+            .iter()
+            .all(|s| *s == StatusCode::UNPROCESSABLE_ENTITY),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.last(),
+        Some(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
     // and from that address even a real account with the right password must wait
     let r = login_with(&app, &c, &jar, "admin", ADMIN_PASSWORD, None).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     // the hourly purge removes nothing still in force, and everything once stale
-    assert_eq!(kotapintar_storage::login_throttle::purge(&app.store).await.unwrap(), 0);
+    assert_eq!(
+        kotapintar_storage::login_throttle::purge(&app.store)
+            .await
+            .unwrap(),
+        0
+    );
     age_throttle_counters(&app, 16).await;
-    assert!(kotapintar_storage::login_throttle::purge(&app.store).await.unwrap() >= 1);
+    assert!(
+        kotapintar_storage::login_throttle::purge(&app.store)
+            .await
+            .unwrap()
+            >= 1
+    );
     let r = login_with(&app, &c, &jar, "admin", ADMIN_PASSWORD, None).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }
@@ -977,7 +1590,10 @@ async fn throttling_says_nothing_about_whether_an_account_exists(app: TestApp) {
         }
         answers.push(seen);
     }
-    assert_eq!(answers[0], answers[1], "a real and an invented name are answered alike");
+    assert_eq!(
+        answers[0], answers[1],
+        "a real and an invented name are answered alike"
+    );
     assert_eq!(answers[0][5].0, StatusCode::TOO_MANY_REQUESTS);
     // the counters keep no typed name, only its hash
     let keys: Vec<String> = entity::login_throttle::Entity::find()
@@ -987,7 +1603,11 @@ async fn throttling_says_nothing_about_whether_an_account_exists(app: TestApp) {
         .into_iter()
         .map(|r| r.key)
         .collect();
-    assert!(keys.iter().all(|k| !k.contains("admin") && !k.contains("tidak-ada")), "{keys:?}");
+    assert!(
+        keys.iter()
+            .all(|k| !k.contains("admin") && !k.contains("tidak-ada")),
+        "{keys:?}"
+    );
     // an admin's password reset lifts the throttle on that name
     kotapintar_storage::users::reset_password(
         &app.store,
@@ -1013,21 +1633,29 @@ fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
 
 async fn sessions_rotate_on_login_and_end_on_logout(app: TestApp) {
     app.login_admin().await;
-    app.create_unit("DLHK", "Dinas Lingkungan Hidup dan Kebersihan").await;
-    app.create_user("petugas.dlhk", "officer", "DLHK", "petugas-password").await;
+    app.create_unit("DLHK", "Dinas Lingkungan Hidup dan Kebersihan")
+        .await;
+    app.create_user("petugas.dlhk", "officer", "DLHK", "petugas-password")
+        .await;
     app.logout().await;
 
     // a session id planted before login (fixation) is never adopted
     let (c, jar) = app.new_visitor();
     c.get(app.url("/login")).send().await.unwrap();
     let planted = "a".repeat(64);
-    jar.add_cookie_str(&format!("kp_session={planted}; Path=/"), &reqwest::Url::parse(&app.base).unwrap());
+    jar.add_cookie_str(
+        &format!("kp_session={planted}; Path=/"),
+        &reqwest::Url::parse(&app.base).unwrap(),
+    );
     let csrf_before = cookie_of(&jar, &app.base, "kp_csrf").unwrap();
     let r = login_with(&app, &c, &jar, "admin", ADMIN_PASSWORD, None).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let first = cookie_of(&jar, &app.base, "kp_session").unwrap();
     assert_ne!(first, planted);
-    assert!(set_cookie(&r, "kp_csrf").is_some(), "the CSRF token is renewed at login");
+    assert!(
+        set_cookie(&r, "kp_csrf").is_some(),
+        "the CSRF token is renewed at login"
+    );
     assert_ne!(cookie_of(&jar, &app.base, "kp_csrf").unwrap(), csrf_before);
     let staff_with = |token: String| {
         let app = &app;
@@ -1051,22 +1679,37 @@ async fn sessions_rotate_on_login_and_end_on_logout(app: TestApp) {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let second = cookie_of(&jar, &app.base, "kp_session").unwrap();
     assert_ne!(second, first);
-    assert_eq!(staff_with(first.clone()).await, StatusCode::SEE_OTHER, "the pre-login id no longer works");
+    assert_eq!(
+        staff_with(first.clone()).await,
+        StatusCode::SEE_OTHER,
+        "the pre-login id no longer works"
+    );
     assert_eq!(staff_with(second.clone()).await, StatusCode::OK);
     let (_, html) = {
         let r = c.get(app.url("/staf")).send().await.unwrap();
         (r.status(), r.text().await.unwrap())
     };
-    assert!(html.contains("petugas.dlhk"), "signed in as the second person");
+    assert!(
+        html.contains("petugas.dlhk"),
+        "signed in as the second person"
+    );
 
     // logout ends it on the server: the token is dead even if someone kept a copy
     let csrf = cookie_of(&jar, &app.base, "kp_csrf").unwrap();
-    let r = c.post(app.url("/logout")).form(&[("_csrf", csrf.as_str())]).send().await.unwrap();
+    let r = c
+        .post(app.url("/logout"))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let cleared = set_cookie(&r, "kp_session").unwrap();
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
     assert_eq!(staff_with(second).await, StatusCode::SEE_OTHER);
-    let sessions = entity::session::Entity::find().all(&app.store.reader).await.unwrap();
+    let sessions = entity::session::Entity::find()
+        .all(&app.store.reader)
+        .await
+        .unwrap();
     assert!(sessions.is_empty(), "every session has ended: {sessions:?}");
 }
 
@@ -1075,10 +1718,18 @@ async fn cookies_are_secure_over_https(app: TestApp) {
     // would drop them
     let r = app.get("/").await;
     let csrf = set_cookie(&r, "kp_csrf").unwrap();
-    assert!(csrf.contains("HttpOnly") && csrf.contains("SameSite=Strict") && !csrf.contains("Secure"), "{csrf}");
+    assert!(
+        csrf.contains("HttpOnly") && csrf.contains("SameSite=Strict") && !csrf.contains("Secure"),
+        "{csrf}"
+    );
     let r = app.login("admin", ADMIN_PASSWORD).await;
     let session = set_cookie(&r, "kp_session").unwrap();
-    assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax") && !session.contains("Secure"), "{session}");
+    assert!(
+        session.contains("HttpOnly")
+            && session.contains("SameSite=Lax")
+            && !session.contains("Secure"),
+        "{session}"
+    );
     assert!(r.headers().get("strict-transport-security").is_none());
 
     // the same database served under an https public address
@@ -1087,9 +1738,10 @@ async fn cookies_are_secure_over_https(app: TestApp) {
     // a node of its own: its own search index
     let search_dir = tempfile::tempdir().unwrap();
     settings.search_dir = search_dir.path().to_path_buf();
-    let secure = kotapintar::app::Application::build(&settings, kotapintar_storage::OpenMode::MustExist)
-        .await
-        .unwrap();
+    let secure =
+        kotapintar::app::Application::build(&settings, kotapintar_storage::OpenMode::MustExist)
+            .await
+            .unwrap();
     let base = format!("http://127.0.0.1:{}", secure.port());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(secure.run_until(async {
@@ -1105,17 +1757,31 @@ async fn cookies_are_secure_over_https(app: TestApp) {
     let csrf = set_cookie(&r, "kp_csrf").unwrap();
     assert!(csrf.contains("; Secure"), "{csrf}");
     assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000");
-    let token = csrf.split(';').next().unwrap().trim_start_matches("kp_csrf=").to_string();
+    let token = csrf
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("kp_csrf=")
+        .to_string();
     let r = c
         .post(format!("{base}/login"))
         .header("cookie", format!("kp_csrf={token}"))
-        .form(&[("_csrf", token.as_str()), ("username", "admin"), ("password", ADMIN_PASSWORD)])
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("username", "admin"),
+            ("password", ADMIN_PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let session = set_cookie(&r, "kp_session").unwrap();
-    assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax") && session.contains("; Secure"), "{session}");
+    assert!(
+        session.contains("HttpOnly")
+            && session.contains("SameSite=Lax")
+            && session.contains("; Secure"),
+        "{session}"
+    );
     assert!(set_cookie(&r, "kp_csrf").unwrap().contains("; Secure"));
     let r = c.get(format!("{base}/bahasa/en")).send().await.unwrap();
     assert!(set_cookie(&r, "kp_lang").unwrap().contains("; Secure"));
@@ -1131,7 +1797,10 @@ fn sample_request<'a>(title: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a 
         ("kind", "pengaduan"),
         ("service_code", "sampah"),
         ("title", title),
-        ("description", "Sampah rumah tangga belum diangkut sejak minggu lalu dan mulai berbau."),
+        (
+            "description",
+            "Sampah rumah tangga belum diangkut sejak minggu lalu dan mulai berbau.",
+        ),
         ("district_code", "51.03.01"),
         ("village_code", "51.03.01.1002"),
         ("latitude", "-8.7201"),
@@ -1164,10 +1833,16 @@ async fn file_with(
         form = form.text(k.to_string(), v.to_string());
     }
     if photo {
-        let part = reqwest::multipart::Part::bytes(crate::harness::jpeg_with_gps(32, 24)).file_name("foto.jpg");
+        let part = reqwest::multipart::Part::bytes(crate::harness::jpeg_with_gps(32, 24))
+            .file_name("foto.jpg");
         form = form.part("photos", part);
     }
-    client.post(app.url("/lapor")).multipart(form).send().await.unwrap()
+    client
+        .post(app.url("/lapor"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
 }
 
 /// Personal data typed into the instance; none of it may appear in any public response.
@@ -1310,7 +1985,11 @@ async fn public_output_privacy_scan(app: TestApp) {
         &resident,
         &sample_request(
             "Lampu taman Markerlampu mati",
-            &[("name", "Made Markeranonim"), ("phone", "087712340099"), ("anonymous", "on")],
+            &[
+                ("name", "Made Markeranonim"),
+                ("phone", "087712340099"),
+                ("anonymous", "on"),
+            ],
         ),
         false,
     )
@@ -1338,11 +2017,26 @@ async fn public_output_privacy_scan(app: TestApp) {
     for code in [&public_code, &anonymous_code, &secret_code] {
         let id = app.request_id(code).await;
         let r = app
-            .post_form(&format!("/staf/laporan/{id}/aksi"), &[("action", "verify"), ("note", "Markercatatan: pelapor kerabat pejabat")])
+            .post_form(
+                &format!("/staf/laporan/{id}/aksi"),
+                &[
+                    ("action", "verify"),
+                    ("note", "Markercatatan: pelapor kerabat pejabat"),
+                ],
+            )
             .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "verify {code}");
         let r = app
-            .post_form(&format!("/staf/laporan/{id}/aksi"), &[("action", "comment"), ("note", "Markerkomentar: rumah pelapor di Jalan Cempaka Markeralamat")])
+            .post_form(
+                &format!("/staf/laporan/{id}/aksi"),
+                &[
+                    ("action", "comment"),
+                    (
+                        "note",
+                        "Markerkomentar: rumah pelapor di Jalan Cempaka Markeralamat",
+                    ),
+                ],
+            )
             .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "comment {code}");
         app.dispatch(id, "DLHK").await;
@@ -1353,8 +2047,19 @@ async fn public_output_privacy_scan(app: TestApp) {
         let id = app.request_id(code).await;
         staff_view.push_str(&app.get_html(&format!("/staf/laporan/{id}")).await.1);
     }
-    for marker in ["Markerputri", "081299887766", "markerputri@contoh.id", "Markerrahasia", "Markerkerabat", "Markercatatan", "Markerkomentar"] {
-        assert!(staff_view.contains(marker), "{marker} should be in the staff view");
+    for marker in [
+        "Markerputri",
+        "081299887766",
+        "markerputri@contoh.id",
+        "Markerrahasia",
+        "Markerkerabat",
+        "Markercatatan",
+        "Markerkomentar",
+    ] {
+        assert!(
+            staff_view.contains(marker),
+            "{marker} should be in the staff view"
+        );
     }
     app.logout().await;
     app.run_jobs().await;
@@ -1398,7 +2103,11 @@ async fn public_output_privacy_scan(app: TestApp) {
             break;
         }
         // the staff area and the forms' own doors are not public output
-        if path.starts_with("/staf") || path.starts_with("/login") || path.starts_with("/logout") || !seen.insert(path.clone()) {
+        if path.starts_with("/staf")
+            || path.starts_with("/login")
+            || path.starts_with("/logout")
+            || !seen.insert(path.clone())
+        {
             continue;
         }
         let r = visitor.get(app.url(&path)).send().await.unwrap();
@@ -1421,10 +2130,15 @@ async fn public_output_privacy_scan(app: TestApp) {
             continue;
         }
         visited_ok += 1;
-        *kinds.entry(content_type.split(';').next().unwrap_or("").to_string()).or_default() += 1;
+        *kinds
+            .entry(content_type.split(';').next().unwrap_or("").to_string())
+            .or_default() += 1;
         let mut text = readable(&content_type, &bytes);
         // a search page repeats what was searched for; that is not a leak
-        if let Some(q) = path.split_once("q=").map(|(_, q)| q.split('&').next().unwrap_or("")) {
+        if let Some(q) = path
+            .split_once("q=")
+            .map(|(_, q)| q.split('&').next().unwrap_or(""))
+        {
             text = text.replace(q, "");
         }
         for secret in SECRETS {
@@ -1433,7 +2147,10 @@ async fn public_output_privacy_scan(app: TestApp) {
             }
         }
         public_page_text.push_str(&text);
-        if content_type.starts_with("text/html") || content_type.contains("xml") || content_type.contains("atom") {
+        if content_type.starts_with("text/html")
+            || content_type.contains("xml")
+            || content_type.contains("atom")
+        {
             for link in links_in(&app.base, &text) {
                 // filter combinations of the public list multiply without end; the pages
                 // behind them are the same requests
@@ -1446,20 +2163,56 @@ async fn public_output_privacy_scan(app: TestApp) {
             }
         }
     }
-    assert!(leaks.is_empty(), "personal data in public output: {leaks:#?}");
+    assert!(
+        leaks.is_empty(),
+        "personal data in public output: {leaks:#?}"
+    );
     // the crawl saw enough to mean something: pages of every kind
-    assert!(visited_ok >= 80, "only {visited_ok} public responses were read: {kinds:?}");
-    for kind in ["text/html", "application/atom+xml", "text/calendar", "application/json", "application/pdf", "text/csv"] {
-        assert!(kinds.keys().any(|k| k.starts_with(kind)), "no {kind} among {kinds:?}");
+    assert!(
+        visited_ok >= 80,
+        "only {visited_ok} public responses were read: {kinds:?}"
+    );
+    for kind in [
+        "text/html",
+        "application/atom+xml",
+        "text/calendar",
+        "application/json",
+        "application/pdf",
+        "text/csv",
+    ] {
+        assert!(
+            kinds.keys().any(|k| k.starts_with(kind)),
+            "no {kind} among {kinds:?}"
+        );
     }
-    assert!(kinds.keys().any(|k| k.contains("xml")), "no XML among {kinds:?}");
-    assert!(kinds.keys().any(|k| k.contains("spreadsheetml")), "no XLSX among {kinds:?}");
+    assert!(
+        kinds.keys().any(|k| k.contains("xml")),
+        "no XML among {kinds:?}"
+    );
+    assert!(
+        kinds.keys().any(|k| k.contains("spreadsheetml")),
+        "no XLSX among {kinds:?}"
+    );
     // it did reach the requests: their public parts are there
-    assert!(public_page_text.contains("Markerjudul"), "the public request's title was not crawled");
-    assert!(public_page_text.contains("Markerlampu"), "the anonymous request's title was not crawled");
+    assert!(
+        public_page_text.contains("Markerjudul"),
+        "the public request's title was not crawled"
+    );
+    assert!(
+        public_page_text.contains("Markerlampu"),
+        "the anonymous request's title was not crawled"
+    );
     assert!(seen.contains(&format!("/laporan/{public_code}")));
     // the rahasia request and its photo exist for nobody outside
-    for path in [format!("/laporan/{secret_code}"), format!("/foto/{secret_photo}"), format!("/open311/v2/requests/{secret_code}.json")] {
-        assert_eq!(visitor.get(app.url(&path)).send().await.unwrap().status(), StatusCode::NOT_FOUND, "{path}");
+    for path in [
+        format!("/laporan/{secret_code}"),
+        format!("/foto/{secret_photo}"),
+        format!("/open311/v2/requests/{secret_code}.json"),
+    ] {
+        assert_eq!(
+            visitor.get(app.url(&path)).send().await.unwrap().status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
     }
 }

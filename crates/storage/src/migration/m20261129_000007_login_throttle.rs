@@ -47,5 +47,4 @@ impl MigrationTrait for Migration {
         )
         .await
     }
-
 }

@@ -96,7 +96,9 @@ pub async fn login(
                 account,
                 address: address.map(|a| a.to_string()),
             };
-            if let Some(until) = login_throttle::record_failure(&state.store, &subjects, who).await? {
+            if let Some(until) =
+                login_throttle::record_failure(&state.store, &subjects, who).await?
+            {
                 return throttled(page, form.username.clone(), next, until);
             }
             "login.invalid"

@@ -162,7 +162,11 @@ pub async fn switch_language(
         "{}={}; Path=/; Max-Age=31536000; SameSite=Lax{}",
         Lang::COOKIE,
         lang.code(),
-        if state.config.secure_cookies { "; Secure" } else { "" }
+        if state.config.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        }
     );
     Ok((
         [(header::SET_COOKIE, cookie)],
