@@ -27,7 +27,7 @@ pub trait JobHandler: Send + Sync {
     ) -> BoxFuture<'a, Result<(), String>>;
 }
 
-/// Removes expired sessions; scheduled every hour.
+/// Removes expired sessions and stale login throttle counters; scheduled every hour.
 pub struct PurgeSessions;
 
 pub const PURGE_SESSIONS: &str = "sessions.purge";
@@ -43,6 +43,10 @@ impl JobHandler for PurgeSessions {
                 .await
                 .map_err(|e| e.to_string())?;
             tracing::info!(removed = n, "expired sessions purged");
+            let n = kotapintar_storage::login_throttle::purge(store)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(removed = n, "stale login throttle counters purged");
             Ok(())
         })
     }

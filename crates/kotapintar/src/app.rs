@@ -41,6 +41,7 @@ impl Application {
             rules: settings.rules.clone(),
             uploads: settings.data_dir.join("uploads"),
             map_tile_url: settings.map_tile_url.clone(),
+            trusted_proxies: settings.trusted_proxies.clone(),
         };
         let search = Arc::new(
             SearchIndex::open(&settings.search_dir)
@@ -88,6 +89,8 @@ impl Application {
             stop_rx,
         ));
         let app = kotapintar_web::router(self.state.clone());
+        // the peer's address feeds login throttling (`kotapintar_web::client_addr`)
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await?;

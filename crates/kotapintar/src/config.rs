@@ -82,6 +82,10 @@ pub struct RawSettings {
     pub map_tile_url: String,
     pub smtp: kotapintar_jobs::notify::SmtpConfig,
     pub message_gateway: kotapintar_jobs::notify::MessageGatewayConfig,
+    /// Reverse proxies in front of this node (addresses or networks, e.g. `10.0.0.0/8`),
+    /// separated by commas or spaces. Only from these is `X-Forwarded-For` believed when
+    /// login attempts are counted per client address. Empty: the connection's own address.
+    pub trusted_proxies: String,
 }
 
 impl Default for RawSettings {
@@ -110,6 +114,7 @@ impl Default for RawSettings {
             map_tile_url: String::new(),
             smtp: Default::default(),
             message_gateway: Default::default(),
+            trusted_proxies: String::new(),
         }
     }
 }
@@ -144,6 +149,7 @@ pub struct Settings {
     pub map_tile_url: Option<String>,
     pub smtp: kotapintar_jobs::notify::SmtpConfig,
     pub message_gateway: kotapintar_jobs::notify::MessageGatewayConfig,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -266,6 +272,22 @@ impl Settings {
             "" => None,
             u => Some(check_tile_url(u).map_err(|m| invalid("map_tile_url", m))?),
         };
+        let trusted_proxies = raw
+            .trusted_proxies
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                // a bare address is a network of one
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        invalid(
+                            "trusted_proxies",
+                            format!("'{p}' is not an address or network like 10.0.0.0/8"),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         if !(1..=24 * 30).contains(&raw.session_ttl_hours) {
             return Err(invalid(
                 "session_ttl_hours",
@@ -290,6 +312,7 @@ impl Settings {
             map_tile_url,
             smtp: raw.smtp,
             message_gateway: raw.message_gateway,
+            trusted_proxies,
         })
     }
 
@@ -428,6 +451,22 @@ mod tests {
             assert!(!shown.contains("sangat-rahasia-123"), "{shown}");
             assert!(!shown.contains("pg-secret"), "{shown}");
             assert_eq!(s.admin_password.unwrap().expose(), "sangat-rahasia-123");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        Jail::expect_with(|jail| {
+            let s = Settings::load(Path::new("absent.toml"), &Overrides::default()).unwrap();
+            assert!(s.trusted_proxies.is_empty(), "none unless configured");
+            jail.set_env("KOTAPINTAR_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8 ::1");
+            let s = Settings::load(Path::new("absent.toml"), &Overrides::default()).unwrap();
+            let shown: Vec<String> = s.trusted_proxies.iter().map(|n| n.to_string()).collect();
+            assert_eq!(shown, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
+            jail.set_env("KOTAPINTAR_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local");
+            let e = Settings::load(Path::new("absent.toml"), &Overrides::default()).unwrap_err();
+            assert!(e.to_string().contains("trusted_proxies"), "{e}");
             Ok(())
         });
     }

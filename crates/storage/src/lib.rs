@@ -14,6 +14,7 @@ mod error;
 pub mod events;
 pub mod holidays;
 pub mod jobs;
+pub mod login_throttle;
 pub mod masterplan;
 pub mod media;
 pub mod migration;

@@ -93,6 +93,15 @@ pub async fn delete(store: &Store, actor: &Actor, token: &str) -> Result<()> {
     Ok(())
 }
 
+/// Ends the session a browser held before it logged in again: a login always starts a new
+/// session, and the old token must not live on beside it.
+pub async fn discard(store: &Store, token: &str) -> Result<()> {
+    session::Entity::delete_by_id(token_hash(token))
+        .exec(&store.writer)
+        .await?;
+    Ok(())
+}
+
 pub async fn purge_expired(store: &Store) -> Result<u64> {
     Ok(session::Entity::delete_many()
         .filter(session::Column::ExpiresAt.lte(Utc::now()))

@@ -5,7 +5,6 @@ use crate::entity::{unit, user, user_role};
 use crate::{password, units, Result, StorageError, Store};
 use chrono::Utc;
 use kotapintar_domain::ids::{UnitId, UserId};
-use kotapintar_domain::login::LoginAttempts;
 use kotapintar_domain::policy::Actor;
 use kotapintar_domain::user::{NewPassword, Role, RoleAssignment, User, UserDraft, Username};
 use sea_orm::{
@@ -243,7 +242,8 @@ async fn find_by_username(db: &impl ConnectionTrait, username: &Username) -> Res
         .ok_or(StorageError::NotFound)
 }
 
-/// Sets a new password (and unlocks the account); used by the CLI and the admin pages.
+/// Sets a new password (and lifts a login throttle on the name); used by the CLI and the
+/// admin pages.
 pub async fn reset_password(
     store: &Store,
     actor: &AuditActor,
@@ -261,6 +261,12 @@ pub async fn reset_password(
     m.updated_at = Set(Utc::now());
     m.update(&tx).await?;
     end_sessions(&tx, id).await?;
+    // the person can log in with the new password straight away, throttled or not
+    crate::entity::login_throttle::Entity::delete_by_id(
+        kotapintar_domain::login::Subject::Username(username.as_str()).key(),
+    )
+    .exec(&tx)
+    .await?;
     audit::append(&tx, actor, Change::new("user.reset_password", "user", id)).await?;
     tx.commit().await?;
     Ok(())
@@ -289,61 +295,34 @@ pub async fn disable(store: &Store, actor: &AuditActor, username: &Username) -> 
 #[derive(Debug, Clone)]
 pub enum LoginOutcome {
     Ok(Actor),
-    /// Wrong username or password; deliberately not saying which.
-    Invalid,
-    Locked,
+    /// Wrong username or password; deliberately not saying which. `account` is for the audit
+    /// log only (the account whose password was wrong, if the name exists) and must never
+    /// reach the person logging in.
+    Invalid {
+        account: Option<UserId>,
+    },
     Disabled,
 }
 
-/// Checks a username and password, counting failures towards the lock-out.
+/// Checks a username and password. Throttling repeated failures is the caller's business
+/// (`login_throttle`): it counts usernames whether or not they exist, which this cannot.
 pub async fn authenticate(store: &Store, username: &str, pw: &str) -> Result<LoginOutcome> {
     let Ok(username) = Username::parse(username) else {
         password::verify(pw.to_string(), password::DUMMY_HASH.to_string()).await;
-        return Ok(LoginOutcome::Invalid);
+        return Ok(LoginOutcome::Invalid { account: None });
     };
     let found = user::Entity::find()
         .filter(user::Column::Username.eq(username.as_str()))
         .one(&store.reader)
         .await?;
     let Some(u) = found else {
+        // the same time spent as for a real account, so timing does not tell names apart
         password::verify(pw.to_string(), password::DUMMY_HASH.to_string()).await;
-        return Ok(LoginOutcome::Invalid);
+        return Ok(LoginOutcome::Invalid { account: None });
     };
-    let now = Utc::now();
-    let attempts = LoginAttempts {
-        failed: u.failed_logins,
-        locked_until: u.locked_until,
-    };
-    if attempts.is_locked(now) {
-        return Ok(LoginOutcome::Locked);
-    }
-    let ok = password::verify(pw.to_string(), u.password_hash.clone()).await;
-    let next = if ok {
-        LoginAttempts::after_success()
-    } else {
-        attempts.after_failure(now)
-    };
-    if next != attempts {
-        let tx = store.writer.begin().await?;
-        let mut m: user::ActiveModel = u.clone().into();
-        m.failed_logins = Set(next.failed);
-        m.locked_until = Set(next.locked_until);
-        m.update(&tx).await?;
-        if next.is_locked(now) {
-            audit::append(
-                &tx,
-                &AuditActor::System("login".into()),
-                Change::new("user.locked", "user", u.id),
-            )
-            .await?;
-        }
-        tx.commit().await?;
-    }
-    if !ok {
-        return Ok(if next.is_locked(now) {
-            LoginOutcome::Locked
-        } else {
-            LoginOutcome::Invalid
+    if !password::verify(pw.to_string(), u.password_hash.clone()).await {
+        return Ok(LoginOutcome::Invalid {
+            account: Some(UserId(u.id)),
         });
     }
     if !u.active {

@@ -5,7 +5,7 @@
 
 use crate::WebError;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
@@ -19,9 +19,21 @@ pub const COOKIE: &str = "kp_csrf";
 #[derive(Clone)]
 pub struct CsrfToken(pub String);
 
+/// The cookie that carries a token: `Secure` when the deployment is served over https.
+pub fn cookie(token: &str, secure: bool) -> String {
+    format!(
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
 /// Gives every visitor a token before any form is shown, and makes it readable to the
 /// handler of this very request.
-pub async fn ensure_cookie(mut req: Request, next: Next) -> Response {
+pub async fn ensure_cookie(
+    State(state): State<crate::AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let jar = CookieJar::from_headers(req.headers());
     let existing = jar
         .get(COOKIE)
@@ -34,8 +46,7 @@ pub async fn ensure_cookie(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let mut res = next.run(req).await;
     if fresh {
-        let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict");
-        if let Ok(v) = HeaderValue::from_str(&cookie) {
+        if let Ok(v) = HeaderValue::from_str(&cookie(&token, state.config.secure_cookies)) {
             res.headers_mut().append(header::SET_COOKIE, v);
         }
     }

@@ -6,6 +6,7 @@ pub mod api;
 mod assets;
 mod cache;
 mod charts;
+mod client_addr;
 mod csrf;
 mod error;
 pub mod i18n;
@@ -44,6 +45,8 @@ pub struct WebConfig {
     pub uploads: std::path::PathBuf,
     /// The base map's tile URL template (`{z}/{x}/{y}`); `None`: maps without tiles.
     pub map_tile_url: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (for login throttling).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// How long a node uses the holiday calendar it loaded. An edit made on another node writes
@@ -139,34 +142,72 @@ impl AppState {
     }
 }
 
-/// Only our own origin, plus the map tile server's for images when one is configured.
+/// Only our own origin, plus the map tile server's for images when one is configured. No
+/// inline script or style anywhere (every asset is a file), no plugins, no `<base>`, and no
+/// framing by anyone (clickjacking).
 fn content_security_policy(tile_url: Option<&str>) -> HeaderValue {
+    const FIXED: &str =
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
     let tiles = tile_url
         .and_then(charts::tile_origin)
         .map(|o| format!(" {o}"))
         .unwrap_or_default();
     HeaderValue::from_str(&format!(
-        "default-src 'self'; img-src 'self' data:{tiles}; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"
+        "default-src 'self'; img-src 'self' data:{tiles}; style-src 'self'; script-src 'self'; {FIXED}"
     ))
     .unwrap_or_else(|_| {
         HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
         )
     })
 }
 
+/// Powerful browser features are off everywhere except where a page needs one: the request
+/// form's "use my location" button (`/lapor`) and the trainer's QR scanner on the bimtek
+/// check-in page (`/staf/bimtek/{id}/hadir`).
+fn permissions_policy_for(path: &str) -> &'static str {
+    if path == "/lapor" {
+        "camera=(), microphone=(), geolocation=(self), payment=(), usb=()"
+    } else if path.starts_with("/staf/bimtek/") && path.ends_with("/hadir") {
+        "camera=(self), microphone=(), geolocation=(), payment=(), usb=()"
+    } else {
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+    }
+}
+
+async fn permissions_policy(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let policy = permissions_policy_for(req.uri().path());
+    let mut res = next.run(req).await;
+    res.headers_mut()
+        .entry(PERMISSIONS_POLICY)
+        .or_insert(HeaderValue::from_static(policy));
+    res
+}
+
+const PERMISSIONS_POLICY: HeaderName = HeaderName::from_static("permissions-policy");
+const CROSS_ORIGIN_OPENER_POLICY: HeaderName =
+    HeaderName::from_static("cross-origin-opener-policy");
+
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
+    // Set on every response, pages, API, feeds, files and errors alike (a test checks them);
+    // `if_not_present` lets a handler choose stricter values for its own answer.
     let security_headers = ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
+        // for browsers that predate `frame-ancestors`
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
+        // stricter than strict-origin-when-cross-origin: other sites learn nothing, not even
+        // that a visitor came from a request's page
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
@@ -174,7 +215,20 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             content_security_policy(state.config.map_tile_url.as_deref()),
-        ));
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            CROSS_ORIGIN_OPENER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        // over https only: the browser then refuses plain http for a year
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            state
+                .config
+                .secure_cookies
+                .then(|| HeaderValue::from_static("max-age=31536000")),
+        ))
+        .layer(axum::middleware::from_fn(permissions_policy));
     pages::routes()
         .merge(assets::routes())
         .merge(opendata::routes())
@@ -189,8 +243,10 @@ pub fn router(state: AppState) -> Router {
                 .layer(axum::middleware::from_fn_with_state(state.clone(), cache::layer))
                 .layer(axum::middleware::from_fn(cache::etag)),
         )
-        .layer(axum::middleware::from_fn(csrf::ensure_cookie))
-        .layer(security_headers)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::ensure_cookie,
+        ))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -210,5 +266,33 @@ pub fn router(state: AppState) -> Router {
                     Duration::from_secs(60),
                 )),
         )
+        // outermost, so that even a timeout's answer carries them
+        .layer(security_headers)
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn camera_and_location_only_where_needed() {
+        assert!(permissions_policy_for("/lapor").contains("geolocation=(self)"));
+        assert!(permissions_policy_for("/lapor").contains("camera=()"));
+        let checkin = permissions_policy_for("/staf/bimtek/7/hadir");
+        assert!(checkin.contains("camera=(self)") && checkin.contains("geolocation=()"));
+        for p in [
+            "/",
+            "/laporan",
+            "/staf/bimtek/7",
+            "/laporan/x/hadir",
+            "/api/v1/requests",
+        ] {
+            let policy = permissions_policy_for(p);
+            assert!(
+                policy.contains("camera=()") && policy.contains("geolocation=()"),
+                "{p}"
+            );
+        }
+    }
 }

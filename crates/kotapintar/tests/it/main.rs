@@ -23,6 +23,7 @@ mod opendata;
 mod pages;
 mod portal;
 mod requests;
+mod security;
 mod smtp_sink;
 mod units;
 mod users;

@@ -16,6 +16,7 @@ pub mod idempotency_key;
 pub mod import_source;
 pub mod integration_client;
 pub mod job;
+pub mod login_throttle;
 pub mod mp_application;
 pub mod mp_budget;
 pub mod mp_evidence;

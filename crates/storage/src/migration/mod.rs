@@ -9,6 +9,7 @@ mod m20261128_000003_integration;
 mod m20261129_000004_portal;
 mod m20261129_000005_dashboards;
 mod m20261129_000006_masterplan;
+mod m20261129_000007_login_throttle;
 mod m20261129_000008_opendata;
 
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_portal::Migration),
             Box::new(m20261129_000005_dashboards::Migration),
             Box::new(m20261129_000006_masterplan::Migration),
+            Box::new(m20261129_000007_login_throttle::Migration),
             Box::new(m20261129_000008_opendata::Migration),
         ]
     }

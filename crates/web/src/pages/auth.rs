@@ -1,3 +1,4 @@
+use crate::client_addr::ClientAddr;
 use crate::csrf::CsrfForm;
 use crate::session::{clear_cookie, session_cookie, Staff, COOKIE};
 use crate::view::{local_path, render, Page};
@@ -5,8 +6,10 @@ use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
+use kotapintar_domain::login::Subject;
+use kotapintar_storage::login_throttle::{self, FailedLogin};
 use kotapintar_storage::sessions;
 use kotapintar_storage::users::{self, LoginOutcome};
 use serde::Deserialize;
@@ -52,30 +55,95 @@ pub struct LoginForm {
 pub async fn login(
     State(state): State<AppState>,
     page: Page,
+    ClientAddr(address): ClientAddr,
+    jar: CookieJar,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<Response, WebError> {
     let next = local_path(Some(&form.next), "/staf");
+    if form.username.trim().is_empty() {
+        // nothing to check and nothing to guess: not counted as a failure
+        return invalid(page, form.username, next, "login.invalid");
+    }
+    let mut subjects = vec![Subject::Username(&form.username)];
+    subjects.extend(address.map(Subject::Address));
+    // Refused before the password is even checked: a guesser learns nothing more, and the
+    // answer is the same whether or not the name belongs to an account.
+    if let Some(until) = login_throttle::refused_until(&state.store, &subjects).await? {
+        return throttled(page, form.username.clone(), next, until);
+    }
     let problem = match users::authenticate(&state.store, &form.username, &form.password).await? {
         LoginOutcome::Ok(actor) => {
+            login_throttle::clear_username(&state.store, &form.username).await?;
+            // A new session id after authentication, never the one the browser came with: a
+            // token planted before the login (session fixation) or left from an earlier login
+            // ends here, server-side.
+            if let Some(old) = jar.get(COOKIE) {
+                sessions::discard(&state.store, old.value()).await?;
+            }
             let token = sessions::create(&state.store, &actor, state.config.session_ttl).await?;
-            let cookie = session_cookie(
-                &token,
-                state.config.secure_cookies,
-                state.config.session_ttl.num_seconds(),
-            );
-            return Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response());
+            let secure = state.config.secure_cookies;
+            let session = session_cookie(&token, secure, state.config.session_ttl.num_seconds());
+            // the CSRF token is renewed too, so one planted before the login is worthless after it
+            let csrf = crate::csrf::cookie(&kotapintar_storage::sessions::new_token(), secure);
+            return Ok((
+                AppendHeaders([(header::SET_COOKIE, session), (header::SET_COOKIE, csrf)]),
+                Redirect::to(&next),
+            )
+                .into_response());
         }
-        LoginOutcome::Invalid => "login.invalid",
-        LoginOutcome::Locked => "login.locked",
+        LoginOutcome::Invalid { account } => {
+            let who = FailedLogin {
+                account,
+                address: address.map(|a| a.to_string()),
+            };
+            if let Some(until) =
+                login_throttle::record_failure(&state.store, &subjects, who).await?
+            {
+                return throttled(page, form.username.clone(), next, until);
+            }
+            "login.invalid"
+        }
         LoginOutcome::Disabled => "login.disabled",
     };
+    invalid(page, form.username, next, problem)
+}
+
+/// The form again, with what went wrong.
+fn invalid(
+    page: Page,
+    username: String,
+    next: String,
+    problem: &'static str,
+) -> Result<Response, WebError> {
     let body = render(&LoginTemplate {
         page,
-        username: form.username,
+        username,
         next,
         problem: Some(problem),
     })?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
+}
+
+/// Too many failed logins: 429, the form again with the reason, and when to come back.
+fn throttled(
+    page: Page,
+    username: String,
+    next: String,
+    until: chrono::DateTime<chrono::Utc>,
+) -> Result<Response, WebError> {
+    let wait = (until - chrono::Utc::now()).num_seconds().max(1);
+    let body = render(&LoginTemplate {
+        page,
+        username,
+        next,
+        problem: Some("login.throttled"),
+    })?;
+    Ok((
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, wait.to_string())],
+        body,
+    )
+        .into_response())
 }
 
 pub async fn logout(

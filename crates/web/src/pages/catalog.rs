@@ -223,6 +223,11 @@ pub async fn update(
     Path(id): Path<i64>,
     CsrfForm(input): CsrfForm<ServiceInput>,
 ) -> Result<Response, WebError> {
+    // another unit's service is refused before its form is checked, as its page is
+    let current = services::get(&state.store, id).await?;
+    if !actor.can_manage_services(UnitId(current.unit_id)) {
+        return Err(WebError::Forbidden);
+    }
     save(&state, &actor, page, Some(id), input).await
 }
 

@@ -352,6 +352,11 @@ pub async fn create(
     page: Page,
     form_data: CsrfMultipart,
 ) -> Result<Response, WebError> {
+    // Someone who may write for no unit at all is refused before the form (and its uploads)
+    // is even looked at, as the empty form is.
+    if editable_units(&state, &actor).await?.is_empty() {
+        return Err(WebError::Forbidden);
+    }
     let Submitted {
         input,
         unit_id,

@@ -152,14 +152,21 @@ pub struct NextQuery {
 /// Sets the language cookie and returns to the page the visitor was on. A plain link, so
 /// it works without JavaScript.
 pub async fn switch_language(
+    State(state): State<AppState>,
     Path(lang): Path<String>,
     Query(q): Query<NextQuery>,
 ) -> Result<impl IntoResponse, WebError> {
     let lang = Lang::parse(&lang).ok_or(WebError::NotFound)?;
+    // not HttpOnly: it holds nothing secret, only "id" or "en"
     let cookie = format!(
-        "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        "{}={}; Path=/; Max-Age=31536000; SameSite=Lax{}",
         Lang::COOKIE,
-        lang.code()
+        lang.code(),
+        if state.config.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        }
     );
     Ok((
         [(header::SET_COOKIE, cookie)],
