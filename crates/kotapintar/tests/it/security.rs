@@ -130,6 +130,11 @@ struct Fixture {
     /// Not registered for `event`: the registration row registers them.
     unregistered_a: i64,
     certificate: String,
+    /// A draft dataset of unit A (with one live resource), and the demo's published CSV.
+    dataset_a: i64,
+    published_dataset: String,
+    published_uuid: String,
+    published_resource: String,
 }
 
 async fn fixture(app: &TestApp) -> Fixture {
@@ -327,6 +332,47 @@ async fn fixture(app: &TestApp) -> Fixture {
         .unwrap()
         .unwrap()
         .id;
+    // open data: a draft of unit A, and the demo's published CSV dataset
+    let draft = kotapintar_domain::opendata::DatasetInput {
+        title: "Timbulan sampah per desa".into(),
+        notes: "Ton per bulan.".into(),
+        topic: "lingkungan".into(),
+        licence: "cc-by".into(),
+        frequency: "monthly".into(),
+        contact_name: "Bidang Persampahan".into(),
+        contact_email: "data@dlhk.example.go.id".into(),
+        ..Default::default()
+    }
+    .parse(unit_a.id)
+    .unwrap();
+    let dataset_a = kotapintar_storage::opendata::create(&app.store, &system, 0, draft)
+        .await
+        .unwrap()
+        .id;
+    kotapintar_storage::opendata::add_resource(
+        &app.store,
+        &system,
+        dataset_a,
+        kotapintar_storage::opendata::NewResource {
+            name: "Perangkat daerah".into(),
+            description: String::new(),
+            format: kotapintar_domain::opendata::ResourceFormat::Csv,
+            source: kotapintar_storage::opendata::Source::Live(
+                kotapintar_domain::opendata::LiveSource::Units,
+            ),
+            file_name: "units.csv".into(),
+            columns: Vec::new(),
+            row_count: 0,
+        },
+    )
+    .await
+    .unwrap();
+    let open_csv = kotapintar_storage::opendata::published(&app.store)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.name.as_str() == "pasar-tradisional-per-kecamatan")
+        .expect("the demo publishes an uploaded CSV");
     Fixture {
         unit_a: unit_a.id.0,
         unit_a_slug: unit_a.slug.clone(),
@@ -356,6 +402,10 @@ async fn fixture(app: &TestApp) -> Fixture {
         registration_a: registration.id,
         unregistered_a,
         certificate: registration.certificate_code.unwrap(),
+        dataset_a,
+        published_dataset: open_csv.name.to_string(),
+        published_uuid: open_csv.uuid.clone(),
+        published_resource: open_csv.resources[0].uuid.clone(),
     }
 }
 
@@ -470,6 +520,23 @@ fn table(f: &Fixture) -> Vec<Case> {
         get("/sertifikat", "/sertifikat".into(), all(200)),
         get("/sertifikat/{code}", format!("/sertifikat/{}", f.certificate), all(200)),
         get("/sertifikat/{code}/pdf", format!("/sertifikat/{}/pdf", f.certificate), all(200)),
+        // --- open data: the catalogue, CKAN API, DataStore, DCAT (public, read-only)
+        get("/data", "/data".into(), all(200)),
+        get("/data/{name}", format!("/data/{}", f.published_dataset), all(200)),
+        get("/dataset/{id}/resource/{rid}/download", format!("/dataset/{}/resource/{}/download", f.published_uuid, f.published_resource), all(200)),
+        get("/dataset/{id}/resource/{rid}/download/{file}", format!("/dataset/{}/resource/{}/download/x.csv", f.published_uuid, f.published_resource), all(200)),
+        get("/datastore/dump/{rid}", format!("/datastore/dump/{}", f.published_resource), all(200)),
+        get("/api/3", "/api/3".into(), all(200)),
+        get("/api/3/action/{name}", "/api/3/action/package_list".into(), all(200)),
+        post("/api/3/action/{name}", "/api/3/action/package_list".into(), Json, all(200)),
+        get("/api/action/{name}", "/api/action/package_list".into(), all(200)),
+        post("/api/action/{name}", "/api/action/package_list".into(), Json, all(200)),
+        get("/data.json", "/data.json".into(), all(200)),
+        get("/dcat/catalog.ttl", "/dcat/catalog.ttl".into(), all(200)),
+        get("/dcat/catalog.jsonld", "/dcat/catalog.jsonld".into(), all(200)),
+        get("/catalog.ttl", "/catalog.ttl".into(), all(200)),
+        get("/catalog.jsonld", "/catalog.jsonld".into(), all(200)),
+        get("/dataset/{file}", format!("/dataset/{}.ttl", f.published_uuid), all(200)),
         // --- assets
         get("/assets/app.css", "/assets/app.css".into(), all(200)),
         get("/assets/app.js", "/assets/app.js".into(), all(200)),
@@ -541,6 +608,17 @@ fn table(f: &Fixture) -> Vec<Case> {
         get("/staf/masterplan/kesiapan", "/staf/masterplan/kesiapan".into(), page("200 200 200 200 200 200 200 200")),
         post("/staf/masterplan/kesiapan", "/staf/masterplan/kesiapan".into(), Form, page("422 403 403 403 403 403 403 403")),
         get("/staf/bimtek", "/staf/bimtek".into(), page("200 200 200 200 200 200 200 200")),
+        // --- open data: producers (a unit's editors and admins) and the walidata (Kominfo)
+        //                                    adm uad off edi ver lea oad oof
+        get("/staf/data", "/staf/data".into(), page("200 200 403 200 403 403 200 403")),
+        get("/staf/data/baru", "/staf/data/baru".into(), page("200 200 403 200 403 403 200 403")),
+        post("/staf/data/baru", "/staf/data/baru".into(), Form, page("422 422 403 422 403 403 422 403")),
+        get("/staf/data/{id}", format!("/staf/data/{}", f.dataset_a), page("200 200 403 200 403 403 403 403")),
+        post("/staf/data/{id}", format!("/staf/data/{}", f.dataset_a), Form, page("422 422 403 422 403 403 403 403")),
+        // only the walidata may withdraw; a draft cannot be withdrawn (409)
+        post("/staf/data/{id}/langkah", format!("/staf/data/{}/langkah", f.dataset_a), Fields(vec![("step", "unpublish".into())]), page("409 403 403 403 403 403 403 403")),
+        post("/staf/data/{id}/sumber", format!("/staf/data/{}/sumber", f.dataset_a), Multipart, page("422 422 403 422 403 403 403 403")),
+        post("/staf/data/{id}/sumber/{rid}/hapus", format!("/staf/data/{}/sumber/999999/hapus", f.dataset_a), Form, page("404 404 403 404 403 403 403 403")),
         get("/staf/bimtek/baru", "/staf/bimtek/baru".into(), page("200 403 403 403 403 403 403 403")),
         post("/staf/bimtek/baru", "/staf/bimtek/baru".into(), Form, page("422 403 403 403 403 403 403 403")),
         get("/staf/bimtek/rekap", "/staf/bimtek/rekap".into(), page("200 200 403 403 403 200 200 403")),

@@ -575,6 +575,10 @@ pub async fn create(
     page: Page,
     CsrfForm(f): CsrfForm<DatasetForm>,
 ) -> Result<Response, WebError> {
+    // people who produce no data are refused before their form is looked at
+    if manageable_units(&state, &actor).await?.is_empty() {
+        return Err(WebError::Forbidden);
+    }
     let unit = UnitId(f.unit_id);
     let mut errors = FieldErrors::new();
     if !can_manage(&actor, unit) {
