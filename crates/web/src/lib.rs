@@ -9,7 +9,7 @@ mod charts;
 mod csrf;
 mod error;
 pub mod i18n;
-mod open311;
+pub mod open311;
 mod pages;
 mod pdf;
 mod report;
