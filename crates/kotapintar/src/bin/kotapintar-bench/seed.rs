@@ -8,6 +8,7 @@ use kotapintar_domain::performance::{Facts, History};
 use kotapintar_storage::entity::{content_item, request, request_event, request_unit, service};
 use kotapintar_storage::Store;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use std::collections::HashMap;
 use std::time::Instant;
 
 pub const UNITS: usize = 27;
@@ -271,19 +272,20 @@ async fn requests_in_bulk(
             .collect();
         request::Entity::insert_many(rows).exec(&tx).await?;
         let batch_codes: Vec<String> = batch.iter().map(|i| bench_code(*i)).collect();
-        let mut ids: Vec<(String, i64)> = request::Entity::find()
+        let ids: HashMap<String, i64> = request::Entity::find()
             .filter(request::Column::TrackingCode.is_in(batch_codes.clone()))
             .all(&tx)
             .await?
             .into_iter()
             .map(|r| (r.tracking_code, r.id))
             .collect();
-        // bench_code(i) sorts as i does (fixed width, alphabet in order), as do the plans
-        ids.sort();
         let mut dispositions = Vec::new();
         let mut events = Vec::new();
         let mut facts = Vec::new();
-        for ((_, id), p) in ids.into_iter().zip(plans) {
+        for (code, p) in batch_codes.iter().zip(plans) {
+            let id = *ids
+                .get(code)
+                .ok_or_else(|| anyhow::anyhow!("request {code} was not stored"))?;
             let event = |at, step: &str, from: Option<&str>, to: &str, note: Option<&str>, unit| {
                 request_event::ActiveModel {
                     request_id: Set(id),
