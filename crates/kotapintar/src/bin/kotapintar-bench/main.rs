@@ -364,18 +364,26 @@ async fn run_backend(
     kotapintar::commands::import_builtin_areas(&store, &settings.regency).await?;
     let seeded = seed::all(&store, &settings, a.requests, a.content).await?;
     let actor = kotapintar_storage::audit::AuditActor::System("bench".into());
-    // An application of the first unit: reads its requests and its events. The limit is far
-    // above what the phases send, so no answer is a 429.
-    let token = kotapintar_storage::clients::create(
-        &store,
-        &actor,
-        "bench",
-        &seeded.unit_codes[0],
-        "requests:read events:read",
-        1_000_000_000,
-    )
-    .await?
-    .token;
+    // Applications of the first unit: they read its requests and its events. Each may send
+    // at most 100,000 requests a minute, so the list phase spreads its calls over eight, and
+    // no answer is a 429.
+    let mut tokens = Vec::new();
+    for i in 0..8 {
+        tokens.push(
+            kotapintar_storage::clients::create(
+                &store,
+                &actor,
+                &format!("bench-{i}"),
+                &seeded.unit_codes[0],
+                "requests:read events:read",
+                100_000,
+            )
+            .await?
+            .token,
+        );
+    }
+    let tokens = Arc::new(tokens);
+    let token = tokens[0].clone();
     store.close().await;
     let codes = Arc::new(seeded.codes);
     let slugs = Arc::new(seeded.unit_slugs);
@@ -499,7 +507,7 @@ async fn run_backend(
     }
     if a.runs("api-request-list") {
         // a unit's application paging through the requests its unit handles, 50 a page
-        let (c, b, tk) = (client.clone(), base.clone(), token.clone());
+        let (c, b, tk) = (client.clone(), base.clone(), tokens.clone());
         phases.push(
             load(
                 "api-request-list",
@@ -507,7 +515,8 @@ async fn run_backend(
                 n,
                 s,
                 move |i| {
-                    let (c, b, tk) = (c.clone(), b.clone(), tk.clone());
+                    let (c, b) = (c.clone(), b.clone());
+                    let tk = tk[(i % tk.len() as u64) as usize].clone();
                     async move {
                         fetched(
                             c.get(format!("{b}/api/v1/requests?page={}", i % 20))
