@@ -20,8 +20,14 @@ pub fn check_request(r: &NewRequest) {
         "half a coordinate"
     );
     if let (Some(lat), Some(lon)) = (r.latitude, r.longitude) {
-        assert!(lat.is_finite() && (-90.0..=90.0).contains(&lat), "latitude {lat}");
-        assert!(lon.is_finite() && (-180.0..=180.0).contains(&lon), "longitude {lon}");
+        assert!(
+            lat.is_finite() && (-90.0..=90.0).contains(&lat),
+            "latitude {lat}"
+        );
+        assert!(
+            lon.is_finite() && (-180.0..=180.0).contains(&lon),
+            "longitude {lon}"
+        );
     }
     if let (Some(d), Some(v)) = (&r.district_code, &r.village_code) {
         assert!(v.is_within(d), "village {v} outside district {d}");
@@ -29,11 +35,19 @@ pub fn check_request(r: &NewRequest) {
     if let Some(email) = &r.contact.email {
         assert!(email.contains('@'), "email {email:?}");
     }
-    for text in [&r.contact.name, &r.contact.email, &r.contact.phone, &r.location_address]
-        .into_iter()
-        .flatten()
+    for text in [
+        &r.contact.name,
+        &r.contact.email,
+        &r.contact.phone,
+        &r.location_address,
+    ]
+    .into_iter()
+    .flatten()
     {
-        assert!(!text.trim().is_empty(), "an empty optional text kept as Some");
+        assert!(
+            !text.trim().is_empty(),
+            "an empty optional text kept as Some"
+        );
     }
 }
 
@@ -45,12 +59,13 @@ pub fn service() -> Service {
         name: "Jalan rusak".into(),
         kind: "pengaduan".into(),
         time_limit_days: "5".into(),
-        questions: "jenis | Jenis kerusakan | singlevaluelist | required | Berlubang; Retak; Ambles\n\
+        questions:
+            "jenis | Jenis kerusakan | singlevaluelist | required | Berlubang; Retak; Ambles\n\
                     panjang | Perkiraan panjang (m) | number | optional\n\
                     sejak | Sejak kapan | datetime | optional\n\
                     catatan | Catatan | text | optional\n\
                     dampak | Dampak | multivaluelist | optional | Macet; Kecelakaan; Banjir"
-            .into(),
+                .into(),
         active: Some("on".into()),
         ..Default::default()
     }

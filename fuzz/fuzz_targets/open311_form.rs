@@ -37,7 +37,10 @@ fuzz_target!(|data: &[u8]| {
                     .expect("an answer to a question that was not asked");
                 if q.datatype.is_list() {
                     for v in value.split(';') {
-                        assert!(q.options.iter().any(|o| o == v), "{v:?} not an option of {code}");
+                        assert!(
+                            q.options.iter().any(|o| o == v),
+                            "{v:?} not an option of {code}"
+                        );
                     }
                 }
                 if q.datatype == Datatype::Singlevaluelist {
@@ -51,7 +54,11 @@ fuzz_target!(|data: &[u8]| {
     let now = DateTime::<Utc>::from_timestamp(1_795_000_000, 0).expect("a fixed now");
     match list_query(text, offset, now) {
         Ok(Some(q)) => {
-            assert!((1..=1000).contains(&q.page_size), "page size {}", q.page_size);
+            assert!(
+                (1..=1000).contains(&q.page_size),
+                "page size {}",
+                q.page_size
+            );
             if let (Some(from), Some(to)) = (q.filter.received_from, q.filter.received_to) {
                 assert!(from <= to, "an empty window {from} > {to}");
             }

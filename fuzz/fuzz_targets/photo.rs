@@ -20,7 +20,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let decoded = image::load_from_memory_with_format(&photo.bytes, format)
         .expect("the cleaned photo decodes as its own format");
-    assert_eq!((decoded.width(), decoded.height()), (photo.width, photo.height));
+    assert_eq!(
+        (decoded.width(), decoded.height()),
+        (photo.width, photo.height)
+    );
     let thumb = image::load_from_memory_with_format(&photo.thumbnail, image::ImageFormat::Jpeg)
         .expect("the thumbnail is a JPEG");
     assert_eq!(

@@ -570,8 +570,13 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
 /// A request body read as `T`, or what is wrong with it, naming the field (`contact.email:
 /// invalid type ...`). Every JSON body of the API is read here.
 pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| format!("{}: {}", e.path(), e.inner()))
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| format!("{}: {}", e.path(), e.inner()))?;
+    // Only whitespace may follow the value (`serde_json::from_slice` checks this; a bare
+    // deserializer does not, and the fuzz target found bodies with trailing bytes accepted).
+    de.end().map_err(|e| e.to_string())?;
+    Ok(value)
 }
 
 /// What every POST checks first: the scope, then the (optional) Idempotency-Key.
@@ -989,6 +994,18 @@ async fn openapi() -> impl IntoResponse {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_body_is_one_json_value_and_nothing_after_it() {
+        use super::parse_json;
+        assert!(parse_json::<serde_json::Value>(b" {\"a\": 1}\n").is_ok());
+        assert!(parse_json::<serde_json::Value>(b"{\"a\": 1}~").is_err());
+        assert!(parse_json::<serde_json::Value>(b"{} {}").is_err());
+        match parse_json::<super::WebhookBody>(b"{\"url\": 5}") {
+            Err(e) => assert!(e.starts_with("url: invalid type"), "{e}"),
+            Ok(_) => panic!("a number is not a URL"),
+        }
+    }
+
     /// Every change to the API shows in review: the committed document must match the code.
     /// Regenerate with `UPDATE_OPENAPI=1 cargo test -p kotapintar-web openapi`.
     #[test]
