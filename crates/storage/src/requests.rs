@@ -2278,17 +2278,22 @@ pub async fn searchable_after(
     searchable(db, rows).await
 }
 
-/// One request by tracking code, if it is public (`None` for a `rahasia` one).
-pub async fn searchable_by_code(
+/// The public ones of these requests, by tracking code (a `rahasia` or unknown code is left
+/// out): the search index's catch-up reads every request a pass names at once.
+pub async fn searchable_by_codes(
     db: &impl ConnectionTrait,
-    code: &str,
-) -> Result<Option<SearchableRequest>> {
-    let rows = request::Entity::find()
-        .filter(request::Column::TrackingCode.eq(code))
-        .filter(request::Column::Confidential.eq(false))
-        .all(db)
-        .await?;
-    Ok(searchable(db, rows).await?.pop())
+    codes: &[String],
+) -> Result<Vec<SearchableRequest>> {
+    let mut out = Vec::with_capacity(codes.len());
+    for chunk in codes.chunks(500) {
+        let rows = request::Entity::find()
+            .filter(request::Column::TrackingCode.is_in(chunk.iter().cloned()))
+            .filter(request::Column::Confidential.eq(false))
+            .all(db)
+            .await?;
+        out.extend(searchable(db, rows).await?);
+    }
+    Ok(out)
 }
 
 /// How many public requests there are in each status (the home page's figures).

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[path = "api_content.rs"]
-mod content;
+pub mod content;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -494,6 +494,41 @@ pub struct NewRequestBody {
     answers: HashMap<String, serde_json::Value>,
 }
 
+impl NewRequestBody {
+    /// The body as a request, checked as far as the domain can without the database (field
+    /// errors name answers as `answers.CODE`).
+    pub fn into_request(self) -> Result<kotapintar_domain::intake::NewRequest, FieldErrors> {
+        let input = kotapintar_domain::intake::RequestInput {
+            kind: self.kind,
+            service_code: self.service_code,
+            title: self.title,
+            description: self.description,
+            latitude: self.latitude.map(|v| v.to_string()).unwrap_or_default(),
+            longitude: self.longitude.map(|v| v.to_string()).unwrap_or_default(),
+            location_address: self.location_address,
+            district_code: self.district_code,
+            village_code: self.village_code,
+            name: self.contact.name,
+            email: self.contact.email,
+            phone: self.contact.phone,
+            anonymous: self.anonymous.then(|| "on".into()),
+            confidential: self.confidential.then(|| "on".into()),
+        };
+        let mut answers = Vec::new();
+        for (code, v) in self.answers {
+            match v {
+                serde_json::Value::Array(items) => answers.extend(
+                    items
+                        .into_iter()
+                        .map(|i| (format!("q_{code}"), json_text(i))),
+                ),
+                other => answers.push((format!("q_{code}"), json_text(other))),
+            }
+        }
+        input.parse(answers).map_err(answer_fields)
+    }
+}
+
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactBody {
@@ -521,19 +556,27 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
                     "The body is too large",
                 )
             })?;
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de)
-            .map(JsonBody)
-            .map_err(|e| {
-                let path = e.path().to_string();
-                Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    "malformed",
-                    "The body is not the expected JSON",
-                )
-                .detail(format!("{path}: {}", e.inner()))
-            })
+        parse_json(&bytes).map(JsonBody).map_err(|detail| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "malformed",
+                "The body is not the expected JSON",
+            )
+            .detail(detail)
+        })
     }
+}
+
+/// A request body read as `T`, or what is wrong with it, naming the field (`contact.email:
+/// invalid type ...`). Every JSON body of the API is read here.
+pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| format!("{}: {}", e.path(), e.inner()))?;
+    // Only whitespace may follow the value (`serde_json::from_slice` checks this; a bare
+    // deserializer does not, and the fuzz target found bodies with trailing bytes accepted).
+    de.end().map_err(|e| e.to_string())?;
+    Ok(value)
 }
 
 /// What every POST checks first: the scope, then the (optional) Idempotency-Key.
@@ -655,36 +698,7 @@ pub async fn create_request(
     };
     let st = state.clone();
     once(&state, &client, key, move || async move {
-        let input = kotapintar_domain::intake::RequestInput {
-            kind: body.kind,
-            service_code: body.service_code,
-            title: body.title,
-            description: body.description,
-            latitude: body.latitude.map(|v| v.to_string()).unwrap_or_default(),
-            longitude: body.longitude.map(|v| v.to_string()).unwrap_or_default(),
-            location_address: body.location_address,
-            district_code: body.district_code,
-            village_code: body.village_code,
-            name: body.contact.name,
-            email: body.contact.email,
-            phone: body.contact.phone,
-            anonymous: body.anonymous.then(|| "on".into()),
-            confidential: body.confidential.then(|| "on".into()),
-        };
-        let mut answers = Vec::new();
-        for (code, v) in body.answers {
-            match v {
-                serde_json::Value::Array(items) => answers.extend(
-                    items
-                        .into_iter()
-                        .map(|i| (format!("q_{code}"), json_text(i))),
-                ),
-                other => answers.push((format!("q_{code}"), json_text(other))),
-            }
-        }
-        let new_request = input
-            .parse(answers)
-            .map_err(|e| Problem::invalid(&answer_fields(e)))?;
+        let new_request = body.into_request().map_err(|e| Problem::invalid(&e))?;
         let calendar = st.calendar().await.map_err(Problem::from)?;
         let done = kotapintar_storage::requests::submit(
             &st.store,
@@ -980,6 +994,18 @@ async fn openapi() -> impl IntoResponse {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_body_is_one_json_value_and_nothing_after_it() {
+        use super::parse_json;
+        assert!(parse_json::<serde_json::Value>(b" {\"a\": 1}\n").is_ok());
+        assert!(parse_json::<serde_json::Value>(b"{\"a\": 1}~").is_err());
+        assert!(parse_json::<serde_json::Value>(b"{} {}").is_err());
+        match parse_json::<super::WebhookBody>(b"{\"url\": 5}") {
+            Err(e) => assert!(e.starts_with("url: invalid type"), "{e}"),
+            Ok(_) => panic!("a number is not a URL"),
+        }
+    }
+
     /// Every change to the API shows in review: the committed document must match the code.
     /// Regenerate with `UPDATE_OPENAPI=1 cargo test -p kotapintar-web openapi`.
     #[test]

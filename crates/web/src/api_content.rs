@@ -105,7 +105,8 @@ fn local(raw: &str, offset: FixedOffset) -> String {
 }
 
 impl ContentBody {
-    fn input(self, offset: FixedOffset) -> ContentInput {
+    /// The body in the form the domain parses (as the staff form sends it).
+    pub fn input(self, offset: FixedOffset) -> ContentInput {
         let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
         let coord = |v: Option<f64>| v.map(|n| n.to_string()).unwrap_or_default();
         ContentInput {

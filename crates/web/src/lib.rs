@@ -10,7 +10,7 @@ mod client_addr;
 mod csrf;
 mod error;
 pub mod i18n;
-mod open311;
+pub mod open311;
 mod opendata;
 mod pages;
 mod pdf;

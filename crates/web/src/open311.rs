@@ -23,7 +23,7 @@ use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, SecondsFormat, Utc};
 use kotapintar_domain::client::ApiClient;
-use kotapintar_domain::intake::RequestInput;
+use kotapintar_domain::intake::{NewRequest, RequestInput};
 use kotapintar_domain::policy::Actor;
 use kotapintar_domain::privacy::{PublicEvent, PublicRequest};
 use kotapintar_domain::request::{normalise_tracking_code, RejectReason, Status};
@@ -583,7 +583,42 @@ async fn token_lookup(state: &AppState, token: &str) -> Answer {
 }
 
 async fn request_list(state: &AppState, params: &Params) -> Answer {
-    let offset = state.config.rules.utc_offset;
+    let extensions = params.extensions();
+    let Some(q) = list_filter(params, state.config.rules.utc_offset, Utc::now())? else {
+        return Ok(("service_requests", Node::List("request", vec![])));
+    };
+    let (rows, _) = requests::public_list(&state.store, &q.filter, q.page, q.page_size).await?;
+    let items = rows
+        .iter()
+        .map(|r| request_node(state, r, extensions))
+        .collect();
+    Ok(("service_requests", Node::List("request", items)))
+}
+
+/// What a `GET requests` query asks for.
+pub struct ListQuery {
+    pub filter: PublicFilter,
+    /// From 0.
+    pub page: u64,
+    pub page_size: u64,
+}
+
+/// The pure part of `GET requests`: a query string read as a filter and a page, as of `now`,
+/// dates without an offset taken where the regency is. `Ok(None)`: it names only requests
+/// that cannot exist (malformed codes). `Err`: what is wrong, as the answer says it.
+pub fn list_query(
+    query: &str,
+    offset: FixedOffset,
+    now: DateTime<Utc>,
+) -> Result<Option<ListQuery>, Vec<String>> {
+    list_filter(&Params::parse(query), offset, now).map_err(|f| f.descriptions)
+}
+
+fn list_filter(
+    params: &Params,
+    offset: FixedOffset,
+    now: DateTime<Utc>,
+) -> Result<Option<ListQuery>, Fail> {
     let extensions = params.extensions();
     let mut filter = PublicFilter {
         with_timeline: true,
@@ -598,7 +633,7 @@ async fn request_list(state: &AppState, params: &Params) -> Answer {
             .filter_map(|i| normalise_tracking_code(i))
             .collect();
         if filter.codes.is_empty() {
-            return Ok(("service_requests", Node::List("request", vec![])));
+            return Ok(None);
         }
     } else {
         filter.service_codes = params
@@ -616,7 +651,7 @@ async fn request_list(state: &AppState, params: &Params) -> Answer {
         // Without dates, the last 90 days; with one, 90 days from or up to it.
         let days = Duration::days(DEFAULT_DAYS);
         (filter.received_from, filter.received_to) = match (start, end) {
-            (None, None) => (Some(Utc::now() - days), None),
+            (None, None) => (Some(now - days), None),
             (Some(s), None) => (Some(s), None),
             (None, Some(e)) => (Some(e - days), Some(e)),
             (Some(s), Some(e)) => (Some(s), Some(e)),
@@ -666,12 +701,11 @@ async fn request_list(state: &AppState, params: &Params) -> Answer {
             };
         }
     }
-    let (rows, _) = requests::public_list(&state.store, &filter, page, page_size).await?;
-    let items = rows
-        .iter()
-        .map(|r| request_node(state, r, extensions))
-        .collect();
-    Ok(("service_requests", Node::List("request", items)))
+    Ok(Some(ListQuery {
+        filter,
+        page,
+        page_size,
+    }))
 }
 
 fn datetime(state: &AppState, t: DateTime<Utc>) -> Node {
@@ -919,36 +953,7 @@ async fn file_request(state: &AppState, params: &Params, photos: Vec<PhotoFile>)
     let service = active_service(state, code)
         .await?
         .ok_or_else(|| Fail::bad(format!("service_code '{code}' is not a known service")))?;
-    let description = params.get("description").unwrap_or("").to_string();
-    let name = [params.get("first_name"), params.get("last_name")]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let input = RequestInput {
-        kind: service.draft.kind.as_str().into(),
-        service_code: service.draft.code.clone(),
-        title: title_from(&description, &service.draft.name),
-        description,
-        latitude: params.get("lat").unwrap_or("").into(),
-        longitude: params.get("long").unwrap_or("").into(),
-        // FixMyStreet's `address_id=#NOTPINPOINTED#` means "no location": nothing to keep.
-        location_address: params.get("address_string").unwrap_or("").into(),
-        name,
-        email: params.get("email").unwrap_or("").into(),
-        phone: params.get("phone").unwrap_or("").into(),
-        ..Default::default()
-    };
-    // Answers keyed as the form's `q_<code>`; attributes our service does not ask about
-    // (FixMyStreet's `uprn`, for one) are ignored by the checks.
-    let answers: Vec<(String, String)> = params
-        .0
-        .iter()
-        .filter_map(|(k, v)| {
-            attribute_code(k).map(|c| (format!("q_{}", c.trim().to_lowercase()), v.clone()))
-        })
-        .collect();
-    let new_request = input.parse(answers).map_err(field_errors)?;
+    let new_request = request_from(params, &service).map_err(field_errors)?;
     let rules = &state.config.rules;
     match requests::check(&state.store, rules, &new_request).await {
         Ok(()) => {}
@@ -981,6 +986,46 @@ async fn file_request(state: &AppState, params: &Params, photos: Vec<PhotoFile>)
             )])],
         ),
     ))
+}
+
+/// The pure part of filing over Open311: a POSTed form's fields (URL-encoded, as the spec
+/// sends them) read as a request of `service`, with the domain's checks. Checks that need the
+/// database (answers against the service's questions, the area) come after, in storage.
+pub fn request_from_form(body: &str, service: &Service) -> Result<NewRequest, FieldErrors> {
+    request_from(&Params::parse(body), service)
+}
+
+fn request_from(params: &Params, service: &Service) -> Result<NewRequest, FieldErrors> {
+    let description = params.get("description").unwrap_or("").to_string();
+    let name = [params.get("first_name"), params.get("last_name")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let input = RequestInput {
+        kind: service.draft.kind.as_str().into(),
+        service_code: service.draft.code.clone(),
+        title: title_from(&description, &service.draft.name),
+        description,
+        latitude: params.get("lat").unwrap_or("").into(),
+        longitude: params.get("long").unwrap_or("").into(),
+        // FixMyStreet's `address_id=#NOTPINPOINTED#` means "no location": nothing to keep.
+        location_address: params.get("address_string").unwrap_or("").into(),
+        name,
+        email: params.get("email").unwrap_or("").into(),
+        phone: params.get("phone").unwrap_or("").into(),
+        ..Default::default()
+    };
+    // Answers keyed as the form's `q_<code>`; attributes our service does not ask about
+    // (FixMyStreet's `uprn`, for one) are ignored by the checks.
+    let answers: Vec<(String, String)> = params
+        .0
+        .iter()
+        .filter_map(|(k, v)| {
+            attribute_code(k).map(|c| (format!("q_{}", c.trim().to_lowercase()), v.clone()))
+        })
+        .collect();
+    input.parse(answers)
 }
 
 /// Our field names and error codes, said in Open311's terms.

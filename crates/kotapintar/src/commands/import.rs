@@ -6,10 +6,10 @@
 
 use super::describe_field;
 use crate::config::Settings;
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::{FixedOffset, NaiveDate, TimeZone, Utc};
 use kotapintar_domain::intake::RequestInput;
 use kotapintar_domain::request::Status;
-use kotapintar_domain::service::ServiceInput;
+use kotapintar_domain::service::{ServiceDraft, ServiceInput};
 use kotapintar_storage::audit::AuditActor;
 use kotapintar_storage::requests::{self, HistoricalRequest};
 use kotapintar_storage::{services, units, StorageError, Store};
@@ -18,14 +18,26 @@ use serde::Deserialize;
 use std::path::Path;
 use std::process::ExitCode;
 
+/// Rows with their line numbers (CSV: the line in the file; JSON: the item's position), each
+/// the value or why it could not be read.
+pub type Rows<T> = Vec<(u64, Result<T, String>)>;
+/// Rows with their line numbers, each checked: the value, or its problems (field, message).
+pub type CheckedRows<T> = Vec<(u64, Result<T, Vec<(String, String)>>)>;
+
 /// Reads rows with their line numbers (CSV: the line in the file; JSON: the item's position).
-fn read_rows<T: DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<(u64, Result<T, String>)>> {
+fn read_rows<T: DeserializeOwned>(path: &Path) -> anyhow::Result<Rows<T>> {
     let text =
         std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let json = path.extension().and_then(|e| e.to_str()) == Some("json");
+    parse_rows(&text, json).map_err(|e| anyhow::anyhow!("{}{e}", path.display()))
+}
+
+/// The rows of an import file's text: a JSON array of objects, or CSV with a header row. The
+/// error of a file that cannot be read at all starts with the separator to follow its name.
+pub fn parse_rows<T: DeserializeOwned>(text: &str, json: bool) -> Result<Rows<T>, String> {
     if json {
-        let items: Vec<serde_json::Value> = serde_json::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{}: not a JSON array of objects: {e}", path.display()))?;
+        let items: Vec<serde_json::Value> = serde_json::from_str(text)
+            .map_err(|e| format!(": not a JSON array of objects: {e}"))?;
         Ok(items
             .into_iter()
             .enumerate()
@@ -40,10 +52,7 @@ fn read_rows<T: DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<(u64, Resul
         let mut rdr = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .from_reader(text.as_bytes());
-        let headers = rdr
-            .headers()
-            .map_err(|e| anyhow::anyhow!("{}, line 1: {e}", path.display()))?
-            .clone();
+        let headers = rdr.headers().map_err(|e| format!(", line 1: {e}"))?.clone();
         let mut out = Vec::new();
         for rec in rdr.records() {
             match rec {
@@ -62,6 +71,52 @@ fn read_rows<T: DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<(u64, Resul
         }
         Ok(out)
     }
+}
+
+/// Every row of a requests file checked as far as it can be without the database: each
+/// becomes a historical request or the list of its problems (field, code). The import runs
+/// the database's checks on the good ones next.
+pub fn check_request_rows(
+    text: &str,
+    json: bool,
+    offset: FixedOffset,
+) -> Result<CheckedRows<HistoricalRequest>, String> {
+    Ok(parse_rows::<RequestRow>(text, json)?
+        .into_iter()
+        .map(|(line, row)| {
+            let checked = row.map_err(|e| vec![("row".to_string(), e)]).and_then(|r| {
+                check_row(r, offset).map_err(|p| {
+                    p.into_iter()
+                        .map(|(f, c)| (f, describe_field(c).to_string()))
+                        .collect()
+                })
+            });
+            (line, checked)
+        })
+        .collect())
+}
+
+/// Every row of a services file read and checked as far as it can be without the database
+/// (a row without `active` is active): a draft, or its problems (field, message).
+pub fn check_service_rows(text: &str, json: bool) -> Result<CheckedRows<ServiceDraft>, String> {
+    Ok(parse_rows::<ServiceInput>(text, json)?
+        .into_iter()
+        .map(|(line, row)| {
+            let draft = row
+                .map_err(|e| vec![("row".to_string(), e)])
+                .and_then(|mut input| {
+                    if input.active.is_none() {
+                        input.active = Some("on".into());
+                    }
+                    input.parse().map_err(|e| {
+                        e.0.iter()
+                            .map(|f| (f.field.clone(), describe_field(f.code).to_string()))
+                            .collect()
+                    })
+                });
+            (line, draft)
+        })
+        .collect())
 }
 
 #[derive(Deserialize, Default)]
@@ -90,7 +145,7 @@ pub struct RequestRow {
     answers: String,
 }
 
-fn when(raw: &str, settings: &Settings) -> Result<Option<chrono::DateTime<Utc>>, &'static str> {
+fn when(raw: &str, offset: FixedOffset) -> Result<Option<chrono::DateTime<Utc>>, &'static str> {
     let t = raw.trim();
     if t.is_empty() {
         return Ok(None);
@@ -100,9 +155,7 @@ fn when(raw: &str, settings: &Settings) -> Result<Option<chrono::DateTime<Utc>>,
     }
     let date = NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| "invalid_date")?;
     let midnight = date.and_hms_opt(0, 0, 0).ok_or("invalid_date")?;
-    Ok(settings
-        .rules
-        .utc_offset
+    Ok(offset
         .from_local_datetime(&midnight)
         .single()
         .map(|d| d.with_timezone(&Utc)))
@@ -119,7 +172,7 @@ fn flag(v: &str) -> Option<String> {
 /// Turns a row into a historical request, or the list of its problems.
 fn check_row(
     row: RequestRow,
-    settings: &Settings,
+    offset: FixedOffset,
 ) -> Result<HistoricalRequest, Vec<(String, &'static str)>> {
     let mut problems = Vec::new();
     if row.source_id.trim().is_empty() {
@@ -139,7 +192,7 @@ fn check_row(
             None
         }
     };
-    let received_at = match when(&row.received_at, settings) {
+    let received_at = match when(&row.received_at, offset) {
         Ok(Some(t)) => Some(t),
         Ok(None) => {
             problems.push(("received_at".into(), "required"));
@@ -150,7 +203,7 @@ fn check_row(
             None
         }
     };
-    let resolved_at = when(&row.resolved_at, settings).unwrap_or_else(|c| {
+    let resolved_at = when(&row.resolved_at, offset).unwrap_or_else(|c| {
         problems.push(("resolved_at".into(), c));
         None
     });
@@ -227,7 +280,7 @@ pub async fn requests_file(
                 continue;
             }
         };
-        match check_row(row, settings) {
+        match check_row(row, settings.rules.utc_offset) {
             Ok(h) => match requests::check_historical(store, &settings.rules, &h).await {
                 Ok(()) => good.push((line, h)),
                 Err(StorageError::Invalid(e)) => bad.extend(e.0.iter().map(|f| {
@@ -298,37 +351,26 @@ pub async fn services_file(store: &Store, file: &Path, dry_run: bool) -> anyhow:
     let name = file.display().to_string();
     let mut good = Vec::new();
     let mut bad = Vec::new();
-    for (line, row) in read_rows::<ServiceInput>(file)? {
-        match row.map_err(|e| vec![("row".to_string(), e)]) {
+    let text = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let json = file.extension().and_then(|e| e.to_str()) == Some("json");
+    let rows = check_service_rows(&text, json).map_err(|e| anyhow::anyhow!("{name}{e}"))?;
+    for (line, row) in rows {
+        match row {
             Err(p) => bad.extend(
                 p.into_iter()
                     .map(|(f, e)| format!("{name}, line {line}, field '{f}': {e}")),
             ),
-            Ok(mut input) => {
-                if input.active.is_none() {
-                    input.active = Some("on".into());
-                }
-                match input.parse() {
-                    Ok(d) => match services::resolve_unit(store, &d).await {
-                        Ok(_) => good.push(d),
-                        Err(StorageError::Invalid(e)) => bad.extend(e.0.iter().map(|f| {
-                            format!(
-                                "{name}, line {line}, field '{}': {}",
-                                f.field,
-                                describe_field(f.code)
-                            )
-                        })),
-                        Err(e) => return Err(e.into()),
-                    },
-                    Err(e) => bad.extend(e.0.iter().map(|f| {
-                        format!(
-                            "{name}, line {line}, field '{}': {}",
-                            f.field,
-                            describe_field(f.code)
-                        )
-                    })),
-                }
-            }
+            Ok(d) => match services::resolve_unit(store, &d).await {
+                Ok(_) => good.push(d),
+                Err(StorageError::Invalid(e)) => bad.extend(e.0.iter().map(|f| {
+                    format!(
+                        "{name}, line {line}, field '{}': {}",
+                        f.field,
+                        describe_field(f.code)
+                    )
+                })),
+                Err(e) => return Err(e.into()),
+            },
         }
     }
     for b in &bad {

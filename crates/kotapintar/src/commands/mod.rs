@@ -3,7 +3,7 @@
 
 pub(crate) mod areas;
 mod backup;
-mod import;
+pub mod import;
 pub mod search;
 mod user;
 

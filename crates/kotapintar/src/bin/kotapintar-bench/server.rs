@@ -1,0 +1,119 @@
+//! The server under test: `kotapintar serve` as a child process, so that its memory is
+//! measured alone (the load generator and the data generator live in the bench process).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+pub struct Server {
+    child: tokio::process::Child,
+    pid: u32,
+    pub base: String,
+    log: PathBuf,
+}
+
+/// Resident memory of the server in KiB, from /proc/PID/status: `peak` is VmHWM (the most it
+/// ever had resident), the others are now.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Memory {
+    pub peak_kib: u64,
+    pub rss_kib: u64,
+    pub anon_kib: u64,
+    pub file_kib: u64,
+}
+
+/// The `kotapintar` binary built beside this one (`cargo build --release` builds both).
+pub fn default_binary() -> anyhow::Result<PathBuf> {
+    let me = std::env::current_exe()?;
+    let bin = me.with_file_name(format!("kotapintar{}", std::env::consts::EXE_SUFFIX));
+    anyhow::ensure!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build --release --bins` (or pass --server-bin)",
+        bin.display()
+    );
+    Ok(bin)
+}
+
+impl Server {
+    /// Starts `kotapintar serve` on a free port over an existing database, job worker off,
+    /// its data and search index in `dir`, and waits until it answers.
+    pub async fn start(bin: &Path, database_url: &str, dir: &Path) -> anyhow::Result<Server> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let log = dir.join("server.log");
+        let child = tokio::process::Command::new(bin)
+            .arg("serve")
+            // no kotapintar.toml of the caller's is read
+            .current_dir(dir)
+            .env("KOTAPINTAR_DATABASE_URL", database_url)
+            .env("KOTAPINTAR_LISTEN", format!("127.0.0.1:{port}"))
+            .env("KOTAPINTAR_DATA_DIR", dir.join("data"))
+            .env("KOTAPINTAR_SEARCH_DIR", dir.join("search"))
+            .env("KOTAPINTAR_WORKER", "false")
+            .env("KOTAPINTAR_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log)?)
+            .kill_on_drop(true)
+            .spawn()?;
+        let pid = child
+            .id()
+            .ok_or_else(|| anyhow::anyhow!("the server exited at once"))?;
+        let mut server = Server {
+            child,
+            pid,
+            base: format!("http://127.0.0.1:{port}"),
+            log,
+        };
+        let client = reqwest::Client::new();
+        let t = Instant::now();
+        loop {
+            if let Some(status) = server.child.try_wait()? {
+                anyhow::bail!("the server stopped ({status}): {}", server.log_tail());
+            }
+            if let Ok(r) = client.get(format!("{}/", server.base)).send().await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            anyhow::ensure!(
+                t.elapsed() < Duration::from_secs(900),
+                "the server did not answer within 15 minutes: {}",
+                server.log_tail()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        Ok(server)
+    }
+
+    pub fn memory(&self) -> Memory {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                .unwrap_or(0)
+        };
+        Memory {
+            peak_kib: field("VmHWM:"),
+            rss_kib: field("VmRSS:"),
+            anon_kib: field("RssAnon:"),
+            file_kib: field("RssFile:"),
+        }
+    }
+
+    /// The last lines the server logged (warnings and errors), for a failure message.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.child.kill().await?;
+        Ok(())
+    }
+}
