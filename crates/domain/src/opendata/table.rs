@@ -108,7 +108,7 @@ impl Table {
             .headers()
             .map_err(|_| problem("csv_no_header", Some(1)))?
             .iter()
-            .map(|h| h.trim().to_string())
+            .map(|h| clean(h).to_string())
             .collect();
         if headers.is_empty() || headers.iter().all(String::is_empty) {
             return Err(problem("csv_no_header", Some(1)));
@@ -121,7 +121,7 @@ impl Table {
         let mut rows = Vec::new();
         for record in reader.records() {
             match record {
-                Ok(r) => rows.push(r.iter().map(|v| v.trim().to_string()).collect()),
+                Ok(r) => rows.push(r.iter().map(|v| clean(v).to_string()).collect()),
                 Err(e) => {
                     let line = e.position().map(|p| p.line());
                     return Err(match e.kind() {
@@ -177,6 +177,12 @@ impl Table {
             _ => v.into(),
         }
     }
+}
+
+/// A value without surrounding blanks, nor the byte-order marks some tools repeat inside a
+/// file (one at its very start is dropped before reading).
+fn clean(v: &str) -> &str {
+    v.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
 }
 
 /// The separator of a CSV: a semicolon when the header line (the first that is not blank,
@@ -476,6 +482,10 @@ mod tests {
             2,
             "the header line decides, not the blank line"
         );
+        // and a lone carriage return ends a line; a byte-order mark inside is no name
+        let t = Table::from_csv(b"\r\ra;b\r1;2\r").unwrap();
+        assert_eq!(t.columns.len(), 2);
+        assert!(Table::from_csv(b"  \xEF\xBB\xBF\ra\r  ADF-").is_err());
         let t = Table::from_csv(b"\"a;b\",c\n1,2\n").unwrap();
         assert_eq!(t.columns[0].name, "a;b");
         let again = Table::from_csv(&t.to_csv()).unwrap();
