@@ -81,7 +81,12 @@ pub struct Resource {
 impl Resource {
     /// Whether the DataStore (tabular preview, `datastore_search`) serves this resource.
     pub fn is_tabular(&self) -> bool {
-        matches!(self.source, Source::Live(_)) || self.format.is_tabular()
+        self.is_live() || self.format.is_tabular()
+    }
+
+    /// A live table has no stored columns or row count: both change with the records.
+    pub fn is_live(&self) -> bool {
+        matches!(self.source, Source::Live(_))
     }
 }
 

@@ -1069,18 +1069,12 @@ async fn datastore_search(state: &AppState, p: &Params) -> ActionResult {
         Fail::Validation(
             e.0.iter()
                 .map(|fe| {
-                    (
-                        fe.field.clone(),
-                        format!("field \"{}\" not in the table", fe.code),
-                    )
-                })
-                .map(|(f, _)| {
-                    let msg = match f.as_str() {
+                    let msg = match fe.field.as_str() {
                         "filters" => "Unknown column in filters",
                         "fields" => "Unknown column in fields",
                         _ => "Unknown column in sort",
                     };
-                    (f, msg.to_string())
+                    (fe.field.clone(), msg.to_string())
                 })
                 .collect(),
         )

@@ -171,13 +171,12 @@ fn fmt1(v: Option<f64>) -> String {
 }
 
 fn today(state: &AppState) -> NaiveDate {
-    (Utc::now() + Duration::seconds(i64::from(state.config.rules.utc_offset.local_minus_utc())))
-        .date_naive()
+    kotapintar_domain::working_days::local_date(Utc::now(), state.config.rules.utc_offset)
 }
 
 /// Computes a live table from kotapintar's own records. Only aggregates and public facts:
 /// counts per unit, never a request or a person.
-pub async fn live_table(state: &AppState, source: LiveSource) -> Result<Table, WebError> {
+async fn live_table(state: &AppState, source: LiveSource) -> Result<Table, WebError> {
     use kotapintar_storage::performance;
     let store = &state.store;
     let s = |v: &str| v.to_string();

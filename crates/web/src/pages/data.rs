@@ -5,7 +5,7 @@
 //! Who may do what: `domain::opendata::{can_manage, may_take}`.
 
 use crate::csrf::{CsrfForm, CsrfMultipart};
-use crate::opendata::{self as od, base, catalogue, download_url, table_of};
+use crate::opendata::{base, catalogue, download_url, table_of};
 use crate::session::Staff;
 use crate::view::{form_status, render, Page};
 use crate::{AppState, WebError};
@@ -718,22 +718,20 @@ pub async fn add_resource(
         .find(|f| f.field == "file" && !(f.bytes.is_empty() && f.file_name.is_empty()));
     let new = if !live.is_empty() {
         match LiveSource::parse(&live) {
-            Ok(source) => {
-                let table = od::live_table(&state, source).await?;
-                Some(NewResource {
-                    name: if name.is_empty() {
-                        live.clone()
-                    } else {
-                        name.clone()
-                    },
-                    description: description.clone(),
-                    format: ResourceFormat::Csv,
-                    source: Source::Live(source),
-                    file_name: download_name(&d.name.to_string(), ResourceFormat::Csv),
-                    columns: table.columns.clone(),
-                    row_count: table.rows.len() as i64,
-                })
-            }
+            Ok(source) => Some(NewResource {
+                name: if name.is_empty() {
+                    live.clone()
+                } else {
+                    name.clone()
+                },
+                description: description.clone(),
+                format: ResourceFormat::Csv,
+                source: Source::Live(source),
+                file_name: download_name(d.name.as_str(), ResourceFormat::Csv),
+                // computed at each download: nothing to keep
+                columns: Vec::new(),
+                row_count: 0,
+            }),
             Err(code) => {
                 errors.add("live_source", code);
                 None
