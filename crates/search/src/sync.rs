@@ -194,7 +194,7 @@ pub async fn rebuild(
         .map(|u| docs::from_unit(u, now))
         .collect();
     n += units_docs.len() as u64;
-    index.stage(&units_docs, &[])?;
+    index.add_new(&units_docs)?;
     let service_docs: Vec<_> = services::list(store, true)
         .await?
         .iter()
@@ -204,14 +204,14 @@ pub async fn rebuild(
         })
         .collect();
     n += service_docs.len() as u64;
-    index.stage(&service_docs, &[])?;
+    index.add_new(&service_docs)?;
     let dataset_docs: Vec<_> = opendata::published(store)
         .await?
         .iter()
         .map(docs::from_dataset)
         .collect();
     n += dataset_docs.len() as u64;
-    index.stage(&dataset_docs, &[])?;
+    index.add_new(&dataset_docs)?;
     progress(n);
     let mut after = 0;
     loop {
@@ -220,7 +220,7 @@ pub async fn rebuild(
         after = last.id;
         let d: Vec<_> = page.iter().map(docs::from_content).collect();
         n += d.len() as u64;
-        index.stage(&d, &[])?;
+        index.add_new(&d)?;
         progress(n);
     }
     let mut after = 0;
@@ -230,7 +230,7 @@ pub async fn rebuild(
         after = last.id;
         let d: Vec<_> = page.iter().map(docs::from_request).collect();
         n += d.len() as u64;
-        index.stage(&d, &[])?;
+        index.add_new(&d)?;
         progress(n);
     }
     index.commit(cursor)?;

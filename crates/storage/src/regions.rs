@@ -5,7 +5,9 @@ use crate::entity::region;
 use crate::{Result, StorageError, Store};
 use kotapintar_domain::region::{RegionCode, RegionLevel};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
 
 /// One CSV file's name (for messages) and content.
 pub struct CsvFile<'a> {
@@ -232,6 +234,27 @@ pub async fn children(store: &Store, parent: &RegionCode) -> Result<Vec<region::
         .order_by_asc(region::Column::Name)
         .all(&store.reader)
         .await?)
+}
+
+/// How many children each child of `parent` has (a regency's kecamatan → their villages), in
+/// one query: codes are hierarchical, so the grandchildren are the codes under `parent.`.
+pub async fn grandchild_counts(
+    store: &Store,
+    parent: &RegionCode,
+) -> Result<std::collections::HashMap<String, u64>> {
+    let rows: Vec<(String, i64)> = region::Entity::find()
+        .select_only()
+        .column(region::Column::ParentCode)
+        .column_as(region::Column::Code.count(), "n")
+        .filter(region::Column::ParentCode.starts_with(format!("{}.", parent.as_str())))
+        .group_by(region::Column::ParentCode)
+        .into_tuple()
+        .all(&store.reader)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(p, n)| (p, u64::try_from(n).unwrap_or(0)))
+        .collect())
 }
 
 pub async fn get(store: &Store, code: &RegionCode) -> Result<region::Model> {

@@ -17,6 +17,69 @@ use std::time::{Duration, Instant};
 const MAX_AGE: Duration = Duration::from_secs(30);
 const MAX_ENTRIES: usize = 256;
 const MAX_BODY: usize = 8 * 1024 * 1024;
+/// The most the cached bodies may hold together: resident memory is a target (issue 9), and
+/// a few large lists must not push out everything else or grow without bound.
+const MAX_BYTES: usize = 16 * 1024 * 1024;
+
+/// One value computed from the database and shared by every visitor, made again when an event
+/// has been written since (`seq` is the event head it was made at) or when it is `max_age`
+/// old. Only one caller at a time makes it: under load the others are given the previous
+/// value while it is being made (or wait for the first one), instead of all computing the
+/// same thing at once and queueing on the database.
+pub struct Memo<T> {
+    slot: Mutex<Option<(i64, Instant, Arc<T>)>>,
+    making: tokio::sync::Mutex<()>,
+    max_age: Duration,
+}
+
+impl<T> Memo<T> {
+    pub fn new(max_age: Duration) -> Self {
+        Self {
+            slot: Mutex::new(None),
+            making: tokio::sync::Mutex::new(()),
+            max_age,
+        }
+    }
+
+    /// The value made at `seq` and still young enough; else the last one made (if any).
+    fn current(&self, seq: i64) -> (Option<Arc<T>>, Option<Arc<T>>) {
+        let Ok(slot) = self.slot.lock() else {
+            return (None, None);
+        };
+        match slot.as_ref() {
+            Some((at, made, v)) if *at == seq && made.elapsed() < self.max_age => {
+                (Some(v.clone()), None)
+            }
+            Some((_, _, v)) => (None, Some(v.clone())),
+            None => (None, None),
+        }
+    }
+
+    pub async fn get<F, Fut, E>(&self, seq: i64, make: F) -> Result<Arc<T>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        let (fresh, stale) = self.current(seq);
+        if let Some(v) = fresh {
+            return Ok(v);
+        }
+        let _making = match (self.making.try_lock(), stale) {
+            (Ok(guard), _) => guard,
+            (Err(_), Some(stale)) => return Ok(stale),
+            (Err(_), None) => self.making.lock().await,
+        };
+        // whoever held the lock may have just made it
+        if let (Some(v), _) = self.current(seq) {
+            return Ok(v);
+        }
+        let v = Arc::new(make().await?);
+        if let Ok(mut slot) = self.slot.lock() {
+            *slot = Some((seq, Instant::now(), v.clone()));
+        }
+        Ok(v)
+    }
+}
 
 struct Entry {
     seq: i64,
@@ -65,9 +128,10 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             .into_response();
     };
     if let Ok(mut map) = state.public_cache.0.lock() {
-        if map.len() >= MAX_ENTRIES {
+        let held = |map: &HashMap<_, Entry>| map.values().map(|e| e.body.len()).sum::<usize>();
+        if map.len() >= MAX_ENTRIES || held(&map) + bytes.len() > MAX_BYTES {
             map.retain(|_, e| e.seq == seq && e.made.elapsed() < MAX_AGE);
-            if map.len() >= MAX_ENTRIES {
+            if map.len() >= MAX_ENTRIES || held(&map) + bytes.len() > MAX_BYTES {
                 map.clear();
             }
         }

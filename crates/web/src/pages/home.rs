@@ -1,3 +1,4 @@
+use crate::cache::Memo;
 use crate::i18n::Lang;
 use crate::pages::portal::{item_view, ItemView};
 use crate::view::{local_path, render, Page};
@@ -14,8 +15,8 @@ use kotapintar_storage::content::{self, PublicFilter};
 use kotapintar_storage::{regions, requests, units};
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -44,19 +45,21 @@ pub struct HomeData {
 
 const HOME_MAX_AGE: Duration = Duration::from_secs(10);
 
-#[derive(Clone, Default)]
-pub struct HomeCache(Arc<Mutex<Option<CachedHome>>>);
+#[derive(Clone)]
+pub struct HomeCache(Arc<Memo<HomeData>>);
 
-/// The home data, the event cursor it was made at, and when.
-type CachedHome = (i64, Instant, Arc<HomeData>);
+impl Default for HomeCache {
+    fn default() -> Self {
+        Self(Arc::new(Memo::new(HOME_MAX_AGE)))
+    }
+}
 
 async fn load(state: &AppState) -> Result<HomeData, WebError> {
     let mut districts = Vec::new();
     let mut district_names = HashMap::new();
+    let villages = regions::grandchild_counts(&state.store, &state.config.regency).await?;
     for d in regions::children(&state.store, &state.config.regency).await? {
-        let code = kotapintar_domain::region::RegionCode::parse(&d.code)
-            .map_err(|e| WebError::Internal(e.into()))?;
-        let villages = regions::children(&state.store, &code).await?.len();
+        let villages = villages.get(&d.code).copied().unwrap_or(0) as usize;
         district_names.insert(d.code.clone(), d.name.clone());
         districts.push((d.name, villages));
     }
@@ -111,18 +114,7 @@ async fn load(state: &AppState) -> Result<HomeData, WebError> {
 
 async fn data(state: &AppState) -> Result<Arc<HomeData>, WebError> {
     let seq = kotapintar_storage::events::head(&state.store.reader).await?;
-    if let Ok(guard) = state.home_cache.0.lock() {
-        if let Some((at, made, d)) = guard.as_ref() {
-            if *at == seq && made.elapsed() < HOME_MAX_AGE {
-                return Ok(d.clone());
-            }
-        }
-    }
-    let d = Arc::new(load(state).await?);
-    if let Ok(mut guard) = state.home_cache.0.lock() {
-        *guard = Some((seq, Instant::now(), d.clone()));
-    }
-    Ok(d)
+    state.home_cache.0.get(seq, || load(state)).await
 }
 
 pub async fn home(State(state): State<AppState>, page: Page) -> Result<Html<String>, WebError> {
