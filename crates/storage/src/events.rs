@@ -6,10 +6,9 @@ use crate::entity::{event, events_head};
 use crate::{Result, StorageError};
 use chrono::Utc;
 use kotapintar_domain::ids::UnitId;
-use sea_orm::sea_query::LockType;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::Serialize;
 
@@ -43,13 +42,20 @@ pub async fn append(
     confidential: bool,
     data: &serde_json::Value,
 ) -> Result<i64> {
-    let head = events_head::Entity::find_by_id(1)
-        .lock(LockType::Update)
-        .one(db)
+    // one statement takes the next number and holds the head row until the commit, so events
+    // become visible in order (on PostgreSQL the row lock queues concurrent writers)
+    let seq = events_head::Entity::update_many()
+        .col_expr(
+            events_head::Column::Seq,
+            Expr::col(events_head::Column::Seq).add(1),
+        )
+        .filter(events_head::Column::Id.eq(1))
+        .exec_with_returning(db)
         .await?
+        .first()
+        .map(|h| h.seq)
         .ok_or_else(|| StorageError::Other("events head row is missing".into()))?;
-    let seq = head.seq + 1;
-    event::ActiveModel {
+    event::Entity::insert(event::ActiveModel {
         seq: Set(seq),
         at: Set(Utc::now()),
         kind: Set(kind.into()),
@@ -58,14 +64,8 @@ pub async fn append(
         unit_ids: Set(units_field(units)),
         confidential: Set(confidential),
         payload: Set(data.to_string()),
-    }
-    .insert(db)
-    .await?;
-    events_head::ActiveModel {
-        id: Set(1),
-        seq: Set(seq),
-    }
-    .update(db)
+    })
+    .exec_without_returning(db)
     .await?;
     Ok(seq)
 }

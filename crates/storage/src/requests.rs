@@ -21,10 +21,10 @@ use kotapintar_domain::service::{check_answers, Question};
 use kotapintar_domain::working_days::Calendar;
 use kotapintar_domain::FieldErrors;
 use rand::RngCore;
-use sea_orm::sea_query::{Expr, Func};
+use sea_orm::sea_query::{Expr, Func, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -234,9 +234,9 @@ pub async fn submit(
             now.format("%Y").to_string().parse().unwrap_or(2026),
             random,
         );
-        // A savepoint, so a (rare) duplicate code does not abort the whole transaction.
-        let sp = tx.begin().await?;
-        let res = request::ActiveModel {
+        // A (rare) duplicate code inserts nothing instead of failing, so the transaction
+        // goes on with another code (no savepoint: two statements fewer on the intake path).
+        let res = request::Entity::insert(request::ActiveModel {
             tracking_code: Set(code.clone()),
             kind: Set(req.kind.as_str().into()),
             service_id: Set(service.as_ref().map(|s| s.id)),
@@ -274,23 +274,21 @@ pub async fn submit(
             personal_data_erased_at: Set(None),
             updated_at: Set(now),
             ..Default::default()
-        }
-        .insert(&sp)
+        })
+        .on_conflict(
+            OnConflict::column(request::Column::TrackingCode)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_with_returning(&tx)
         .await;
         match res {
             Ok(m) => {
-                sp.commit().await?;
                 inserted = Some(m);
                 break;
             }
-            Err(e)
-                if matches!(
-                    e.sql_err(),
-                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-                ) =>
-            {
-                sp.rollback().await?;
-            }
+            // what sea-orm answers when the RETURNING of a "do nothing" insert is empty
+            Err(DbErr::RecordNotFound(_) | DbErr::RecordNotInserted) => {}
             Err(e) => return Err(e.into()),
         }
     }
@@ -428,9 +426,8 @@ async fn records(
     db: &impl ConnectionTrait,
     rows: Vec<request::Model>,
 ) -> Result<Vec<RequestRecord>> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let service_ids: Vec<i64> = rows.iter().filter_map(|r| r.service_id).collect();
-    let services: HashMap<i64, (String, String)> = if service_ids.is_empty() {
+    let services: HashMap<i64, service::Model> = if service_ids.is_empty() {
         HashMap::new()
     } else {
         service::Entity::find()
@@ -438,9 +435,25 @@ async fn records(
             .all(db)
             .await?
             .into_iter()
-            .map(|s| (s.id, (s.code, s.name)))
+            .map(|s| (s.id, s))
             .collect()
     };
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let s = r.service_id.and_then(|id| services.get(&id).cloned());
+            (r, s)
+        })
+        .collect();
+    records_with_services(db, rows).await
+}
+
+/// `records`, for rows read with their services.
+async fn records_with_services(
+    db: &impl ConnectionTrait,
+    rows: Vec<(request::Model, Option<service::Model>)>,
+) -> Result<Vec<RequestRecord>> {
+    let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
     let mut unit_names: HashMap<i64, Vec<String>> = HashMap::new();
     let mut photos: HashMap<i64, Vec<i64>> = HashMap::new();
     if !ids.is_empty() {
@@ -466,16 +479,12 @@ async fn records(
     }
     Ok(rows
         .into_iter()
-        .map(|r| RequestRecord {
+        .map(|(r, service)| RequestRecord {
             id: r.id,
             tracking_code: r.tracking_code,
             kind: RequestKind::parse(&r.kind).unwrap_or(RequestKind::Pengaduan),
-            service_code: r
-                .service_id
-                .and_then(|s| services.get(&s).map(|(c, _)| c.clone())),
-            service_name: r
-                .service_id
-                .and_then(|s| services.get(&s).map(|(_, n)| n.clone())),
+            service_code: service.as_ref().map(|s| s.code.clone()),
+            service_name: service.map(|s| s.name),
             title: r.title,
             description: r.description,
             status: parse_status(&r.status),
@@ -519,34 +528,20 @@ async fn events_of(
     events_of_many(db, vec![request_id]).await
 }
 
-/// The timelines of several requests in one query, each in order.
+/// The timelines of several requests in one query, each in order, with the unit of each
+/// step.
 async fn events_of_many(
     db: &impl ConnectionTrait,
     request_ids: Vec<i64>,
 ) -> Result<Vec<(request_event::Model, Option<String>)>> {
-    let events = request_event::Entity::find()
+    Ok(request_event::Entity::find()
         .filter(request_event::Column::RequestId.is_in(request_ids))
         .order_by_asc(request_event::Column::Id)
+        .find_also_related(unit::Entity)
         .all(db)
-        .await?;
-    let unit_ids: Vec<i64> = events.iter().filter_map(|e| e.unit_id).collect();
-    let units: HashMap<i64, String> = if unit_ids.is_empty() {
-        HashMap::new()
-    } else {
-        unit::Entity::find()
-            .filter(unit::Column::Id.is_in(unit_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.name))
-            .collect()
-    };
-    Ok(events
+        .await?
         .into_iter()
-        .map(|e| {
-            let n = e.unit_id.and_then(|u| units.get(&u).cloned());
-            (e, n)
-        })
+        .map(|(e, u)| (e, u.map(|u| u.name)))
         .collect())
 }
 
@@ -568,16 +563,22 @@ fn event_records(events: &[(request_event::Model, Option<String>)]) -> Vec<Event
 /// The public page of a request: `None` when it does not exist or is `rahasia` (the two
 /// are indistinguishable from outside, on purpose).
 pub async fn public_by_code(store: &Store, code: &str) -> Result<Option<PublicRequest>> {
-    let row = match find_row_by_code(&store.reader, code).await {
-        Ok(r) => r,
-        Err(StorageError::NotFound) => return Ok(None),
-        Err(e) => return Err(e),
+    // the busiest public page: its service comes in the same query
+    let Some((row, service)) = request::Entity::find()
+        .filter(request::Column::TrackingCode.eq(code))
+        .find_also_related(service::Entity)
+        .one(&store.reader)
+        .await?
+    else {
+        return Ok(None);
     };
     if row.confidential {
         return Ok(None);
     }
     let events = events_of(&store.reader, row.id).await?;
-    let rec = records(&store.reader, vec![row]).await?.remove(0);
+    let rec = records_with_services(&store.reader, vec![(row, service)])
+        .await?
+        .remove(0);
     Ok(privacy::publish(&rec, &event_records(&events)))
 }
 

@@ -89,8 +89,37 @@ struct Entry {
     body: Bytes,
 }
 
-#[derive(Clone, Default)]
-pub struct PublicCache(Arc<Mutex<HashMap<(String, bool), Entry>>>);
+type Key = (String, bool);
+
+#[derive(Clone)]
+pub struct PublicCache {
+    entries: Arc<Mutex<HashMap<Key, Entry>>>,
+    /// Answers being made, at most one per core: when many clients ask for the same list at
+    /// once, the others wait and then find it cached, instead of each making it (and holding
+    /// its own copy in memory) at the same time.
+    making: Arc<tokio::sync::Semaphore>,
+}
+
+impl Default for PublicCache {
+    fn default() -> Self {
+        Self {
+            entries: Arc::default(),
+            making: Arc::new(tokio::sync::Semaphore::new(crate::cpu_slots())),
+        }
+    }
+}
+
+impl PublicCache {
+    fn lookup(&self, key: &Key, seq: i64) -> Option<Response> {
+        let map = self.entries.lock().ok()?;
+        let e = map
+            .get(key)
+            .filter(|e| e.seq == seq && e.made.elapsed() < MAX_AGE)?;
+        let mut res = (e.status, e.body.clone()).into_response();
+        *res.headers_mut() = e.headers.clone();
+        Some(res)
+    }
+}
 
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() != Method::GET {
@@ -105,15 +134,15 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let Ok(seq) = kotapintar_storage::events::head(&state.store.reader).await else {
         return next.run(req).await;
     };
-    if let Ok(map) = state.public_cache.0.lock() {
-        if let Some(e) = map
-            .get(&key)
-            .filter(|e| e.seq == seq && e.made.elapsed() < MAX_AGE)
-        {
-            let mut res = (e.status, e.body.clone()).into_response();
-            *res.headers_mut() = e.headers.clone();
-            return res;
-        }
+    let cache = &state.public_cache;
+    if let Some(res) = cache.lookup(&key, seq) {
+        return res;
+    }
+    let Ok(_making) = cache.making.acquire().await else {
+        return next.run(req).await;
+    };
+    if let Some(res) = cache.lookup(&key, seq) {
+        return res;
     }
     let res = next.run(req).await;
     if res.status() != StatusCode::OK {
@@ -127,7 +156,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         )
             .into_response();
     };
-    if let Ok(mut map) = state.public_cache.0.lock() {
+    if let Ok(mut map) = cache.entries.lock() {
         let held = |map: &HashMap<_, Entry>| map.values().map(|e| e.body.len()).sum::<usize>();
         if map.len() >= MAX_ENTRIES || held(&map) + bytes.len() > MAX_BYTES {
             map.retain(|_, e| e.seq == seq && e.made.elapsed() < MAX_AGE);

@@ -72,6 +72,14 @@ pub struct AppState {
     pub home_cache: pages::HomeCache,
     pub(crate) dashboards: pages::kinerja::DashboardCache,
     pub(crate) opendata: opendata::Caches,
+    /// Searches run on blocking threads; this many at a time (one per core). More would not
+    /// finish sooner, and each thread keeps its own allocations resident.
+    pub(crate) search_slots: Arc<tokio::sync::Semaphore>,
+}
+
+/// How many CPU-heavy tasks (searches, building a public list) run at once.
+pub(crate) fn cpu_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().max(2))
 }
 
 impl AppState {
@@ -91,6 +99,7 @@ impl AppState {
             home_cache: pages::HomeCache::default(),
             dashboards: pages::kinerja::DashboardCache::default(),
             opendata: opendata::Caches::default(),
+            search_slots: Arc::new(tokio::sync::Semaphore::new(cpu_slots())),
         }
     }
 

@@ -19,6 +19,19 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::unit::Entity",
+        from = "Column::UnitId",
+        to = "super::unit::Column::Id"
+    )]
+    Unit,
+}
+
+impl Related<super::unit::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Unit.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

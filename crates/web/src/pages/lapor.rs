@@ -234,7 +234,9 @@ pub async fn submit(
         drafts::save(uploads, &refs).map_err(|e| WebError::Internal(format!("draft: {e}")))
     };
 
-    if let Ok(r) = &parsed {
+    // `submit` makes the checks only the database can make; they are made here too only when
+    // the form is refused anyway (for its photos), so that every problem is named at once
+    if let (Ok(r), false) = (&parsed, errors.is_empty()) {
         match requests::check(&state.store, &state.config.rules, r).await {
             Ok(()) => {}
             Err(StorageError::Invalid(e)) => errors.0.extend(e.0),

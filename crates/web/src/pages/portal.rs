@@ -554,6 +554,11 @@ pub async fn search(
     {
         SearchResults::default()
     } else {
+        let _slot = state
+            .search_slots
+            .acquire()
+            .await
+            .map_err(|e| WebError::Internal(e.to_string()))?;
         tokio::task::spawn_blocking(move || index.search(&query))
             .await
             .map_err(|e| WebError::Internal(e.to_string()))?

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub struct Server {
@@ -10,16 +12,29 @@ pub struct Server {
     pid: u32,
     pub base: String,
     log: PathBuf,
+    /// The most heap (`RssAnon`) seen by the sampler since the last `reset_peak`, in KiB.
+    anon_peak: Arc<AtomicU64>,
 }
 
 /// Resident memory of the server in KiB, from /proc/PID/status: `peak` is VmHWM (the most it
-/// ever had resident), the others are now.
+/// ever had resident: heap and mapped files, such as the search index, together);
+/// `anon_peak` the most heap and stacks alone, sampled every 20 ms; the others are now.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
 pub struct Memory {
     pub peak_kib: u64,
+    pub anon_peak_kib: u64,
     pub rss_kib: u64,
     pub anon_kib: u64,
     pub file_kib: u64,
+}
+
+fn status_field(pid: u32, name: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(name))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// The `kotapintar` binary built beside this one (`cargo build --release` builds both).
@@ -60,11 +75,23 @@ impl Server {
         let pid = child
             .id()
             .ok_or_else(|| anyhow::anyhow!("the server exited at once"))?;
+        let anon_peak = Arc::new(AtomicU64::new(0));
+        {
+            let anon_peak = anon_peak.clone();
+            // ends with the bench process; reads nothing once the server is gone
+            tokio::spawn(async move {
+                loop {
+                    anon_peak.fetch_max(status_field(pid, "RssAnon:"), Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            });
+        }
         let mut server = Server {
             child,
             pid,
             base: format!("http://127.0.0.1:{port}"),
             log,
+            anon_peak,
         };
         let client = reqwest::Client::new();
         let t = Instant::now();
@@ -88,21 +115,23 @@ impl Server {
     }
 
     pub fn memory(&self) -> Memory {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap_or_default();
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-                .unwrap_or(0)
-        };
+        let field = |name: &str| status_field(self.pid, name);
         Memory {
             peak_kib: field("VmHWM:"),
+            anon_peak_kib: self.anon_peak.load(Ordering::Relaxed),
             rss_kib: field("VmRSS:"),
             anon_kib: field("RssAnon:"),
             file_kib: field("RssFile:"),
         }
+    }
+
+    /// Starts the peak (`VmHWM`) afresh from the current resident size (Linux: `5` written to
+    /// `clear_refs`), so that a later reading covers only what happened since.
+    pub fn reset_peak(&self) -> anyhow::Result<()> {
+        std::fs::write(format!("/proc/{}/clear_refs", self.pid), "5")
+            .map_err(|e| anyhow::anyhow!("cannot reset the server's peak memory: {e}"))?;
+        self.anon_peak.store(0, Ordering::Relaxed);
+        Ok(())
     }
 
     /// The last lines the server logged (warnings and errors), for a failure message.
