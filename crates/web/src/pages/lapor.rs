@@ -234,9 +234,10 @@ pub async fn submit(
         drafts::save(uploads, &refs).map_err(|e| WebError::Internal(format!("draft: {e}")))
     };
 
-    // `submit` makes the checks only the database can make; they are made here too only when
-    // the form is refused anyway (for its photos), so that every problem is named at once
-    if let (Ok(r), false) = (&parsed, errors.is_empty()) {
+    // `submit` makes the checks only the database can make; they are made here first only
+    // when the form would be shown again anyway (refused photos, or similar requests to
+    // offer), so that every problem is named at once
+    if let (Ok(r), true) = (&parsed, !errors.is_empty() || !confirm_new) {
         match requests::check(&state.store, &state.config.rules, r).await {
             Ok(()) => {}
             Err(StorageError::Invalid(e)) => errors.0.extend(e.0),
