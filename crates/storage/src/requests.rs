@@ -427,7 +427,7 @@ async fn records(
     rows: Vec<request::Model>,
 ) -> Result<Vec<RequestRecord>> {
     let service_ids: Vec<i64> = rows.iter().filter_map(|r| r.service_id).collect();
-    let services: HashMap<i64, service::Model> = if service_ids.is_empty() {
+    let services: HashMap<i64, (String, String)> = if service_ids.is_empty() {
         HashMap::new()
     } else {
         service::Entity::find()
@@ -435,7 +435,7 @@ async fn records(
             .all(db)
             .await?
             .into_iter()
-            .map(|s| (s.id, s))
+            .map(|s| (s.id, (s.code, s.name)))
             .collect()
     };
     let rows = rows
@@ -448,10 +448,10 @@ async fn records(
     records_with_services(db, rows).await
 }
 
-/// `records`, for rows read with their services.
+/// `records`, for rows read with their service's code and name.
 async fn records_with_services(
     db: &impl ConnectionTrait,
-    rows: Vec<(request::Model, Option<service::Model>)>,
+    rows: Vec<(request::Model, Option<(String, String)>)>,
 ) -> Result<Vec<RequestRecord>> {
     let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
     let mut unit_names: HashMap<i64, Vec<String>> = HashMap::new();
@@ -483,8 +483,8 @@ async fn records_with_services(
             id: r.id,
             tracking_code: r.tracking_code,
             kind: RequestKind::parse(&r.kind).unwrap_or(RequestKind::Pengaduan),
-            service_code: service.as_ref().map(|s| s.code.clone()),
-            service_name: service.map(|s| s.name),
+            service_code: service.as_ref().map(|(code, _)| code.clone()),
+            service_name: service.map(|(_, name)| name),
             title: r.title,
             description: r.description,
             status: parse_status(&r.status),
@@ -576,9 +576,12 @@ pub async fn public_by_code(store: &Store, code: &str) -> Result<Option<PublicRe
         return Ok(None);
     }
     let events = events_of(&store.reader, row.id).await?;
-    let rec = records_with_services(&store.reader, vec![(row, service)])
-        .await?
-        .remove(0);
+    let rec = records_with_services(
+        &store.reader,
+        vec![(row, service.map(|s| (s.code, s.name)))],
+    )
+    .await?
+    .remove(0);
     Ok(privacy::publish(&rec, &event_records(&events)))
 }
 
