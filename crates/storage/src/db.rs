@@ -137,6 +137,8 @@ pub struct Store {
     pub reader: DatabaseConnection,
     pub writer: DatabaseConnection,
     backend: Backend,
+    /// Residents' submissions waiting to be written together (see `requests::submit`).
+    pub(crate) intake: std::sync::Arc<crate::requests::IntakeQueue>,
 }
 
 impl Store {
@@ -180,6 +182,9 @@ impl Store {
                     reader: SqlxSqliteConnector::from_sqlx_sqlite_pool(reader),
                     writer: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
                     backend: Backend::Sqlite,
+                    intake: std::sync::Arc::new(crate::requests::IntakeQueue::new(
+                        crate::requests::INTAKE_BATCH,
+                    )),
                 })
             }
             Backend::Postgres => {
@@ -194,6 +199,9 @@ impl Store {
                     reader: conn.clone(),
                     writer: conn,
                     backend: Backend::Postgres,
+                    intake: std::sync::Arc::new(crate::requests::IntakeQueue::new(
+                        crate::requests::INTAKE_BATCH,
+                    )),
                 })
             }
         }

@@ -12,6 +12,7 @@ pub mod drafts;
 pub mod entity;
 mod error;
 pub mod events;
+pub mod group_commit;
 pub mod holidays;
 pub mod jobs;
 pub mod login_throttle;

@@ -175,8 +175,11 @@ impl Drop for PendingFiles {
     }
 }
 
-/// Accepts a resident's request: one transaction for the request, its photos' records, the
-/// first timeline entry and the notifications; photo files are removed again if it fails.
+/// Accepts a resident's request: the request, its photos' records, the first timeline entry
+/// and the notifications are committed together; photo files are removed again if it fails.
+///
+/// Submissions arriving together are committed together (group commit, see
+/// [`IntakeQueue`]): the answer still comes only after the request's own commit.
 pub async fn submit(
     store: &Store,
     rules: &RequestRules,
@@ -212,76 +215,142 @@ pub async fn submit(
                 .to_string_lossy()
                 .replace('\\', "/")
         };
-        stored_photos.push((
-            i as i32,
-            p.mime,
-            rel(&file),
-            rel(&thumb),
-            p.width,
-            p.height,
-            p.bytes.len() as i64,
-        ));
+        stored_photos.push(request_photo::ActiveModel {
+            position: Set(i as i32),
+            mime: Set(p.mime.into()),
+            file_name: Set(rel(&file)),
+            thumb_name: Set(rel(&thumb)),
+            width: Set(p.width as i32),
+            height: Set(p.height as i32),
+            bytes: Set(p.bytes.len() as i64),
+            ..Default::default()
+        });
     }
 
     let token = random_hex(24);
-    let tx = store.writer.begin().await?;
+    let row = request::ActiveModel {
+        kind: Set(req.kind.as_str().into()),
+        service_id: Set(service.as_ref().map(|s| s.id)),
+        title: Set(req.title.clone()),
+        description: Set(req.description.clone()),
+        status: Set(Status::Diterima.as_str().into()),
+        location_address: Set(req.location_address.clone()),
+        latitude: Set(req.latitude),
+        longitude: Set(req.longitude),
+        district_code: Set(req.district_code.as_ref().map(|c| c.to_string())),
+        village_code: Set(req.village_code.as_ref().map(|c| c.to_string())),
+        district_name: Set(names.district.clone()),
+        village_name: Set(names.village.clone()),
+        anonymous: Set(req.anonymous),
+        confidential: Set(req.confidential),
+        reporter_name: Set(req.contact.name.clone()),
+        reporter_email: Set(req.contact.email.clone()),
+        reporter_phone: Set(req.contact.phone.clone()),
+        reporter_token_hash: Set(hash_token(&token)),
+        answers_json: Set(serde_json::to_string(&answers).unwrap_or_else(|_| "[]".into())),
+        received_at: Set(now),
+        stage_due_at: Set(Some(calendar.due_at(
+            now,
+            rules.verify_days,
+            rules.utc_offset,
+        ))),
+        resolve_due_at: Set(None),
+        resolved_at: Set(None),
+        closed_at: Set(None),
+        response: Set(None),
+        reject_reason: Set(None),
+        duplicate_of: Set(None),
+        support_count: Set(0),
+        escalation_level: Set(0),
+        personal_data_erased_at: Set(None),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let submission = Submission {
+        row,
+        photos: stored_photos,
+        year: now.format("%Y").to_string().parse().unwrap_or(2026),
+        email: req.contact.email.clone(),
+        phone: req.contact.phone.clone(),
+        token: token.clone(),
+        rules: rules.clone(),
+        calendar: calendar.clone(),
+    };
+    // Spawned, so that a client that goes away does not cancel a write other submissions
+    // share: once queued, a submission is written.
+    let (queue, writer) = (store.intake.clone(), store.writer.clone());
+    let m = tokio::spawn(async move {
+        queue
+            .write(submission, |batch: &[Submission]| {
+                let writer = writer.clone();
+                Box::pin(async move { write_submissions(&writer, batch).await })
+            })
+            .await
+    })
+    .await
+    .map_err(|e| StorageError::Other(format!("intake writer failed: {e}")))??;
+    pending.keep();
+    Ok(Submitted {
+        id: m.id,
+        code: m.tracking_code,
+        token,
+    })
+}
+
+/// A resident's request, checked and with its photos on disk, ready to be written.
+pub(crate) struct Submission {
+    /// Everything but the tracking code, drawn when it is written.
+    row: request::ActiveModel,
+    /// Everything but the request's id.
+    photos: Vec<request_photo::ActiveModel>,
+    year: i32,
+    email: Option<String>,
+    phone: Option<String>,
+    /// The reporter's follow-up secret, for the notifications' link.
+    token: String,
+    rules: RequestRules,
+    calendar: Calendar,
+}
+
+/// The queue of residents' submissions (see [`crate::group_commit`]).
+pub(crate) type IntakeQueue = crate::group_commit::GroupCommit<Submission, request::Model>;
+
+/// At most this many submissions in one transaction.
+pub(crate) const INTAKE_BATCH: usize = 64;
+
+/// Writes submissions in one transaction: all of them or none.
+async fn write_submissions(
+    writer: &sea_orm::DatabaseConnection,
+    batch: &[Submission],
+) -> Result<Vec<request::Model>> {
+    let tx = writer.begin().await?;
+    let mut written = Vec::with_capacity(batch.len());
+    for s in batch {
+        written.push(write_submission(&tx, s).await?);
+    }
+    tx.commit().await?;
+    Ok(written)
+}
+
+/// The statements of one submission, in the caller's transaction.
+async fn write_submission(tx: &DatabaseTransaction, s: &Submission) -> Result<request::Model> {
     let mut inserted = None;
     for _ in 0..8 {
         let mut random = [0u8; 5];
         rand::thread_rng().fill_bytes(&mut random);
-        let code = tracking_code(
-            &rules.tracking_prefix,
-            now.format("%Y").to_string().parse().unwrap_or(2026),
-            random,
-        );
+        let code = tracking_code(&s.rules.tracking_prefix, s.year, random);
+        let mut row = s.row.clone();
+        row.tracking_code = Set(code);
         // A (rare) duplicate code inserts nothing instead of failing, so the transaction
         // goes on with another code (no savepoint: two statements fewer on the intake path).
-        let res = request::Entity::insert(request::ActiveModel {
-            tracking_code: Set(code.clone()),
-            kind: Set(req.kind.as_str().into()),
-            service_id: Set(service.as_ref().map(|s| s.id)),
-            title: Set(req.title.clone()),
-            description: Set(req.description.clone()),
-            status: Set(Status::Diterima.as_str().into()),
-            location_address: Set(req.location_address.clone()),
-            latitude: Set(req.latitude),
-            longitude: Set(req.longitude),
-            district_code: Set(req.district_code.as_ref().map(|c| c.to_string())),
-            village_code: Set(req.village_code.as_ref().map(|c| c.to_string())),
-            district_name: Set(names.district.clone()),
-            village_name: Set(names.village.clone()),
-            anonymous: Set(req.anonymous),
-            confidential: Set(req.confidential),
-            reporter_name: Set(req.contact.name.clone()),
-            reporter_email: Set(req.contact.email.clone()),
-            reporter_phone: Set(req.contact.phone.clone()),
-            reporter_token_hash: Set(hash_token(&token)),
-            answers_json: Set(serde_json::to_string(&answers).unwrap_or_else(|_| "[]".into())),
-            received_at: Set(now),
-            stage_due_at: Set(Some(calendar.due_at(
-                now,
-                rules.verify_days,
-                rules.utc_offset,
-            ))),
-            resolve_due_at: Set(None),
-            resolved_at: Set(None),
-            closed_at: Set(None),
-            response: Set(None),
-            reject_reason: Set(None),
-            duplicate_of: Set(None),
-            support_count: Set(0),
-            escalation_level: Set(0),
-            personal_data_erased_at: Set(None),
-            updated_at: Set(now),
-            ..Default::default()
-        })
-        .on_conflict(
-            OnConflict::column(request::Column::TrackingCode)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_with_returning(&tx)
-        .await;
+        let res = request::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(request::Column::TrackingCode)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_with_returning(tx)
+            .await;
         match res {
             Ok(m) => {
                 inserted = Some(m);
@@ -294,23 +363,13 @@ pub async fn submit(
     }
     let m = inserted
         .ok_or_else(|| StorageError::Other("could not find a free tracking code".into()))?;
-    for (position, mime, file, thumb, w, h, bytes) in stored_photos {
-        request_photo::ActiveModel {
-            request_id: Set(m.id),
-            position: Set(position),
-            mime: Set(mime.into()),
-            file_name: Set(file),
-            thumb_name: Set(thumb),
-            width: Set(w as i32),
-            height: Set(h as i32),
-            bytes: Set(bytes),
-            ..Default::default()
-        }
-        .insert(&tx)
-        .await?;
+    for p in &s.photos {
+        let mut p = p.clone();
+        p.request_id = Set(m.id);
+        p.insert(tx).await?;
     }
     add_event(
-        &tx,
+        tx,
         &m,
         "pelapor",
         None,
@@ -323,33 +382,21 @@ pub async fn submit(
         Some("submit"),
     )
     .await?;
-    crate::performance::record_new(&tx, &m, calendar, rules.utc_offset).await?;
-    if let Some(email) = &req.contact.email {
-        let (subject, body) = notices::received(
-            &m.tracking_code,
-            &follow_link(rules, &m.tracking_code, &token),
-        );
-        notices::email(&tx, email, &subject, &body).await?;
+    crate::performance::record_new(tx, &m, &s.calendar, s.rules.utc_offset).await?;
+    let link = follow_link(&s.rules, &m.tracking_code, &s.token);
+    if let Some(email) = &s.email {
+        let (subject, body) = notices::received(&m.tracking_code, &link);
+        notices::email(tx, email, &subject, &body).await?;
     }
-    if let Some(phone) = &req.contact.phone {
+    if let Some(phone) = &s.phone {
         notices::message(
-            &tx,
+            tx,
             phone,
-            &format!(
-                "kotapintar: laporan {} diterima. {}",
-                m.tracking_code,
-                follow_link(rules, &m.tracking_code, &token)
-            ),
+            &format!("kotapintar: laporan {} diterima. {}", m.tracking_code, link),
         )
         .await?;
     }
-    tx.commit().await?;
-    pending.keep();
-    Ok(Submitted {
-        id: m.id,
-        code: m.tracking_code,
-        token,
-    })
+    Ok(m)
 }
 
 /// Writes one timeline entry, and the same step to the event outbox (in the caller's

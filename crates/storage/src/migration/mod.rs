@@ -11,6 +11,7 @@ mod m20261129_000005_dashboards;
 mod m20261129_000006_masterplan;
 mod m20261129_000007_login_throttle;
 mod m20261129_000008_opendata;
+mod m20261129_000009_speed;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_masterplan::Migration),
             Box::new(m20261129_000007_login_throttle::Migration),
             Box::new(m20261129_000008_opendata::Migration),
+            Box::new(m20261129_000009_speed::Migration),
         ]
     }
 }

@@ -36,6 +36,9 @@ struct Args {
     postgres_url: String,
     /// Use this (empty) database instead of a fresh one.
     database_url: Option<String>,
+    /// With `database_url`: when it already holds generated data, measure that instead of
+    /// generating again (a 1,000,000-request database takes 20 to 35 minutes to make).
+    reuse: bool,
     server_bin: Option<String>,
     /// Only generate and serve, for an outside load generator such as wrk; codes go here.
     serve_codes_to: Option<String>,
@@ -59,7 +62,7 @@ fn usage() -> ! {
     eprintln!(
         "usage: kotapintar-bench [--backend sqlite|postgres|both] [--requests N] [--content N] [--full]\n\
          \x20      [--seconds S] [--concurrency C] [--json FILE] [--only PHASE,...] [--postgres-url URL]\n\
-         \x20      [--database-url URL] [--server-bin PATH] [--serve CODES_FILE] [--dashboard]\n\
+         \x20      [--database-url URL [--reuse]] [--server-bin PATH] [--serve CODES_FILE] [--dashboard]\n\
          phases: {}",
         PHASES.join(", ")
     );
@@ -79,6 +82,7 @@ fn args() -> Args {
         postgres_url: std::env::var("KOTAPINTAR_TEST_DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
         database_url: None,
+        reuse: false,
         server_bin: None,
         serve_codes_to: None,
     };
@@ -93,6 +97,10 @@ fn args() -> Args {
             "--dashboard" => {
                 (a.requests, a.content) = (1_000_000, 0);
                 a.only = vec!["kinerja".into()];
+                continue;
+            }
+            "--reuse" => {
+                a.reuse = true;
                 continue;
             }
             "--help" | "-h" => usage(),
@@ -131,6 +139,9 @@ fn args() -> Args {
             "--serve" => a.serve_codes_to = Some(v),
             _ => usage(),
         }
+    }
+    if a.reuse && a.database_url.is_none() {
+        usage()
     }
     if let Some(url) = &a.database_url {
         a.backends = vec![if url.starts_with("postgres") {
@@ -364,8 +375,23 @@ async fn run_backend(
     })?;
     let store = Store::connect(&settings.database_url, OpenMode::CreateIfMissing).await?;
     prepare(&store).await?;
-    kotapintar::commands::import_builtin_areas(&store, &settings.regency).await?;
-    let seeded = seed::all(&store, &settings, a.requests, a.content).await?;
+    let seeded = match a.reuse {
+        true => seed::existing(&store).await?,
+        false => None,
+    };
+    let seeded = match seeded {
+        Some(s) => {
+            println!(
+                "   reusing the {} public requests already there",
+                s.codes.len()
+            );
+            s
+        }
+        None => {
+            kotapintar::commands::import_builtin_areas(&store, &settings.regency).await?;
+            seed::all(&store, &settings, a.requests, a.content).await?
+        }
+    };
     let actor = kotapintar_storage::audit::AuditActor::System("bench".into());
     // Applications of the first unit: they read its requests and its events. Each may send
     // at most 100,000 requests a minute, so the list phase spreads its calls over eight, and
@@ -376,7 +402,7 @@ async fn run_backend(
             kotapintar_storage::clients::create(
                 &store,
                 &actor,
-                &format!("bench-{i}"),
+                &format!("bench-{i}-{}", chrono::Utc::now().timestamp_millis()),
                 &seeded.unit_codes[0],
                 "requests:read events:read",
                 100_000,

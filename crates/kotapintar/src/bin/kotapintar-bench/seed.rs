@@ -26,6 +26,38 @@ pub struct Seeded {
     pub content_seconds: f64,
 }
 
+/// What an earlier run generated in this database (`--reuse`), or `None` if it holds none.
+pub async fn existing(store: &Store) -> anyhow::Result<Option<Seeded>> {
+    use kotapintar_storage::entity::unit;
+    use sea_orm::{QueryOrder, QuerySelect};
+    let units = unit::Entity::find()
+        .filter(unit::Column::Code.starts_with("UNIT"))
+        .order_by_asc(unit::Column::Id)
+        .all(&store.reader)
+        .await?;
+    if units.len() != UNITS {
+        return Ok(None);
+    }
+    let codes: Vec<String> = request::Entity::find()
+        .select_only()
+        .column(request::Column::TrackingCode)
+        .filter(request::Column::Confidential.eq(false))
+        .order_by_asc(request::Column::Id)
+        .into_tuple()
+        .all(&store.reader)
+        .await?;
+    if codes.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Seeded {
+        codes,
+        unit_slugs: units.iter().map(|u| u.slug.clone()).collect(),
+        unit_codes: units.into_iter().map(|u| u.code).collect(),
+        request_seconds: 0.0,
+        content_seconds: 0.0,
+    }))
+}
+
 /// A small deterministic generator (no dependency on a random source).
 pub fn mix(mut x: u64) -> u64 {
     x ^= x >> 33;
