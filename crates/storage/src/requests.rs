@@ -996,6 +996,9 @@ pub struct InboxRow {
 }
 
 /// The requests this staff member may work on or watch, newest first, with filters.
+/// From how many requests a unit's list is paged along the date index (see `inbox`).
+const WALK_DATE_INDEX_FROM: u64 = 2_000;
+
 pub async fn inbox(
     store: &Store,
     actor: &Actor,
@@ -1026,13 +1029,6 @@ pub async fn inbox(
         if let Some(officer) = f.assigned_to {
             sub = sub.filter(request_unit::Column::OfficerId.eq(officer));
         }
-        q = q.filter(
-            request::Column::Id.in_subquery(sea_orm::QueryTrait::into_query(
-                sub.clone()
-                    .select_only()
-                    .column(request_unit::Column::RequestId),
-            )),
-        );
         dispositions = Some(sub);
     }
     let mut narrowed = false;
@@ -1071,10 +1067,18 @@ pub async fn inbox(
         q = q.filter(text_condition(t));
         narrowed = true;
     }
+    let held = |sub: &sea_orm::Select<request_unit::Entity>| {
+        sea_orm::QueryTrait::into_query(
+            sub.clone()
+                .select_only()
+                .column(request_unit::Column::RequestId),
+        )
+    };
     // A unit's whole inbox (what its application pages through) is counted from the
     // dispositions' index alone, without reading each request's row.
-    let total = match dispositions {
+    let total = match &dispositions {
         Some(sub) if !narrowed => sub
+            .clone()
             .select_only()
             .column_as(
                 SimpleExpr::from(Func::count_distinct(Expr::col(
@@ -1086,8 +1090,27 @@ pub async fn inbox(
             .one(&store.reader)
             .await?
             .map_or(0, |n| u64::try_from(n).unwrap_or(0)),
-        _ => q.clone().count(&store.reader).await?,
+        Some(sub) => {
+            q.clone()
+                .filter(request::Column::Id.in_subquery(held(sub)))
+                .count(&store.reader)
+                .await?
+        }
+        None => q.clone().count(&store.reader).await?,
     };
+    if let Some(sub) = &dispositions {
+        // Two ways to find a page of a unit's requests, newest first: from its dispositions
+        // (each request's row read for its date, then sorted), or along the date index,
+        // keeping the unit's. The first suits a unit holding a few requests, the second one
+        // holding thousands. The unary `+` (an expression, no longer the bare id column)
+        // keeps both SQLite and PostgreSQL from driving the search from the dispositions.
+        let id = if total > WALK_DATE_INDEX_FROM && f.before_id.is_none() {
+            Expr::expr(Expr::cust("+requests.id"))
+        } else {
+            Expr::col((request::Entity, request::Column::Id))
+        };
+        q = q.filter(id.in_subquery(held(sub)));
+    }
     // The page is chosen by sorting ids and dates only, then only its rows are read: sorting
     // whole rows (descriptions, answers) cost ten times more.
     let page_ids = match f.before_id {

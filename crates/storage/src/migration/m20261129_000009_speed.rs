@@ -6,6 +6,12 @@
 //!   the index, read from the index alone.
 //! - The same count, per unit, joins each overdue request to the unit holding it. With
 //!   `(request_id, active, unit_id)` that join is read from the index alone too.
+//! - A unit's request list (its inbox, its application's API) is counted from
+//!   `(unit_id, active, request_id)` alone, and paged newest first along
+//!   `(received_at, id)` without reading each request's row (PostgreSQL, unlike SQLite, does
+//!   not keep the row id in an index).
+//!
+//! Each new index starts with the columns of the one it replaces.
 
 use sea_orm_migration::prelude::*;
 
@@ -15,8 +21,10 @@ pub struct Migration;
 #[derive(DeriveIden)]
 enum Requests {
     Table,
+    Id,
     Status,
     StageDueAt,
+    ReceivedAt,
 }
 
 #[derive(DeriveIden)]
@@ -30,6 +38,29 @@ enum RequestUnits {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        replace(
+            m,
+            Index::create()
+                .name("idx_requests_received_id")
+                .table(Requests::Table)
+                .col(Requests::ReceivedAt)
+                .col(Requests::Id)
+                .to_owned(),
+            ("idx_requests_received", Requests::Table),
+        )
+        .await?;
+        replace(
+            m,
+            Index::create()
+                .name("idx_request_units_unit_request")
+                .table(RequestUnits::Table)
+                .col(RequestUnits::UnitId)
+                .col(RequestUnits::Active)
+                .col(RequestUnits::RequestId)
+                .to_owned(),
+            ("idx_request_units_unit", RequestUnits::Table),
+        )
+        .await?;
         m.create_index(
             Index::create()
                 .name("idx_requests_open_due")
@@ -39,8 +70,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        // supersedes idx_request_units_request (request_id), its prefix
-        m.create_index(
+        replace(
+            m,
             Index::create()
                 .name("idx_request_units_holder")
                 .table(RequestUnits::Table)
@@ -48,39 +79,61 @@ impl MigrationTrait for Migration {
                 .col(RequestUnits::Active)
                 .col(RequestUnits::UnitId)
                 .to_owned(),
-        )
-        .await?;
-        m.drop_index(
-            Index::drop()
-                .name("idx_request_units_request")
-                .table(RequestUnits::Table)
-                .to_owned(),
+            ("idx_request_units_request", RequestUnits::Table),
         )
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for (table, name, cols) in [
+            (
+                RequestUnits::Table,
+                "idx_request_units_request",
+                vec![RequestUnits::RequestId],
+            ),
+            (
+                RequestUnits::Table,
+                "idx_request_units_unit",
+                vec![RequestUnits::UnitId, RequestUnits::Active],
+            ),
+        ] {
+            let mut i = Index::create();
+            i.name(name).table(table);
+            for c in cols {
+                i.col(c);
+            }
+            m.create_index(i.to_owned()).await?;
+        }
         m.create_index(
             Index::create()
-                .name("idx_request_units_request")
-                .table(RequestUnits::Table)
-                .col(RequestUnits::RequestId)
-                .to_owned(),
-        )
-        .await?;
-        m.drop_index(
-            Index::drop()
-                .name("idx_request_units_holder")
-                .table(RequestUnits::Table)
-                .to_owned(),
-        )
-        .await?;
-        m.drop_index(
-            Index::drop()
-                .name("idx_requests_open_due")
+                .name("idx_requests_received")
                 .table(Requests::Table)
+                .col(Requests::ReceivedAt)
                 .to_owned(),
         )
-        .await
+        .await?;
+        for (name, table) in [
+            ("idx_request_units_holder", RequestUnits::Table),
+            ("idx_request_units_unit_request", RequestUnits::Table),
+        ] {
+            m.drop_index(Index::drop().name(name).table(table).to_owned())
+                .await?;
+        }
+        for name in ["idx_requests_received_id", "idx_requests_open_due"] {
+            m.drop_index(Index::drop().name(name).table(Requests::Table).to_owned())
+                .await?;
+        }
+        Ok(())
     }
+}
+
+/// Creates `new`, then drops the index it supersedes.
+async fn replace(
+    m: &SchemaManager<'_>,
+    new: IndexCreateStatement,
+    (old, table): (&str, impl IntoIden + 'static),
+) -> Result<(), DbErr> {
+    m.create_index(new).await?;
+    m.drop_index(Index::drop().name(old).table(table).to_owned())
+        .await
 }

@@ -21,6 +21,9 @@ pub struct Seeded {
     /// The units' slugs (for `/kinerja/{unit}`) and codes (for API clients).
     pub unit_slugs: Vec<String>,
     pub unit_codes: Vec<String>,
+    /// How many requests and content items the database holds (before the phases).
+    pub requests: u64,
+    pub content: u64,
     /// Seconds spent generating requests, and content items.
     pub request_seconds: f64,
     pub content_seconds: f64,
@@ -49,7 +52,10 @@ pub async fn existing(store: &Store) -> anyhow::Result<Option<Seeded>> {
     if codes.is_empty() {
         return Ok(None);
     }
+    use sea_orm::PaginatorTrait;
     Ok(Some(Seeded {
+        requests: request::Entity::find().count(&store.reader).await?,
+        content: content_item::Entity::find().count(&store.reader).await?,
         codes,
         unit_slugs: units.iter().map(|u| u.slug.clone()).collect(),
         unit_codes: units.into_iter().map(|u| u.code).collect(),
@@ -170,6 +176,8 @@ pub async fn all(
     content_in_bulk(store, content, &unit_ids, &districts).await?;
     let content_seconds = t.elapsed().as_secs_f64();
     Ok(Seeded {
+        requests,
+        content,
         codes,
         unit_slugs: units.iter().map(|u| u.slug.clone()).collect(),
         unit_codes: units.iter().map(|u| u.code.as_str().to_string()).collect(),
