@@ -180,6 +180,9 @@ struct Phase {
     p50_ms: Option<f64>,
     p95_ms: Option<f64>,
     p99_ms: Option<f64>,
+    /// The server's most resident memory, and heap and stacks, sampled during this phase.
+    rss_peak_kib: u64,
+    anon_peak_kib: u64,
 }
 
 #[derive(serde::Serialize)]
@@ -263,9 +266,24 @@ where
         p50_ms: pct(0.5),
         p95_ms: pct(0.95),
         p99_ms: pct(0.99),
+        rss_peak_kib: 0,
+        anon_peak_kib: 0,
     };
     report(&phase);
     phase
+}
+
+/// Notes the server's memory peaks during the phase just measured, and prints them.
+fn mark_phase(server: &Server, phases: &mut [Phase]) {
+    let (rss, anon) = server.take_phase_peaks();
+    if let Some(p) = phases.last_mut() {
+        (p.rss_peak_kib, p.anon_peak_kib) = (rss, anon);
+        println!(
+            "   server during it: at most {:.0} MiB resident, {:.0} MiB of it heap and stacks",
+            rss as f64 / 1024.0,
+            anon as f64 / 1024.0
+        );
+    }
 }
 
 fn report(p: &Phase) {
@@ -495,6 +513,7 @@ async fn run_backend(
             )
             .await,
         );
+        mark_phase(&server, &mut phases);
     }
     if a.runs("home") {
         let (c, b) = (client.clone(), base.clone());
@@ -505,6 +524,7 @@ async fn run_backend(
             })
             .await,
         );
+        mark_phase(&server, &mut phases);
     }
     if a.runs("search") {
         let (c, b) = (client.clone(), base.clone());
@@ -532,6 +552,7 @@ async fn run_backend(
             )
             .await,
         );
+        mark_phase(&server, &mut phases);
     }
     if a.runs("open311-list") {
         // default filters (the last 90 days, at most 1000 requests), compressed as clients ask
@@ -555,6 +576,7 @@ async fn run_backend(
             )
             .await,
         );
+        mark_phase(&server, &mut phases);
     }
     if a.runs("api-request-list") {
         // a unit's application paging through the requests its unit handles, 50 a page
@@ -579,6 +601,7 @@ async fn run_backend(
             )
             .await,
         );
+        mark_phase(&server, &mut phases);
     }
     // Dashboard pages are computed from the counters and reused for 30 s (figures may be a
     // minute behind); the uncached phase asks for a different period each time.
@@ -609,15 +632,18 @@ async fn run_backend(
             })
             .await,
         );
+        mark_phase(&server, &mut phases);
     }
     if a.runs("intake") {
         phases.push(intake(&client, &base, n, s).await?);
+        mark_phase(&server, &mut phases);
     }
     let unit = kotapintar_storage::units::find_by_code(&store.reader, &seeded.unit_codes[0])
         .await?
         .ok_or_else(|| anyhow::anyhow!("the first unit is missing"))?;
     if a.runs("event-feed") {
         phases.push(event_feed(&store, &client, &base, &token, unit.id).await?);
+        mark_phase(&server, &mut phases);
     }
     let server_memory = server.memory();
     println!(
@@ -762,6 +788,8 @@ async fn event_feed(
         p50_ms: None,
         p95_ms: None,
         p99_ms: (pages > 0).then(|| seconds * 1000.0 / pages as f64),
+        rss_peak_kib: 0,
+        anon_peak_kib: 0,
     };
     report(&p);
     Ok(p)
@@ -826,6 +854,8 @@ async fn webhooks(store: &Store, settings: &Settings, token: &str) -> anyhow::Re
         p50_ms: None,
         p95_ms: None,
         p99_ms: None,
+        rss_peak_kib: 0,
+        anon_peak_kib: 0,
     };
     report(&p);
     Ok(p)

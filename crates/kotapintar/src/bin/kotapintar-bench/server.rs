@@ -14,6 +14,8 @@ pub struct Server {
     log: PathBuf,
     /// The most heap (`RssAnon`) seen by the sampler since the last `reset_peak`, in KiB.
     anon_peak: Arc<AtomicU64>,
+    /// The same (and resident memory's) since the last phase ended.
+    phase_peaks: Arc<(AtomicU64, AtomicU64)>,
 }
 
 /// Resident memory of the server in KiB, from /proc/PID/status: `peak` is VmHWM (the most it
@@ -76,12 +78,18 @@ impl Server {
             .id()
             .ok_or_else(|| anyhow::anyhow!("the server exited at once"))?;
         let anon_peak = Arc::new(AtomicU64::new(0));
+        let phase_peaks = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
         {
-            let anon_peak = anon_peak.clone();
+            let (anon_peak, phase_peaks) = (anon_peak.clone(), phase_peaks.clone());
             // ends with the bench process; reads nothing once the server is gone
             tokio::spawn(async move {
                 loop {
-                    anon_peak.fetch_max(status_field(pid, "RssAnon:"), Ordering::Relaxed);
+                    let anon = status_field(pid, "RssAnon:");
+                    anon_peak.fetch_max(anon, Ordering::Relaxed);
+                    phase_peaks
+                        .0
+                        .fetch_max(status_field(pid, "VmRSS:"), Ordering::Relaxed);
+                    phase_peaks.1.fetch_max(anon, Ordering::Relaxed);
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
             });
@@ -92,6 +100,7 @@ impl Server {
             base: format!("http://127.0.0.1:{port}"),
             log,
             anon_peak,
+            phase_peaks,
         };
         let client = reqwest::Client::new();
         let t = Instant::now();
@@ -112,6 +121,14 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         Ok(server)
+    }
+
+    /// The most resident memory, and heap and stacks, since the last call (sampled).
+    pub fn take_phase_peaks(&self) -> (u64, u64) {
+        (
+            self.phase_peaks.0.swap(0, Ordering::Relaxed),
+            self.phase_peaks.1.swap(0, Ordering::Relaxed),
+        )
     }
 
     pub fn memory(&self) -> Memory {
