@@ -173,8 +173,9 @@ pub struct SearchIndex {
 
 const NO_CURSOR: i64 = i64::MIN;
 
-/// Memory the writer may buffer before it flushes a segment (tantivy's minimum is 15 MB).
-const WRITER_HEAP: usize = 32_000_000;
+/// Memory the writer may buffer before it flushes a segment: tantivy's minimum. The
+/// follower commits every half second, so a larger buffer only raises the server's peak.
+const WRITER_HEAP: usize = 15_000_000;
 
 /// Decompressed blocks (16 KB each) of stored fields kept per segment. tantivy keeps 100
 /// by default: with a million documents in a dozen segments that is up to 20 MB of heap for

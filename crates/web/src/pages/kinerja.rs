@@ -29,6 +29,10 @@ const CACHE_FOR: StdDuration = StdDuration::from_secs(30);
 
 type CacheKey = (i64, NaiveDate, NaiveDate, Lang);
 
+/// Computed pages kept at most: the regency's and each unit's default periods, and some
+/// more (a page holds its tables and charts, up to a few hundred KB).
+const CACHE_PAGES: usize = 96;
+
 /// Computed dashboards by (scope, period, language), each reused for [`CACHE_FOR`].
 #[derive(Clone, Default)]
 pub struct DashboardCache(Arc<Mutex<Entries>>);
@@ -45,11 +49,15 @@ impl DashboardCache {
 
     fn put(&self, key: CacheKey, d: Arc<Dashboard>) {
         if let Ok(mut map) = self.0.lock() {
-            if map.len() >= 512 {
-                map.retain(|_, (at, _)| at.elapsed() < CACHE_FOR);
-                if map.len() >= 512 {
-                    map.clear();
-                }
+            // expired pages go at once (they were kept until the map filled, tens of MB
+            // after a visitor stepped through periods), and at most CACHE_PAGES are kept
+            map.retain(|_, (at, _)| at.elapsed() < CACHE_FOR);
+            while map.len() >= CACHE_PAGES {
+                let Some(oldest) = map.iter().min_by_key(|(_, (at, _))| *at).map(|(k, _)| *k)
+                else {
+                    break;
+                };
+                map.remove(&oldest);
             }
             map.insert(key, (Instant::now(), d));
         }
