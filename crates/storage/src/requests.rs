@@ -175,6 +175,55 @@ impl Drop for PendingFiles {
     }
 }
 
+/// Writes cleaned photos and their thumbnails under `uploads/requests/YYYY/MM/` (removed
+/// again unless `pending` is kept) and returns their records, positions from `first`,
+/// without the request they belong to.
+fn write_photo_files(
+    uploads: &Path,
+    now: DateTime<Utc>,
+    photos: &[PhotoFile],
+    first: i32,
+    pending: &mut PendingFiles,
+) -> Result<Vec<request_photo::ActiveModel>> {
+    if photos.is_empty() {
+        return Ok(Vec::new());
+    }
+    let dir = uploads
+        .join("requests")
+        .join(now.format("%Y/%m").to_string());
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| StorageError::Other(format!("cannot create {}: {e}", dir.display())))?;
+    let rel = |p: &Path| {
+        p.strip_prefix(uploads)
+            .unwrap_or(p)
+            .to_string_lossy()
+            .replace('\\', "/")
+    };
+    let mut rows = Vec::with_capacity(photos.len());
+    for (i, p) in photos.iter().enumerate() {
+        let stem = random_hex(12);
+        let file = dir.join(format!("{stem}.{}", p.extension));
+        let thumb = dir.join(format!("{stem}.thumb.jpg"));
+        for (path, bytes) in [(&file, &p.bytes), (&thumb, &p.thumbnail)] {
+            std::fs::write(path, bytes).map_err(|e| {
+                StorageError::Other(format!("cannot write {}: {e}", path.display()))
+            })?;
+            pending.0.push(path.clone());
+        }
+        rows.push(request_photo::ActiveModel {
+            position: Set(first + i as i32),
+            mime: Set(p.mime.into()),
+            file_name: Set(rel(&file)),
+            thumb_name: Set(rel(&thumb)),
+            width: Set(p.width as i32),
+            height: Set(p.height as i32),
+            bytes: Set(p.bytes.len() as i64),
+            ..Default::default()
+        });
+    }
+    Ok(rows)
+}
+
 /// Accepts a resident's request: the request, its photos' records, the first timeline entry
 /// and the notifications are committed together; photo files are removed again if it fails.
 ///
@@ -190,42 +239,8 @@ pub async fn submit(
 ) -> Result<Submitted> {
     let (service, answers, names) = check_against_data(&store.reader, rules, &req).await?;
     let now = Utc::now();
-    let dir = uploads
-        .join("requests")
-        .join(now.format("%Y/%m").to_string());
     let mut pending = PendingFiles(Vec::new());
-    let mut stored_photos = Vec::new();
-    if !photos.is_empty() {
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| StorageError::Other(format!("cannot create {}: {e}", dir.display())))?;
-    }
-    for (i, p) in photos.iter().enumerate() {
-        let stem = random_hex(12);
-        let file = dir.join(format!("{stem}.{}", p.extension));
-        let thumb = dir.join(format!("{stem}.thumb.jpg"));
-        for (path, bytes) in [(&file, &p.bytes), (&thumb, &p.thumbnail)] {
-            std::fs::write(path, bytes).map_err(|e| {
-                StorageError::Other(format!("cannot write {}: {e}", path.display()))
-            })?;
-            pending.0.push(path.clone());
-        }
-        let rel = |p: &Path| {
-            p.strip_prefix(uploads)
-                .unwrap_or(p)
-                .to_string_lossy()
-                .replace('\\', "/")
-        };
-        stored_photos.push(request_photo::ActiveModel {
-            position: Set(i as i32),
-            mime: Set(p.mime.into()),
-            file_name: Set(rel(&file)),
-            thumb_name: Set(rel(&thumb)),
-            width: Set(p.width as i32),
-            height: Set(p.height as i32),
-            bytes: Set(p.bytes.len() as i64),
-            ..Default::default()
-        });
-    }
+    let stored_photos = write_photo_files(uploads, now, &photos, 0, &mut pending)?;
 
     let token = random_hex(24);
     let row = request::ActiveModel {
@@ -2259,43 +2274,12 @@ pub async fn attach_photos(
     if existing as usize + photos.len() > crate::drafts::MAX_PHOTOS * 2 {
         return Err(StorageError::field("photo", "too_many_photos"));
     }
-    let now = Utc::now();
-    let dir = uploads
-        .join("requests")
-        .join(now.format("%Y/%m").to_string());
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| StorageError::Other(format!("cannot create {}: {e}", dir.display())))?;
     let mut pending = PendingFiles(Vec::new());
+    let rows = write_photo_files(uploads, Utc::now(), &photos, existing as i32, &mut pending)?;
     let tx = store.writer.begin().await?;
-    for (i, p) in photos.iter().enumerate() {
-        let stem = random_hex(12);
-        let file = dir.join(format!("{stem}.{}", p.extension));
-        let thumb = dir.join(format!("{stem}.thumb.jpg"));
-        for (path, bytes) in [(&file, &p.bytes), (&thumb, &p.thumbnail)] {
-            std::fs::write(path, bytes).map_err(|e| {
-                StorageError::Other(format!("cannot write {}: {e}", path.display()))
-            })?;
-            pending.0.push(path.clone());
-        }
-        let rel = |p: &Path| {
-            p.strip_prefix(uploads)
-                .unwrap_or(p)
-                .to_string_lossy()
-                .replace('\\', "/")
-        };
-        request_photo::ActiveModel {
-            request_id: Set(id),
-            position: Set(existing as i32 + i as i32),
-            mime: Set(p.mime.into()),
-            file_name: Set(rel(&file)),
-            thumb_name: Set(rel(&thumb)),
-            width: Set(p.width as i32),
-            height: Set(p.height as i32),
-            bytes: Set(p.bytes.len() as i64),
-            ..Default::default()
-        }
-        .insert(&tx)
-        .await?;
+    for mut p in rows {
+        p.request_id = Set(id);
+        p.insert(&tx).await?;
     }
     let status = parse_status(&row.status);
     let note = format!("{} foto ditambahkan", photos.len());
