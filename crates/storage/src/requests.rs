@@ -511,34 +511,69 @@ async fn records(
 }
 
 /// `records`, for rows read with their service's code and name.
+/// The units holding each request (names, in the order they took it) and its photos (ids,
+/// in order), in one statement: the two lists joined with `UNION ALL` and told apart by
+/// their first column. Every list and page of requests reads these, and on SQLite each
+/// statement is a hand-off to the connection's thread and back.
+async fn holders_and_photos(
+    db: &impl ConnectionTrait,
+    ids: Vec<i64>,
+) -> Result<(HashMap<i64, Vec<String>>, HashMap<i64, Vec<i64>>)> {
+    use sea_orm::sea_query::{Query, UnionType};
+    let mut unit_names: HashMap<i64, Vec<String>> = HashMap::new();
+    let mut photos: HashMap<i64, Vec<i64>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok((unit_names, photos));
+    }
+    // (what: 0 a holder, 1 a photo; request; unit name; photo id; order)
+    let holders = Query::select()
+        .expr(Expr::cust("0"))
+        .column((request_unit::Entity, request_unit::Column::RequestId))
+        .column((unit::Entity, unit::Column::Name))
+        .expr(Expr::cust("NULL"))
+        .column((request_unit::Entity, request_unit::Column::Id))
+        .from(request_unit::Entity)
+        .inner_join(
+            unit::Entity,
+            Expr::col((unit::Entity, unit::Column::Id))
+                .equals((request_unit::Entity, request_unit::Column::UnitId)),
+        )
+        .and_where(request_unit::Column::RequestId.is_in(ids.clone()))
+        .and_where(request_unit::Column::Active.eq(true))
+        .to_owned();
+    let mut both = Query::select()
+        .expr(Expr::cust("1"))
+        .column((request_photo::Entity, request_photo::Column::RequestId))
+        .expr(Expr::cust("NULL"))
+        .column((request_photo::Entity, request_photo::Column::Id))
+        .column((request_photo::Entity, request_photo::Column::Position))
+        .from(request_photo::Entity)
+        .and_where(request_photo::Column::RequestId.is_in(ids))
+        .to_owned();
+    // by the fifth column: a holder's disposition id, a photo's position
+    both.union(UnionType::All, holders)
+        .order_by_expr(Expr::cust("5"), sea_orm::Order::Asc);
+    let stmt = db.get_database_backend().build(&both);
+    for row in db.query_all(stmt).await? {
+        let what: i32 = row.try_get_by_index(0)?;
+        let request_id: i64 = row.try_get_by_index(1)?;
+        if what == 0 {
+            let name: String = row.try_get_by_index(2)?;
+            unit_names.entry(request_id).or_default().push(name);
+        } else {
+            let photo: i64 = row.try_get_by_index(3)?;
+            photos.entry(request_id).or_default().push(photo);
+        }
+    }
+    Ok((unit_names, photos))
+}
+
 async fn records_with_services(
     db: &impl ConnectionTrait,
     rows: Vec<(request::Model, Option<(String, String)>)>,
 ) -> Result<Vec<RequestRecord>> {
     let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
-    let mut unit_names: HashMap<i64, Vec<String>> = HashMap::new();
-    let mut photos: HashMap<i64, Vec<i64>> = HashMap::new();
-    if !ids.is_empty() {
-        for (d, u) in request_unit::Entity::find()
-            .filter(request_unit::Column::RequestId.is_in(ids.clone()))
-            .filter(request_unit::Column::Active.eq(true))
-            .find_also_related(unit::Entity)
-            .all(db)
-            .await?
-        {
-            if let Some(u) = u {
-                unit_names.entry(d.request_id).or_default().push(u.name);
-            }
-        }
-        for p in request_photo::Entity::find()
-            .filter(request_photo::Column::RequestId.is_in(ids))
-            .order_by_asc(request_photo::Column::Position)
-            .all(db)
-            .await?
-        {
-            photos.entry(p.request_id).or_default().push(p.id);
-        }
-    }
+    let (mut unit_names, mut photos) = holders_and_photos(db, ids).await?;
     Ok(rows
         .into_iter()
         .map(|(r, service)| RequestRecord {
