@@ -61,7 +61,15 @@ impl<J, R> GroupCommit<J, R> {
         use oneshot::error::TryRecvError;
         let (reply, mut answer) = oneshot::channel();
         self.queue().push((job, reply));
-        let _turn = self.turn.lock().await;
+        // answered by another writer's turn, or this writer's turn to write
+        let _turn = tokio::select! {
+            r = &mut answer => {
+                return r.unwrap_or_else(|_| {
+                    Err(StorageError::Other("a group commit was abandoned".into()))
+                })
+            }
+            turn = self.turn.lock() => turn,
+        };
         // With the turn, this job was either written in an earlier turn (and answered before
         // that turn ended) or it is still queued.
         loop {
