@@ -182,9 +182,7 @@ impl Store {
                     reader: SqlxSqliteConnector::from_sqlx_sqlite_pool(reader),
                     writer: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
                     backend: Backend::Sqlite,
-                    intake: std::sync::Arc::new(crate::requests::IntakeQueue::new(
-                        crate::requests::INTAKE_BATCH,
-                    )),
+                    intake: crate::requests::intake_queue(),
                 })
             }
             Backend::Postgres => {
@@ -199,9 +197,7 @@ impl Store {
                     reader: conn.clone(),
                     writer: conn,
                     backend: Backend::Postgres,
-                    intake: std::sync::Arc::new(crate::requests::IntakeQueue::new(
-                        crate::requests::INTAKE_BATCH,
-                    )),
+                    intake: crate::requests::intake_queue(),
                 })
             }
         }

@@ -285,8 +285,6 @@ pub async fn submit(
         row,
         photos: stored_photos,
         year: now.format("%Y").to_string().parse().unwrap_or(2026),
-        email: req.contact.email.clone(),
-        phone: req.contact.phone.clone(),
         token: token.clone(),
         rules: rules.clone(),
         calendar: calendar.clone(),
@@ -319,8 +317,6 @@ pub(crate) struct Submission {
     /// Everything but the request's id.
     photos: Vec<request_photo::ActiveModel>,
     year: i32,
-    email: Option<String>,
-    phone: Option<String>,
     /// The reporter's follow-up secret, for the notifications' link.
     token: String,
     rules: RequestRules,
@@ -331,7 +327,12 @@ pub(crate) struct Submission {
 pub(crate) type IntakeQueue = crate::group_commit::GroupCommit<Submission, request::Model>;
 
 /// At most this many submissions in one transaction.
-pub(crate) const INTAKE_BATCH: usize = 64;
+const INTAKE_BATCH: usize = 64;
+
+/// A store's queue of submissions.
+pub(crate) fn intake_queue() -> std::sync::Arc<IntakeQueue> {
+    std::sync::Arc::new(IntakeQueue::new(INTAKE_BATCH))
+}
 
 /// Writes submissions in one transaction: all of them or none.
 async fn write_submissions(
@@ -399,11 +400,11 @@ async fn write_submission(tx: &DatabaseTransaction, s: &Submission) -> Result<re
     .await?;
     crate::performance::record_new(tx, &m, &s.calendar, s.rules.utc_offset).await?;
     let link = follow_link(&s.rules, &m.tracking_code, &s.token);
-    if let Some(email) = &s.email {
+    if let Some(email) = &m.reporter_email {
         let (subject, body) = notices::received(&m.tracking_code, &link);
         notices::email(tx, email, &subject, &body).await?;
     }
-    if let Some(phone) = &s.phone {
+    if let Some(phone) = &m.reporter_phone {
         notices::message(
             tx,
             phone,
@@ -510,7 +511,6 @@ async fn records(
     records_with_services(db, rows).await
 }
 
-/// `records`, for rows read with their service's code and name.
 /// The units holding each request (names, in the order they took it) and its photos (ids,
 /// in order), in one statement: the two lists joined with `UNION ALL` and told apart by
 /// their first column. Every list and page of requests reads these, and on SQLite each
@@ -568,6 +568,7 @@ async fn holders_and_photos(
     Ok((unit_names, photos))
 }
 
+/// `records`, for rows read with their service's code and name.
 async fn records_with_services(
     db: &impl ConnectionTrait,
     rows: Vec<(request::Model, Option<(String, String)>)>,
@@ -1045,10 +1046,10 @@ pub struct InboxRow {
     pub overdue: bool,
 }
 
-/// The requests this staff member may work on or watch, newest first, with filters.
 /// From how many requests a unit's list is paged along the date index (see `inbox`).
 const WALK_DATE_INDEX_FROM: u64 = 2_000;
 
+/// The requests this staff member may work on or watch, newest first, with filters.
 pub async fn inbox(
     store: &Store,
     actor: &Actor,

@@ -404,11 +404,12 @@ async fn run_backend(
     })?;
     let store = Store::connect(&settings.database_url, OpenMode::CreateIfMissing).await?;
     prepare(&store).await?;
-    let seeded = match a.reuse {
-        true => seed::existing(&store).await?,
-        false => None,
+    let reused = if a.reuse {
+        seed::existing(&store).await?
+    } else {
+        None
     };
-    let seeded = match seeded {
+    let seeded = match reused {
         Some(s) => {
             println!(
                 "   reusing the {} public requests already there",

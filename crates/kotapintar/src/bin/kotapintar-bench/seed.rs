@@ -32,7 +32,7 @@ pub struct Seeded {
 /// What an earlier run generated in this database (`--reuse`), or `None` if it holds none.
 pub async fn existing(store: &Store) -> anyhow::Result<Option<Seeded>> {
     use kotapintar_storage::entity::unit;
-    use sea_orm::{QueryOrder, QuerySelect};
+    use sea_orm::{PaginatorTrait, QueryOrder, QuerySelect};
     let units = unit::Entity::find()
         .filter(unit::Column::Code.starts_with("UNIT"))
         .order_by_asc(unit::Column::Id)
@@ -52,7 +52,6 @@ pub async fn existing(store: &Store) -> anyhow::Result<Option<Seeded>> {
     if codes.is_empty() {
         return Ok(None);
     }
-    use sea_orm::PaginatorTrait;
     Ok(Some(Seeded {
         requests: request::Entity::find().count(&store.reader).await?,
         content: content_item::Entity::find().count(&store.reader).await?,
