@@ -3,6 +3,7 @@
 
 use crate::config::Settings;
 use kotapintar_jobs::Worker;
+use kotapintar_search::sync::Builder;
 use kotapintar_search::SearchIndex;
 use kotapintar_storage::{users, NodeLockKey, OpenMode, Store};
 use kotapintar_web::{AppState, WebConfig};
@@ -16,6 +17,8 @@ pub struct Application {
     state: AppState,
     /// `None` on a node that leaves background work to others.
     worker: Option<Worker>,
+    /// Where a new search index is built (in this process unless told otherwise).
+    search_builder: Builder,
 }
 
 impl Application {
@@ -63,7 +66,15 @@ impl Application {
             listener,
             state: AppState::new(store, config, search),
             worker,
+            search_builder: Builder::InProcess,
         })
+    }
+
+    /// Builds a new search index with `builder` (a server started from the `kotapintar`
+    /// binary builds it in a child process, see `commands::search::child_build`).
+    pub fn build_search_in(mut self, builder: Builder) -> Self {
+        self.search_builder = builder;
+        self
     }
 
     pub fn port(&self) -> u16 {
@@ -86,6 +97,7 @@ impl Application {
         let search = tokio::spawn(kotapintar_search::sync::follow(
             self.state.store.clone(),
             self.state.search.clone(),
+            self.search_builder,
             stop_rx,
         ));
         let app = kotapintar_web::router(self.state.clone());

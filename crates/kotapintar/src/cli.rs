@@ -112,7 +112,12 @@ pub enum AreasCommand {
 pub enum SearchCommand {
     /// Build this node's search index from scratch from the database (safe while serving
     /// only on a node whose server is stopped: the index directory has one writer)
-    Rebuild,
+    Rebuild {
+        /// Run by a server for its own index (see `kotapintar_search::sync::Builder`): report
+        /// as JSON on standard output, stop when standard input closes
+        #[arg(long, hide = true)]
+        child: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

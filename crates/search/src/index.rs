@@ -7,9 +7,9 @@ use crate::facets::FacetCounts;
 use crate::SearchError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering as AtomicOrdering};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
@@ -163,8 +163,13 @@ struct Payload {
 }
 
 pub struct SearchIndex {
-    reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    /// Where the index lives (`None` in memory): a build in another process writes there and
+    /// this node opens the result again (`release_writer`, `reopen`).
+    dir: Option<PathBuf>,
+    /// Replaced as a whole by `reopen`; each search clones it (a reference count) first.
+    reader: RwLock<IndexReader>,
+    /// `None` while another process builds the index (the directory has one writer).
+    writer: Mutex<Option<IndexWriter>>,
     f: Fields,
     /// The cursor searches see: set only after the reader has reloaded, so "absorbed event N"
     /// always means "searches find it" (`NO_CURSOR` until the first build).
@@ -192,7 +197,9 @@ impl SearchIndex {
             .map_err(|e| SearchError::Index(e.to_string()))?;
         let index = if Index::exists(&existing).map_err(|e| SearchError::Index(e.to_string()))? {
             let index = Index::open(existing)?;
-            let ok = index.schema() == schema && read_payload(&index)?.is_some();
+            // an index never committed (just created, its build not done) is kept: it is empty
+            let never_built = index.load_metas()?.payload.is_none();
+            let ok = index.schema() == schema && (never_built || read_payload(&index)?.is_some());
             if ok {
                 index
             } else {
@@ -209,16 +216,16 @@ impl SearchIndex {
         } else {
             Index::create_in_dir(dir, schema)?
         };
-        Self::from_index(index, f)
+        Self::from_index(index, f, Some(dir.to_path_buf()))
     }
 
     /// An index in memory (tests, tools).
     pub fn in_memory() -> Result<Self, SearchError> {
         let (schema, f) = schema();
-        Self::from_index(Index::create_in_ram(schema), f)
+        Self::from_index(Index::create_in_ram(schema), f, None)
     }
 
-    fn from_index(index: Index, f: Fields) -> Result<Self, SearchError> {
+    fn from_index(index: Index, f: Fields, dir: Option<PathBuf>) -> Result<Self, SearchError> {
         index
             .tokenizers()
             .register(analyzer::NAME, analyzer::indonesian());
@@ -230,8 +237,9 @@ impl SearchIndex {
             .try_into()?;
         let visible = read_payload(&index)?.map_or(NO_CURSOR, |p| p.cursor);
         Ok(Self {
-            reader,
-            writer: Mutex::new(writer),
+            dir,
+            reader: RwLock::new(reader),
+            writer: Mutex::new(Some(writer)),
             f,
             visible: AtomicI64::new(visible),
         })
@@ -243,63 +251,131 @@ impl SearchIndex {
         Ok((c != NO_CURSOR).then_some(c))
     }
 
-    fn writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>, SearchError> {
+    fn writer_slot(&self) -> Result<std::sync::MutexGuard<'_, Option<IndexWriter>>, SearchError> {
         self.writer
             .lock()
             .map_err(|_| SearchError::Index("search writer lock poisoned".into()))
     }
 
+    fn with_writer<T>(
+        &self,
+        f: impl FnOnce(&mut IndexWriter) -> Result<T, SearchError>,
+    ) -> Result<T, SearchError> {
+        let mut slot = self.writer_slot()?;
+        let w = slot.as_mut().ok_or_else(|| {
+            SearchError::Index("the search index is being built by another process".into())
+        })?;
+        f(w)
+    }
+
+    fn reader(&self) -> Result<IndexReader, SearchError> {
+        Ok(self
+            .reader
+            .read()
+            .map_err(|_| SearchError::Index("search reader lock poisoned".into()))?
+            .clone())
+    }
+
+    /// The directory a build in another process should write to, if this index is on disk.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// Lets another process take the directory's writer (for a build there): waits for
+    /// merges in progress and closes this node's writer. Searches go on meanwhile and see the
+    /// index as it was; staging fails until `reopen`.
+    pub fn release_writer(&self) -> Result<(), SearchError> {
+        let taken = self.writer_slot()?.take();
+        if let Some(w) = taken {
+            w.wait_merging_threads()?;
+        }
+        Ok(())
+    }
+
+    /// Opens the directory again after another process wrote to it: new reader, new writer,
+    /// the cursor of its last commit. The index is opened afresh rather than reloaded because
+    /// tantivy keeps the list of files it manages in memory, and the other process added
+    /// files this one never knew.
+    pub fn reopen(&self) -> Result<(), SearchError> {
+        let dir = self
+            .dir
+            .as_deref()
+            .ok_or_else(|| SearchError::Index("an index in memory cannot be reopened".into()))?;
+        let mut slot = self.writer_slot()?;
+        // the old writer, if any, must let go of the directory's lock before a new one takes it
+        if let Some(w) = slot.take() {
+            w.wait_merging_threads()?;
+        }
+        let fresh = Self::open(dir)?;
+        let writer = fresh.writer_slot()?.take();
+        *self
+            .reader
+            .write()
+            .map_err(|_| SearchError::Index("search reader lock poisoned".into()))? =
+            fresh.reader()?;
+        *slot = writer;
+        self.visible.store(
+            fresh.visible.load(AtomicOrdering::Acquire),
+            AtomicOrdering::Release,
+        );
+        Ok(())
+    }
+
     /// Replaces (or adds) documents and removes the given keys; nothing is visible until
     /// `commit`.
     pub fn stage(&self, upserts: &[SearchDoc], removals: &[String]) -> Result<(), SearchError> {
-        let w = self.writer()?;
-        for key in removals {
-            w.delete_term(Term::from_field_text(self.f.key, key));
-        }
-        for d in upserts {
-            w.delete_term(Term::from_field_text(self.f.key, &d.key));
-            w.add_document(self.to_doc(d))?;
-        }
-        Ok(())
+        self.with_writer(|w| {
+            for key in removals {
+                w.delete_term(Term::from_field_text(self.f.key, key));
+            }
+            for d in upserts {
+                w.delete_term(Term::from_field_text(self.f.key, &d.key));
+                w.add_document(self.to_doc(d))?;
+            }
+            Ok(())
+        })
     }
 
     /// Adds documents after `clear` (a rebuild), where no earlier version of them can exist.
     /// `stage` would also stage a deletion for each, and tantivy keeps every staged deletion
     /// (about 1 KB) until the commit: over a million requests, a gigabyte.
     pub fn add_new(&self, docs: &[SearchDoc]) -> Result<(), SearchError> {
-        let w = self.writer()?;
-        for d in docs {
-            w.add_document(self.to_doc(d))?;
-        }
-        Ok(())
+        self.with_writer(|w| {
+            for d in docs {
+                w.add_document(self.to_doc(d))?;
+            }
+            Ok(())
+        })
     }
 
     /// Empties the index (before a rebuild); visible at the next commit.
     pub fn clear(&self) -> Result<(), SearchError> {
-        self.writer()?.delete_all_documents()?;
-        Ok(())
+        self.with_writer(|w| {
+            w.delete_all_documents()?;
+            Ok(())
+        })
     }
 
     /// Makes staged changes visible and records `cursor` with them, atomically.
     pub fn commit(&self, cursor: i64) -> Result<(), SearchError> {
-        {
-            let mut w = self.writer()?;
-            let payload = serde_json::to_string(&Payload {
-                schema: SCHEMA_VERSION,
-                cursor,
-            })
-            .map_err(|e| SearchError::Index(e.to_string()))?;
+        let payload = serde_json::to_string(&Payload {
+            schema: SCHEMA_VERSION,
+            cursor,
+        })
+        .map_err(|e| SearchError::Index(e.to_string()))?;
+        self.with_writer(|w| {
             let mut prepared = w.prepare_commit()?;
             prepared.set_payload(&payload);
             prepared.commit()?;
-        }
-        self.reader.reload()?;
+            Ok(())
+        })?;
+        self.reader()?.reload()?;
         self.visible.store(cursor, AtomicOrdering::Release);
         Ok(())
     }
 
     pub fn num_docs(&self) -> u64 {
-        self.reader.searcher().num_docs()
+        self.reader().map_or(0, |r| r.searcher().num_docs())
     }
 
     fn to_doc(&self, d: &SearchDoc) -> TantivyDocument {
@@ -374,7 +450,7 @@ impl SearchIndex {
 
     pub fn search(&self, q: &SearchQuery) -> Result<SearchResults, SearchError> {
         let f = self.f;
-        let searcher = self.reader.searcher();
+        let searcher = self.reader()?.searcher();
         let text_query = self.text_query(&searcher, &q.text)?;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if let Some(tq) = &text_query {

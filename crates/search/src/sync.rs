@@ -9,9 +9,14 @@ use crate::index::SearchIndex;
 use crate::SearchError;
 use chrono::{DateTime, Utc};
 use kotapintar_storage::{content, events, opendata, requests, services, units, Store};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::Stdio;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncReadExt;
 use tokio::sync::watch;
 
 /// How often a node looks for new events. New content is findable within this plus the time
@@ -237,10 +242,47 @@ pub async fn rebuild(
     Ok(n)
 }
 
+/// Where a node builds its index from scratch.
+#[derive(Debug, Clone, Default)]
+pub enum Builder {
+    /// In the server's own process (tests, and a server that cannot start itself again).
+    #[default]
+    InProcess,
+    /// In a child process that is handed the index directory. A build over a million
+    /// documents touches far more memory than serving does (tantivy's indexing buffers, the
+    /// database's reads), and an allocator keeps much of what a process once used; in a child
+    /// all of it goes back to the system when the child exits.
+    Child(ChildBuild),
+}
+
+/// The command that builds the index in a child process: it must open the same database and
+/// index directory, build, commit, print a [`BuildReport`] as JSON on its last line of
+/// standard output, and give up when its standard input closes (the server has gone).
+#[derive(Debug, Clone)]
+pub struct ChildBuild {
+    pub program: PathBuf,
+    pub args: Vec<OsString>,
+    pub envs: Vec<(OsString, OsString)>,
+}
+
+/// What a build in a child process reports to the server.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct BuildReport {
+    pub documents: u64,
+    pub seconds: f64,
+    /// The child's peak resident memory (where the system tells it).
+    pub peak_memory_kib: Option<u64>,
+}
+
 /// Follows the event feed until `stop` turns true: rebuilds first if the index is new, then
 /// catches up every `POLL_INTERVAL`. Errors are logged and retried: search must never take
 /// the node down.
-pub async fn follow(store: Store, index: Arc<SearchIndex>, mut stop: watch::Receiver<bool>) {
+pub async fn follow(
+    store: Store,
+    index: Arc<SearchIndex>,
+    builder: Builder,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut since = Utc::now();
     loop {
         if *stop.borrow() {
@@ -251,24 +293,35 @@ pub async fn follow(store: Store, index: Arc<SearchIndex>, mut stop: watch::Rece
             Ok(Some(_)) => since = now,
             Ok(None) => {
                 tracing::info!("building the search index from the database");
-                let started = std::time::Instant::now();
-                let mut last_report = std::time::Instant::now();
-                match rebuild(&store, &index, |n| {
-                    if last_report.elapsed() > Duration::from_secs(5) {
-                        tracing::info!(documents = n, "search index: building");
-                        last_report = std::time::Instant::now();
+                let built = match &builder {
+                    Builder::Child(child) if index.dir().is_some() => {
+                        match build_in_child(&index, child, &mut stop).await {
+                            Ok(Some(report)) => {
+                                tracing::info!(
+                                    documents = report.documents,
+                                    seconds = report.seconds,
+                                    child_peak_memory_mib =
+                                        report.peak_memory_kib.map(|k| k / 1024),
+                                    "search index built in a child process"
+                                );
+                                Ok(report.documents)
+                            }
+                            // stopping: the child was ended, the index is built next time
+                            Ok(None) => return,
+                            Err(e) => {
+                                tracing::warn!(
+                                    error = %e,
+                                    "building the search index in a child process failed; \
+                                     building it in this process"
+                                );
+                                rebuild_logged(&store, &index).await
+                            }
+                        }
                     }
-                })
-                .await
-                {
-                    Ok(n) => {
-                        since = now;
-                        tracing::info!(
-                            documents = n,
-                            seconds = started.elapsed().as_secs_f64(),
-                            "search index built"
-                        )
-                    }
+                    _ => rebuild_logged(&store, &index).await,
+                };
+                match built {
+                    Ok(_) => since = now,
                     Err(e) => tracing::error!(error = %e, "search index rebuild failed"),
                 }
             }
@@ -279,4 +332,92 @@ pub async fn follow(store: Store, index: Arc<SearchIndex>, mut stop: watch::Rece
             _ = stop.changed() => {}
         }
     }
+}
+
+/// `rebuild` in this process, with progress in the log.
+async fn rebuild_logged(store: &Store, index: &SearchIndex) -> Result<u64, SearchError> {
+    let started = Instant::now();
+    let mut last_report = Instant::now();
+    let n = rebuild(store, index, |n| {
+        if last_report.elapsed() > Duration::from_secs(5) {
+            tracing::info!(documents = n, "search index: building");
+            last_report = Instant::now();
+        }
+    })
+    .await?;
+    tracing::info!(
+        documents = n,
+        seconds = started.elapsed().as_secs_f64(),
+        "search index built"
+    );
+    Ok(n)
+}
+
+/// Hands the index directory to a child process that builds it, then takes it back, whatever
+/// the child did. `None` if `stop` turned true first (the child is ended).
+async fn build_in_child(
+    index: &SearchIndex,
+    child: &ChildBuild,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<Option<BuildReport>, SearchError> {
+    index.release_writer()?;
+    let outcome = run_child(child, stop).await;
+    let reopened = index.reopen();
+    let report = outcome?;
+    reopened?;
+    if report.is_some() && index.cursor()?.is_none() {
+        return Err(SearchError::Index(
+            "the child process reported a build but the index has no commit".into(),
+        ));
+    }
+    Ok(report)
+}
+
+async fn run_child(
+    child: &ChildBuild,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<Option<BuildReport>, SearchError> {
+    let failed = |what: &str, e: &dyn std::fmt::Display| {
+        SearchError::Index(format!("{what} {}: {e}", child.program.display()))
+    };
+    let mut process = tokio::process::Command::new(&child.program)
+        .args(&child.args)
+        .envs(child.envs.iter().map(|(k, v)| (k, v)))
+        // never written to: it closes when this process ends, however it ends, and the
+        // child then stops rather than hold the directory's lock against a restarted server
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| failed("cannot start", &e))?;
+    // held until the child has exited: `wait` would close it otherwise
+    let _stdin = process.stdin.take();
+    let mut stdout = process
+        .stdout
+        .take()
+        .ok_or_else(|| failed("no output from", &"stdout not captured"))?;
+    let mut output = String::new();
+    let finished = async {
+        let (status, read) = tokio::join!(process.wait(), stdout.read_to_string(&mut output));
+        read.map_err(|e| failed("cannot read the output of", &e))?;
+        status.map_err(|e| failed("lost", &e))
+    };
+    let status = tokio::select! {
+        status = finished => status?,
+        _ = stop.changed() => {
+            // `kill_on_drop` ends the child when `process` goes out of scope here
+            return Ok(None);
+        }
+    };
+    if !status.success() {
+        return Err(failed("failed:", &status));
+    }
+    let report = output
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .and_then(|l| serde_json::from_str::<BuildReport>(l).ok())
+        .ok_or_else(|| failed("no build report from", &output.trim()))?;
+    Ok(Some(report))
 }

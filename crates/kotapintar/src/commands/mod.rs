@@ -30,7 +30,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     crate::telemetry::init(&settings);
     tracing::debug!(?settings, "settings loaded");
     match cli.command {
-        Command::Serve => serve(&settings, OpenMode::MustExist).await,
+        Command::Serve => serve(&settings, &cli.config, OpenMode::MustExist).await,
         Command::Migrate => {
             let store = Store::connect(&settings.database_url, OpenMode::CreateIfMissing).await?;
             crate::app::prepare(&store).await?;
@@ -42,7 +42,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::app::prepare(&store).await?;
             crate::demo::load(&store, &settings).await?;
             store.close().await;
-            serve(&settings, OpenMode::MustExist).await
+            serve(&settings, &cli.config, OpenMode::MustExist).await
         }
         Command::User(cmd) => {
             let store = open(&settings).await?;
@@ -165,7 +165,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Search(SearchCommand::Rebuild) => {
+        Command::Search(SearchCommand::Rebuild { child: true }) => {
+            search::build_for_server(&settings).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Search(SearchCommand::Rebuild { child: false }) => {
             let n = search::rebuild(&settings).await?;
             println!(
                 "search index rebuilt in {}: {n} documents",
@@ -187,8 +191,16 @@ async fn open(settings: &Settings) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-async fn serve(settings: &Settings, mode: OpenMode) -> anyhow::Result<ExitCode> {
-    let app = Application::build(settings, mode).await?;
+async fn serve(
+    settings: &Settings,
+    config: &std::path::Path,
+    mode: OpenMode,
+) -> anyhow::Result<ExitCode> {
+    let mut app = Application::build(settings, mode).await?;
+    match search::child_build(settings, config) {
+        Ok(child) => app = app.build_search_in(kotapintar_search::sync::Builder::Child(child)),
+        Err(e) => tracing::warn!(error = %e, "the search index will be built in this process"),
+    }
     let url = format!("http://{}:{}/", settings.listen.ip(), app.port());
     println!(
         "kotapintar is serving {url} (database: {})",

@@ -30,3 +30,73 @@ pub async fn rebuild(settings: &Settings) -> anyhow::Result<u64> {
     store.close().await;
     Ok(n)
 }
+
+/// `kotapintar search rebuild --child`: the build a server hands to a child process
+/// (`sync::Builder::Child`). The server has already prepared the database and let go of the
+/// index directory's writer. Prints a `BuildReport` on standard output.
+pub async fn build_for_server(settings: &Settings) -> anyhow::Result<()> {
+    // The server holds our standard input open and never writes to it: when it closes, the
+    // server is gone, and a build nobody waits for would only hold the directory's lock
+    // against the server's restart.
+    std::thread::spawn(|| {
+        let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+        std::process::exit(3);
+    });
+    let store = kotapintar_storage::Store::connect(
+        &settings.database_url,
+        kotapintar_storage::OpenMode::MustExist,
+    )
+    .await?;
+    let index = SearchIndex::open(&settings.search_dir)?;
+    let started = std::time::Instant::now();
+    let mut last = std::time::Instant::now();
+    let documents = sync::rebuild(&store, &index, |n| {
+        if last.elapsed().as_secs() >= 5 {
+            tracing::info!(documents = n, "search index: building");
+            last = std::time::Instant::now();
+        }
+    })
+    .await?;
+    drop(index);
+    store.close().await;
+    let report = sync::BuildReport {
+        documents,
+        seconds: started.elapsed().as_secs_f64(),
+        peak_memory_kib: peak_memory_kib(),
+    };
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
+}
+
+/// How a server started from this binary builds its index in a child process: the same
+/// program, told the settings this server resolved (through the environment, which beats
+/// the configuration file, and which other users cannot read, unlike a command line).
+pub fn child_build(
+    settings: &Settings,
+    config: &std::path::Path,
+) -> anyhow::Result<sync::ChildBuild> {
+    let program = std::env::current_exe()?;
+    let env = |k: &str, v: &std::ffi::OsStr| (k.into(), v.to_os_string());
+    Ok(sync::ChildBuild {
+        program,
+        args: ["search", "rebuild", "--child"].map(Into::into).to_vec(),
+        envs: vec![
+            env(
+                "KOTAPINTAR_DATABASE_URL",
+                settings.database_url.expose().as_ref(),
+            ),
+            env("KOTAPINTAR_DATA_DIR", settings.data_dir.as_os_str()),
+            env("KOTAPINTAR_SEARCH_DIR", settings.search_dir.as_os_str()),
+            env("KOTAPINTAR_CONFIG", config.as_os_str()),
+        ],
+    })
+}
+
+/// This process's peak resident memory, where the system reports it (Linux).
+fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}

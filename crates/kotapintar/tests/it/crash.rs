@@ -40,7 +40,10 @@ macro_rules! crash_tests {
     };
 }
 
-crash_tests!(every_answered_request_survives_sigkill_under_load);
+crash_tests!(
+    every_answered_request_survives_sigkill_under_load,
+    a_new_node_builds_its_search_index_in_a_child_process,
+);
 
 const ROUNDS: usize = 3;
 const CLIENTS: usize = 16;
@@ -71,6 +74,11 @@ impl Server {
     /// Starts the server and waits until it answers. `db_url`: `None` uses the default,
     /// `sqlite://data/kotapintar.db`, as a restored deployment does.
     async fn start(dir: &Path, db_url: Option<&str>) -> Self {
+        Self::start_logging(dir, db_url, "warn").await
+    }
+
+    /// `start`, with the server's log at `level` (`KOTAPINTAR_LOG`).
+    async fn start_logging(dir: &Path, db_url: Option<&str>, level: &str) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -100,7 +108,7 @@ impl Server {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("KOTAPINTAR_LISTEN", format!("127.0.0.1:{port}"))
             .env("KOTAPINTAR_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("KOTAPINTAR_LOG", "warn")
+            .env("KOTAPINTAR_LOG", level)
             .stdout(Stdio::null())
             // a file, not a pipe: nobody reads a pipe while the server runs, and a full one
             // would stall the server's logging
@@ -681,33 +689,125 @@ async fn sqlite_backup_of_a_running_deployment_under_load_restores() {
     load.wait_for_answers(1).await;
     let after_restore = load.finish().await;
     for s in [&before[0], &after_restore[0]] {
-        let query = s
-            .description
-            .rsplit(' ')
-            .next()
-            .unwrap()
-            .trim_end_matches('.');
-        let wanted = format!("/laporan/{}", s.code);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let html = client
-                .get(format!("{}/cari?q={query}", server.base))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            if html.contains(&wanted) {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the restored node's search does not find {wanted} for '{query}'"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        found_by_search(&server, s, "the restored node").await;
     }
+}
+
+/// Waits (up to 20 s) until the server's search finds `s` by the word only it has.
+async fn found_by_search(server: &Server, s: &Sent, node: &str) {
+    let client = reqwest::Client::new();
+    let query = s
+        .description
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .trim_end_matches('.');
+    let wanted = format!("/laporan/{}", s.code);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let html = client
+            .get(format!("{}/cari?q={query}", server.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if html.contains(&wanted) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{node}'s search does not find {wanted} for '{query}'"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A node without a search index (new, or its files lost) builds it in a child process, so
+/// the memory the build takes goes back to the system, then follows the database as always.
+async fn a_new_node_builds_its_search_index_in_a_child_process(backend: Backend) {
+    let db = TestDb::create(backend).await;
+    let dir = db.dir.path();
+    let o = kotapintar(dir, &db.url, &["migrate"]);
+    assert!(o.status.success(), "{o:?}");
+    let server = Server::start(dir, Some(&db.url)).await;
+    let load = Load::start(&server.base, 4, 1);
+    load.wait_for_answers(20).await;
+    let before = load.finish().await;
+    drop(server);
+    let search_dir = dir.join("data").join("search");
+    std::fs::remove_dir_all(&search_dir).unwrap();
+
+    // The build command on its own, as the server runs it: it reports on standard output,
+    // and gives up at once when its standard input closes (its server is gone), so that it
+    // never holds the index's lock against a restarted server.
+    let child = |stdin: Stdio| {
+        Command::new(env!("CARGO_BIN_EXE_kotapintar"))
+            .args(["search", "rebuild", "--child"])
+            .current_dir(dir)
+            .env_clear()
+            .env("KOTAPINTAR_DATABASE_URL", &db.url)
+            .env("KOTAPINTAR_LOG", "warn")
+            .stdin(stdin)
+            .output()
+            .expect("run kotapintar search rebuild --child")
+    };
+    let orphan = child(Stdio::null());
+    assert_eq!(orphan.status.code(), Some(3), "{orphan:?}");
+    let mut kept_open = Command::new(env!("CARGO_BIN_EXE_kotapintar"))
+        .args(["search", "rebuild", "--child"])
+        .current_dir(dir)
+        .env_clear()
+        .env("KOTAPINTAR_DATABASE_URL", &db.url)
+        .env("KOTAPINTAR_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = kept_open.stdin.take();
+    let built = kept_open.wait_with_output().unwrap();
+    drop(stdin);
+    assert!(built.status.success(), "{built:?}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&built.stdout).expect("a JSON report on standard output");
+    assert!(
+        report["documents"].as_u64().unwrap() >= before.len() as u64,
+        "{report}"
+    );
+    if cfg!(target_os = "linux") {
+        assert!(
+            report["peak_memory_kib"].as_u64().unwrap() > 1024,
+            "{report}"
+        );
+    }
+
+    // The server on a lost index: the child builds it, the server opens the result.
+    std::fs::remove_dir_all(&search_dir).unwrap();
+    let server = Server::start_logging(dir, Some(&db.url), "info").await;
+    let store = open(&db.url).await;
+    let head = kotapintar_storage::events::head(&store.reader)
+        .await
+        .unwrap();
+    store.close().await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while search_cursor(&server).await < head {
+        assert!(Instant::now() < deadline, "the new index did not catch up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    found_by_search(&server, &before[0], "the new node").await;
+    found_by_search(&server, before.last().unwrap(), "the new node").await;
+    let log = std::fs::read_to_string(&server.log).unwrap();
+    assert!(
+        log.contains("search index built in a child process"),
+        "the server's log: {log}"
+    );
+    assert!(!log.contains("building it in this process"), "{log}");
+    // and it goes on following the database with the writer it took back
+    let load = Load::start(&server.base, 1, 2);
+    load.wait_for_answers(1).await;
+    let after = load.finish().await;
+    found_by_search(&server, &after[0], "the new node").await;
 }
 
 /// The event up to which the server's search index has absorbed the database.
