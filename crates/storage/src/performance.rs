@@ -16,7 +16,7 @@ use crate::{Result, Store};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use kotapintar_domain::ikm::Unsur;
 use kotapintar_domain::performance::{
-    self, CounterKey, Deltas, Dim, Facts, Figures, History, Metric, Period, REGENCY,
+    self, CounterKey, Deltas, Dim, Facts, Figures, History, Metric, Period, Span, REGENCY,
 };
 use kotapintar_domain::request::Status;
 use kotapintar_domain::working_days::Calendar;
@@ -35,14 +35,34 @@ fn parse_day(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
-/// Adds counter changes, in batches of upserts (one statement per 500 keys).
+/// Month rows live beside the day rows in the same table, told apart by their `dim`:
+/// `all`, `svc`, ... for a day, `all/m`, `svc/m`, ... for a month (keyed by its first day). A
+/// query for one never sees the other, so no period is counted twice.
+fn stored_dim(dim: Dim, span: Span) -> String {
+    match span {
+        Span::Day => dim.as_str().to_string(),
+        Span::Month => format!("{}/m", dim.as_str()),
+    }
+}
+
+fn parse_stored_dim(s: &str) -> Option<(Dim, Span)> {
+    match s.strip_suffix("/m") {
+        Some(d) => Dim::parse(d).map(|d| (d, Span::Month)),
+        None => Dim::parse(s).map(|d| (d, Span::Day)),
+    }
+}
+
+/// Adds counter changes to the day rows and the month rows, in batches of upserts (one
+/// statement per 500 keys).
 pub async fn apply(db: &impl ConnectionTrait, deltas: &Deltas) -> Result<()> {
-    let rows: Vec<perf_counter::ActiveModel> = deltas
-        .iter()
-        .filter(|(_, n)| **n != 0)
-        .map(|(k, n)| perf_counter::ActiveModel {
+    let monthly = performance::by_month(deltas);
+    let rows: Vec<perf_counter::ActiveModel> = [(Span::Day, deltas), (Span::Month, &monthly)]
+        .into_iter()
+        .flat_map(|(span, deltas)| deltas.iter().map(move |(k, n)| (span, k, n)))
+        .filter(|(_, _, n)| **n != 0)
+        .map(|(span, k, n)| perf_counter::ActiveModel {
             scope: Set(k.scope),
-            dim: Set(k.dim.as_str().into()),
+            dim: Set(stored_dim(k.dim, span)),
             day: Set(day(k.day)),
             dim_key: Set(k.key.clone()),
             metric: Set(k.metric.as_str().into()),
@@ -338,25 +358,27 @@ pub async fn breakdown(
     dim: Dim,
     period: Period,
 ) -> Result<BTreeMap<String, Figures>> {
-    let rows: Vec<(String, String, i32, i64)> = perf_counter::Entity::find()
-        .select_only()
-        .column(perf_counter::Column::DimKey)
-        .column(perf_counter::Column::Metric)
-        .column(perf_counter::Column::Bucket)
-        .column_as(sum_n(), "n")
-        .filter(perf_counter::Column::Scope.eq(scope))
-        .filter(perf_counter::Column::Dim.eq(dim.as_str()))
-        .filter(perf_counter::Column::Day.between(day(period.from), day(period.to)))
-        .group_by(perf_counter::Column::DimKey)
-        .group_by(perf_counter::Column::Metric)
-        .group_by(perf_counter::Column::Bucket)
-        .into_tuple()
-        .all(&store.reader)
-        .await?;
     let mut out: BTreeMap<String, Figures> = BTreeMap::new();
-    for (key, metric, bucket, n) in rows {
-        if let Some(m) = Metric::parse(&metric) {
-            out.entry(key).or_default().add(m, bucket, n);
+    for (span, first, last) in period.spans() {
+        let rows: Vec<(String, String, i32, i64)> = perf_counter::Entity::find()
+            .select_only()
+            .column(perf_counter::Column::DimKey)
+            .column(perf_counter::Column::Metric)
+            .column(perf_counter::Column::Bucket)
+            .column_as(sum_n(), "n")
+            .filter(perf_counter::Column::Scope.eq(scope))
+            .filter(perf_counter::Column::Dim.eq(stored_dim(dim, span)))
+            .filter(perf_counter::Column::Day.between(day(first), day(last)))
+            .group_by(perf_counter::Column::DimKey)
+            .group_by(perf_counter::Column::Metric)
+            .group_by(perf_counter::Column::Bucket)
+            .into_tuple()
+            .all(&store.reader)
+            .await?;
+        for (key, metric, bucket, n) in rows {
+            if let Some(m) = Metric::parse(&metric) {
+                out.entry(key).or_default().add(m, bucket, n);
+            }
         }
     }
     Ok(out)
@@ -407,38 +429,40 @@ pub async fn daily(
 
 /// Every unit's figures over a period (for the ranking): unit id → figures.
 pub async fn per_unit(store: &Store, period: Period) -> Result<BTreeMap<i64, Figures>> {
-    let rows: Vec<(i64, String, i32, i64)> = perf_counter::Entity::find()
-        .select_only()
-        .column(perf_counter::Column::Scope)
-        .column(perf_counter::Column::Metric)
-        .column(perf_counter::Column::Bucket)
-        .column_as(sum_n(), "n")
-        .filter(perf_counter::Column::Dim.eq(Dim::All.as_str()))
-        .filter(
-            perf_counter::Column::Metric.is_in(
-                [
-                    Metric::Received,
-                    Metric::Resolved,
-                    Metric::OnTime,
-                    Metric::Late,
-                    Metric::ResolveDays,
-                ]
-                .iter()
-                .map(|m| m.as_str()),
-            ),
-        )
-        .filter(perf_counter::Column::Day.between(day(period.from), day(period.to)))
-        .filter(perf_counter::Column::Scope.gt(REGENCY))
-        .group_by(perf_counter::Column::Scope)
-        .group_by(perf_counter::Column::Metric)
-        .group_by(perf_counter::Column::Bucket)
-        .into_tuple()
-        .all(&store.reader)
-        .await?;
     let mut out: BTreeMap<i64, Figures> = BTreeMap::new();
-    for (scope, metric, bucket, n) in rows {
-        if let Some(m) = Metric::parse(&metric) {
-            out.entry(scope).or_default().add(m, bucket, n);
+    for (span, first, last) in period.spans() {
+        let rows: Vec<(i64, String, i32, i64)> = perf_counter::Entity::find()
+            .select_only()
+            .column(perf_counter::Column::Scope)
+            .column(perf_counter::Column::Metric)
+            .column(perf_counter::Column::Bucket)
+            .column_as(sum_n(), "n")
+            .filter(perf_counter::Column::Dim.eq(stored_dim(Dim::All, span)))
+            .filter(
+                perf_counter::Column::Metric.is_in(
+                    [
+                        Metric::Received,
+                        Metric::Resolved,
+                        Metric::OnTime,
+                        Metric::Late,
+                        Metric::ResolveDays,
+                    ]
+                    .iter()
+                    .map(|m| m.as_str()),
+                ),
+            )
+            .filter(perf_counter::Column::Day.between(day(first), day(last)))
+            .filter(perf_counter::Column::Scope.gt(REGENCY))
+            .group_by(perf_counter::Column::Scope)
+            .group_by(perf_counter::Column::Metric)
+            .group_by(perf_counter::Column::Bucket)
+            .into_tuple()
+            .all(&store.reader)
+            .await?;
+        for (scope, metric, bucket, n) in rows {
+            if let Some(m) = Metric::parse(&metric) {
+                out.entry(scope).or_default().add(m, bucket, n);
+            }
         }
     }
     Ok(out)
@@ -694,27 +718,30 @@ pub async fn unit_names(store: &Store) -> Result<BTreeMap<i64, (String, String)>
         .collect())
 }
 
-/// The key of a counter, exposed for tests that compare counters with a rebuild.
-pub async fn all_counters(store: &Store) -> Result<BTreeMap<CounterKey, i64>> {
+/// Every counter (day and month rows), for tests that compare counters with a rebuild.
+pub async fn all_counters(store: &Store) -> Result<BTreeMap<(Span, CounterKey), i64>> {
     let mut out = BTreeMap::new();
     for c in perf_counter::Entity::find().all(&store.reader).await? {
-        let (Some(d), Some(dim), Some(metric)) = (
+        let (Some(d), Some((dim, span)), Some(metric)) = (
             parse_day(&c.day),
-            Dim::parse(&c.dim),
+            parse_stored_dim(&c.dim),
             Metric::parse(&c.metric),
         ) else {
             continue;
         };
         if c.n != 0 {
             out.insert(
-                CounterKey {
-                    day: d,
-                    scope: c.scope,
-                    dim,
-                    key: c.dim_key,
-                    metric,
-                    bucket: c.bucket,
-                },
+                (
+                    span,
+                    CounterKey {
+                        day: d,
+                        scope: c.scope,
+                        dim,
+                        key: c.dim_key,
+                        metric,
+                        bucket: c.bucket,
+                    },
+                ),
                 c.n,
             );
         }

@@ -2,10 +2,12 @@
 //! figures on the public pages, their CSV and the lists they link to are checked against
 //! numbers worked out by hand. Also the leadership dashboard and its weekly email.
 
-use crate::harness::{TestApp, ADMIN_PASSWORD};
+use crate::harness::{TestApp, TestDb, ADMIN_PASSWORD};
 use chrono::{DateTime, NaiveDateTime, Utc};
+use kotapintar_domain::performance::{CounterKey, Dim, Metric, Span};
+use kotapintar_storage::entity::perf_counter;
 use kotapintar_storage::entity::{request, request_event};
-use kotapintar_storage::performance;
+use kotapintar_storage::{performance, Backend, DatabaseUrl, OpenMode, Store};
 use reqwest::StatusCode;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -15,6 +17,16 @@ both_backends!(
     csv_matches_the_table_and_links_list_public_requests_only,
     leadership_dashboard_is_for_leaders_and_the_weekly_summary_is_emailed,
 );
+
+#[tokio::test]
+async fn month_rows_are_summed_from_earlier_day_rows_sqlite() {
+    month_rows_are_summed_from_earlier_day_rows(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn month_rows_are_summed_from_earlier_day_rows_postgres() {
+    month_rows_are_summed_from_earlier_day_rows(Backend::Postgres).await
+}
 
 const FIELDS: &[(&str, &str)] = &[
     ("kind", "pengaduan"),
@@ -28,6 +40,92 @@ const FIELDS: &[(&str, &str)] = &[
     ("longitude", "115.1689"),
     ("confirm_new", "1"),
 ];
+
+/// A deployment upgraded to month rows (migration 10) gets them summed from the day rows it
+/// already had; after that, every change writes both.
+async fn month_rows_are_summed_from_earlier_day_rows(backend: Backend) {
+    use sea_orm_migration::MigratorTrait;
+    let db = TestDb::create(backend).await;
+    let store = Store::connect(
+        &DatabaseUrl::parse(&db.url).unwrap(),
+        OpenMode::CreateIfMissing,
+    )
+    .await
+    .unwrap();
+    kotapintar_storage::migration::Migrator::up(&store.writer, Some(9))
+        .await
+        .unwrap();
+    let row = |scope: i64, dim: &str, day: &str, key: &str, metric: &str, bucket: i32, n: i64| {
+        perf_counter::ActiveModel {
+            scope: sea_orm::Set(scope),
+            dim: sea_orm::Set(dim.into()),
+            day: sea_orm::Set(day.into()),
+            dim_key: sea_orm::Set(key.into()),
+            metric: sea_orm::Set(metric.into()),
+            bucket: sea_orm::Set(bucket),
+            n: sea_orm::Set(n),
+        }
+    };
+    perf_counter::Entity::insert_many([
+        row(0, "all", "2026-07-31", "", "received", 0, 4),
+        row(0, "all", "2026-08-01", "", "received", 0, 2),
+        row(0, "all", "2026-08-31", "", "received", 0, 3),
+        row(0, "kec", "2026-08-05", "51.03.01", "received", 0, 5),
+        row(7, "all", "2026-08-14", "", "resolve_days", 4, 1),
+        row(7, "all", "2026-08-20", "", "resolve_days", 4, 1),
+        row(7, "all", "2026-08-20", "", "resolve_days", 9, 1),
+    ])
+    .exec(&store.writer)
+    .await
+    .unwrap();
+    store.migrate().await.unwrap();
+    let month = |scope: i64, dim, day: &str, key: &str, metric, bucket| {
+        (
+            Span::Month,
+            CounterKey {
+                day: chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap(),
+                scope,
+                dim,
+                key: key.into(),
+                metric,
+                bucket,
+            },
+        )
+    };
+    let months: Vec<_> = performance::all_counters(&store)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|((span, _), _)| *span == Span::Month)
+        .collect();
+    assert_eq!(
+        months,
+        [
+            (month(0, Dim::All, "2026-07-01", "", Metric::Received, 0), 4),
+            (month(0, Dim::All, "2026-08-01", "", Metric::Received, 0), 5),
+            (
+                month(
+                    0,
+                    Dim::District,
+                    "2026-08-01",
+                    "51.03.01",
+                    Metric::Received,
+                    0
+                ),
+                5
+            ),
+            (
+                month(7, Dim::All, "2026-08-01", "", Metric::ResolveDays, 4),
+                2
+            ),
+            (
+                month(7, Dim::All, "2026-08-01", "", Metric::ResolveDays, 9),
+                1
+            ),
+        ]
+    );
+    store.close().await;
+}
 
 /// Files a request and returns (id, code, token).
 async fn file(app: &TestApp, title: &str, confidential: bool) -> (i64, String, String) {
@@ -306,6 +404,34 @@ async fn figures_follow_the_workflow_and_equal_hand_computed_examples(app: TestA
         summary(&app, "/kinerja", aug).await,
         ["5", "4", "3", "1", "1.0", "1", "8.0", "9", "66.7", "1", "-", "0"]
     );
+    // August read as a whole month (the month rows) equals August inside longer periods,
+    // read from day rows at their ends and month rows between (`Period::spans`).
+    for (path, expected) in [
+        ("/kinerja/dpupr", summary(&app, "/kinerja/dpupr", aug).await),
+        (
+            "/kinerja/dishub",
+            summary(&app, "/kinerja/dishub", aug).await,
+        ),
+        ("/kinerja", summary(&app, "/kinerja", aug).await),
+    ] {
+        for around in [
+            "dari=2026-07-15&sampai=2026-09-10",
+            "dari=2026-08-10&sampai=2026-10-31",
+            "dari=2025-11-01&sampai=2026-10-31",
+            "dari=2026-08-01&sampai=2026-09-01",
+        ] {
+            assert_eq!(
+                summary(&app, path, around).await,
+                expected,
+                "{path}?{around}"
+            );
+        }
+    }
+    // and a period that cuts August is read from day rows only, and sees only its days:
+    // DPUPR from the 15th: R5 received (the 20th), R1 and R5 verified (18th, 21st), R1 and
+    // R4 resolved (21st, 24th)
+    let late_aug = summary(&app, "/kinerja/dpupr", "dari=2026-08-15&sampai=2026-08-31").await;
+    assert_eq!(&late_aug[..4], ["1", "2", "2", "0"]);
     // By week at DPUPR: week of 10 Aug received R4 and R1; week of 17 Aug R5 and resolved
     // R1; week of 24 Aug resolved R4.
     let week_csv = app

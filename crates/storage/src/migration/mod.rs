@@ -12,6 +12,7 @@ mod m20261129_000006_masterplan;
 mod m20261129_000007_login_throttle;
 mod m20261129_000008_opendata;
 mod m20261129_000009_speed;
+mod m20261129_000010_monthly_counters;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_login_throttle::Migration),
             Box::new(m20261129_000008_opendata::Migration),
             Box::new(m20261129_000009_speed::Migration),
+            Box::new(m20261129_000010_monthly_counters::Migration),
         ]
     }
 }
