@@ -57,6 +57,10 @@ pub async fn build_for_server(settings: &Settings) -> anyhow::Result<()> {
         }
     })
     .await?;
+    // The commit leaves dozens of small segments for tantivy to merge. Merged here, by the
+    // child, with memory that goes back to the system when it exits; otherwise the server's
+    // writer would merge them under load.
+    index.release_writer()?;
     drop(index);
     store.close().await;
     let report = sync::BuildReport {

@@ -68,7 +68,8 @@ impl Server {
             .env("KOTAPINTAR_DATA_DIR", dir.join("data"))
             .env("KOTAPINTAR_SEARCH_DIR", dir.join("search"))
             .env("KOTAPINTAR_WORKER", "false")
-            .env("KOTAPINTAR_LOG", "warn")
+            // the search follower's info lines report a build in a child process, with its peak
+            .env("KOTAPINTAR_LOG", "warn,kotapintar_search::sync=info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log)?)
@@ -152,6 +153,17 @@ impl Server {
     }
 
     /// The last lines the server logged (warnings and errors), for a failure message.
+    /// The peak resident memory of the child process that built the search index, in MiB,
+    /// as the server logged it (`sync::Builder::Child`); `None` if the server built none.
+    pub fn index_build_peak_mib(&self) -> Option<u64> {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        text.lines()
+            .filter(|l| l.contains("search index built in a child process"))
+            .filter_map(|l| l.split("child_peak_memory_mib=").nth(1))
+            .filter_map(|v| v.split_whitespace().next()?.parse().ok())
+            .last()
+    }
+
     pub fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
