@@ -328,7 +328,20 @@ pub async fn rebuild(store: &Store, calendar: &Calendar, offset: FixedOffset) ->
             );
         }
     }
-    apply(&store.writer, &deltas).await?;
+    let tx = store.writer.begin().await?;
+    apply(&tx, &deltas).await?;
+    // every figure may have changed: tell the pages' caches (addressed to no unit's client)
+    crate::events::append(
+        &tx,
+        "performance.rebuilt",
+        "performance",
+        "all",
+        &[],
+        false,
+        &serde_json::json!({ "requests": total }),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(total)
 }
 
@@ -771,9 +784,18 @@ pub struct Summary {
 }
 
 pub async fn summary(store: &Store, period: Period, now: DateTime<Utc>) -> Result<Summary> {
+    summary_with_overdue(store, period, &overdue_now(store, now).await?).await
+}
+
+/// [`summary`] with "overdue now" as the caller last counted it (see [`overdue_now`]).
+pub async fn summary_with_overdue(
+    store: &Store,
+    period: Period,
+    (overdue, overdue_units): &(i64, HashMap<i64, i64>),
+) -> Result<Summary> {
+    let overdue = *overdue;
     let totals = totals(store, REGENCY, period).await?;
     let mut per_unit = per_unit(store, period).await?;
-    let (overdue, overdue_units) = overdue_now(store, now).await?;
     let units = unit::Entity::find()
         .order_by_asc(unit::Column::Name)
         .all(&store.reader)

@@ -158,10 +158,10 @@ impl Server {
     pub fn index_build_peak_mib(&self) -> Option<u64> {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         text.lines()
+            .rev()
             .filter(|l| l.contains("search index built in a child process"))
             .filter_map(|l| l.split("child_peak_memory_mib=").nth(1))
-            .filter_map(|v| v.split_whitespace().next()?.parse().ok())
-            .last()
+            .find_map(|v| v.split_whitespace().next()?.parse().ok())
     }
 
     pub fn log_tail(&self) -> String {
