@@ -280,7 +280,7 @@ pub struct BuildReport {
 pub async fn follow(
     store: Store,
     index: Arc<SearchIndex>,
-    builder: Builder,
+    mut builder: Builder,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut since = Utc::now();
@@ -312,8 +312,10 @@ pub async fn follow(
                                 tracing::warn!(
                                     error = %e,
                                     "building the search index in a child process failed; \
-                                     building it in this process"
+                                     this node builds it in its own process from now on"
                                 );
+                                // not a new process every half second if it cannot work
+                                builder = Builder::InProcess;
                                 rebuild_logged(&store, &index).await
                             }
                         }

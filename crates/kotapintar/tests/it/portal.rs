@@ -13,6 +13,7 @@ both_backends!(
     feeds_validate_as_atom_and_icalendar,
     scheduled_items_appear_at_their_moment,
     search_rebuild_gives_the_same_results,
+    a_node_whose_build_process_fails_builds_its_index_itself,
     unit_profile_and_home_page_show_published_content,
     attachments_are_pdfs_and_survive_a_form_sent_back,
 );
@@ -754,6 +755,63 @@ async fn search_rebuild_gives_the_same_results(app: TestApp) {
                 .unwrap()
         )
     );
+}
+
+/// A server hands a new index's build to a child process (`crash.rs` runs the real one); if
+/// that process cannot run, the node builds the index itself and keeps following.
+async fn a_node_whose_build_process_fails_builds_its_index_itself(app: TestApp) {
+    use kotapintar_search::sync::{follow, Builder, ChildBuild};
+    newsroom(&app).await;
+    app.login("admin.pupr", PUBLISHER_PASSWORD).await;
+    let id = draft(&app, &news_fields()).await;
+    assert_eq!(step(&app, id, "publish").await, StatusCode::SEE_OTHER);
+    let dir = tempfile::tempdir().unwrap();
+    let index = std::sync::Arc::new(kotapintar_search::SearchIndex::open(dir.path()).unwrap());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let failing = ChildBuild {
+        program: "/bin/false".into(),
+        args: vec![],
+        envs: vec![],
+    };
+    let follower = tokio::spawn(follow(
+        app.store.clone(),
+        index.clone(),
+        Builder::Child(failing),
+        stopped,
+    ));
+    let head = kotapintar_storage::events::head(&app.store.reader)
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while index.cursor().unwrap() < Some(head) {
+        assert!(std::time::Instant::now() < deadline, "no index was built");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let q = kotapintar_search::SearchQuery {
+        text: "perbaikan".into(),
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(index.search(&q).unwrap().total, 1);
+    // and it follows what happens next with its own writer
+    let mut fields = news_fields();
+    fields[1].1 = "Jembatan Tukad Mati selesai dibangun";
+    let second = draft(&app, &fields).await;
+    assert_eq!(step(&app, second, "publish").await, StatusCode::SEE_OTHER);
+    let q = kotapintar_search::SearchQuery {
+        text: "jembatan".into(),
+        limit: 10,
+        ..Default::default()
+    };
+    while index.search(&q).unwrap().total == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the new item was not indexed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    stop.send(true).unwrap();
+    follower.await.unwrap();
 }
 
 async fn unit_profile_and_home_page_show_published_content(app: TestApp) {
