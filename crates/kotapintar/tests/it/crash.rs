@@ -742,25 +742,18 @@ async fn a_new_node_builds_its_search_index_in_a_child_process(backend: Backend)
     // The build command on its own, as the server runs it: it reports on standard output,
     // and gives up at once when its standard input closes (its server is gone), so that it
     // never holds the index's lock against a restarted server.
-    let child = |stdin: Stdio| {
-        Command::new(env!("CARGO_BIN_EXE_kotapintar"))
-            .args(["search", "rebuild", "--child"])
+    let child = || {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kotapintar"));
+        cmd.args(["search", "rebuild", "--child"])
             .current_dir(dir)
             .env_clear()
             .env("KOTAPINTAR_DATABASE_URL", &db.url)
-            .env("KOTAPINTAR_LOG", "warn")
-            .stdin(stdin)
-            .output()
-            .expect("run kotapintar search rebuild --child")
+            .env("KOTAPINTAR_LOG", "warn");
+        cmd
     };
-    let orphan = child(Stdio::null());
+    let orphan = child().stdin(Stdio::null()).output().unwrap();
     assert_eq!(orphan.status.code(), Some(3), "{orphan:?}");
-    let mut kept_open = Command::new(env!("CARGO_BIN_EXE_kotapintar"))
-        .args(["search", "rebuild", "--child"])
-        .current_dir(dir)
-        .env_clear()
-        .env("KOTAPINTAR_DATABASE_URL", &db.url)
-        .env("KOTAPINTAR_LOG", "warn")
+    let mut kept_open = child()
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
