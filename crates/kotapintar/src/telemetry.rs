@@ -13,3 +13,26 @@ pub fn init(settings: &Settings) {
         LogFormat::Text => builder.try_init(),
     };
 }
+
+/// A memory figure of a process (`pid`, or `self`) in KiB, such as `VmHWM:` (peak resident)
+/// or `RssAnon:`, from `/proc/PID/status`; `None` where the system does not report it.
+pub fn proc_status_kib(pid: &str, field: &str) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_memory_figures_of_a_process() {
+        if cfg!(target_os = "linux") {
+            let peak = super::proc_status_kib("self", "VmHWM:").unwrap();
+            assert!(peak > 1024, "{peak} KiB");
+        }
+        assert_eq!(super::proc_status_kib("self", "NoSuchField:"), None);
+        assert_eq!(super::proc_status_kib("0", "VmHWM:"), None);
+    }
+}

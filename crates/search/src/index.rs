@@ -285,11 +285,7 @@ impl SearchIndex {
     /// merges in progress and closes this node's writer. Searches go on meanwhile and see the
     /// index as it was; staging fails until `reopen`.
     pub fn release_writer(&self) -> Result<(), SearchError> {
-        let taken = self.writer_slot()?.take();
-        if let Some(w) = taken {
-            w.wait_merging_threads()?;
-        }
-        Ok(())
+        close_writer(&mut *self.writer_slot()?)
     }
 
     /// Opens the directory again after another process wrote to it: new reader, new writer,
@@ -303,9 +299,7 @@ impl SearchIndex {
             .ok_or_else(|| SearchError::Index("an index in memory cannot be reopened".into()))?;
         let mut slot = self.writer_slot()?;
         // the old writer, if any, must let go of the directory's lock before a new one takes it
-        if let Some(w) = slot.take() {
-            w.wait_merging_threads()?;
-        }
+        close_writer(&mut slot)?;
         let fresh = Self::open(dir)?;
         let writer = fresh.writer_slot()?.take();
         *self
@@ -584,6 +578,15 @@ impl SearchIndex {
             },
         })
     }
+}
+
+/// Closes the writer in `slot`, if any, once its merges are done; the directory's lock is
+/// free afterwards.
+fn close_writer(slot: &mut Option<IndexWriter>) -> Result<(), SearchError> {
+    if let Some(w) = slot.take() {
+        w.wait_merging_threads()?;
+    }
+    Ok(())
 }
 
 fn read_payload(index: &Index) -> Result<Option<Payload>, SearchError> {

@@ -293,38 +293,11 @@ pub async fn follow(
             Ok(Some(_)) => since = now,
             Ok(None) => {
                 tracing::info!("building the search index from the database");
-                let built = match &builder {
-                    Builder::Child(child) if index.dir().is_some() => {
-                        match build_in_child(&index, child, &mut stop).await {
-                            Ok(Some(report)) => {
-                                tracing::info!(
-                                    documents = report.documents,
-                                    seconds = report.seconds,
-                                    child_peak_memory_mib =
-                                        report.peak_memory_kib.map(|k| k / 1024),
-                                    "search index built in a child process"
-                                );
-                                Ok(report.documents)
-                            }
-                            // stopping: the child was ended, the index is built next time
-                            Ok(None) => return,
-                            Err(e) => {
-                                tracing::warn!(
-                                    error = %e,
-                                    "building the search index in a child process failed; \
-                                     this node builds it in its own process from now on"
-                                );
-                                // not a new process every half second if it cannot work
-                                builder = Builder::InProcess;
-                                rebuild_logged(&store, &index).await
-                            }
-                        }
-                    }
-                    _ => rebuild_logged(&store, &index).await,
-                };
-                match built {
-                    Ok(_) => since = now,
-                    Err(e) => tracing::error!(error = %e, "search index rebuild failed"),
+                match build(&store, &index, &mut builder, &mut stop).await {
+                    Some(Ok(_)) => since = now,
+                    Some(Err(e)) => tracing::error!(error = %e, "search index rebuild failed"),
+                    // stopping: the child was ended, the index is built next time
+                    None => return,
                 }
             }
             Err(e) => tracing::warn!(error = %e, "search index: catching up failed; will retry"),
@@ -336,8 +309,44 @@ pub async fn follow(
     }
 }
 
+/// Builds the index from scratch where `builder` says; `None` if `stop` turned true first.
+/// If a child process fails, the node builds in its own process, now and from then on (not
+/// a new process every half second if it cannot work).
+async fn build(
+    store: &Store,
+    index: &SearchIndex,
+    builder: &mut Builder,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<Result<u64, SearchError>> {
+    let child = match builder {
+        Builder::Child(child) if index.dir().is_some() => child.clone(),
+        _ => return Some(rebuild_logged(store, index).await),
+    };
+    match build_in_child(index, &child, stop).await {
+        Ok(Some(report)) => {
+            tracing::info!(
+                documents = report.documents,
+                seconds = report.seconds,
+                child_peak_memory_mib = report.peak_memory_kib.map(|k| k / 1024),
+                "search index built in a child process"
+            );
+            Some(Ok(report.documents))
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!(
+                error = %e,
+                "building the search index in a child process failed; \
+                 this node builds it in its own process from now on"
+            );
+            *builder = Builder::InProcess;
+            Some(rebuild_logged(store, index).await)
+        }
+    }
+}
+
 /// `rebuild` in this process, with progress in the log.
-async fn rebuild_logged(store: &Store, index: &SearchIndex) -> Result<u64, SearchError> {
+pub async fn rebuild_logged(store: &Store, index: &SearchIndex) -> Result<u64, SearchError> {
     let started = Instant::now();
     let mut last_report = Instant::now();
     let n = rebuild(store, index, |n| {

@@ -49,14 +49,7 @@ pub async fn build_for_server(settings: &Settings) -> anyhow::Result<()> {
     .await?;
     let index = SearchIndex::open(&settings.search_dir)?;
     let started = std::time::Instant::now();
-    let mut last = std::time::Instant::now();
-    let documents = sync::rebuild(&store, &index, |n| {
-        if last.elapsed().as_secs() >= 5 {
-            tracing::info!(documents = n, "search index: building");
-            last = std::time::Instant::now();
-        }
-    })
-    .await?;
+    let documents = sync::rebuild_logged(&store, &index).await?;
     // The commit leaves dozens of small segments for tantivy to merge. Merged here, by the
     // child, with memory that goes back to the system when it exits; otherwise the server's
     // writer would merge them under load.
@@ -66,7 +59,7 @@ pub async fn build_for_server(settings: &Settings) -> anyhow::Result<()> {
     let report = sync::BuildReport {
         documents,
         seconds: started.elapsed().as_secs_f64(),
-        peak_memory_kib: peak_memory_kib(),
+        peak_memory_kib: crate::telemetry::proc_status_kib("self", "VmHWM:"),
     };
     println!("{}", serde_json::to_string(&report)?);
     Ok(())
@@ -94,13 +87,4 @@ pub fn child_build(
             env("KOTAPINTAR_CONFIG", config.as_os_str()),
         ],
     })
-}
-
-/// This process's peak resident memory, where the system reports it (Linux).
-fn peak_memory_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }

@@ -31,12 +31,7 @@ pub struct Memory {
 }
 
 fn status_field(pid: u32, name: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix(name))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
+    kotapintar::telemetry::proc_status_kib(&pid.to_string(), name).unwrap_or(0)
 }
 
 /// The `kotapintar` binary built beside this one (`cargo build --release` builds both).
