@@ -149,13 +149,23 @@ impl Actor {
     pub fn can_view_request(&self, handling: &[UnitId]) -> bool {
         self.can_triage()
             || self.has_role(Role::Leader)
-            || self.units().any(|u| handling.contains(&u))
+            || self.request_units().any(|u| handling.contains(&u))
+    }
+
+    /// Units whose requests this person handles: officers and unit admins. An editor works
+    /// for a unit's portal, not on its residents' requests, so sees neither the requests nor
+    /// the reporters' contact data (data minimisation, UU 27/2022).
+    pub fn request_units(&self) -> impl Iterator<Item = UnitId> + '_ {
+        self.roles
+            .iter()
+            .filter(|r| matches!(r.role, Role::Officer | Role::UnitAdmin))
+            .filter_map(|r| r.unit_id)
     }
 
     /// Sees the reporter's contact details. Staff of the handling units always may (they must
     /// be able to call back); the desk only when the reporter did not ask to be anonymous.
     pub fn can_see_contact(&self, handling: &[UnitId], anonymous: bool) -> bool {
-        self.units().any(|u| handling.contains(&u)) || (!anonymous && self.can_triage())
+        self.request_units().any(|u| handling.contains(&u)) || (!anonymous && self.can_triage())
     }
 
     /// Edits a unit's service catalogue.

@@ -2,8 +2,15 @@
 //!
 //! Public pages, feeds and APIs render only `PublicRequest` / `PublicEvent`, and those can
 //! only be made by `publish`, which returns nothing for a `rahasia` request, never copies a
-//! reporter's contact fields, keeps internal notes out, and masks personal data that people
-//! type into free text (NIK, phone numbers, email addresses, the reporter's own name).
+//! reporter's contact fields and keeps internal notes out.
+//!
+//! Free text (title, description, address, response, public notes) reaches the public only
+//! as its `PublicText`: masked of what looks like personal data (NIK, phone numbers, email
+//! addresses, the reporter's name) when the text is written, and stored beside the raw text.
+//! Every public read, filter, count, suggestion, feed and search index uses the stored public
+//! text, so nothing public ever compares against what a resident typed (a result count for
+//! `q=NIK 51` would otherwise tell a stranger the next digit). The masking is monotone: a
+//! name corrected or erased later is masked out of the stored text first, never brought back.
 
 use crate::request::{RequestKind, Status};
 use chrono::{DateTime, Utc};
@@ -43,9 +50,67 @@ pub struct RequestRecord {
     pub closed_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
     pub response: Option<String>,
+    /// The free text as the public may read it (stored, masked when written).
+    pub public: PublicText,
     pub support_count: i64,
     pub unit_names: Vec<String>,
     pub photo_ids: Vec<i64>,
+}
+
+/// A request's free text with personal data masked: what the public reads, searches and
+/// filters on. Stored beside the raw text and written in the same transaction.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PublicText {
+    pub title: String,
+    pub description: String,
+    pub location_address: Option<String>,
+    pub response: Option<String>,
+}
+
+impl PublicText {
+    /// Masks the raw text, with `names` (the reporter's, and any name it had before) masked
+    /// too.
+    pub fn of(
+        title: &str,
+        description: &str,
+        location_address: Option<&str>,
+        response: Option<&str>,
+        names: &[&str],
+    ) -> Self {
+        Self {
+            title: mask_names(title, names),
+            description: mask_names(description, names),
+            location_address: location_address.map(|t| mask_names(t, names)),
+            response: response.map(|t| mask_names(t, names)),
+        }
+    }
+
+    /// This text with more names masked (a corrected name, before the contact changes).
+    /// Never unmasks anything: it works on the already public text.
+    pub fn remask(&self, names: &[&str]) -> Self {
+        Self::of(
+            &self.title,
+            &self.description,
+            self.location_address.as_deref(),
+            self.response.as_deref(),
+            names,
+        )
+    }
+}
+
+/// The public copy of a timeline note: `None` unless the note was written for the public.
+pub fn public_note(note: Option<&str>, note_public: bool, names: &[&str]) -> Option<String> {
+    note.filter(|_| note_public).map(|n| mask_names(n, names))
+}
+
+/// Masks personal data in `text`, with every one of `names` masked too.
+pub fn mask_names(text: &str, names: &[&str]) -> String {
+    let mut names = names.iter();
+    let mut out = mask_personal_data(text, names.next().copied());
+    for name in names {
+        out = mask_personal_data(&out, Some(name));
+    }
+    out
 }
 
 /// One step of the timeline as stored.
@@ -58,6 +123,9 @@ pub struct EventRecord {
     pub to_status: Status,
     pub note: Option<String>,
     pub note_public: bool,
+    /// The note as the public may read it (stored, masked when written); `None` for an
+    /// internal note.
+    pub public_note: Option<String>,
     pub unit_name: Option<String>,
 }
 
@@ -108,17 +176,15 @@ pub fn publish(r: &RequestRecord, events: &[EventRecord]) -> Option<PublicReques
     if r.confidential {
         return None;
     }
-    let name = r.contact.name.as_deref();
-    let clean = |t: &str| mask_personal_data(t, name);
     Some(PublicRequest {
         tracking_code: r.tracking_code.clone(),
         kind: r.kind,
         service_code: r.service_code.clone(),
         service_name: r.service_name.clone(),
-        title: clean(&r.title),
-        description: clean(&r.description),
+        title: r.public.title.clone(),
+        description: r.public.description.clone(),
         status: r.status,
-        location_address: r.location_address.as_deref().map(clean),
+        location_address: r.public.location_address.clone(),
         latitude: r.latitude,
         longitude: r.longitude,
         district_name: r.district_name.clone(),
@@ -128,7 +194,7 @@ pub fn publish(r: &RequestRecord, events: &[EventRecord]) -> Option<PublicReques
         resolved_at: r.resolved_at,
         closed_at: r.closed_at,
         updated_at: r.updated_at,
-        response: r.response.as_deref().map(clean),
+        response: r.public.response.clone(),
         support_count: r.support_count,
         unit_names: r.unit_names.clone(),
         photo_ids: r.photo_ids.clone(),
@@ -139,7 +205,7 @@ pub fn publish(r: &RequestRecord, events: &[EventRecord]) -> Option<PublicReques
                 at: e.at,
                 step: e.step.clone(),
                 to_status: e.to_status,
-                note: e.note.as_deref().filter(|_| e.note_public).map(clean),
+                note: e.public_note.clone().filter(|_| e.note_public),
                 unit_name: e.unit_name.clone(),
             })
             .collect(),
@@ -242,6 +308,18 @@ mod tests {
     use super::*;
 
     fn record() -> RequestRecord {
+        let mut r = raw_record();
+        r.public = PublicText::of(
+            &r.title,
+            &r.description,
+            r.location_address.as_deref(),
+            r.response.as_deref(),
+            &["Wayan Sudira"],
+        );
+        r
+    }
+
+    fn raw_record() -> RequestRecord {
         RequestRecord {
             id: 1,
             tracking_code: "BDG-26-7K3Q9".into(),
@@ -269,6 +347,7 @@ mod tests {
             closed_at: None,
             updated_at: Utc::now(),
             response: None,
+            public: PublicText::default(),
             support_count: 0,
             unit_names: vec![],
             photo_ids: vec![],
@@ -317,6 +396,8 @@ mod tests {
                 to_status: Status::Diverifikasi,
                 note: Some("cek ke lokasi, pelapor kerabat kadis".into()),
                 note_public: false,
+                // even a stored copy is not shown when the note is internal
+                public_note: Some("cek ke lokasi, pelapor kerabat kadis".into()),
                 unit_name: None,
             },
             EventRecord {
@@ -324,19 +405,55 @@ mod tests {
                 at: Utc::now(),
                 step: "resolve".into(),
                 to_status: Status::Selesai,
-                note: Some("Jalan sudah ditambal.".into()),
+                note: Some("Jalan sudah ditambal oleh Wayan Sudira.".into()),
                 note_public: true,
+                public_note: public_note(
+                    Some("Jalan sudah ditambal oleh Wayan Sudira."),
+                    true,
+                    &["Wayan Sudira"],
+                ),
                 unit_name: Some("DPUPR".into()),
             },
         ];
         let p = publish(&record(), &events).unwrap();
         assert_eq!(p.timeline[0].note, None);
-        assert_eq!(p.timeline[1].note.as_deref(), Some("Jalan sudah ditambal."));
+        assert_eq!(
+            p.timeline[1].note.as_deref(),
+            Some("Jalan sudah ditambal oleh [disembunyikan].")
+        );
         assert_eq!(
             p.timeline.iter().map(|e| e.id).collect::<Vec<_>>(),
             [1, 2],
             "entries keep their ids"
         );
+    }
+
+    #[test]
+    fn the_public_reads_only_the_stored_public_text() {
+        // raw text with personal data, public text never made: nothing of the raw shows
+        let p = publish(&raw_record(), &[]).unwrap();
+        assert_eq!(p.title, "");
+        assert_eq!(p.description, "");
+        assert_eq!(p.location_address, None);
+    }
+
+    #[test]
+    fn remasking_adds_names_and_never_unmasks() {
+        let first = PublicText::of(
+            "Laporan dari Made Sudarma",
+            "NIK 5103011204850001",
+            None,
+            None,
+            &["Made Sudarma"],
+        );
+        assert_eq!(first.title, "Laporan dari [disembunyikan]");
+        let corrected = first.remask(&["Ketut Arsa"]);
+        assert_eq!(corrected.title, "Laporan dari [disembunyikan]");
+        assert_eq!(corrected.description, "NIK [disembunyikan]");
+        let other =
+            PublicText::of("Ketut Arsa melapor", "", None, None, &[]).remask(&["Ketut Arsa"]);
+        assert_eq!(other.title, "[disembunyikan] melapor");
+        assert_eq!(public_note(Some("catatan"), false, &[]), None);
     }
 
     #[test]

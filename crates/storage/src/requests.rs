@@ -12,7 +12,7 @@ use kotapintar_domain::ids::{UnitId, UserId};
 use kotapintar_domain::intake::NewRequest;
 use kotapintar_domain::policy::Actor;
 use kotapintar_domain::privacy::{
-    self, EventRecord, PublicRequest, ReporterContact, RequestRecord,
+    self, EventRecord, PublicRequest, PublicText, ReporterContact, RequestRecord,
 };
 use kotapintar_domain::request::{
     next_status, tracking_code, RejectReason, RequestKind, RequestRules, Status, Step,
@@ -243,7 +243,14 @@ pub async fn submit(
     let stored_photos = write_photo_files(uploads, now, &photos, 0, &mut pending)?;
 
     let token = random_hex(24);
-    let row = request::ActiveModel {
+    let public = PublicText::of(
+        &req.title,
+        &req.description,
+        req.location_address.as_deref(),
+        None,
+        &names_of(req.contact.name.as_deref()),
+    );
+    let mut row = request::ActiveModel {
         kind: Set(req.kind.as_str().into()),
         service_id: Set(service.as_ref().map(|s| s.id)),
         title: Set(req.title.clone()),
@@ -281,6 +288,7 @@ pub async fn submit(
         updated_at: Set(now),
         ..Default::default()
     };
+    set_public_text(&mut row, public);
     let submission = Submission {
         row,
         photos: stored_photos,
@@ -432,6 +440,8 @@ async fn add_event(
     step_name: Option<&str>,
 ) -> Result<()> {
     let request_id = row.id;
+    let public_note =
+        privacy::public_note(note, note_public, &names_of(row.reporter_name.as_deref()));
     request_event::ActiveModel {
         request_id: Set(request_id),
         at: Set(Utc::now()),
@@ -443,6 +453,7 @@ async fn add_event(
         note: Set(note.map(str::to_string)),
         note_public: Set(note_public),
         unit_id: Set(unit_id),
+        public_note: Set(public_note.clone()),
         ..Default::default()
     }
     .insert(db)
@@ -472,7 +483,8 @@ async fn add_event(
             "step": step_name,
             "from_status": from.map(|s| s.as_str()),
             "status": to.as_str(),
-            "note": note.filter(|_| note_public),
+            // the public copy: unit applications and webhook receivers are outside parties
+            "note": public_note,
             "units": units.iter().map(|u| u.0).collect::<Vec<_>>(),
             "confidential": row.confidential,
         }),
@@ -604,6 +616,12 @@ async fn records_with_services(
             closed_at: r.closed_at,
             updated_at: r.updated_at,
             response: r.response,
+            public: PublicText {
+                title: r.public_title,
+                description: r.public_description,
+                location_address: r.public_location_address,
+                response: r.public_response,
+            },
             support_count: r.support_count,
             unit_names: unit_names.remove(&r.id).unwrap_or_default(),
             photo_ids: photos.remove(&r.id).unwrap_or_default(),
@@ -653,6 +671,7 @@ fn event_records(events: &[(request_event::Model, Option<String>)]) -> Vec<Event
             to_status: parse_status(&e.to_status),
             note: e.note.clone(),
             note_public: e.note_public,
+            public_note: e.public_note.clone(),
             unit_name: unit_name.clone(),
         })
         .collect()
@@ -733,11 +752,13 @@ impl FigureStage {
     }
 }
 
+/// The public keyword filter: on the stored public text only, never on what was typed
+/// (see `privacy::PublicText`).
 fn text_condition(text: &str) -> Condition {
     let pattern = format!("%{}%", text.to_lowercase().replace(['%', '_'], ""));
     Condition::any()
-        .add(Expr::expr(Func::lower(Expr::col(request::Column::Title))).like(pattern.clone()))
-        .add(Expr::expr(Func::lower(Expr::col(request::Column::Description))).like(pattern))
+        .add(Expr::expr(Func::lower(Expr::col(request::Column::PublicTitle))).like(pattern.clone()))
+        .add(Expr::expr(Func::lower(Expr::col(request::Column::PublicDescription))).like(pattern))
         .add(request::Column::TrackingCode.eq(text.trim().to_uppercase()))
 }
 
@@ -909,7 +930,8 @@ pub async fn similar_open(
     let mut scored: Vec<(f64, request::Model)> = rows
         .into_iter()
         .filter_map(|r| {
-            let theirs = significant_words(&format!("{} {}", r.title, r.description));
+            // the public text only: what is offered to a stranger may not depend on raw text
+            let theirs = significant_words(&format!("{} {}", r.public_title, r.public_description));
             let shared = words.iter().filter(|w| theirs.contains(*w)).count();
             let score = shared as f64 / words.len().min(theirs.len().max(1)) as f64;
             (shared >= 2 || (shared >= 1 && score >= 0.5)).then_some((score, r))
@@ -1063,7 +1085,7 @@ pub async fn inbox(
     let mut unit_scope: Option<Vec<i64>> = if sees_all {
         None
     } else {
-        Some(actor.units().map(|u| u.0).collect())
+        Some(actor.request_units().map(|u| u.0).collect())
     };
     if let Some(u) = f.unit_id {
         unit_scope = Some(match unit_scope {
@@ -1237,7 +1259,7 @@ pub async fn staff_view(store: &Store, actor: &Actor, id: i64) -> Result<StaffVi
         .await?;
     let handling_ids: Vec<UnitId> = handling_rows.iter().map(|d| UnitId(d.unit_id)).collect();
     if !actor.can_view_request(&handling_ids) {
-        return Err(StorageError::Forbidden);
+        return Err(refusal(&row, actor, &handling_ids));
     }
     let unit_names: HashMap<i64, String> = unit::Entity::find()
         .all(&store.reader)
@@ -1374,7 +1396,7 @@ pub async fn act(
         _ => actor.can_work_on(&handling),
     };
     if !allowed {
-        return Err(StorageError::Forbidden);
+        return Err(refusal(&row, actor, &handling));
     }
     let from = parse_status(&row.status);
     let to = next_status(from, action.step()).map_err(|e| StorageError::Conflict(e.to_string()))?;
@@ -1516,6 +1538,10 @@ pub async fn act(
                 return Err(StorageError::field("response", "response_too_short"));
             }
             m.response = Set(Some(response.trim().into()));
+            m.public_response = Set(Some(privacy::mask_names(
+                response.trim(),
+                &names_of(row.reporter_name.as_deref()),
+            )));
             m.resolved_at = Set(Some(now));
             m.stage_due_at = Set(Some(calendar.due_at(
                 now,
@@ -1847,6 +1873,10 @@ pub async fn correct_contact(
     let tx = store.writer.begin().await?;
     let row = by_token(&tx, code, token).await?;
     let id = row.id;
+    // The public text is masked of the new name too before it is stored: the old name stays
+    // masked (the public text is never made again from the raw text), and a name the
+    // reporter now gives, if they typed it somewhere, is hidden from now on.
+    remask_public_text(&tx, &row, contact.name.as_deref()).await?;
     let mut m: request::ActiveModel = row.into();
     m.reporter_name = Set(contact.name);
     m.reporter_email = Set(contact.email);
@@ -1863,8 +1893,93 @@ pub async fn correct_contact(
     Ok(())
 }
 
+/// Masks `new_name` (and the name stored now) out of a request's stored public text and its
+/// public notes, and writes an outbox event so caches and every node's search index take the
+/// new text at once. Runs before contact data changes or is erased.
+async fn remask_public_text(
+    tx: &DatabaseTransaction,
+    row: &request::Model,
+    new_name: Option<&str>,
+) -> Result<()> {
+    let names: Vec<&str> = row
+        .reporter_name
+        .as_deref()
+        .into_iter()
+        .chain(new_name)
+        .collect();
+    let before = public_text_of(row);
+    let after = before.remask(&names);
+    if after != before {
+        let mut m: request::ActiveModel = row.clone().into();
+        set_public_text(&mut m, after);
+        m.update(tx).await?;
+    }
+    for e in request_event::Entity::find()
+        .filter(request_event::Column::RequestId.eq(row.id))
+        .filter(request_event::Column::PublicNote.is_not_null())
+        .all(tx)
+        .await?
+    {
+        let masked = privacy::public_note(e.public_note.as_deref(), true, &names);
+        if masked != e.public_note {
+            let mut em: request_event::ActiveModel = e.into();
+            em.public_note = Set(masked);
+            em.update(tx).await?;
+        }
+    }
+    // Always an event, changed or not: caches keyed on the event head and every node's
+    // index then read the request again from what is stored now.
+    crate::events::append(
+        tx,
+        "request.public_text_changed",
+        "request",
+        &row.tracking_code,
+        &handling_units(tx, row.id).await?,
+        row.confidential,
+        &serde_json::json!({ "tracking_code": row.tracking_code }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The stored public text of a row.
+fn public_text_of(row: &request::Model) -> PublicText {
+    PublicText {
+        title: row.public_title.clone(),
+        description: row.public_description.clone(),
+        location_address: row.public_location_address.clone(),
+        response: row.public_response.clone(),
+    }
+}
+
+/// Why someone may not act on a request: a `rahasia` request that is none of their business
+/// answers exactly as an unknown code does, so a refusal never confirms that it exists.
+fn refusal(row: &request::Model, actor: &Actor, handling: &[UnitId]) -> StorageError {
+    if row.confidential && !actor.can_view_request(handling) {
+        StorageError::NotFound
+    } else {
+        StorageError::Forbidden
+    }
+}
+
+/// Sets the stored public copies of a request's free text.
+fn set_public_text(m: &mut request::ActiveModel, p: PublicText) {
+    m.public_title = Set(p.title);
+    m.public_description = Set(p.description);
+    m.public_location_address = Set(p.location_address);
+    m.public_response = Set(p.response);
+}
+
+/// The names masked out of a request's public text: the reporter's, while it is stored.
+fn names_of(name: Option<&str>) -> Vec<&str> {
+    name.into_iter().collect()
+}
+
 async fn erase(tx: &DatabaseTransaction, row: request::Model, why: &str) -> Result<()> {
     let id = row.id;
+    // the last moment the name is known: mask it out of the public text for good
+    remask_public_text(tx, &row, None).await?;
+    // only the fields set below are written, so the public text just stored stays
     let mut m: request::ActiveModel = row.into();
     m.reporter_name = Set(None);
     m.reporter_email = Set(None);
@@ -2200,7 +2315,14 @@ pub async fn import_historical(
         .parse()
         .unwrap_or(2026);
     let code = tracking_code(&rules.tracking_prefix, year, random);
-    let m = request::ActiveModel {
+    let public = PublicText::of(
+        &req.title,
+        &req.description,
+        req.location_address.as_deref(),
+        h.response.as_deref(),
+        &names_of(req.contact.name.as_deref()),
+    );
+    let mut m = request::ActiveModel {
         tracking_code: Set(code),
         kind: Set(req.kind.as_str().into()),
         service_id: Set(service.as_ref().map(|s| s.id)),
@@ -2235,9 +2357,9 @@ pub async fn import_historical(
         personal_data_erased_at: Set(None),
         updated_at: Set(Utc::now()),
         ..Default::default()
-    }
-    .insert(&tx)
-    .await?;
+    };
+    set_public_text(&mut m, public);
+    let m = m.insert(&tx).await?;
     if !matches!(
         h.status,
         Status::Diterima | Status::Diverifikasi | Status::Ditolak
@@ -2301,7 +2423,7 @@ pub async fn attach_photos(
         .ok_or(StorageError::NotFound)?;
     let handling = handling_units(&store.reader, id).await?;
     if !actor.can_work_on(&handling) {
-        return Err(StorageError::Forbidden);
+        return Err(refusal(&row, actor, &handling));
     }
     let existing = request_photo::Entity::find()
         .filter(request_photo::Column::RequestId.eq(id))

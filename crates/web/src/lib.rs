@@ -174,6 +174,19 @@ fn content_security_policy(tile_url: Option<&str>) -> HeaderValue {
 /// Powerful browser features are off everywhere except where a page needs one: the request
 /// form's "use my location" button (`/lapor`) and the trainer's QR scanner on the bimtek
 /// check-in page (`/staf/bimtek/{id}/hadir`).
+/// A path as logs may keep it: the reporter's follow-up secret (`/laporan/{code}/ikuti/{token}`)
+/// is a password in the address, and whoever reads the logs must not be able to act as the
+/// reporter or read their contact data.
+fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.split_once("/ikuti/") {
+        Some((before, after)) => {
+            let rest = after.find('/').map_or("", |i| &after[i..]);
+            format!("{before}/ikuti/[rahasia]{rest}").into()
+        }
+        None => path.into(),
+    }
+}
+
 fn permissions_policy_for(path: &str) -> &'static str {
     if path == "/lapor" {
         "camera=(), microphone=(), geolocation=(self), payment=(), usb=()"
@@ -266,7 +279,8 @@ pub fn router(state: AppState) -> Router {
                             .get(&REQUEST_ID)
                             .and_then(|v| v.to_str().ok())
                             .unwrap_or("-");
-                        tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                        let path = loggable_path(req.uri().path());
+                        tracing::info_span!("http", method = %req.method(), path = %path, request_id = %id)
                     }),
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
@@ -283,6 +297,19 @@ pub fn router(state: AppState) -> Router {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_follow_up_secret_never_reaches_the_logs() {
+        assert_eq!(
+            loggable_path("/laporan/BDG-26-ABCDE/ikuti/0123456789abcdef/survei"),
+            "/laporan/BDG-26-ABCDE/ikuti/[rahasia]/survei"
+        );
+        assert_eq!(
+            loggable_path("/laporan/BDG-26-ABCDE/ikuti/0123456789abcdef"),
+            "/laporan/BDG-26-ABCDE/ikuti/[rahasia]"
+        );
+        assert_eq!(loggable_path("/laporan"), "/laporan");
+    }
 
     #[test]
     fn camera_and_location_only_where_needed() {

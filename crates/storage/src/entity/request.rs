@@ -39,6 +39,12 @@ pub struct Model {
     pub escalation_level: i32,
     pub personal_data_erased_at: Option<ChronoDateTimeUtc>,
     pub updated_at: ChronoDateTimeUtc,
+    /// The free text as the public may read it: masked when written, in the same
+    /// transaction as the raw text (`privacy::PublicText`; migration 11).
+    pub public_title: String,
+    pub public_description: String,
+    pub public_location_address: Option<String>,
+    pub public_response: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,8 @@ pub struct Model {
     pub note: Option<String>,
     pub note_public: bool,
     pub unit_id: Option<i64>,
+    /// The note as the public may read it, masked when written; `None` for internal notes.
+    pub public_note: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

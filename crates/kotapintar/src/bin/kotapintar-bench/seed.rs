@@ -305,6 +305,16 @@ async fn requests_in_bulk(
                     escalation_level: Set(0),
                     personal_data_erased_at: Set(None),
                     updated_at: Set(closed_at.unwrap_or(verified.min(now))),
+                    // the generated text holds no personal data: its public copy is itself
+                    public_title: Set(format!("{title} di {district_name}")),
+                    public_description: Set(description.into()),
+                    public_location_address: Set(Some(format!(
+                        "Jl. Raya {district_name} No. {}",
+                        r % 200
+                    ))),
+                    public_response: Set(
+                        resolved_at.map(|_| "Sudah ditangani oleh petugas.".to_string())
+                    ),
                     ..Default::default()
                 }
             })
@@ -337,6 +347,7 @@ async fn requests_in_bulk(
                     note: Set(note.map(String::from)),
                     note_public: Set(true),
                     unit_id: Set(unit),
+                    public_note: Set(note.map(String::from)),
                     ..Default::default()
                 }
             };

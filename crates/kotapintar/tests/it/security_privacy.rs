@@ -1,0 +1,410 @@
+//! Personal data in free text, tried as a hostile outsider would (issue 17): the public
+//! keyword filter, the similar-request offer and the search must not be oracles on what a
+//! resident typed; correcting or erasing contact data must not bring a masked name back
+//! anywhere public; outside parties (events, webhooks) get the masked text; a `rahasia` code
+//! answers exactly as an unknown one; editors see no reporter's contact.
+
+use crate::harness::{location, TestApp};
+use kotapintar_storage::audit::AuditActor;
+use kotapintar_storage::{clients, entity, requests};
+use reqwest::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+both_backends!(
+    the_public_keyword_filter_is_no_oracle,
+    correcting_or_erasing_contact_brings_no_name_back,
+    outside_parties_get_masked_notes,
+    a_rahasia_code_answers_as_an_unknown_code,
+    editors_see_no_requests_or_contact_data,
+);
+
+const NIK: &str = "5103011204850001";
+
+fn form<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut v = vec![
+        ("kind", "pengaduan"),
+        ("district_code", "51.03.01"),
+        ("village_code", "51.03.01.1002"),
+        ("latitude", "-8.7201"),
+        ("longitude", "115.1689"),
+        ("location_address", "Jl. Raya Kuta depan pura"),
+        ("confirm_new", "1"),
+    ];
+    v.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
+    v.extend_from_slice(extra);
+    v
+}
+
+async fn file(app: &TestApp, fields: &[(&str, &str)]) -> (String, String) {
+    let r = app.file_request(&form(fields), &[]).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
+    TestApp::filed(&r)
+}
+
+/// How many requests the public list shows for `q` (the count a stranger reads).
+async fn listed(app: &TestApp, q: &str, code: &str) -> bool {
+    let (s, html) = app.get_html(&format!("/laporan?q={}", urlencode(q))).await;
+    assert_eq!(s, StatusCode::OK);
+    html.contains(code)
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+async fn api_token(app: &TestApp, unit: &str, scopes: &str) -> String {
+    if kotapintar_storage::units::find_by_code(&app.store.reader, unit)
+        .await
+        .unwrap()
+        .is_none()
+    {
+        app.login_admin().await;
+        app.create_unit(unit, &format!("Dinas {unit}")).await;
+        app.logout().await;
+    }
+    clients::create(
+        &app.store,
+        &AuditActor::System("test".into()),
+        &format!("APP-{unit}"),
+        unit,
+        scopes,
+        1000,
+    )
+    .await
+    .unwrap()
+    .token
+}
+
+async fn the_public_keyword_filter_is_no_oracle(app: TestApp) {
+    app.import_areas().await;
+    let (code, _) = file(
+        &app,
+        &[
+            ("title", "Lampu jalan mati di depan pura"),
+            (
+                "description",
+                &format!(
+                    "Hubungi saya Wayan Sudira, NIK {NIK}, telepon 081234567890. Lampu mati \
+                     sejak minggu lalu."
+                ),
+            ),
+            ("name", "Wayan Sudira"),
+        ],
+    )
+    .await;
+    // the filter works on what the public reads...
+    assert!(listed(&app, "lampu jalan", &code).await);
+    assert!(listed(&app, "disembunyikan", &code).await);
+    // ...and tells nothing of what was masked: each prefix of the NIK, the name, the phone
+    for q in [
+        "NIK 5",
+        "NIK 51",
+        "5103",
+        NIK,
+        "Sudira",
+        "Wayan",
+        "0812",
+        "081234567890",
+    ] {
+        assert!(
+            !listed(&app, q, &code).await,
+            "q={q} matched the raw text of a masked request"
+        );
+    }
+    // the similar-request offer on /lapor is not an oracle either
+    let similar = requests::similar_open(
+        &app.store,
+        &format!("Wayan Sudira {NIK} 081234567890"),
+        None,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(
+        similar.is_empty(),
+        "similar requests offered on masked words: {similar:?}"
+    );
+    // nor is the search
+    app.search_caught_up().await;
+    for q in [NIK, "Sudira"] {
+        let (_, html) = app.get_html(&format!("/cari?q={}", urlencode(q))).await;
+        assert!(!html.contains(&code), "search for {q} found the request");
+    }
+    // nor the machine-readable lists
+    let token = api_token(&app, "DLHK", "requests:read").await;
+    for q in ["Sudira", NIK] {
+        let (c, _) = app.new_visitor();
+        let body = c
+            .get(app.url(&format!("/api/v1/requests?q={}", urlencode(q))))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!body.contains(&code), "api q={q}: {body}");
+    }
+}
+
+/// Every public place a request's text shows, as one string.
+async fn public_everywhere(app: &TestApp, code: &str, token: &str) -> String {
+    let mut out = String::new();
+    for path in [
+        format!("/laporan/{code}"),
+        "/laporan".to_string(),
+        format!("/open311/v2/requests/{code}.json"),
+        "/open311/v2/requests.json".to_string(),
+        "/open311/v2/servicerequestupdates.json".to_string(),
+    ] {
+        let (_, body) = app.get_html(&path).await;
+        out.push_str(&body);
+    }
+    let (c, _) = app.new_visitor();
+    out.push_str(
+        &c.get(app.url(&format!("/api/v1/requests/{code}")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    // what a search index rebuilt from the database would hold
+    let docs = requests::searchable_by_codes(&app.store.reader, &[code.to_string()])
+        .await
+        .unwrap();
+    assert_eq!(docs.len(), 1);
+    out.push_str(&serde_json::to_string(&docs[0].public).unwrap());
+    out
+}
+
+async fn correcting_or_erasing_contact_brings_no_name_back(app: TestApp) {
+    app.import_areas().await;
+    let (code, token) = file(
+        &app,
+        &[
+            ("title", "Laporan Ketut Arsawan: lampu jalan mati"),
+            (
+                "description",
+                "Saya Ketut   Arsawan melapor, lampu jalan mati di depan rumah sejak lama.",
+            ),
+            ("name", "Ketut Arsawan"),
+        ],
+    )
+    .await;
+    // staff answer in public, naming the reporter
+    app.login_admin().await;
+    let id = app.request_id(&code).await;
+    let r = app
+        .post_form(
+            &format!("/staf/laporan/{id}/aksi"),
+            &[
+                ("action", "comment"),
+                ("note", "Terima kasih Bapak Ketut Arsawan, akan kami cek."),
+                ("public", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", location(&r));
+    app.logout().await;
+    let api = api_token(&app, "DLHK", "requests:read").await;
+
+    let public = public_everywhere(&app, &code, &api).await;
+    assert!(public.contains(&code), "the request is public");
+    assert!(!public.contains("Arsawan"), "name shown before any change");
+
+    let follow = format!("/laporan/{code}/ikuti/{token}");
+    let r = app
+        .post_form(
+            &format!("{follow}/data"),
+            &[("name", "Kadek Lestari"), ("email", ""), ("phone", "")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.search_caught_up().await;
+    let public = public_everywhere(&app, &code, &api).await;
+    assert!(
+        !public.contains("Arsawan"),
+        "a corrected contact brought the name back"
+    );
+    let (_, found) = app.get_html("/cari?q=Arsawan").await;
+    assert!(!found.contains(&code), "the index holds the old name");
+
+    let r = app.post_form(&format!("{follow}/hapus-data"), &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.search_caught_up().await;
+    let public = public_everywhere(&app, &code, &api).await;
+    assert!(
+        !public.contains("Arsawan") && !public.contains("Lestari"),
+        "erasure brought a name back"
+    );
+    assert!(!listed(&app, "Arsawan", &code).await);
+    // the raw text is kept for staff: nothing was lost
+    let row = entity::request::Entity::find()
+        .filter(entity::request::Column::TrackingCode.eq(code.as_str()))
+        .one(&app.store.reader)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.title.contains("Arsawan"));
+    assert_eq!(row.reporter_name, None);
+}
+
+async fn outside_parties_get_masked_notes(app: TestApp) {
+    app.import_areas().await;
+    let (code, _) = file(
+        &app,
+        &[
+            ("title", "Sampah menumpuk di pinggir jalan"),
+            (
+                "description",
+                "Sampah menumpuk di pinggir jalan sejak seminggu, bau sekali.",
+            ),
+            ("name", "Nyoman Sukerta"),
+            ("anonymous", "on"),
+        ],
+    )
+    .await;
+    app.login_admin().await;
+    let id = app.request_id(&code).await;
+    let r = app
+        .post_form(
+            &format!("/staf/laporan/{id}/aksi"),
+            &[
+                ("action", "comment"),
+                (
+                    "note",
+                    &format!("Pelapor Nyoman Sukerta (NIK {NIK}, 0812-3456-7890) sudah dihubungi."),
+                ),
+                ("public", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let payloads: Vec<String> = entity::event::Entity::find()
+        .filter(entity::event::Column::SubjectId.eq(code.as_str()))
+        .all(&app.store.reader)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.payload)
+        .collect();
+    let all = payloads.join("\n");
+    assert!(all.contains("sudah dihubungi"), "the note is in the outbox");
+    for secret in ["Sukerta", NIK, "0812-3456-7890"] {
+        assert!(!all.contains(secret), "{secret} in the outbox: {all}");
+    }
+}
+
+async fn a_rahasia_code_answers_as_an_unknown_code(app: TestApp) {
+    app.import_areas().await;
+    let (code, _) = file(
+        &app,
+        &[
+            ("title", "Dugaan pungutan liar di kantor desa"),
+            (
+                "description",
+                "Ada pungutan liar saat mengurus surat keterangan di kantor desa.",
+            ),
+            ("confidential", "on"),
+        ],
+    )
+    .await;
+    // a unit's application that does not handle it
+    let token = api_token(&app, "DISHUB", "requests:read requests:write").await;
+    let unknown = "BDG-26-ZZZZZ";
+    let ask = |method: reqwest::Method, path: String, body: Option<serde_json::Value>| {
+        let (c, _) = app.new_visitor();
+        let mut r = c.request(method, app.url(&path)).bearer_auth(&token);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        async move {
+            let r = r.send().await.unwrap();
+            let status = r.status();
+            let mut v: serde_json::Value = r.json().await.unwrap_or_default();
+            // the instance names the address asked; everything else must be the same
+            if let Some(o) = v.as_object_mut() {
+                o.remove("instance");
+            }
+            (status, v)
+        }
+    };
+    for (method, suffix, body) in [
+        (reqwest::Method::GET, "", None),
+        (
+            reqwest::Method::POST,
+            "/steps",
+            Some(serde_json::json!({"action": "comment", "note": "cek", "public": false})),
+        ),
+    ] {
+        let secret = ask(
+            method.clone(),
+            format!("/api/v1/requests/{code}{suffix}"),
+            body.clone(),
+        )
+        .await;
+        let none = ask(method, format!("/api/v1/requests/{unknown}{suffix}"), body).await;
+        assert_eq!(secret.0, StatusCode::NOT_FOUND, "{suffix}: {:?}", secret.1);
+        assert_eq!(secret, none, "{suffix}: a rahasia code answers differently");
+    }
+    // and on the public pages
+    assert_eq!(
+        app.get(&format!("/laporan/{code}")).await.status(),
+        app.get(&format!("/laporan/{unknown}")).await.status()
+    );
+}
+
+async fn editors_see_no_requests_or_contact_data(app: TestApp) {
+    app.import_areas().await;
+    app.login_admin().await;
+    app.create_unit("DLHK", "Dinas Lingkungan Hidup").await;
+    app.create_user("editor.dlhk", "editor", "DLHK", "kata-sandi-editor-1")
+        .await;
+    let (code, _) = file(
+        &app,
+        &[
+            ("title", "Sampah menumpuk di pinggir jalan"),
+            (
+                "description",
+                "Sampah menumpuk di pinggir jalan sejak seminggu, bau sekali.",
+            ),
+            ("name", "Made Wirawan"),
+            ("phone", "081299998888"),
+        ],
+    )
+    .await;
+    let id = app.request_id(&code).await;
+    let r = app
+        .post_form(&format!("/staf/laporan/{id}/aksi"), &[("action", "verify")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.dispatch(id, "DLHK").await;
+    app.logout().await;
+    let r = app.login("editor.dlhk", "kata-sandi-editor-1").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (s, html) = app.get_html(&format!("/staf/laporan/{id}")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(!html.contains("081299998888") && !html.contains("Wirawan"));
+    let (_, inbox) = app.get_html("/staf/laporan").await;
+    assert!(
+        !inbox.contains(&code),
+        "an editor's inbox lists the unit's requests"
+    );
+}
