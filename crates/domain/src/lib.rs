@@ -9,6 +9,7 @@ pub mod ikm;
 pub mod intake;
 pub mod login;
 pub mod markdown;
+pub mod masking;
 pub mod masterplan;
 pub mod opendata;
 pub mod performance;

@@ -212,95 +212,10 @@ pub fn publish(r: &RequestRecord, events: &[EventRecord]) -> Option<PublicReques
     })
 }
 
-/// Masks what looks like personal data in free text: email addresses, runs of 8 or more
-/// digits (phone numbers, the 16-digit NIK, account numbers; spaces, dots, dashes and a
-/// leading `+` may separate them), and the reporter's own name.
+/// Masks personal data in free text, the reporter's own name included: the rules are
+/// [`crate::masking`]'s.
 pub fn mask_personal_data(text: &str, reporter_name: Option<&str>) -> String {
-    let mut out = mask_emails(text);
-    out = mask_digit_runs(&out);
-    if let Some(name) = reporter_name
-        .map(str::trim)
-        .filter(|n| n.chars().count() >= 3)
-    {
-        out = replace_case_insensitive(&out, name, MASK);
-    }
-    out
-}
-
-fn mask_emails(text: &str) -> String {
-    let mut out = Vec::new();
-    for word in text.split_inclusive(char::is_whitespace) {
-        let core = word.trim_end();
-        let trail = &word[core.len()..];
-        let trimmed = core.trim_matches(|c: char| "()[]<>,;:.!?\"'".contains(c));
-        let looks_like_email = trimmed.split_once('@').is_some_and(|(l, d)| {
-            !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
-        });
-        if looks_like_email {
-            out.push(core.replace(trimmed, MASK) + trail);
-        } else {
-            out.push(word.to_string());
-        }
-    }
-    out.concat()
-}
-
-fn mask_digit_runs(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let starts_number = chars[i].is_ascii_digit()
-            || (chars[i] == '+' && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit()));
-        if !starts_number {
-            out.push(chars[i]);
-            i += 1;
-            continue;
-        }
-        // extend over digits and single separators between digits
-        let mut j = i + 1;
-        let mut digits = usize::from(chars[i].is_ascii_digit());
-        while j < chars.len() {
-            if chars[j].is_ascii_digit() {
-                digits += 1;
-                j += 1;
-            } else if " .-".contains(chars[j])
-                && chars.get(j + 1).is_some_and(|c| c.is_ascii_digit())
-            {
-                j += 1;
-            } else {
-                break;
-            }
-        }
-        if digits >= 8 {
-            out.push_str(MASK);
-        } else {
-            out.extend(&chars[i..j]);
-        }
-        i = j;
-    }
-    out
-}
-
-fn replace_case_insensitive(text: &str, needle: &str, with: &str) -> String {
-    let lower_text = text.to_lowercase();
-    let lower_needle = needle.to_lowercase();
-    // Lower-casing can change byte lengths for some scripts; fall back to exact matching then.
-    if lower_text.len() != text.len() || lower_needle.len() != needle.len() {
-        return text.replace(needle, with);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = 0;
-    for (pos, _) in lower_text.match_indices(&lower_needle) {
-        if pos < rest {
-            continue;
-        }
-        out.push_str(&text[rest..pos]);
-        out.push_str(with);
-        rest = pos + needle.len();
-    }
-    out.push_str(&text[rest..]);
-    out
+    crate::masking::mask(text, reporter_name.as_slice())
 }
 
 #[cfg(test)]
