@@ -105,12 +105,7 @@ pub fn public_note(note: Option<&str>, note_public: bool, names: &[&str]) -> Opt
 
 /// Masks personal data in `text`, with every one of `names` masked too.
 pub fn mask_names(text: &str, names: &[&str]) -> String {
-    let mut names = names.iter();
-    let mut out = mask_personal_data(text, names.next().copied());
-    for name in names {
-        out = mask_personal_data(&out, Some(name));
-    }
-    out
+    crate::masking::mask(text, names)
 }
 
 /// One step of the timeline as stored.

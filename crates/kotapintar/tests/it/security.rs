@@ -561,7 +561,7 @@ fn table(f: &Fixture) -> Vec<Case> {
         // the bulk form always returns to the inbox; each request is checked on its own
         // (`act_many`, the same rule as the row after next)
         post("/staf/laporan/massal", "/staf/laporan/massal".into(), comment(Some(req)), page("303 303 303 303 303 303 303 303")),
-        get("/staf/laporan/{id}", format!("/staf/laporan/{req}"), page("200 200 200 200 200 200 403 403")),
+        get("/staf/laporan/{id}", format!("/staf/laporan/{req}"), page("200 200 200 403 200 200 403 403")),
         post("/staf/laporan/{id}/aksi", format!("/staf/laporan/{req}/aksi"), comment(Option::None), page("303 303 303 403 303 403 403 403")),
         get("/staf/pimpinan", "/staf/pimpinan".into(), page("200 403 403 403 403 200 403 403")),
         get("/staf/pimpinan/ringkasan", "/staf/pimpinan/ringkasan".into(), page("200 403 403 403 403 200 403 403")),
