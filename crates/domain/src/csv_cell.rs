@@ -32,6 +32,16 @@ where
     cells.into_iter().map(|c| safe(c.as_ref())).collect()
 }
 
+/// Writes one record with every cell through `safe`: how the server's CSV writers write.
+pub fn write_record<'a, W, I, S>(w: &mut csv::Writer<W>, cells: I) -> csv::Result<()>
+where
+    W: std::io::Write,
+    I: IntoIterator<Item = &'a S>,
+    S: AsRef<str> + ?Sized + 'a,
+{
+    w.write_record(safe_record(cells).iter().map(|c| c.as_bytes()))
+}
+
 /// A decimal number and nothing else: an optional sign, digits, an optional fraction and
 /// exponent. Not `inf` or `NaN`, which Rust would parse but a spreadsheet would not.
 fn is_plain_number(cell: &str) -> bool {
@@ -84,5 +94,9 @@ mod tests {
         assert_eq!(r, ["a", "'=b", "-1"]);
         let owned = vec!["@x".to_string()];
         assert_eq!(safe_record(&owned), ["'@x"]);
+        let mut w = csv::Writer::from_writer(Vec::new());
+        write_record(&mut w, &owned).unwrap();
+        write_record(&mut w, ["-1", "=1,2"].iter().copied()).unwrap();
+        assert_eq!(w.into_inner().unwrap(), b"'@x\n-1,\"'=1,2\"\n");
     }
 }

@@ -148,9 +148,9 @@ impl Table {
                 csv::QuoteStyle::Necessary
             })
             .from_writer(Vec::new());
-        let _ = w.write_record(self.columns.iter().map(|c| crate::csv_cell::safe(&c.name)));
+        let _ = crate::csv_cell::write_record(&mut w, self.columns.iter().map(|c| &c.name));
         for r in &self.rows {
-            let _ = w.write_record(crate::csv_cell::safe_record(r));
+            let _ = crate::csv_cell::write_record(&mut w, r);
         }
         w.into_inner().unwrap_or_default()
     }
