@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod client;
 pub mod content;
+pub mod csv_cell;
 pub mod ids;
 pub mod ikm;
 pub mod intake;

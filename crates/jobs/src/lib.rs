@@ -5,6 +5,7 @@
 
 pub mod notify;
 pub mod performance;
+pub mod webhook_http;
 
 pub use performance::{REBUILD_PERFORMANCE, WEEKLY_SUMMARY};
 
@@ -96,7 +97,19 @@ pub struct Worker {
     utc_offset: chrono::FixedOffset,
     handlers: Arc<HashMap<&'static str, Box<dyn JobHandler>>>,
     idle_wait: std::time::Duration,
-    http: reqwest::Client,
+    /// Sends webhooks; `None` if it could not be built (deliveries then fail and are retried).
+    http: Option<reqwest::Client>,
+    allow_private_webhooks: bool,
+}
+
+fn webhook_client(allow_private: bool) -> Option<reqwest::Client> {
+    match webhook_http::client(allow_private) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            tracing::error!(error = %e, "the webhook HTTP client cannot be built");
+            None
+        }
+    }
 }
 
 /// What one turn of the worker did.
@@ -129,13 +142,17 @@ impl Worker {
             utc_offset: rules_offset,
             handlers: Arc::new(handlers),
             idle_wait: std::time::Duration::from_secs(1),
-            // A receiver that hangs must not hold the worker; redirects would drop the signature.
-            http: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(10))
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap_or_default(),
+            http: webhook_client(false),
+            allow_private_webhooks: false,
         }
+    }
+
+    /// Lets webhooks go to private, loopback and link-local addresses
+    /// (`KOTAPINTAR_WEBHOOK_ALLOW_PRIVATE`); off unless called.
+    pub fn allow_private_webhooks(mut self, allow: bool) -> Self {
+        self.http = webhook_client(allow);
+        self.allow_private_webhooks = allow;
+        self
     }
 
     /// Adds the email and WhatsApp/SMS senders. Without them, notification jobs wait in the
@@ -187,25 +204,32 @@ impl Worker {
         webhooks::fan_out(&self.store).await?;
         let due = webhooks::claim_due(&self.store, 50).await?;
         let n = due.len();
+        let allow_private = self.allow_private_webhooks;
         let sends = due.into_iter().map(|d| {
             let http = self.http.clone();
             async move {
                 let ts = Utc::now().timestamp();
-                let outcome =
-                    match kotapintar_domain::webhook::sign(&d.secret, &d.msg_id, ts, &d.body) {
-                        None => Err("the subscription's secret is damaged".to_string()),
-                        Some(sig) => http
-                            .post(&d.url)
-                            .header("content-type", "application/json")
-                            .header("webhook-id", &d.msg_id)
-                            .header("webhook-timestamp", ts.to_string())
-                            .header("webhook-signature", sig)
-                            .body(d.body.clone())
-                            .send()
-                            .await
-                            .map(|r| r.status().as_u16())
-                            .map_err(|e| e.without_url().to_string()),
-                    };
+                let signed = kotapintar_domain::webhook::sign(&d.secret, &d.msg_id, ts, &d.body);
+                let outcome = match (signed, http) {
+                    (None, _) => Err("the subscription's secret is damaged".to_string()),
+                    (_, None) => Err("no HTTP client for webhooks".to_string()),
+                    (Some(sig), Some(http)) => {
+                        match webhook_http::check_literal(&d.url, allow_private) {
+                            Err(refused) => Err(refused),
+                            Ok(()) => http
+                                .post(&d.url)
+                                .header("content-type", "application/json")
+                                .header("webhook-id", &d.msg_id)
+                                .header("webhook-timestamp", ts.to_string())
+                                .header("webhook-signature", sig)
+                                .body(d.body.clone())
+                                .send()
+                                .await
+                                .map(|r| r.status().as_u16())
+                                .map_err(|e| webhook_http::describe(&e.without_url())),
+                        }
+                    }
+                };
                 (d.delivery_id, outcome)
             }
         });

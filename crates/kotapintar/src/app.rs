@@ -45,6 +45,7 @@ impl Application {
             uploads: settings.data_dir.join("uploads"),
             map_tile_url: settings.map_tile_url.clone(),
             trusted_proxies: settings.trusted_proxies.clone(),
+            webhook_allow_private: settings.webhook_allow_private,
         };
         let search = Arc::new(
             SearchIndex::open(&settings.search_dir)
@@ -57,7 +58,8 @@ impl Application {
                     settings.rules.clone(),
                     settings.data_dir.join("uploads"),
                 )
-                .with_notifications(&settings.smtp, &settings.message_gateway)?,
+                .with_notifications(&settings.smtp, &settings.message_gateway)?
+                .allow_private_webhooks(settings.webhook_allow_private),
             )
         } else {
             None

@@ -86,6 +86,10 @@ pub struct RawSettings {
     /// separated by commas or spaces. Only from these is `X-Forwarded-For` believed when
     /// login attempts are counted per client address. Empty: the connection's own address.
     pub trusted_proxies: String,
+    /// Let webhooks go to private, loopback and link-local addresses (a receiver on the
+    /// regency's own network). Off: only public addresses, so an API client cannot make the
+    /// server call itself, its database or the internal network (SSRF).
+    pub webhook_allow_private: bool,
 }
 
 impl Default for RawSettings {
@@ -115,6 +119,7 @@ impl Default for RawSettings {
             smtp: Default::default(),
             message_gateway: Default::default(),
             trusted_proxies: String::new(),
+            webhook_allow_private: false,
         }
     }
 }
@@ -150,6 +155,7 @@ pub struct Settings {
     pub smtp: kotapintar_jobs::notify::SmtpConfig,
     pub message_gateway: kotapintar_jobs::notify::MessageGatewayConfig,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub webhook_allow_private: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -313,6 +319,7 @@ impl Settings {
             smtp: raw.smtp,
             message_gateway: raw.message_gateway,
             trusted_proxies,
+            webhook_allow_private: raw.webhook_allow_private,
         })
     }
 

@@ -8,10 +8,10 @@ use crate::{Result, Store};
 use chrono::{DateTime, Utc};
 use kotapintar_domain::ids::UserId;
 use kotapintar_domain::login::{self, Failures, Subject};
-use sea_orm::sea_query::{LockType, OnConflict};
+use sea_orm::sea_query::{Expr, LockType, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 
 fn failures_of(m: &login_throttle::Model) -> Failures {
@@ -21,50 +21,31 @@ fn failures_of(m: &login_throttle::Model) -> Failures {
     }
 }
 
-/// When login attempts for these subjects may start again, if any of them is refused now.
-pub async fn refused_until(
-    store: &Store,
-    subjects: &[Subject<'_>],
-) -> Result<Option<DateTime<Utc>>> {
-    let now = Utc::now();
-    let keys: Vec<String> = subjects.iter().map(Subject::key).collect();
-    let rows = login_throttle::Entity::find()
-        .filter(login_throttle::Column::Key.is_in(keys.clone()))
-        .all(&store.reader)
-        .await?;
-    Ok(subjects
-        .iter()
-        .zip(&keys)
-        .filter_map(|(s, k)| {
-            let row = rows.iter().find(|r| &r.key == k)?;
-            failures_of(row).refused_until(s.limit(), now)
-        })
-        .max())
+/// A login attempt's place in every counter, taken before its password is checked.
+#[derive(Debug)]
+pub struct Reservation {
+    keys: Vec<String>,
+    /// Set when this attempt, failing, reaches a limit: attempts may start again then.
+    reached: Option<DateTime<Utc>>,
 }
 
-/// Who failed to log in, for the audit log: the account if the name belongs to one (staff
-/// reading the log may see that), and the address. An unknown name is not recorded: it is
-/// sometimes a password typed into the wrong field.
-pub struct FailedLogin {
-    pub account: Option<UserId>,
-    pub address: Option<String>,
-}
-
-/// Counts one failed login against every subject, in one transaction with its audit entry.
-/// Returns when attempts may start again if this failure reached a limit.
-pub async fn record_failure(
+/// Takes a place for one login attempt in the counter of every subject, or refuses it if any
+/// of them is at its limit (`Err` holds when attempts may start again). One transaction with
+/// the rows locked, so attempts arriving together on any node are counted one after another
+/// and no more of them reach the password check than the limits allow. A refused attempt
+/// takes no place anywhere: hammering a refused pair does not eat into the owner's ceiling.
+pub async fn reserve(
     store: &Store,
     subjects: &[Subject<'_>],
-    who: FailedLogin,
-) -> Result<Option<DateTime<Utc>>> {
+) -> Result<std::result::Result<Reservation, DateTime<Utc>>> {
     let now = Utc::now();
+    let mut keyed: Vec<(String, &Subject<'_>)> = subjects.iter().map(|s| (s.key(), s)).collect();
+    // always locked in the same order, so two attempts never wait on each other crosswise
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    keyed.dedup_by(|a, b| a.0 == b.0);
     let tx = store.writer.begin().await?;
-    let mut refused: Option<DateTime<Utc>> = None;
-    let mut newly_refused = false;
-    for s in subjects {
-        let key = s.key();
-        // make sure the row exists (a racing node inserts nothing), then count under its lock,
-        // so concurrent failures on several nodes are all counted
+    for (key, _) in &keyed {
+        // make sure the row exists (a racing node inserts nothing), then count under its lock
         login_throttle::Entity::insert(login_throttle::ActiveModel {
             key: Set(key.clone()),
             failures: Set(0),
@@ -78,24 +59,59 @@ pub async fn record_failure(
         .do_nothing()
         .exec(&tx)
         .await?;
-        let Some(row) = login_throttle::Entity::find_by_id(key)
+    }
+    let mut updates = Vec::new();
+    let mut refused: Option<DateTime<Utc>> = None;
+    let mut reached: Option<DateTime<Utc>> = None;
+    for (key, subject) in &keyed {
+        let Some(row) = login_throttle::Entity::find_by_id(key.clone())
             .lock(LockType::Update)
             .one(&tx)
             .await?
         else {
             continue;
         };
-        let before = failures_of(&row);
-        let after = before.after_failure(s.limit(), now);
+        match failures_of(&row).reserve(subject.limit(), now) {
+            Err(until) => refused = refused.max(Some(until)),
+            Ok(after) => {
+                reached = reached.max(after.reached(subject.limit(), now));
+                updates.push((row, after));
+            }
+        }
+    }
+    if let Some(until) = refused {
+        tx.rollback().await?;
+        return Ok(Err(until));
+    }
+    for (row, after) in updates {
         let mut m = row.into_active_model();
         m.failures = Set(after.count);
         m.window_start = Set(after.window_start);
         m.update(&tx).await?;
-        if let Some(until) = after.refused_until(s.limit(), now) {
-            newly_refused |= before.refused_until(s.limit(), now).is_none();
-            refused = refused.max(Some(until));
-        }
     }
+    tx.commit().await?;
+    Ok(Ok(Reservation {
+        keys: keyed.into_iter().map(|(k, _)| k).collect(),
+        reached,
+    }))
+}
+
+/// Who failed to log in, for the audit log: the account if the name belongs to one (staff
+/// reading the log may see that), and the address. An unknown name is not recorded: it is
+/// sometimes a password typed into the wrong field.
+pub struct FailedLogin {
+    pub account: Option<UserId>,
+    pub address: Option<String>,
+}
+
+/// The attempt failed: it stays counted (its place was taken by `reserve`) and is audited.
+/// Returns when attempts may start again if this failure reached a limit.
+pub async fn record_failure(
+    store: &Store,
+    attempt: Reservation,
+    who: FailedLogin,
+) -> Result<Option<DateTime<Utc>>> {
+    let tx = store.writer.begin().await?;
     let system = AuditActor::System("login".into());
     let entity_id = who
         .account
@@ -108,26 +124,56 @@ pub async fn record_failure(
         Change::new("login.failed", "user", &entity_id).after(&details),
     )
     .await?;
-    if newly_refused {
+    if let Some(until) = attempt.reached {
         audit::append(
             &tx,
             &system,
             Change::new("login.throttled", "user", &entity_id).after(&serde_json::json!({
                 "address": who.address,
-                "until": refused,
+                "until": until,
             })),
         )
         .await?;
     }
     tx.commit().await?;
-    Ok(refused)
+    Ok(attempt.reached)
 }
 
-/// After a successful login: the person knows the password, so their username starts
-/// afresh. The address keeps its count: one good account must not reset a guesser's tally.
-pub async fn clear_username(store: &Store, username: &str) -> Result<()> {
-    login_throttle::Entity::delete_by_id(Subject::Username(username).key())
-        .exec(&store.writer)
+/// The password was right: the attempt gives its place back everywhere, and the username's
+/// count from this address starts afresh (the person knows the password). The address's and
+/// the username's overall counts keep their failures: one good account must not reset a
+/// guesser's tally.
+pub async fn record_success(store: &Store, attempt: Reservation, username: &str) -> Result<()> {
+    let tx = store.writer.begin().await?;
+    login_throttle::Entity::update_many()
+        .col_expr(
+            login_throttle::Column::Failures,
+            Expr::col(login_throttle::Column::Failures).sub(1),
+        )
+        .filter(login_throttle::Column::Key.is_in(attempt.keys.clone()))
+        .filter(login_throttle::Column::Failures.gt(0))
+        .exec(&tx)
+        .await?;
+    let prefix = login::pair_prefix(username);
+    login_throttle::Entity::delete_many()
+        .filter(login_throttle::Column::Key.is_in(attempt.keys))
+        .filter(login_throttle::Column::Key.starts_with(&prefix))
+        .exec(&tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Lifts every throttle on a username, from every address (a password reset: the owner may
+/// log in with the new password at once). The addresses keep their counts.
+pub async fn clear_username(db: &impl ConnectionTrait, username: &str) -> Result<()> {
+    login_throttle::Entity::delete_many()
+        .filter(
+            Condition::any()
+                .add(login_throttle::Column::Key.eq(Subject::Username(username).key()))
+                .add(login_throttle::Column::Key.starts_with(login::pair_prefix(username))),
+        )
+        .exec(db)
         .await?;
     Ok(())
 }

@@ -232,6 +232,9 @@ pub struct Evidence {
     pub url: Option<String>,
     pub file_name: Option<String>,
     pub size: Option<i64>,
+    /// A file's random stored name, the only way to ask for it (`evidence_file`): not the
+    /// sequential id, so files are not enumerable.
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -479,6 +482,7 @@ async fn load(store: &Store, only: Option<i64>) -> Result<Vec<Programme>> {
                             url: e.url.clone(),
                             file_name: e.file_name.clone(),
                             size: e.size,
+                            key: e.stored_name.clone(),
                         })
                         .collect(),
                 })
@@ -881,6 +885,7 @@ pub async fn add_update(
     files: Vec<EvidenceFile>,
 ) -> Result<i64> {
     check_files(&files)?;
+    let files = without_metadata(files).await?;
     // files first, under random names; a failed transaction removes them again
     let dir = evidence_dir(uploads);
     let mut written: Vec<(PathBuf, String, String, &'static str, i64)> = Vec::new();
@@ -889,7 +894,7 @@ pub async fn add_update(
             .await
             .map_err(|e| StorageError::Other(format!("evidence directory: {e}")))?;
     }
-    for f in &files {
+    for (f, ctype) in &files {
         let mut b = [0u8; 16];
         rand::thread_rng().fill_bytes(&mut b);
         let stored = hex::encode(b);
@@ -901,7 +906,7 @@ pub async fn add_update(
             path,
             stored,
             safe_file_name(&f.file_name),
-            evidence_type(&f.bytes).unwrap_or("application/octet-stream"),
+            ctype,
             f.bytes.len() as i64,
         ));
     }
@@ -977,19 +982,73 @@ pub async fn add_update(
     result
 }
 
-/// An evidence file to serve: its name, type and where it lies.
+/// Photos lose their metadata (the GPS position, the camera, the time) the way residents'
+/// photos do, by being decoded and encoded again (`media::clean_photo`); each file comes back
+/// with the type it is stored and served as. Documents are kept as they are: they are
+/// served only as attachments, never shown from our origin.
+async fn without_metadata(
+    files: Vec<EvidenceFile>,
+) -> Result<Vec<(EvidenceFile, &'static str)>> {
+    let mut out = Vec::with_capacity(files.len());
+    for f in files {
+        let ctype = evidence_type(&f.bytes).unwrap_or("application/octet-stream");
+        if !ctype.starts_with("image/") {
+            out.push((f, ctype));
+            continue;
+        }
+        // decoding is CPU work: off the async threads
+        let cleaned = tokio::task::spawn_blocking(move || {
+            crate::media::clean_photo(&f.bytes).map(|p| (f.file_name, p))
+        })
+        .await
+        .map_err(|e| StorageError::Other(format!("evidence photo: {e}")))?;
+        let (file_name, photo) =
+            cleaned.map_err(|_| StorageError::field("files", "masterplan.file_type"))?;
+        out.push((
+            EvidenceFile {
+                file_name,
+                bytes: photo.bytes,
+            },
+            photo.kind.mime(),
+        ));
+    }
+    Ok(out)
+}
+
+/// An evidence file to serve, by its random stored name: the name to download it as (made
+/// from the key, so the uploaded name, which may hold a person's name, is not sent), its
+/// type and where it lies.
 pub async fn evidence_file(
     store: &Store,
     uploads: &Path,
-    id: i64,
+    key: &str,
 ) -> Result<(String, String, PathBuf)> {
-    let e = mp_evidence::Entity::find_by_id(id)
+    if key.len() != 32 || !key.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(StorageError::NotFound);
+    }
+    let e = mp_evidence::Entity::find()
+        .filter(mp_evidence::Column::StoredName.eq(key))
         .one(&store.reader)
         .await?
         .ok_or(StorageError::NotFound)?;
     match (e.file_name, e.stored_name, e.content_type) {
-        (Some(n), Some(s), Some(t)) if s.chars().all(|c| c.is_ascii_hexdigit()) => {
-            Ok((n, t, evidence_dir(uploads).join(s)))
+        (Some(n), Some(s), Some(t)) => {
+            let ext = match t.as_str() {
+                "application/pdf" => "pdf",
+                "image/jpeg" => "jpg",
+                "image/png" => "png",
+                "image/webp" => "webp",
+                // an office document: its own extension, if it is a plain one
+                _ => n
+                    .rsplit_once('.')
+                    .map(|(_, e)| e)
+                    .filter(|e| {
+                        (1..=5).contains(&e.len()) && e.chars().all(|c| c.is_ascii_alphanumeric())
+                    })
+                    .unwrap_or("bin"),
+            };
+            let download = format!("bukti-{}.{}", &s[..8], ext.to_ascii_lowercase());
+            Ok((download, t, evidence_dir(uploads).join(s)))
         }
         _ => Err(StorageError::NotFound),
     }

@@ -183,6 +183,7 @@ pub async fn update(
         .ok_or(StorageError::NotFound)?;
     let before = to_domain(current.clone(), roles_of(&tx, id.0).await?);
     let unit_id = resolve_unit(&tx, draft.unit_code.as_deref()).await?;
+    let password_changed = new_hash.is_some();
     let mut m: user::ActiveModel = current.into();
     m.username = Set(draft.username.as_str().to_string());
     m.full_name = Set(draft.full_name);
@@ -210,8 +211,14 @@ pub async fn update(
     }
     .insert(&tx)
     .await?;
-    if !m.active {
+    // A new password is a reset: whoever held a session with the old one (perhaps the
+    // reason for the reset) is signed out, and the owner may log in at once.
+    if !m.active || password_changed {
         end_sessions(&tx, id.0).await?;
+    }
+    if password_changed {
+        crate::login_throttle::clear_username(&tx, m.username.as_str()).await?;
+        crate::login_throttle::clear_username(&tx, before.username.as_str()).await?;
     }
     let after = to_domain(m, roles_of(&tx, id.0).await?);
     audit::append(
@@ -261,12 +268,8 @@ pub async fn reset_password(
     m.updated_at = Set(Utc::now());
     m.update(&tx).await?;
     end_sessions(&tx, id).await?;
-    // the person can log in with the new password straight away, throttled or not
-    crate::entity::login_throttle::Entity::delete_by_id(
-        kotapintar_domain::login::Subject::Username(username.as_str()).key(),
-    )
-    .exec(&tx)
-    .await?;
+    // the person can log in with the new password straight away, from anywhere
+    crate::login_throttle::clear_username(&tx, username.as_str()).await?;
     audit::append(&tx, actor, Change::new("user.reset_password", "user", id)).await?;
     tx.commit().await?;
     Ok(())

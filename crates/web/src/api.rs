@@ -883,6 +883,7 @@ pub async fn create_webhook(
     };
     let (st, cl) = (state.clone(), client.clone());
     once(&state, &client, key, move || async move {
+        crate::webhook_target::check(&body.url, st.config.webhook_allow_private).await?;
         let (sub, secret) =
             kotapintar_storage::webhooks::subscribe(&st.store, &cl, &body.url, &body.event_types)
                 .await?;

@@ -17,6 +17,7 @@ mod pdf;
 mod report;
 mod session;
 mod view;
+pub mod webhook_target;
 
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::Router;
@@ -47,6 +48,8 @@ pub struct WebConfig {
     pub map_tile_url: Option<String>,
     /// Reverse proxies whose `X-Forwarded-For` is believed (for login throttling).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Webhooks may be subscribed to private addresses (`KOTAPINTAR_WEBHOOK_ALLOW_PRIVATE`).
+    pub webhook_allow_private: bool,
 }
 
 /// How long a node uses the holiday calendar it loaded. An edit made on another node writes

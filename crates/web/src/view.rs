@@ -232,12 +232,50 @@ pub fn render(t: &impl Template) -> Result<Html<String>, WebError> {
         .map_err(|e| WebError::Internal(format!("template: {e}")))
 }
 
-/// Turns a `next=` value into a safe local path: never another site.
+/// Turns a `next=` value into a safe local path: never another site, and always a valid
+/// `Location` header. Anything else gives `fallback`.
+///
+/// A browser removes tabs and newlines from a URL before reading it and treats `\` like `/`,
+/// so `/<TAB>/evil.example` is `//evil.example` to it: another site. The value is therefore
+/// checked as typed and once more after percent-decoding, and accepted only as visible ASCII
+/// (what a header may hold) starting with one `/` and holding no backslash.
 pub fn local_path(next: Option<&str>, fallback: &str) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        // decoded, a space is fine (`q=jalan%20rusak`), a control character is not
+        Some(n)
+            if n.bytes().all(|b| b.is_ascii_graphic())
+                && is_local_path(n)
+                && is_local_path(&percent_decoded(n)) =>
+        {
+            n.to_string()
+        }
         _ => fallback.to_string(),
     }
+}
+
+fn is_local_path(p: &str) -> bool {
+    p.starts_with('/') && !p.starts_with("//") && !p.chars().any(|c| c == '\\' || c.is_control())
+}
+
+/// `%XX` sequences decoded to bytes (invalid ones kept as they are; bytes that are not
+/// UTF-8 become U+FFFD).
+fn percent_decoded(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -245,12 +283,55 @@ mod tests {
     #[test]
     fn next_never_leaves_the_site() {
         assert_eq!(super::local_path(Some("/staf/unit"), "/staf"), "/staf/unit");
-        assert_eq!(super::local_path(Some("//evil.example"), "/staf"), "/staf");
         assert_eq!(
-            super::local_path(Some("https://evil.example"), "/staf"),
-            "/staf"
+            super::local_path(Some("/laporan?q=jalan%20rusak&hal=2"), "/"),
+            "/laporan?q=jalan%20rusak&hal=2"
         );
-        assert_eq!(super::local_path(Some("/\\evil.example"), "/staf"), "/staf");
+        assert_eq!(super::local_path(Some("/"), "/staf"), "/");
         assert_eq!(super::local_path(None, "/staf"), "/staf");
+        // the value as the handler gets it, after the query string's own decoding
+        for evil in [
+            "",
+            "//evil.example",
+            "///evil.example",
+            "https://evil.example",
+            "http:/evil.example",
+            "javascript:alert(1)",
+            "evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\tevil",
+            "/\t/evil.example",
+            "\t//evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/\r\n/evil.example",
+            "/\0/evil.example",
+            "/\x7f/evil.example",
+            "/\u{85}/evil.example",
+            " //evil.example",
+            "/ /evil.example",
+            "/é",
+            // encoded once more: what a browser or proxy might decode on the way
+            "/%2F/evil.example",
+            "/%2f%2fevil.example",
+            "/%5Cevil.example",
+            "/%09/evil.example",
+            "/%0a/evil.example",
+            "/%0D/evil.example",
+            "/%00/evil.example",
+            "/%7f/evil.example",
+            "/%c2%85/evil.example",
+        ] {
+            assert_eq!(super::local_path(Some(evil), "/staf"), "/staf", "{evil:?}");
+        }
+        // a lone or broken percent sign is not an encoding, and harmless
+        assert_eq!(super::local_path(Some("/a%"), "/"), "/a%");
+        assert_eq!(super::local_path(Some("/a%zz"), "/"), "/a%zz");
+        // every accepted value is a valid Location header
+        for ok in ["/staf", "/a%", "/x?y=%41"] {
+            let v = super::local_path(Some(ok), "/");
+            assert!(axum::http::HeaderValue::from_str(&v).is_ok(), "{v}");
+        }
     }
 }

@@ -136,7 +136,8 @@ impl Table {
 
     /// The table as a UTF-8 CSV with a header row, comma-separated. When a value holds a
     /// semicolon, text values are quoted, so that the file is never taken for a
-    /// semicolon-separated one when it is read again.
+    /// semicolon-separated one when it is read again. Cells a spreadsheet would run as a
+    /// formula are written as text (`csv_cell::safe`).
     pub fn to_csv(&self) -> Vec<u8> {
         let has_semicolon = self.columns.iter().any(|c| c.name.contains(';'))
             || self.rows.iter().flatten().any(|v| v.contains(';'));
@@ -147,9 +148,9 @@ impl Table {
                 csv::QuoteStyle::Necessary
             })
             .from_writer(Vec::new());
-        let _ = w.write_record(self.columns.iter().map(|c| c.name.as_str()));
+        let _ = crate::csv_cell::write_record(&mut w, self.columns.iter().map(|c| &c.name));
         for r in &self.rows {
-            let _ = w.write_record(r);
+            let _ = crate::csv_cell::write_record(&mut w, r);
         }
         w.into_inner().unwrap_or_default()
     }

@@ -567,7 +567,8 @@ async fn webhooks_are_signed_retried_and_logged(app: TestApp) {
         app.store.clone(),
         app.settings.rules.clone(),
         app.settings.data_dir.join("uploads"),
-    );
+    )
+    .allow_private_webhooks(app.settings.webhook_allow_private);
     // first attempt: the receiver fails; the delivery waits for a retry
     assert_eq!(
         worker.deliver_webhooks().await.unwrap(),
@@ -715,7 +716,8 @@ async fn the_example_unit_application_works_end_to_end(app: TestApp) {
         app.store.clone(),
         app.settings.rules.clone(),
         app.settings.data_dir.join("uploads"),
-    );
+    )
+    .allow_private_webhooks(app.settings.webhook_allow_private);
     let mut out = vec![first];
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {

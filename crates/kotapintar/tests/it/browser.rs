@@ -474,7 +474,8 @@ async fn an_admin_registers_a_client_and_sees_a_webhook_delivered(app: TestApp) 
         app.store.clone(),
         app.settings.rules.clone(),
         app.settings.data_dir.join("uploads"),
-    );
+    )
+    .allow_private_webhooks(app.settings.webhook_allow_private);
     assert_eq!(worker.deliver_webhooks().await.unwrap(), 1);
     assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
 

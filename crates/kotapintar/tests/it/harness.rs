@@ -145,6 +145,8 @@ pub fn settings_with_smtp(db: &TestDb, smtp_port: Option<u16>) -> Settings {
         log: "warn".into(),
         // Tests run background jobs themselves (`TestApp::run_jobs`), so they see each step.
         worker: false,
+        // The test suites' webhook receivers listen on 127.0.0.1; the SSRF tests turn it off.
+        webhook_allow_private: true,
         ..RawSettings::default()
     })
     .expect("test settings")
@@ -266,6 +268,7 @@ impl TestApp {
         )
         .with_notifications(&self.settings.smtp, &self.settings.message_gateway)
         .expect("notification settings")
+        .allow_private_webhooks(self.settings.webhook_allow_private)
         .drain()
         .await
         .expect("jobs run")

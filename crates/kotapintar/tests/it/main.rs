@@ -25,6 +25,7 @@ mod portal;
 mod requests;
 mod security;
 mod security_privacy;
+mod security_accounts;
 mod smtp_sink;
 mod units;
 mod users;

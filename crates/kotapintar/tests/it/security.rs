@@ -123,7 +123,8 @@ struct Fixture {
     client_no_scope_token: String,
     programme_a: i64,
     indicator_a: i64,
-    evidence: i64,
+    /// The evidence file's random stored name, its only address.
+    evidence: String,
     dimension: i64,
     event: i64,
     registration_a: i64,
@@ -311,7 +312,8 @@ async fn fixture(app: &TestApp) -> Fixture {
         .await
         .unwrap()
         .expect("the evidence file")
-        .id;
+        .stored_name
+        .unwrap();
     let dimension = entity::sc_dimension::Entity::find()
         .one(db)
         .await
@@ -513,7 +515,7 @@ fn table(f: &Fixture) -> Vec<Case> {
         get("/lampiran/{name}", format!("/lampiran/{}", f.attachment), all(404)),
         get("/masterplan", "/masterplan".into(), all(200)),
         get("/masterplan/program/{id}", format!("/masterplan/program/{prog}"), all(200)),
-        get("/masterplan/bukti/{id}", format!("/masterplan/bukti/{}", f.evidence), all(200)),
+        get("/masterplan/bukti/{key}", format!("/masterplan/bukti/{}", f.evidence), all(200)),
         get("/masterplan/laporan", "/masterplan/laporan".into(), all(200)),
         get("/masterplan/laporan.pdf", "/masterplan/laporan.pdf".into(), all(200)),
         get("/masterplan/laporan.xlsx", "/masterplan/laporan.xlsx".into(), all(200)),
@@ -682,6 +684,7 @@ async fn registered_routes(app: &TestApp) -> BTreeSet<String> {
         uploads: dir.path().join("uploads"),
         map_tile_url: None,
         trusted_proxies: vec![],
+        webhook_allow_private: false,
     };
     let router = kotapintar_web::router(kotapintar_web::AppState::new(
         app.store.clone(),

@@ -540,18 +540,19 @@ async fn dump(
     let format = q.format.as_deref().unwrap_or("csv").to_ascii_lowercase();
     let (mime, ext, body) = match format.as_str() {
         "csv" | "tsv" => {
+            use kotapintar_domain::csv_cell::write_record;
             let delimiter = if format == "tsv" { b'\t' } else { b',' };
             let mut w = csv::WriterBuilder::new()
                 .delimiter(delimiter)
                 .from_writer(Vec::new());
             let mut header = vec!["_id".to_string()];
             header.extend(table.columns.iter().map(|c| c.name.clone()));
-            w.write_record(&header)
+            write_record(&mut w, &header)
                 .map_err(|e| WebError::Internal(e.to_string()))?;
             for (i, row) in table.rows.iter().enumerate() {
                 let mut rec = vec![(i + 1).to_string()];
                 rec.extend(row.iter().cloned());
-                w.write_record(&rec)
+                write_record(&mut w, &rec)
                     .map_err(|e| WebError::Internal(e.to_string()))?;
             }
             let mut body = w

@@ -13,6 +13,7 @@ use kotapintar_storage::login_throttle::{self, FailedLogin};
 use kotapintar_storage::sessions;
 use kotapintar_storage::users::{self, LoginOutcome};
 use serde::Deserialize;
+use std::net::{IpAddr, Ipv4Addr};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -64,16 +65,19 @@ pub async fn login(
         // nothing to check and nothing to guess: not counted as a failure
         return invalid(page, form.username, next, "login.invalid");
     }
-    let mut subjects = vec![Subject::Username(&form.username)];
-    subjects.extend(address.map(Subject::Address));
-    // Refused before the password is even checked: a guesser learns nothing more, and the
+    // Without connection info (never in `kotapintar serve`) everyone shares one address.
+    let from = address.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let subjects = Subject::of_attempt(&form.username, from);
+    // The attempt takes its place before the password is checked, or is refused without
+    // checking it: a guesser sending many at once gets no more checks than the limit, and the
     // answer is the same whether or not the name belongs to an account.
-    if let Some(until) = login_throttle::refused_until(&state.store, &subjects).await? {
-        return throttled(page, form.username.clone(), next, until);
-    }
+    let attempt = match login_throttle::reserve(&state.store, &subjects).await? {
+        Ok(attempt) => attempt,
+        Err(until) => return throttled(page, form.username.clone(), next, until),
+    };
     let problem = match users::authenticate(&state.store, &form.username, &form.password).await? {
         LoginOutcome::Ok(actor) => {
-            login_throttle::clear_username(&state.store, &form.username).await?;
+            login_throttle::record_success(&state.store, attempt, &form.username).await?;
             // A new session id after authentication, never the one the browser came with: a
             // token planted before the login (session fixation) or left from an earlier login
             // ends here, server-side.
@@ -96,14 +100,16 @@ pub async fn login(
                 account,
                 address: address.map(|a| a.to_string()),
             };
-            if let Some(until) =
-                login_throttle::record_failure(&state.store, &subjects, who).await?
-            {
+            if let Some(until) = login_throttle::record_failure(&state.store, attempt, who).await? {
                 return throttled(page, form.username.clone(), next, until);
             }
             "login.invalid"
         }
-        LoginOutcome::Disabled => "login.disabled",
+        LoginOutcome::Disabled => {
+            // the password was right: not a guess, so it gives its place back
+            login_throttle::record_success(&state.store, attempt, &form.username).await?;
+            "login.disabled"
+        }
     };
     invalid(page, form.username, next, problem)
 }

@@ -801,15 +801,22 @@ pub async fn client_subscribe(
         .map(|(_, v)| v.clone())
         .collect();
     let info = kotapintar_storage::clients::get(&state.store, id).await?;
-    match kotapintar_storage::webhooks::subscribe_by_admin(
-        &state.store,
-        &AuditActor::from(&actor),
-        &info.client,
-        &url,
-        &types,
-    )
-    .await
+    let subscribed = match crate::webhook_target::check(&url, state.config.webhook_allow_private)
+        .await
     {
+        Ok(()) => {
+            kotapintar_storage::webhooks::subscribe_by_admin(
+                &state.store,
+                &AuditActor::from(&actor),
+                &info.client,
+                &url,
+                &types,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    match subscribed {
         Ok((_, secret)) => {
             client_page(
                 &state,

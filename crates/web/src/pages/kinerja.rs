@@ -183,10 +183,12 @@ impl DataTable {
             cells
                 .iter()
                 .map(|c| {
-                    if c.contains([',', '"', '\n']) {
+                    // a name typed by staff must not run as a formula in a spreadsheet
+                    let c = kotapintar_domain::csv_cell::safe(c);
+                    if c.contains([',', '"', '\n', '\r']) {
                         format!("\"{}\"", c.replace('"', "\"\""))
                     } else {
-                        (*c).to_string()
+                        c.into_owned()
                     }
                 })
                 .collect::<Vec<_>>()

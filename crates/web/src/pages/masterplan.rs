@@ -222,12 +222,13 @@ pub async fn public_programme(
     .into_response())
 }
 
-/// An evidence file, served as an attachment (never rendered inline from our origin).
+/// An evidence file, served as an attachment (never rendered inline from our origin, nor
+/// sniffed into something else), by its random stored name.
 pub async fn evidence(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(key): Path<String>,
 ) -> Result<Response, WebError> {
-    let (name, ctype, path) = mp::evidence_file(&state.store, &state.config.uploads, id).await?;
+    let (name, ctype, path) = mp::evidence_file(&state.store, &state.config.uploads, &key).await?;
     let bytes = tokio::fs::read(&path)
         .await
         .map_err(|_| WebError::NotFound)?;
@@ -238,6 +239,7 @@ pub async fn evidence(
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{name}\""),
             ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
         ],
         bytes,
     )

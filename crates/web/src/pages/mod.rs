@@ -172,7 +172,7 @@ pub fn routes() -> Router<AppState> {
             "/masterplan/program/{id}",
             get(masterplan::public_programme),
         )
-        .route("/masterplan/bukti/{id}", get(masterplan::evidence))
+        .route("/masterplan/bukti/{key}", get(masterplan::evidence))
         .route("/masterplan/laporan", get(masterplan::report_page))
         .route("/masterplan/laporan.pdf", get(masterplan::report_pdf))
         .route("/masterplan/laporan.xlsx", get(masterplan::report_xlsx))

@@ -832,11 +832,13 @@ async fn webhooks(store: &Store, settings: &Settings, token: &str) -> anyhow::Re
         .await?;
     }
     tx.commit().await?;
+    // the bench's receiver is on this machine, a private address by design
     let worker = kotapintar_jobs::Worker::new(
         store.clone(),
         settings.rules.clone(),
         settings.data_dir.join("uploads"),
-    );
+    )
+    .allow_private_webhooks(true);
     let t = Instant::now();
     let mut sent = 0u64;
     while sent < n_hooks {
