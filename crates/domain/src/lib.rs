@@ -7,6 +7,7 @@ pub mod content;
 pub mod ids;
 pub mod ikm;
 pub mod intake;
+pub mod job;
 pub mod login;
 pub mod markdown;
 pub mod masterplan;

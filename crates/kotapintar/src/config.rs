@@ -86,6 +86,12 @@ pub struct RawSettings {
     /// separated by commas or spaces. Only from these is `X-Forwarded-For` believed when
     /// login attempts are counted per client address. Empty: the connection's own address.
     pub trusted_proxies: String,
+    /// The key of the audit chain (`KOTAPINTAR_AUDIT_KEY`): 64 hex digits, e.g. from
+    /// `openssl rand -hex 32`. Read verbatim from the environment. Wins over `audit_key_file`.
+    pub audit_key: Option<Secret>,
+    /// A file holding the audit key (`KOTAPINTAR_AUDIT_KEY_FILE`); it must exist. Without
+    /// either setting the key is `{data_dir}/audit.key`, created (mode 0600) on first start.
+    pub audit_key_file: Option<PathBuf>,
 }
 
 impl Default for RawSettings {
@@ -115,6 +121,8 @@ impl Default for RawSettings {
             smtp: Default::default(),
             message_gateway: Default::default(),
             trusted_proxies: String::new(),
+            audit_key: None,
+            audit_key_file: None,
         }
     }
 }
@@ -150,6 +158,20 @@ pub struct Settings {
     pub smtp: kotapintar_jobs::notify::SmtpConfig,
     pub message_gateway: kotapintar_jobs::notify::MessageGatewayConfig,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Where the audit chain's key comes from (see `crate::audit_key`).
+    pub audit_key: AuditKeySource,
+}
+
+/// Where the audit chain's key comes from. It is kept outside the database, so that whoever
+/// can write the database cannot recompute the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditKeySource {
+    /// `KOTAPINTAR_AUDIT_KEY` (or `audit_key` in the file).
+    Value(Secret),
+    /// `KOTAPINTAR_AUDIT_KEY_FILE`: must exist.
+    File(PathBuf),
+    /// `{data_dir}/audit.key`: created on first start if the chain is not keyed yet.
+    DefaultFile(PathBuf),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -169,9 +191,13 @@ pub fn figment(config_file: &Path, overrides: &Overrides) -> Figment {
     }
     // Environment values are parsed as TOML values, which would read the code `51.10` as the
     // number 51.1; codes are therefore taken verbatim.
-    f = f.merge(Env::prefixed("KOTAPINTAR_").ignore(&["regency"]));
+    f = f.merge(Env::prefixed("KOTAPINTAR_").ignore(&["regency", "audit_key"]));
     if let Ok(code) = std::env::var("KOTAPINTAR_REGENCY") {
         f = f.merge(Serialized::default("regency", code));
+    }
+    // A key of digits only would be read as a number, too.
+    if let Ok(key) = std::env::var("KOTAPINTAR_AUDIT_KEY") {
+        f = f.merge(Serialized::default("audit_key", key));
     }
     f.merge(Serialized::defaults(overrides))
 }
@@ -294,7 +320,17 @@ impl Settings {
                 "must be between 1 and 720".into(),
             ));
         }
+        let audit_key = match (raw.audit_key, raw.audit_key_file) {
+            (Some(k), _) if !k.expose().trim().is_empty() => {
+                kotapintar_domain::audit::AuditKey::parse(k.expose())
+                    .map_err(|e| invalid("audit_key", e.to_string()))?;
+                AuditKeySource::Value(k)
+            }
+            (_, Some(file)) if !file.as_os_str().is_empty() => AuditKeySource::File(file),
+            _ => AuditKeySource::DefaultFile(raw.data_dir.join("audit.key")),
+        };
         Ok(Self {
+            audit_key,
             listen,
             database_url,
             search_dir: raw

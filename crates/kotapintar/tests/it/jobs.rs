@@ -20,7 +20,6 @@ async fn a_job_enqueued_in_a_rolled_back_transaction_never_exists(app: TestApp) 
         "test.kind",
         &serde_json::json!({"n": 1}),
         Utc::now(),
-        3,
     )
     .await
     .unwrap();
@@ -32,7 +31,6 @@ async fn a_job_enqueued_in_a_rolled_back_transaction_never_exists(app: TestApp) 
         "test.kind",
         &serde_json::json!({"n": 2}),
         Utc::now(),
-        3,
     )
     .await
     .unwrap();
@@ -46,7 +44,6 @@ async fn failing_jobs_are_retried_later_and_kept(app: TestApp) {
         "no.such.kind",
         &serde_json::Value::Null,
         Utc::now(),
-        2,
     )
     .await
     .unwrap();
@@ -76,7 +73,6 @@ async fn a_job_is_leased_to_one_worker_at_a_time(app: TestApp) {
         "x",
         &serde_json::Value::Null,
         Utc::now(),
-        3,
     )
     .await
     .unwrap();
@@ -120,7 +116,6 @@ async fn purge_job_removes_expired_sessions(app: TestApp) {
         PURGE_SESSIONS,
         &serde_json::Value::Null,
         Utc::now(),
-        3,
     )
     .await
     .unwrap();

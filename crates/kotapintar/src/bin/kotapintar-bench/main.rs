@@ -405,7 +405,7 @@ async fn run_backend(
         ..RawSettings::default()
     })?;
     let store = Store::connect(&settings.database_url, OpenMode::CreateIfMissing).await?;
-    prepare(&store).await?;
+    prepare(&store, &settings).await?;
     let reused = if a.reuse {
         seed::existing(&store).await?
     } else {
