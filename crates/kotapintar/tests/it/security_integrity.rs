@@ -158,7 +158,7 @@ async fn an_attacker_who_recomputes_the_chain_without_the_key_is_caught(app: Tes
         .unwrap();
     assert_eq!(downgraded.keyed_since, None);
     assert_eq!(
-        audit::verify_with(&app.store, Some(&key), Some((head_seq, &head_hash)))
+        audit::verify_with(&app.store, Some(&key), Some((head_seq, head_hash.as_str())))
             .await
             .unwrap()
             .map(|v| v.entries),
@@ -352,15 +352,11 @@ async fn the_weekly_summary_carries_the_chain_head(app: TestApp) {
     );
 }
 
-async fn setup_unit(app: &TestApp) -> i64 {
+/// The areas, a unit DPUPR, and the admin logged in (who may take every staff step).
+async fn setup_unit(app: &TestApp) {
     app.import_areas().await;
     app.login_admin().await;
     app.create_unit("DPUPR", "Dinas PUPR").await;
-    kotapintar_storage::units::find_by_code(&app.store.reader, "DPUPR")
-        .await
-        .unwrap()
-        .unwrap()
-        .id
 }
 
 const REQUEST: &[(&str, &str)] = &[
@@ -524,6 +520,21 @@ async fn imported_requests_are_audited(app: TestApp) {
     assert!(audit::verify(&app.store).await.unwrap().is_ok());
 }
 
+/// Subscribes through the API; returns the subscription's id.
+async fn subscribe(app: &TestApp, c: &reqwest::Client, token: &str) -> i64 {
+    let r = c
+        .post(app.url("/api/v1/webhooks"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"url": "https://hooks.example.org/kotapintar"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
 async fn webhook_subscriptions_and_replays_are_audited(app: TestApp) {
     setup_unit(&app).await;
     let issued = kotapintar_storage::clients::create(
@@ -538,20 +549,7 @@ async fn webhook_subscriptions_and_replays_are_audited(app: TestApp) {
     .unwrap();
     let client_id = issued.client.id;
     let (c, _) = app.new_visitor();
-    let subscribe = || async {
-        let r = c
-            .post(app.url("/api/v1/webhooks"))
-            .bearer_auth(&issued.token)
-            .json(&serde_json::json!({"url": "https://hooks.example.org/kotapintar"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::CREATED);
-        r.json::<serde_json::Value>().await.unwrap()["id"]
-            .as_i64()
-            .unwrap()
-    };
-    let first = subscribe().await;
+    let first = subscribe(&app, &c, &issued.token).await;
     let r = c
         .delete(app.url(&format!("/api/v1/webhooks/{first}")))
         .bearer_auth(&issued.token)
@@ -576,7 +574,7 @@ async fn webhook_subscriptions_and_replays_are_audited(app: TestApp) {
         .all(|e| !e.after_json.as_deref().unwrap_or("").contains("whsec_")));
 
     // a delivery, and the admin sends it again
-    subscribe().await;
+    subscribe(&app, &c, &issued.token).await;
     let r = app.file_request(REQUEST, &[]).await;
     let id = app.request_id(&TestApp::filed(&r).0).await;
     app.dispatch(id, "DPUPR").await;
