@@ -120,15 +120,18 @@ pub async fn install(store: &Store, settings: &Settings) -> anyhow::Result<Audit
             let AuditKeySource::DefaultFile(path) = &settings.audit_key else {
                 anyhow::bail!("no audit key");
             };
-            if let Some(id) = audit::chain_key_id(&store.reader).await? {
-                anyhow::bail!(
+            let keyed = audit::chain_key_id(&store.reader).await?;
+            match keyed {
+                // another node on this data directory made the file a moment ago
+                Some(_) if path.exists() => read_file(path)?,
+                Some(id) => anyhow::bail!(
                     "the audit log is keyed with key {id}, and this node has no key: put the \
                      deployment's key file at {} (or set KOTAPINTAR_AUDIT_KEY or \
                      KOTAPINTAR_AUDIT_KEY_FILE)",
                     path.display()
-                );
+                ),
+                None => create(path)?,
             }
-            create(path)?
         }
     };
     match audit::use_key(store, &key).await? {

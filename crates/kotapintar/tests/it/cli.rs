@@ -368,6 +368,14 @@ async fn backup_writes_a_usable_copy(backend: Backend) {
                 Ok(2)
             );
             store.close().await;
+            // the audit key is kept apart from the backup, and restored with it
+            let keys = restored.dir.path().join("data");
+            std::fs::create_dir_all(&keys).unwrap();
+            std::fs::copy(
+                db.dir.path().join("data").join("audit.key"),
+                keys.join("audit.key"),
+            )
+            .unwrap();
             let o = kotapintar(&restored, &["migrate"], None);
             assert!(o.status.success(), "{}", out(&o));
         }
