@@ -413,7 +413,10 @@ mod tests {
             &hex::encode(Sha256::digest(hex::decode(hex64).unwrap()))[..8]
         );
         assert!(!format!("{k:?}").contains("0011"));
-        assert_eq!(AuditKey::parse("short").unwrap_err(), AuditKeyError::TooShort);
+        assert_eq!(
+            AuditKey::parse("short").unwrap_err(),
+            AuditKeyError::TooShort
+        );
         assert!(AuditKey::parse("a passphrase that is long enough to be a key").is_ok());
         assert!(AuditKey::parse("").is_err());
     }

@@ -58,7 +58,9 @@ impl RetryPolicy {
 
     /// The wait after the `attempt`-th try failed (1 for the first).
     pub fn delay_after(&self, attempt: i32) -> Duration {
-        let doublings = u32::try_from(attempt.saturating_sub(1)).unwrap_or(0).min(30);
+        let doublings = u32::try_from(attempt.saturating_sub(1))
+            .unwrap_or(0)
+            .min(30);
         let secs = self
             .first_delay_secs
             .saturating_mul(1i64 << doublings)
@@ -105,6 +107,9 @@ mod tests {
         let p = RetryPolicy::for_kind(SWEEP_REQUESTS);
         assert_eq!(p, RetryPolicy::HOUSEKEEPING);
         assert!(p.span() < Duration::hours(1));
-        assert_eq!(RetryPolicy::for_kind("no.such.kind"), RetryPolicy::HOUSEKEEPING);
+        assert_eq!(
+            RetryPolicy::for_kind("no.such.kind"),
+            RetryPolicy::HOUSEKEEPING
+        );
     }
 }

@@ -18,9 +18,11 @@ use std::path::Path;
 /// not exist yet. A key file that is named but missing or unreadable is an error.
 pub fn read(settings: &Settings) -> anyhow::Result<Option<AuditKey>> {
     match &settings.audit_key {
-        AuditKeySource::Value(v) => Ok(Some(
-            AuditKey::parse(v.expose()).map_err(|e| anyhow::anyhow!("KOTAPINTAR_AUDIT_KEY: {e}"))?,
-        )),
+        AuditKeySource::Value(v) => {
+            Ok(Some(AuditKey::parse(v.expose()).map_err(|e| {
+                anyhow::anyhow!("KOTAPINTAR_AUDIT_KEY: {e}")
+            })?))
+        }
         AuditKeySource::File(path) => read_file(path).map(Some),
         AuditKeySource::DefaultFile(path) if !path.exists() => Ok(None),
         AuditKeySource::DefaultFile(path) => read_file(path).map(Some),

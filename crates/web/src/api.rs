@@ -883,7 +883,9 @@ pub async fn create_webhook(
     };
     let (st, cl) = (state.clone(), client.clone());
     once(&state, &client, key, move || async move {
-        let actor = kotapintar_storage::audit::AuditActor::from(&kotapintar_domain::policy::Actor::for_client(&cl));
+        let actor = kotapintar_storage::audit::AuditActor::from(
+            &kotapintar_domain::policy::Actor::for_client(&cl),
+        );
         let (sub, secret) = kotapintar_storage::webhooks::subscribe(
             &st.store,
             &actor,
@@ -957,7 +959,9 @@ pub async fn delete_webhook(
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> Result<StatusCode, Problem> {
     require(&client, "events:read")?;
-    let actor = kotapintar_storage::audit::AuditActor::from(&kotapintar_domain::policy::Actor::for_client(&client));
+    let actor = kotapintar_storage::audit::AuditActor::from(
+        &kotapintar_domain::policy::Actor::for_client(&client),
+    );
     kotapintar_storage::webhooks::unsubscribe(&state.store, &actor, client.id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

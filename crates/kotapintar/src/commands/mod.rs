@@ -185,7 +185,9 @@ async fn audit_verify(settings: &Settings, recorded: Option<&str>) -> anyhow::Re
                 .and_then(|(seq, hash)| Some((seq.trim().parse::<i64>().ok()?, hash.trim())))
                 .filter(|(_, hash)| hash.len() == 64);
             Some(parsed.ok_or_else(|| {
-                anyhow::anyhow!("--recorded-head: '{r}' is not ENTRY:HASH as the weekly summary prints it")
+                anyhow::anyhow!(
+                    "--recorded-head: '{r}' is not ENTRY:HASH as the weekly summary prints it"
+                )
             })?)
         }
     };

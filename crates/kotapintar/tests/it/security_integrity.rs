@@ -229,7 +229,10 @@ async fn audit_verify_names_the_key_and_fails_with_a_wrong_one_or_an_edit(app: T
     let o = audit_verify(&app, &[("KOTAPINTAR_AUDIT_KEY", &other)], &[]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
-        text(&o).contains(&format!("keyed with key {}, but the audit key given is", key.id())),
+        text(&o).contains(&format!(
+            "keyed with key {}, but the audit key given is",
+            key.id()
+        )),
         "{}",
         text(&o)
     );
@@ -343,7 +346,10 @@ async fn the_weekly_summary_carries_the_chain_head(app: TestApp) {
     .await
     .unwrap();
     app.run_jobs().await;
-    let mails = app.mail.wait_for(1, std::time::Duration::from_secs(10)).await;
+    let mails = app
+        .mail
+        .wait_for(1, std::time::Duration::from_secs(10))
+        .await;
     let summary = mails
         .iter()
         .find(|m| m.to.iter().any(|t| t == "bupati@badungkab.go.id"))
@@ -351,7 +357,9 @@ async fn the_weekly_summary_carries_the_chain_head(app: TestApp) {
     let body = summary.body();
     assert!(body.contains(&format!("{seq}:{hash}")), "{body}");
     assert!(
-        body.contains(&format!("kotapintar audit verify --recorded-head {seq}:{hash}")),
+        body.contains(&format!(
+            "kotapintar audit verify --recorded-head {seq}:{hash}"
+        )),
         "{body}"
     );
 }
@@ -377,7 +385,11 @@ const REQUEST: &[(&str, &str)] = &[
 ];
 
 fn request_with(title: &str) -> Vec<(&str, &str)> {
-    let mut v: Vec<(&str, &str)> = REQUEST.iter().filter(|(k, _)| *k != "title").cloned().collect();
+    let mut v: Vec<(&str, &str)> = REQUEST
+        .iter()
+        .filter(|(k, _)| *k != "title")
+        .cloned()
+        .collect();
     v.push(("title", title));
     v
 }
@@ -443,9 +455,11 @@ async fn reporter_steps_and_the_survey_are_audited(app: TestApp) {
     let entries = audit::recent(&app.store, Some(("request", &id.to_string())), 100)
         .await
         .unwrap();
-    assert!(entries
-        .iter()
-        .all(|e| !e.after_json.as_deref().unwrap_or("").contains("Lampu mati lagi")));
+    assert!(entries.iter().all(|e| !e
+        .after_json
+        .as_deref()
+        .unwrap_or("")
+        .contains("Lampu mati lagi")));
     assert!(audit::verify(&app.store).await.unwrap().is_ok());
 }
 
@@ -640,7 +654,9 @@ async fn a_notice_survives_a_weekend_long_mail_outage(app: TestApp) {
     while outage < Duration::hours(64) {
         let turns = down.drain().await.unwrap();
         assert!(
-            turns.iter().any(|t| matches!(t, Turn::Ran { ok: false, .. })),
+            turns
+                .iter()
+                .any(|t| matches!(t, Turn::Ran { ok: false, .. })),
             "{turns:?}"
         );
         let j = job::Entity::find_by_id(notice)
@@ -665,7 +681,10 @@ async fn a_notice_survives_a_weekend_long_mail_outage(app: TestApp) {
     assert!(app.mail.messages().is_empty());
     // Monday 09:00: the mail server is back, and the notice goes out
     app.run_jobs().await;
-    let mails = app.mail.wait_for(1, std::time::Duration::from_secs(10)).await;
+    let mails = app
+        .mail
+        .wait_for(1, std::time::Duration::from_secs(10))
+        .await;
     assert!(
         mails
             .iter()
