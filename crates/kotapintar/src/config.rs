@@ -492,6 +492,36 @@ mod tests {
     }
 
     #[test]
+    fn the_audit_key_comes_from_the_environment_a_file_or_the_data_directory() {
+        Jail::expect_with(|jail| {
+            let s = Settings::load(Path::new("absent.toml"), &Overrides::default()).unwrap();
+            assert_eq!(
+                s.audit_key,
+                AuditKeySource::DefaultFile(PathBuf::from("data/audit.key"))
+            );
+            jail.set_env("KOTAPINTAR_AUDIT_KEY_FILE", "/etc/kotapintar/audit.key");
+            let s = Settings::load(Path::new("absent.toml"), &Overrides::default()).unwrap();
+            assert_eq!(
+                s.audit_key,
+                AuditKeySource::File(PathBuf::from("/etc/kotapintar/audit.key"))
+            );
+            // taken verbatim (digits only would otherwise be read as a number) and never printed
+            let digits = "1234567890".repeat(7);
+            jail.set_env("KOTAPINTAR_AUDIT_KEY", &digits);
+            let s = Settings::load(Path::new("absent.toml"), &Overrides::default()).unwrap();
+            match &s.audit_key {
+                AuditKeySource::Value(v) => assert_eq!(v.expose(), digits),
+                other => panic!("{other:?}"),
+            }
+            assert!(!format!("{s:?}").contains(&digits));
+            jail.set_env("KOTAPINTAR_AUDIT_KEY", "too-short");
+            let e = Settings::load(Path::new("absent.toml"), &Overrides::default()).unwrap_err();
+            assert!(e.to_string().contains("audit_key"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn trusted_proxies_are_addresses_or_networks() {
         Jail::expect_with(|jail| {
             let s = Settings::load(Path::new("absent.toml"), &Overrides::default()).unwrap();
