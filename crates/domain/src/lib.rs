@@ -8,6 +8,7 @@ pub mod csv_cell;
 pub mod ids;
 pub mod ikm;
 pub mod intake;
+pub mod job;
 pub mod login;
 pub mod markdown;
 pub mod masking;

@@ -31,7 +31,7 @@ pub trait JobHandler: Send + Sync {
 /// Removes expired sessions and stale login throttle counters; scheduled every hour.
 pub struct PurgeSessions;
 
-pub const PURGE_SESSIONS: &str = "sessions.purge";
+pub use kotapintar_domain::job::PURGE_SESSIONS;
 
 impl JobHandler for PurgeSessions {
     fn run<'a>(
@@ -60,7 +60,7 @@ pub struct SweepRequests {
     uploads: std::path::PathBuf,
 }
 
-pub const SWEEP_REQUESTS: &str = "requests.sweep";
+pub use kotapintar_domain::job::SWEEP_REQUESTS;
 
 impl JobHandler for SweepRequests {
     fn run<'a>(
@@ -258,7 +258,13 @@ impl Worker {
             .store
             .lock_across_nodes(kotapintar_storage::NodeLockKey::PeriodicJobs)
             .await?;
-        let pending = jobs::pending(&self.store).await?;
+        // A job that used up its attempts stays in the table for an operator to see; it must
+        // not keep its kind from being queued again.
+        let pending: Vec<_> = jobs::pending(&self.store)
+            .await?
+            .into_iter()
+            .filter(jobs::is_live)
+            .collect();
         for (kind, every) in [
             (PURGE_SESSIONS, Duration::hours(1)),
             (SWEEP_REQUESTS, Duration::minutes(10)),
@@ -269,7 +275,6 @@ impl Worker {
                     kind,
                     &serde_json::Value::Null,
                     Utc::now() + every,
-                    3,
                 )
                 .await?;
             }
@@ -280,7 +285,6 @@ impl Worker {
                 WEEKLY_SUMMARY,
                 &serde_json::Value::Null,
                 performance::next_monday_morning(Utc::now(), self.utc_offset),
-                3,
             )
             .await?;
         }

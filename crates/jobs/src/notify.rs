@@ -27,15 +27,9 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Job kind: one plain-text email. Payload: [`EmailPayload`].
-pub const SEND_EMAIL: &str = "notify.email";
-/// Job kind: one WhatsApp/SMS message through the gateway. Payload: [`MessagePayload`].
-pub const SEND_MESSAGE: &str = "notify.message";
-
-/// Attempts to give a notification job. With the queue's back-off (15 s doubling, capped at
-/// about 4 h 15 min) twenty attempts span roughly two days, so a mail server that is down
-/// over a weekend delays messages rather than exhausting them.
-pub const MAX_ATTEMPTS: i32 = 20;
+/// The job kinds, and how often they are tried, are defined once, in
+/// `kotapintar_domain::job` (see `RetryPolicy::NOTIFICATION`).
+pub use kotapintar_domain::job::{SEND_EMAIL, SEND_MESSAGE};
 
 /// Longest a single delivery attempt may take. The worker leases a job for 5 minutes; an
 /// attempt that outlived its lease could run twice in parallel on another node.

@@ -10,8 +10,7 @@ use kotapintar_domain::working_days::local_date;
 use kotapintar_storage::performance::{self, Summary};
 use kotapintar_storage::Store;
 
-pub const REBUILD_PERFORMANCE: &str = "performance.rebuild";
-pub const WEEKLY_SUMMARY: &str = "performance.weekly_summary";
+pub use kotapintar_domain::job::{REBUILD_PERFORMANCE, WEEKLY_SUMMARY};
 
 /// Derives every request's facts and the counters again.
 pub struct Rebuild {
@@ -58,7 +57,11 @@ impl JobHandler for WeeklySummary {
             let recipients = performance::leadership_emails(store)
                 .await
                 .map_err(|e| e.to_string())?;
-            let (subject, body) = summary_text(&s, &self.rules.public_url);
+            let (subject, mut body) = summary_text(&s, &self.rules.public_url);
+            let head = kotapintar_storage::audit::head(&store.reader)
+                .await
+                .map_err(|e| e.to_string())?;
+            body.push_str(&audit_head_text(head));
             let n = performance::send_weekly_summary(store, week, &recipients, &subject, &body)
                 .await
                 .map_err(|e| e.to_string())?;
@@ -126,6 +129,24 @@ pub fn summary_text(s: &Summary, public_url: &str) -> (String, String) {
         s.period.from.format("%Y-%m-%d")
     ));
     (subject, body)
+}
+
+/// The audit log's head, so a copy of it exists outside the database: `kotapintar audit
+/// verify --recorded-head ENTRY:HASH` checks the log still holds that entry unchanged.
+pub fn audit_head_text(head: Option<(i64, String, i64)>) -> String {
+    match head {
+        None => "\nLog audit / Audit log: kosong / empty\n".into(),
+        Some((seq, hash, at_micros)) => {
+            let at = DateTime::from_timestamp_micros(at_micros)
+                .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                .unwrap_or_default();
+            format!(
+                "\nKepala log audit / Audit log head: {seq}:{hash} ({at})\n\
+                 Simpan email ini; periksa dengan / Keep this email; check with:\n\
+                 kotapintar audit verify --recorded-head {seq}:{hash}\n"
+            )
+        }
+    }
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ impl Application {
     /// migrations, creates the first admin if needed, and binds the listening socket.
     pub async fn build(settings: &Settings, mode: OpenMode) -> anyhow::Result<Self> {
         let store = Store::connect(&settings.database_url, mode).await?;
-        prepare(&store).await?;
+        prepare(&store, settings).await?;
         // nodes starting together: one creates the admin, the others find it
         let lock = store.lock_across_nodes(NodeLockKey::Setup).await?;
         let first_admin =
@@ -158,12 +158,14 @@ pub async fn shutdown_signal() {
     tracing::info!("shutdown signal received; finishing requests in flight");
 }
 
-/// Brings a database up to date: pending migrations, then the reference data a first start
-/// needs (the national holiday calendar, once; admins edit it afterwards).
+/// Brings a database up to date: pending migrations, the audit key (see `audit_key`), then
+/// the reference data a first start needs (the national holiday calendar, once; admins edit
+/// it afterwards).
 /// Nodes that start together take turns (the holiday seed and the rebuild job are "unless
 /// done already").
-pub async fn prepare(store: &Store) -> anyhow::Result<()> {
+pub async fn prepare(store: &Store, settings: &Settings) -> anyhow::Result<()> {
     store.migrate().await?;
+    crate::audit_key::install(store, settings).await?;
     let lock = store.lock_across_nodes(NodeLockKey::Setup).await?;
     seed_and_count(store).await?;
     lock.release().await?;
@@ -189,7 +191,6 @@ async fn seed_and_count(store: &Store) -> anyhow::Result<()> {
                 kotapintar_jobs::REBUILD_PERFORMANCE,
                 &serde_json::Value::Null,
                 chrono::Utc::now(),
-                5,
             )
             .await?;
         }

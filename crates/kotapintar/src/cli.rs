@@ -122,8 +122,15 @@ pub enum SearchCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the hash chain; exits with status 1 if any entry was edited or deleted
-    Verify,
+    /// Check the hash chain with the audit key (KOTAPINTAR_AUDIT_KEY, KOTAPINTAR_AUDIT_KEY_FILE
+    /// or DATA_DIR/audit.key); says which key and since which entry; exits with status 1 if
+    /// any entry was edited or deleted, or the key is wrong
+    Verify {
+        /// An entry as recorded outside the database, `ENTRY:HASH` (the weekly summary prints
+        /// the head this way): it must still be there with that hash
+        #[arg(long, value_name = "ENTRY:HASH")]
+        recorded_head: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

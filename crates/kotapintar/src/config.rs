@@ -90,6 +90,12 @@ pub struct RawSettings {
     /// regency's own network). Off: only public addresses, so an API client cannot make the
     /// server call itself, its database or the internal network (SSRF).
     pub webhook_allow_private: bool,
+    /// The key of the audit chain (`KOTAPINTAR_AUDIT_KEY`): 64 hex digits, e.g. from
+    /// `openssl rand -hex 32`. Read verbatim from the environment. Wins over `audit_key_file`.
+    pub audit_key: Option<Secret>,
+    /// A file holding the audit key (`KOTAPINTAR_AUDIT_KEY_FILE`); it must exist. Without
+    /// either setting the key is `{data_dir}/audit.key`, created (mode 0600) on first start.
+    pub audit_key_file: Option<PathBuf>,
 }
 
 impl Default for RawSettings {
@@ -120,6 +126,8 @@ impl Default for RawSettings {
             message_gateway: Default::default(),
             trusted_proxies: String::new(),
             webhook_allow_private: false,
+            audit_key: None,
+            audit_key_file: None,
         }
     }
 }
@@ -156,6 +164,20 @@ pub struct Settings {
     pub message_gateway: kotapintar_jobs::notify::MessageGatewayConfig,
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub webhook_allow_private: bool,
+    /// Where the audit chain's key comes from (see `crate::audit_key`).
+    pub audit_key: AuditKeySource,
+}
+
+/// Where the audit chain's key comes from. It is kept outside the database, so that whoever
+/// can write the database cannot recompute the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditKeySource {
+    /// `KOTAPINTAR_AUDIT_KEY` (or `audit_key` in the file).
+    Value(Secret),
+    /// `KOTAPINTAR_AUDIT_KEY_FILE`: must exist.
+    File(PathBuf),
+    /// `{data_dir}/audit.key`: created on first start if the chain is not keyed yet.
+    DefaultFile(PathBuf),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -175,9 +197,13 @@ pub fn figment(config_file: &Path, overrides: &Overrides) -> Figment {
     }
     // Environment values are parsed as TOML values, which would read the code `51.10` as the
     // number 51.1; codes are therefore taken verbatim.
-    f = f.merge(Env::prefixed("KOTAPINTAR_").ignore(&["regency"]));
+    f = f.merge(Env::prefixed("KOTAPINTAR_").ignore(&["regency", "audit_key"]));
     if let Ok(code) = std::env::var("KOTAPINTAR_REGENCY") {
         f = f.merge(Serialized::default("regency", code));
+    }
+    // A key of digits only would be read as a number, too.
+    if let Ok(key) = std::env::var("KOTAPINTAR_AUDIT_KEY") {
+        f = f.merge(Serialized::default("audit_key", key));
     }
     f.merge(Serialized::defaults(overrides))
 }
@@ -300,7 +326,17 @@ impl Settings {
                 "must be between 1 and 720".into(),
             ));
         }
+        let audit_key = match (raw.audit_key, raw.audit_key_file) {
+            (Some(k), _) if !k.expose().trim().is_empty() => {
+                kotapintar_domain::audit::AuditKey::parse(k.expose())
+                    .map_err(|e| invalid("audit_key", e.to_string()))?;
+                AuditKeySource::Value(k)
+            }
+            (_, Some(file)) if !file.as_os_str().is_empty() => AuditKeySource::File(file),
+            _ => AuditKeySource::DefaultFile(raw.data_dir.join("audit.key")),
+        };
         Ok(Self {
+            audit_key,
             listen,
             database_url,
             search_dir: raw
@@ -458,6 +494,36 @@ mod tests {
             assert!(!shown.contains("sangat-rahasia-123"), "{shown}");
             assert!(!shown.contains("pg-secret"), "{shown}");
             assert_eq!(s.admin_password.unwrap().expose(), "sangat-rahasia-123");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_audit_key_comes_from_the_environment_a_file_or_the_data_directory() {
+        Jail::expect_with(|jail| {
+            let s = Settings::load(Path::new("absent.toml"), &Overrides::default()).unwrap();
+            assert_eq!(
+                s.audit_key,
+                AuditKeySource::DefaultFile(PathBuf::from("data/audit.key"))
+            );
+            jail.set_env("KOTAPINTAR_AUDIT_KEY_FILE", "/etc/kotapintar/audit.key");
+            let s = Settings::load(Path::new("absent.toml"), &Overrides::default()).unwrap();
+            assert_eq!(
+                s.audit_key,
+                AuditKeySource::File(PathBuf::from("/etc/kotapintar/audit.key"))
+            );
+            // taken verbatim (digits only would otherwise be read as a number) and never printed
+            let digits = "1234567890".repeat(7);
+            jail.set_env("KOTAPINTAR_AUDIT_KEY", &digits);
+            let s = Settings::load(Path::new("absent.toml"), &Overrides::default()).unwrap();
+            match &s.audit_key {
+                AuditKeySource::Value(v) => assert_eq!(v.expose(), digits),
+                other => panic!("{other:?}"),
+            }
+            assert!(!format!("{s:?}").contains(&digits));
+            jail.set_env("KOTAPINTAR_AUDIT_KEY", "too-short");
+            let e = Settings::load(Path::new("absent.toml"), &Overrides::default()).unwrap_err();
+            assert!(e.to_string().contains("audit_key"), "{e}");
             Ok(())
         });
     }

@@ -3,6 +3,7 @@
 //! `-web` (HTTP) and `-jobs` (background work); see ARCHITECTURE.md.
 
 pub mod app;
+pub mod audit_key;
 pub mod cli;
 pub mod commands;
 pub mod config;

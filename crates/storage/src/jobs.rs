@@ -4,6 +4,7 @@
 use crate::entity::job;
 use crate::{Result, Store};
 use chrono::{DateTime, Duration, Utc};
+use kotapintar_domain::job::RetryPolicy;
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
@@ -13,14 +14,15 @@ use sea_orm::{
 pub use job::Model as Job;
 
 /// Adds a job. Pass the transaction that makes the change the job follows from, so the job
-/// exists exactly when the change does.
+/// exists exactly when the change does. How often it is tried is its kind's
+/// [`RetryPolicy`], the same one `fail` reads.
 pub async fn enqueue(
     db: &impl ConnectionTrait,
     kind: &str,
     payload: &serde_json::Value,
     run_at: DateTime<Utc>,
-    max_attempts: i32,
 ) -> Result<i64> {
+    let max_attempts = RetryPolicy::for_kind(kind).max_attempts;
     let m = job::ActiveModel {
         kind: Set(kind.to_string()),
         payload: Set(payload.to_string()),
@@ -73,16 +75,21 @@ pub async fn complete(store: &Store, id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Records a failure and schedules the next try with exponential back-off. After the last
+/// Records a failure and schedules the next try after its kind's back-off. After the last
 /// attempt the job stays in the table, visible, with its error: it is never silently dropped.
 pub async fn fail(store: &Store, job: &Job, error: &str) -> Result<()> {
-    let backoff = Duration::seconds(15 * 2i64.pow(job.attempts.clamp(0, 10) as u32));
+    let backoff = RetryPolicy::for_kind(&job.kind).delay_after(job.attempts);
     let mut m: job::ActiveModel = job.clone().into();
     m.locked_until = Set(None);
     m.run_at = Set(Utc::now() + backoff);
     m.last_error = Set(Some(error.chars().take(2000).collect()));
     m.update(&store.writer).await?;
     Ok(())
+}
+
+/// Whether a job will still be tried (it has attempts left).
+pub fn is_live(job: &Job) -> bool {
+    job.attempts < job.max_attempts
 }
 
 /// Jobs that are waiting or failing (for tests and the admin view).

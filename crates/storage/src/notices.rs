@@ -8,9 +8,7 @@ use chrono::Utc;
 use kotapintar_domain::request::Status;
 use sea_orm::ConnectionTrait;
 
-pub const SEND_EMAIL: &str = "notify.email";
-pub const SEND_MESSAGE: &str = "notify.message";
-const ATTEMPTS: i32 = 12;
+pub use kotapintar_domain::job::{SEND_EMAIL, SEND_MESSAGE};
 
 pub async fn email(db: &impl ConnectionTrait, to: &str, subject: &str, body: &str) -> Result<()> {
     jobs::enqueue(
@@ -18,7 +16,6 @@ pub async fn email(db: &impl ConnectionTrait, to: &str, subject: &str, body: &st
         SEND_EMAIL,
         &serde_json::json!({ "to": to, "subject": subject, "body_text": body }),
         Utc::now(),
-        ATTEMPTS,
     )
     .await?;
     Ok(())
@@ -30,7 +27,6 @@ pub async fn message(db: &impl ConnectionTrait, to: &str, body: &str) -> Result<
         SEND_MESSAGE,
         &serde_json::json!({ "to": to, "body_text": body }),
         Utc::now(),
-        ATTEMPTS,
     )
     .await?;
     Ok(())

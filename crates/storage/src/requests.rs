@@ -1795,6 +1795,16 @@ pub async fn reporter_act(
         None,
     )
     .await?;
+    // The reason is the reporter's own words (the timeline keeps them); the log, which is
+    // never erased, records only the step.
+    audit::append(
+        &tx,
+        &AuditActor::System("reporter".into()),
+        Change::new(&format!("request.{}", step.as_str()), "request", row.id)
+            .before(&serde_json::json!({ "status": from.as_str() }))
+            .after(&serde_json::json!({ "status": to.as_str() })),
+    )
+    .await?;
     if step == Step::Reopen {
         crate::performance::refresh(&tx, row.id, calendar, rules.utc_offset).await?;
         for u in handling_units(&tx, row.id).await? {
@@ -1859,6 +1869,15 @@ pub async fn submit_survey(
     .await
     .map_err(|e| StorageError::on_unique(e, "survey", "survey_already_done"))?;
     crate::performance::record_survey(&tx, &stored, rules.utc_offset).await?;
+    audit::append(
+        &tx,
+        &AuditActor::System("reporter".into()),
+        Change::new("request.survey", "request", row.id).after(&serde_json::json!({
+            "scores": scores,
+            "comment": stored.comment.is_some(),
+        })),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -2063,6 +2082,14 @@ pub async fn sweep(
             None,
         )
         .await?;
+        audit::append(
+            &tx,
+            &AuditActor::System("sweep".into()),
+            Change::new("request.auto_close", "request", row.id)
+                .before(&serde_json::json!({ "status": Status::Selesai.as_str() }))
+                .after(&serde_json::json!({ "status": to.as_str() })),
+        )
+        .await?;
         if let Some(email) = &row.reporter_email {
             let (subject, body) = notices::status_changed(
                 &row.tracking_code,
@@ -2173,6 +2200,17 @@ pub async fn sweep(
             false,
             None,
             Some("escalate"),
+        )
+        .await?;
+        audit::append(
+            &tx,
+            &AuditActor::System("sweep".into()),
+            Change::new("request.escalate", "request", row.id)
+                .before(&serde_json::json!({ "escalation_level": row.escalation_level }))
+                .after(&serde_json::json!({
+                    "escalation_level": target_level,
+                    "late_working_days": late_days,
+                })),
         )
         .await?;
         tx.commit().await?;
@@ -2403,6 +2441,17 @@ pub async fn import_historical(
         ..Default::default()
     }
     .insert(&tx)
+    .await?;
+    audit::append(
+        &tx,
+        &AuditActor::System("import".into()),
+        Change::new("request.import", "request", m.id).after(&serde_json::json!({
+            "tracking_code": m.tracking_code,
+            "unit": unit.0,
+            "source_id": h.source_id,
+            "status": h.status.as_str(),
+        })),
+    )
     .await?;
     tx.commit().await?;
     Ok(true)

@@ -3,6 +3,7 @@
 //! both fan out the same event); deliveries are retried with back-off for a day, then kept as
 //! failed for an admin to replay.
 
+use crate::audit::{self, AuditActor, Change};
 use crate::entity::{event, webhook_delivery as wd, webhook_subscription as ws};
 use crate::{events, Result, StorageError, Store};
 use chrono::{DateTime, Duration, Utc};
@@ -63,8 +64,10 @@ pub const EVENT_KINDS: &[&str] = &[
 ];
 
 /// Subscribes a client to its unit's events from now on. Returns the signing secret once.
+/// `actor`: the client itself (through the API) or an admin; audited in the same transaction.
 pub async fn subscribe(
     store: &Store,
+    actor: &AuditActor,
     client: &ApiClient,
     url: &str,
     types: &[String],
@@ -102,8 +105,15 @@ pub async fn subscribe(
     }
     .insert(&tx)
     .await?;
+    let sub = to_domain(&m);
+    audit::append(
+        &tx,
+        actor,
+        Change::new("webhook.subscribe", "client", client.id).after(&sub),
+    )
+    .await?;
     tx.commit().await?;
-    Ok((to_domain(&m), secret))
+    Ok((sub, secret))
 }
 
 pub async fn for_client(store: &Store, client_id: i64) -> Result<Vec<Subscription>> {
@@ -121,19 +131,12 @@ pub async fn for_client(store: &Store, client_id: i64) -> Result<Vec<Subscriptio
 /// Subscribes a client on an admin's behalf (the staff area), audited.
 pub async fn subscribe_by_admin(
     store: &Store,
-    actor: &crate::audit::AuditActor,
+    actor: &AuditActor,
     client: &ApiClient,
     url: &str,
     types: &[String],
 ) -> Result<(Subscription, String)> {
-    let (sub, secret) = subscribe(store, client, url, types).await?;
-    crate::audit::append(
-        &store.writer,
-        actor,
-        crate::audit::Change::new("webhook.subscribe", "client", client.id).after(&sub),
-    )
-    .await?;
-    Ok((sub, secret))
+    subscribe(store, actor, client, url, types).await
 }
 
 pub async fn all(store: &Store) -> Result<Vec<Subscription>> {
@@ -146,16 +149,26 @@ pub async fn all(store: &Store) -> Result<Vec<Subscription>> {
         .collect())
 }
 
-pub async fn unsubscribe(store: &Store, client_id: i64, id: i64) -> Result<()> {
+/// Ends a client's subscription; audited in the same transaction.
+pub async fn unsubscribe(store: &Store, actor: &AuditActor, client_id: i64, id: i64) -> Result<()> {
+    let tx = store.writer.begin().await?;
     let res = ws::Entity::update_many()
         .col_expr(ws::Column::Active, sea_orm::sea_query::Expr::value(false))
         .filter(ws::Column::Id.eq(id))
         .filter(ws::Column::ClientId.eq(client_id))
-        .exec(&store.writer)
+        .exec(&tx)
         .await?;
     if res.rows_affected == 0 {
         return Err(StorageError::NotFound);
     }
+    audit::append(
+        &tx,
+        actor,
+        Change::new("webhook.unsubscribe", "client", client_id)
+            .after(&serde_json::json!({ "subscription": id, "active": false })),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -321,8 +334,9 @@ pub async fn record_attempt(
     Ok(())
 }
 
-/// Sends a failed delivery again (an admin's action).
-pub async fn replay(store: &Store, delivery_id: i64) -> Result<()> {
+/// Sends a failed delivery again (an admin's action, audited in the same transaction).
+pub async fn replay(store: &Store, actor: &AuditActor, delivery_id: i64) -> Result<()> {
+    let tx = store.writer.begin().await?;
     let res = wd::Entity::update_many()
         .col_expr(
             wd::Column::Status,
@@ -337,11 +351,19 @@ pub async fn replay(store: &Store, delivery_id: i64) -> Result<()> {
             sea_orm::sea_query::Expr::value(Utc::now()),
         )
         .filter(wd::Column::Id.eq(delivery_id))
-        .exec(&store.writer)
+        .exec(&tx)
         .await?;
     if res.rows_affected == 0 {
         return Err(StorageError::NotFound);
     }
+    audit::append(
+        &tx,
+        actor,
+        Change::new("webhook.replay", "webhook_delivery", delivery_id)
+            .after(&serde_json::json!({ "status": "pending" })),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -884,9 +884,17 @@ pub async fn create_webhook(
     let (st, cl) = (state.clone(), client.clone());
     once(&state, &client, key, move || async move {
         crate::webhook_target::check(&body.url, st.config.webhook_allow_private).await?;
-        let (sub, secret) =
-            kotapintar_storage::webhooks::subscribe(&st.store, &cl, &body.url, &body.event_types)
-                .await?;
+        let actor = kotapintar_storage::audit::AuditActor::from(
+            &kotapintar_domain::policy::Actor::for_client(&cl),
+        );
+        let (sub, secret) = kotapintar_storage::webhooks::subscribe(
+            &st.store,
+            &actor,
+            &cl,
+            &body.url,
+            &body.event_types,
+        )
+        .await?;
         let mut v = serde_json::to_value(&sub).unwrap_or_default();
         v["secret"] = serde_json::Value::String(secret);
         Ok((StatusCode::CREATED, v))
@@ -952,7 +960,10 @@ pub async fn delete_webhook(
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> Result<StatusCode, Problem> {
     require(&client, "events:read")?;
-    kotapintar_storage::webhooks::unsubscribe(&state.store, client.id, id).await?;
+    let actor = kotapintar_storage::audit::AuditActor::from(
+        &kotapintar_domain::policy::Actor::for_client(&client),
+    );
+    kotapintar_storage::webhooks::unsubscribe(&state.store, &actor, client.id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -68,6 +68,16 @@ pub async fn run(
         size,
         copied
     );
+    // The key stays out of the backup: a copy of the database with its key is all it takes
+    // to forge a consistent audit history.
+    if let Ok(Some(key)) = crate::audit_key::read(settings) {
+        println!(
+            "not in the backup: the audit key {} ({}); keep a copy of it apart from the \
+             backups: a restored deployment needs it to verify and extend the audit log",
+            key.id(),
+            crate::audit_key::describe(settings)
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

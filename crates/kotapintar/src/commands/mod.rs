@@ -33,13 +33,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve => serve(&settings, &cli.config, OpenMode::MustExist).await,
         Command::Migrate => {
             let store = Store::connect(&settings.database_url, OpenMode::CreateIfMissing).await?;
-            crate::app::prepare(&store).await?;
+            crate::app::prepare(&store, &settings).await?;
             println!("database {} is up to date", settings.database_url);
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo => {
             let store = Store::connect(&settings.database_url, OpenMode::CreateIfMissing).await?;
-            crate::app::prepare(&store).await?;
+            crate::app::prepare(&store, &settings).await?;
             crate::demo::load(&store, &settings).await?;
             store.close().await;
             serve(&settings, &cli.config, OpenMode::MustExist).await
@@ -77,18 +77,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&settings).await?;
             areas::import(&store, &settings, dir, regency).await
         }
-        Command::Audit(AuditCommand::Verify) => {
-            let store = open(&settings).await?;
-            match kotapintar_storage::audit::verify(&store).await? {
-                Ok(n) => {
-                    println!("audit log intact: {n} entries verified");
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(e) => {
-                    println!("AUDIT LOG BROKEN: {e}");
-                    Ok(ExitCode::FAILURE)
-                }
-            }
+        Command::Audit(AuditCommand::Verify { recorded_head }) => {
+            audit_verify(&settings, recorded_head.as_deref()).await
         }
         Command::Client(cmd) => {
             let store = open(&settings).await?;
@@ -184,10 +174,73 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Checks the audit chain with the configured key and says which key and since when. Only
+/// reads: it neither creates a key nor keys the chain.
+async fn audit_verify(settings: &Settings, recorded: Option<&str>) -> anyhow::Result<ExitCode> {
+    let recorded = match recorded {
+        None => None,
+        Some(r) => {
+            let parsed = r
+                .split_once(':')
+                .and_then(|(seq, hash)| Some((seq.trim().parse::<i64>().ok()?, hash.trim())))
+                .filter(|(_, hash)| hash.len() == 64);
+            Some(parsed.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--recorded-head: '{r}' is not ENTRY:HASH as the weekly summary prints it"
+                )
+            })?)
+        }
+    };
+    let store = Store::connect(&settings.database_url, OpenMode::MustExist).await?;
+    store.migrate().await?;
+    let key = crate::audit_key::read(settings)?;
+    let result = kotapintar_storage::audit::verify_with(&store, key.as_ref(), recorded).await?;
+    let chain_key = kotapintar_storage::audit::chain_key_id(&store.reader).await?;
+    store.close().await;
+    match result {
+        Ok(v) => {
+            println!("audit log intact: {} entries verified", v.entries);
+            match (&v.keyed_since, &chain_key) {
+                (Some(since), _) => println!(
+                    "keyed with key {} since entry {} ({}); entries before it are plain SHA-256",
+                    since.key_id,
+                    since.seq,
+                    time_of(since.at_micros)
+                ),
+                (None, Some(id)) => println!(
+                    "keyed with key {id} from entry {} on (no keyed entry yet)",
+                    v.entries + 1
+                ),
+                (None, None) => {
+                    println!("NOT KEYED: plain SHA-256 only; start the server once to key it")
+                }
+            }
+            println!("head: entry {} {}", v.entries, v.head_hash);
+            if let Some((seq, _)) = recorded {
+                println!("entry {seq} is as recorded");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("AUDIT LOG BROKEN: {e}");
+            if let Some(k) = &key {
+                println!("(checked with audit key {})", k.id());
+            }
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn time_of(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_default()
+}
+
 /// Opens an existing database and brings its schema up to date.
 async fn open(settings: &Settings) -> anyhow::Result<Store> {
     let store = Store::connect(&settings.database_url, OpenMode::MustExist).await?;
-    crate::app::prepare(&store).await?;
+    crate::app::prepare(&store, settings).await?;
     Ok(store)
 }
 

@@ -29,8 +29,19 @@ fn kotapintar(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("kotapintar finishes")
 }
 
-/// The test's database, opened as the server would open it.
+/// Lets this process check entries keyed with the key the commands created (`data/audit.key`).
+fn hold_audit_key(db: &TestDb) {
+    let key = kotapintar::audit_key::read_file(&db.dir.path().join("data").join("audit.key"))
+        .expect("the commands created the audit key");
+    kotapintar_storage::audit::hold_key(&key);
+}
+
+/// The test's database, opened as the server would open it (holding its audit key, if the
+/// commands made one).
 async fn open_store(db: &TestDb) -> kotapintar_storage::Store {
+    if db.dir.path().join("data").join("audit.key").exists() {
+        hold_audit_key(db);
+    }
     kotapintar_storage::Store::connect(
         &kotapintar_storage::DatabaseUrl::parse(&db.url).unwrap(),
         kotapintar_storage::OpenMode::MustExist,
@@ -316,7 +327,8 @@ async fn backup_writes_a_usable_copy(backend: Backend) {
                     .len(),
                 1
             );
-            // the holiday calendar seed and the user
+            // the holiday calendar seed and the user, keyed with the deployment's key
+            hold_audit_key(&db);
             assert_eq!(
                 kotapintar_storage::audit::verify(&store).await.unwrap(),
                 Ok(2)
@@ -350,11 +362,20 @@ async fn backup_writes_a_usable_copy(backend: Backend) {
                     .len(),
                 1
             );
+            hold_audit_key(&db);
             assert_eq!(
                 kotapintar_storage::audit::verify(&store).await.unwrap(),
                 Ok(2)
             );
             store.close().await;
+            // the audit key is kept apart from the backup, and restored with it
+            let keys = restored.dir.path().join("data");
+            std::fs::create_dir_all(&keys).unwrap();
+            std::fs::copy(
+                db.dir.path().join("data").join("audit.key"),
+                keys.join("audit.key"),
+            )
+            .unwrap();
             let o = kotapintar(&restored, &["migrate"], None);
             assert!(o.status.success(), "{}", out(&o));
         }

@@ -403,6 +403,11 @@ async fn integrity_check(store: &Store) {
 /// Every answered request is present and intact; every stored request is whole (its
 /// transaction wrote all or nothing); the database passes its integrity checks.
 async fn check_intact(store: &Store, answered: &[Sent], uploads: &Path) {
+    // the server keyed the audit log with the key file beside the uploads
+    if let Some(data) = uploads.parent() {
+        let key = kotapintar::audit_key::read_file(&data.join("audit.key")).unwrap();
+        kotapintar_storage::audit::hold_key(&key);
+    }
     integrity_check(store).await;
     let requests: HashMap<String, request::Model> = request::Entity::find()
         .all(&store.reader)
@@ -643,6 +648,8 @@ async fn sqlite_backup_of_a_running_deployment_under_load_restores() {
     std::fs::create_dir_all(&data).unwrap();
     std::fs::copy(target.join("kotapintar.db"), data.join("kotapintar.db")).unwrap();
     copy_dir(&target.join("uploads"), &data.join("uploads"));
+    // the audit key is kept apart from the backups (`kotapintar backup` says so)
+    std::fs::copy(dir.join("data").join("audit.key"), data.join("audit.key")).unwrap();
     // as when the copy replaces the database in place: this node's search index stays, and
     // it is ahead of the copy (it saw the requests filed after the backup)
     copy_dir(&dir.join("data").join("search"), &data.join("search"));

@@ -15,27 +15,15 @@ both_backends!(
 
 async fn a_job_enqueued_in_a_rolled_back_transaction_never_exists(app: TestApp) {
     let tx = app.store.writer.begin().await.unwrap();
-    jobs::enqueue(
-        &tx,
-        "test.kind",
-        &serde_json::json!({"n": 1}),
-        Utc::now(),
-        3,
-    )
-    .await
-    .unwrap();
+    jobs::enqueue(&tx, "test.kind", &serde_json::json!({"n": 1}), Utc::now())
+        .await
+        .unwrap();
     tx.rollback().await.unwrap();
     assert!(jobs::pending(&app.store).await.unwrap().is_empty());
     let tx = app.store.writer.begin().await.unwrap();
-    jobs::enqueue(
-        &tx,
-        "test.kind",
-        &serde_json::json!({"n": 2}),
-        Utc::now(),
-        3,
-    )
-    .await
-    .unwrap();
+    jobs::enqueue(&tx, "test.kind", &serde_json::json!({"n": 2}), Utc::now())
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(jobs::pending(&app.store).await.unwrap().len(), 1);
 }
@@ -46,7 +34,6 @@ async fn failing_jobs_are_retried_later_and_kept(app: TestApp) {
         "no.such.kind",
         &serde_json::Value::Null,
         Utc::now(),
-        2,
     )
     .await
     .unwrap();
@@ -71,15 +58,9 @@ async fn failing_jobs_are_retried_later_and_kept(app: TestApp) {
 }
 
 async fn a_job_is_leased_to_one_worker_at_a_time(app: TestApp) {
-    jobs::enqueue(
-        &app.store.writer,
-        "x",
-        &serde_json::Value::Null,
-        Utc::now(),
-        3,
-    )
-    .await
-    .unwrap();
+    jobs::enqueue(&app.store.writer, "x", &serde_json::Value::Null, Utc::now())
+        .await
+        .unwrap();
     // a worker takes it and dies: its lease runs out
     let first = jobs::claim(&app.store, Duration::minutes(-1))
         .await
@@ -120,7 +101,6 @@ async fn purge_job_removes_expired_sessions(app: TestApp) {
         PURGE_SESSIONS,
         &serde_json::Value::Null,
         Utc::now(),
-        3,
     )
     .await
     .unwrap();

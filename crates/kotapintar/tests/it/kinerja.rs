@@ -642,7 +642,6 @@ async fn leadership_dashboard_is_for_leaders_and_the_weekly_summary_is_emailed(a
         kotapintar_jobs::WEEKLY_SUMMARY,
         &serde_json::Value::Null,
         Utc::now(),
-        3,
     )
     .await
     .unwrap();
@@ -659,7 +658,6 @@ async fn leadership_dashboard_is_for_leaders_and_the_weekly_summary_is_emailed(a
         kotapintar_jobs::WEEKLY_SUMMARY,
         &serde_json::Value::Null,
         Utc::now(),
-        3,
     )
     .await
     .unwrap();

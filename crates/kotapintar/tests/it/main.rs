@@ -26,6 +26,7 @@ mod requests;
 mod security;
 mod security_privacy;
 mod security_accounts;
+mod security_integrity;
 mod smtp_sink;
 mod units;
 mod users;

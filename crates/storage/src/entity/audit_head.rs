@@ -9,6 +9,9 @@ pub struct Model {
     pub id: i32,
     pub seq: i64,
     pub hash: String,
+    /// The fingerprint of the key new entries are made with; `None` until the deployment
+    /// has a key.
+    pub key_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,8 @@ pub struct Model {
     pub after_json: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+    /// The fingerprint of the key `hash` was made with; `None`: plain SHA-256.
+    pub key_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

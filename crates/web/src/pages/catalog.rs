@@ -845,7 +845,8 @@ pub async fn delivery_replay(
     CsrfForm(f): CsrfForm<ReplayForm>,
 ) -> Result<Response, WebError> {
     actor.require(Permission::ManagePlatform)?;
-    kotapintar_storage::webhooks::replay(&state.store, f.delivery).await?;
+    kotapintar_storage::webhooks::replay(&state.store, &AuditActor::from(&actor), f.delivery)
+        .await?;
     Ok(Redirect::to(&format!("/staf/klien/{id}?ok=delivery_replayed")).into_response())
 }
 

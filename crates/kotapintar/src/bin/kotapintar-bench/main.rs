@@ -405,7 +405,7 @@ async fn run_backend(
         ..RawSettings::default()
     })?;
     let store = Store::connect(&settings.database_url, OpenMode::CreateIfMissing).await?;
-    prepare(&store).await?;
+    prepare(&store, &settings).await?;
     let reused = if a.reuse {
         seed::existing(&store).await?
     } else {
@@ -816,7 +816,14 @@ async fn webhooks(store: &Store, settings: &Settings, token: &str) -> anyhow::Re
     let api_client = kotapintar_storage::clients::authenticate(store, token)
         .await?
         .ok_or_else(|| anyhow::anyhow!("bench client"))?;
-    kotapintar_storage::webhooks::subscribe(store, &api_client, &hook, &[]).await?;
+    kotapintar_storage::webhooks::subscribe(
+        store,
+        &kotapintar_storage::audit::AuditActor::System("bench".into()),
+        &api_client,
+        &hook,
+        &[],
+    )
+    .await?;
     let n_hooks = 5_000u64;
     let tx = store.writer.begin().await?;
     for _ in 0..n_hooks {
