@@ -86,6 +86,10 @@ pub struct RawSettings {
     /// separated by commas or spaces. Only from these is `X-Forwarded-For` believed when
     /// login attempts are counted per client address. Empty: the connection's own address.
     pub trusted_proxies: String,
+    /// Free space (MB) kept on the disks of the data directory and the database: below it,
+    /// new requests and uploads are refused (503, the form kept) and `/readyz` fails, before
+    /// the disk is full rather than after. 0 turns the watch off.
+    pub min_free_mb: u64,
 }
 
 impl Default for RawSettings {
@@ -115,6 +119,7 @@ impl Default for RawSettings {
             smtp: Default::default(),
             message_gateway: Default::default(),
             trusted_proxies: String::new(),
+            min_free_mb: 256,
         }
     }
 }
@@ -150,6 +155,7 @@ pub struct Settings {
     pub smtp: kotapintar_jobs::notify::SmtpConfig,
     pub message_gateway: kotapintar_jobs::notify::MessageGatewayConfig,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub min_free_mb: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -313,6 +319,7 @@ impl Settings {
             smtp: raw.smtp,
             message_gateway: raw.message_gateway,
             trusted_proxies,
+            min_free_mb: raw.min_free_mb,
         })
     }
 
