@@ -296,7 +296,7 @@ async fn client_token(app: &TestApp) -> String {
         "SIMJALAN",
         "DPUPR",
         "requests:read requests:write",
-        1_000_000,
+        100_000,
     )
     .await
     .unwrap()
@@ -538,7 +538,7 @@ async fn every_step_of_intake_and_of_a_staff_step_meets_a_full_disk(app: TestApp
 }
 
 /// PostgreSQL restarted under load, as far as the server can tell: every connection to the
-/// database is terminated, again and again, while residents file. Nothing answered as
+/// database is terminated, once a second, five times, while residents file. Nothing answered as
 /// accepted is lost, and nobody gets a bare 500.
 async fn dropped_database_connections_lose_nothing_and_answer_no_500(app: TestApp) {
     app.import_areas().await;
@@ -561,10 +561,10 @@ async fn dropped_database_connections_lose_nothing_and_answer_no_500(app: TestAp
             }
         }));
     }
+    // a restart a second, five times over
     let terminated = AtomicUsize::new(0);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(200)).await;
+    for _ in 0..5 {
+        tokio::time::sleep(Duration::from_millis(1000)).await;
         let rows = killer
             .query_all(Statement::from_string(
                 DbBackend::Postgres,

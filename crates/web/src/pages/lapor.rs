@@ -81,8 +81,8 @@ async fn areas(state: &AppState) -> Result<Vec<Area>, WebError> {
     Ok(out)
 }
 
-/// Reads what the form shows, trying twice more when the database connection was lost (a
-/// database server restarting): a read has nothing to undo, and the form, with what the
+/// Reads what the form shows, trying three more times when the database connection was lost
+/// (a database server restarting): a read has nothing to undo, and the form, with what the
 /// resident typed, is what must reach them.
 async fn read_again_if_unavailable<T, E, F, Fut>(read: F) -> Result<T, WebError>
 where
@@ -93,9 +93,9 @@ where
     let mut tries = 0;
     loop {
         match read().await.map_err(WebError::from) {
-            Err(WebError::Unavailable(_)) if tries < 2 => {
+            Err(WebError::Unavailable(_)) if tries < 3 => {
                 tries += 1;
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                tokio::time::sleep(std::time::Duration::from_millis(100 * tries)).await;
             }
             r => return r,
         }
