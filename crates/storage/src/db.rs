@@ -166,7 +166,10 @@ async fn writer_reusable(
     // A dropped transaction's rollback is queued on the connection's thread; the ping goes
     // through the same queue, so after it the transaction depth is final.
     conn.ping().await?;
-    let depth = <<Sqlite as Database>::TransactionManager as TransactionManager>::get_transaction_depth(conn);
+    let depth =
+        <<Sqlite as Database>::TransactionManager as TransactionManager>::get_transaction_depth(
+            conn,
+        );
     let faults = crate::error::faults_seen();
     let new_fault = faults_before.swap(faults, Ordering::AcqRel) != faults;
     if depth != 0 || new_fault {
@@ -374,8 +377,7 @@ impl Store {
         if self.backend != Backend::Sqlite {
             return Ok(());
         }
-        self.page_limit
-            .store(pages.unwrap_or(0), Ordering::Release);
+        self.page_limit.store(pages.unwrap_or(0), Ordering::Release);
         let n = pages.unwrap_or(i64::from(u32::MAX - 1));
         self.writer
             .execute(Statement::from_string(

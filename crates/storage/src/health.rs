@@ -55,7 +55,10 @@ impl Outages {
         match current.as_mut() {
             Some(o) => o.refused += refused,
             None => {
-                tracing::error!(reason, "storage cannot be written: refusing writes (503) until it can");
+                tracing::error!(
+                    reason,
+                    "storage cannot be written: refusing writes (503) until it can"
+                );
                 *current = Some(Outage {
                     reason: reason.to_string(),
                     since: Utc::now(),
@@ -90,7 +93,11 @@ pub(crate) async fn ended(store: &Store) {
         "storage can be written again"
     );
     {
-        let noticed = store.outage.noticed.lock().unwrap_or_else(|p| p.into_inner());
+        let noticed = store
+            .outage
+            .noticed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if noticed.is_some_and(|at| at.elapsed() < NOTICE_EVERY) {
             return;
         }
@@ -135,8 +142,11 @@ pub(crate) async fn ended(store: &Store) {
     }
     .await;
     if queued.is_ok() {
-        *store.outage.noticed.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some(std::time::Instant::now());
+        *store
+            .outage
+            .noticed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
     }
     if let Err(e) = queued {
         tracing::warn!(error = %e, "the outage notice could not be queued yet");

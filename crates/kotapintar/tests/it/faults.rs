@@ -273,7 +273,10 @@ async fn page_count(app: &TestApp) -> i64 {
     let row = app
         .store
         .writer
-        .query_one(Statement::from_string(DbBackend::Sqlite, "PRAGMA page_count"))
+        .query_one(Statement::from_string(
+            DbBackend::Sqlite,
+            "PRAGMA page_count",
+        ))
         .await
         .unwrap()
         .unwrap();
@@ -283,7 +286,10 @@ async fn page_count(app: &TestApp) -> i64 {
 /// Leaves `slack` pages of room in the database.
 async fn fill(app: &TestApp, slack: i64) {
     let n = page_count(app).await;
-    app.store.limit_pages_for_tests(Some(n + slack)).await.unwrap();
+    app.store
+        .limit_pages_for_tests(Some(n + slack))
+        .await
+        .unwrap();
 }
 
 async fn client_token(app: &TestApp) -> String {
@@ -343,7 +349,11 @@ async fn check_answers(app: &TestApp, all: &[Filed]) -> (usize, usize) {
         accepted.len(),
         &lost[..lost.len().min(10)]
     );
-    assert!(problems.is_empty(), "{:?}", &problems[..problems.len().min(10)]);
+    assert!(
+        problems.is_empty(),
+        "{:?}",
+        &problems[..problems.len().min(10)]
+    );
     (accepted.len(), refused)
 }
 
@@ -423,7 +433,10 @@ async fn requests_answered_while_the_disk_fills_are_all_stored_and_the_server_re
     let all = answers.lock().unwrap().clone();
     let (accepted, refused) = check_answers(&app, &all).await;
     assert!(refused > 0, "the disk never was full: {accepted} accepted");
-    assert!(accepted > 0, "nothing was accepted while a little room came back");
+    assert!(
+        accepted > 0,
+        "nothing was accepted while a little room came back"
+    );
     let (status, body) = not_ready.unwrap();
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert!(body.contains("full"), "{body}");
@@ -433,7 +446,12 @@ async fn requests_answered_while_the_disk_fills_are_all_stored_and_the_server_re
     // space returns: the same server accepts again, without a restart
     app.store.limit_pages_for_tests(None).await.unwrap();
     let r = app.get("/readyz").await;
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap_or_default());
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
     let after = residents[0].file("Lampu mati setelah pulih").await;
     let api_after = file_by_api(&app.base, &token, "Jalan berlubang setelah pulih", None).await;
     assert_eq!(after.status, StatusCode::SEE_OTHER, "{after:?}");
@@ -523,7 +541,10 @@ async fn every_step_of_intake_and_of_a_staff_step_meets_a_full_disk(app: TestApp
     }
     app.store.limit_pages_for_tests(None).await.unwrap();
     let (accepted, refused) = check_answers(&app, &filed).await;
-    eprintln!("faults: staff steps: {} taken, {} refused with 503", steps.0, steps.1);
+    eprintln!(
+        "faults: staff steps: {} taken, {} refused with 503",
+        steps.0, steps.1
+    );
     // the refused requests left nothing behind
     for f in filed.iter().filter(|f| f.code.is_none()) {
         let n = request::Entity::find()
@@ -607,11 +628,20 @@ async fn low_free_space_refuses_new_requests_before_the_disk_is_full(backend: Ba
     let f = resident.file("Lampu mati, disk hampir penuh").await;
     assert_eq!(f.status, StatusCode::SERVICE_UNAVAILABLE, "{f:?}");
     assert_eq!(f.problem, None);
-    let f = file_by_api(&app.base, &token, "Jalan berlubang, disk hampir penuh", None).await;
+    let f = file_by_api(
+        &app.base,
+        &token,
+        "Jalan berlubang, disk hampir penuh",
+        None,
+    )
+    .await;
     assert_eq!(f.status, StatusCode::SERVICE_UNAVAILABLE, "{f:?}");
     assert_eq!(f.problem, None);
     assert_eq!(
-        request::Entity::find().count(&app.store.reader).await.unwrap(),
+        request::Entity::find()
+            .count(&app.store.reader)
+            .await
+            .unwrap(),
         0
     );
     let r = app.get("/readyz").await;
@@ -619,7 +649,10 @@ async fn low_free_space_refuses_new_requests_before_the_disk_is_full(backend: Ba
     assert!(r.headers().contains_key("retry-after"));
     let body = r.text().await.unwrap();
     assert!(body.contains("low disk space"), "{body}");
-    assert!(!body.contains(&app._db.dir.path().display().to_string()), "{body}");
+    assert!(
+        !body.contains(&app._db.dir.path().display().to_string()),
+        "{body}"
+    );
     assert_eq!(app.get("/lapor").await.status(), StatusCode::OK);
     assert_eq!(app.get("/laporan").await.status(), StatusCode::OK);
 }

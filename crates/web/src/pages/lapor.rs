@@ -168,7 +168,10 @@ async fn not_now(
     draft: Option<String>,
     reason: &str,
 ) -> Result<Response, WebError> {
-    tracing::warn!(reason, "a request could not be accepted: storage cannot be written");
+    tracing::warn!(
+        reason,
+        "a request could not be accepted: storage cannot be written"
+    );
     show(
         state,
         page,
