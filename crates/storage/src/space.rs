@@ -92,7 +92,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn refuses_below_the_threshold_and_says_where() {
+    fn refuses_below_the_threshold_with_a_reason() {
         let dir = std::env::temp_dir();
         assert!(FreeSpace::new(vec![dir.clone()], 1).check().is_ok());
         assert!(FreeSpace::new(vec![dir.clone()], 0).check().is_ok());
