@@ -26,6 +26,14 @@ impl Application {
     /// migrations, creates the first admin if needed, and binds the listening socket.
     pub async fn build(settings: &Settings, mode: OpenMode) -> anyhow::Result<Self> {
         let store = Store::connect(&settings.database_url, mode).await?;
+        let mut watched = vec![settings.data_dir.join("uploads")];
+        watched.extend(
+            settings
+                .database_url
+                .sqlite_path()
+                .map(|p| p.parent().map(|d| d.to_path_buf()).unwrap_or_default()),
+        );
+        store.watch_free_space(watched, settings.min_free_mb.saturating_mul(1024 * 1024));
         prepare(&store, settings).await?;
         // nodes starting together: one creates the admin, the others find it
         let lock = store.lock_across_nodes(NodeLockKey::Setup).await?;

@@ -96,6 +96,10 @@ pub struct RawSettings {
     /// A file holding the audit key (`KOTAPINTAR_AUDIT_KEY_FILE`); it must exist. Without
     /// either setting the key is `{data_dir}/audit.key`, created (mode 0600) on first start.
     pub audit_key_file: Option<PathBuf>,
+    /// Free space (MB) kept on the disks of the data directory and the database: below it,
+    /// new requests and uploads are refused (503, the form kept) and `/readyz` fails, before
+    /// the disk is full rather than after. 0 turns the watch off.
+    pub min_free_mb: u64,
 }
 
 impl Default for RawSettings {
@@ -128,6 +132,7 @@ impl Default for RawSettings {
             webhook_allow_private: false,
             audit_key: None,
             audit_key_file: None,
+            min_free_mb: 256,
         }
     }
 }
@@ -163,6 +168,7 @@ pub struct Settings {
     pub smtp: kotapintar_jobs::notify::SmtpConfig,
     pub message_gateway: kotapintar_jobs::notify::MessageGatewayConfig,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub min_free_mb: u64,
     pub webhook_allow_private: bool,
     /// Where the audit chain's key comes from (see `crate::audit_key`).
     pub audit_key: AuditKeySource,
@@ -356,6 +362,7 @@ impl Settings {
             message_gateway: raw.message_gateway,
             trusted_proxies,
             webhook_allow_private: raw.webhook_allow_private,
+            min_free_mb: raw.min_free_mb,
         })
     }
 

@@ -10,6 +10,8 @@ use sea_orm::{
 };
 use sea_orm_migration::MigratorTrait;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +141,46 @@ pub struct Store {
     backend: Backend,
     /// Residents' submissions waiting to be written together (see `requests::submit`).
     pub(crate) intake: std::sync::Arc<crate::requests::IntakeQueue>,
+    /// Free space below which intake and uploads are refused (set by `watch_free_space`).
+    space: Arc<std::sync::OnceLock<crate::space::FreeSpace>>,
+    /// Whether writes are failing, since when and why (see `health`).
+    pub(crate) outage: Arc<crate::health::Outages>,
+    /// SQLite: a `max_page_count` every writer connection gets (0: none). Only tests set it,
+    /// to fill the database on purpose (`limit_pages_for_tests`).
+    page_limit: Arc<AtomicI64>,
+}
+
+/// Whether the writer connection, given back to its pool, may be used again. SQLite may roll
+/// a whole transaction back on its own after SQLITE_FULL or an I/O error; sqlx does not know,
+/// its `ROLLBACK` then fails and it keeps counting the transaction as open, so the next
+/// `BEGIN` becomes a `SAVEPOINT` inside whatever SQLite still has open, and its "commit" only
+/// releases that savepoint: answered as written, never committed. A connection that still
+/// counts a transaction, or that met such an error since, is closed instead (and the pool
+/// opens a new one), so every transaction starts with a real `BEGIN` and a `COMMIT` that
+/// succeeds has committed.
+async fn writer_reusable(
+    conn: &mut sea_orm::sqlx::SqliteConnection,
+    faults_before: &AtomicU64,
+) -> std::result::Result<bool, sea_orm::sqlx::Error> {
+    use sea_orm::sqlx::{Connection, Database, Sqlite, TransactionManager};
+    // A dropped transaction's rollback is queued on the connection's thread; the ping goes
+    // through the same queue, so after it the transaction depth is final.
+    conn.ping().await?;
+    let depth =
+        <<Sqlite as Database>::TransactionManager as TransactionManager>::get_transaction_depth(
+            conn,
+        );
+    let faults = crate::error::faults_seen();
+    let new_fault = faults_before.swap(faults, Ordering::AcqRel) != faults;
+    if depth != 0 || new_fault {
+        tracing::warn!(
+            depth,
+            new_fault,
+            "closing the database writer connection after a failed write"
+        );
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 impl Store {
@@ -168,8 +210,26 @@ impl Store {
                 let sqlx_err = |e: sea_orm::sqlx::Error| {
                     StorageError::Other(format!("cannot open {}: {e}", path.display()))
                 };
+                let page_limit = Arc::new(AtomicI64::new(0));
+                let limit = page_limit.clone();
+                let faults_before = Arc::new(AtomicU64::new(crate::error::faults_seen()));
                 let writer = SqlitePoolOptions::new()
                     .max_connections(1)
+                    .after_connect(move |conn, _| {
+                        let limit = limit.load(Ordering::Acquire);
+                        Box::pin(async move {
+                            if limit > 0 {
+                                use sea_orm::sqlx::Executor;
+                                conn.execute(format!("PRAGMA max_page_count = {limit}").as_str())
+                                    .await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .after_release(move |conn, _| {
+                        let faults_before = faults_before.clone();
+                        Box::pin(async move { writer_reusable(conn, &faults_before).await })
+                    })
                     .connect_with(opts.clone())
                     .await
                     .map_err(sqlx_err)?;
@@ -183,6 +243,9 @@ impl Store {
                     writer: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
                     backend: Backend::Sqlite,
                     intake: crate::requests::intake_queue(),
+                    space: Arc::default(),
+                    outage: Arc::default(),
+                    page_limit,
                 })
             }
             Backend::Postgres => {
@@ -198,6 +261,9 @@ impl Store {
                     writer: conn,
                     backend: Backend::Postgres,
                     intake: crate::requests::intake_queue(),
+                    space: Arc::default(),
+                    outage: Arc::default(),
+                    page_limit: Arc::default(),
                 })
             }
         }
@@ -250,6 +316,75 @@ impl Store {
     /// Whether the database answers: what `/readyz` reports.
     pub async fn ping(&self) -> Result<()> {
         self.reader.ping().await?;
+        Ok(())
+    }
+
+    /// Refuse intake and uploads while the free space under `dirs` (the data and uploads
+    /// directories) is below `min_free_bytes`, before the disk is full rather than after.
+    /// Set once, at start-up; 0 turns the watch off.
+    pub fn watch_free_space(&self, dirs: Vec<PathBuf>, min_free_bytes: u64) {
+        let _ = self
+            .space
+            .set(crate::space::FreeSpace::new(dirs, min_free_bytes));
+    }
+
+    /// `Unavailable` when the free space is below the threshold (checked at most once a
+    /// second), else Ok. Ok when nothing is watched.
+    pub fn check_free_space(&self) -> Result<()> {
+        match self.space.get() {
+            Some(space) => space.check(),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether the database can be written now: a transaction that creates a table and
+    /// fills some pages, then is rolled back, so nothing is left behind. What `/readyz` asks
+    /// besides `ping`; it also ends an outage (see `health`).
+    pub async fn probe_write(&self) -> Result<()> {
+        let result = async {
+            let tx = self.writer.begin().await?;
+            let backend = self.writer.get_database_backend();
+            tx.execute(Statement::from_string(
+                backend,
+                "CREATE TABLE kp_write_probe (x TEXT)",
+            ))
+            .await?;
+            let fill = match self.backend {
+                Backend::Sqlite => "INSERT INTO kp_write_probe VALUES (hex(randomblob(32768)))",
+                Backend::Postgres => {
+                    "INSERT INTO kp_write_probe \
+                     SELECT string_agg(md5(random()::text), '') FROM generate_series(1, 2048)"
+                }
+            };
+            tx.execute(Statement::from_string(backend, fill)).await?;
+            tx.rollback().await?;
+            Ok::<(), StorageError>(())
+        }
+        .await;
+        self.check_free_space().and(result).inspect_err(|e| {
+            if let StorageError::Unavailable { reason } = e {
+                self.outage.begin(reason);
+            }
+        })?;
+        crate::health::ended(self).await;
+        Ok(())
+    }
+
+    /// Tests only: gives the SQLite writer connection (and every one it is replaced by) a
+    /// `max_page_count` of `pages`, so the database is "full" at that size; `None` lifts it.
+    #[doc(hidden)]
+    pub async fn limit_pages_for_tests(&self, pages: Option<i64>) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        self.page_limit.store(pages.unwrap_or(0), Ordering::Release);
+        let n = pages.unwrap_or(i64::from(u32::MAX - 1));
+        self.writer
+            .execute(Statement::from_string(
+                DbBackend::Sqlite,
+                format!("PRAGMA max_page_count = {n}"),
+            ))
+            .await?;
         Ok(())
     }
 

@@ -83,7 +83,15 @@ pub fn save(uploads: &Path, photos: &[(String, &PhotoFile)]) -> std::io::Result<
     }
     let id = new_id();
     let d = uploads.join("drafts").join(&id);
-    std::fs::create_dir_all(&d)?;
+    // a draft written in part (the disk filled up) is removed, not left for the sweep
+    write_draft(&d, photos).inspect_err(|_| {
+        let _ = std::fs::remove_dir_all(&d);
+    })?;
+    Ok(Some(id))
+}
+
+fn write_draft(d: &Path, photos: &[(String, &PhotoFile)]) -> std::io::Result<()> {
+    std::fs::create_dir_all(d)?;
     let mut meta = Vec::new();
     for (i, (name, p)) in photos.iter().enumerate().take(MAX_PHOTOS) {
         std::fs::write(d.join(format!("{i}.{}", p.extension)), &p.bytes)?;
@@ -99,8 +107,7 @@ pub fn save(uploads: &Path, photos: &[(String, &PhotoFile)]) -> std::io::Result<
     std::fs::write(
         d.join("meta.json"),
         serde_json::to_vec(&meta).unwrap_or_default(),
-    )?;
-    Ok(Some(id))
+    )
 }
 
 pub fn remove(uploads: &Path, id: &str) {

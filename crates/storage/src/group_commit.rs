@@ -8,8 +8,12 @@
 //! as before.
 //!
 //! What a batch is written with is the caller's (`write_all`): it must write all of its
-//! items or none (one transaction). If a batch fails, each of its items is written again on
-//! its own, so one bad item fails alone and the others are kept.
+//! items or none (one transaction), and answer Ok only once that transaction committed. If a
+//! batch fails because of one of its items (bad data), each item is written again on its
+//! own, so one bad item fails alone and the others are kept. If it fails because storage
+//! cannot be written (`StorageError::Unavailable`: disk full, I/O error, connection lost),
+//! every waiter gets that error: none is answered from a batch that did not commit, and
+//! nothing is written twice by a retry of a commit whose outcome is unknown.
 
 use crate::{Result, StorageError};
 use std::sync::Mutex;
@@ -105,6 +109,13 @@ impl<J, R> GroupCommit<J, R> {
                 Err(e) if jobs.len() == 1 => {
                     if let Some(reply) = replies.into_iter().next() {
                         let _ = reply.send(Err(e));
+                    }
+                }
+                Err(StorageError::Unavailable { reason }) => {
+                    for reply in replies {
+                        let _ = reply.send(Err(StorageError::Unavailable {
+                            reason: reason.clone(),
+                        }));
                     }
                 }
                 Err(_) => {
@@ -216,6 +227,65 @@ mod tests {
             committed, expected,
             "each good write once, the bad one never"
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn when_storage_cannot_be_written_every_waiter_of_the_batch_gets_the_error() {
+        // 0 stands for "the disk is full": the batch fails whole, nothing commits
+        let group = Arc::new(GroupCommit::new(64));
+        let batches = Arc::new(Mutex::new(Vec::<Vec<i64>>::new()));
+        let tasks: Vec<_> = (0..40i64)
+            .map(|j| {
+                let (group, batches) = (group.clone(), batches.clone());
+                tokio::spawn(async move {
+                    group
+                        .write(j, |batch: &[i64]| {
+                            let batches = batches.clone();
+                            let batch = batch.to_vec();
+                            Box::pin(async move {
+                                batches.lock().unwrap().push(batch.clone());
+                                tokio::time::sleep(Duration::from_millis(20)).await;
+                                if batch.len() > 1 || batch == [0] {
+                                    return Err(StorageError::Unavailable {
+                                        reason: "disk full".into(),
+                                    });
+                                }
+                                Ok(batch)
+                            })
+                        })
+                        .await
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.unwrap());
+        }
+        let batches = batches.lock().unwrap().clone();
+        let mut written_alone = 0;
+        for (j, r) in (0..40i64).zip(&out) {
+            match r {
+                Ok(v) => {
+                    assert_eq!(*v, j);
+                    // answered Ok only from a batch of its own that succeeded
+                    assert!(batches.contains(&vec![j]), "{j}: {batches:?}");
+                    written_alone += 1;
+                }
+                Err(StorageError::Unavailable { .. }) => {}
+                Err(e) => panic!("{j}: {e}"),
+            }
+        }
+        // a failed batch of several is not written again one by one
+        for b in batches.iter().filter(|b| b.len() > 1) {
+            for j in b {
+                assert!(
+                    !batches.contains(&vec![*j]),
+                    "{j} was written again after its batch failed: {batches:?}"
+                );
+            }
+        }
+        assert!(batches.iter().any(|b| b.len() > 1), "{batches:?}");
+        assert!(written_alone < 40);
     }
 
     #[tokio::test]

@@ -237,10 +237,22 @@ pub async fn submit(
     req: NewRequest,
     photos: Vec<PhotoFile>,
 ) -> Result<Submitted> {
+    let refused = |e: StorageError| {
+        if let StorageError::Unavailable { reason } = &e {
+            store.outage.refused(reason);
+        }
+        e
+    };
+    store.check_free_space().map_err(refused)?;
     let (service, answers, names) = check_against_data(&store.reader, rules, &req).await?;
     let now = Utc::now();
     let mut pending = PendingFiles(Vec::new());
-    let stored_photos = write_photo_files(uploads, now, &photos, 0, &mut pending)?;
+    // it only writes files: any failure is the uploads directory's (full, read-only, gone)
+    let stored_photos =
+        write_photo_files(uploads, now, &photos, 0, &mut pending).map_err(|e| match e {
+            StorageError::Other(reason) => refused(StorageError::Unavailable { reason }),
+            e => e,
+        })?;
 
     let token = random_hex(24);
     let public = PublicText::of(
@@ -309,8 +321,10 @@ pub async fn submit(
             .await
     })
     .await
-    .map_err(|e| StorageError::Other(format!("intake writer failed: {e}")))??;
+    .map_err(|e| StorageError::Other(format!("intake writer failed: {e}")))?
+    .map_err(refused)?;
     pending.keep();
+    crate::health::ended(store).await;
     Ok(Submitted {
         id: m.id,
         code: m.tracking_code,
@@ -342,18 +356,39 @@ pub(crate) fn intake_queue() -> std::sync::Arc<IntakeQueue> {
     std::sync::Arc::new(IntakeQueue::new(INTAKE_BATCH))
 }
 
-/// Writes submissions in one transaction: all of them or none.
+/// Writes submissions in one transaction: all of them or none; Ok only once it committed.
+///
+/// A failure before the `COMMIT` was sent committed nothing, so when it is the connection's
+/// or the disk's (`Unavailable`: a database server restarted, a connection dropped) the batch
+/// is written once more, on a new connection. A failed `COMMIT` is not retried: whether it
+/// committed is unknown, and a retry could file the same requests twice.
 async fn write_submissions(
     writer: &sea_orm::DatabaseConnection,
     batch: &[Submission],
 ) -> Result<Vec<request::Model>> {
-    let tx = writer.begin().await?;
-    let mut written = Vec::with_capacity(batch.len());
-    for s in batch {
-        written.push(write_submission(&tx, s).await?);
+    let mut retry = true;
+    loop {
+        let attempt = async {
+            let tx = writer.begin().await?;
+            let mut written = Vec::with_capacity(batch.len());
+            for s in batch {
+                written.push(write_submission(&tx, s).await?);
+            }
+            Ok::<_, StorageError>((tx, written))
+        }
+        .await;
+        match attempt {
+            Ok((tx, written)) => {
+                tx.commit().await?;
+                return Ok(written);
+            }
+            Err(StorageError::Unavailable { reason }) if retry => {
+                tracing::warn!(%reason, "an intake write failed before its commit; trying once more");
+                retry = false;
+            }
+            Err(e) => return Err(e),
+        }
     }
-    tx.commit().await?;
-    Ok(written)
 }
 
 /// The statements of one submission, in the caller's transaction.

@@ -121,6 +121,20 @@ impl Problem {
         p
     }
 
+    /// Storage cannot be written now (disk full, database unreachable): nothing was stored;
+    /// send the same call again after `Retry-After` seconds.
+    pub fn unavailable(reason: &str) -> Self {
+        tracing::warn!(reason, "api call refused: storage cannot be written");
+        let mut p = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "The service cannot store anything right now",
+        )
+        .detail("Nothing was stored. Send the same request again later.");
+        p.retry_after = Some(crate::error::RETRY_AFTER_SECS);
+        p
+    }
+
     pub fn missing_scope(scope: &str) -> Self {
         Self::new(
             StatusCode::FORBIDDEN,
@@ -163,6 +177,7 @@ impl From<StorageError> for Problem {
             StorageError::Conflict(m) => {
                 Problem::new(StatusCode::CONFLICT, "conflict", "Conflict").detail(m)
             }
+            StorageError::Unavailable { reason } => Problem::unavailable(&reason),
             other => {
                 tracing::error!(error = %other, "api call failed");
                 Problem::new(
@@ -179,6 +194,7 @@ impl From<WebError> for Problem {
     fn from(e: WebError) -> Self {
         match e {
             WebError::NotFound => Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found"),
+            WebError::Unavailable(reason) => Problem::unavailable(&reason),
             other => {
                 tracing::error!(error = %other, "api call failed");
                 Problem::new(
@@ -677,6 +693,9 @@ where
     };
     res.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        crate::error::retry_later(&mut res);
+    }
     res
 }
 

@@ -41,10 +41,37 @@ impl From<StorageError> for WebError {
             StorageError::NotFound => Self::NotFound,
             StorageError::Forbidden => Self::Forbidden,
             StorageError::Conflict(m) => Self::Conflict(m),
+            StorageError::Unavailable { reason } => Self::Unavailable(reason),
             // Field errors are handled by the form handlers; one that gets here is a bug.
             other => Self::Internal(other.to_string()),
         }
     }
+}
+
+/// How long a client is asked to wait before sending a write again while storage cannot be
+/// written (`Retry-After`).
+pub const RETRY_AFTER_SECS: u64 = 30;
+
+/// Adds `Retry-After` to a 503 answer.
+pub fn retry_later(res: &mut Response) {
+    res.headers_mut().insert(
+        header::RETRY_AFTER,
+        axum::http::HeaderValue::from(RETRY_AFTER_SECS),
+    );
+}
+
+/// `/readyz` when the node cannot serve: 503 and the reason in plain text, for the operator
+/// and the load balancer (no paths or secrets are in the reasons storage gives).
+pub fn not_ready(reason: &str) -> Response {
+    tracing::warn!(reason, "not ready");
+    let mut res = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::CACHE_CONTROL, "no-store")],
+        format!("not ready: {reason}"),
+    )
+        .into_response();
+    retry_later(&mut res);
+    res
 }
 
 impl WebError {
@@ -76,9 +103,9 @@ impl IntoResponse for WebError {
         }
         let (status, key) = self.status_and_key();
         match &self {
-            Self::Internal(detail) | Self::Unavailable(detail) => {
-                tracing::error!(error = %detail, "request failed")
-            }
+            Self::Internal(detail) => tracing::error!(error = %detail, "request failed"),
+            // an outage is logged once where it starts (storage::health), not per request
+            Self::Unavailable(detail) => tracing::warn!(error = %detail, "request refused"),
             Self::BadRequest(detail) => tracing::info!(error = %detail, "bad request"),
             _ => {}
         }
@@ -90,6 +117,10 @@ impl IntoResponse for WebError {
             i18n::t(Lang::En, key),
             i18n::t(Lang::Id, "nav.home"),
         );
-        (status, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response()
+        let mut res = (status, [(header::CACHE_CONTROL, "no-store")], Html(body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            retry_later(&mut res);
+        }
+        res
     }
 }

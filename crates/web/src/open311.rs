@@ -267,7 +267,11 @@ impl Fail {
                 })
                 .collect(),
         );
-        respond(format, self.status, "errors", &node)
+        let mut res = respond(format, self.status, "errors", &node);
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            crate::error::retry_later(&mut res);
+        }
+        res
     }
 }
 
@@ -275,6 +279,13 @@ impl Fail {
 /// catch-all 400) so that clients retry later instead of dropping the report.
 impl From<StorageError> for Fail {
     fn from(e: StorageError) -> Self {
+        if let StorageError::Unavailable { reason } = &e {
+            tracing::warn!(reason, "open311 request refused: storage cannot be written");
+            return Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the service cannot store anything right now; nothing was stored, try again later",
+            );
+        }
         tracing::error!(error = %e, "open311 request failed");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -285,6 +296,9 @@ impl From<StorageError> for Fail {
 
 impl From<crate::WebError> for Fail {
     fn from(e: crate::WebError) -> Self {
+        if let crate::WebError::Unavailable(reason) = e {
+            return Self::from(StorageError::Unavailable { reason });
+        }
         tracing::error!(error = %e, "open311 request failed");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,

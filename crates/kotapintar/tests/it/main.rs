@@ -15,6 +15,7 @@ mod browser;
 mod cli;
 mod cluster;
 mod crash;
+mod faults;
 mod jobs;
 mod kinerja;
 mod masterplan;

@@ -42,6 +42,8 @@ struct FormTemplate {
     /// Photos refused: file name and reason key.
     photo_problems: Vec<(String, String)>,
     similar: Vec<PublicRequest>,
+    /// Storage cannot be written now: the form is shown again with a message to send it later.
+    unavailable: bool,
 }
 
 impl FormTemplate {
@@ -79,6 +81,27 @@ async fn areas(state: &AppState) -> Result<Vec<Area>, WebError> {
     Ok(out)
 }
 
+/// Reads what the form shows, trying three more times when the database connection was lost
+/// (a database server restarting): a read has nothing to undo, and the form, with what the
+/// resident typed, is what must reach them.
+async fn read_again_if_unavailable<T, E, F, Fut>(read: F) -> Result<T, WebError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+    WebError: From<E>,
+{
+    let mut tries = 0;
+    loop {
+        match read().await.map_err(WebError::from) {
+            Err(WebError::Unavailable(_)) if tries < 3 => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(100 * tries)).await;
+            }
+            r => return r,
+        }
+    }
+}
+
 #[derive(Deserialize, Default)]
 pub struct FormQuery {
     #[serde(default)]
@@ -99,7 +122,7 @@ async fn show(
     photo_problems: Vec<(String, String)>,
     similar: Vec<PublicRequest>,
 ) -> Result<Response, WebError> {
-    let all = services::list(&state.store, true).await?;
+    let all = read_again_if_unavailable(|| services::list(&state.store, true)).await?;
     let service = all
         .iter()
         .find(|s| s.draft.code == input.service_code.trim().to_lowercase())
@@ -121,13 +144,46 @@ async fn show(
         kinds: RequestKind::ALL,
         services: all,
         service,
-        areas: areas(state).await?,
+        areas: read_again_if_unavailable(|| areas(state)).await?,
         draft_id: draft.unwrap_or_default(),
         draft_photos,
         photo_problems,
         similar,
+        unavailable: status == StatusCode::SERVICE_UNAVAILABLE,
     })?;
-    Ok((status, body).into_response())
+    let mut res = (status, body).into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        crate::error::retry_later(&mut res);
+    }
+    Ok(res)
+}
+
+/// The form again, with everything typed (and the photos kept so far), when the request could
+/// not be stored because storage cannot be written now: 503, "try again in a moment".
+async fn not_now(
+    state: &AppState,
+    page: Page,
+    input: RequestInput,
+    answers: Vec<(String, String)>,
+    draft: Option<String>,
+    reason: &str,
+) -> Result<Response, WebError> {
+    tracing::warn!(
+        reason,
+        "a request could not be accepted: storage cannot be written"
+    );
+    show(
+        state,
+        page,
+        StatusCode::SERVICE_UNAVAILABLE,
+        input,
+        answers,
+        FieldErrors::new(),
+        draft.filter(|d| !d.is_empty()),
+        vec![],
+        vec![],
+    )
+    .await
 }
 
 pub async fn form(
@@ -196,9 +252,13 @@ pub async fn submit(
         .cloned()
         .collect();
     let uploads = &state.config.uploads;
+    let old_draft = form.get("draft_id").to_string();
+    // Refused before anything is written when the disk is nearly full.
+    if let Err(StorageError::Unavailable { reason }) = state.store.check_free_space() {
+        return not_now(&state, page, input, answers, Some(old_draft), &reason).await;
+    }
 
     // Photos: those kept from an earlier attempt (minus any the resident removed), then new ones.
-    let old_draft = form.get("draft_id").to_string();
     let removed: Vec<usize> = form
         .fields
         .iter()
@@ -228,10 +288,21 @@ pub async fn submit(
         errors.0.extend(e.0.clone());
     }
 
-    let keep_draft = |photos: &[(String, PhotoFile)]| -> Result<Option<String>, WebError> {
-        drafts::remove(uploads, &old_draft);
+    // A draft that cannot be written (a full disk) leaves the earlier one in place.
+    let keep_draft = |photos: &[(String, PhotoFile)]| -> Result<Option<String>, StorageError> {
         let refs: Vec<(String, &PhotoFile)> = photos.iter().map(|(n, p)| (n.clone(), p)).collect();
-        drafts::save(uploads, &refs).map_err(|e| WebError::Internal(format!("draft: {e}")))
+        let draft = drafts::save(uploads, &refs)
+            .map_err(|e| StorageError::from_io("cannot keep the photos of a form", &e))?;
+        drafts::remove(uploads, &old_draft);
+        Ok(draft)
+    };
+    let draft_or_not_now = |r: Result<Option<String>, StorageError>| match r {
+        Ok(d) => Ok(d),
+        Err(StorageError::Unavailable { reason }) => Err(Some(reason)),
+        Err(e) => {
+            tracing::error!(error = %e, "draft");
+            Err(None)
+        }
     };
 
     // `submit` makes the checks only the database can make; they are made here first only
@@ -241,13 +312,22 @@ pub async fn submit(
         match requests::check(&state.store, &state.config.rules, r).await {
             Ok(()) => {}
             Err(StorageError::Invalid(e)) => errors.0.extend(e.0),
+            Err(StorageError::Unavailable { reason }) => {
+                return not_now(&state, page, input, answers, Some(old_draft), &reason).await
+            }
             Err(e) => return Err(e.into()),
         }
     }
     let new_request = match parsed {
         Ok(r) if errors.is_empty() => r,
         _ => {
-            let draft = keep_draft(&photos)?;
+            let draft = match draft_or_not_now(keep_draft(&photos)) {
+                Ok(d) => d,
+                Err(Some(reason)) => {
+                    return not_now(&state, page, input, answers, Some(old_draft), &reason).await
+                }
+                Err(None) => return Err(WebError::Internal("draft".into())),
+            };
             return show(
                 &state,
                 page,
@@ -267,16 +347,29 @@ pub async fn submit(
     if !confirm_new {
         let district = new_request.district_code.as_ref().map(|c| c.to_string());
         let text = format!("{} {}", new_request.title, new_request.description);
-        let similar = requests::similar_open(
+        let similar = match requests::similar_open(
             &state.store,
             &text,
             new_request.latitude,
             new_request.longitude,
             district.as_deref(),
         )
-        .await?;
+        .await
+        {
+            Ok(similar) => similar,
+            Err(StorageError::Unavailable { reason }) => {
+                return not_now(&state, page, input, answers, Some(old_draft), &reason).await
+            }
+            Err(e) => return Err(e.into()),
+        };
         if !similar.is_empty() {
-            let draft = keep_draft(&photos)?;
+            let draft = match draft_or_not_now(keep_draft(&photos)) {
+                Ok(d) => d,
+                Err(Some(reason)) => {
+                    return not_now(&state, page, input, answers, Some(old_draft), &reason).await
+                }
+                Err(None) => return Err(WebError::Internal("draft".into())),
+            };
             return show(
                 &state,
                 page,
@@ -297,9 +390,21 @@ pub async fn submit(
     let draft = if photos.is_empty() {
         None
     } else {
-        keep_draft(&photos)?
+        match draft_or_not_now(keep_draft(&photos)) {
+            Ok(d) => d,
+            Err(Some(reason)) => {
+                return not_now(&state, page, input, answers, Some(old_draft), &reason).await
+            }
+            Err(None) => return Err(WebError::Internal("draft".into())),
+        }
     };
-    let calendar = state.calendar().await?;
+    let calendar = match state.calendar().await {
+        Ok(c) => c,
+        Err(WebError::Unavailable(reason)) => {
+            return not_now(&state, page, input, answers, draft, &reason).await
+        }
+        Err(e) => return Err(e),
+    };
     let files: Vec<PhotoFile> = photos.into_iter().map(|(_, p)| p).collect();
     match requests::submit(
         &state.store,
@@ -334,6 +439,9 @@ pub async fn submit(
                 vec![],
             )
             .await
+        }
+        Err(StorageError::Unavailable { reason }) => {
+            not_now(&state, page, input, answers, draft, &reason).await
         }
         Err(e) => Err(e.into()),
     }
