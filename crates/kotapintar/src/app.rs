@@ -57,6 +57,7 @@ impl Application {
                     settings.rules.clone(),
                     settings.data_dir.join("uploads"),
                 )
+                .with_api_call_retention(settings.api_call_retention_days)
                 .with_notifications(&settings.smtp, &settings.message_gateway)?,
             )
         } else {
@@ -64,7 +65,7 @@ impl Application {
         };
         Ok(Self {
             listener,
-            state: AppState::new(store, config, search),
+            state: AppState::new(store, config, search).with_limits(settings.limits.clone()),
             worker,
             search_builder: Builder::InProcess,
         })

@@ -86,6 +86,19 @@ pub struct RawSettings {
     /// separated by commas or spaces. Only from these is `X-Forwarded-For` believed when
     /// login attempts are counted per client address. Empty: the connection's own address.
     pub trusted_proxies: String,
+    /// Costly public reads (search, the public list, Open311, the CKAN actions, DCAT and
+    /// downloads) one client address (an IPv6 /64) may make per minute; 0: no limit.
+    pub rate_limit_reads_per_minute: u32,
+    /// Requests one client address may send through the public form per hour; 0: no limit.
+    pub rate_limit_filings_per_hour: u32,
+    /// Requests the public form accepts per day with one phone number (each sends it
+    /// WhatsApp/SMS messages); 0: no limit.
+    pub messages_per_phone_per_day: u32,
+    /// Seconds the public form must have been open before it is accepted (bots send at
+    /// once); 0: off.
+    pub form_min_fill_seconds: u32,
+    /// Days the calls of API clients are kept (shown in the application registry).
+    pub api_call_retention_days: u32,
 }
 
 impl Default for RawSettings {
@@ -115,6 +128,11 @@ impl Default for RawSettings {
             smtp: Default::default(),
             message_gateway: Default::default(),
             trusted_proxies: String::new(),
+            rate_limit_reads_per_minute: 120,
+            rate_limit_filings_per_hour: 20,
+            messages_per_phone_per_day: 5,
+            form_min_fill_seconds: 3,
+            api_call_retention_days: 90,
         }
     }
 }
@@ -150,6 +168,10 @@ pub struct Settings {
     pub smtp: kotapintar_jobs::notify::SmtpConfig,
     pub message_gateway: kotapintar_jobs::notify::MessageGatewayConfig,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Limits against abuse of the public surface (`rate_limit_*`, `messages_per_phone_per_day`,
+    /// `form_min_fill_seconds`).
+    pub limits: kotapintar_web::PublicLimits,
+    pub api_call_retention_days: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -288,6 +310,12 @@ impl Settings {
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        if raw.api_call_retention_days == 0 {
+            return Err(invalid(
+                "api_call_retention_days",
+                "must be at least 1".into(),
+            ));
+        }
         if !(1..=24 * 30).contains(&raw.session_ttl_hours) {
             return Err(invalid(
                 "session_ttl_hours",
@@ -313,6 +341,13 @@ impl Settings {
             smtp: raw.smtp,
             message_gateway: raw.message_gateway,
             trusted_proxies,
+            limits: kotapintar_web::PublicLimits {
+                reads_per_minute: raw.rate_limit_reads_per_minute,
+                filings_per_hour: raw.rate_limit_filings_per_hour,
+                messages_per_phone_per_day: raw.messages_per_phone_per_day,
+                form_min_fill_seconds: raw.form_min_fill_seconds,
+            },
+            api_call_retention_days: raw.api_call_retention_days,
         })
     }
 

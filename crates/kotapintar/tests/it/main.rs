@@ -24,6 +24,7 @@ mod pages;
 mod portal;
 mod requests;
 mod security;
+mod security_abuse;
 mod smtp_sink;
 mod units;
 mod users;

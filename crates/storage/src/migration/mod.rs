@@ -13,6 +13,7 @@ mod m20261129_000007_login_throttle;
 mod m20261129_000008_opendata;
 mod m20261129_000009_speed;
 mod m20261129_000010_monthly_counters;
+mod m20261207_000012_abuse_limits;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_opendata::Migration),
             Box::new(m20261129_000009_speed::Migration),
             Box::new(m20261129_000010_monthly_counters::Migration),
+            Box::new(m20261207_000012_abuse_limits::Migration),
         ]
     }
 }
