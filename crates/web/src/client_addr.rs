@@ -1,4 +1,4 @@
-//! The client's address, for login throttling. Behind a reverse proxy every connection comes
+//! The client's address, for login throttling and the per-address rate limits. Behind a reverse proxy every connection comes
 //! from the proxy, so when the peer is one of the configured trusted proxies the address is
 //! taken from `X-Forwarded-For`: the right-most entry that is not itself a trusted proxy
 //! (entries further left were written by the client and prove nothing).
@@ -84,8 +84,9 @@ fn warn_once_about_proxy(peer: IpAddr) {
     WARNED.call_once(|| {
         tracing::warn!(
             %peer,
-            "X-Forwarded-For received but no trusted proxy is configured: login throttling counts \
-             the connection's address; behind a reverse proxy set KOTAPINTAR_TRUSTED_PROXIES"
+            "X-Forwarded-For received but no trusted proxy is configured: login throttling and \
+             rate limits count the connection's address; behind a reverse proxy set \
+             KOTAPINTAR_TRUSTED_PROXIES"
         );
     });
 }

@@ -243,7 +243,7 @@ async fn public_endpoints_answer_429_past_the_per_address_limit(app: TestApp) {
             .file_request(
                 &[
                     ("kind", "pengaduan"),
-                    ("title", &title),
+                    ("title", title.as_str()),
                     (
                         "description",
                         "Sampah tidak diangkut sejak seminggu, bau menyengat.",
@@ -337,6 +337,20 @@ fn started_of(html: &str) -> String {
     html[at..].split('"').next().unwrap().to_string()
 }
 
+fn form_fields<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut v = vec![
+        ("kind", "pengaduan"),
+        ("title", "Pohon tumbang menutup jalan desa"),
+        (
+            "description",
+            "Pohon besar tumbang setelah hujan deras dan menutup seluruh badan jalan.",
+        ),
+        ("confirm_new", "1"),
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
 async fn the_public_form_refuses_bots_and_foreign_or_overused_numbers(app: TestApp) {
     let app = restart_with(app, |s| {
         s.limits.form_min_fill_seconds = 2;
@@ -357,21 +371,7 @@ async fn the_public_form_refuses_bots_and_foreign_or_overused_numbers(app: TestA
     assert!(html.contains("<label for=\"f-website\">"));
     let started = started_of(&html);
 
-    let fields = |extra: &[(&'static str, &'static str)]| {
-        let mut v: Vec<(&str, &str)> = vec![
-            ("kind", "pengaduan"),
-            ("title", "Pohon tumbang menutup jalan desa"),
-            (
-                "description",
-                "Pohon besar tumbang setelah hujan deras dan menutup seluruh badan jalan.",
-            ),
-            ("confirm_new", "1"),
-        ];
-        v.extend_from_slice(extra);
-        v
-    };
-    let mut with_started = fields(&[]);
-    with_started.push(("started", started.as_str()));
+    let with_started = form_fields(&[("started", started.as_str())]);
 
     // sent at once, as a bot does: refused, with everything typed kept
     let r = app.file_request(&with_started, &[]).await;
@@ -381,8 +381,7 @@ async fn the_public_form_refuses_bots_and_foreign_or_overused_numbers(app: TestA
     assert!(body.contains("Pohon tumbang menutup jalan desa"));
     // no start time, or a forged one
     for forged in ["", "0.00", "1.deadbeef"] {
-        let mut f = fields(&[]);
-        f.push(("started", forged));
+        let f = form_fields(&[("started", forged)]);
         let r = app.file_request(&f, &[]).await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{forged}");
     }
