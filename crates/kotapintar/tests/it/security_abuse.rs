@@ -27,6 +27,8 @@ async fn restart_with(app: TestApp, change: impl FnOnce(&mut Settings)) -> TestA
     let mut settings = app.settings.clone();
     drop(app);
     change(&mut settings);
+    // the stopped node's index writer may not have let go of its lock yet
+    settings.search_dir = settings.data_dir.join("search-restarted");
     TestApp::start(db, mail, settings).await
 }
 
