@@ -255,7 +255,12 @@ pub mod form_stamp {
     }
 
     /// `Ok` when `stamp` was made with `key` at least `min_secs` and at most a day ago.
-    pub fn check(key: &[u8], stamp: &str, now_secs: i64, min_secs: i64) -> Result<(), &'static str> {
+    pub fn check(
+        key: &[u8],
+        stamp: &str,
+        now_secs: i64,
+        min_secs: i64,
+    ) -> Result<(), &'static str> {
         let (secs, tag) = stamp.trim().split_once('.').ok_or("form_too_fast")?;
         let secs: i64 = secs.parse().map_err(|_| "form_too_fast")?;
         let tag = hex::decode(tag).map_err(|_| "form_too_fast")?;
@@ -352,7 +357,11 @@ mod tests {
             "0812abc4567",
             "00881234567890",
         ] {
-            assert_eq!(message_phone(raw), Err("phone_not_indonesian_mobile"), "{raw}");
+            assert_eq!(
+                message_phone(raw),
+                Err("phone_not_indonesian_mobile"),
+                "{raw}"
+            );
         }
     }
 

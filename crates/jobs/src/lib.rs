@@ -60,7 +60,10 @@ impl JobHandler for PurgeSessions {
             let n = kotapintar_storage::clients::purge_calls(store, self.api_call_retention)
                 .await
                 .map_err(|e| e.to_string())?;
-            tracing::info!(removed = n, "recorded API calls past their retention purged");
+            tracing::info!(
+                removed = n,
+                "recorded API calls past their retention purged"
+            );
             Ok(())
         })
     }

@@ -6,7 +6,9 @@ use crate::entity::{request, request_event};
 use crate::{Result, Store};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
+};
 
 /// A timeline entry that may be a public update: its id, when, and its request's code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,11 +46,9 @@ pub async fn public_update_candidates(
         .filter(
             Condition::any()
                 .add(
-                    Expr::col((request_event::Entity, request_event::Column::FromStatus))
-                        .ne(Expr::col((
-                            request_event::Entity,
-                            request_event::Column::ToStatus,
-                        ))),
+                    Expr::col((request_event::Entity, request_event::Column::FromStatus)).ne(
+                        Expr::col((request_event::Entity, request_event::Column::ToStatus)),
+                    ),
                 )
                 .add(
                     Condition::all()

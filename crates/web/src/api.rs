@@ -1229,9 +1229,14 @@ pub async fn log_calls(
     let Some(client) = slot.0.lock().ok().and_then(|s| *s) else {
         return res;
     };
-    if let Err(e) =
-        clients::record_call(&state.store, Some(client), &method, &path, res.status().as_u16())
-            .await
+    if let Err(e) = clients::record_call(
+        &state.store,
+        Some(client),
+        &method,
+        &path,
+        res.status().as_u16(),
+    )
+    .await
     {
         tracing::warn!(error = %e, "could not record an API call");
     }

@@ -164,7 +164,10 @@ mod tests {
         let get = Method::GET;
         let post = Method::POST;
         assert_eq!(classify(&get, "/cari"), Some((Bucket::Reads, Shape::Page)));
-        assert_eq!(classify(&get, "/laporan"), Some((Bucket::Reads, Shape::Page)));
+        assert_eq!(
+            classify(&get, "/laporan"),
+            Some((Bucket::Reads, Shape::Page))
+        );
         assert_eq!(
             classify(&post, "/lapor"),
             Some((Bucket::Filings, Shape::Page))
@@ -186,7 +189,13 @@ mod tests {
             Some((Bucket::Reads, Shape::Problem))
         );
         // pages that cost little, the form itself, and staff pages are not counted
-        for p in ["/", "/lapor", "/laporan/BDG-26-X", "/staf", "/assets/app.css"] {
+        for p in [
+            "/",
+            "/lapor",
+            "/laporan/BDG-26-X",
+            "/staf",
+            "/assets/app.css",
+        ] {
             assert_eq!(classify(&get, p), None, "{p}");
         }
         assert_eq!(classify(&post, "/login"), None);

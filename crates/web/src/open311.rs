@@ -1197,9 +1197,13 @@ async fn update_list(state: &AppState, params: &Params) -> Answer {
             "start_date to end_date may span at most {MAX_UPDATE_WINDOW_DAYS} days: ask for a shorter window"
         )));
     }
-    let candidates =
-        kotapintar_storage::timeline::public_update_candidates(&state.store, from, end, MAX_REQUESTS)
-            .await?;
+    let candidates = kotapintar_storage::timeline::public_update_candidates(
+        &state.store,
+        from,
+        end,
+        MAX_REQUESTS,
+    )
+    .await?;
     let mut codes: Vec<String> = candidates.iter().map(|c| c.tracking_code.clone()).collect();
     codes.sort_unstable();
     codes.dedup();

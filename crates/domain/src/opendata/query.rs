@@ -357,8 +357,14 @@ mod tests {
         assert_eq!(Query::parse(&many), Err("too_many_terms"));
         let fine = vec!["kata"; MAX_QUERY_TERMS].join(" ");
         assert!(Query::parse(&fine).is_ok());
-        assert_eq!(Query::parse(&"a".repeat(MAX_QUERY_CHARS + 1)), Err("too_long"));
-        assert_eq!(Query::parse(&"anggaran ".repeat(1_000_000)), Err("too_long"));
+        assert_eq!(
+            Query::parse(&"a".repeat(MAX_QUERY_CHARS + 1)),
+            Err("too_long")
+        );
+        assert_eq!(
+            Query::parse(&"anggaran ".repeat(1_000_000)),
+            Err("too_long")
+        );
     }
 
     #[test]

@@ -338,11 +338,7 @@ impl Table {
             e.add("q", "query_too_long");
         }
         if q.filters.len() > super::query::MAX_QUERY_TERMS
-            || q
-                .filters
-                .iter()
-                .map(|(_, v)| v.len())
-                .sum::<usize>()
+            || q.filters.iter().map(|(_, v)| v.len()).sum::<usize>()
                 > super::query::MAX_QUERY_TERMS * 4
         {
             e.add("filters", "too_many_filters");
@@ -356,10 +352,7 @@ impl Table {
             self.lowered.get_or_init(|| {
                 self.rows
                     .iter()
-                    .map(|r| {
-                        r.join(&CELL_SEPARATOR.to_string())
-                            .to_lowercase()
-                    })
+                    .map(|r| r.join(&CELL_SEPARATOR.to_string()).to_lowercase())
                     .collect()
             })
         };

@@ -100,7 +100,10 @@ async fn open311_photos_are_not_decoded_before_the_key_is_checked(app: TestApp) 
     ] {
         let mut form = reqwest::multipart::Form::new()
             .text("service_code", "jalan-rusak")
-            .text("description", "Lubang besar di jalan, membahayakan pengendara.")
+            .text(
+                "description",
+                "Lubang besar di jalan, membahayakan pengendara.",
+            )
             .text("lat", "-8.7201")
             .text("long", "115.1689");
         if let Some(k) = key {
@@ -199,13 +202,21 @@ async fn public_endpoints_answer_429_past_the_per_address_limit(app: TestApp) {
         assert_eq!(r.status(), StatusCode::OK);
     }
     let r = refused.expect("the search was refused past 4 a minute");
-    let wait: i64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: i64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
     assert!(r.headers()["content-type"]
         .to_str()
         .unwrap()
         .starts_with("text/html"));
-    assert!(r.text().await.unwrap().contains("Terlalu banyak permintaan"));
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Terlalu banyak permintaan"));
 
     // every costly public read counts against the same allowance, answered in its own shape
     let r = app.get("/laporan").await;

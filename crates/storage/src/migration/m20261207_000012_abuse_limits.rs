@@ -46,8 +46,16 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(RateCounters::Table)
-                .col(ColumnDef::new(RateCounters::Bucket).string_len(20).not_null())
-                .col(ColumnDef::new(RateCounters::Subject).string_len(100).not_null())
+                .col(
+                    ColumnDef::new(RateCounters::Bucket)
+                        .string_len(20)
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(RateCounters::Subject)
+                        .string_len(100)
+                        .not_null(),
+                )
                 .col(
                     ColumnDef::new(RateCounters::WindowStart)
                         .big_integer()
@@ -81,7 +89,11 @@ impl MigrationTrait for Migration {
                         .not_null()
                         .primary_key(),
                 )
-                .col(ColumnDef::new(ServerKeys::Secret).string_len(128).not_null())
+                .col(
+                    ColumnDef::new(ServerKeys::Secret)
+                        .string_len(128)
+                        .not_null(),
+                )
                 .to_owned(),
         )
         .await?;

@@ -186,8 +186,7 @@ fn bot_check(state: &AppState, key: &[u8], form: &CsrfMultipart, errors: &mut Fi
     }
     let min = i64::from(state.limits.form_min_fill_seconds);
     if min > 0 {
-        if let Err(code) =
-            form_stamp::check(key, form.get("started"), Utc::now().timestamp(), min)
+        if let Err(code) = form_stamp::check(key, form.get("started"), Utc::now().timestamp(), min)
         {
             errors.add("form", code);
         }
