@@ -180,6 +180,102 @@ impl BoundingBox {
     }
 }
 
+/// The number WhatsApp/SMS messages about a request filed on the public form may go to: an
+/// Indonesian mobile number (`08…`, `+628…`, `628…`; spaces, dashes, dots and brackets
+/// allowed), 10 to 13 digits written nationally, returned as E.164 (`+628…`). The public
+/// form sends messages with no account behind it, so any other number (abroad, premium
+/// rate, a landline) would let a stranger spend the regency's money or spam a third party.
+pub fn message_phone(raw: &str) -> Result<Option<String>, &'static str> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let (plus, rest) = match t.strip_prefix('+') {
+        Some(r) => (true, r),
+        None => (false, t),
+    };
+    let mut digits = String::with_capacity(rest.len());
+    for c in rest.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' | '-' | '.' | '(' | ')' => {}
+            _ => return Err("phone_not_indonesian_mobile"),
+        }
+    }
+    let subscriber = if plus {
+        digits.strip_prefix("62")
+    } else if let Some(n) = digits.strip_prefix('0') {
+        Some(n)
+    } else {
+        digits.strip_prefix("62")
+    };
+    // `+62 (0)812…`: the trunk zero people add after the country code
+    let subscriber = subscriber.map(|n| {
+        if plus || digits.starts_with("62") {
+            n.strip_prefix('0').unwrap_or(n)
+        } else {
+            n
+        }
+    });
+    match subscriber {
+        Some(n) if n.starts_with('8') && (9..=12).contains(&n.len()) => Ok(Some(format!("+62{n}"))),
+        _ => Err("phone_not_indonesian_mobile"),
+    }
+}
+
+/// The public form's start time, signed so a client cannot claim it opened the form earlier
+/// than it did: `{unix seconds}.{hex HMAC-SHA256 of them}`. A person takes more than a few
+/// seconds to describe a problem; a bot posting the form at once does not.
+pub mod form_stamp {
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
+
+    fn mac(key: &[u8], secs: i64) -> Option<Hmac<Sha256>> {
+        let mut m = Hmac::<Sha256>::new_from_slice(key).ok()?;
+        m.update(b"lapor-form:");
+        m.update(secs.to_string().as_bytes());
+        Some(m)
+    }
+
+    pub fn sign(key: &[u8], now_secs: i64) -> String {
+        let tag = mac(key, now_secs)
+            .map(|m| hex::encode(m.finalize().into_bytes()))
+            .unwrap_or_default();
+        format!("{now_secs}.{tag}")
+    }
+
+    /// Who a phone number's quota counts, without keeping the number: a keyed hash of it.
+    pub fn phone_subject(key: &[u8], phone: &str) -> String {
+        let Ok(mut m) = Hmac::<Sha256>::new_from_slice(key) else {
+            return String::new();
+        };
+        m.update(b"phone:");
+        m.update(phone.as_bytes());
+        hex::encode(&m.finalize().into_bytes()[..16])
+    }
+
+    /// `Ok` when `stamp` was made with `key` at least `min_secs` and at most a day ago.
+    pub fn check(
+        key: &[u8],
+        stamp: &str,
+        now_secs: i64,
+        min_secs: i64,
+    ) -> Result<(), &'static str> {
+        let (secs, tag) = stamp.trim().split_once('.').ok_or("form_too_fast")?;
+        let secs: i64 = secs.parse().map_err(|_| "form_too_fast")?;
+        let tag = hex::decode(tag).map_err(|_| "form_too_fast")?;
+        mac(key, secs)
+            .ok_or("form_too_fast")?
+            .verify_slice(&tag)
+            .map_err(|_| "form_too_fast")?;
+        let age = now_secs - secs;
+        if age < min_secs || age > 86_400 {
+            return Err("form_too_fast");
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,5 +331,51 @@ mod tests {
             i.parse(vec![]).unwrap_err().for_field("longitude"),
             Some("coordinate_pair")
         );
+    }
+
+    #[test]
+    fn only_indonesian_mobile_numbers_get_messages() {
+        for (raw, want) in [
+            ("081234567890", "+6281234567890"),
+            ("0812-3456-789", "+628123456789"),
+            ("+62 812 3456 7890", "+6281234567890"),
+            ("6281234567890", "+6281234567890"),
+            ("+62 (0)812 3456 7890", "+6281234567890"),
+            ("0812 3456 78", "+62812345678"),
+        ] {
+            assert_eq!(message_phone(raw), Ok(Some(want.to_string())), "{raw}");
+        }
+        assert_eq!(message_phone(" "), Ok(None));
+        for raw in [
+            "+61 412 345 678",
+            "+1 900 555 0100",
+            "0361 712345",
+            "021 5551234",
+            "08123",
+            "08123456789012",
+            "+44 7700 900123",
+            "0812abc4567",
+            "00881234567890",
+        ] {
+            assert_eq!(
+                message_phone(raw),
+                Err("phone_not_indonesian_mobile"),
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_form_stamp_needs_the_key_and_time() {
+        let key = b"0123456789abcdef0123456789abcdef";
+        let stamp = form_stamp::sign(key, 1_000);
+        assert_eq!(form_stamp::check(key, &stamp, 1_003, 3), Ok(()));
+        assert!(form_stamp::check(key, &stamp, 1_002, 3).is_err());
+        assert!(form_stamp::check(b"another key", &stamp, 1_010, 3).is_err());
+        // an earlier time with the old tag does not verify
+        let forged = stamp.replacen("1000", "900", 1);
+        assert!(form_stamp::check(key, &forged, 1_001, 3).is_err());
+        assert!(form_stamp::check(key, "", 1_001, 3).is_err());
+        assert!(form_stamp::check(key, &stamp, 1_000 + 90_000, 3).is_err());
     }
 }

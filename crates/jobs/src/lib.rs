@@ -28,8 +28,14 @@ pub trait JobHandler: Send + Sync {
     ) -> BoxFuture<'a, Result<(), String>>;
 }
 
-/// Removes expired sessions and stale login throttle counters; scheduled every hour.
-pub struct PurgeSessions;
+/// Removes expired sessions, stale login throttle and rate-limit counters, and recorded API
+/// calls older than their retention; scheduled every hour.
+pub struct PurgeSessions {
+    pub api_call_retention: Duration,
+}
+
+/// How long recorded API calls are kept unless the settings say otherwise.
+pub const DEFAULT_API_CALL_RETENTION_DAYS: i64 = 90;
 
 pub use kotapintar_domain::job::PURGE_SESSIONS;
 
@@ -48,6 +54,17 @@ impl JobHandler for PurgeSessions {
                 .await
                 .map_err(|e| e.to_string())?;
             tracing::info!(removed = n, "stale login throttle counters purged");
+            let n = kotapintar_storage::limits::purge(store, Utc::now())
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(removed = n, "stale rate-limit counters purged");
+            let n = kotapintar_storage::clients::purge_calls(store, self.api_call_retention)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(
+                removed = n,
+                "recorded API calls past their retention purged"
+            );
             Ok(())
         })
     }
@@ -123,7 +140,12 @@ impl Worker {
     pub fn new(store: Store, rules: RequestRules, uploads: std::path::PathBuf) -> Self {
         let rules_offset = rules.utc_offset;
         let mut handlers: HashMap<&'static str, Box<dyn JobHandler>> = HashMap::new();
-        handlers.insert(PURGE_SESSIONS, Box::new(PurgeSessions));
+        handlers.insert(
+            PURGE_SESSIONS,
+            Box::new(PurgeSessions {
+                api_call_retention: Duration::days(DEFAULT_API_CALL_RETENTION_DAYS),
+            }),
+        );
         handlers.insert(
             REBUILD_PERFORMANCE,
             Box::new(performance::Rebuild {
@@ -152,6 +174,19 @@ impl Worker {
     pub fn allow_private_webhooks(mut self, allow: bool) -> Self {
         self.http = webhook_client(allow);
         self.allow_private_webhooks = allow;
+        self
+    }
+
+    /// Keeps recorded API calls this many days (at least one) instead of the default.
+    pub fn with_api_call_retention(mut self, days: u32) -> Self {
+        if let Some(handlers) = Arc::get_mut(&mut self.handlers) {
+            handlers.insert(
+                PURGE_SESSIONS,
+                Box::new(PurgeSessions {
+                    api_call_retention: Duration::days(i64::from(days.max(1))),
+                }),
+            );
+        }
         self
     }
 

@@ -66,6 +66,7 @@ impl Application {
                     settings.rules.clone(),
                     settings.data_dir.join("uploads"),
                 )
+                .with_api_call_retention(settings.api_call_retention_days)
                 .with_notifications(&settings.smtp, &settings.message_gateway)?
                 .allow_private_webhooks(settings.webhook_allow_private),
             )
@@ -74,7 +75,7 @@ impl Application {
         };
         Ok(Self {
             listener,
-            state: AppState::new(store, config, search),
+            state: AppState::new(store, config, search).with_limits(settings.limits.clone()),
             worker,
             search_builder: Builder::InProcess,
         })

@@ -100,6 +100,19 @@ pub struct RawSettings {
     /// new requests and uploads are refused (503, the form kept) and `/readyz` fails, before
     /// the disk is full rather than after. 0 turns the watch off.
     pub min_free_mb: u64,
+    /// Costly public reads (search, the public list, Open311, the CKAN actions, DCAT and
+    /// downloads) one client address (an IPv6 /64) may make per minute; 0: no limit.
+    pub rate_limit_reads_per_minute: u32,
+    /// Requests one client address may send through the public form per hour; 0: no limit.
+    pub rate_limit_filings_per_hour: u32,
+    /// Requests the public form accepts per day with one phone number (each sends it
+    /// WhatsApp/SMS messages); 0: no limit.
+    pub messages_per_phone_per_day: u32,
+    /// Seconds the public form must have been open before it is accepted (bots send at
+    /// once); 0: off.
+    pub form_min_fill_seconds: u32,
+    /// Days the calls of API clients are kept (shown in the application registry).
+    pub api_call_retention_days: u32,
 }
 
 impl Default for RawSettings {
@@ -133,6 +146,11 @@ impl Default for RawSettings {
             audit_key: None,
             audit_key_file: None,
             min_free_mb: 256,
+            rate_limit_reads_per_minute: 120,
+            rate_limit_filings_per_hour: 20,
+            messages_per_phone_per_day: 5,
+            form_min_fill_seconds: 3,
+            api_call_retention_days: 90,
         }
     }
 }
@@ -168,6 +186,10 @@ pub struct Settings {
     pub smtp: kotapintar_jobs::notify::SmtpConfig,
     pub message_gateway: kotapintar_jobs::notify::MessageGatewayConfig,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Limits against abuse of the public surface (`rate_limit_*`, `messages_per_phone_per_day`,
+    /// `form_min_fill_seconds`).
+    pub limits: kotapintar_web::PublicLimits,
+    pub api_call_retention_days: u32,
     pub min_free_mb: u64,
     pub webhook_allow_private: bool,
     /// Where the audit chain's key comes from (see `crate::audit_key`).
@@ -326,6 +348,12 @@ impl Settings {
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        if raw.api_call_retention_days == 0 {
+            return Err(invalid(
+                "api_call_retention_days",
+                "must be at least 1".into(),
+            ));
+        }
         if !(1..=24 * 30).contains(&raw.session_ttl_hours) {
             return Err(invalid(
                 "session_ttl_hours",
@@ -363,6 +391,13 @@ impl Settings {
             trusted_proxies,
             webhook_allow_private: raw.webhook_allow_private,
             min_free_mb: raw.min_free_mb,
+            limits: kotapintar_web::PublicLimits {
+                reads_per_minute: raw.rate_limit_reads_per_minute,
+                filings_per_hour: raw.rate_limit_filings_per_hour,
+                messages_per_phone_per_day: raw.messages_per_phone_per_day,
+                form_min_fill_seconds: raw.form_min_fill_seconds,
+            },
+            api_call_retention_days: raw.api_call_retention_days,
         })
     }
 

@@ -320,7 +320,19 @@ pub async fn record_feed_position(store: &Store, client_id: i64, seq: i64) -> Re
     Ok(())
 }
 
-/// Records one API call (every call, reads included; writes are also in the audit log).
+/// Deletes recorded API calls older than `retention` (they only show a client's recent
+/// activity; kept forever they would grow without bound). Scheduled with the session purge.
+pub async fn purge_calls(store: &Store, retention: chrono::Duration) -> Result<u64> {
+    use crate::entity::api_call;
+    Ok(api_call::Entity::delete_many()
+        .filter(api_call::Column::At.lt(Utc::now() - retention))
+        .exec(&store.writer)
+        .await?
+        .rows_affected)
+}
+
+/// Records one API call of an authenticated client (reads included; writes are also in the
+/// audit log). Calls nobody authenticated are not recorded: anyone could fill the table.
 pub async fn record_call(
     store: &Store,
     client_id: Option<i64>,

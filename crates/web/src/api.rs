@@ -1245,7 +1245,7 @@ pub async fn list_services(
 #[derive(Clone, Default)]
 pub struct CallSlot(Arc<Mutex<Option<i64>>>);
 
-/// Records every API call: the client (when it authenticated), method, path, status.
+/// Records the API calls of authenticated clients: the client, method, path, status.
 pub async fn log_calls(
     State(state): State<AppState>,
     mut req: axum::extract::Request,
@@ -1255,9 +1255,19 @@ pub async fn log_calls(
     req.extensions_mut().insert(slot.clone());
     let (method, path) = (req.method().to_string(), req.uri().path().to_string());
     let res = next.run(req).await;
-    let client = slot.0.lock().ok().and_then(|s| *s);
-    if let Err(e) =
-        clients::record_call(&state.store, client, &method, &path, res.status().as_u16()).await
+    // Only an authenticated client's calls: a row per anonymous call would let anyone grow
+    // the table (and fill the single SQLite writer) as fast as they can send requests.
+    let Some(client) = slot.0.lock().ok().and_then(|s| *s) else {
+        return res;
+    };
+    if let Err(e) = clients::record_call(
+        &state.store,
+        Some(client),
+        &method,
+        &path,
+        res.status().as_u16(),
+    )
+    .await
     {
         tracing::warn!(error = %e, "could not record an API call");
     }

@@ -1,4 +1,4 @@
-//! The client's address, for login throttling. Behind a reverse proxy every connection comes
+//! The client's address, for login throttling and the per-address rate limits. Behind a reverse proxy every connection comes
 //! from the proxy, so when the peer is one of the configured trusted proxies the address is
 //! taken from `X-Forwarded-For`: the right-most entry that is not itself a trusted proxy
 //! (entries further left were written by the client and prove nothing).
@@ -17,20 +17,43 @@ impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
-        let forwarded = parts
-            .headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect::<Vec<_>>()
-            .join(",");
-        Ok(Self(peer.map(|p| {
-            client_address(p, &forwarded, &state.config.trusted_proxies)
-        })))
+        Ok(Self(of_request(
+            &parts.extensions,
+            &parts.headers,
+            &state.config.trusted_proxies,
+        )))
+    }
+}
+
+/// The client's address from a request's connection info and headers (for middleware,
+/// which sees the request before any extractor).
+pub(crate) fn of_request(
+    extensions: &axum::http::Extensions,
+    headers: &axum::http::HeaderMap,
+    trusted: &[IpNet],
+) -> Option<IpAddr> {
+    let peer = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    peer.map(|p| client_address(p, &forwarded, trusted))
+}
+
+/// Who a per-address limit counts: an IPv4 address, or an IPv6 address's /64 (one
+/// subscriber usually holds a whole /64, and could otherwise take a fresh address per
+/// request).
+pub(crate) fn limit_subject(ip: IpAddr) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
     }
 }
 
@@ -61,8 +84,9 @@ fn warn_once_about_proxy(peer: IpAddr) {
     WARNED.call_once(|| {
         tracing::warn!(
             %peer,
-            "X-Forwarded-For received but no trusted proxy is configured: login throttling counts \
-             the connection's address; behind a reverse proxy set KOTAPINTAR_TRUSTED_PROXIES"
+            "X-Forwarded-For received but no trusted proxy is configured: login throttling and \
+             rate limits count the connection's address; behind a reverse proxy set \
+             KOTAPINTAR_TRUSTED_PROXIES"
         );
     });
 }
@@ -73,6 +97,20 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64() {
+        assert_eq!(limit_subject(ip("203.0.113.7")), "203.0.113.7");
+        assert_eq!(limit_subject(ip("::ffff:203.0.113.7")), "203.0.113.7");
+        assert_eq!(
+            limit_subject(ip("2001:db8:1:2:aaaa::1")),
+            limit_subject(ip("2001:db8:1:2:bbbb::9"))
+        );
+        assert_ne!(
+            limit_subject(ip("2001:db8:1:2::1")),
+            limit_subject(ip("2001:db8:1:3::1"))
+        );
     }
 
     #[test]

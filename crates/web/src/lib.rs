@@ -10,6 +10,7 @@ mod client_addr;
 mod csrf;
 mod error;
 pub mod i18n;
+mod limits;
 pub mod open311;
 mod opendata;
 mod pages;
@@ -52,6 +53,31 @@ pub struct WebConfig {
     pub webhook_allow_private: bool,
 }
 
+/// Limits against abuse of the public surface; 0 turns one off. See `limits.rs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicLimits {
+    /// Costly public reads (search, the public list, Open311, CKAN, DCAT and downloads) per
+    /// client address (an IPv6 /64) per minute.
+    pub reads_per_minute: u32,
+    /// Requests sent through the public form per client address per hour.
+    pub filings_per_hour: u32,
+    /// Requests filed with one phone number per day (each sends it WhatsApp/SMS messages).
+    pub messages_per_phone_per_day: u32,
+    /// Seconds between showing the public form and accepting it (a person needs longer).
+    pub form_min_fill_seconds: u32,
+}
+
+impl Default for PublicLimits {
+    fn default() -> Self {
+        Self {
+            reads_per_minute: 120,
+            filings_per_hour: 20,
+            messages_per_phone_per_day: 5,
+            form_min_fill_seconds: 3,
+        }
+    }
+}
+
 /// How long a node uses the holiday calendar it loaded. An edit made on another node writes
 /// nothing this node watches; reading the (small) table again this often bounds how long
 /// deadlines here ignore it, at the cost of one query per period.
@@ -78,6 +104,11 @@ pub struct AppState {
     /// Searches run on blocking threads; this many at a time (one per core). More would not
     /// finish sooner, and each thread keeps its own allocations resident.
     pub(crate) search_slots: Arc<tokio::sync::Semaphore>,
+    /// Photos decoded at once (one per core), whoever sent them: decoding is CPU and memory.
+    pub(crate) decode_slots: Arc<tokio::sync::Semaphore>,
+    pub(crate) limits: Arc<PublicLimits>,
+    /// The key that signs the public form's start time, read once from the database.
+    pub(crate) form_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 /// How many CPU-heavy tasks (searches, building a public list) run at once.
@@ -103,7 +134,16 @@ impl AppState {
             dashboards: pages::kinerja::DashboardCache::default(),
             opendata: opendata::Caches::default(),
             search_slots: Arc::new(tokio::sync::Semaphore::new(cpu_slots())),
+            decode_slots: Arc::new(tokio::sync::Semaphore::new(cpu_slots())),
+            limits: Arc::new(PublicLimits::default()),
+            form_key: Arc::default(),
         }
+    }
+
+    /// The same state with these abuse limits instead of the defaults.
+    pub fn with_limits(mut self, limits: PublicLimits) -> Self {
+        self.limits = Arc::new(limits);
+        self
     }
 
     /// The working-day calendar: reloaded at once on this node after an admin edits the
@@ -271,6 +311,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             csrf::ensure_cookie,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::per_address,
         ))
         .layer(
             ServiceBuilder::new()

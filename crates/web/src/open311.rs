@@ -424,8 +424,8 @@ async fn create(
     }
     let mut params = Params::parse(query.as_deref().unwrap_or(""));
     let answer = match read_body(&state, req, &mut params).await {
-        Ok(photos) if stem == "requests" => file_request(&state, &params, photos).await,
-        // Photos sent with an update are not kept: a timeline entry has none.
+        Ok(uploads) if stem == "requests" => file_request(&state, &params, uploads).await,
+        // Photos sent with an update are not kept (a timeline entry has none), so never decoded.
         Ok(_) => post_update(&state, &params).await,
         Err(f) => Err(f),
     };
@@ -843,13 +843,18 @@ fn request_node(state: &AppState, r: &PublicRequest, extensions: bool) -> Node {
 // ---------------------------------------------------------------------------------------
 // POST requests
 
+/// A photo as uploaded, not yet decoded: the field's name and its bytes.
+type Upload = (String, Bytes);
+
 /// Reads the body into `params` (URL-encoded, as the spec says, or multipart, as clients
-/// that upload photos send it) and returns the photos uploaded as `media` or `photo1..n`.
+/// that upload photos send it) and returns the photos uploaded as `media` or `photo1..n`,
+/// undecoded: decoding costs CPU and memory, so it waits until the `api_key` is checked
+/// (`decode_photos`).
 async fn read_body(
     state: &AppState,
     req: Request,
     params: &mut Params,
-) -> Result<Vec<PhotoFile>, Fail> {
+) -> Result<Vec<Upload>, Fail> {
     let multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -894,8 +899,21 @@ async fn read_body(
             "media: at most {MAX_PHOTOS} photos may be sent"
         )));
     }
+    Ok(uploads)
+}
+
+/// Decodes and cleans the uploads of an authenticated client, on the blocking pool and at
+/// most one per core at a time across the server (`AppState::decode_slots`): many large
+/// photos sent at once queue instead of taking every core and their decoded size in memory.
+async fn decode_photos(state: &AppState, uploads: Vec<Upload>) -> Result<Vec<PhotoFile>, Fail> {
     let mut photos = Vec::new();
     for (name, bytes) in uploads {
+        let _slot = state
+            .decode_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Fail::from(crate::WebError::Unavailable("shutting down".into())))?;
         let cleaned = tokio::task::spawn_blocking(move || media::clean_photo(&bytes))
             .await
             .map_err(|_| Fail::bad(format!("{name} is not a readable photo")))?
@@ -959,7 +977,8 @@ async fn writer_client(state: &AppState, params: &Params, what: &str) -> Result<
     Ok(client)
 }
 
-async fn file_request(state: &AppState, params: &Params, photos: Vec<PhotoFile>) -> Answer {
+async fn file_request(state: &AppState, params: &Params, uploads: Vec<Upload>) -> Answer {
+    // first who is asking: nobody without a key makes the server decode a photo
     let client = writer_client(state, params, "create requests").await?;
     let code = params
         .get("service_code")
@@ -968,6 +987,7 @@ async fn file_request(state: &AppState, params: &Params, photos: Vec<PhotoFile>)
         .await?
         .ok_or_else(|| Fail::bad(format!("service_code '{code}' is not a known service")))?;
     let new_request = request_from(params, &service).map_err(field_errors)?;
+    let photos = decode_photos(state, uploads).await?;
     let rules = &state.config.rules;
     match requests::check(&state.store, rules, &new_request).await {
         Ok(()) => {}
@@ -1097,6 +1117,8 @@ fn field_errors(e: FieldErrors) -> Fail {
 const MAX_UPDATE_ID: usize = 150;
 /// Requests read per query while collecting updates.
 const SCAN_PAGE: u64 = 500;
+/// The widest window `GET servicerequestupdates` answers, as GET requests' default.
+const MAX_UPDATE_WINDOW_DAYS: i64 = DEFAULT_DAYS;
 
 /// The statuses a client may POST, upper case as FixMyStreet sends them (the adapter's
 /// `planned` too).
@@ -1167,6 +1189,11 @@ fn update_node(state: &AppState, code: &str, e: &PublicEvent, extensions: bool) 
 /// (`start_date`/`end_date`, by default the last 90 days like GET requests), oldest first,
 /// at most 1000, so a client that polls from its last `updated_datetime` never skips one.
 /// `api_key` and `jurisdiction_id`, which FixMyStreet sends, are not needed and ignored.
+///
+/// The window may span at most `MAX_UPDATE_WINDOW_DAYS` (FixMyStreet asks for the last hour
+/// or so), and the timeline is read in `(at, id)` order with a limit: an answer reads at most
+/// 1000 entries and their requests, never every public request (`start_date=1970-01-01`
+/// used to).
 async fn update_list(state: &AppState, params: &Params) -> Answer {
     let offset = state.config.rules.utc_offset;
     let extensions = params.extensions();
@@ -1177,38 +1204,46 @@ async fn update_list(state: &AppState, params: &Params) -> Answer {
             return Err(Fail::bad("start_date must not be after end_date"));
         }
     }
-    let from = start.unwrap_or_else(|| end.unwrap_or_else(Utc::now) - Duration::days(DEFAULT_DAYS));
-    // An entry in the window belongs to a request last updated at or after its start; the
-    // list leaves out `rahasia` requests in its query, and publishes the rest.
-    let filter = PublicFilter {
-        with_timeline: true,
-        updated_from: Some(from),
-        ..Default::default()
-    };
-    let mut found: Vec<(DateTime<Utc>, i64, Node)> = Vec::new();
-    let mut page = 0;
-    loop {
-        let (rows, _) = requests::public_list(&state.store, &filter, page, SCAN_PAGE).await?;
-        for r in &rows {
-            for e in updates_of(r).filter(|e| e.at >= from && end.is_none_or(|end| e.at <= end)) {
-                found.push((
-                    e.at,
-                    e.id,
-                    update_node(state, &r.tracking_code, e, extensions),
-                ));
-            }
-        }
-        if (rows.len() as u64) < SCAN_PAGE {
-            break;
-        }
-        page += 1;
+    let now = Utc::now();
+    let from = start.unwrap_or_else(|| end.unwrap_or(now) - Duration::days(DEFAULT_DAYS));
+    if end.unwrap_or(now).max(from) - from > Duration::days(MAX_UPDATE_WINDOW_DAYS) {
+        return Err(Fail::bad(format!(
+            "start_date to end_date may span at most {MAX_UPDATE_WINDOW_DAYS} days: ask for a shorter window"
+        )));
     }
-    found.sort_by_key(|(at, id, _)| (*at, *id));
-    let items = found
-        .into_iter()
-        .take(MAX_REQUESTS as usize)
-        .map(|(_, _, n)| n)
-        .collect();
+    let candidates = kotapintar_storage::timeline::public_update_candidates(
+        &state.store,
+        from,
+        end,
+        MAX_REQUESTS,
+    )
+    .await?;
+    let mut codes: Vec<String> = candidates.iter().map(|c| c.tracking_code.clone()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let mut requests_by_code = std::collections::HashMap::new();
+    for chunk in codes.chunks(SCAN_PAGE as usize) {
+        // the list leaves out `rahasia` requests in its query, and publishes the rest
+        let filter = PublicFilter {
+            with_timeline: true,
+            codes: chunk.to_vec(),
+            ..Default::default()
+        };
+        let (rows, _) = requests::public_list(&state.store, &filter, 0, SCAN_PAGE).await?;
+        for r in rows {
+            requests_by_code.insert(r.tracking_code.clone(), r);
+        }
+    }
+    let mut items = Vec::with_capacity(candidates.len());
+    for c in &candidates {
+        let Some(r) = requests_by_code.get(&c.tracking_code) else {
+            continue;
+        };
+        // only what the public projection shows as an update of this request
+        if let Some(e) = updates_of(r).find(|e| e.id == c.event_id) {
+            items.push(update_node(state, &r.tracking_code, e, extensions));
+        }
+    }
     Ok((
         "service_request_updates",
         Node::List("request_update", items),

@@ -154,12 +154,27 @@ fn parse_terms(tok: &str) -> Result<Vec<Term>, &'static str> {
     }
 }
 
+/// The longest `q` or `fq` accepted, in characters. Real clients send a few words and a
+/// date range; a longer query only makes the server work.
+pub const MAX_QUERY_CHARS: usize = 1000;
+/// The most terms (words, `field:value` pairs, operators) in one `q` or `fq`.
+pub const MAX_QUERY_TERMS: usize = 32;
+
 impl Query {
-    /// Parses `q` or one `fq`. An empty string matches everything.
+    /// Parses `q` or one `fq`. An empty string matches everything. A query longer than
+    /// `MAX_QUERY_CHARS` or with more than `MAX_QUERY_TERMS` terms is refused before any of
+    /// it is parsed: matching is linear in the terms for every dataset, with no await inside.
     pub fn parse(s: &str) -> Result<Self, &'static str> {
+        if s.chars().count() > MAX_QUERY_CHARS {
+            return Err("too_long");
+        }
+        let toks = tokens(s)?;
+        if toks.len() > MAX_QUERY_TERMS {
+            return Err("too_many_terms");
+        }
         let mut clauses: Vec<Clause> = Vec::new();
         let mut join_next = false;
-        for tok in tokens(s)? {
+        for tok in toks {
             match tok.as_str() {
                 "OR" | "||" => {
                     if clauses.is_empty() {
@@ -206,9 +221,16 @@ impl Query {
         self
     }
 
+    /// How many terms the query holds (several `fq` joined with `and` add up).
+    pub fn terms(&self) -> usize {
+        self.0.iter().map(|c| c.any_of.len()).sum()
+    }
+
     pub fn matches(&self, doc: &impl Searchable) -> bool {
+        // the document's text is built and lower-cased once, not once per word
+        let text = std::cell::OnceCell::new();
         self.0.iter().all(|c| {
-            let hit = c.any_of.iter().any(|t| term_matches(t, doc));
+            let hit = c.any_of.iter().any(|t| term_matches(t, doc, &text));
             hit != c.negated
         })
     }
@@ -241,10 +263,10 @@ fn compare(a: &str, b: &str) -> Ordering {
     a.cmp(b)
 }
 
-fn term_matches(t: &Term, doc: &impl Searchable) -> bool {
+fn term_matches(t: &Term, doc: &impl Searchable, text: &std::cell::OnceCell<String>) -> bool {
     match t {
         Term::All => true,
-        Term::Word(w) => doc.text().contains(w.as_str()),
+        Term::Word(w) => text.get_or_init(|| doc.text()).contains(w.as_str()),
         Term::Field { field, value } => {
             let values = doc.values(field);
             match value {
@@ -327,6 +349,22 @@ mod tests {
         assert!(m("anggaran belanja"));
         assert!(!m("anggaran kesehatan"));
         assert!(m("anggaran OR kesehatan"));
+    }
+
+    #[test]
+    fn huge_queries_are_refused_before_parsing() {
+        let many = vec!["kata"; MAX_QUERY_TERMS + 1].join(" ");
+        assert_eq!(Query::parse(&many), Err("too_many_terms"));
+        let fine = vec!["kata"; MAX_QUERY_TERMS].join(" ");
+        assert!(Query::parse(&fine).is_ok());
+        assert_eq!(
+            Query::parse(&"a".repeat(MAX_QUERY_CHARS + 1)),
+            Err("too_long")
+        );
+        assert_eq!(
+            Query::parse(&"anggaran ".repeat(1_000_000)),
+            Err("too_long")
+        );
     }
 
     #[test]

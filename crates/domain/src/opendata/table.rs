@@ -46,11 +46,25 @@ pub struct Column {
 }
 
 /// A table: named, typed columns and rows of text cells (empty = no value).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Table {
     pub columns: Vec<Column>,
     pub rows: Vec<Vec<String>>,
+    /// Each row's cells lower-cased and joined, made by the first search with words and kept
+    /// with the (cached) table: words are then looked for without lower-casing every cell
+    /// for every word of every query.
+    #[serde(skip)]
+    lowered: std::sync::OnceLock<Vec<String>>,
 }
+
+impl PartialEq for Table {
+    fn eq(&self, other: &Self) -> bool {
+        self.columns == other.columns && self.rows == other.rows
+    }
+}
+
+/// Between cells in `Table::lowered`, so a word does not match across two cells.
+const CELL_SEPARATOR: char = '\u{1f}';
 
 /// Why a CSV was refused, with the line (1-based, the header is line 1) where that is known.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +96,11 @@ impl Table {
                 Column { name, kind }
             })
             .collect();
-        Self { columns, rows }
+        Self {
+            columns,
+            rows,
+            lowered: std::sync::OnceLock::new(),
+        }
     }
 
     /// Reads a CSV upload: UTF-8 (a byte-order mark is dropped), a header row of distinct
@@ -309,15 +327,36 @@ impl Table {
             .iter()
             .filter_map(|(name, desc)| Some((self.resolve(name, "sort", &mut e)?, *desc)))
             .collect();
+        let raw_q = q.q.as_deref().unwrap_or_default();
+        let words: Vec<String> = raw_q
+            .split_whitespace()
+            .map(|w| w.replace(CELL_SEPARATOR, "").to_lowercase())
+            .filter(|w| !w.is_empty())
+            .collect();
+        if raw_q.chars().count() > super::query::MAX_QUERY_CHARS
+            || words.len() > super::query::MAX_QUERY_TERMS
+        {
+            e.add("q", "query_too_long");
+        }
+        if q.filters.len() > super::query::MAX_QUERY_TERMS
+            || q.filters.iter().map(|(_, v)| v.len()).sum::<usize>()
+                > super::query::MAX_QUERY_TERMS * 4
+        {
+            e.add("filters", "too_many_filters");
+        }
         if !e.is_empty() {
             return Err(e);
         }
-        let words: Vec<String> =
-            q.q.as_deref()
-                .unwrap_or_default()
-                .split_whitespace()
-                .map(str::to_lowercase)
-                .collect();
+        let lowered: &[String] = if words.is_empty() {
+            &[]
+        } else {
+            self.lowered.get_or_init(|| {
+                self.rows
+                    .iter()
+                    .map(|r| r.join(&CELL_SEPARATOR.to_string()).to_lowercase())
+                    .collect()
+            })
+        };
         let mut hits: Vec<(usize, &Vec<String>)> = self
             .rows
             .iter()
@@ -332,10 +371,11 @@ impl Table {
                     values.contains(&v)
                 })
             })
-            .filter(|(_, r)| {
-                words
-                    .iter()
-                    .all(|w| r.iter().any(|cell| cell.to_lowercase().contains(w)))
+            .filter(|(id, _)| {
+                words.is_empty()
+                    || lowered
+                        .get(id - 1)
+                        .is_some_and(|row| words.iter().all(|w| row.contains(w.as_str())))
             })
             .collect();
         if !sort.is_empty() {
@@ -426,6 +466,33 @@ mod tests {
         // a byte-order mark is not part of the first column's name
         let t = Table::from_csv(b"\xEF\xBB\xBFnama,n\nx,1\n").unwrap();
         assert_eq!(t.columns[0].name, "nama");
+    }
+
+    #[test]
+    fn huge_datastore_queries_are_refused() {
+        let t = sample();
+        let q = DatastoreQuery {
+            q: Some("kuta ".repeat(100_000)),
+            limit: 10,
+            ..Default::default()
+        };
+        assert_eq!(
+            t.search(&q).unwrap_err().for_field("q"),
+            Some("query_too_long")
+        );
+        let q = DatastoreQuery {
+            filters: (0..100).map(|i| (format!("c{i}"), vec![])).collect(),
+            limit: 10,
+            ..Default::default()
+        };
+        assert!(t.search(&q).is_err());
+        // words still match inside one cell only, whatever its case
+        let q = DatastoreQuery {
+            q: Some("KUTA".into()),
+            limit: 10,
+            ..Default::default()
+        };
+        assert_eq!(t.search(&q).unwrap().total, 2);
     }
 
     #[test]

@@ -147,6 +147,12 @@ pub fn settings_with_smtp(db: &TestDb, smtp_port: Option<u16>) -> Settings {
         worker: false,
         // The test suites' webhook receivers listen on 127.0.0.1; the SSRF tests turn it off.
         webhook_allow_private: true,
+        // Tests post forms at once and search many times from one address; the abuse tests
+        // (security_abuse.rs) set these low on purpose.
+        rate_limit_reads_per_minute: 0,
+        rate_limit_filings_per_hour: 0,
+        messages_per_phone_per_day: 0,
+        form_min_fill_seconds: 0,
         ..RawSettings::default()
     })
     .expect("test settings")

@@ -28,6 +28,7 @@ mod security;
 mod security_privacy;
 mod security_accounts;
 mod security_integrity;
+mod security_abuse;
 mod smtp_sink;
 mod units;
 mod users;

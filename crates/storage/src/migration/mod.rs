@@ -14,6 +14,7 @@ mod m20261129_000008_opendata;
 mod m20261129_000009_speed;
 mod m20261129_000010_monthly_counters;
 mod m20261207_000011_public_text;
+mod m20261207_000012_abuse_limits;
 mod m20261207_000014_audit_key;
 
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000009_speed::Migration),
             Box::new(m20261129_000010_monthly_counters::Migration),
             Box::new(m20261207_000011_public_text::Migration),
+            Box::new(m20261207_000012_abuse_limits::Migration),
             Box::new(m20261207_000014_audit_key::Migration),
         ]
     }

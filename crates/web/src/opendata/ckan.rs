@@ -13,7 +13,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use kotapintar_domain::opendata::query::{Query, Searchable};
+use kotapintar_domain::opendata::query::{Query, Searchable, MAX_QUERY_CHARS, MAX_QUERY_TERMS};
 use kotapintar_domain::opendata::table::{parse_sort, DatastoreQuery};
 use kotapintar_domain::opendata::{Licence, Topic};
 use kotapintar_storage::opendata::{stable_uuid, Dataset, Publisher, Resource, Source};
@@ -278,7 +278,10 @@ async fn dispatch(state: &AppState, b: &str, name: &str, p: &Params) -> ActionRe
         _ => {
             let cat = catalogue(state).await?;
             match name {
-                "package_search" => package_search(b, &cat, p),
+                "package_search" => {
+                    let (b, p) = (b.to_string(), p.clone());
+                    on_blocking_pool(state, move || package_search(&b, &cat, &p)).await
+                }
                 "package_show" => {
                     let id = p.str("id").ok_or_else(|| missing("id"))?;
                     cat.dataset(&id)
@@ -345,6 +348,26 @@ async fn dispatch(state: &AppState, b: &str, name: &str, p: &Params) -> ActionRe
     }
 }
 
+/// Runs an in-memory search on the blocking pool, at most one per core at a time (the
+/// search slots the portal search uses too): matching has no await inside, so on the async
+/// threads a slow one would hold a core the timeout cannot take back.
+async fn on_blocking_pool(
+    state: &AppState,
+    work: impl FnOnce() -> ActionResult + Send + 'static,
+) -> ActionResult {
+    let _slot = state
+        .search_slots
+        .acquire()
+        .await
+        .map_err(|_| Fail::Internal)?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| Fail::Internal)?
+}
+
+/// The most `fq_list` entries accepted (each is a query of its own).
+const MAX_FQ_LIST: usize = 8;
+
 fn page<T>(items: Vec<T>, offset: i64, limit: i64) -> Vec<T> {
     items
         .into_iter()
@@ -363,6 +386,7 @@ fn invalid(field: &str, msg: &str) -> Fail {
 
 /// Parameters as CKAN reads them: numbers may come as strings, booleans as `true`, `True`,
 /// `1`, lists as JSON arrays or JSON-encoded strings.
+#[derive(Clone)]
 struct Params(Map<String, Value>);
 
 impl Params {
@@ -732,6 +756,11 @@ fn package_search(b: &str, cat: &Catalogue, p: &Params) -> ActionResult {
     let mut query = Query::parse(&q).map_err(|e| Fail::SearchQuery(format!("q: {e}")))?;
     let mut fqs: Vec<String> = p.str("fq").into_iter().collect();
     if let Some(list) = p.list("fq_list") {
+        if list.len() > MAX_FQ_LIST {
+            return Err(Fail::SearchQuery(format!(
+                "fq_list: at most {MAX_FQ_LIST} filter queries"
+            )));
+        }
         fqs.extend(list);
     }
     for fq in fqs {
@@ -1055,6 +1084,21 @@ async fn datastore_search(state: &AppState, p: &Params) -> ActionResult {
         ),
         _ => p.str("q"),
     };
+    // refused here with CKAN's search error (400), before anything is matched
+    if let Some(q) = &q {
+        if q.chars().count() > MAX_QUERY_CHARS || q.split_whitespace().count() > MAX_QUERY_TERMS {
+            return Err(Fail::SearchQuery(format!(
+                "q: at most {MAX_QUERY_TERMS} words and {MAX_QUERY_CHARS} characters"
+            )));
+        }
+    }
+    if filters.len() > MAX_QUERY_TERMS
+        || filters.iter().map(|(_, v)| v.len()).sum::<usize>() > MAX_QUERY_TERMS * 4
+    {
+        return Err(Fail::SearchQuery(format!(
+            "filters: at most {MAX_QUERY_TERMS} columns"
+        )));
+    }
     let fields = p.list("fields");
     let sort = p.str("sort").map(|s| parse_sort(&s)).unwrap_or_default();
     let query = DatastoreQuery {
@@ -1065,11 +1109,24 @@ async fn datastore_search(state: &AppState, p: &Params) -> ActionResult {
         offset: usize::try_from(offset).unwrap_or(0),
         limit: usize::try_from(limit).unwrap_or(100),
     };
-    let sel = table.search(&query).map_err(|e| {
+    let searched = {
+        let _slot = state
+            .search_slots
+            .acquire()
+            .await
+            .map_err(|_| Fail::Internal)?;
+        let t = table.clone();
+        tokio::task::spawn_blocking(move || t.search(&query))
+            .await
+            .map_err(|_| Fail::Internal)?
+    };
+    let sel = searched.map_err(|e| {
         Fail::Validation(
             e.0.iter()
                 .map(|fe| {
                     let msg = match fe.field.as_str() {
+                        "q" => "Query too long",
+                        "filters" if fe.code == "too_many_filters" => "Too many filters",
                         "filters" => "Unknown column in filters",
                         "fields" => "Unknown column in fields",
                         _ => "Unknown column in sort",

@@ -8,7 +8,8 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use kotapintar_domain::intake::RequestInput;
+use chrono::Utc;
+use kotapintar_domain::intake::{self, form_stamp, RequestInput};
 use kotapintar_domain::privacy::PublicRequest;
 use kotapintar_domain::request::RequestKind;
 use kotapintar_domain::service::Service;
@@ -44,6 +45,8 @@ struct FormTemplate {
     similar: Vec<PublicRequest>,
     /// Storage cannot be written now: the form is shown again with a message to send it later.
     unavailable: bool,
+    /// When this form was shown, signed (`intake::form_stamp`).
+    started: String,
 }
 
 impl FormTemplate {
@@ -136,6 +139,7 @@ async fn show(
                 .collect()
         })
         .unwrap_or_default();
+    let started = form_stamp::sign(form_key(state).await?, Utc::now().timestamp());
     let body = render(&FormTemplate {
         page,
         input,
@@ -150,6 +154,7 @@ async fn show(
         photo_problems,
         similar,
         unavailable: status == StatusCode::SERVICE_UNAVAILABLE,
+        started,
     })?;
     let mut res = (status, body).into_response();
     if status == StatusCode::SERVICE_UNAVAILABLE {
@@ -213,12 +218,69 @@ pub async fn form(
     .await
 }
 
-/// Cleans each new upload (type by content, size, metadata) off the async threads.
-async fn clean_uploads(files: Vec<Upload>) -> (Vec<(String, PhotoFile)>, Vec<(String, String)>) {
+/// The key that signs the form's start time and hashes phone numbers for their quota: made
+/// once for the deployment and kept in the database, so every node accepts another's form.
+async fn form_key(state: &AppState) -> Result<&[u8], WebError> {
+    state
+        .form_key
+        .get_or_try_init(|| async {
+            kotapintar_storage::limits::server_key(&state.store, "lapor-form")
+                .await
+                .map_err(WebError::from)
+        })
+        .await
+        .map(Vec::as_slice)
+}
+
+/// The bot checks of the public form, which needs no account: a field people cannot see
+/// (`website`) left empty, and a form not sent sooner than a person could fill it. Both are
+/// answered with the form again, everything typed kept, and a message saying what to do.
+fn bot_check(state: &AppState, key: &[u8], form: &CsrfMultipart, errors: &mut FieldErrors) {
+    if !form.get("website").trim().is_empty() {
+        errors.add("form", "honeypot_filled");
+        return;
+    }
+    let min = i64::from(state.limits.form_min_fill_seconds);
+    if min > 0 {
+        if let Err(code) = form_stamp::check(key, form.get("started"), Utc::now().timestamp(), min)
+        {
+            errors.add("form", code);
+        }
+    }
+}
+
+/// Counts a request filed with this phone number today; `false` past the day's quota. The
+/// number is counted under a keyed hash: the counter table holds no phone numbers.
+async fn phone_within_quota(state: &AppState, key: &[u8], phone: &str) -> Result<bool, WebError> {
+    let limit = state.limits.messages_per_phone_per_day;
+    if limit == 0 {
+        return Ok(true);
+    }
+    let hits = kotapintar_storage::limits::hit(
+        &state.store,
+        "phone",
+        &form_stamp::phone_subject(key, phone),
+        kotapintar_storage::limits::LONGEST_WINDOW_SECS,
+        Utc::now(),
+    )
+    .await?;
+    Ok(hits.count <= i64::from(limit))
+}
+
+/// Cleans each new upload (type by content, size, metadata) off the async threads, at most
+/// one per core at a time across the server.
+async fn clean_uploads(
+    state: &AppState,
+    files: Vec<Upload>,
+) -> (Vec<(String, PhotoFile)>, Vec<(String, String)>) {
     let mut ok = Vec::new();
     let mut problems = Vec::new();
     for f in files.into_iter().filter(|f| f.field == "photos") {
         let name = f.file_name.clone();
+        let Ok(_slot) = state.decode_slots.clone().acquire_owned().await else {
+            problems.push((name, "error.photo_corrupt".into()));
+            continue;
+        };
         let result = tokio::task::spawn_blocking(move || media::clean_photo(&f.bytes)).await;
         match result {
             Ok(Ok(c)) => ok.push((
@@ -272,10 +334,17 @@ pub async fn submit(
         .map(|(_, (m, f))| (m.original_name, f))
         .collect();
     let confirm_new = form.get("confirm_new") == "1";
-    let (new_photos, photo_problems) = clean_uploads(form.files).await;
+    let key = form_key(&state).await?.to_vec();
+    let mut errors = FieldErrors::new();
+    bot_check(&state, &key, &form, &mut errors);
+    let (new_photos, photo_problems) = if errors.is_empty() {
+        clean_uploads(&state, form.files).await
+    } else {
+        // refused as a bot: its uploads are not worth decoding
+        (Vec::new(), Vec::new())
+    };
     photos.extend(new_photos);
 
-    let mut errors = FieldErrors::new();
     if photos.len() > MAX_PHOTOS {
         errors.add("photos", "too_many_photos");
         photos.truncate(MAX_PHOTOS);
@@ -287,6 +356,16 @@ pub async fn submit(
     if let Err(e) = &parsed {
         errors.0.extend(e.0.clone());
     }
+    // messages go to the number given here: an Indonesian mobile number only
+    let message_phone = match intake::message_phone(&input.phone) {
+        Ok(p) => p,
+        Err(code) => {
+            if errors.for_field("phone").is_none() {
+                errors.add("phone", code);
+            }
+            None
+        }
+    };
 
     // A draft that cannot be written (a full disk) leaves the earlier one in place.
     let keep_draft = |photos: &[(String, PhotoFile)]| -> Result<Option<String>, StorageError> {
@@ -405,6 +484,26 @@ pub async fn submit(
         }
         Err(e) => return Err(e),
     };
+    // At most a few requests a day with one number: past that the form says so and keeps
+    // everything, and the resident may send it without the number (or with an email).
+    // Refusing beats filing silently without messages: the resident would wait for a
+    // WhatsApp that never comes.
+    if let Some(phone) = &message_phone {
+        if !phone_within_quota(&state, &key, phone).await? {
+            return show(
+                &state,
+                page,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                input,
+                answers,
+                FieldErrors::single("phone", "phone_quota_reached"),
+                draft,
+                vec![],
+                vec![],
+            )
+            .await;
+        }
+    }
     let files: Vec<PhotoFile> = photos.into_iter().map(|(_, p)| p).collect();
     match requests::submit(
         &state.store,

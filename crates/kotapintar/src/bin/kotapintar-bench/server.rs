@@ -63,6 +63,11 @@ impl Server {
             .env("KOTAPINTAR_DATA_DIR", dir.join("data"))
             .env("KOTAPINTAR_SEARCH_DIR", dir.join("search"))
             .env("KOTAPINTAR_WORKER", "false")
+            // the load comes from one address and posts forms at once
+            .env("KOTAPINTAR_RATE_LIMIT_READS_PER_MINUTE", "0")
+            .env("KOTAPINTAR_RATE_LIMIT_FILINGS_PER_HOUR", "0")
+            .env("KOTAPINTAR_MESSAGES_PER_PHONE_PER_DAY", "0")
+            .env("KOTAPINTAR_FORM_MIN_FILL_SECONDS", "0")
             // the search follower's info lines report a build in a child process, with its peak
             .env("KOTAPINTAR_LOG", "warn,kotapintar_search::sync=info")
             .stdin(Stdio::null())
