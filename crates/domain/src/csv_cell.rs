@@ -61,7 +61,10 @@ mod tests {
     fn formulas_become_text() {
         for (cell, written) in [
             ("=1+1", "'=1+1"),
-            ("=HYPERLINK(\"https://evil.example\",\"klik\")", "'=HYPERLINK(\"https://evil.example\",\"klik\")"),
+            (
+                "=HYPERLINK(\"https://evil.example\",\"klik\")",
+                "'=HYPERLINK(\"https://evil.example\",\"klik\")",
+            ),
             ("+62 812 1234", "'+62 812 1234"),
             ("-2+3", "'-2+3"),
             ("-1+cmd|' /C calc'!A0", "'-1+cmd|' /C calc'!A0"),
@@ -81,8 +84,24 @@ mod tests {
     #[test]
     fn data_stays_as_it_is() {
         for cell in [
-            "", "-", "+", "=", "12", "-12", "+12", "-3.5", "-.5", "-1e3", "1E-3", "-0",
-            "Jalan rusak", "Kuta = pantai", "a-b", "0812-3456", "'=1", " =1",
+            "",
+            "-",
+            "+",
+            "=",
+            "12",
+            "-12",
+            "+12",
+            "-3.5",
+            "-.5",
+            "-1e3",
+            "1E-3",
+            "-0",
+            "Jalan rusak",
+            "Kuta = pantai",
+            "a-b",
+            "0812-3456",
+            "'=1",
+            " =1",
         ] {
             assert!(matches!(safe(cell), Cow::Borrowed(_)), "{cell:?}");
         }

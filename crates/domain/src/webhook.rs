@@ -116,12 +116,7 @@ fn is_public_v6(v6: Ipv6Addr) -> bool {
     let s = v6.segments();
     // 6to4 (2002::/16) carries an IPv4 address; it is as public as that address
     if s[0] == 0x2002 {
-        let embedded = Ipv4Addr::new(
-            (s[1] >> 8) as u8,
-            s[1] as u8,
-            (s[2] >> 8) as u8,
-            s[2] as u8,
-        );
+        let embedded = Ipv4Addr::new((s[1] >> 8) as u8, s[1] as u8, (s[2] >> 8) as u8, s[2] as u8);
         return is_public_v4(embedded);
     }
     // only global unicast, 2000::/3, is public; within it, not documentation (2001:db8::/32)
@@ -189,7 +184,13 @@ mod tests {
             assert!(!allowed(private, false), "{private}");
         }
         // allowed on request: the regency's own network
-        for ok in ["127.0.0.1", "10.0.0.5", "192.168.1.1", "fd00::1", "::ffff:127.0.0.1"] {
+        for ok in [
+            "127.0.0.1",
+            "10.0.0.5",
+            "192.168.1.1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+        ] {
             assert!(allowed(ok, true), "{ok}");
         }
         // never, whatever the setting

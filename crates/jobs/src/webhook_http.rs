@@ -47,7 +47,10 @@ async fn resolve_checked(
     if addrs.is_empty() {
         return Err(refused(host, "not resolvable").into());
     }
-    if let Some(bad) = addrs.iter().find(|a| !address_allowed(a.ip(), allow_private)) {
+    if let Some(bad) = addrs
+        .iter()
+        .find(|a| !address_allowed(a.ip(), allow_private))
+    {
         tracing::warn!(host, address = %bad.ip(), "webhook to a private address refused");
         return Err(refused(host, "a private, local or internal address").into());
     }

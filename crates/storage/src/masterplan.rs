@@ -986,9 +986,7 @@ pub async fn add_update(
 /// photos do, by being decoded and encoded again (`media::clean_photo`); each file comes back
 /// with the type it is stored and served as. Documents are kept as they are: they are
 /// served only as attachments, never shown from our origin.
-async fn without_metadata(
-    files: Vec<EvidenceFile>,
-) -> Result<Vec<(EvidenceFile, &'static str)>> {
+async fn without_metadata(files: Vec<EvidenceFile>) -> Result<Vec<(EvidenceFile, &'static str)>> {
     let mut out = Vec::with_capacity(files.len());
     for f in files {
         let ctype = evidence_type(&f.bytes).unwrap_or("application/octet-stream");

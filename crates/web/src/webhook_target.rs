@@ -41,9 +41,11 @@ pub async fn check(url: &str, allow_private: bool) -> Result<(), StorageError> {
         } else {
             80
         });
-    let resolved =
-        tokio::time::timeout(RESOLVE_WAIT, tokio::net::lookup_host((host.to_string(), port)))
-            .await;
+    let resolved = tokio::time::timeout(
+        RESOLVE_WAIT,
+        tokio::net::lookup_host((host.to_string(), port)),
+    )
+    .await;
     match resolved {
         Ok(Ok(mut addrs)) => {
             if addrs.any(|a| !address_allowed(a.ip(), allow_private)) {

@@ -44,7 +44,10 @@ const EVIL_NEXT: &[&str] = &[
 /// A `Location` a browser keeps on this site: one slash, then no second one or backslash
 /// even after it drops tabs and newlines.
 fn stays_on_site(loc: &str) -> bool {
-    let seen: String = loc.chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).collect();
+    let seen: String = loc
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
     seen.starts_with('/')
         && !seen.starts_with("//")
         && !seen.starts_with("/\\")
@@ -59,7 +62,9 @@ async fn next_never_leads_off_site(app: TestApp) {
         assert_eq!(location(&r), "/", "/bahasa/en?next={evil}");
     }
     // a page on the site is still where the visitor returns to
-    let r = app.get("/bahasa/id?next=%2Flaporan%3Fq%3Djalan%2520rusak").await;
+    let r = app
+        .get("/bahasa/id?next=%2Flaporan%3Fq%3Djalan%2520rusak")
+        .await;
     assert_eq!(location(&r), "/laporan?q=jalan%20rusak");
 
     // the login form carries `next` in a hidden field: the form shown never holds an evil one
@@ -170,7 +175,11 @@ async fn lock_out(app: &TestApp, username: &str, password: &str) {
         login_with(app, &c, &jar, username, "salah-salah-123", None).await;
     }
     let r = login_with(app, &c, &jar, username, password, None).await;
-    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "{username} locked out");
+    assert_eq!(
+        r.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "{username} locked out"
+    );
 }
 
 fn cli(app: &TestApp, args: &[&str], stdin: &str) -> std::process::Output {
@@ -236,11 +245,7 @@ async fn a_password_reset_ends_sessions_and_lifts_the_lock_out(app: TestApp) {
         &["user", "reset-password", "petugas.a", "--password-stdin"],
         "sandi-baru-22222\n",
     );
-    assert!(
-        o.status.success(),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(staff_status(&app, &officer).await, StatusCode::SEE_OTHER);
     let officer = signed_in(&app, "petugas.a", "sandi-baru-22222").await;
 
@@ -481,10 +486,7 @@ async fn webhooks_never_reach_the_servers_own_network(app: TestApp) {
     let csrf = cookie_of(&staff_jar, &node.base, "kp_csrf").unwrap();
     let r = staff
         .post(node.url(&format!("/staf/klien/{}/webhook", client.id)))
-        .form(&[
-            ("_csrf", csrf.as_str()),
-            ("url", evil[0].as_str()),
-        ])
+        .form(&[("_csrf", csrf.as_str()), ("url", evil[0].as_str())])
         .send()
         .await
         .unwrap();
@@ -683,10 +685,19 @@ async fn csv_exports_never_carry_formulas(app: TestApp) {
     // the live table of units, made from what staff typed
     let live = resources[1]["url"].as_str().unwrap();
     let live = app.url(&live[live.find("/dataset/").unwrap()..]);
-    let units = app.client.get(&live).send().await.unwrap().text().await.unwrap();
+    let units = app
+        .client
+        .get(&live)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let rows = cells(&units);
     assert!(
-        rows.iter().any(|r| r.iter().any(|c| c == "'=cmd|' /C calc'!A0")),
+        rows.iter()
+            .any(|r| r.iter().any(|c| c == "'=cmd|' /C calc'!A0")),
         "{units}"
     );
     for (what, body) in [("dump", &dump), ("tsv", &tsv), ("units", &units)] {
@@ -729,7 +740,10 @@ async fn evidence_photos_lose_their_metadata_and_files_their_names(app: TestApp)
         id,
         &[
             ("reported_on", "2026-03-15"),
-            ("summary", "Pemasangan CCTV di depan rumah Pak Wayan selesai."),
+            (
+                "summary",
+                "Pemasangan CCTV di depan rumah Pak Wayan selesai.",
+            ),
             ("links", ""),
         ],
         &[

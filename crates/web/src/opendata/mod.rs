@@ -547,13 +547,11 @@ async fn dump(
                 .from_writer(Vec::new());
             let mut header = vec!["_id".to_string()];
             header.extend(table.columns.iter().map(|c| c.name.clone()));
-            write_record(&mut w, &header)
-                .map_err(|e| WebError::Internal(e.to_string()))?;
+            write_record(&mut w, &header).map_err(|e| WebError::Internal(e.to_string()))?;
             for (i, row) in table.rows.iter().enumerate() {
                 let mut rec = vec![(i + 1).to_string()];
                 rec.extend(row.iter().cloned());
-                write_record(&mut w, &rec)
-                    .map_err(|e| WebError::Internal(e.to_string()))?;
+                write_record(&mut w, &rec).map_err(|e| WebError::Internal(e.to_string()))?;
             }
             let mut body = w
                 .into_inner()

@@ -801,21 +801,20 @@ pub async fn client_subscribe(
         .map(|(_, v)| v.clone())
         .collect();
     let info = kotapintar_storage::clients::get(&state.store, id).await?;
-    let subscribed = match crate::webhook_target::check(&url, state.config.webhook_allow_private)
-        .await
-    {
-        Ok(()) => {
-            kotapintar_storage::webhooks::subscribe_by_admin(
-                &state.store,
-                &AuditActor::from(&actor),
-                &info.client,
-                &url,
-                &types,
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    };
+    let subscribed =
+        match crate::webhook_target::check(&url, state.config.webhook_allow_private).await {
+            Ok(()) => {
+                kotapintar_storage::webhooks::subscribe_by_admin(
+                    &state.store,
+                    &AuditActor::from(&actor),
+                    &info.client,
+                    &url,
+                    &types,
+                )
+                .await
+            }
+            Err(e) => Err(e),
+        };
     match subscribed {
         Ok((_, secret)) => {
             client_page(
