@@ -1187,7 +1187,8 @@ async fn datastore_search(state: &AppState, p: &Params) -> ActionResult {
                 .has_headers(false)
                 .from_writer(Vec::new());
             for (_, cells) in &sel.rows {
-                let _ = w.write_record(cells);
+                // a formula in a cell would run in the spreadsheet of whoever opens it
+                let _ = kotapintar_domain::csv_cell::write_record(&mut w, cells);
             }
             json!(String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default())
         }
