@@ -325,7 +325,6 @@ async fn anonymous_api_calls_are_not_recorded_and_old_ones_are_purged(app: TestA
         kotapintar_jobs::PURGE_SESSIONS,
         &Value::Null,
         now - chrono::Duration::seconds(1),
-        3,
     )
     .await
     .unwrap();

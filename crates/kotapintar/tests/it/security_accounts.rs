@@ -503,6 +503,7 @@ async fn webhooks_never_reach_the_servers_own_network(app: TestApp) {
     // while allowed, or a name that resolves elsewhere by now)
     let (sub, _) = kotapintar_storage::webhooks::subscribe(
         &app.store,
+        &kotapintar_storage::audit::AuditActor::System("test".into()),
         &client,
         &format!("http://localhost:{port}/hook"),
         &[],
@@ -511,6 +512,7 @@ async fn webhooks_never_reach_the_servers_own_network(app: TestApp) {
     .unwrap();
     let (sub2, _) = kotapintar_storage::webhooks::subscribe(
         &app.store,
+        &kotapintar_storage::audit::AuditActor::System("test".into()),
         &client,
         &format!("http://127.0.0.1:{port}/hook"),
         &[],
