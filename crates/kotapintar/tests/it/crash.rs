@@ -283,7 +283,8 @@ async fn resident(
             description: format!(
                 "Lampu jalan di gang {k} padam sejak malam ke-{i}; mohon diperbaiki. Tanda uji r{round}k{k}n{i}."
             ),
-            name: format!("Warga Uji {round}-{k}-{i}"),
+            // no word of the name is in the title: the public text masks every part of it
+            name: format!("Nyoman Sentosa {round}-{k}-{i}"),
             email: format!("warga.{round}.{k}.{i}@contoh.id"),
             phone: format!("0812-{round}{k:02}-{i:04}"),
             photo: i % 4 == 0,

@@ -910,7 +910,8 @@ async fn updates_show_public_notes_and_status_changes_only(app: TestApp) {
             ("open", ""),
             (
                 "open",
-                "Sudah kami periksa. Info: [disembunyikan] [disembunyikan]."
+                // masks separated only by spaces become one (how many words is not told)
+                "Sudah kami periksa. Info: [disembunyikan]."
             ),
             ("open", "Tim berangkat ke lokasi."),
             ("closed", "Lubang sudah ditambal dengan aspal."),
