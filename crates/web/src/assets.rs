@@ -43,3 +43,33 @@ fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
         body,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    /// A block left open makes every rule after it part of that block: two `@media print {`
+    /// left open once made the rest of the sheet (the honeypot's `.visually-hidden`, the
+    /// performance charts) apply only when printing.
+    #[test]
+    fn every_block_of_the_style_sheet_is_closed() {
+        let mut depth = 0i32;
+        let mut rest = super::CSS;
+        while let Some(start) = rest.find("/*") {
+            depth += braces(&rest[..start]);
+            assert!(depth >= 0, "a `}}` closes nothing");
+            let end = rest[start..].find("*/").map_or(rest.len(), |e| start + e + 2);
+            rest = &rest[end..];
+        }
+        depth += braces(rest);
+        assert_eq!(depth, 0, "app.css leaves {depth} block(s) open");
+    }
+
+    fn braces(css: &str) -> i32 {
+        css.chars()
+            .map(|c| match c {
+                '{' => 1,
+                '}' => -1,
+                _ => 0,
+            })
+            .sum()
+    }
+}
