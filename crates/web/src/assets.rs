@@ -56,7 +56,9 @@ mod tests {
         while let Some(start) = rest.find("/*") {
             depth += braces(&rest[..start]);
             assert!(depth >= 0, "a `}}` closes nothing");
-            let end = rest[start..].find("*/").map_or(rest.len(), |e| start + e + 2);
+            let end = rest[start..]
+                .find("*/")
+                .map_or(rest.len(), |e| start + e + 2);
             rest = &rest[end..];
         }
         depth += braces(rest);
