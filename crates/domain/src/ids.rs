@@ -23,4 +23,13 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(UnitId, UserId, AuditEntryId, JobId);
+id_type!(
+    UnitId,
+    UserId,
+    AuditEntryId,
+    JobId,
+    RequestId,
+    ContentId,
+    DatasetId,
+    ProgrammeId
+);
