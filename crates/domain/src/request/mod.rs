@@ -8,6 +8,10 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod workflow;
+
+pub use workflow::{decide, ReporterAction, StaffAction, SweepAction};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RequestKind {

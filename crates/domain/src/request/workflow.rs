@@ -1,0 +1,612 @@
+//! The decision of one workflow step. `decide` says whether the step may be taken (by whom, from
+//! which status, with what input) and everything it changes: the new status and deadlines, the
+//! units that handle the request, the timeline entry, the audit change and the notices. It does
+//! no I/O: storage loads the request and the facts the step names, calls `decide`, and saves the
+//! `Outcome` as it is, in one transaction.
+//!
+//! Three kinds of people take steps, and the type says which steps each may take: staff
+//! (`StaffAction`, checked against the policy), the reporter through their secret link
+//! (`ReporterAction`) and the periodic sweep (`SweepAction`).
+
+use super::{next_status, RejectReason, RequestRules, Status, Step, TransitionError};
+use crate::ids::{RequestId, UnitId, UserId};
+use crate::policy::Actor;
+use crate::privacy;
+use crate::working_days::Calendar;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+/// A step taken by staff.
+#[derive(Debug, Clone)]
+pub enum StaffAction {
+    Verify {
+        note: Option<String>,
+    },
+    Reject {
+        reason: RejectReason,
+        note: String,
+        /// The tracking code of the request this one repeats (reason `duplicate`).
+        duplicate_of: Option<String>,
+    },
+    /// Disposisi: the desk sends the request to the units that will handle it.
+    Dispatch {
+        units: Vec<UnitId>,
+        note: Option<String>,
+    },
+    Forward {
+        to: UnitId,
+        reason: String,
+    },
+    StartWork {
+        note: Option<String>,
+    },
+    Resolve {
+        response: String,
+    },
+    Comment {
+        note: String,
+        public: bool,
+    },
+    Assign {
+        officer: UserId,
+    },
+}
+
+impl StaffAction {
+    pub fn step(&self) -> Step {
+        match self {
+            Self::Verify { .. } => Step::Verify,
+            Self::Reject { .. } => Step::Reject,
+            Self::Dispatch { .. } => Step::Dispatch,
+            Self::Forward { .. } => Step::Forward,
+            Self::StartWork { .. } => Step::StartWork,
+            Self::Resolve { .. } => Step::Resolve,
+            Self::Comment { .. } | Self::Assign { .. } => Step::Comment,
+        }
+    }
+
+    /// The step's name in the timeline, the audit log and the event feed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Assign { .. } => "assign",
+            a => a.step().as_str(),
+        }
+    }
+}
+
+/// A step the reporter takes through their secret link.
+#[derive(Debug, Clone)]
+pub enum ReporterAction {
+    Confirm,
+    Reopen { reason: String },
+}
+
+/// A step the periodic sweep takes.
+#[derive(Debug, Clone, Copy)]
+pub enum SweepAction {
+    /// Nobody objected within the window.
+    AutoClose,
+    /// The request is overdue: tell the next level up (1: the units' admins, 2: the desk).
+    Escalate { level: i32, late_working_days: i64 },
+}
+
+impl SweepAction {
+    /// The escalation an overdue request is due now, if any: the units' admins once it is
+    /// late, the desk once it is `escalate_to_desk_after_days` working days late.
+    pub fn escalation(current: &Current<'_>, ctx: &Context<'_>) -> Option<Self> {
+        let due = current.stage_due_at?;
+        let late = ctx
+            .calendar
+            .overdue_working_days(due, ctx.now, ctx.rules.utc_offset);
+        let level = if late >= i64::from(ctx.rules.escalate_to_desk_after_days) {
+            2
+        } else {
+            1
+        };
+        (current.status.is_open() && due < ctx.now && level > current.escalation_level).then_some(
+            Self::Escalate {
+                level,
+                late_working_days: late,
+            },
+        )
+    }
+}
+
+/// Who takes a step, and which.
+#[derive(Debug, Clone, Copy)]
+pub enum Taken<'a> {
+    Staff(&'a Actor, &'a StaffAction),
+    Reporter(&'a ReporterAction),
+    Sweep(SweepAction),
+}
+
+/// The request as it is before the step.
+#[derive(Debug, Clone)]
+pub struct Current<'a> {
+    pub id: RequestId,
+    pub status: Status,
+    pub confidential: bool,
+    /// The units handling it now (active disposisi).
+    pub handling: &'a [UnitId],
+    pub stage_due_at: Option<DateTime<Utc>>,
+    pub resolve_due_at: Option<DateTime<Utc>>,
+    pub escalation_level: i32,
+    /// Masked out of the public copy of a response.
+    pub reporter_name: Option<&'a str>,
+}
+
+/// What storage looked up for the step before deciding; a name the step refers to that does
+/// not exist is simply absent, and `decide` refuses it in its turn.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// The units the step names that exist, with their names.
+    pub units: Vec<(UnitId, String)>,
+    /// The request that `duplicate_of` names, if it exists.
+    pub duplicate: Option<RequestId>,
+    /// The service's time limit in working days, if the request has a service.
+    pub service_days: Option<u32>,
+    /// The units in which the officer being assigned works.
+    pub officer_units: Vec<UnitId>,
+}
+
+impl Facts {
+    fn unit_name(&self, id: UnitId) -> Option<&str> {
+        self.units
+            .iter()
+            .find(|(u, _)| *u == id)
+            .map(|(_, n)| n.as_str())
+    }
+}
+
+/// The deployment's rules and the time of the step.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub now: DateTime<Utc>,
+    pub rules: &'a RequestRules,
+    pub calendar: &'a Calendar,
+}
+
+impl Context<'_> {
+    fn due_in(&self, working_days: u32) -> DateTime<Utc> {
+        self.calendar
+            .due_at(self.now, working_days, self.rules.utc_offset)
+    }
+}
+
+/// Why a step may not be taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("not permitted")]
+    Forbidden,
+    /// A `rahasia` request that is none of the actor's business: answered exactly as an unknown
+    /// request, so a refusal never confirms that it exists.
+    #[error("not found")]
+    Hidden,
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error("{field}: {code}")]
+    Field {
+        field: &'static str,
+        code: &'static str,
+    },
+    #[error("{0}")]
+    Conflict(&'static str),
+}
+
+fn field(field: &'static str, code: &'static str) -> Refusal {
+    Refusal::Field { field, code }
+}
+
+/// A column of the request that the step sets (`None`: left as it is).
+type Set<T> = Option<T>;
+
+/// The request's columns the step changes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    /// The status and `updated_at` are written (every step but an escalation).
+    pub touched: bool,
+    pub closed_at: Set<Option<DateTime<Utc>>>,
+    pub stage_due_at: Set<Option<DateTime<Utc>>>,
+    pub resolve_due_at: Set<DateTime<Utc>>,
+    pub resolved_at: Set<Option<DateTime<Utc>>>,
+    pub escalation_level: Set<i32>,
+    pub reject_reason: Set<RejectReason>,
+    pub duplicate_of: Set<RequestId>,
+    /// The response as written, and its public copy with the reporter's name masked.
+    pub response: Set<(String, String)>,
+}
+
+/// How the units handling the request change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnitChange {
+    None,
+    /// Disposisi to these units.
+    Dispatch(Vec<UnitId>),
+    /// `from` hand over to `to` (`from` empty: every unit does; the platform admin forwards
+    /// for all); the other units, if several handle it, keep theirs.
+    Forward {
+        from: Vec<UnitId>,
+        to: UnitId,
+    },
+    Assign {
+        unit: UnitId,
+        officer: UserId,
+    },
+}
+
+/// Who the timeline and the audit log name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum By {
+    Staff { username: String, user_id: UserId },
+    Reporter,
+    Sweep,
+}
+
+impl By {
+    /// The name on the timeline.
+    pub fn timeline_name(&self) -> &str {
+        match self {
+            Self::Staff { username, .. } => username,
+            Self::Reporter => "pelapor",
+            Self::Sweep => "system:sweep",
+        }
+    }
+
+    /// The staff member's id, for the timeline (system users have none).
+    pub fn user_id(&self) -> Option<UserId> {
+        match self {
+            Self::Staff { user_id, .. } if user_id.0 > 0 => Some(*user_id),
+            _ => None,
+        }
+    }
+}
+
+/// The timeline entry the step writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub note: Option<String>,
+    /// Whether the note is shown to the public (masked) or kept internal.
+    pub public: bool,
+    /// The unit on whose behalf the step was taken.
+    pub unit: Option<UnitId>,
+}
+
+/// A notice the step sends once it is committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// The reporter's email: the new status, with the public note if any.
+    ReporterEmail { note: Option<String> },
+    /// The reporter's phone: a short message with the new status.
+    ReporterMessage,
+    /// A unit's mailbox: what happened, in Indonesian and English.
+    Unit {
+        unit: UnitId,
+        what_id: String,
+        what_en: String,
+    },
+    /// The handling units' mailboxes, and the people of the escalation level.
+    Escalation { level: i32, late_working_days: i64 },
+}
+
+/// Everything a step changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub step: Step,
+    /// The step's name in the timeline, audit log and event feed.
+    pub name: &'static str,
+    pub by: By,
+    pub from: Status,
+    pub to: Status,
+    pub changes: Changes,
+    pub units: UnitChange,
+    pub entry: Entry,
+    /// The audit entry's state before and after.
+    pub audit_before: serde_json::Value,
+    pub audit_after: serde_json::Value,
+    /// The performance figures of the request are computed again.
+    pub refresh_figures: bool,
+    pub notices: Vec<Notice>,
+}
+
+impl Outcome {
+    fn new(by: By, step: Step, name: &'static str, from: Status, to: Status) -> Self {
+        Self {
+            step,
+            name,
+            by,
+            from,
+            to,
+            changes: Changes {
+                touched: true,
+                ..Changes::default()
+            },
+            units: UnitChange::None,
+            entry: Entry {
+                note: None,
+                public: true,
+                unit: None,
+            },
+            audit_before: json!({ "status": from.as_str() }),
+            audit_after: json!({ "status": to.as_str() }),
+            refresh_figures: false,
+            notices: Vec::new(),
+        }
+    }
+}
+
+/// Decides a step on a request.
+pub fn decide(
+    current: &Current<'_>,
+    taken: Taken<'_>,
+    facts: &Facts,
+    ctx: &Context<'_>,
+) -> Result<Outcome, Refusal> {
+    match taken {
+        Taken::Staff(actor, action) => staff(current, actor, action, facts, ctx),
+        Taken::Reporter(action) => reporter(current, action, ctx),
+        Taken::Sweep(action) => sweep(current, action, ctx),
+    }
+}
+
+/// Who may take a staff step: the desk verifies, rejects and dispatches; the handling units'
+/// staff work on it; both may comment.
+fn may_take(actor: &Actor, action: &StaffAction, handling: &[UnitId]) -> bool {
+    match action {
+        StaffAction::Verify { .. } | StaffAction::Reject { .. } | StaffAction::Dispatch { .. } => {
+            actor.can_triage()
+        }
+        StaffAction::Comment { .. } => actor.can_triage() || actor.can_work_on(handling),
+        StaffAction::Forward { .. }
+        | StaffAction::StartWork { .. }
+        | StaffAction::Resolve { .. }
+        | StaffAction::Assign { .. } => actor.can_work_on(handling),
+    }
+}
+
+fn staff(
+    current: &Current<'_>,
+    actor: &Actor,
+    action: &StaffAction,
+    facts: &Facts,
+    ctx: &Context<'_>,
+) -> Result<Outcome, Refusal> {
+    let handling = current.handling;
+    if !may_take(actor, action, handling) {
+        return Err(
+            if current.confidential && !actor.can_view_request(handling) {
+                Refusal::Hidden
+            } else {
+                Refusal::Forbidden
+            },
+        );
+    }
+    let from = current.status;
+    let to = next_status(from, action.step())?;
+    let by = By::Staff {
+        username: actor.username.as_str().to_string(),
+        user_id: actor.user_id,
+    };
+    let mut o = Outcome::new(by, action.step(), action.name(), from, to);
+    o.entry.unit = actor.units().find(|u| handling.contains(u));
+    let c = &mut o.changes;
+    match action {
+        StaffAction::Verify { note } => {
+            o.entry.note = note.clone();
+            o.entry.public = false;
+        }
+        StaffAction::Reject {
+            reason,
+            note,
+            duplicate_of: _,
+        } => {
+            if note.trim().is_empty() {
+                return Err(field("note", "required"));
+            }
+            c.reject_reason = Some(*reason);
+            c.closed_at = Some(Some(ctx.now));
+            c.stage_due_at = Some(None);
+            if *reason == RejectReason::Duplicate {
+                match facts.duplicate {
+                    Some(other) if other != current.id => c.duplicate_of = Some(other),
+                    _ => return Err(field("duplicate_of", "unknown_request")),
+                }
+            }
+            o.entry.note = Some(note.clone());
+        }
+        StaffAction::Dispatch { units, note } => {
+            if units.is_empty() {
+                return Err(field("units", "required"));
+            }
+            for u in units {
+                if facts.unit_name(*u).is_none() {
+                    return Err(field("units", "unknown_unit"));
+                }
+                o.notices.push(Notice::Unit {
+                    unit: *u,
+                    what_id: "Laporan baru untuk unit Anda".into(),
+                    what_en: "New request for your unit".into(),
+                });
+            }
+            let resolve_days = facts.service_days.unwrap_or(ctx.rules.default_resolve_days);
+            c.stage_due_at = Some(Some(ctx.due_in(ctx.rules.follow_up_days)));
+            c.resolve_due_at = Some(ctx.due_in(resolve_days));
+            c.escalation_level = Some(0);
+            o.units = UnitChange::Dispatch(units.clone());
+            o.entry.note = note.clone();
+            o.entry.unit = units.first().copied();
+        }
+        StaffAction::Forward { to: target, reason } => {
+            if reason.trim().is_empty() {
+                return Err(field("reason", "required"));
+            }
+            if handling.contains(target) {
+                return Err(field("to_unit", "already_handling"));
+            }
+            let Some(name) = facts.unit_name(*target) else {
+                return Err(field("units", "unknown_unit"));
+            };
+            c.stage_due_at = Some(Some(ctx.due_in(ctx.rules.follow_up_days)));
+            c.escalation_level = Some(0);
+            o.units = UnitChange::Forward {
+                from: actor.units().filter(|u| handling.contains(u)).collect(),
+                to: *target,
+            };
+            o.entry.note = Some(format!("diteruskan → {name}: {reason}"));
+            o.notices.push(Notice::Unit {
+                unit: *target,
+                what_id: "Laporan diteruskan ke unit Anda".into(),
+                what_en: "Request forwarded to your unit".into(),
+            });
+        }
+        StaffAction::StartWork { note } => {
+            let due = current
+                .resolve_due_at
+                .unwrap_or_else(|| ctx.due_in(ctx.rules.default_resolve_days));
+            c.stage_due_at = Some(Some(due));
+            o.entry.note = note.clone();
+        }
+        StaffAction::Resolve { response } => {
+            let response = response.trim();
+            if response.chars().count() < 10 {
+                return Err(field("response", "response_too_short"));
+            }
+            let names: Vec<&str> = current.reporter_name.into_iter().collect();
+            c.response = Some((response.to_string(), privacy::mask_names(response, &names)));
+            c.resolved_at = Some(Some(ctx.now));
+            c.stage_due_at = Some(Some(ctx.due_in(ctx.rules.objection_days)));
+            o.entry.note = Some(response.to_string());
+        }
+        StaffAction::Comment { note, public } => {
+            if note.trim().is_empty() {
+                return Err(field("note", "required"));
+            }
+            o.entry.note = Some(note.trim().to_string());
+            o.entry.public = *public;
+        }
+        StaffAction::Assign { officer } => {
+            let Some(unit) = facts
+                .officer_units
+                .iter()
+                .copied()
+                .find(|u| handling.contains(u))
+            else {
+                return Err(field("officer", "officer_not_in_unit"));
+            };
+            o.units = UnitChange::Assign {
+                unit,
+                officer: *officer,
+            };
+            o.entry.note = Some(format!("assigned to user {}", officer.0));
+            o.entry.public = false;
+            o.entry.unit = Some(unit);
+        }
+    }
+    o.refresh_figures = matches!(
+        action,
+        StaffAction::Verify { .. }
+            | StaffAction::Reject { .. }
+            | StaffAction::Dispatch { .. }
+            | StaffAction::Forward { .. }
+            | StaffAction::Resolve { .. }
+    );
+    o.audit_after = json!({ "status": to.as_str(), "note": o.entry.note });
+    // the reporter hears of a new status, and of a public comment
+    if to != from || matches!(action, StaffAction::Comment { public: true, .. }) {
+        let note = o.entry.note.clone().filter(|_| o.entry.public);
+        o.notices.insert(0, Notice::ReporterEmail { note });
+        if to != from {
+            o.notices.insert(1, Notice::ReporterMessage);
+        }
+    }
+    Ok(o)
+}
+
+fn reporter(
+    current: &Current<'_>,
+    action: &ReporterAction,
+    ctx: &Context<'_>,
+) -> Result<Outcome, Refusal> {
+    let (step, note) = match action {
+        ReporterAction::Confirm => (Step::Confirm, None),
+        ReporterAction::Reopen { reason } => {
+            if reason.trim().chars().count() < 5 {
+                return Err(field("reason", "required"));
+            }
+            (Step::Reopen, Some(reason.trim().to_string()))
+        }
+    };
+    let from = current.status;
+    let to = next_status(from, step)?;
+    if step == Step::Reopen && current.stage_due_at.is_some_and(|d| d < ctx.now) {
+        return Err(Refusal::Conflict("the time to object has passed"));
+    }
+    let mut o = Outcome::new(By::Reporter, step, step.as_str(), from, to);
+    // The reason is the reporter's own words (the timeline keeps them); the log, which is
+    // never erased, records only the step.
+    o.entry.note = note;
+    let c = &mut o.changes;
+    if step == Step::Confirm {
+        c.closed_at = Some(Some(ctx.now));
+        c.stage_due_at = Some(None);
+    } else {
+        c.resolved_at = Some(None);
+        c.stage_due_at = Some(Some(ctx.due_in(ctx.rules.follow_up_days)));
+        c.escalation_level = Some(0);
+        o.refresh_figures = true;
+        o.notices = current
+            .handling
+            .iter()
+            .map(|u| Notice::Unit {
+                unit: *u,
+                what_id: "Pelapor membuka kembali laporan".into(),
+                what_en: "The reporter reopened the request".into(),
+            })
+            .collect();
+    }
+    Ok(o)
+}
+
+fn sweep(
+    current: &Current<'_>,
+    action: SweepAction,
+    ctx: &Context<'_>,
+) -> Result<Outcome, Refusal> {
+    let from = current.status;
+    match action {
+        SweepAction::AutoClose => {
+            let to = next_status(from, Step::AutoClose)?;
+            let mut o = Outcome::new(By::Sweep, Step::AutoClose, "auto_close", from, to);
+            o.changes.closed_at = Some(Some(ctx.now));
+            o.changes.stage_due_at = Some(None);
+            o.notices.push(Notice::ReporterEmail { note: None });
+            Ok(o)
+        }
+        SweepAction::Escalate {
+            level,
+            late_working_days,
+        } => {
+            next_status(from, Step::Comment)?;
+            if !from.is_open() || level <= current.escalation_level {
+                return Err(Refusal::Conflict("nothing to escalate"));
+            }
+            let mut o = Outcome::new(By::Sweep, Step::Comment, "escalate", from, from);
+            o.changes.touched = false;
+            o.changes.escalation_level = Some(level);
+            o.entry.note = Some(format!("eskalasi tingkat {level}"));
+            o.entry.public = false;
+            o.audit_before = json!({ "escalation_level": current.escalation_level });
+            o.audit_after = json!({
+                "escalation_level": level,
+                "late_working_days": late_working_days,
+            });
+            o.notices.push(Notice::Escalation {
+                level,
+                late_working_days,
+            });
+            Ok(o)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

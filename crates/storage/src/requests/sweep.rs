@@ -1,0 +1,108 @@
+//! The periodic sweep: automatic closing, escalation of overdue requests, retention.
+
+use super::*;
+use crate::entity::request;
+use crate::{Result, Store};
+use chrono::{DateTime, Duration, Utc};
+use kotapintar_domain::request::{RequestRules, Status};
+use kotapintar_domain::working_days::Calendar;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SweepSummary {
+    pub escalated: usize,
+    pub closed: usize,
+    pub erased: usize,
+}
+
+/// Runs periodically: escalates overdue requests (first to the unit's admins, later to the
+/// central desk), closes resolved requests nobody objected to, and erases personal data past
+/// the retention period. Each request is handled in its own transaction.
+pub async fn sweep(
+    store: &Store,
+    rules: &RequestRules,
+    calendar: &Calendar,
+    now: DateTime<Utc>,
+) -> Result<SweepSummary> {
+    let ctx = Context {
+        now,
+        rules,
+        calendar,
+    };
+    let mut summary = SweepSummary::default();
+
+    // 1. close resolved requests whose objection window ended
+    let due_to_close = request::Entity::find()
+        .filter(request::Column::Status.eq(Status::Selesai.as_str()))
+        .filter(request::Column::StageDueAt.lt(now))
+        .limit(500)
+        .all(&store.reader)
+        .await?;
+    for row in due_to_close {
+        if step(store, row.id, &ctx, |_| Some(SweepAction::AutoClose)).await? {
+            summary.closed += 1;
+        }
+    }
+
+    // 2. escalate overdue open requests
+    let open: Vec<&str> = Status::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| s.as_str())
+        .collect();
+    let overdue = request::Entity::find()
+        .filter(request::Column::Status.is_in(open))
+        .filter(request::Column::StageDueAt.lt(now))
+        .filter(request::Column::EscalationLevel.lt(2))
+        .limit(500)
+        .all(&store.reader)
+        .await?;
+    for row in overdue {
+        let escalation = |current: &Current<'_>| SweepAction::escalation(current, &ctx);
+        if step(store, row.id, &ctx, escalation).await? {
+            summary.escalated += 1;
+        }
+    }
+
+    // 3. retention: erase personal data long after closing
+    let cutoff = now - Duration::days(i64::from(rules.retention_days));
+    let expired = request::Entity::find()
+        .filter(request::Column::ClosedAt.lt(cutoff))
+        .filter(request::Column::PersonalDataErasedAt.is_null())
+        .limit(500)
+        .all(&store.reader)
+        .await?;
+    for row in expired {
+        let tx = store.writer.begin().await?;
+        erase(&tx, row, "retention").await?;
+        tx.commit().await?;
+        summary.erased += 1;
+    }
+    Ok(summary)
+}
+
+/// Takes the sweep's step on one request in its own transaction, reading the request again
+/// there: someone may have acted on it since it was listed. `choose` picks the step from the
+/// request as it is now (none: nothing to do); a step the workflow refuses now is skipped.
+async fn step(
+    store: &Store,
+    id: i64,
+    ctx: &Context<'_>,
+    choose: impl Fn(&Current<'_>) -> Option<SweepAction>,
+) -> Result<bool> {
+    let tx = store.writer.begin().await?;
+    let Some(row) = request::Entity::find_by_id(id).one(&tx).await? else {
+        return Ok(false);
+    };
+    let handling = handling_units(&tx, id).await?;
+    let current = current_of(&row, &handling)?;
+    let Some(action) = choose(&current) else {
+        return Ok(false);
+    };
+    let Ok(outcome) = decide(&current, Taken::Sweep(action), &Facts::default(), ctx) else {
+        return Ok(false);
+    };
+    save(&tx, &row, &outcome, ctx).await?;
+    tx.commit().await?;
+    Ok(true)
+}
