@@ -173,6 +173,30 @@ impl Actor {
         self.is_admin() || self.administered_units().any(|u| u == unit)
     }
 
+    /// Edits the service catalogue of some unit (the menu shows the catalogue).
+    pub fn manages_some_services(&self) -> bool {
+        self.is_admin() || self.administered_units().next().is_some()
+    }
+
+    /// Works on open data: producers (editors and unit admins) and Kominfo.
+    pub fn works_on_data(&self) -> bool {
+        self.is_admin()
+            || self
+                .roles
+                .iter()
+                .any(|r| matches!(r.role, Role::Editor | Role::UnitAdmin))
+    }
+
+    /// The units whose training records this person sees: all (`None`) for Kominfo and the
+    /// leadership, else the units they administer.
+    pub fn training_units(&self) -> Option<Vec<UnitId>> {
+        if self.is_admin() || self.has_role(Role::Leader) {
+            None
+        } else {
+            Some(self.administered_units().collect())
+        }
+    }
+
     pub fn require(&self, p: Permission) -> Result<(), Forbidden> {
         if self.can(p) {
             Ok(())
@@ -244,6 +268,23 @@ mod tests {
         assert!(!a.can(Permission::ManageUnits));
         assert!(!a.can(Permission::ListUsers));
         assert!(a.can(Permission::ViewLeadership));
+    }
+
+    #[test]
+    fn menus_and_scopes_by_role() {
+        let admin = actor(&[(Role::Admin, None)]);
+        let leader = actor(&[(Role::Leader, None)]);
+        let unit_admin = actor(&[(Role::UnitAdmin, Some(4))]);
+        let editor = actor(&[(Role::Editor, Some(4))]);
+        let officer = actor(&[(Role::Officer, Some(4))]);
+        assert!(admin.manages_some_services() && unit_admin.manages_some_services());
+        assert!(!editor.manages_some_services() && !leader.manages_some_services());
+        assert!(admin.works_on_data() && editor.works_on_data() && unit_admin.works_on_data());
+        assert!(!officer.works_on_data() && !leader.works_on_data());
+        assert_eq!(admin.training_units(), None);
+        assert_eq!(leader.training_units(), None);
+        assert_eq!(unit_admin.training_units(), Some(vec![UnitId(4)]));
+        assert_eq!(officer.training_units(), Some(vec![]));
     }
 
     #[test]

@@ -35,19 +35,12 @@ impl From<&Actor> for StaffView {
             manage_units: a.can(Permission::ManageUnits),
             list_users: a.can(Permission::ListUsers),
             view_audit: a.can(Permission::ViewAudit),
-            manage_services: a.is_admin() || a.administered_units().next().is_some(),
+            manage_services: a.manages_some_services(),
             holidays: a.can(Permission::ManagePlatform),
             ikm: a.can(Permission::ViewSatisfaction),
             content: kotapintar_domain::content::is_editor(a),
             leadership: a.can(Permission::ViewLeadership),
-            data: a.is_admin()
-                || a.roles.iter().any(|r| {
-                    matches!(
-                        r.role,
-                        kotapintar_domain::user::Role::Editor
-                            | kotapintar_domain::user::Role::UnitAdmin
-                    )
-                }),
+            data: a.works_on_data(),
         }
     }
 }

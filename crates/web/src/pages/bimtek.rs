@@ -563,12 +563,9 @@ pub async fn per_unit(
     page: Page,
 ) -> Result<Response, WebError> {
     actor.require(Permission::ViewTraining)?;
-    let only: Option<Vec<i64>> =
-        if actor.is_admin() || actor.has_role(kotapintar_domain::user::Role::Leader) {
-            None
-        } else {
-            Some(actor.administered_units().map(|u| u.0).collect())
-        };
+    let only: Option<Vec<i64>> = actor
+        .training_units()
+        .map(|units| units.into_iter().map(|u| u.0).collect());
     let rows = training::per_unit(&state.store, only.as_deref()).await?;
     Ok(render(&UnitsTemplate { page, rows })?.into_response())
 }
