@@ -388,7 +388,6 @@ fn staff(
     };
     let mut o = Outcome::new(by, action.step(), action.name(), from, to);
     o.entry.unit = actor.units().find(|u| handling.contains(u));
-    let c = &mut o.changes;
     match action {
         StaffAction::Verify { note } => {
             o.entry.note = note.clone();
@@ -398,84 +397,19 @@ fn staff(
             reason,
             note,
             duplicate_of: _,
-        } => {
-            if note.trim().is_empty() {
-                return Err(field("note", "required"));
-            }
-            c.reject_reason = Some(*reason);
-            c.closed_at = Some(Some(ctx.now));
-            c.stage_due_at = Some(None);
-            if *reason == RejectReason::Duplicate {
-                match facts.duplicate {
-                    Some(other) if other != current.id => c.duplicate_of = Some(other),
-                    _ => return Err(field("duplicate_of", "unknown_request")),
-                }
-            }
-            o.entry.note = Some(note.clone());
-        }
-        StaffAction::Dispatch { units, note } => {
-            if units.is_empty() {
-                return Err(field("units", "required"));
-            }
-            for u in units {
-                if facts.unit_name(*u).is_none() {
-                    return Err(field("units", "unknown_unit"));
-                }
-                o.notices.push(Notice::Unit {
-                    unit: *u,
-                    what_id: "Laporan baru untuk unit Anda".into(),
-                    what_en: "New request for your unit".into(),
-                });
-            }
-            let resolve_days = facts.service_days.unwrap_or(ctx.rules.default_resolve_days);
-            c.stage_due_at = Some(Some(ctx.due_in(ctx.rules.follow_up_days)));
-            c.resolve_due_at = Some(ctx.due_in(resolve_days));
-            c.escalation_level = Some(0);
-            o.units = UnitChange::Dispatch(units.clone());
-            o.entry.note = note.clone();
-            o.entry.unit = units.first().copied();
-        }
-        StaffAction::Forward { to: target, reason } => {
-            if reason.trim().is_empty() {
-                return Err(field("reason", "required"));
-            }
-            if handling.contains(target) {
-                return Err(field("to_unit", "already_handling"));
-            }
-            let Some(name) = facts.unit_name(*target) else {
-                return Err(field("units", "unknown_unit"));
-            };
-            c.stage_due_at = Some(Some(ctx.due_in(ctx.rules.follow_up_days)));
-            c.escalation_level = Some(0);
-            o.units = UnitChange::Forward {
-                from: actor.units().filter(|u| handling.contains(u)).collect(),
-                to: *target,
-            };
-            o.entry.note = Some(format!("diteruskan → {name}: {reason}"));
-            o.notices.push(Notice::Unit {
-                unit: *target,
-                what_id: "Laporan diteruskan ke unit Anda".into(),
-                what_en: "Request forwarded to your unit".into(),
-            });
+        } => reject(&mut o, current, *reason, note, facts, ctx)?,
+        StaffAction::Dispatch { units, note } => dispatch(&mut o, units, note, facts, ctx)?,
+        StaffAction::Forward { to, reason } => {
+            forward(&mut o, actor, current, *to, reason, facts, ctx)?
         }
         StaffAction::StartWork { note } => {
             let due = current
                 .resolve_due_at
                 .unwrap_or_else(|| ctx.due_in(ctx.rules.default_resolve_days));
-            c.stage_due_at = Some(Some(due));
+            o.changes.stage_due_at = Some(Some(due));
             o.entry.note = note.clone();
         }
-        StaffAction::Resolve { response } => {
-            let response = response.trim();
-            if response.chars().count() < 10 {
-                return Err(field("response", "response_too_short"));
-            }
-            let names: Vec<&str> = current.reporter_name.into_iter().collect();
-            c.response = Some((response.to_string(), privacy::mask_names(response, &names)));
-            c.resolved_at = Some(Some(ctx.now));
-            c.stage_due_at = Some(Some(ctx.due_in(ctx.rules.objection_days)));
-            o.entry.note = Some(response.to_string());
-        }
+        StaffAction::Resolve { response } => resolve(&mut o, current, response, ctx)?,
         StaffAction::Comment { note, public } => {
             if note.trim().is_empty() {
                 return Err(field("note", "required"));
@@ -519,6 +453,115 @@ fn staff(
         }
     }
     Ok(o)
+}
+
+fn reject(
+    o: &mut Outcome,
+    current: &Current<'_>,
+    reason: RejectReason,
+    note: &str,
+    facts: &Facts,
+    ctx: &Context<'_>,
+) -> Result<(), Refusal> {
+    if note.trim().is_empty() {
+        return Err(field("note", "required"));
+    }
+    let c = &mut o.changes;
+    c.reject_reason = Some(reason);
+    c.closed_at = Some(Some(ctx.now));
+    c.stage_due_at = Some(None);
+    if reason == RejectReason::Duplicate {
+        match facts.duplicate {
+            Some(other) if other != current.id => c.duplicate_of = Some(other),
+            _ => return Err(field("duplicate_of", "unknown_request")),
+        }
+    }
+    o.entry.note = Some(note.to_string());
+    Ok(())
+}
+
+fn dispatch(
+    o: &mut Outcome,
+    units: &[UnitId],
+    note: &Option<String>,
+    facts: &Facts,
+    ctx: &Context<'_>,
+) -> Result<(), Refusal> {
+    if units.is_empty() {
+        return Err(field("units", "required"));
+    }
+    for u in units {
+        if facts.unit_name(*u).is_none() {
+            return Err(field("units", "unknown_unit"));
+        }
+        o.notices.push(Notice::Unit {
+            unit: *u,
+            what_id: "Laporan baru untuk unit Anda".into(),
+            what_en: "New request for your unit".into(),
+        });
+    }
+    let resolve_days = facts.service_days.unwrap_or(ctx.rules.default_resolve_days);
+    let c = &mut o.changes;
+    c.stage_due_at = Some(Some(ctx.due_in(ctx.rules.follow_up_days)));
+    c.resolve_due_at = Some(ctx.due_in(resolve_days));
+    c.escalation_level = Some(0);
+    o.units = UnitChange::Dispatch(units.to_vec());
+    o.entry.note = note.clone();
+    o.entry.unit = units.first().copied();
+    Ok(())
+}
+
+fn forward(
+    o: &mut Outcome,
+    actor: &Actor,
+    current: &Current<'_>,
+    target: UnitId,
+    reason: &str,
+    facts: &Facts,
+    ctx: &Context<'_>,
+) -> Result<(), Refusal> {
+    let handling = current.handling;
+    if reason.trim().is_empty() {
+        return Err(field("reason", "required"));
+    }
+    if handling.contains(&target) {
+        return Err(field("to_unit", "already_handling"));
+    }
+    let Some(name) = facts.unit_name(target) else {
+        return Err(field("units", "unknown_unit"));
+    };
+    o.changes.stage_due_at = Some(Some(ctx.due_in(ctx.rules.follow_up_days)));
+    o.changes.escalation_level = Some(0);
+    o.units = UnitChange::Forward {
+        from: actor.units().filter(|u| handling.contains(u)).collect(),
+        to: target,
+    };
+    o.entry.note = Some(format!("diteruskan → {name}: {reason}"));
+    o.notices.push(Notice::Unit {
+        unit: target,
+        what_id: "Laporan diteruskan ke unit Anda".into(),
+        what_en: "Request forwarded to your unit".into(),
+    });
+    Ok(())
+}
+
+fn resolve(
+    o: &mut Outcome,
+    current: &Current<'_>,
+    response: &str,
+    ctx: &Context<'_>,
+) -> Result<(), Refusal> {
+    let response = response.trim();
+    if response.chars().count() < 10 {
+        return Err(field("response", "response_too_short"));
+    }
+    let names: Vec<&str> = current.reporter_name.into_iter().collect();
+    let c = &mut o.changes;
+    c.response = Some((response.to_string(), privacy::mask_names(response, &names)));
+    c.resolved_at = Some(Some(ctx.now));
+    c.stage_due_at = Some(Some(ctx.due_in(ctx.rules.objection_days)));
+    o.entry.note = Some(response.to_string());
+    Ok(())
 }
 
 fn reporter(
