@@ -152,6 +152,11 @@ impl Actor {
             || self.request_units().any(|u| handling.contains(&u))
     }
 
+    /// Sees every request in the inbox (not only their units'): the desk and the leadership.
+    pub fn sees_every_request(&self) -> bool {
+        self.can_triage() || self.has_role(Role::Leader)
+    }
+
     /// Units whose requests this person handles: officers and unit admins. An editor works
     /// for a unit's portal, not on its residents' requests, so sees neither the requests nor
     /// the reporters' contact data (data minimisation, UU 27/2022).

@@ -4,7 +4,7 @@ use super::*;
 use crate::audit::{self, AuditActor, Change};
 use crate::entity::{request, request_event, request_unit};
 use crate::{Result, Store};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use kotapintar_domain::ids::UnitId;
 use kotapintar_domain::intake::NewRequest;
 use kotapintar_domain::privacy::PublicText;
@@ -51,63 +51,10 @@ pub async fn import_historical(
         return Ok(false);
     }
     let (service, answers, names) = check_against_data(&store.reader, rules, &h.request).await?;
-    let req = &h.request;
-    let closed = matches!(h.status, Status::Ditutup | Status::Ditolak);
     let tx = store.writer.begin().await?;
-    let mut random = [0u8; 5];
-    rand::thread_rng().fill_bytes(&mut random);
-    let year: i32 = h
-        .received_at
-        .format("%Y")
-        .to_string()
-        .parse()
-        .unwrap_or(2026);
-    let code = tracking_code(&rules.tracking_prefix, year, random);
-    let public = PublicText::of(
-        &req.title,
-        &req.description,
-        req.location_address.as_deref(),
-        h.response.as_deref(),
-        &names_of(req.contact.name.as_deref()),
-    );
-    let mut m = request::ActiveModel {
-        tracking_code: Set(code),
-        kind: Set(req.kind.as_str().into()),
-        service_id: Set(service.as_ref().map(|s| s.id)),
-        title: Set(req.title.clone()),
-        description: Set(req.description.clone()),
-        status: Set(h.status.as_str().into()),
-        location_address: Set(req.location_address.clone()),
-        latitude: Set(req.latitude),
-        longitude: Set(req.longitude),
-        district_code: Set(req.district_code.as_ref().map(|c| c.to_string())),
-        village_code: Set(req.village_code.as_ref().map(|c| c.to_string())),
-        district_name: Set(names.district),
-        village_name: Set(names.village),
-        anonymous: Set(req.anonymous),
-        confidential: Set(req.confidential),
-        reporter_name: Set(req.contact.name.clone()),
-        reporter_email: Set(req.contact.email.clone()),
-        reporter_phone: Set(req.contact.phone.clone()),
-        // nobody holds a follow-up link for an imported request
-        reporter_token_hash: Set(hash_token(&random_hex(24))),
-        answers_json: Set(serde_json::to_string(&answers).unwrap_or_else(|_| "[]".into())),
-        received_at: Set(h.received_at),
-        stage_due_at: Set(None),
-        resolve_due_at: Set(None),
-        resolved_at: Set(h.resolved_at),
-        closed_at: Set(closed.then_some(h.resolved_at.unwrap_or(h.received_at))),
-        response: Set(h.response.clone()),
-        reject_reason: Set(None),
-        duplicate_of: Set(None),
-        support_count: Set(0),
-        escalation_level: Set(0),
-        personal_data_erased_at: Set(None),
-        updated_at: Set(Utc::now()),
-        ..Default::default()
-    };
-    set_public_text(&mut m, public);
-    let m = m.insert(&tx).await?;
+    let m = historical_row(rules, &h, service.map(|s| s.id), &answers, names)
+        .insert(&tx)
+        .await?;
     if !matches!(
         h.status,
         Status::Diterima | Status::Diverifikasi | Status::Ditolak
@@ -165,4 +112,65 @@ pub async fn import_historical(
     .await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// The row of an imported request: its own tracking code, no follow-up link, no deadlines.
+fn historical_row(
+    rules: &RequestRules,
+    h: &HistoricalRequest,
+    service_id: Option<i64>,
+    answers: &[(String, String)],
+    names: AreaNames,
+) -> request::ActiveModel {
+    let req = &h.request;
+    let closed = matches!(h.status, Status::Ditutup | Status::Ditolak);
+    let mut random = [0u8; 5];
+    rand::thread_rng().fill_bytes(&mut random);
+    let year = h.received_at.year();
+    let code = tracking_code(&rules.tracking_prefix, year, random);
+    let public = PublicText::of(
+        &req.title,
+        &req.description,
+        req.location_address.as_deref(),
+        h.response.as_deref(),
+        &names_of(req.contact.name.as_deref()),
+    );
+    let mut m = request::ActiveModel {
+        tracking_code: Set(code),
+        kind: Set(req.kind.as_str().into()),
+        service_id: Set(service_id),
+        title: Set(req.title.clone()),
+        description: Set(req.description.clone()),
+        status: Set(h.status.as_str().into()),
+        location_address: Set(req.location_address.clone()),
+        latitude: Set(req.latitude),
+        longitude: Set(req.longitude),
+        district_code: Set(req.district_code.as_ref().map(|c| c.to_string())),
+        village_code: Set(req.village_code.as_ref().map(|c| c.to_string())),
+        district_name: Set(names.district),
+        village_name: Set(names.village),
+        anonymous: Set(req.anonymous),
+        confidential: Set(req.confidential),
+        reporter_name: Set(req.contact.name.clone()),
+        reporter_email: Set(req.contact.email.clone()),
+        reporter_phone: Set(req.contact.phone.clone()),
+        // nobody holds a follow-up link for an imported request
+        reporter_token_hash: Set(hash_token(&random_hex(24))),
+        answers_json: Set(serde_json::to_string(answers).unwrap_or_else(|_| "[]".into())),
+        received_at: Set(h.received_at),
+        stage_due_at: Set(None),
+        resolve_due_at: Set(None),
+        resolved_at: Set(h.resolved_at),
+        closed_at: Set(closed.then_some(h.resolved_at.unwrap_or(h.received_at))),
+        response: Set(h.response.clone()),
+        reject_reason: Set(None),
+        duplicate_of: Set(None),
+        support_count: Set(0),
+        escalation_level: Set(0),
+        personal_data_erased_at: Set(None),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    set_public_text(&mut m, public);
+    m
 }

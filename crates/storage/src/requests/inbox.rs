@@ -47,66 +47,8 @@ pub async fn inbox(
     per_page: u64,
 ) -> Result<(Vec<InboxRow>, u64)> {
     let now = Utc::now();
-    let sees_all = actor.can_triage() || actor.has_role(kotapintar_domain::user::Role::Leader);
-    let mut q = request::Entity::find();
-    let mut unit_scope: Option<Vec<i64>> = if sees_all {
-        None
-    } else {
-        Some(actor.request_units().map(|u| u.0).collect())
-    };
-    if let Some(u) = f.unit_id {
-        unit_scope = Some(match unit_scope {
-            Some(s) if !s.contains(&u) => vec![],
-            _ => vec![u],
-        });
-    }
-    let mut dispositions = None;
-    if unit_scope.is_some() || f.assigned_to.is_some() {
-        let mut sub = request_unit::Entity::find().filter(request_unit::Column::Active.eq(true));
-        if let Some(units) = &unit_scope {
-            sub = sub.filter(request_unit::Column::UnitId.is_in(units.clone()));
-        }
-        if let Some(officer) = f.assigned_to {
-            sub = sub.filter(request_unit::Column::OfficerId.eq(officer));
-        }
-        dispositions = Some(sub);
-    }
-    let mut narrowed = false;
-    if let Some(s) = f.status {
-        q = q.filter(request::Column::Status.eq(s.as_str()));
-        narrowed = true;
-    }
-    if f.overdue {
-        let open: Vec<&str> = Status::ALL
-            .iter()
-            .filter(|s| s.is_open())
-            .map(|s| s.as_str())
-            .collect();
-        q = q
-            .filter(request::Column::Status.is_in(open))
-            .filter(request::Column::StageDueAt.lt(now));
-        narrowed = true;
-    }
-    if let Some(s) = f.service_id {
-        q = q.filter(request::Column::ServiceId.eq(s));
-        narrowed = true;
-    }
-    if let Some(d) = &f.district_code {
-        q = q.filter(request::Column::DistrictCode.eq(d.as_str()));
-        narrowed = true;
-    }
-    if let Some(t) = f.from {
-        q = q.filter(request::Column::ReceivedAt.gte(t));
-        narrowed = true;
-    }
-    if let Some(t) = f.to {
-        q = q.filter(request::Column::ReceivedAt.lt(t));
-        narrowed = true;
-    }
-    if let Some(t) = f.text.as_deref().filter(|t| !t.trim().is_empty()) {
-        q = q.filter(text_condition(t));
-        narrowed = true;
-    }
+    let dispositions = dispositions_in_scope(actor, f);
+    let (mut q, narrowed) = filtered(f, now);
     let held = |sub: &sea_orm::Select<request_unit::Entity>| {
         sea_orm::QueryTrait::into_query(
             sub.clone()
@@ -161,7 +103,7 @@ pub async fn inbox(
         None => q
             .order_by_desc(request::Column::ReceivedAt)
             .order_by_desc(request::Column::Id)
-            .offset(page * per_page),
+            .offset(page.saturating_mul(per_page)),
     };
     let ids: Vec<i64> = page_ids
         .select_only()
@@ -188,6 +130,78 @@ pub async fn inbox(
             .collect(),
         total,
     ))
+}
+
+/// The dispositions whose requests this person sees, when not all: their units' (or the one
+/// unit asked for), the officer's own.
+fn dispositions_in_scope(
+    actor: &Actor,
+    f: &InboxFilter,
+) -> Option<sea_orm::Select<request_unit::Entity>> {
+    let mut unit_scope: Option<Vec<i64>> = if actor.sees_every_request() {
+        None
+    } else {
+        Some(actor.request_units().map(|u| u.0).collect())
+    };
+    if let Some(u) = f.unit_id {
+        unit_scope = Some(match unit_scope {
+            Some(s) if !s.contains(&u) => vec![],
+            _ => vec![u],
+        });
+    }
+    if unit_scope.is_none() && f.assigned_to.is_none() {
+        return None;
+    }
+    let mut sub = request_unit::Entity::find().filter(request_unit::Column::Active.eq(true));
+    if let Some(units) = unit_scope {
+        sub = sub.filter(request_unit::Column::UnitId.is_in(units));
+    }
+    if let Some(officer) = f.assigned_to {
+        sub = sub.filter(request_unit::Column::OfficerId.eq(officer));
+    }
+    Some(sub)
+}
+
+/// The requests the filter asks for, and whether it narrows them at all.
+fn filtered(f: &InboxFilter, now: DateTime<Utc>) -> (sea_orm::Select<request::Entity>, bool) {
+    let mut q = request::Entity::find();
+    let mut narrowed = false;
+    if let Some(s) = f.status {
+        q = q.filter(request::Column::Status.eq(s.as_str()));
+        narrowed = true;
+    }
+    if f.overdue {
+        let open: Vec<&str> = Status::ALL
+            .iter()
+            .filter(|s| s.is_open())
+            .map(|s| s.as_str())
+            .collect();
+        q = q
+            .filter(request::Column::Status.is_in(open))
+            .filter(request::Column::StageDueAt.lt(now));
+        narrowed = true;
+    }
+    if let Some(s) = f.service_id {
+        q = q.filter(request::Column::ServiceId.eq(s));
+        narrowed = true;
+    }
+    if let Some(d) = &f.district_code {
+        q = q.filter(request::Column::DistrictCode.eq(d.as_str()));
+        narrowed = true;
+    }
+    if let Some(t) = f.from {
+        q = q.filter(request::Column::ReceivedAt.gte(t));
+        narrowed = true;
+    }
+    if let Some(t) = f.to {
+        q = q.filter(request::Column::ReceivedAt.lt(t));
+        narrowed = true;
+    }
+    if let Some(t) = f.text.as_deref().filter(|t| !t.trim().is_empty()) {
+        q = q.filter(text_condition(t));
+        narrowed = true;
+    }
+    (q, narrowed)
 }
 
 /// A timeline entry as staff see it: who did it, internal notes included.
