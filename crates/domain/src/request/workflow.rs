@@ -147,6 +147,8 @@ pub struct Facts {
     pub service_days: Option<u32>,
     /// The units in which the officer being assigned works.
     pub officer_units: Vec<UnitId>,
+    /// The officer's name, for the timeline.
+    pub officer_name: Option<String>,
 }
 
 impl Facts {
@@ -430,7 +432,11 @@ fn staff(
                 unit,
                 officer: *officer,
             };
-            o.entry.note = Some(format!("assigned to user {}", officer.0));
+            // the staff's own words on the timeline, not an internal id
+            o.entry.note = Some(match &facts.officer_name {
+                Some(name) => format!("ditugaskan kepada {name}"),
+                None => format!("ditugaskan kepada pengguna {}", officer.0),
+            });
             o.entry.public = false;
             o.entry.unit = Some(unit);
         }

@@ -56,6 +56,10 @@ async fn facts_for(
             }
         }
         StaffAction::Assign { officer } => {
+            facts.officer_name = crate::entity::user::Entity::find_by_id(officer.0)
+                .one(tx)
+                .await?
+                .map(|u| u.full_name);
             facts.officer_units = user_role::Entity::find()
                 .filter(user_role::Column::UserId.eq(officer.0))
                 .all(tx)

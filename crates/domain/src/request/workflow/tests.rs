@@ -83,6 +83,7 @@ fn facts() -> Facts {
         duplicate: Some(RequestId(3)),
         service_days: Some(7),
         officer_units: vec![ROADS],
+        officer_name: Some("I Made Sutama".into()),
     }
 }
 
@@ -483,6 +484,12 @@ fn internal_notes_and_assignments_never_reach_the_reporter() {
         .unwrap();
         assert!(!o.entry.public);
         assert!(o.notices.is_empty(), "{:?}", o.notices);
+        if matches!(action, StaffAction::Assign { .. }) {
+            assert_eq!(
+                o.entry.note.as_deref(),
+                Some("ditugaskan kepada I Made Sutama")
+            );
+        }
     }
     // a verification moves the status: the reporter hears of it, without the internal note
     let action = StaffAction::Verify {
