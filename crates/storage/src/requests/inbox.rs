@@ -258,8 +258,8 @@ pub async fn staff_view(store: &Store, actor: &Actor, id: i64) -> Result<StaffVi
             )
         })
         .collect();
-    let answers: Vec<(String, String)> =
-        serde_json::from_str(&row.answers_json).unwrap_or_default();
+    let answers: Vec<(String, String)> = serde_json::from_str(&row.answers_json)
+        .map_err(|e| StorageError::Other(format!("corrupt answers of request {}: {e}", row.id)))?;
     let reject_reason = row.reject_reason.clone();
     let anonymous = row.anonymous;
     let has_contact =

@@ -67,8 +67,13 @@ pub(super) async fn check_against_data(
                     e.add("service_code", "service_kind_mismatch")
                 }
                 Some(s) => {
-                    let questions: Vec<Question> =
-                        serde_json::from_str(&s.questions_json).unwrap_or_default();
+                    let questions: Vec<Question> = serde_json::from_str(&s.questions_json)
+                        .map_err(|e| {
+                            StorageError::Other(format!(
+                                "corrupt questions of service {}: {e}",
+                                s.id
+                            ))
+                        })?;
                     match check_answers(&questions, &req.answers) {
                         Ok(a) => answers = a,
                         Err(fe) => e.0.extend(fe.0),
