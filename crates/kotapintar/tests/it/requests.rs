@@ -19,6 +19,7 @@ both_backends!(
     rejecting_needs_a_reason_and_duplicates_point_to_the_original,
     unit_admins_edit_their_services_and_questions_are_asked,
     templates_bulk_steps_and_holidays_in_the_staff_area,
+    forwarding_returns_to_the_queue_and_the_unit_keeps_reading_it,
 );
 
 const GOOD: &[(&str, &str)] = &[
@@ -1071,4 +1072,68 @@ async fn templates_bulk_steps_and_holidays_in_the_staff_area(app: TestApp) {
         .await
         .unwrap();
     assert!(cal.is_working_day(monday));
+}
+
+/// An officer who forwards a request lands on the queue with a message (not a 403 page: the
+/// request is no longer theirs to work on), may still read it, and may no longer act on it;
+/// the assignment reads as words on the timeline.
+async fn forwarding_returns_to_the_queue_and_the_unit_keeps_reading_it(app: TestApp) {
+    setup_units(&app).await;
+    let r = app.file_request(&with(&[("confirm_new", "1")]), &[]).await;
+    let (code, _) = TestApp::filed(&r);
+    let id = app.request_id(&code).await;
+    app.login_admin().await;
+    app.dispatch(id, "DPUPR").await;
+    app.logout().await;
+    let dishub = kotapintar_storage::units::find_by_code(&app.store.reader, "DISHUB")
+        .await
+        .unwrap()
+        .unwrap();
+    app.login("admin.pupr", "admin-pupr-12").await;
+    let officer = kotapintar_storage::users::list(&app.store, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username.as_str() == "petugas.pupr")
+        .unwrap()
+        .id;
+    let r = act(
+        &app,
+        id,
+        &[("action", "assign"), ("officer", &officer.to_string())],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, detail) = app.get_html(&format!("/staf/laporan/{id}")).await;
+    assert!(
+        detail.contains("ditugaskan kepada"),
+        "the assignment in words"
+    );
+    assert!(!detail.contains("assigned to user"));
+    let r = act(
+        &app,
+        id,
+        &[
+            ("action", "forward"),
+            ("to_unit", &dishub.id.to_string()),
+            ("reason", "Rambu adalah urusan Dinas Perhubungan."),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(to, "/staf/laporan?ok=forwarded");
+    let (status, queue) = app.get_html(&to).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        queue.contains("Laporan diteruskan ke unit tujuan"),
+        "the message is shown"
+    );
+    // the forwarding unit still reads it, and sees where it went
+    let (status, detail) = app.get_html(&format!("/staf/laporan/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(detail.contains("Dinas Perhubungan"));
+    // but no longer works on it
+    let r = act(&app, id, &[("action", "start")]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }

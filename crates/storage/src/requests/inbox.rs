@@ -233,13 +233,21 @@ pub async fn staff_view(store: &Store, actor: &Actor, id: i64) -> Result<StaffVi
         .one(&store.reader)
         .await?
         .ok_or(StorageError::NotFound)?;
-    let handling_rows = request_unit::Entity::find()
+    let (handling_rows, past): (Vec<_>, Vec<_>) = request_unit::Entity::find()
         .filter(request_unit::Column::RequestId.eq(id))
-        .filter(request_unit::Column::Active.eq(true))
         .all(&store.reader)
-        .await?;
+        .await?
+        .into_iter()
+        .partition(|d| d.active);
     let handling_ids: Vec<UnitId> = handling_rows.iter().map(|d| UnitId(d.unit_id)).collect();
-    if !actor.can_view_request(&handling_ids) {
+    // a unit that handled the request once (and forwarded it) still reads it: it may be
+    // asked about it, and it should see where it went
+    let ever: Vec<UnitId> = handling_ids
+        .iter()
+        .copied()
+        .chain(past.iter().map(|d| UnitId(d.unit_id)))
+        .collect();
+    if !actor.can_view_request(&ever) {
         return Err(refusal(&row, actor, &handling_ids));
     }
     let unit_names: HashMap<i64, String> = unit::Entity::find()

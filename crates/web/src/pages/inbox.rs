@@ -254,8 +254,13 @@ pub async fn act(
         Err(e) => return detail_page(&state, &actor, page, id, e).await,
     };
     let cal = state.calendar().await?;
+    // after forwarding, the request is another unit's work: back to the queue, with a message
+    let next = match action {
+        StaffAction::Forward { .. } => "/staf/laporan?ok=forwarded".to_string(),
+        _ => format!("/staf/laporan/{id}?ok=step_done"),
+    };
     match requests::act(&state.store, &state.config.rules, &cal, &actor, id, action).await {
-        Ok(_) => Ok(Redirect::to(&format!("/staf/laporan/{id}?ok=step_done")).into_response()),
+        Ok(_) => Ok(Redirect::to(&next).into_response()),
         Err(StorageError::Invalid(e)) => detail_page(&state, &actor, page, id, e).await,
         Err(e) => Err(e.into()),
     }
