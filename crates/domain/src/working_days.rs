@@ -340,6 +340,45 @@ impl Calendar {
     }
 }
 
+/// How a deadline reads on a staff queue: "terlambat 3 hari kerja", "hari ini", "2 hari kerja
+/// lagi".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Countdown {
+    /// Past the deadline by this many working days (0 when it was missed just before a weekend
+    /// or holiday: late, but not yet by a working day).
+    Late(i64),
+    /// Due by the end of today.
+    Today,
+    /// This many working days left after today.
+    Left(i64),
+}
+
+impl Countdown {
+    pub fn of(
+        calendar: &Calendar,
+        due: DateTime<Utc>,
+        now: DateTime<Utc>,
+        offset: FixedOffset,
+    ) -> Self {
+        if is_overdue(due, now) {
+            return Self::Late(calendar.overdue_working_days(due, now, offset));
+        }
+        match calendar.working_days_between(local_date(now, offset), local_date(due, offset)) {
+            n if n <= 0 => Self::Today,
+            n => Self::Left(n),
+        }
+    }
+
+    /// The urgency class on the queue: late, due within a working day, or in time.
+    pub fn urgency(self) -> &'static str {
+        match self {
+            Self::Late(_) => "late",
+            Self::Today | Self::Left(1) => "soon",
+            Self::Left(_) => "ok",
+        }
+    }
+}
+
 /// Whether something due at `due` is late at `now`. The due instant itself is still in time:
 /// the deadline is the last moment of the day, inclusive.
 pub fn is_overdue(due: DateTime<Utc>, now: DateTime<Utc>) -> bool {
@@ -376,6 +415,42 @@ fn weekdays_through(date: NaiveDate) -> i64 {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn countdown_reads_in_working_days() {
+        use chrono::TimeZone;
+        let bali = FixedOffset::east_opt(8 * 3600).unwrap();
+        // Nyepi (Thursday 19 March 2026) is a holiday
+        let cal = Calendar::new([NaiveDate::from_ymd_opt(2026, 3, 19).unwrap()]);
+        let at = |d: u32, h: u32| {
+            bali.with_ymd_and_hms(2026, 3, d, h, 0, 0)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        let due = cal.due_at(at(16, 9), 2, bali); // Monday + 2 working days = Wednesday 18
+        assert_eq!(
+            Countdown::of(&cal, due, at(16, 10), bali),
+            Countdown::Left(2)
+        );
+        assert_eq!(
+            Countdown::of(&cal, due, at(17, 10), bali),
+            Countdown::Left(1)
+        );
+        assert_eq!(Countdown::of(&cal, due, at(18, 23), bali), Countdown::Today);
+        // Thursday is Nyepi: late, but not yet by a working day; Friday: one
+        assert_eq!(
+            Countdown::of(&cal, due, at(19, 9), bali),
+            Countdown::Late(0)
+        );
+        assert_eq!(
+            Countdown::of(&cal, due, at(20, 9), bali),
+            Countdown::Late(1)
+        );
+        assert_eq!(Countdown::Left(1).urgency(), "soon");
+        assert_eq!(Countdown::Left(3).urgency(), "ok");
+        assert_eq!(Countdown::Late(0).urgency(), "late");
+    }
+
     use super::*;
     use chrono::TimeZone;
 

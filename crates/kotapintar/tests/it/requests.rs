@@ -20,6 +20,7 @@ both_backends!(
     unit_admins_edit_their_services_and_questions_are_asked,
     templates_bulk_steps_and_holidays_in_the_staff_area,
     forwarding_returns_to_the_queue_and_the_unit_keeps_reading_it,
+    the_queue_puts_the_nearest_deadline_first_with_a_countdown,
 );
 
 const GOOD: &[(&str, &str)] = &[
@@ -1136,4 +1137,64 @@ async fn forwarding_returns_to_the_queue_and_the_unit_keeps_reading_it(app: Test
     // but no longer works on it
     let r = act(&app, id, &[("action", "start")]).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+/// The staff queue shows open work by deadline (late first, then the nearest), each with a
+/// countdown in working days; newest first stays available.
+async fn the_queue_puts_the_nearest_deadline_first_with_a_countdown(app: TestApp) {
+    use kotapintar_storage::entity::request;
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    setup_units(&app).await;
+    let mut codes = Vec::new();
+    for title in [
+        "Lampu jalan mati di depan pura",
+        "Saluran air tersumbat di gang",
+        "Pohon tumbang menutup jalan",
+    ] {
+        let r = app
+            .file_request(&with(&[("title", title), ("confirm_new", "1")]), &[])
+            .await;
+        codes.push(TestApp::filed(&r).0);
+    }
+    // the oldest is due in ten days, the newest is three weeks late, the middle one closed
+    let now = chrono::Utc::now();
+    for (code, due, status) in [
+        (&codes[0], now + chrono::Duration::days(10), "diterima"),
+        (&codes[1], now + chrono::Duration::days(1), "ditutup"),
+        (&codes[2], now - chrono::Duration::days(21), "diterima"),
+    ] {
+        let id = app.request_id(code).await;
+        let row = request::Entity::find_by_id(id)
+            .one(&app.store.writer)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut m: request::ActiveModel = row.into();
+        m.stage_due_at = Set(Some(due));
+        m.status = Set(status.into());
+        m.update(&app.store.writer).await.unwrap();
+    }
+    app.login("verifikator", "verifikator-123").await;
+    let (_, queue) = app.get_html("/staf/laporan").await;
+    let at = |html: &str, code: &str| html.find(code).unwrap();
+    assert!(
+        at(&queue, &codes[2]) < at(&queue, &codes[0]),
+        "the late one first"
+    );
+    assert!(
+        at(&queue, &codes[0]) < at(&queue, &codes[1]),
+        "closed ones last"
+    );
+    assert!(queue.contains("due due-late"), "late in colour");
+    assert!(
+        queue.contains("hari kerja</span>"),
+        "late, in words: {queue}"
+    );
+    assert!(
+        queue.contains("hari kerja lagi</span>"),
+        "time left, in words"
+    );
+    let (_, newest) = app.get_html("/staf/laporan?urut=terbaru").await;
+    assert!(at(&newest, &codes[2]) < at(&newest, &codes[1]));
+    assert!(at(&newest, &codes[1]) < at(&newest, &codes[0]));
 }

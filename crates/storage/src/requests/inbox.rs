@@ -9,8 +9,10 @@ use kotapintar_domain::ids::UnitId;
 use kotapintar_domain::policy::Actor;
 use kotapintar_domain::privacy::{ReporterContact, RequestRecord};
 use kotapintar_domain::request::Status;
-use sea_orm::sea_query::{Expr, Func, SimpleExpr};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{Expr, Func, NullOrdering, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, Default)]
@@ -28,6 +30,9 @@ pub struct InboxFilter {
     pub unit_id: Option<i64>,
     /// Cursor paging (newest first): only requests with a smaller id.
     pub before_id: Option<i64>,
+    /// Open work first, by deadline (the late ones first, then the nearest due), instead of
+    /// newest first. Not with cursor paging, which is by id.
+    pub by_deadline: bool,
 }
 
 pub struct InboxRow {
@@ -100,6 +105,11 @@ pub async fn inbox(
         Some(before) => q
             .filter(request::Column::Id.lt(before))
             .order_by_desc(request::Column::Id),
+        None if f.by_deadline => q
+            .order_by(open_first(), Order::Asc)
+            .order_by_with_nulls(request::Column::StageDueAt, Order::Asc, NullOrdering::Last)
+            .order_by_desc(request::Column::Id)
+            .offset(page.saturating_mul(per_page)),
         None => q
             .order_by_desc(request::Column::ReceivedAt)
             .order_by_desc(request::Column::Id)
@@ -160,6 +170,20 @@ fn dispositions_in_scope(
         sub = sub.filter(request_unit::Column::OfficerId.eq(officer));
     }
     Some(sub)
+}
+
+/// 0 for a request someone still has to work on, 1 for the others (one expression, written
+/// once for both databases).
+fn open_first() -> SimpleExpr {
+    let open: Vec<String> = Status::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    Expr::cust(format!(
+        "CASE WHEN requests.status IN ({}) THEN 0 ELSE 1 END",
+        open.join(", ")
+    ))
 }
 
 /// The requests the filter asks for, and whether it narrows them at all.

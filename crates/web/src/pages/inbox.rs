@@ -13,6 +13,7 @@ use kotapintar_domain::ids::{UnitId, UserId};
 use kotapintar_domain::policy::Actor;
 use kotapintar_domain::request::{RejectReason, Status};
 use kotapintar_domain::unit::Unit;
+use kotapintar_domain::working_days::{Calendar, Countdown};
 use kotapintar_domain::FieldErrors;
 use kotapintar_storage::requests::{self, InboxFilter, InboxRow, StaffAction, StaffView};
 use kotapintar_storage::{regions, services, units, StorageError};
@@ -44,13 +45,44 @@ pub struct InboxQuery {
     pub hal: u64,
     #[serde(default)]
     pub hasil: String,
+    /// `terbaru` for newest first; the default is open work by deadline.
+    #[serde(default)]
+    pub urut: String,
+}
+
+/// A deadline as the queue shows it.
+pub struct Due {
+    text: String,
+    /// `late`, `soon` or `ok` (the colour; the text says the same in words).
+    urgency: &'static str,
+}
+
+fn due_of(page: &Page, cal: &Calendar, row: &InboxRow, offset: chrono::FixedOffset) -> Option<Due> {
+    let r = &row.record;
+    let due = r.due_at.filter(|_| r.status.is_open())?;
+    let c = Countdown::of(cal, due, Utc::now(), offset);
+    let text = match c {
+        Countdown::Late(0) => page.t("inbox.late").to_string(),
+        Countdown::Late(n) => format!(
+            "{} {n} {}",
+            page.t("inbox.late_by"),
+            page.t("inbox.working_days")
+        ),
+        Countdown::Today => page.t("inbox.due_today").to_string(),
+        Countdown::Left(n) => format!("{n} {}", page.t("inbox.working_days_left")),
+    };
+    Some(Due {
+        text,
+        urgency: c.urgency(),
+    })
 }
 
 #[derive(Template)]
 #[template(path = "staff/inbox.html")]
 struct InboxTemplate {
     page: Page,
-    rows: Vec<InboxRow>,
+    rows: Vec<(InboxRow, Option<Due>)>,
+    by_deadline: bool,
     total: u64,
     f: InboxQuery,
     statuses: [Status; 7],
@@ -91,8 +123,17 @@ pub async fn list(
         assigned_to: (f.saya == "1").then_some(actor.user_id.0),
         unit_id: f.unit.parse().ok(),
         before_id: None,
+        by_deadline: f.urut != "terbaru",
     };
     let (rows, total) = requests::inbox(&state.store, &actor, &filter, f.hal, PER_PAGE).await?;
+    let cal = state.calendar().await?;
+    let rows = rows
+        .into_iter()
+        .map(|row| {
+            let due = due_of(&page, &cal, &row, offset);
+            (row, due)
+        })
+        .collect();
     let services = services::list(&state.store, false)
         .await?
         .into_iter()
@@ -115,11 +156,13 @@ pub async fn list(
         ("q", &f.q),
         ("saya", &f.saya),
         ("unit", &f.unit),
+        ("urut", &f.urut),
     ])
     .unwrap_or_default();
     render(&InboxTemplate {
         page,
         rows,
+        by_deadline: filter.by_deadline,
         total,
         f,
         statuses: Status::ALL,
