@@ -125,7 +125,8 @@ impl Transition {
         scheduled: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Option<DateTime<Utc>> {
-        (self.to == EditorialStatus::Published).then(|| scheduled.filter(|p| *p > now).unwrap_or(now))
+        (self.to == EditorialStatus::Published)
+            .then(|| scheduled.filter(|p| *p > now).unwrap_or(now))
     }
 }
 
@@ -188,7 +189,10 @@ mod tests {
         let t = step(EditorialStatus::Review, EditorialStep::Publish).unwrap();
         let later = now + chrono::Duration::hours(2);
         assert_eq!(t.published_at(Some(later), now), Some(later));
-        assert_eq!(t.published_at(Some(now - chrono::Duration::hours(2)), now), Some(now));
+        assert_eq!(
+            t.published_at(Some(now - chrono::Duration::hours(2)), now),
+            Some(now)
+        );
         assert_eq!(t.published_at(None, now), Some(now));
     }
 }

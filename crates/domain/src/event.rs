@@ -443,7 +443,10 @@ mod tests {
         assert_eq!(e.kind().name(), "request.start_work");
         assert_eq!(e.data()["step"], "start_work");
         assert_eq!(e.data()["units"], json!([3, 4]));
-        assert_eq!(RequestStep::from(crate::request::Step::AutoClose).name(), "auto_close");
+        assert_eq!(
+            RequestStep::from(crate::request::Step::AutoClose).name(),
+            "auto_close"
+        );
     }
 
     #[test]
@@ -490,7 +493,9 @@ mod tests {
             json!({"requests": 5})
         );
         assert_eq!(
-            DomainEvent::UnitSaved(Saved { id: 4 }).kind().subject_type(),
+            DomainEvent::UnitSaved(Saved { id: 4 })
+                .kind()
+                .subject_type(),
             SubjectType::Unit
         );
         assert_eq!(

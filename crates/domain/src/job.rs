@@ -325,7 +325,16 @@ mod tests {
             Err(BadJob::UnknownKind("no.such.kind".into()))
         );
         let e = Job::parse(SEND_EMAIL, r#"{"to":"a@b.id"}"#).unwrap_err();
-        assert!(matches!(e, BadJob::Payload { kind: JobKind::SendEmail, .. }), "{e:?}");
+        assert!(
+            matches!(
+                e,
+                BadJob::Payload {
+                    kind: JobKind::SendEmail,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
         assert!(matches!(JobError::from(e), JobError::Permanent(_)));
         assert!(Job::parse(SEND_MESSAGE, "not json").is_err());
     }

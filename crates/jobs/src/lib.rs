@@ -72,8 +72,10 @@ impl SweepRequests {
         let s = kotapintar_storage::requests::sweep(store, &self.rules, &calendar, Utc::now())
             .await
             .map_err(retry)?;
-        let drafts =
-            kotapintar_storage::drafts::purge(&self.uploads, std::time::Duration::from_secs(86_400));
+        let drafts = kotapintar_storage::drafts::purge(
+            &self.uploads,
+            std::time::Duration::from_secs(86_400),
+        );
         tracing::info!(
             escalated = s.escalated,
             closed = s.closed,

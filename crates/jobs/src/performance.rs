@@ -41,9 +41,7 @@ impl WeeklySummary {
         let s = performance::summary(store, week, now)
             .await
             .map_err(retry)?;
-        let recipients = performance::leadership_emails(store)
-            .await
-            .map_err(retry)?;
+        let recipients = performance::leadership_emails(store).await.map_err(retry)?;
         let (subject, mut body) = summary_text(&s, &self.rules.public_url);
         let head = kotapintar_storage::audit::head(&store.reader)
             .await

@@ -10,9 +10,8 @@ use crate::entity::{content_item, content_revision, project_update, unit};
 use crate::{events, Result, StorageError, Store};
 use chrono::{DateTime, NaiveDate, Utc};
 use kotapintar_domain::content::{
-    AgendaDetails, ContentDetails, ContentDraft, ContentItem, ContentKind,
-    EditorialStatus, EditorialStep, FundSource, ProgressInput, ProgressUpdate, ProjectDetails,
-    ProjectStatus, Slug,
+    AgendaDetails, ContentDetails, ContentDraft, ContentItem, ContentKind, EditorialStatus,
+    EditorialStep, FundSource, ProgressInput, ProgressUpdate, ProjectDetails, ProjectStatus, Slug,
 };
 use kotapintar_domain::editorial::EditorialChange;
 use kotapintar_domain::event::{ContentChange, ContentEvent, DomainEvent};
@@ -41,7 +40,11 @@ fn parse_date(s: &Option<String>) -> Option<NaiveDate> {
 }
 
 /// A stored value of `column` that must parse; one that does not is corrupt, never a default.
-fn stored<T, E>(column: &str, value: &str, parse: impl FnOnce(&str) -> std::result::Result<T, E>) -> Result<T> {
+fn stored<T, E>(
+    column: &str,
+    value: &str,
+    parse: impl FnOnce(&str) -> std::result::Result<T, E>,
+) -> Result<T> {
     parse(value).map_err(|_| StorageError::corrupt(column, value))
 }
 

@@ -15,8 +15,7 @@ pub(crate) fn decide(
     step: EditorialStep,
     what: &str,
 ) -> Result<Transition> {
-    let from =
-        EditorialStatus::parse(stored).map_err(|_| StorageError::corrupt(column, stored))?;
+    let from = EditorialStatus::parse(stored).map_err(|_| StorageError::corrupt(column, stored))?;
     editorial::step(from, step).map_err(|_| {
         StorageError::Conflict(format!(
             "cannot {} {what} that is {}",

@@ -65,7 +65,16 @@ pub async fn append(
     confidential: bool,
     data: &serde_json::Value,
 ) -> Result<i64> {
-    write(db, kind, subject_type, subject_id, units, confidential, data).await
+    write(
+        db,
+        kind,
+        subject_type,
+        subject_id,
+        units,
+        confidential,
+        data,
+    )
+    .await
 }
 
 async fn write(

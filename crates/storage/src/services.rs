@@ -197,7 +197,6 @@ pub async fn update(
 
 /// Tells the platform (its search index) that a service changed; addressed to no unit's client.
 async fn announce(db: &impl ConnectionTrait, id: i64) -> Result<()> {
-    crate::events::append_event(db, &DomainEvent::ServiceSaved(Saved { id }), &[], false)
-        .await?;
+    crate::events::append_event(db, &DomainEvent::ServiceSaved(Saved { id }), &[], false).await?;
     Ok(())
 }

@@ -96,7 +96,12 @@ async fn failing_jobs_are_retried_later_and_kept(app: TestApp) {
 }
 
 async fn a_job_whose_payload_does_not_parse_fails_for_good(app: TestApp) {
-    store_raw(&app, kotapintar_storage::notices::SEND_EMAIL, r#"{"to": 5}"#).await;
+    store_raw(
+        &app,
+        kotapintar_storage::notices::SEND_EMAIL,
+        r#"{"to": 5}"#,
+    )
+    .await;
     let worker = worker(&app);
     assert_eq!(
         worker.turn().await.unwrap(),
@@ -189,8 +194,8 @@ async fn purge_job_removes_expired_sessions(app: TestApp) {
         .await
         .unwrap();
     jobs::enqueue(&app.store.writer, &Job::PurgeSessions, Utc::now())
-    .await
-    .unwrap();
+        .await
+        .unwrap();
     let turns = app.run_jobs().await;
     assert!(turns.contains(&Turn::Ran {
         kind: PURGE_SESSIONS.into(),
