@@ -54,87 +54,8 @@ impl ContentKind {
     }
 }
 
-/// Where an item is in the editorial workflow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EditorialStatus {
-    Draft,
-    Review,
-    Published,
-}
-
-impl EditorialStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Review => "review",
-            Self::Published => "published",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Self, &'static str> {
-        match s {
-            "draft" => Ok(Self::Draft),
-            "review" => Ok(Self::Review),
-            "published" => Ok(Self::Published),
-            _ => Err("invalid_choice"),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EditorialStep {
-    /// An editor asks for the item to be published.
-    Submit,
-    /// A unit admin publishes (now, or at `publish_at`).
-    Publish,
-    /// A reviewer sends it back to the editor.
-    Return,
-    /// Take a published item off the public site.
-    Unpublish,
-}
-
-impl EditorialStep {
-    pub fn parse(s: &str) -> Result<Self, &'static str> {
-        match s {
-            "submit" => Ok(Self::Submit),
-            "publish" => Ok(Self::Publish),
-            "return" => Ok(Self::Return),
-            "unpublish" => Ok(Self::Unpublish),
-            _ => Err("invalid_choice"),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Submit => "submit",
-            Self::Publish => "publish",
-            Self::Return => "return",
-            Self::Unpublish => "unpublish",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("this step is not possible from the item's current state")]
-pub struct ImpossibleStep;
-
-/// The editorial state machine. A draft may be published directly by someone who may publish
-/// (a unit admin writing their own news); `Submit` is the editor's route.
-pub fn next_status(
-    from: EditorialStatus,
-    step: EditorialStep,
-) -> Result<EditorialStatus, ImpossibleStep> {
-    use EditorialStatus::*;
-    use EditorialStep::*;
-    match (from, step) {
-        (Draft, Submit) => Ok(Review),
-        (Draft | Review, Publish) => Ok(Published),
-        (Review, Return) => Ok(Draft),
-        (Published, Unpublish) => Ok(Draft),
-        _ => Err(ImpossibleStep),
-    }
-}
+/// The editorial workflow is shared with open data: see [`crate::editorial`].
+pub use crate::editorial::{next_status, EditorialStatus, EditorialStep, ImpossibleStep};
 
 /// Writes and edits a unit's content: its editors and admins, and Kominfo.
 pub fn can_edit(actor: &Actor, unit: UnitId) -> bool {
@@ -895,20 +816,6 @@ mod tests {
                 unit_id: unit.map(UnitId),
             }],
         }
-    }
-
-    #[test]
-    fn workflow_steps() {
-        use EditorialStatus::*;
-        use EditorialStep::*;
-        assert_eq!(next_status(Draft, Submit), Ok(Review));
-        assert_eq!(next_status(Review, Publish), Ok(Published));
-        assert_eq!(next_status(Draft, Publish), Ok(Published));
-        assert_eq!(next_status(Review, Return), Ok(Draft));
-        assert_eq!(next_status(Published, Unpublish), Ok(Draft));
-        assert_eq!(next_status(Published, Publish), Err(ImpossibleStep));
-        assert_eq!(next_status(Review, Submit), Err(ImpossibleStep));
-        assert_eq!(next_status(Draft, Return), Err(ImpossibleStep));
     }
 
     #[test]

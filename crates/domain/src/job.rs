@@ -8,19 +8,182 @@
 //! their own schedule, so a few quick retries are enough for them.
 
 use chrono::Duration;
+use serde::{Deserialize, Serialize};
 
-/// One plain-text email (payload: `to`, `subject`, `body_text`).
-pub const SEND_EMAIL: &str = "notify.email";
-/// One WhatsApp/SMS message through the gateway (payload: `to`, `body_text`).
-pub const SEND_MESSAGE: &str = "notify.message";
-/// Removes expired sessions and stale login throttle counters (hourly).
-pub const PURGE_SESSIONS: &str = "sessions.purge";
-/// Escalates, closes, erases (every ten minutes).
-pub const SWEEP_REQUESTS: &str = "requests.sweep";
-/// Derives the performance counters again (once, after an upgrade).
-pub const REBUILD_PERFORMANCE: &str = "performance.rebuild";
-/// The weekly summary to the leadership (Mondays).
-pub const WEEKLY_SUMMARY: &str = "performance.weekly_summary";
+/// The kinds of job. Each kind's stored name and its retry policy are written here and
+/// nowhere else: queueing, scheduling, retrying and running all go through this enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum JobKind {
+    /// One plain-text email ([`Email`]).
+    SendEmail,
+    /// One WhatsApp/SMS message through the gateway ([`Message`]).
+    SendMessage,
+    /// Removes expired sessions and stale login throttle counters (hourly).
+    PurgeSessions,
+    /// Escalates, closes, erases (every ten minutes).
+    SweepRequests,
+    /// Derives the performance counters again (once, after an upgrade).
+    RebuildPerformance,
+    /// The weekly summary to the leadership (Mondays).
+    WeeklySummary,
+}
+
+impl JobKind {
+    pub const ALL: [Self; 6] = [
+        Self::SendEmail,
+        Self::SendMessage,
+        Self::PurgeSessions,
+        Self::SweepRequests,
+        Self::RebuildPerformance,
+        Self::WeeklySummary,
+    ];
+
+    /// The name stored in the job table. Rows already queued carry these names, so they never
+    /// change.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::SendEmail => "notify.email",
+            Self::SendMessage => "notify.message",
+            Self::PurgeSessions => "sessions.purge",
+            Self::SweepRequests => "requests.sweep",
+            Self::RebuildPerformance => "performance.rebuild",
+            Self::WeeklySummary => "performance.weekly_summary",
+        }
+    }
+
+    /// The kind a stored name names, if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// How this kind is retried.
+    pub const fn retry(self) -> RetryPolicy {
+        match self {
+            Self::SendEmail | Self::SendMessage => RetryPolicy::NOTIFICATION,
+            Self::PurgeSessions
+            | Self::SweepRequests
+            | Self::RebuildPerformance
+            | Self::WeeklySummary => RetryPolicy::HOUSEKEEPING,
+        }
+    }
+}
+
+impl std::fmt::Display for JobKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The stored names, for comparing with stored rows (tests, the admin view, migrations).
+pub const SEND_EMAIL: &str = JobKind::SendEmail.name();
+pub const SEND_MESSAGE: &str = JobKind::SendMessage.name();
+pub const PURGE_SESSIONS: &str = JobKind::PurgeSessions.name();
+pub const SWEEP_REQUESTS: &str = JobKind::SweepRequests.name();
+pub const REBUILD_PERFORMANCE: &str = JobKind::RebuildPerformance.name();
+pub const WEEKLY_SUMMARY: &str = JobKind::WeeklySummary.name();
+
+/// One email to one recipient (the payload of [`JobKind::SendEmail`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Email {
+    /// An address (`warga@example.com`) or a mailbox (`Nama Warga <warga@example.com>`).
+    pub to: String,
+    pub subject: String,
+    /// Plain UTF-8 text; line breaks may be `\n` or `\r\n`.
+    pub body_text: String,
+}
+
+/// One WhatsApp/SMS message to one phone number (the payload of [`JobKind::SendMessage`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    /// The number as the person typed it (`0812 3456 7890`, `+62 812-3456-7890`); the sender
+    /// normalises it to E.164.
+    pub to: String,
+    pub body_text: String,
+}
+
+/// A job with its payload. Stored as its kind's name and the payload as JSON (`null` for the
+/// kinds that need none), the shape rows queued by earlier versions already have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Job {
+    SendEmail(Email),
+    SendMessage(Message),
+    PurgeSessions,
+    SweepRequests,
+    RebuildPerformance,
+    WeeklySummary,
+}
+
+/// A stored job that cannot be run by this version: retrying cannot help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadJob {
+    #[error("no handler for job kind '{0}'")]
+    UnknownKind(String),
+    #[error("the payload of a '{kind}' job does not parse: {reason}")]
+    Payload { kind: JobKind, reason: String },
+}
+
+impl Job {
+    pub fn kind(&self) -> JobKind {
+        match self {
+            Self::SendEmail(_) => JobKind::SendEmail,
+            Self::SendMessage(_) => JobKind::SendMessage,
+            Self::PurgeSessions => JobKind::PurgeSessions,
+            Self::SweepRequests => JobKind::SweepRequests,
+            Self::RebuildPerformance => JobKind::RebuildPerformance,
+            Self::WeeklySummary => JobKind::WeeklySummary,
+        }
+    }
+
+    /// The payload as stored.
+    pub fn payload(&self) -> serde_json::Value {
+        // plain structs of strings: serialising them cannot fail
+        match self {
+            Self::SendEmail(p) => serde_json::to_value(p).unwrap_or_default(),
+            Self::SendMessage(p) => serde_json::to_value(p).unwrap_or_default(),
+            Self::PurgeSessions
+            | Self::SweepRequests
+            | Self::RebuildPerformance
+            | Self::WeeklySummary => serde_json::Value::Null,
+        }
+    }
+
+    /// A stored job read back: its kind's name and its payload text.
+    pub fn parse(kind: &str, payload: &str) -> Result<Self, BadJob> {
+        let kind = JobKind::from_name(kind).ok_or_else(|| BadJob::UnknownKind(kind.into()))?;
+        let bad = |e: serde_json::Error| BadJob::Payload {
+            kind,
+            reason: e.to_string(),
+        };
+        Ok(match kind {
+            JobKind::SendEmail => Self::SendEmail(serde_json::from_str(payload).map_err(bad)?),
+            JobKind::SendMessage => Self::SendMessage(serde_json::from_str(payload).map_err(bad)?),
+            // these carry nothing; what is stored (`null`) is not read
+            JobKind::PurgeSessions => Self::PurgeSessions,
+            JobKind::SweepRequests => Self::SweepRequests,
+            JobKind::RebuildPerformance => Self::RebuildPerformance,
+            JobKind::WeeklySummary => Self::WeeklySummary,
+        })
+    }
+}
+
+/// Why a job's attempt failed, and so what the queue does next.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// Worth trying again later (a server that is down, a database that is busy): the job is
+    /// rescheduled after its kind's back-off.
+    #[error("{0}")]
+    Retry(String),
+    /// Trying again cannot help (a payload this version cannot read): the job is kept, with
+    /// its error, for an operator to see, and never tried again.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl From<BadJob> for JobError {
+    fn from(e: BadJob) -> Self {
+        Self::Permanent(e.to_string())
+    }
+}
 
 /// How often a job is tried and how long it waits between tries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,12 +211,9 @@ impl RetryPolicy {
         max_delay_secs: 3600,
     };
 
-    /// The policy of a job kind (unknown kinds get the housekeeping one).
+    /// The policy of a stored kind name (unknown kinds get the housekeeping one).
     pub fn for_kind(kind: &str) -> Self {
-        match kind {
-            SEND_EMAIL | SEND_MESSAGE => Self::NOTIFICATION,
-            _ => Self::HOUSEKEEPING,
-        }
+        JobKind::from_name(kind).map_or(Self::HOUSEKEEPING, JobKind::retry)
     }
 
     /// The wait after the `attempt`-th try failed (1 for the first).
@@ -111,5 +271,79 @@ mod tests {
             RetryPolicy::for_kind("no.such.kind"),
             RetryPolicy::HOUSEKEEPING
         );
+    }
+
+    #[test]
+    fn every_kind_round_trips_through_its_stored_form() {
+        let jobs = [
+            Job::SendEmail(Email {
+                to: "warga@example.com".into(),
+                subject: "Laporan".into(),
+                body_text: "Isi".into(),
+            }),
+            Job::SendMessage(Message {
+                to: "0812".into(),
+                body_text: "Isi".into(),
+            }),
+            Job::PurgeSessions,
+            Job::SweepRequests,
+            Job::RebuildPerformance,
+            Job::WeeklySummary,
+        ];
+        assert_eq!(jobs.len(), JobKind::ALL.len());
+        for job in jobs {
+            let stored = job.payload().to_string();
+            assert_eq!(Job::parse(job.kind().name(), &stored), Ok(job.clone()));
+            assert_eq!(JobKind::from_name(job.kind().name()), Some(job.kind()));
+        }
+    }
+
+    #[test]
+    fn payloads_keep_the_shape_of_rows_already_queued() {
+        let mail = Job::parse(
+            SEND_EMAIL,
+            r#"{"to":"a@b.id","subject":"S","body_text":"B"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            mail.payload(),
+            serde_json::json!({"to": "a@b.id", "subject": "S", "body_text": "B"})
+        );
+        let msg = Job::parse(SEND_MESSAGE, r#"{"to":"0812","body_text":"B"}"#).unwrap();
+        assert_eq!(
+            msg.payload(),
+            serde_json::json!({"to": "0812", "body_text": "B"})
+        );
+        assert_eq!(Job::WeeklySummary.payload(), serde_json::Value::Null);
+        assert_eq!(Job::parse(PURGE_SESSIONS, "null"), Ok(Job::PurgeSessions));
+    }
+
+    #[test]
+    fn unreadable_jobs_are_permanent_failures() {
+        assert_eq!(
+            Job::parse("no.such.kind", "null"),
+            Err(BadJob::UnknownKind("no.such.kind".into()))
+        );
+        let e = Job::parse(SEND_EMAIL, r#"{"to":"a@b.id"}"#).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                BadJob::Payload {
+                    kind: JobKind::SendEmail,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(matches!(JobError::from(e), JobError::Permanent(_)));
+        assert!(Job::parse(SEND_MESSAGE, "not json").is_err());
+    }
+
+    #[test]
+    fn names_are_distinct() {
+        let mut names: Vec<_> = JobKind::ALL.iter().map(|k| k.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), JobKind::ALL.len());
     }
 }

@@ -5,6 +5,8 @@ pub mod audit;
 pub mod client;
 pub mod content;
 pub mod csv_cell;
+pub mod editorial;
+pub mod event;
 pub mod ids;
 pub mod ikm;
 pub mod intake;

@@ -7,25 +7,20 @@ pub mod notify;
 pub mod performance;
 pub mod webhook_http;
 
-pub use performance::{REBUILD_PERFORMANCE, WEEKLY_SUMMARY};
+pub use kotapintar_domain::job::{
+    Job, JobError, JobKind, PURGE_SESSIONS, REBUILD_PERFORMANCE, SWEEP_REQUESTS, WEEKLY_SUMMARY,
+};
 
 use chrono::{Duration, Utc};
 use kotapintar_domain::request::RequestRules;
-use kotapintar_storage::{jobs, Store};
-use std::collections::HashMap;
+use kotapintar_storage::{jobs, StorageError, Store};
 use std::sync::Arc;
 use tokio::sync::watch;
 
-pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
-
-/// What a job kind does with its payload. Must be idempotent: a job can run twice if its
-/// worker dies after the work but before marking it done.
-pub trait JobHandler: Send + Sync {
-    fn run<'a>(
-        &'a self,
-        store: &'a Store,
-        payload: serde_json::Value,
-    ) -> BoxFuture<'a, Result<(), String>>;
+/// A storage error met while running a job: the database may be busy or down, so the job is
+/// tried again later.
+pub(crate) fn retry(e: StorageError) -> JobError {
+    JobError::Retry(e.to_string())
 }
 
 /// Removes expired sessions, stale login throttle and rate-limit counters, and recorded API
@@ -37,36 +32,28 @@ pub struct PurgeSessions {
 /// How long recorded API calls are kept unless the settings say otherwise.
 pub const DEFAULT_API_CALL_RETENTION_DAYS: i64 = 90;
 
-pub use kotapintar_domain::job::PURGE_SESSIONS;
-
-impl JobHandler for PurgeSessions {
-    fn run<'a>(
-        &'a self,
-        store: &'a Store,
-        _: serde_json::Value,
-    ) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            let n = kotapintar_storage::sessions::purge_expired(store)
-                .await
-                .map_err(|e| e.to_string())?;
-            tracing::info!(removed = n, "expired sessions purged");
-            let n = kotapintar_storage::login_throttle::purge(store)
-                .await
-                .map_err(|e| e.to_string())?;
-            tracing::info!(removed = n, "stale login throttle counters purged");
-            let n = kotapintar_storage::limits::purge(store, Utc::now())
-                .await
-                .map_err(|e| e.to_string())?;
-            tracing::info!(removed = n, "stale rate-limit counters purged");
-            let n = kotapintar_storage::clients::purge_calls(store, self.api_call_retention)
-                .await
-                .map_err(|e| e.to_string())?;
-            tracing::info!(
-                removed = n,
-                "recorded API calls past their retention purged"
-            );
-            Ok(())
-        })
+impl PurgeSessions {
+    pub async fn run(&self, store: &Store) -> Result<(), JobError> {
+        let n = kotapintar_storage::sessions::purge_expired(store)
+            .await
+            .map_err(retry)?;
+        tracing::info!(removed = n, "expired sessions purged");
+        let n = kotapintar_storage::login_throttle::purge(store)
+            .await
+            .map_err(retry)?;
+        tracing::info!(removed = n, "stale login throttle counters purged");
+        let n = kotapintar_storage::limits::purge(store, Utc::now())
+            .await
+            .map_err(retry)?;
+        tracing::info!(removed = n, "stale rate-limit counters purged");
+        let n = kotapintar_storage::clients::purge_calls(store, self.api_call_retention)
+            .await
+            .map_err(retry)?;
+        tracing::info!(
+            removed = n,
+            "recorded API calls past their retention purged"
+        );
+        Ok(())
     }
 }
 
@@ -77,42 +64,46 @@ pub struct SweepRequests {
     uploads: std::path::PathBuf,
 }
 
-pub use kotapintar_domain::job::SWEEP_REQUESTS;
-
-impl JobHandler for SweepRequests {
-    fn run<'a>(
-        &'a self,
-        store: &'a Store,
-        _: serde_json::Value,
-    ) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            let calendar = kotapintar_storage::holidays::calendar(store)
-                .await
-                .map_err(|e| e.to_string())?;
-            let s = kotapintar_storage::requests::sweep(store, &self.rules, &calendar, Utc::now())
-                .await
-                .map_err(|e| e.to_string())?;
-            let drafts = kotapintar_storage::drafts::purge(
-                &self.uploads,
-                std::time::Duration::from_secs(86_400),
-            );
-            tracing::info!(
-                escalated = s.escalated,
-                closed = s.closed,
-                erased = s.erased,
-                drafts,
-                "requests swept"
-            );
-            Ok(())
-        })
+impl SweepRequests {
+    pub async fn run(&self, store: &Store) -> Result<(), JobError> {
+        let calendar = kotapintar_storage::holidays::calendar(store)
+            .await
+            .map_err(retry)?;
+        let s = kotapintar_storage::requests::sweep(store, &self.rules, &calendar, Utc::now())
+            .await
+            .map_err(retry)?;
+        let drafts = kotapintar_storage::drafts::purge(
+            &self.uploads,
+            std::time::Duration::from_secs(86_400),
+        );
+        tracing::info!(
+            escalated = s.escalated,
+            closed = s.closed,
+            erased = s.erased,
+            drafts,
+            "requests swept"
+        );
+        Ok(())
     }
+}
+
+/// What runs each kind of job. Shared between clones of the worker; configured once, at start.
+struct Handlers {
+    purge: PurgeSessions,
+    sweep: SweepRequests,
+    rebuild: performance::Rebuild,
+    weekly: performance::WeeklySummary,
+    /// `None` until `with_notifications`: notification jobs then wait in the queue (and show
+    /// up as failing) rather than disappear.
+    email: Option<Arc<notify::EmailSender>>,
+    message: Option<Arc<notify::MessageSender>>,
 }
 
 #[derive(Clone)]
 pub struct Worker {
     store: Store,
     utc_offset: chrono::FixedOffset,
-    handlers: Arc<HashMap<&'static str, Box<dyn JobHandler>>>,
+    handlers: Arc<Handlers>,
     idle_wait: std::time::Duration,
     /// Sends webhooks; `None` if it could not be built (deliveries then fail and are retried).
     http: Option<reqwest::Client>,
@@ -138,30 +129,26 @@ pub enum Turn {
 
 impl Worker {
     pub fn new(store: Store, rules: RequestRules, uploads: std::path::PathBuf) -> Self {
-        let rules_offset = rules.utc_offset;
-        let mut handlers: HashMap<&'static str, Box<dyn JobHandler>> = HashMap::new();
-        handlers.insert(
-            PURGE_SESSIONS,
-            Box::new(PurgeSessions {
+        let handlers = Handlers {
+            purge: PurgeSessions {
                 api_call_retention: Duration::days(DEFAULT_API_CALL_RETENTION_DAYS),
-            }),
-        );
-        handlers.insert(
-            REBUILD_PERFORMANCE,
-            Box::new(performance::Rebuild {
+            },
+            rebuild: performance::Rebuild {
                 rules: rules.clone(),
-            }),
-        );
-        handlers.insert(
-            WEEKLY_SUMMARY,
-            Box::new(performance::WeeklySummary {
+            },
+            weekly: performance::WeeklySummary {
                 rules: rules.clone(),
-            }),
-        );
-        handlers.insert(SWEEP_REQUESTS, Box::new(SweepRequests { rules, uploads }));
+            },
+            sweep: SweepRequests {
+                rules: rules.clone(),
+                uploads,
+            },
+            email: None,
+            message: None,
+        };
         Self {
             store,
-            utc_offset: rules_offset,
+            utc_offset: rules.utc_offset,
             handlers: Arc::new(handlers),
             idle_wait: std::time::Duration::from_secs(1),
             http: webhook_client(false),
@@ -179,62 +166,84 @@ impl Worker {
 
     /// Keeps recorded API calls this many days (at least one) instead of the default.
     pub fn with_api_call_retention(mut self, days: u32) -> Self {
+        // The handlers are shared between clones of the worker; it is configured once, at start.
         if let Some(handlers) = Arc::get_mut(&mut self.handlers) {
-            handlers.insert(
-                PURGE_SESSIONS,
-                Box::new(PurgeSessions {
-                    api_call_retention: Duration::days(i64::from(days.max(1))),
-                }),
-            );
+            handlers.purge.api_call_retention = Duration::days(i64::from(days.max(1)));
         }
         self
     }
 
     /// Adds the email and WhatsApp/SMS senders. Without them, notification jobs wait in the
-    /// queue (and show up as failing) rather than disappear.
+    /// queue (and show up as failing) rather than disappear. Both are built before either is
+    /// set, so an error leaves the worker as it was.
     pub fn with_notifications(
         mut self,
         smtp: &notify::SmtpConfig,
         gateway: &notify::MessageGatewayConfig,
     ) -> Result<Self, notify::NotifyConfigError> {
-        let mut handlers: HashMap<&'static str, Box<dyn JobHandler>> = HashMap::new();
-        notify::register(&mut handlers, smtp, gateway)?;
-        // The handlers are shared between clones of the worker; it is configured once, at start.
-        let mut all: HashMap<&'static str, Box<dyn JobHandler>> = HashMap::new();
-        if let Some(existing) = Arc::get_mut(&mut self.handlers) {
-            all.extend(existing.drain());
+        let email = notify::EmailSender::new(smtp)?;
+        let message = notify::MessageSender::new(gateway)?;
+        if let Some(handlers) = Arc::get_mut(&mut self.handlers) {
+            handlers.email = Some(Arc::new(email));
+            handlers.message = Some(Arc::new(message));
         }
-        all.extend(handlers);
-        self.handlers = Arc::new(all);
         Ok(self)
     }
 
-    /// Claims and runs one due job, if there is one.
-    pub async fn turn(&self) -> Result<Turn, kotapintar_storage::StorageError> {
-        let Some(job) = jobs::claim(&self.store, Duration::minutes(5)).await? else {
+    /// Runs one job. The match is exhaustive: a new kind does not compile until it has a
+    /// handler.
+    async fn run_job(&self, job: &Job) -> Result<(), JobError> {
+        let h = &*self.handlers;
+        let store = &self.store;
+        let unconfigured =
+            |kind: JobKind| JobError::Retry(format!("no handler for job kind '{kind}' configured"));
+        match job {
+            Job::SendEmail(mail) => match &h.email {
+                Some(sender) => sender.send(mail).await,
+                None => Err(unconfigured(job.kind())),
+            },
+            Job::SendMessage(message) => match &h.message {
+                Some(sender) => sender.send(message).await,
+                None => Err(unconfigured(job.kind())),
+            },
+            Job::PurgeSessions => h.purge.run(store).await,
+            Job::SweepRequests => h.sweep.run(store).await,
+            Job::RebuildPerformance => h.rebuild.run(store).await,
+            Job::WeeklySummary => h.weekly.run(store).await,
+        }
+    }
+
+    /// Claims and runs one due job, if there is one. A row this version cannot read (an
+    /// unknown kind, a payload that does not parse) fails permanently: it stays, with its
+    /// error, for an operator to see.
+    pub async fn turn(&self) -> Result<Turn, StorageError> {
+        let Some(queued) = jobs::claim(&self.store, Duration::minutes(5)).await? else {
             return Ok(Turn::Idle);
         };
-        let payload = serde_json::from_str(&job.payload).unwrap_or(serde_json::Value::Null);
-        let outcome = match self.handlers.get(job.kind.as_str()) {
-            Some(h) => h.run(&self.store, payload).await,
-            None => Err(format!("no handler for job kind '{}'", job.kind)),
+        let outcome = match queued.job() {
+            Ok(job) => self.run_job(&job).await,
+            Err(bad) => Err(JobError::from(bad)),
         };
         match &outcome {
-            Ok(()) => jobs::complete(&self.store, job.id).await?,
-            Err(e) => {
-                tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed");
-                jobs::fail(&self.store, &job, e).await?;
+            Ok(()) => jobs::complete(&self.store, queued.id).await?,
+            Err(JobError::Retry(e)) => {
+                tracing::warn!(job = queued.id, kind = %queued.kind, attempt = queued.attempts, error = %e, "job failed; it will be tried again");
+                jobs::fail(&self.store, &queued, e).await?;
+            }
+            Err(JobError::Permanent(e)) => {
+                tracing::error!(job = queued.id, kind = %queued.kind, error = %e, "job failed for good; it is kept for an operator");
+                jobs::fail_permanently(&self.store, &queued, e).await?;
             }
         }
         Ok(Turn::Ran {
-            kind: job.kind,
+            kind: queued.kind,
             ok: outcome.is_ok(),
         })
     }
 
     /// Turns new events into webhook deliveries and sends those that are due, signed as the
     /// Standard Webhooks specification says. Returns how many were attempted.
-    pub async fn deliver_webhooks(&self) -> Result<usize, kotapintar_storage::StorageError> {
+    pub async fn deliver_webhooks(&self) -> Result<usize, StorageError> {
         use kotapintar_storage::webhooks;
         webhooks::fan_out(&self.store).await?;
         let due = webhooks::claim_due(&self.store, 50).await?;
@@ -275,7 +284,7 @@ impl Worker {
     }
 
     /// Runs every job that is due now; for tests and the CLI.
-    pub async fn drain(&self) -> Result<Vec<Turn>, kotapintar_storage::StorageError> {
+    pub async fn drain(&self) -> Result<Vec<Turn>, StorageError> {
         let mut turns = Vec::new();
         loop {
             match self.turn().await? {
@@ -286,7 +295,7 @@ impl Worker {
     }
 
     /// Makes sure the periodic jobs are queued (once, even with several nodes starting).
-    pub async fn schedule_periodic(&self) -> Result<(), kotapintar_storage::StorageError> {
+    pub async fn schedule_periodic(&self) -> Result<(), StorageError> {
         // Without the lock, two nodes starting together both find nothing queued and both
         // queue every periodic job.
         let lock = self
@@ -300,28 +309,19 @@ impl Worker {
             .into_iter()
             .filter(jobs::is_live)
             .collect();
-        for (kind, every) in [
-            (PURGE_SESSIONS, Duration::hours(1)),
-            (SWEEP_REQUESTS, Duration::minutes(10)),
+        let now = Utc::now();
+        for (job, at) in [
+            (Job::PurgeSessions, now + Duration::hours(1)),
+            (Job::SweepRequests, now + Duration::minutes(10)),
+            (
+                Job::WeeklySummary,
+                performance::next_monday_morning(now, self.utc_offset),
+            ),
         ] {
-            if !pending.iter().any(|j| j.kind == kind) {
-                jobs::enqueue(
-                    &self.store.writer,
-                    kind,
-                    &serde_json::Value::Null,
-                    Utc::now() + every,
-                )
-                .await?;
+            let name = job.kind().name();
+            if !pending.iter().any(|j| j.kind == name) {
+                jobs::enqueue(&self.store.writer, &job, at).await?;
             }
-        }
-        if !pending.iter().any(|j| j.kind == WEEKLY_SUMMARY) {
-            jobs::enqueue(
-                &self.store.writer,
-                WEEKLY_SUMMARY,
-                &serde_json::Value::Null,
-                performance::next_monday_morning(Utc::now(), self.utc_offset),
-            )
-            .await?;
         }
         lock.release().await?;
         Ok(())

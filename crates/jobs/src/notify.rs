@@ -1,82 +1,38 @@
 //! Notifications to people: email over SMTP, and WhatsApp/SMS through an HTTP gateway. Each
-//! message is a job (`SEND_EMAIL`, `SEND_MESSAGE`) enqueued in the transaction that makes it
-//! necessary, so a mail server or gateway that is down delays a message instead of losing it
-//! or failing the request that caused it: the handler returns `Err` and the queue retries
-//! with back-off.
+//! message is a job (`Job::SendEmail`, `Job::SendMessage`) enqueued in the transaction that
+//! makes it necessary, so a mail server or gateway that is down delays a message instead of
+//! losing it or failing the request that caused it: the sender returns `JobError::Retry` and
+//! the queue retries with back-off.
 //!
-//! The queue knows only "done" (`Ok`) and "try again later" (`Err`). A payload that can never
-//! be delivered (an address or phone number that does not parse, a channel that is switched
-//! off) is therefore logged and answered with `Ok`: retrying cannot fix it, and a job that
-//! fails forever would only hide the failures that retrying does fix.
+//! A message that can never be delivered (an address or phone number that does not parse, a
+//! channel that is switched off) is logged and answered with `Ok`: retrying cannot fix it, and
+//! the address is the resident's own input, not a fault an operator could mend. (A payload
+//! that does not parse at all is refused by the worker before it gets here, as a permanent
+//! failure.)
 //!
 //! Delivery is at least once: if the worker dies after the server took a message but before
 //! the job is marked done, the message is sent again. Neither SMTP nor the gateway gives us a
 //! way to make that exactly once.
 
-use crate::{BoxFuture, JobHandler};
-use kotapintar_storage::Store;
+use kotapintar_domain::job::JobError;
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The job kinds, and how often they are tried, are defined once, in
+/// The job kinds, their payloads and how often they are tried are defined once, in
 /// `kotapintar_domain::job` (see `RetryPolicy::NOTIFICATION`).
-pub use kotapintar_domain::job::{SEND_EMAIL, SEND_MESSAGE};
+pub use kotapintar_domain::job::{Email as EmailPayload, Message as MessagePayload};
 
 /// Longest a single delivery attempt may take. The worker leases a job for 5 minutes; an
 /// attempt that outlived its lease could run twice in parallel on another node.
 const MAX_TIMEOUT_SECS: u64 = 120;
-
-// ---------------------------------------------------------------------------------------------
-// Payloads
-
-/// One email to one recipient.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EmailPayload {
-    /// An address (`warga@example.com`) or a mailbox (`Nama Warga <warga@example.com>`).
-    pub to: String,
-    pub subject: String,
-    /// Plain UTF-8 text; line breaks may be `\n` or `\r\n`.
-    pub body_text: String,
-}
-
-impl EmailPayload {
-    /// The job payload for [`SEND_EMAIL`].
-    pub fn job_payload(&self) -> serde_json::Value {
-        serde_json::json!({
-            "to": self.to,
-            "subject": self.subject,
-            "body_text": self.body_text,
-        })
-    }
-}
-
-/// One WhatsApp/SMS message to one phone number.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MessagePayload {
-    /// The number as the person typed it (`0812 3456 7890`, `+62 812-3456-7890`); it is
-    /// normalised to E.164 when the message is sent, see [`normalise_phone`].
-    pub to: String,
-    pub body_text: String,
-}
-
-impl MessagePayload {
-    /// The job payload for [`SEND_MESSAGE`].
-    pub fn job_payload(&self) -> serde_json::Value {
-        serde_json::json!({
-            "to": self.to,
-            "body_text": self.body_text,
-        })
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Configuration
@@ -192,24 +148,10 @@ fn invalid(key: &'static str, message: impl Into<String>) -> NotifyConfigError {
     }
 }
 
-/// Registers the email and WhatsApp/SMS handlers. Both are built before either is inserted,
-/// so an error leaves `handlers` as it was.
-pub fn register(
-    handlers: &mut HashMap<&'static str, Box<dyn JobHandler>>,
-    smtp: &SmtpConfig,
-    gateway: &MessageGatewayConfig,
-) -> Result<(), NotifyConfigError> {
-    let email = EmailSender::new(smtp)?;
-    let message = MessageSender::new(gateway)?;
-    handlers.insert(SEND_EMAIL, Box::new(email));
-    handlers.insert(SEND_MESSAGE, Box::new(message));
-    Ok(())
-}
-
 // ---------------------------------------------------------------------------------------------
 // Email
 
-/// Sends [`SEND_EMAIL`] jobs through the configured SMTP server.
+/// Sends `Job::SendEmail` jobs through the configured SMTP server.
 ///
 /// When SMTP is not configured (`host` is `None`), every email job is logged and completed
 /// without sending: there is nothing to send it with, and retrying would keep the job failing
@@ -299,9 +241,9 @@ impl EmailSender {
         self.smtp.is_some()
     }
 
-    /// Sends one email. `Err` means "try again later"; a payload that can never be sent is
-    /// logged and answered with `Ok` (see the module documentation).
-    pub async fn send(&self, mail: &EmailPayload) -> Result<(), String> {
+    /// Sends one email. A message that can never be sent is logged and answered with `Ok`
+    /// (see the module documentation).
+    pub async fn send(&self, mail: &EmailPayload) -> Result<(), JobError> {
         let Some(smtp) = &self.smtp else {
             tracing::info!("email notifications are off; email dropped");
             return Ok(());
@@ -340,31 +282,13 @@ impl EmailSender {
                 tracing::info!(to = %masked_to, server = %smtp.server, "email sent");
                 Ok(())
             }
-            Ok(Err(e)) => Err(format!("SMTP server {}: {e}", smtp.server)),
-            Err(_) => Err(format!(
+            Ok(Err(e)) => Err(JobError::Retry(format!("SMTP server {}: {e}", smtp.server))),
+            Err(_) => Err(JobError::Retry(format!(
                 "SMTP server {}: no answer within {} s",
                 smtp.server,
                 smtp.timeout.as_secs()
-            )),
+            ))),
         }
-    }
-}
-
-impl JobHandler for EmailSender {
-    fn run<'a>(
-        &'a self,
-        _store: &'a Store,
-        payload: serde_json::Value,
-    ) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            match serde_json::from_value::<EmailPayload>(payload) {
-                Ok(mail) => self.send(&mail).await,
-                Err(e) => {
-                    tracing::warn!(error = %e, "email not sent: the job payload is malformed");
-                    Ok(())
-                }
-            }
-        })
     }
 }
 
@@ -429,7 +353,7 @@ fn one_line(s: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // WhatsApp/SMS
 
-/// Sends [`SEND_MESSAGE`] jobs through the HTTP gateway.
+/// Sends `Job::SendMessage` jobs through the HTTP gateway.
 ///
 /// When no gateway is configured (`url` is `None`), every message job is logged and completed
 /// without sending, for the same reason as [`EmailSender`]: retrying cannot make it deliverable.
@@ -507,9 +431,9 @@ impl MessageSender {
         self.gateway.is_some()
     }
 
-    /// Sends one message. `Err` means "try again later"; a payload that can never be sent is
-    /// logged and answered with `Ok` (see the module documentation).
-    pub async fn send(&self, message: &MessagePayload) -> Result<(), String> {
+    /// Sends one message. A message that can never be sent is logged and answered with `Ok`
+    /// (see the module documentation).
+    pub async fn send(&self, message: &MessagePayload) -> Result<(), JobError> {
         let Some(gateway) = &self.gateway else {
             tracing::info!("WhatsApp/SMS notifications are off; message dropped");
             return Ok(());
@@ -527,11 +451,11 @@ impl MessageSender {
         }
         // reqwest puts the URL in its errors, and the URL may hold the gateway's API key.
         let response = request.send().await.map_err(|e| {
-            format!(
+            JobError::Retry(format!(
                 "message gateway {}: {}",
                 gateway.shown_url,
                 error_chain(&e.without_url())
-            )
+            ))
         })?;
         let status = response.status();
         if status.is_success() {
@@ -539,29 +463,11 @@ impl MessageSender {
             return Ok(());
         }
         let body = response.text().await.unwrap_or_default();
-        Err(format!(
+        Err(JobError::Retry(format!(
             "message gateway {} answered {status}: {}",
             gateway.shown_url,
             body.chars().take(300).collect::<String>()
-        ))
-    }
-}
-
-impl JobHandler for MessageSender {
-    fn run<'a>(
-        &'a self,
-        _store: &'a Store,
-        payload: serde_json::Value,
-    ) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            match serde_json::from_value::<MessagePayload>(payload) {
-                Ok(message) => self.send(&message).await,
-                Err(e) => {
-                    tracing::warn!(error = %e, "message not sent: the job payload is malformed");
-                    Ok(())
-                }
-            }
-        })
+        )))
     }
 }
 

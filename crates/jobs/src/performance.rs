@@ -2,7 +2,7 @@
 //! for data stored before they existed), and the weekly summary emailed to the leadership
 //! every Monday.
 
-use crate::{BoxFuture, JobHandler};
+use crate::{retry, JobError};
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveTime, Utc, Weekday};
 use kotapintar_domain::performance::{previous_week, Figures};
 use kotapintar_domain::request::RequestRules;
@@ -10,29 +10,21 @@ use kotapintar_domain::working_days::local_date;
 use kotapintar_storage::performance::{self, Summary};
 use kotapintar_storage::Store;
 
-pub use kotapintar_domain::job::{REBUILD_PERFORMANCE, WEEKLY_SUMMARY};
-
 /// Derives every request's facts and the counters again.
 pub struct Rebuild {
     pub rules: RequestRules,
 }
 
-impl JobHandler for Rebuild {
-    fn run<'a>(
-        &'a self,
-        store: &'a Store,
-        _: serde_json::Value,
-    ) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            let calendar = kotapintar_storage::holidays::calendar(store)
-                .await
-                .map_err(|e| e.to_string())?;
-            let n = performance::rebuild(store, &calendar, self.rules.utc_offset)
-                .await
-                .map_err(|e| e.to_string())?;
-            tracing::info!(requests = n, "performance counters rebuilt");
-            Ok(())
-        })
+impl Rebuild {
+    pub async fn run(&self, store: &Store) -> Result<(), JobError> {
+        let calendar = kotapintar_storage::holidays::calendar(store)
+            .await
+            .map_err(retry)?;
+        let n = performance::rebuild(store, &calendar, self.rules.utc_offset)
+            .await
+            .map_err(retry)?;
+        tracing::info!(requests = n, "performance counters rebuilt");
+        Ok(())
     }
 }
 
@@ -42,32 +34,24 @@ pub struct WeeklySummary {
     pub rules: RequestRules,
 }
 
-impl JobHandler for WeeklySummary {
-    fn run<'a>(
-        &'a self,
-        store: &'a Store,
-        _: serde_json::Value,
-    ) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
-            let now = Utc::now();
-            let week = previous_week(local_date(now, self.rules.utc_offset));
-            let s = performance::summary(store, week, now)
-                .await
-                .map_err(|e| e.to_string())?;
-            let recipients = performance::leadership_emails(store)
-                .await
-                .map_err(|e| e.to_string())?;
-            let (subject, mut body) = summary_text(&s, &self.rules.public_url);
-            let head = kotapintar_storage::audit::head(&store.reader)
-                .await
-                .map_err(|e| e.to_string())?;
-            body.push_str(&audit_head_text(head));
-            let n = performance::send_weekly_summary(store, week, &recipients, &subject, &body)
-                .await
-                .map_err(|e| e.to_string())?;
-            tracing::info!(emails = n, week = %week.from, "weekly summary queued");
-            Ok(())
-        })
+impl WeeklySummary {
+    pub async fn run(&self, store: &Store) -> Result<(), JobError> {
+        let now = Utc::now();
+        let week = previous_week(local_date(now, self.rules.utc_offset));
+        let s = performance::summary(store, week, now)
+            .await
+            .map_err(retry)?;
+        let recipients = performance::leadership_emails(store).await.map_err(retry)?;
+        let (subject, mut body) = summary_text(&s, &self.rules.public_url);
+        let head = kotapintar_storage::audit::head(&store.reader)
+            .await
+            .map_err(retry)?;
+        body.push_str(&audit_head_text(head));
+        let n = performance::send_weekly_summary(store, week, &recipients, &subject, &body)
+            .await
+            .map_err(retry)?;
+        tracing::info!(emails = n, week = %week.from, "weekly summary queued");
+        Ok(())
     }
 }
 

@@ -197,8 +197,7 @@ async fn seed_and_count(store: &Store) -> anyhow::Result<()> {
         {
             kotapintar_storage::jobs::enqueue(
                 &store.writer,
-                kotapintar_jobs::REBUILD_PERFORMANCE,
-                &serde_json::Value::Null,
+                &kotapintar_jobs::Job::RebuildPerformance,
                 chrono::Utc::now(),
             )
             .await?;

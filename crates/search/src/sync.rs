@@ -8,6 +8,7 @@ use crate::docs;
 use crate::index::SearchIndex;
 use crate::SearchError;
 use chrono::{DateTime, Utc};
+use kotapintar_domain::event::{EventKind, SubjectType};
 use kotapintar_storage::{content, events, opendata, requests, services, units, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
@@ -112,14 +113,17 @@ async fn refresh(
     Ok(n)
 }
 
+/// What an event asks the index to read again, by its kind; `None` for kinds the index does
+/// not show (performance figures, regions) and for kinds this version does not know.
 fn subject_of(e: &events::Event) -> Option<Subject> {
-    match e.subject_type.as_str() {
-        "request" => Some(Subject::Request(e.subject_id.clone())),
-        "content" => e.subject_id.parse().ok().map(Subject::Content),
-        "service" => e.subject_id.parse().ok().map(Subject::Service),
-        "unit" => e.subject_id.parse().ok().map(Subject::Unit),
-        "dataset" => e.subject_id.parse().ok().map(Subject::Dataset),
-        _ => None,
+    let id = &e.subject_id;
+    match EventKind::parse(&e.kind)?.subject_type() {
+        SubjectType::Request => Some(Subject::Request(id.clone())),
+        SubjectType::Content => id.parse().ok().map(Subject::Content),
+        SubjectType::Service => id.parse().ok().map(Subject::Service),
+        SubjectType::Unit => id.parse().ok().map(Subject::Unit),
+        SubjectType::Dataset => id.parse().ok().map(Subject::Dataset),
+        SubjectType::Performance | SubjectType::Region => None,
     }
 }
 

@@ -10,11 +10,12 @@ use crate::entity::{content_item, content_revision, project_update, unit};
 use crate::{events, Result, StorageError, Store};
 use chrono::{DateTime, NaiveDate, Utc};
 use kotapintar_domain::content::{
-    next_status, AgendaDetails, ContentDetails, ContentDraft, ContentItem, ContentKind,
-    EditorialStatus, EditorialStep, FundSource, ProgressInput, ProgressUpdate, ProjectDetails,
-    ProjectStatus, Slug,
+    AgendaDetails, ContentDetails, ContentDraft, ContentItem, ContentKind, EditorialStatus,
+    EditorialStep, FundSource, ProgressInput, ProgressUpdate, ProjectDetails, ProjectStatus, Slug,
 };
-use kotapintar_domain::ids::UnitId;
+use kotapintar_domain::editorial::EditorialChange;
+use kotapintar_domain::event::{ContentChange, ContentEvent, DomainEvent};
+use kotapintar_domain::ids::{ContentId, UnitId};
 use kotapintar_domain::markdown;
 use kotapintar_domain::region::RegionCode;
 use sea_orm::sea_query::{Expr, LockType};
@@ -38,8 +39,33 @@ fn parse_date(s: &Option<String>) -> Option<NaiveDate> {
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
 }
 
-fn to_domain(m: content_item::Model, unit: Option<&unit::Model>) -> ContentItem {
-    let kind = ContentKind::parse(&m.kind).unwrap_or(ContentKind::Berita);
+/// A stored value of `column` that must parse; one that does not is corrupt, never a default.
+fn stored<T, E>(
+    column: &str,
+    value: &str,
+    parse: impl FnOnce(&str) -> std::result::Result<T, E>,
+) -> Result<T> {
+    parse(value).map_err(|_| StorageError::corrupt(column, value))
+}
+
+/// A stored item. An absent optional value takes its documented default; a present one that
+/// does not parse (an unknown kind or status) is an error.
+fn to_domain(m: content_item::Model, unit: Option<&unit::Model>) -> Result<ContentItem> {
+    let kind = stored("content_items.kind", &m.kind, ContentKind::parse)?;
+    let status = stored("content_items.status", &m.status, EditorialStatus::parse)?;
+    let attachments = stored("content_items.attachments", &m.attachments, |a| {
+        serde_json::from_str(a)
+    })?;
+    let fund_source = m
+        .fund_source
+        .as_deref()
+        .map(|f| stored("content_items.fund_source", f, FundSource::parse))
+        .transpose()?;
+    let project_status = m
+        .project_status
+        .as_deref()
+        .map(|s| stored("content_items.project_status", s, ProjectStatus::parse))
+        .transpose()?;
     let details = match kind {
         ContentKind::Berita | ContentKind::Pengumuman => ContentDetails::Article,
         ContentKind::Agenda => ContentDetails::Agenda(AgendaDetails {
@@ -51,21 +77,13 @@ fn to_domain(m: content_item::Model, unit: Option<&unit::Model>) -> ContentItem 
         }),
         ContentKind::Proyek => ContentDetails::Project(ProjectDetails {
             sector: m.sector.clone().unwrap_or_default(),
-            fund_source: m
-                .fund_source
-                .as_deref()
-                .and_then(|f| FundSource::parse(f).ok())
-                .unwrap_or(FundSource::Other),
+            fund_source: fund_source.unwrap_or(FundSource::Other),
             budget_ceiling: m.budget_ceiling.unwrap_or(0),
             contract_value: m.contract_value,
             contractor: m.contractor.clone(),
             planned_start: parse_date(&m.planned_start).unwrap_or_default(),
             planned_end: parse_date(&m.planned_end).unwrap_or_default(),
-            status: m
-                .project_status
-                .as_deref()
-                .and_then(|s| ProjectStatus::parse(s).ok())
-                .unwrap_or(ProjectStatus::Planned),
+            status: project_status.unwrap_or(ProjectStatus::Planned),
             lat: m.lat,
             lon: m.lon,
         }),
@@ -79,7 +97,7 @@ fn to_domain(m: content_item::Model, unit: Option<&unit::Model>) -> ContentItem 
         }),
         _ => None,
     };
-    ContentItem {
+    Ok(ContentItem {
         id: m.id,
         kind,
         unit_id: UnitId(m.unit_id),
@@ -99,8 +117,8 @@ fn to_domain(m: content_item::Model, unit: Option<&unit::Model>) -> ContentItem 
         kecamatan: m.kecamatan.and_then(|c| RegionCode::parse(&c).ok()),
         desa: m.desa.and_then(|c| RegionCode::parse(&c).ok()),
         cover_photo: m.cover_photo,
-        attachments: serde_json::from_str(&m.attachments).unwrap_or_default(),
-        status: EditorialStatus::parse(&m.status).unwrap_or(EditorialStatus::Draft),
+        attachments,
+        status,
         publish_at: m.publish_at,
         published_at: m.published_at,
         revision: m.revision,
@@ -108,7 +126,7 @@ fn to_domain(m: content_item::Model, unit: Option<&unit::Model>) -> ContentItem 
         updated_at: m.updated_at,
         details,
         progress,
-    }
+    })
 }
 
 async fn with_units(
@@ -129,13 +147,13 @@ async fn with_units(
             .map(|u| (u.id, u))
             .collect()
     };
-    Ok(models
+    models
         .into_iter()
         .map(|m| {
             let u = units.get(&m.unit_id);
             to_domain(m, u)
         })
-        .collect())
+        .collect()
 }
 
 /// Writes the draft's fields onto a row.
@@ -272,23 +290,23 @@ async fn record_revision(
     Ok(())
 }
 
-async fn announce(db: &impl ConnectionTrait, kind: &str, m: &content_item::Model) -> Result<()> {
-    events::append(
-        db,
-        kind,
-        "content",
-        &m.id.to_string(),
-        &[UnitId(m.unit_id)],
-        false,
-        &serde_json::json!({
-            "id": m.id,
-            "kind": m.kind,
-            "slug": m.slug,
-            "status": m.status,
-            "revision": m.revision,
-        }),
-    )
-    .await?;
+async fn announce(
+    db: &impl ConnectionTrait,
+    change: ContentChange,
+    m: &content_item::Model,
+) -> Result<()> {
+    let event = DomainEvent::Content(
+        change,
+        ContentEvent {
+            id: ContentId(m.id),
+            kind: m.kind.clone(),
+            slug: m.slug.clone(),
+            status: EditorialStatus::parse(&m.status)
+                .map_err(|_| StorageError::corrupt("content_items.status", &m.status))?,
+            revision: m.revision,
+        },
+    );
+    events::append_event(db, &event, &[UnitId(m.unit_id)], false).await?;
     Ok(())
 }
 
@@ -346,7 +364,7 @@ pub async fn create(
         Change::new("content.create", "content", m.id).after(&draft),
     )
     .await?;
-    announce(&tx, "content.saved", &m).await?;
+    announce(&tx, ContentChange::Editorial(EditorialChange::Saved), &m).await?;
     tx.commit().await?;
     get(store, m.id).await
 }
@@ -409,7 +427,7 @@ pub async fn update(
             .after(&draft),
     )
     .await?;
-    announce(&tx, "content.saved", &m).await?;
+    announce(&tx, ContentChange::Editorial(EditorialChange::Saved), &m).await?;
     tx.commit().await?;
     get(store, id).await
 }
@@ -430,26 +448,16 @@ pub async fn step(
         .one(&tx)
         .await?
         .ok_or(StorageError::NotFound)?;
-    let from = EditorialStatus::parse(&m.status).unwrap_or(EditorialStatus::Draft);
-    let to = next_status(from, step).map_err(|_| {
-        StorageError::Conflict(format!(
-            "cannot {} an item that is {}",
-            step.as_str(),
-            from.as_str()
-        ))
-    })?;
+    let t = crate::editorial::decide("content_items.status", &m.status, step, "an item")?;
     let now = Utc::now();
     let item = with_units(&tx, vec![m.clone()]).await?.remove(0);
     let revision = m.revision + 1;
     let publish_at = m.publish_at;
     let mut am: content_item::ActiveModel = m.into();
-    am.status = Set(to.as_str().into());
+    am.status = Set(t.to.as_str().into());
     am.revision = Set(revision);
     am.updated_at = Set(now);
-    am.published_at = Set(match to {
-        EditorialStatus::Published => Some(publish_at.filter(|p| *p > now).unwrap_or(now)),
-        _ => None,
-    });
+    am.published_at = Set(t.published_at(publish_at, now));
     let m = am.update(&tx).await?;
     let draft = draft_of(&item);
     record_revision(&tx, actor, &m, &draft).await?;
@@ -457,17 +465,11 @@ pub async fn step(
         &tx,
         actor,
         Change::new(&format!("content.{}", step.as_str()), "content", id)
-            .before(&serde_json::json!({ "status": from.as_str() }))
-            .after(&serde_json::json!({ "status": to.as_str(), "published_at": m.published_at })),
+            .before(&serde_json::json!({ "status": t.from.as_str() }))
+            .after(&serde_json::json!({ "status": t.to.as_str(), "published_at": m.published_at })),
     )
     .await?;
-    let kind = match to {
-        EditorialStatus::Published => "content.published",
-        EditorialStatus::Review => "content.submitted",
-        EditorialStatus::Draft if from == EditorialStatus::Published => "content.unpublished",
-        EditorialStatus::Draft => "content.returned",
-    };
-    announce(&tx, kind, &m).await?;
+    announce(&tx, ContentChange::Editorial(t.change), &m).await?;
     tx.commit().await?;
     get(store, id).await
 }
@@ -744,7 +746,7 @@ pub async fn add_progress(
         Change::new("content.progress", "content", item_id).after(&update),
     )
     .await?;
-    announce(&tx, "content.progress", &m).await?;
+    announce(&tx, ContentChange::Progress, &m).await?;
     tx.commit().await?;
     Ok(update)
 }

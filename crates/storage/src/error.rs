@@ -27,6 +27,11 @@ pub enum StorageError {
     /// Nothing was stored; the same write may succeed later (503 with `Retry-After`).
     #[error("storage unavailable: {reason}")]
     Unavailable { reason: String },
+    /// A stored value this version cannot read (an unknown status, a malformed date): the
+    /// row was damaged or written by something else. Never replaced by a default, which would
+    /// feed a wrong state into a workflow; reported like `Other` (a server error).
+    #[error("corrupt stored value: {what} is '{value}'")]
+    Corrupt { what: String, value: String },
     #[error("{0}")]
     Other(String),
 }
@@ -127,6 +132,14 @@ impl StorageError {
                 reason: format!("{what}: {err}"),
             },
             _ => Self::Other(format!("{what}: {err}")),
+        }
+    }
+
+    /// A stored `value` of `what` (e.g. `content_items.status`) that does not parse.
+    pub fn corrupt(what: &str, value: impl std::fmt::Display) -> Self {
+        Self::Corrupt {
+            what: what.into(),
+            value: value.to_string(),
         }
     }
 

@@ -5,6 +5,7 @@
 use crate::entity::{event, events_head};
 use crate::{Result, StorageError};
 use chrono::Utc;
+use kotapintar_domain::event::DomainEvent;
 use kotapintar_domain::ids::UnitId;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -32,8 +33,51 @@ fn units_field(units: &[UnitId]) -> String {
 }
 
 /// Appends an event. `units` are the units it concerns (a client of one of them may read it);
-/// a confidential event is only ever shown to those units' clients.
+/// a confidential event is only ever shown to those units' clients. Its kind, subject and
+/// payload come from the event itself (see `kotapintar_domain::event`).
+pub async fn append_event(
+    db: &impl ConnectionTrait,
+    event: &DomainEvent,
+    units: &[UnitId],
+    confidential: bool,
+) -> Result<i64> {
+    let kind = event.kind();
+    write(
+        db,
+        kind.name(),
+        kind.subject_type().name(),
+        &event.subject_id(),
+        units,
+        confidential,
+        &event.data(),
+    )
+    .await
+}
+
+/// Appends an event given as strings. To be removed: pass a `DomainEvent` to
+/// [`append_event`] instead (the request workflow and the benchmark still call this).
 pub async fn append(
+    db: &impl ConnectionTrait,
+    kind: &str,
+    subject_type: &str,
+    subject_id: &str,
+    units: &[UnitId],
+    confidential: bool,
+    data: &serde_json::Value,
+) -> Result<i64> {
+    write(
+        db,
+        kind,
+        subject_type,
+        subject_id,
+        units,
+        confidential,
+        data,
+    )
+    .await
+}
+
+async fn write(
     db: &impl ConnectionTrait,
     kind: &str,
     subject_type: &str,

@@ -9,6 +9,7 @@ pub mod clients;
 pub mod content;
 mod db;
 pub mod drafts;
+mod editorial;
 pub mod entity;
 mod error;
 pub mod events;

@@ -5,30 +5,30 @@
 use crate::jobs;
 use crate::Result;
 use chrono::Utc;
+use kotapintar_domain::job::{Email, Job, Message};
 use kotapintar_domain::request::Status;
 use sea_orm::ConnectionTrait;
 
 pub use kotapintar_domain::job::{SEND_EMAIL, SEND_MESSAGE};
 
+/// Queues one email (in the caller's transaction).
 pub async fn email(db: &impl ConnectionTrait, to: &str, subject: &str, body: &str) -> Result<()> {
-    jobs::enqueue(
-        db,
-        SEND_EMAIL,
-        &serde_json::json!({ "to": to, "subject": subject, "body_text": body }),
-        Utc::now(),
-    )
-    .await?;
+    let job = Job::SendEmail(Email {
+        to: to.into(),
+        subject: subject.into(),
+        body_text: body.into(),
+    });
+    jobs::enqueue(db, &job, Utc::now()).await?;
     Ok(())
 }
 
+/// Queues one WhatsApp/SMS message (in the caller's transaction).
 pub async fn message(db: &impl ConnectionTrait, to: &str, body: &str) -> Result<()> {
-    jobs::enqueue(
-        db,
-        SEND_MESSAGE,
-        &serde_json::json!({ "to": to, "body_text": body }),
-        Utc::now(),
-    )
-    .await?;
+    let job = Job::SendMessage(Message {
+        to: to.into(),
+        body_text: body.into(),
+    });
+    jobs::enqueue(db, &job, Utc::now()).await?;
     Ok(())
 }
 

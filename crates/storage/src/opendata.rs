@@ -8,8 +8,10 @@ use crate::audit::{self, AuditActor, Change};
 use crate::entity::{dataset, dataset_resource, unit};
 use crate::{events, Result, StorageError, Store};
 use chrono::{DateTime, NaiveDate, Utc};
-use kotapintar_domain::content::{next_status, EditorialStatus, EditorialStep};
-use kotapintar_domain::ids::UnitId;
+use kotapintar_domain::content::{EditorialStatus, EditorialStep};
+use kotapintar_domain::editorial::EditorialChange;
+use kotapintar_domain::event::{DatasetEvent, DomainEvent};
+use kotapintar_domain::ids::{DatasetId, UnitId};
 use kotapintar_domain::opendata::table::{Column, ColumnType};
 use kotapintar_domain::opendata::{
     DatasetDraft, DatasetName, Frequency, Licence, LiveSource, ResourceFormat, Topic,
@@ -164,46 +166,60 @@ fn columns_field(cols: &[Column]) -> String {
     serde_json::to_string(&stored).unwrap_or_else(|_| "[]".into())
 }
 
-fn columns_of(raw: &str) -> Vec<Column> {
-    let stored: Vec<StoredColumn> = serde_json::from_str(raw).unwrap_or_default();
-    stored
+/// A stored value of `column` that must parse; one that does not is corrupt, never a default.
+fn stored<T, E>(
+    column: &str,
+    value: &str,
+    parse: impl FnOnce(&str) -> std::result::Result<T, E>,
+) -> Result<T> {
+    parse(value).map_err(|_| StorageError::corrupt(column, value))
+}
+
+fn columns_of(raw: &str) -> Result<Vec<Column>> {
+    let stored_columns: Vec<StoredColumn> = stored("dataset_resources.columns", raw, |r| {
+        serde_json::from_str(r)
+    })?;
+    stored_columns
         .into_iter()
-        .map(|c| Column {
-            name: c.name,
-            kind: match c.kind.as_str() {
-                "int" => ColumnType::Int,
-                "numeric" => ColumnType::Numeric,
-                "timestamp" => ColumnType::Timestamp,
-                _ => ColumnType::Text,
-            },
+        .map(|c| {
+            Ok(Column {
+                kind: stored("dataset_resources.columns", &c.kind, ColumnType::parse)?,
+                name: c.name,
+            })
         })
         .collect()
 }
 
-fn resource_of(m: dataset_resource::Model) -> Resource {
+/// A stored resource; a format, live source or columns this version cannot read are an
+/// error, never a default.
+fn resource_of(m: dataset_resource::Model) -> Result<Resource> {
     let source = match (m.live_source.as_deref(), m.file) {
-        (Some(l), _) => Source::Live(LiveSource::parse(l).unwrap_or(LiveSource::Units)),
+        (Some(l), _) => Source::Live(stored(
+            "dataset_resources.live_source",
+            l,
+            LiveSource::parse,
+        )?),
         (None, file) => Source::Upload {
             file: file.unwrap_or_default(),
             bytes: m.bytes.unwrap_or(0),
             sha256: m.sha256.unwrap_or_default(),
         },
     };
-    Resource {
+    Ok(Resource {
+        format: stored("dataset_resources.format", &m.format, ResourceFormat::parse)?,
+        columns: columns_of(&m.columns)?,
         id: m.id,
         uuid: m.uuid,
         dataset_id: m.dataset_id,
         position: m.position,
         name: m.name,
         description: m.description,
-        format: ResourceFormat::parse(&m.format).unwrap_or(ResourceFormat::Csv),
         source,
         file_name: m.file_name,
-        columns: columns_of(&m.columns),
         row_count: m.row_count,
         created_at: m.created_at,
         updated_at: m.updated_at,
-    }
+    })
 }
 
 fn publisher_of(u: &unit::Model) -> Publisher {
@@ -250,7 +266,7 @@ async fn assemble(db: &impl ConnectionTrait, models: Vec<dataset::Model>) -> Res
             resources
                 .entry(r.dataset_id)
                 .or_default()
-                .push(resource_of(r));
+                .push(resource_of(r)?);
         }
     }
     let mut out = Vec::with_capacity(models.len());
@@ -259,6 +275,11 @@ async fn assemble(db: &impl ConnectionTrait, models: Vec<dataset::Model>) -> Res
             continue;
         };
         out.push(Dataset {
+            tags: stored("datasets.tags", &m.tags, |t| serde_json::from_str(t))?,
+            topic: stored("datasets.topic", &m.topic, Topic::parse)?,
+            licence: stored("datasets.licence", &m.licence, Licence::parse)?,
+            frequency: stored("datasets.frequency", &m.frequency, Frequency::parse)?,
+            status: stored("datasets.status", &m.status, EditorialStatus::parse)?,
             id: m.id,
             uuid: m.uuid,
             unit_id: UnitId(m.unit_id),
@@ -266,16 +287,11 @@ async fn assemble(db: &impl ConnectionTrait, models: Vec<dataset::Model>) -> Res
             name: DatasetName::from_stored(m.name),
             title: m.title,
             notes: m.notes,
-            tags: serde_json::from_str(&m.tags).unwrap_or_default(),
-            topic: Topic::parse(&m.topic).unwrap_or(Topic::Pemerintahan),
-            licence: Licence::parse(&m.licence).unwrap_or(Licence::NotSpecified),
-            frequency: Frequency::parse(&m.frequency).unwrap_or(Frequency::Irregular),
             temporal_start: parse_date(&m.temporal_start),
             temporal_end: parse_date(&m.temporal_end),
             spatial: m.spatial,
             contact_name: m.contact_name,
             contact_email: m.contact_email,
-            status: EditorialStatus::parse(&m.status).unwrap_or(EditorialStatus::Draft),
             revision: m.revision,
             created_at: m.created_at,
             updated_at: m.updated_at,
@@ -340,22 +356,21 @@ async fn choose_name(
     Err(StorageError::field("name", "dataset_name_taken"))
 }
 
-async fn announce(db: &impl ConnectionTrait, kind: &str, m: &dataset::Model) -> Result<()> {
-    events::append(
-        db,
-        kind,
-        "dataset",
-        &m.id.to_string(),
-        &[UnitId(m.unit_id)],
-        false,
-        &serde_json::json!({
-            "id": m.id,
-            "name": m.name,
-            "status": m.status,
-            "revision": m.revision,
-        }),
-    )
-    .await?;
+async fn announce(
+    db: &impl ConnectionTrait,
+    change: EditorialChange,
+    m: &dataset::Model,
+) -> Result<()> {
+    let event = DomainEvent::Dataset(
+        change,
+        DatasetEvent {
+            id: DatasetId(m.id),
+            name: m.name.clone(),
+            status: stored("datasets.status", &m.status, EditorialStatus::parse)?,
+            revision: m.revision,
+        },
+    );
+    events::append_event(db, &event, &[UnitId(m.unit_id)], false).await?;
     Ok(())
 }
 
@@ -391,7 +406,7 @@ pub async fn create(
         Change::new("dataset.create", "dataset", m.id).after(&draft),
     )
     .await?;
-    announce(&tx, "dataset.saved", &m).await?;
+    announce(&tx, EditorialChange::Saved, &m).await?;
     tx.commit().await?;
     get(store, m.id).await
 }
@@ -443,7 +458,7 @@ pub async fn update(
             .after(&draft),
     )
     .await?;
-    announce(&tx, "dataset.saved", &m).await?;
+    announce(&tx, EditorialChange::Saved, &m).await?;
     tx.commit().await?;
     get(store, id).await
 }
@@ -459,14 +474,7 @@ pub async fn step(
 ) -> Result<Dataset> {
     let tx = store.writer.begin().await?;
     let m = locked(&tx, id).await?;
-    let from = EditorialStatus::parse(&m.status).unwrap_or(EditorialStatus::Draft);
-    let to = next_status(from, step).map_err(|_| {
-        StorageError::Conflict(format!(
-            "cannot {} a dataset that is {}",
-            step.as_str(),
-            from.as_str()
-        ))
-    })?;
+    let t = crate::editorial::decide("datasets.status", &m.status, step, "a dataset")?;
     if matches!(step, EditorialStep::Submit | EditorialStep::Publish) {
         let n = dataset_resource::Entity::find()
             .filter(dataset_resource::Column::DatasetId.eq(id))
@@ -482,26 +490,21 @@ pub async fn step(
     let now = Utc::now();
     let revision = m.revision + 1;
     let mut am: dataset::ActiveModel = m.into();
-    am.status = Set(to.as_str().into());
+    am.status = Set(t.to.as_str().into());
     am.revision = Set(revision);
     am.updated_at = Set(now);
-    am.published_at = Set((to == EditorialStatus::Published).then_some(now));
+    // a dataset is never scheduled: published is public now
+    am.published_at = Set(t.published_at(None, now));
     let m = am.update(&tx).await?;
     audit::append(
         &tx,
         actor,
         Change::new(&format!("dataset.{}", step.as_str()), "dataset", id)
-            .before(&serde_json::json!({ "status": from.as_str() }))
-            .after(&serde_json::json!({ "status": to.as_str() })),
+            .before(&serde_json::json!({ "status": t.from.as_str() }))
+            .after(&serde_json::json!({ "status": t.to.as_str() })),
     )
     .await?;
-    let kind = match to {
-        EditorialStatus::Published => "dataset.published",
-        EditorialStatus::Review => "dataset.submitted",
-        EditorialStatus::Draft if from == EditorialStatus::Published => "dataset.unpublished",
-        EditorialStatus::Draft => "dataset.returned",
-    };
-    announce(&tx, kind, &m).await?;
+    announce(&tx, t.change, &m).await?;
     tx.commit().await?;
     get(store, id).await
 }
@@ -578,9 +581,9 @@ pub async fn add_resource(
         })),
     )
     .await?;
-    announce(&tx, "dataset.saved", &m).await?;
+    announce(&tx, EditorialChange::Saved, &m).await?;
     tx.commit().await?;
-    Ok(resource_of(rm))
+    resource_of(rm)
 }
 
 /// Removes a resource (its file stays on disk: old links answer 404 from the database's
@@ -623,7 +626,7 @@ pub async fn remove_resource(
             .before(&serde_json::json!({ "resource": r.uuid, "name": r.name, "sha256": r.sha256 })),
     )
     .await?;
-    announce(&tx, "dataset.saved", &m).await?;
+    announce(&tx, EditorialChange::Saved, &m).await?;
     tx.commit().await?;
     Ok(())
 }

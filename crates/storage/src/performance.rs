@@ -12,8 +12,9 @@ use crate::entity::{
     perf_counter, perf_summary, request, request_event, request_fact, request_unit, survey, unit,
     user, user_role,
 };
-use crate::{Result, Store};
+use crate::{Result, StorageError, Store};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use kotapintar_domain::event::{DomainEvent, PerformanceRebuilt};
 use kotapintar_domain::ikm::Unsur;
 use kotapintar_domain::performance::{
     self, CounterKey, Deltas, Dim, Facts, Figures, History, Metric, Period, Span, REGENCY,
@@ -331,16 +332,8 @@ pub async fn rebuild(store: &Store, calendar: &Calendar, offset: FixedOffset) ->
     let tx = store.writer.begin().await?;
     apply(&tx, &deltas).await?;
     // every figure may have changed: tell the pages' caches (addressed to no unit's client)
-    crate::events::append(
-        &tx,
-        "performance.rebuilt",
-        "performance",
-        "all",
-        &[],
-        false,
-        &serde_json::json!({ "requests": total }),
-    )
-    .await?;
+    let event = DomainEvent::PerformanceRebuilt(PerformanceRebuilt { requests: total });
+    crate::events::append_event(&tx, &event, &[], false).await?;
     tx.commit().await?;
     Ok(total)
 }
@@ -582,16 +575,16 @@ pub async fn stuck(store: &Store, now: DateTime<Utc>, limit: u64) -> Result<Vec<
             .map(|u| (u.id, u.full_name))
             .collect()
     };
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|r| {
             let mine: Vec<_> = dispositions
                 .iter()
                 .filter(|d| d.request_id == r.id)
                 .collect();
-            StuckRequest {
+            Ok(StuckRequest {
                 id: r.id,
-                status: Status::parse(&r.status).unwrap_or(Status::Diterima),
+                status: Status::parse(&r.status)
+                    .map_err(|_| StorageError::corrupt("requests.status", &r.status))?,
                 tracking_code: r.tracking_code,
                 title: r.title,
                 stage_due_at: r.stage_due_at,
@@ -607,9 +600,9 @@ pub async fn stuck(store: &Store, now: DateTime<Utc>, limit: u64) -> Result<Vec<
                     })
                     .collect(),
                 unit_ids: mine.iter().map(|d| d.unit_id).collect(),
-            }
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// A request as a point on the hot-spot map.

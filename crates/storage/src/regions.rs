@@ -3,6 +3,7 @@
 use crate::audit::{self, AuditActor, Change};
 use crate::entity::region;
 use crate::{Result, StorageError, Store};
+use kotapintar_domain::event::{DomainEvent, RegionsImported};
 use kotapintar_domain::region::{RegionCode, RegionLevel};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -213,16 +214,12 @@ pub async fn import(
     )
     .await?;
     // public pages list the areas: tell their caches (addressed to no unit's client)
-    crate::events::append(
-        &tx,
-        "regions.imported",
-        "region",
-        &regency_code,
-        &[],
-        false,
-        &serde_json::json!({ "districts": summary.districts, "villages": summary.villages }),
-    )
-    .await?;
+    let event = DomainEvent::RegionsImported(RegionsImported {
+        regency_code,
+        districts: summary.districts,
+        villages: summary.villages,
+    });
+    crate::events::append_event(&tx, &event, &[], false).await?;
     tx.commit().await?;
     Ok(summary)
 }

@@ -4,6 +4,7 @@ use crate::audit::{self, AuditActor, Change};
 use crate::entity::{service, unit};
 use crate::{units, Result, StorageError, Store};
 use chrono::Utc;
+use kotapintar_domain::event::{DomainEvent, Saved};
 use kotapintar_domain::request::RequestKind;
 use kotapintar_domain::service::{Question, Service, ServiceDraft};
 use sea_orm::{
@@ -12,9 +13,14 @@ use sea_orm::{
 };
 use std::collections::HashMap;
 
-fn to_domain(m: service::Model, unit_code: String, unit_name: String) -> Service {
-    let questions: Vec<Question> = serde_json::from_str(&m.questions_json).unwrap_or_default();
-    Service {
+/// A stored service; a kind or questions this version cannot read are an error, never a
+/// default.
+fn to_domain(m: service::Model, unit_code: String, unit_name: String) -> Result<Service> {
+    let questions: Vec<Question> = serde_json::from_str(&m.questions_json)
+        .map_err(|_| StorageError::corrupt("services.questions_json", &m.questions_json))?;
+    let kind =
+        RequestKind::parse(&m.kind).map_err(|_| StorageError::corrupt("services.kind", &m.kind))?;
+    Ok(Service {
         id: m.id,
         unit_id: m.unit_id,
         unit_name,
@@ -22,7 +28,7 @@ fn to_domain(m: service::Model, unit_code: String, unit_name: String) -> Service
             unit_code,
             code: m.code,
             name: m.name,
-            kind: RequestKind::parse(&m.kind).unwrap_or(RequestKind::Pengaduan),
+            kind,
             group_name: m.group_name,
             keywords: m.keywords,
             description: m.description,
@@ -36,7 +42,7 @@ fn to_domain(m: service::Model, unit_code: String, unit_name: String) -> Service
             questions,
             active: m.active,
         },
-    }
+    })
 }
 
 async fn with_units(
@@ -49,7 +55,7 @@ async fn with_units(
         .into_iter()
         .map(|u| (u.id, u))
         .collect();
-    Ok(models
+    models
         .into_iter()
         .map(|m| {
             let (code, name) = units
@@ -58,7 +64,7 @@ async fn with_units(
                 .unwrap_or_default();
             to_domain(m, code, name)
         })
-        .collect())
+        .collect()
 }
 
 /// All services, or only the active ones (what the public sees), by group and name.
@@ -191,15 +197,6 @@ pub async fn update(
 
 /// Tells the platform (its search index) that a service changed; addressed to no unit's client.
 async fn announce(db: &impl ConnectionTrait, id: i64) -> Result<()> {
-    crate::events::append(
-        db,
-        "service.saved",
-        "service",
-        &id.to_string(),
-        &[],
-        false,
-        &serde_json::json!({ "id": id }),
-    )
-    .await?;
+    crate::events::append_event(db, &DomainEvent::ServiceSaved(Saved { id }), &[], false).await?;
     Ok(())
 }

@@ -4,6 +4,7 @@ use crate::audit::{self, AuditActor, Change};
 use crate::entity::unit;
 use crate::{Result, StorageError, Store};
 use chrono::Utc;
+use kotapintar_domain::event::{DomainEvent, Saved};
 use kotapintar_domain::ids::UnitId;
 use kotapintar_domain::unit::{Unit, UnitCode, UnitDraft, UnitKind};
 use sea_orm::{
@@ -11,13 +12,14 @@ use sea_orm::{
     TransactionTrait,
 };
 
-pub(crate) fn to_domain(m: unit::Model) -> Unit {
-    Unit {
+/// A stored unit; a kind this version does not know is an error, not `Other`.
+pub(crate) fn to_domain(m: unit::Model) -> Result<Unit> {
+    Ok(Unit {
         id: UnitId(m.id),
+        kind: UnitKind::parse(&m.kind).map_err(|_| StorageError::corrupt("units.kind", &m.kind))?,
         code: UnitCode::from_stored(m.code),
         slug: m.slug,
         name: m.name,
-        kind: UnitKind::parse(&m.kind).unwrap_or(UnitKind::Other),
         parent_id: m.parent_id.map(UnitId),
         head_name: m.head_name,
         address: m.address,
@@ -26,42 +28,45 @@ pub(crate) fn to_domain(m: unit::Model) -> Unit {
         website: m.website,
         opening_hours: m.opening_hours,
         active: m.active,
-    }
+    })
 }
 
 pub async fn list(store: &Store) -> Result<Vec<Unit>> {
-    Ok(unit::Entity::find()
+    unit::Entity::find()
         .order_by_asc(unit::Column::Name)
         .all(&store.reader)
         .await?
         .into_iter()
         .map(to_domain)
-        .collect())
+        .collect()
 }
 
 pub async fn get(store: &Store, id: UnitId) -> Result<Unit> {
-    unit::Entity::find_by_id(id.0)
-        .one(&store.reader)
-        .await?
-        .map(to_domain)
-        .ok_or(StorageError::NotFound)
+    to_domain(
+        unit::Entity::find_by_id(id.0)
+            .one(&store.reader)
+            .await?
+            .ok_or(StorageError::NotFound)?,
+    )
 }
 
 pub async fn find_by_code(db: &impl ConnectionTrait, code: &str) -> Result<Option<Unit>> {
-    Ok(unit::Entity::find()
+    unit::Entity::find()
         .filter(unit::Column::Code.eq(code.trim().to_uppercase()))
         .one(db)
         .await?
-        .map(to_domain))
+        .map(to_domain)
+        .transpose()
 }
 
 /// The unit at `/unit/{slug}`.
 pub async fn find_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<Option<Unit>> {
-    Ok(unit::Entity::find()
+    unit::Entity::find()
         .filter(unit::Column::Slug.eq(slug))
         .one(db)
         .await?
-        .map(to_domain))
+        .map(to_domain)
+        .transpose()
 }
 
 async fn resolve_parent(db: &impl ConnectionTrait, draft: &UnitDraft) -> Result<Option<i64>> {
@@ -98,7 +103,7 @@ pub async fn create(store: &Store, actor: &AuditActor, draft: UnitDraft) -> Resu
     .insert(&tx)
     .await
     .map_err(|e| StorageError::on_unique(e, "code", "unit_code_taken"))?;
-    let unit = to_domain(model);
+    let unit = to_domain(model)?;
     audit::append(
         &tx,
         actor,
@@ -121,7 +126,7 @@ pub async fn update(
         .one(&tx)
         .await?
         .ok_or(StorageError::NotFound)?;
-    let before = to_domain(current.clone());
+    let before = to_domain(current.clone())?;
     let parent_id = resolve_parent(&tx, &draft).await?;
     if parent_id.is_some() && creates_cycle(&tx, id.0, parent_id).await? {
         return Err(StorageError::field("parent_code", "parent_cycle"));
@@ -144,7 +149,7 @@ pub async fn update(
         .update(&tx)
         .await
         .map_err(|e| StorageError::on_unique(e, "code", "unit_code_taken"))?;
-    let after = to_domain(model);
+    let after = to_domain(model)?;
     audit::append(
         &tx,
         actor,
@@ -184,15 +189,6 @@ async fn creates_cycle(
 /// Tells the platform (its search index) that a unit's public profile changed. No unit's
 /// client is addressed: the event is the platform's own.
 async fn announce(db: &impl ConnectionTrait, id: i64) -> Result<()> {
-    crate::events::append(
-        db,
-        "unit.saved",
-        "unit",
-        &id.to_string(),
-        &[],
-        false,
-        &serde_json::json!({ "id": id }),
-    )
-    .await?;
+    crate::events::append_event(db, &DomainEvent::UnitSaved(Saved { id }), &[], false).await?;
     Ok(())
 }

@@ -46,22 +46,9 @@ fn to_domain(m: &ws::Model) -> Subscription {
     }
 }
 
-/// Event kinds a subscription may name (`*` for all).
-pub const EVENT_KINDS: &[&str] = &[
-    "request.created",
-    "request.verify",
-    "request.reject",
-    "request.dispatch",
-    "request.forward",
-    "request.start_work",
-    "request.resolve",
-    "request.comment",
-    "request.assign",
-    "request.confirm",
-    "request.reopen",
-    "request.auto_close",
-    "request.escalate",
-];
+/// Event kinds a subscription may name (`*` for all): the request workflow's, named in
+/// `kotapintar_domain::event`.
+pub const EVENT_KINDS: &[&str] = kotapintar_domain::event::SUBSCRIBABLE_REQUEST_EVENTS;
 
 /// Subscribes a client to its unit's events from now on. Returns the signing secret once.
 /// `actor`: the client itself (through the API) or an admin; audited in the same transaction.

@@ -24,6 +24,14 @@ impl ColumnType {
         }
     }
 
+    /// The type a stored name names.
+    pub fn parse(s: &str) -> Result<Self, &'static str> {
+        [Self::Int, Self::Numeric, Self::Timestamp, Self::Text]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or("invalid_choice")
+    }
+
     fn fits(self, v: &str) -> bool {
         match self {
             Self::Int => v.parse::<i64>().is_ok(),

@@ -639,8 +639,7 @@ async fn leadership_dashboard_is_for_leaders_and_the_weekly_summary_is_emailed(a
     // The Monday job emails the leaders (and admins with an address) once per week.
     kotapintar_storage::jobs::enqueue(
         &app.store.writer,
-        kotapintar_jobs::WEEKLY_SUMMARY,
-        &serde_json::Value::Null,
+        &kotapintar_jobs::Job::WeeklySummary,
         Utc::now(),
     )
     .await
@@ -655,8 +654,7 @@ async fn leadership_dashboard_is_for_leaders_and_the_weekly_summary_is_emailed(a
     // run again: nothing more is sent for the same week
     kotapintar_storage::jobs::enqueue(
         &app.store.writer,
-        kotapintar_jobs::WEEKLY_SUMMARY,
-        &serde_json::Value::Null,
+        &kotapintar_jobs::Job::WeeklySummary,
         Utc::now(),
     )
     .await

@@ -10,6 +10,7 @@ use serde_json::Value;
 both_backends!(
     a_unit_describes_uploads_and_the_walidata_approves,
     the_ckan_api_answers_as_ckan_does,
+    a_corrupt_stored_status_is_an_error_never_a_draft,
 );
 
 const MARKETS: &str = "kecamatan;tahun;jumlah\nKuta;2024;3\nMengwi;2024;9\nKuta;2025;4\nMengwi;2025;10\nPetang;2025;2\n";
@@ -525,4 +526,76 @@ async fn the_ckanapi_client_and_dcat_consumers_read_the_catalogue_sqlite() {
 #[tokio::test]
 async fn the_ckanapi_client_and_dcat_consumers_read_the_catalogue_postgres() {
     the_real_clients_read_the_catalogue(Backend::Postgres).await;
+}
+
+/// A status this version cannot read must not be taken for a draft (and so be publishable):
+/// reading the dataset and stepping it both fail, and nothing is changed or announced.
+async fn a_corrupt_stored_status_is_an_error_never_a_draft(app: TestApp) {
+    use kotapintar_domain::content::EditorialStep;
+    use kotapintar_domain::opendata::{DatasetDraft, Frequency, Licence, Topic};
+    use kotapintar_storage::audit::AuditActor;
+    use kotapintar_storage::entity::dataset;
+    use kotapintar_storage::{events, opendata, StorageError};
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+
+    app.login_admin().await;
+    app.create_unit("DISPERINDAG", "Dinas Perindustrian dan Perdagangan")
+        .await;
+    let admin = kotapintar_storage::users::list(&app.store, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .expect("the first admin");
+    let unit = kotapintar_storage::units::find_by_code(&app.store.reader, "DISPERINDAG")
+        .await
+        .unwrap()
+        .unwrap();
+    let actor = AuditActor::System("test".into());
+    let draft = DatasetDraft {
+        unit_id: unit.id,
+        name: None,
+        title: "Menara telekomunikasi".into(),
+        notes: "Lokasi menara.".into(),
+        tags: vec![],
+        topic: Topic::parse("ekonomi").unwrap(),
+        licence: Licence::parse("cc-by").unwrap(),
+        frequency: Frequency::parse("annual").unwrap(),
+        temporal_start: None,
+        temporal_end: None,
+        spatial: String::new(),
+        contact_name: String::new(),
+        contact_email: String::new(),
+    };
+    let d = opendata::create(&app.store, &actor, admin.id.0, draft)
+        .await
+        .unwrap();
+    let mut m: dataset::ActiveModel = dataset::Entity::find_by_id(d.id)
+        .one(&app.store.writer)
+        .await
+        .unwrap()
+        .unwrap()
+        .into();
+    m.status = Set("bogus".into());
+    m.update(&app.store.writer).await.unwrap();
+    let head = events::head(&app.store.reader).await.unwrap();
+
+    let read = opendata::get(&app.store, d.id).await;
+    assert!(
+        matches!(&read, Err(StorageError::Corrupt { value, .. }) if value == "bogus"),
+        "{read:?}"
+    );
+    let stepped = opendata::step(&app.store, &actor, d.id, EditorialStep::Publish).await;
+    assert!(
+        matches!(&stepped, Err(StorageError::Corrupt { .. })),
+        "{stepped:?}"
+    );
+    let stored = dataset::Entity::find_by_id(d.id)
+        .one(&app.store.reader)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, "bogus");
+    assert_eq!(stored.published_at, None);
+    assert_eq!(events::head(&app.store.reader).await.unwrap(), head);
 }

@@ -16,6 +16,7 @@ both_backends!(
     a_node_whose_build_process_fails_builds_its_index_itself,
     unit_profile_and_home_page_show_published_content,
     attachments_are_pdfs_and_survive_a_form_sent_back,
+    a_new_item_form_names_a_known_kind_or_none,
 );
 
 pub const EDITOR_PASSWORD: &str = "editor-password-1";
@@ -934,4 +935,20 @@ async fn attachments_are_pdfs_and_survive_a_form_sent_back(app: TestApp) {
         .await
         .unwrap();
     assert!(item.attachments.is_empty());
+}
+
+/// No `jenis` is news (the documented default); one that names no kind is a bad link, not
+/// silently news.
+async fn a_new_item_form_names_a_known_kind_or_none(app: TestApp) {
+    newsroom(&app).await;
+    app.login_admin().await;
+    assert_eq!(app.get("/staf/konten/baru").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("/staf/konten/baru?jenis=proyek").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/staf/konten/baru?jenis=bogus").await.status(),
+        StatusCode::BAD_REQUEST
+    );
 }

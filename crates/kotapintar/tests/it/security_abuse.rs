@@ -322,8 +322,7 @@ async fn anonymous_api_calls_are_not_recorded_and_old_ones_are_purged(app: TestA
     }
     kotapintar_storage::jobs::enqueue(
         &app.store.writer,
-        kotapintar_jobs::PURGE_SESSIONS,
-        &Value::Null,
+        &kotapintar_jobs::Job::PurgeSessions,
         now - chrono::Duration::seconds(1),
     )
     .await

@@ -339,8 +339,7 @@ async fn the_weekly_summary_carries_the_chain_head(app: TestApp) {
     let (seq, hash, _) = audit::head(&app.store.reader).await.unwrap().unwrap();
     jobs::enqueue(
         &app.store.writer,
-        kotapintar_jobs::WEEKLY_SUMMARY,
-        &serde_json::Value::Null,
+        &kotapintar_jobs::Job::WeeklySummary,
         Utc::now(),
     )
     .await

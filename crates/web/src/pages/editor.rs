@@ -196,7 +196,14 @@ pub async fn new_form(
     let Some(first) = units.first() else {
         return Err(WebError::Forbidden);
     };
-    let kind = ContentKind::parse(&q.jenis).unwrap_or(ContentKind::Berita);
+    // no `jenis` is news (the documented default); one that names no kind is a bad link,
+    // not news
+    let kind = if q.jenis.trim().is_empty() {
+        ContentKind::Berita
+    } else {
+        ContentKind::parse(&q.jenis)
+            .map_err(|_| WebError::BadRequest(format!("unknown content kind '{}'", q.jenis)))?
+    };
     let input = ContentInput {
         kind: kind.as_str().into(),
         fund_source: "apbd".into(),
@@ -318,15 +325,18 @@ fn stored_name(raw: &str) -> Option<String> {
 
 struct Submitted {
     input: ContentInput,
-    unit_id: i64,
+    unit_id: Option<i64>,
     cover: Option<String>,
     attachments: Vec<Attachment>,
     errors: FieldErrors,
 }
 
 async fn read_form(state: &AppState, form: CsrfMultipart) -> Result<Submitted, WebError> {
-    let input: ContentInput = serde_urlencoded::from_str(&form.as_urlencoded()).unwrap_or_default();
-    let unit_id: i64 = form.get("unit_id").parse().unwrap_or(0);
+    // every field is text: a form that does not decode was not sent by our page
+    let input: ContentInput = serde_urlencoded::from_str(&form.as_urlencoded())
+        .map_err(|e| WebError::BadRequest(format!("the form does not decode: {e}")))?;
+    // absent when editing (an item stays with its unit; the field is disabled)
+    let unit_id: Option<i64> = form.get("unit_id").trim().parse().ok();
     let kept = stored_name(form.get("cover_photo"));
     let mut errors = FieldErrors::new();
     let (documents, images): (Vec<Upload>, Vec<Upload>) = form
@@ -364,10 +374,20 @@ pub async fn create(
         attachments,
         mut errors,
     } = read_form(&state, form_data).await?;
+    // a new item needs a unit: none (or not a number) is a field error, never unit 0
+    let unit_id = match unit_id {
+        Some(id) => {
+            if !can_edit(&actor, UnitId(id)) {
+                errors.add("unit_id", "not_permitted_for_role");
+            }
+            id
+        }
+        None => {
+            errors.add("unit_id", "required");
+            0
+        }
+    };
     let unit = UnitId(unit_id);
-    if !can_edit(&actor, unit) {
-        errors.add("unit_id", "not_permitted_for_role");
-    }
     let offset = state.config.rules.utc_offset;
     let kept = Kept {
         cover: cover.clone(),
