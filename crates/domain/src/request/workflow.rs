@@ -9,6 +9,7 @@
 //! (`ReporterAction`) and the periodic sweep (`SweepAction`).
 
 use super::{next_status, RejectReason, RequestRules, Status, Step, TransitionError};
+use crate::event::RequestStep;
 use crate::ids::{RequestId, UnitId, UserId};
 use crate::policy::Actor;
 use crate::privacy;
@@ -65,11 +66,11 @@ impl StaffAction {
         }
     }
 
-    /// The step's name in the timeline, the audit log and the event feed.
-    pub fn name(&self) -> &'static str {
+    /// The step as the timeline, the audit log and the event feed record it.
+    pub fn recorded_as(&self) -> RequestStep {
         match self {
-            Self::Assign { .. } => "assign",
-            a => a.step().as_str(),
+            Self::Assign { .. } => RequestStep::Assign,
+            a => a.step().into(),
         }
     }
 }
@@ -293,9 +294,8 @@ pub enum Notice {
 /// Everything a step changes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
-    pub step: Step,
-    /// The step's name in the timeline, audit log and event feed.
-    pub name: &'static str,
+    /// The step as the timeline, audit log and event feed record it.
+    pub step: RequestStep,
     pub by: By,
     pub from: Status,
     pub to: Status,
@@ -311,10 +311,9 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn new(by: By, step: Step, name: &'static str, from: Status, to: Status) -> Self {
+    fn new(by: By, step: RequestStep, from: Status, to: Status) -> Self {
         Self {
             step,
-            name,
             by,
             from,
             to,
@@ -388,7 +387,7 @@ fn staff(
         username: actor.username.as_str().to_string(),
         user_id: actor.user_id,
     };
-    let mut o = Outcome::new(by, action.step(), action.name(), from, to);
+    let mut o = Outcome::new(by, action.recorded_as(), from, to);
     o.entry.unit = actor.units().find(|u| handling.contains(u));
     match action {
         StaffAction::Verify { note } => {
@@ -589,7 +588,7 @@ fn reporter(
     if step == Step::Reopen && current.stage_due_at.is_some_and(|d| d < ctx.now) {
         return Err(Refusal::Conflict("the time to object has passed"));
     }
-    let mut o = Outcome::new(By::Reporter, step, step.as_str(), from, to);
+    let mut o = Outcome::new(By::Reporter, step.into(), from, to);
     // The reason is the reporter's own words (the timeline keeps them); the log, which is
     // never erased, records only the step.
     o.entry.note = note;
@@ -624,7 +623,7 @@ fn sweep(
     match action {
         SweepAction::AutoClose => {
             let to = next_status(from, Step::AutoClose)?;
-            let mut o = Outcome::new(By::Sweep, Step::AutoClose, "auto_close", from, to);
+            let mut o = Outcome::new(By::Sweep, RequestStep::AutoClose, from, to);
             o.changes.closed_at = Some(Some(ctx.now));
             o.changes.stage_due_at = Some(None);
             o.notices.push(Notice::ReporterEmail { note: None });
@@ -638,7 +637,7 @@ fn sweep(
             if !from.is_open() || level <= current.escalation_level {
                 return Err(Refusal::Conflict("nothing to escalate"));
             }
-            let mut o = Outcome::new(By::Sweep, Step::Comment, "escalate", from, from);
+            let mut o = Outcome::new(By::Sweep, RequestStep::Escalate, from, from);
             o.changes.touched = false;
             o.changes.escalation_level = Some(level);
             o.entry.note = Some(format!("eskalasi tingkat {level}"));

@@ -176,7 +176,6 @@ pub(super) async fn save(
         o.entry.note.as_deref(),
         o.entry.public,
         o.entry.unit.map(|u| u.0),
-        Some(o.name),
     )
     .await?;
     if o.refresh_figures {
@@ -193,7 +192,7 @@ pub(super) async fn save(
     audit::append(
         tx,
         &by,
-        Change::new(&format!("request.{}", o.name), "request", row.id)
+        Change::new(&format!("request.{}", o.step.name()), "request", row.id)
             .before(&o.audit_before)
             .after(&o.audit_after),
     )

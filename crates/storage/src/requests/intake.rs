@@ -8,7 +8,7 @@ use chrono::{DateTime, Datelike, Utc};
 use kotapintar_domain::intake::NewRequest;
 use kotapintar_domain::policy::Actor;
 use kotapintar_domain::privacy::PublicText;
-use kotapintar_domain::request::{tracking_code, RequestRules, Status, Step};
+use kotapintar_domain::request::{tracking_code, RequestRules, Status};
 use kotapintar_domain::service::{check_answers, Question};
 use kotapintar_domain::working_days::Calendar;
 use kotapintar_domain::FieldErrors;
@@ -398,13 +398,12 @@ pub(super) async fn write_submission(
         &m,
         "pelapor",
         None,
-        Step::Comment,
+        RequestStep::Created,
         None,
         Status::Diterima,
         None,
         false,
         None,
-        Some("submit"),
     )
     .await?;
     crate::performance::record_new(tx, &m, &s.calendar, s.rules.utc_offset).await?;
@@ -462,13 +461,12 @@ pub async fn attach_photos(
         &row,
         actor.username.as_str(),
         (actor.user_id.0 > 0).then_some(actor.user_id.0),
-        Step::Comment,
+        RequestStep::Attach,
         Some(status),
         status,
         Some(&note),
         true,
         actor.units().find(|u| handling.contains(u)).map(|u| u.0),
-        Some("attach"),
     )
     .await?;
     audit::append(

@@ -23,6 +23,7 @@ pub use kotapintar_domain::request::{ReporterAction, StaffAction};
 use crate::entity::{request, request_event, request_unit, unit};
 use crate::{Result, StorageError};
 use chrono::Utc;
+use kotapintar_domain::event::{DomainEvent, RequestStep, RequestStepEvent, RequestTextChanged};
 use kotapintar_domain::ids::RequestId;
 use kotapintar_domain::ids::UnitId;
 use kotapintar_domain::policy::Actor;
@@ -30,7 +31,7 @@ use kotapintar_domain::privacy::{self, PublicText};
 use kotapintar_domain::request::workflow::{
     decide, By, Context, Current, Facts, Notice, Outcome, Refusal, SweepAction, Taken, UnitChange,
 };
-use kotapintar_domain::request::{RequestRules, Status, Step};
+use kotapintar_domain::request::{RequestRules, Status};
 use rand::RngCore;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
@@ -76,13 +77,12 @@ async fn add_event(
     row: &request::Model,
     actor: &str,
     actor_user_id: Option<i64>,
-    step: Step,
+    step: RequestStep,
     from: Option<Status>,
     to: Status,
     note: Option<&str>,
     note_public: bool,
     unit_id: Option<i64>,
-    step_name: Option<&str>,
 ) -> Result<()> {
     let request_id = row.id;
     let public_note =
@@ -92,7 +92,7 @@ async fn add_event(
         at: Set(Utc::now()),
         actor: Set(actor.into()),
         actor_user_id: Set(actor_user_id),
-        step: Set(step_name.unwrap_or(step.as_str()).into()),
+        step: Set(step.name().into()),
         from_status: Set(from.map(|s| s.as_str().into())),
         to_status: Set(to.as_str().into()),
         note: Set(note.map(str::to_string)),
@@ -103,38 +103,24 @@ async fn add_event(
     }
     .insert(db)
     .await?;
-    let step_name = step_name.unwrap_or(step.as_str());
     // a request just filed has no units yet: spare the intake path a query
-    let units = if step_name == "submit" {
+    let units = if step == RequestStep::Created {
         Vec::new()
     } else {
         handling_units(db, request_id).await?
     };
-    let kind = if step_name == "submit" {
-        "request.created".to_string()
-    } else {
-        format!("request.{step_name}")
-    };
-    crate::events::append(
-        db,
-        &kind,
-        "request",
-        &row.tracking_code,
-        &units,
-        row.confidential,
-        &serde_json::json!({
-            "tracking_code": row.tracking_code,
-            "kind": row.kind,
-            "step": step_name,
-            "from_status": from.map(|s| s.as_str()),
-            "status": to.as_str(),
-            // the public copy: unit applications and webhook receivers are outside parties
-            "note": public_note,
-            "units": units.iter().map(|u| u.0).collect::<Vec<_>>(),
-            "confidential": row.confidential,
-        }),
-    )
-    .await?;
+    let event = DomainEvent::Request(RequestStepEvent {
+        tracking_code: row.tracking_code.clone(),
+        kind: row.kind.clone(),
+        step,
+        from_status: from.map(|s| s.as_str().into()),
+        status: to.as_str().into(),
+        // the public copy: unit applications and webhook receivers are outside parties
+        note: public_note,
+        units: units.iter().map(|u| u.0).collect(),
+        confidential: row.confidential,
+    });
+    crate::events::append_event(db, &event, &units, row.confidential).await?;
     Ok(())
 }
 

@@ -218,14 +218,14 @@ pub(super) async fn remask_public_text(
     }
     // Always an event, changed or not: caches keyed on the event head and every node's
     // index then read the request again from what is stored now.
-    crate::events::append(
+    let event = DomainEvent::RequestTextChanged(RequestTextChanged {
+        tracking_code: row.tracking_code.clone(),
+    });
+    crate::events::append_event(
         tx,
-        "request.public_text_changed",
-        "request",
-        &row.tracking_code,
+        &event,
         &handling_units(tx, row.id).await?,
         row.confidential,
-        &serde_json::json!({ "tracking_code": row.tracking_code }),
     )
     .await?;
     Ok(())

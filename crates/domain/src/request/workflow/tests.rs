@@ -135,7 +135,7 @@ fn every_status_and_staff_action_follows_the_state_machine() {
                 Ok(to) => {
                     let o = got.unwrap_or_else(|r| panic!("{status:?} {action:?}: {r}"));
                     assert_eq!((o.from, o.to), (status, to), "{action:?}");
-                    assert_eq!(o.name, action.name());
+                    assert_eq!(o.step, action.recorded_as());
                     allowed += 1;
                 }
                 Err(e) => assert_eq!(got, Err(Refusal::Transition(e)), "{status:?} {action:?}"),
