@@ -6,6 +6,7 @@ use crate::analyzer;
 use crate::facets::FacetCounts;
 use crate::SearchError;
 use chrono::{DateTime, Utc};
+use kotapintar_domain::markdown::escape;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering as AtomicOrdering};
@@ -650,21 +651,6 @@ fn truncate(s: &str, max: usize) -> String {
         Some(i) => format!("{}…", &cut[..i]),
         None => format!("{cut}…"),
     }
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

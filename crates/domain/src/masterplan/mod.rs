@@ -176,6 +176,14 @@ impl TaxonInput {
     }
 }
 
+/// The one of `all` whose stored name (`name`) is `s`, spaces around it ignored.
+fn choice<T: Copy>(all: &[T], s: &str, name: fn(T) -> &'static str) -> Result<T, &'static str> {
+    all.iter()
+        .copied()
+        .find(|c| name(*c) == s.trim())
+        .ok_or("invalid_choice")
+}
+
 /// How far ahead a programme looks (the 2017/2021 guidebooks: quick wins inside a 5–10-year
 /// plan; the year boundaries differ between editions, so they are not fixed here).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -198,10 +206,7 @@ impl Horizon {
     }
 
     pub fn parse(s: &str) -> Result<Self, &'static str> {
-        Self::ALL
-            .into_iter()
-            .find(|h| h.as_str() == s.trim())
-            .ok_or("invalid_choice")
+        choice(&Self::ALL, s, Self::as_str)
     }
 }
 
@@ -235,10 +240,7 @@ impl ProgrammeStatus {
     }
 
     pub fn parse(s: &str) -> Result<Self, &'static str> {
-        Self::ALL
-            .into_iter()
-            .find(|h| h.as_str() == s.trim())
-            .ok_or("invalid_choice")
+        choice(&Self::ALL, s, Self::as_str)
     }
 }
 
@@ -543,10 +545,7 @@ impl ValueKind {
     }
 
     pub fn parse(s: &str) -> Result<Self, &'static str> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s.trim())
-            .ok_or("invalid_choice")
+        choice(&Self::ALL, s, Self::as_str)
     }
 }
 

@@ -1,7 +1,7 @@
 //! The demo's smart-city masterplan: programmes with indicators and progress, and the
 //! readiness self-assessments.
 
-use super::demo_application;
+use super::kontak_bupati;
 use kotapintar_domain::masterplan::ProgrammeInput;
 use kotapintar_storage::audit::AuditActor;
 use kotapintar_storage::Store;
@@ -25,14 +25,7 @@ pub(super) async fn load_masterplan(store: &Store, system: &AuditActor) -> anyho
     if !mp::list(store).await?.is_empty() {
         return Ok(());
     }
-    let kontak = demo_application(
-        store,
-        system,
-        "DISKOMINFO",
-        "Kontak Bupati (demo)",
-        "Kanal pengaduan terpadu semua perangkat daerah",
-    )
-    .await?;
+    let kontak = kontak_bupati(store, system).await?;
     let dims = mp::dimensions(store).await?;
     let element = |dim: &str, el: &str| {
         dims.iter()

@@ -456,15 +456,11 @@ async fn actor_by_username(
     })
 }
 
-/// The registry entry of a demo application, created if missing.
-async fn demo_application(
-    store: &Store,
-    system: &AuditActor,
-    unit: &str,
-    name: &str,
-    purpose: &str,
-) -> anyhow::Result<i64> {
+/// The registry entry of the demo's complaint channel (Kontak Bupati), created if missing:
+/// a masterplan programme and a training event both name it.
+async fn kontak_bupati(store: &Store, system: &AuditActor) -> anyhow::Result<i64> {
     use kotapintar_storage::applications;
+    let name = "Kontak Bupati (demo)";
     if let Some(a) = applications::list(store)
         .await?
         .into_iter()
@@ -476,9 +472,9 @@ async fn demo_application(
         store,
         system,
         applications::NewApplication {
-            unit_code: unit,
+            unit_code: "DISKOMINFO",
             name,
-            purpose,
+            purpose: "Kanal pengaduan terpadu semua perangkat daerah",
             url: "",
             owner: "",
             status: "integrated",
@@ -496,14 +492,7 @@ async fn load_training(store: &Store, system: &AuditActor) -> anyhow::Result<()>
     if !training::list(store).await?.is_empty() {
         return Ok(());
     }
-    let kontak = demo_application(
-        store,
-        system,
-        "DISKOMINFO",
-        "Kontak Bupati (demo)",
-        "Kanal pengaduan terpadu semua perangkat daerah",
-    )
-    .await?;
+    let kontak = kontak_bupati(store, system).await?;
     let wita = chrono::FixedOffset::east_opt(8 * 3600).ok_or_else(|| anyhow::anyhow!("offset"))?;
     let today = chrono::Utc::now().with_timezone(&wita).date_naive();
     let day = |offset: i64, hour: u32| {
