@@ -340,3 +340,86 @@ impl Rows {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn programme(status: &str, horizon: &str) -> mp_programme::Model {
+        mp_programme::Model {
+            id: 7,
+            name: "Kontak Bupati".into(),
+            description: None,
+            element_id: 1,
+            horizon: horizon.into(),
+            owner_unit_id: 1,
+            rpjmd_code: None,
+            start_year: 2025,
+            end_year: 2026,
+            status: status.into(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn indicator(kind: &str, direction: &str) -> mp_indicator::Model {
+        mp_indicator::Model {
+            id: 3,
+            programme_id: 7,
+            name: "Pengaduan ditindaklanjuti".into(),
+            kind: kind.into(),
+            unit: String::new(),
+            direction: direction.into(),
+            baseline: 4500,
+            baseline_year: 2024,
+            created_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn stored_values_read_back_as_written() {
+        let p = ProgrammeKinds::try_from(&programme("delayed", "quick_win")).unwrap();
+        assert_eq!(p.status, ProgrammeStatus::Delayed);
+        assert_eq!(p.horizon, Horizon::QuickWin);
+        let i = IndicatorKinds::try_from(&indicator("percent", "decrease")).unwrap();
+        assert_eq!(i.measure.kind, ValueKind::Percent);
+        assert_eq!(i.direction, Direction::Decrease);
+        assert_eq!(
+            stored_date("mp_updates", 1, "reported_on", "2025-03-10").unwrap(),
+            NaiveDate::from_ymd_opt(2025, 3, 10).unwrap()
+        );
+    }
+
+    /// A value the domain cannot read fails the read, naming the row and the column: read
+    /// as a default, a corrupt status would show (and be acted on) as `planned`.
+    #[test]
+    fn a_corrupt_stored_value_is_an_error_never_a_default() {
+        for (p, column) in [
+            (programme("Draft", "quick_win"), "status"),
+            (programme("running", "someday"), "horizon"),
+        ] {
+            let e = ProgrammeKinds::try_from(&p).err().expect("corrupt");
+            assert!(matches!(e, StorageError::Db(_)), "{e:?}");
+            let text = e.to_string();
+            assert!(
+                text.contains("mp_programme 7") && text.contains(column),
+                "{text}"
+            );
+        }
+        for (i, column) in [
+            (indicator("numbr", "increase"), "kind"),
+            (indicator("count", "up"), "direction"),
+        ] {
+            let text = IndicatorKinds::try_from(&i)
+                .err()
+                .expect("corrupt")
+                .to_string();
+            assert!(
+                text.contains("mp_indicator 3") && text.contains(column),
+                "{text}"
+            );
+        }
+        assert!(stored_date("mp_updates", 1, "reported_on", "2025-13-10").is_err());
+        assert!(stored_date("mp_updates", 1, "reported_on", "").is_err());
+    }
+}
