@@ -245,7 +245,6 @@ impl Settings {
     }
 
     pub fn check(raw: RawSettings) -> Result<Self, ConfigError> {
-        let invalid = |key: &'static str, message: String| ConfigError::Invalid { key, message };
         let listen = raw.listen.parse().map_err(|_| {
             invalid(
                 "listen",
@@ -266,88 +265,12 @@ impl Settings {
                     format!("'{}' is not a regency or city code like 51.03", raw.regency),
                 )
             })?;
-        if let Some(u) = &raw.public_url {
-            if !(u.starts_with("http://") || u.starts_with("https://")) {
-                return Err(invalid(
-                    "public_url",
-                    format!("'{u}' must start with http:// or https://"),
-                ));
-            }
-        }
-        let utc_offset = chrono::FixedOffset::east_opt(raw.utc_offset_hours * 3600)
-            .filter(|_| (-12..=14).contains(&raw.utc_offset_hours))
-            .ok_or_else(|| {
-                invalid(
-                    "utc_offset_hours",
-                    format!("{} is not an offset in hours", raw.utc_offset_hours),
-                )
-            })?;
-        let prefix = raw.tracking_prefix.trim().to_uppercase();
-        if !(2..=5).contains(&prefix.len()) || !prefix.chars().all(|c| c.is_ascii_uppercase()) {
-            return Err(invalid(
-                "tracking_prefix",
-                format!("'{}' must be 2 to 5 letters", raw.tracking_prefix),
-            ));
-        }
-        let bounds = match raw.bounds {
-            Some([min_lat, min_lon, max_lat, max_lon]) => {
-                if !(min_lat < max_lat && min_lon < max_lon) {
-                    return Err(invalid(
-                        "bounds",
-                        "expected [min_lat, min_lon, max_lat, max_lon]".into(),
-                    ));
-                }
-                Some(kotapintar_domain::intake::BoundingBox {
-                    min_lat,
-                    min_lon,
-                    max_lat,
-                    max_lon,
-                })
-            }
-            None if regency.as_str() == "51.03" => {
-                Some(kotapintar_domain::intake::BoundingBox::BADUNG)
-            }
-            None => None,
-        };
-        let public_url = raw
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", raw.listen))
-            .trim_end_matches('/')
-            .to_string();
-        let rules = kotapintar_domain::request::RequestRules {
-            verify_days: raw.sla_verify_days,
-            follow_up_days: raw.sla_follow_up_days,
-            default_resolve_days: raw.sla_resolve_days,
-            objection_days: raw.objection_days,
-            escalate_to_desk_after_days: raw.escalate_to_desk_after_days,
-            retention_days: raw.retention_days,
-            utc_offset,
-            tracking_prefix: prefix,
-            public_url,
-            bounds,
-            regency: regency.clone(),
-        };
+        let rules = request_rules(&raw, &regency)?;
         let map_tile_url = match raw.map_tile_url.trim() {
             "" => None,
             u => Some(check_tile_url(u).map_err(|m| invalid("map_tile_url", m))?),
         };
-        let trusted_proxies = raw
-            .trusted_proxies
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                // a bare address is a network of one
-                p.parse::<ipnet::IpNet>()
-                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                    .map_err(|_| {
-                        invalid(
-                            "trusted_proxies",
-                            format!("'{p}' is not an address or network like 10.0.0.0/8"),
-                        )
-                    })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let trusted_proxies = trusted_proxies(&raw.trusted_proxies)?;
         if raw.api_call_retention_days == 0 {
             return Err(invalid(
                 "api_call_retention_days",
@@ -406,6 +329,96 @@ impl Settings {
             .as_deref()
             .is_some_and(|u| u.starts_with("https://"))
     }
+}
+
+fn invalid(key: &'static str, message: String) -> ConfigError {
+    ConfigError::Invalid { key, message }
+}
+
+/// The request workflow's settings: deadlines, time zone, tracking codes, the map's bounds.
+fn request_rules(
+    raw: &RawSettings,
+    regency: &RegionCode,
+) -> Result<kotapintar_domain::request::RequestRules, ConfigError> {
+    if let Some(u) = &raw.public_url {
+        if !(u.starts_with("http://") || u.starts_with("https://")) {
+            return Err(invalid(
+                "public_url",
+                format!("'{u}' must start with http:// or https://"),
+            ));
+        }
+    }
+    let utc_offset = chrono::FixedOffset::east_opt(raw.utc_offset_hours * 3600)
+        .filter(|_| (-12..=14).contains(&raw.utc_offset_hours))
+        .ok_or_else(|| {
+            invalid(
+                "utc_offset_hours",
+                format!("{} is not an offset in hours", raw.utc_offset_hours),
+            )
+        })?;
+    let prefix = raw.tracking_prefix.trim().to_uppercase();
+    if !(2..=5).contains(&prefix.len()) || !prefix.chars().all(|c| c.is_ascii_uppercase()) {
+        return Err(invalid(
+            "tracking_prefix",
+            format!("'{}' must be 2 to 5 letters", raw.tracking_prefix),
+        ));
+    }
+    let bounds = match raw.bounds {
+        Some([min_lat, min_lon, max_lat, max_lon]) => {
+            if !(min_lat < max_lat && min_lon < max_lon) {
+                return Err(invalid(
+                    "bounds",
+                    "expected [min_lat, min_lon, max_lat, max_lon]".into(),
+                ));
+            }
+            Some(kotapintar_domain::intake::BoundingBox {
+                min_lat,
+                min_lon,
+                max_lat,
+                max_lon,
+            })
+        }
+        None if regency.as_str() == "51.03" => Some(kotapintar_domain::intake::BoundingBox::BADUNG),
+        None => None,
+    };
+    let public_url = raw
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", raw.listen))
+        .trim_end_matches('/')
+        .to_string();
+    Ok(kotapintar_domain::request::RequestRules {
+        verify_days: raw.sla_verify_days,
+        follow_up_days: raw.sla_follow_up_days,
+        default_resolve_days: raw.sla_resolve_days,
+        objection_days: raw.objection_days,
+        escalate_to_desk_after_days: raw.escalate_to_desk_after_days,
+        retention_days: raw.retention_days,
+        utc_offset,
+        tracking_prefix: prefix,
+        public_url,
+        bounds,
+        regency: regency.clone(),
+    })
+}
+
+/// The proxies whose `X-Forwarded-For` is believed: addresses and networks, comma- or
+/// space-separated.
+fn trusted_proxies(raw: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    raw.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            // a bare address is a network of one
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    invalid(
+                        "trusted_proxies",
+                        format!("'{p}' is not an address or network like 10.0.0.0/8"),
+                    )
+                })
+        })
+        .collect()
 }
 
 /// A tile URL template must be http(s), name `{z}`, `{x}` and `{y}`, and hold nothing that

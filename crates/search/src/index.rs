@@ -6,6 +6,7 @@ use crate::analyzer;
 use crate::facets::FacetCounts;
 use crate::SearchError;
 use chrono::{DateTime, Utc};
+use kotapintar_domain::markdown::escape;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering as AtomicOrdering};
@@ -446,36 +447,7 @@ impl SearchIndex {
         let f = self.f;
         let searcher = self.reader()?.searcher();
         let text_query = self.text_query(&searcher, &q.text)?;
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        if let Some(tq) = &text_query {
-            clauses.push((Occur::Must, tq.box_clone()));
-        }
-        let mut filter = |field: Field, value: &str| {
-            clauses.push((
-                Occur::Must,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(field, value),
-                    IndexRecordOption::Basic,
-                )),
-            ));
-        };
-        if let Some(k) = q.kind {
-            filter(f.kind, k.as_str());
-        }
-        if let Some(u) = &q.unit {
-            filter(f.units, u);
-        }
-        if let Some(k) = &q.kecamatan {
-            filter(f.kecamatan, k);
-        }
-        let query: Box<dyn Query> = if clauses.is_empty() {
-            Box::new(AllQuery)
-        } else {
-            if text_query.is_none() {
-                clauses.push((Occur::Must, Box::new(AllQuery)));
-            }
-            Box::new(BooleanQuery::new(clauses))
-        };
+        let query = self.filtered(text_query.as_deref(), q);
         let limit = q.limit.clamp(1, 100);
         let facet_collector = FacetCounts::new(&["kind", "units", "kecamatan"]);
         let (addresses, total, facet_counts): (Vec<tantivy::DocAddress>, usize, _) =
@@ -514,51 +486,10 @@ impl SearchIndex {
             }
             None => None,
         };
-        let mut hits = Vec::with_capacity(addresses.len());
-        for a in addresses {
-            let doc: TantivyDocument = searcher.doc(a)?;
-            let text = |field: Field| -> String {
-                doc.get_first(field)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_string()
-            };
-            let all = |field: Field| -> Vec<String> {
-                doc.get_all(field)
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            };
-            let title = text(f.title);
-            let body = text(f.body);
-            // the whole title, with the words that matched in bold
-            let title_html = highlight(&title, &words);
-            let snippet_html = match &body_snippets {
-                Some(bg) => {
-                    let s = bg.snippet(&body);
-                    if s.is_empty() {
-                        escape(&truncate(&body, 220))
-                    } else {
-                        s.to_html()
-                    }
-                }
-                None => escape(&truncate(&body, 220)),
-            };
-            let date = doc
-                .get_first(f.date)
-                .and_then(|v| v.as_datetime())
-                .and_then(|d| DateTime::<Utc>::from_timestamp_micros(d.into_timestamp_micros()))
-                .unwrap_or_default();
-            hits.push(Hit {
-                kind: DocKind::parse(&text(f.kind)).unwrap_or(DocKind::Berita),
-                title,
-                title_html,
-                snippet_html,
-                url: text(f.url),
-                unit_slugs: all(f.units),
-                kecamatan: all(f.kecamatan).into_iter().next(),
-                date,
-            });
-        }
+        let hits = addresses
+            .into_iter()
+            .map(|a| self.hit(&searcher.doc(a)?, &words, body_snippets.as_ref()))
+            .collect::<Result<_, _>>()?;
         let facet_list = |i: usize| -> Vec<(String, u64)> {
             let mut v: Vec<(String, u64)> = facet_counts
                 .get(i)
@@ -576,6 +507,95 @@ impl SearchIndex {
                 unit: facet_list(1),
                 kecamatan: facet_list(2),
             },
+        })
+    }
+
+    /// The words' query (if any) narrowed by the query's kind, unit and kecamatan.
+    fn filtered(&self, text_query: Option<&dyn Query>, q: &SearchQuery) -> Box<dyn Query> {
+        let f = self.f;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(tq) = text_query {
+            clauses.push((Occur::Must, tq.box_clone()));
+        }
+        let mut filter = |field: Field, value: &str| {
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(field, value),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        };
+        if let Some(k) = q.kind {
+            filter(f.kind, k.as_str());
+        }
+        if let Some(u) = &q.unit {
+            filter(f.units, u);
+        }
+        if let Some(k) = &q.kecamatan {
+            filter(f.kecamatan, k);
+        }
+        if clauses.is_empty() {
+            Box::new(AllQuery)
+        } else {
+            if text_query.is_none() {
+                clauses.push((Occur::Must, Box::new(AllQuery)));
+            }
+            Box::new(BooleanQuery::new(clauses))
+        }
+    }
+
+    /// A found document as a hit: its title with the matched `words` in bold, and a snippet
+    /// of its body (around the words, when there are any).
+    fn hit(
+        &self,
+        doc: &TantivyDocument,
+        words: &[String],
+        body_snippets: Option<&SnippetGenerator>,
+    ) -> Result<Hit, SearchError> {
+        let f = self.f;
+        let text = |field: Field| -> String {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let all = |field: Field| -> Vec<String> {
+            doc.get_all(field)
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        };
+        let title = text(f.title);
+        let body = text(f.body);
+        // the whole title, with the words that matched in bold
+        let title_html = highlight(&title, words);
+        let snippet_html = match body_snippets.map(|bg| bg.snippet(&body)) {
+            Some(s) if !s.is_empty() => s.to_html(),
+            _ => escape(&truncate(&body, 220)),
+        };
+        let date = doc
+            .get_first(f.date)
+            .and_then(|v| v.as_datetime())
+            .and_then(|d| DateTime::<Utc>::from_timestamp_micros(d.into_timestamp_micros()))
+            .unwrap_or_default();
+        let url = text(f.url);
+        // Written by this code from a `DocKind`; anything else is an index from another
+        // version, which `kotapintar search rebuild` replaces.
+        let kind = text(f.kind);
+        let kind = DocKind::parse(&kind).ok_or_else(|| {
+            SearchError::Index(format!(
+                "the document {url} has the unknown kind '{kind}': rebuild the index"
+            ))
+        })?;
+        Ok(Hit {
+            kind,
+            title,
+            title_html,
+            snippet_html,
+            url,
+            unit_slugs: all(f.units),
+            kecamatan: all(f.kecamatan).into_iter().next(),
+            date,
         })
     }
 }
@@ -631,21 +651,6 @@ fn truncate(s: &str, max: usize) -> String {
         Some(i) => format!("{}…", &cut[..i]),
         None => format!("{cut}…"),
     }
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

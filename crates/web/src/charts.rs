@@ -337,18 +337,7 @@ mod tests {
 
 /// Escapes text for SVG (XML) content and attributes.
 pub fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    kotapintar_domain::markdown::escape(s)
 }
 
 /// One group of bars (a year): its label and up to two values (target, actual).

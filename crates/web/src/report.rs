@@ -5,7 +5,7 @@ use crate::i18n::{t, Lang};
 use crate::pdf::{Bar, Doc, Font};
 use crate::WebError;
 use kotapintar_domain::masterplan::{format_rupiah, Attainment};
-use kotapintar_storage::masterplan::{Indicator, Programme, Report};
+use kotapintar_storage::masterplan::{Indicator, Programme, Report, ReportProgramme};
 use kotapintar_storage::training::Certificate;
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
@@ -172,98 +172,110 @@ pub fn report_pdf(r: &Report, lang: Lang, regency: &str) -> Vec<u8> {
             doc.heading(&format!("{} ({el})", p.name), 11.5);
             programme_lines(&mut doc, p, lang);
             for ind in &p.indicators {
-                doc.space(4.0);
-                doc.para_at(
-                    &format!(
-                        "{}: {} ({} {}: {})",
-                        l("indicator"),
-                        ind.name,
-                        l("baseline"),
-                        ind.baseline_year,
-                        shown(ind, Some(ind.baseline), lang)
-                    ),
-                    Font::Bold,
-                    9.5,
-                    50.0,
-                );
-                let rows: Vec<Vec<String>> = ind
-                    .values
-                    .iter()
-                    .map(|v| {
-                        vec![
-                            v.year.to_string(),
-                            shown(ind, v.target, lang),
-                            shown(ind, v.actual, lang),
-                            attainment_text(v.attainment, lang).to_string(),
-                        ]
-                    })
-                    .collect();
-                doc.table(
-                    &[
-                        l("year").to_string(),
-                        l("target").to_string(),
-                        l("actual").to_string(),
-                        l("attainment").to_string(),
-                    ],
-                    &rows,
-                    &[0.15, 0.25, 0.25, 0.35],
-                );
-                let bars: Vec<Bar> = ind
-                    .values
-                    .iter()
-                    .map(|v| Bar {
-                        label: v.year.to_string(),
-                        target: v.target.map(|c| c.as_f64()),
-                        actual: v.actual.map(|c| c.as_f64()),
-                    })
-                    .collect();
-                if ind
-                    .values
-                    .iter()
-                    .any(|v| v.target.is_some() || v.actual.is_some())
-                {
-                    doc.chart(&bars, (l("target"), l("actual")));
-                }
+                indicator_lines(&mut doc, ind, lang);
             }
-            doc.space(4.0);
-            doc.para_at(l("changes"), Font::Bold, 9.5, 50.0);
-            if rp.changes.is_empty() {
-                doc.para_at(l("no_changes"), Font::Regular, 9.0, 60.0);
-            }
-            for u in &rp.changes {
-                let status = u
-                    .status
-                    .map(|s| {
-                        format!(
-                            " [{}]",
-                            tk(lang, "masterplan", &format!("status_{}", s.as_str()))
-                        )
-                    })
-                    .unwrap_or_default();
-                doc.para_at(
-                    &format!("{}{status}: {}", date(u.reported_on), u.summary),
-                    Font::Regular,
-                    9.0,
-                    60.0,
-                );
-                for e in &u.evidence {
-                    let what = e
-                        .url
-                        .clone()
-                        .or_else(|| e.file_name.clone())
-                        .unwrap_or_default();
-                    doc.para_at(
-                        &format!("{}: {what}", l("evidence")),
-                        Font::Regular,
-                        8.0,
-                        70.0,
-                    );
-                }
-            }
+            change_lines(&mut doc, rp, lang);
             doc.space(6.0);
         }
     }
     doc.finish(t(lang, "masterplan.page"), t(lang, "masterplan.of"))
+}
+
+/// An indicator: its baseline, a table of its years, and a chart when it has figures.
+fn indicator_lines(doc: &mut Doc, ind: &Indicator, lang: Lang) {
+    let l = |k: &str| t(lang, &format!("masterplan.{k}"));
+    doc.space(4.0);
+    doc.para_at(
+        &format!(
+            "{}: {} ({} {}: {})",
+            l("indicator"),
+            ind.name,
+            l("baseline"),
+            ind.baseline_year,
+            shown(ind, Some(ind.baseline), lang)
+        ),
+        Font::Bold,
+        9.5,
+        50.0,
+    );
+    let rows: Vec<Vec<String>> = ind
+        .values
+        .iter()
+        .map(|v| {
+            vec![
+                v.year.to_string(),
+                shown(ind, v.target, lang),
+                shown(ind, v.actual, lang),
+                attainment_text(v.attainment, lang).to_string(),
+            ]
+        })
+        .collect();
+    doc.table(
+        &[
+            l("year").to_string(),
+            l("target").to_string(),
+            l("actual").to_string(),
+            l("attainment").to_string(),
+        ],
+        &rows,
+        &[0.15, 0.25, 0.25, 0.35],
+    );
+    let bars: Vec<Bar> = ind
+        .values
+        .iter()
+        .map(|v| Bar {
+            label: v.year.to_string(),
+            target: v.target.map(|c| c.as_f64()),
+            actual: v.actual.map(|c| c.as_f64()),
+        })
+        .collect();
+    if ind
+        .values
+        .iter()
+        .any(|v| v.target.is_some() || v.actual.is_some())
+    {
+        doc.chart(&bars, (l("target"), l("actual")));
+    }
+}
+
+/// What changed in the period: the programme's updates with their evidence.
+fn change_lines(doc: &mut Doc, rp: &ReportProgramme, lang: Lang) {
+    let l = |k: &str| t(lang, &format!("masterplan.{k}"));
+    doc.space(4.0);
+    doc.para_at(l("changes"), Font::Bold, 9.5, 50.0);
+    if rp.changes.is_empty() {
+        doc.para_at(l("no_changes"), Font::Regular, 9.0, 60.0);
+    }
+    for u in &rp.changes {
+        let status = u
+            .status
+            .map(|s| {
+                format!(
+                    " [{}]",
+                    tk(lang, "masterplan", &format!("status_{}", s.as_str()))
+                )
+            })
+            .unwrap_or_default();
+        doc.para_at(
+            &format!("{}{status}: {}", date(u.reported_on), u.summary),
+            Font::Regular,
+            9.0,
+            60.0,
+        );
+        for e in &u.evidence {
+            let what = e
+                .url
+                .clone()
+                .or_else(|| e.file_name.clone())
+                .unwrap_or_default();
+            doc.para_at(
+                &format!("{}: {what}", l("evidence")),
+                Font::Regular,
+                8.0,
+                70.0,
+            );
+        }
+    }
 }
 
 /// The indicators as a spreadsheet: one row per indicator and year, numbers as numbers.

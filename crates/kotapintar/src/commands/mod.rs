@@ -44,35 +44,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store.close().await;
             serve(&settings, &cli.config, OpenMode::MustExist).await
         }
-        Command::User(cmd) => {
-            let store = open(&settings).await?;
-            match cmd {
-                UserCommand::Create {
-                    username,
-                    full_name,
-                    role,
-                    unit,
-                    email,
-                    password_stdin,
-                } => {
-                    user::create(
-                        &store,
-                        username,
-                        full_name,
-                        role,
-                        unit,
-                        email,
-                        password_stdin,
-                    )
-                    .await
-                }
-                UserCommand::ResetPassword {
-                    username,
-                    password_stdin,
-                } => user::reset_password(&store, &username, password_stdin).await,
-                UserCommand::Disable { username } => user::disable(&store, &username).await,
-            }
-        }
+        Command::User(cmd) => user_command(&settings, cmd).await,
         Command::Areas(AreasCommand::Import { dir, regency }) => {
             let store = open(&settings).await?;
             areas::import(&store, &settings, dir, regency).await
@@ -80,68 +52,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(AuditCommand::Verify { recorded_head }) => {
             audit_verify(&settings, recorded_head.as_deref()).await
         }
-        Command::Client(cmd) => {
-            let store = open(&settings).await?;
-            let cli = kotapintar_storage::audit::AuditActor::System("cli".into());
-            let result = match cmd {
-                ClientCommand::Create {
-                    name,
-                    unit,
-                    scopes,
-                    rate_limit,
-                } => kotapintar_storage::clients::create(
-                    &store, &cli, &name, &unit, &scopes, rate_limit,
-                )
-                .await
-                .map(Some),
-                ClientCommand::Rotate { id } => {
-                    kotapintar_storage::clients::rotate(&store, &cli, id)
-                        .await
-                        .map(Some)
-                }
-                ClientCommand::Revoke { id } => {
-                    kotapintar_storage::clients::revoke(&store, &cli, id)
-                        .await
-                        .map(|_| {
-                            println!("client {id} revoked");
-                            None
-                        })
-                }
-                ClientCommand::List => {
-                    for c in kotapintar_storage::clients::list(&store).await? {
-                        println!(
-                            "{}\t{}\t{}\t{}\t{}",
-                            c.client.id,
-                            c.client.name,
-                            c.client.unit_code,
-                            c.client.scopes.join(" "),
-                            if c.active { "active" } else { "revoked" }
-                        );
-                    }
-                    Ok(None)
-                }
-            };
-            match result {
-                Ok(Some(issued)) => {
-                    println!(
-                        "client {} ({}, unit {})",
-                        issued.client.id, issued.client.name, issued.client.unit_code
-                    );
-                    println!("token: {}", issued.token);
-                    println!("This token is shown only now; store it in the unit application's settings.");
-                    Ok(ExitCode::SUCCESS)
-                }
-                Ok(None) => Ok(ExitCode::SUCCESS),
-                Err(kotapintar_storage::StorageError::Invalid(e)) => Err(anyhow::anyhow!(
-                    "the client was not saved:\n{}",
-                    describe(&e)
-                )),
-                Err(kotapintar_storage::StorageError::NotFound) => {
-                    Err(anyhow::anyhow!("no such client"))
-                }
-                Err(e) => Err(e.into()),
-            }
-        }
+        Command::Client(cmd) => client_command(&settings, cmd).await,
         Command::Import(cmd) => {
             let store = open(&settings).await?;
             match cmd {
@@ -171,6 +82,93 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&settings).await?;
             backup::run(&store, &settings, out).await
         }
+    }
+}
+
+/// `kotapintar user …`: staff accounts.
+async fn user_command(settings: &Settings, cmd: UserCommand) -> anyhow::Result<ExitCode> {
+    let store = open(settings).await?;
+    match cmd {
+        UserCommand::Create {
+            username,
+            full_name,
+            role,
+            unit,
+            email,
+            password_stdin,
+        } => {
+            user::create(
+                &store,
+                username,
+                full_name,
+                role,
+                unit,
+                email,
+                password_stdin,
+            )
+            .await
+        }
+        UserCommand::ResetPassword {
+            username,
+            password_stdin,
+        } => user::reset_password(&store, &username, password_stdin).await,
+        UserCommand::Disable { username } => user::disable(&store, &username).await,
+    }
+}
+
+/// `kotapintar client …`: API clients of unit applications; a token is shown once.
+async fn client_command(settings: &Settings, cmd: ClientCommand) -> anyhow::Result<ExitCode> {
+    let store = open(settings).await?;
+    let cli = kotapintar_storage::audit::AuditActor::System("cli".into());
+    let result = match cmd {
+        ClientCommand::Create {
+            name,
+            unit,
+            scopes,
+            rate_limit,
+        } => kotapintar_storage::clients::create(&store, &cli, &name, &unit, &scopes, rate_limit)
+            .await
+            .map(Some),
+        ClientCommand::Rotate { id } => kotapintar_storage::clients::rotate(&store, &cli, id)
+            .await
+            .map(Some),
+        ClientCommand::Revoke { id } => kotapintar_storage::clients::revoke(&store, &cli, id)
+            .await
+            .map(|_| {
+                println!("client {id} revoked");
+                None
+            }),
+        ClientCommand::List => {
+            for c in kotapintar_storage::clients::list(&store).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    c.client.id,
+                    c.client.name,
+                    c.client.unit_code,
+                    c.client.scopes.join(" "),
+                    if c.active { "active" } else { "revoked" }
+                );
+            }
+            Ok(None)
+        }
+    };
+    match result {
+        Ok(Some(issued)) => {
+            println!(
+                "client {} ({}, unit {})",
+                issued.client.id, issued.client.name, issued.client.unit_code
+            );
+            println!("token: {}", issued.token);
+            println!("This token is shown only now; store it in the unit application's settings.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(None) => Ok(ExitCode::SUCCESS),
+        Err(kotapintar_storage::StorageError::Invalid(e)) => Err(anyhow::anyhow!(
+            "the client was not saved:\n{}",
+            describe(&e)
+        )),
+        Err(kotapintar_storage::StorageError::NotFound) => Err(anyhow::anyhow!("no such client")),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::{AppState, WebError};
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use kotapintar_storage::opendata::{Dataset, Source};
+use kotapintar_storage::opendata::{Dataset, Resource, Source};
 use oxrdf::vocab::{rdf, xsd};
 use oxrdf::{BlankNode, GraphNameRef, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 use serde::Deserialize;
@@ -162,56 +162,61 @@ fn describe_dataset(g: &mut Graph, b: &str, d: &Dataset) -> NamedNode {
         );
     }
     for r in &d.resources {
-        let url = download_url(b, d, r);
-        let dist = iri(&format!("{}/resource/{}", dataset_uri(b, d), r.uuid));
-        g.add(ds.clone(), term(DCAT, "distribution"), dist.clone());
-        g.a(dist.clone(), term(DCAT, "Distribution"));
-        g.text(dist.clone(), term(DCT, "title"), &r.name);
-        if !r.description.is_empty() {
-            g.text(dist.clone(), term(DCT, "description"), &r.description);
-        }
-        g.add(dist.clone(), term(DCAT, "accessURL"), iri(&url));
-        g.add(dist.clone(), term(DCAT, "downloadURL"), iri(&url));
-        let (media, format) = if r.is_tabular() {
-            (
-                "text/csv",
-                kotapintar_domain::opendata::ResourceFormat::Csv.eu_uri(),
-            )
-        } else {
-            (r.format.mimetype(), r.format.eu_uri())
-        };
-        let media = iri(&format!(
-            "http://www.iana.org/assignments/media-types/{media}"
-        ));
-        g.add(dist.clone(), term(DCAT, "mediaType"), media.clone());
-        g.a(media, term(DCT, "MediaType"));
-        g.add(dist.clone(), term(DCT, "format"), iri(format));
-        g.a(iri(format), term(DCT, "MediaTypeOrExtent"));
-        if let Source::Upload { bytes, .. } = &r.source {
-            g.typed(
-                dist.clone(),
-                term(DCAT, "byteSize"),
-                &bytes.to_string(),
-                xsd::NON_NEGATIVE_INTEGER,
-            );
-        }
-        g.typed(
-            dist.clone(),
-            term(DCT, "modified"),
-            &datetime(r.updated_at),
-            xsd::DATE_TIME,
-        );
-        if let Some(l) = d.licence.url() {
-            g.add(dist.clone(), term(DCT, "license"), iri(l));
-            g.a(iri(l), term(DCT, "LicenseDocument"));
-        }
-        g.add(
-            dist,
-            term(DCATAP, "availability"),
-            iri("http://publications.europa.eu/resource/authority/planned-availability/STABLE"),
-        );
+        describe_distribution(g, b, d, r, ds.clone());
     }
     ds
+}
+
+/// One of a dataset's resources as a DCAT distribution of the dataset `ds`.
+fn describe_distribution(g: &mut Graph, b: &str, d: &Dataset, r: &Resource, ds: NamedNode) {
+    let url = download_url(b, d, r);
+    let dist = iri(&format!("{}/resource/{}", dataset_uri(b, d), r.uuid));
+    g.add(ds, term(DCAT, "distribution"), dist.clone());
+    g.a(dist.clone(), term(DCAT, "Distribution"));
+    g.text(dist.clone(), term(DCT, "title"), &r.name);
+    if !r.description.is_empty() {
+        g.text(dist.clone(), term(DCT, "description"), &r.description);
+    }
+    g.add(dist.clone(), term(DCAT, "accessURL"), iri(&url));
+    g.add(dist.clone(), term(DCAT, "downloadURL"), iri(&url));
+    let (media, format) = if r.is_tabular() {
+        (
+            "text/csv",
+            kotapintar_domain::opendata::ResourceFormat::Csv.eu_uri(),
+        )
+    } else {
+        (r.format.mimetype(), r.format.eu_uri())
+    };
+    let media = iri(&format!(
+        "http://www.iana.org/assignments/media-types/{media}"
+    ));
+    g.add(dist.clone(), term(DCAT, "mediaType"), media.clone());
+    g.a(media, term(DCT, "MediaType"));
+    g.add(dist.clone(), term(DCT, "format"), iri(format));
+    g.a(iri(format), term(DCT, "MediaTypeOrExtent"));
+    if let Source::Upload { bytes, .. } = &r.source {
+        g.typed(
+            dist.clone(),
+            term(DCAT, "byteSize"),
+            &bytes.to_string(),
+            xsd::NON_NEGATIVE_INTEGER,
+        );
+    }
+    g.typed(
+        dist.clone(),
+        term(DCT, "modified"),
+        &datetime(r.updated_at),
+        xsd::DATE_TIME,
+    );
+    if let Some(l) = d.licence.url() {
+        g.add(dist.clone(), term(DCT, "license"), iri(l));
+        g.a(iri(l), term(DCT, "LicenseDocument"));
+    }
+    g.add(
+        dist,
+        term(DCATAP, "availability"),
+        iri("http://publications.europa.eu/resource/authority/planned-availability/STABLE"),
+    );
 }
 
 /// The walidata, publisher of the catalogue as a whole.

@@ -3,6 +3,7 @@
 //! `atom_syndication` and `icalendar` crates, which handle escaping and line folding.
 
 use crate::charts::xml_escape;
+use crate::opendata::base;
 use crate::{AppState, WebError};
 use atom_syndication::{
     CategoryBuilder, ContentBuilder, EntryBuilder, FeedBuilder, LinkBuilder, PersonBuilder, Text,
@@ -18,15 +19,6 @@ use kotapintar_storage::content::{self, PublicFilter};
 use kotapintar_storage::units;
 
 const FEED_ITEMS: u64 = 50;
-
-fn base(state: &AppState) -> String {
-    state
-        .config
-        .rules
-        .public_url
-        .trim_end_matches('/')
-        .to_string()
-}
 
 fn atom(
     state: &AppState,

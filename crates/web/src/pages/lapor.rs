@@ -9,7 +9,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
-use kotapintar_domain::intake::{self, form_stamp, RequestInput};
+use kotapintar_domain::intake::{self, form_stamp, NewRequest, RequestInput};
 use kotapintar_domain::privacy::PublicRequest;
 use kotapintar_domain::request::RequestKind;
 use kotapintar_domain::service::Service;
@@ -313,235 +313,292 @@ pub async fn submit(
         .filter(|(k, _)| k.starts_with("q_"))
         .cloned()
         .collect();
-    let uploads = &state.config.uploads;
-    let old_draft = form.get("draft_id").to_string();
-    // Refused before anything is written when the disk is nearly full.
-    if let Err(StorageError::Unavailable { reason }) = state.store.check_free_space() {
-        return not_now(&state, page, input, answers, Some(old_draft), &reason).await;
-    }
-
-    // Photos: those kept from an earlier attempt (minus any the resident removed), then new ones.
-    let removed: Vec<usize> = form
-        .fields
-        .iter()
-        .filter(|(k, _)| k == "remove_photo")
-        .filter_map(|(_, v)| v.parse().ok())
-        .collect();
-    let mut photos: Vec<(String, PhotoFile)> = drafts::load(uploads, &old_draft)
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| !removed.contains(i))
-        .map(|(_, (m, f))| (m.original_name, f))
-        .collect();
-    let confirm_new = form.get("confirm_new") == "1";
-    let key = form_key(&state).await?.to_vec();
-    let mut errors = FieldErrors::new();
-    bot_check(&state, &key, &form, &mut errors);
-    let (new_photos, photo_problems) = if errors.is_empty() {
-        clean_uploads(&state, form.files).await
-    } else {
-        // refused as a bot: its uploads are not worth decoding
-        (Vec::new(), Vec::new())
+    let attempt = Attempt {
+        state: &state,
+        input,
+        answers,
+        old_draft: form.get("draft_id").to_string(),
     };
-    photos.extend(new_photos);
+    match attempt.file(form).await {
+        Ok(filed) => Ok(filed),
+        Err(stop) => attempt.answer(page, stop).await,
+    }
+}
 
-    if photos.len() > MAX_PHOTOS {
-        errors.add("photos", "too_many_photos");
-        photos.truncate(MAX_PHOTOS);
+/// How a sending of the form ends when no request is filed: the form again, with what the
+/// resident typed (and the photos kept as a draft), or an error page.
+enum Stop {
+    /// Storage cannot be written now (503).
+    NotNow {
+        draft: Option<String>,
+        reason: String,
+    },
+    /// The form again: problems to correct (422), or similar requests to support (200).
+    Again {
+        status: StatusCode,
+        errors: FieldErrors,
+        draft: Option<String>,
+        photo_problems: Vec<(String, String)>,
+        similar: Vec<PublicRequest>,
+    },
+    Failed(WebError),
+}
+
+impl From<WebError> for Stop {
+    fn from(e: WebError) -> Self {
+        Self::Failed(e)
     }
-    if !photo_problems.is_empty() {
-        errors.add("photos", "photo_rejected");
+}
+
+impl Stop {
+    /// The form again with `errors` to correct.
+    fn invalid(errors: FieldErrors, draft: Option<String>) -> Self {
+        Self::Again {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            errors,
+            draft,
+            photo_problems: vec![],
+            similar: vec![],
+        }
     }
-    let parsed = input.parse(answers.clone());
-    if let Err(e) = &parsed {
-        errors.0.extend(e.0.clone());
+}
+
+/// One sending of the form: what the resident typed, kept to show the form again.
+struct Attempt<'a> {
+    state: &'a AppState,
+    input: RequestInput,
+    answers: Vec<(String, String)>,
+    /// The draft of an earlier sending (its photos), replaced when this one keeps photos.
+    old_draft: String,
+}
+
+/// A form that passed every check but the ones made while filing.
+struct Checked {
+    request: NewRequest,
+    photos: Vec<(String, PhotoFile)>,
+    message_phone: Option<String>,
+    key: Vec<u8>,
+}
+
+impl Attempt<'_> {
+    /// Storage cannot be written now: the earlier draft still holds the photos.
+    fn not_now(&self, reason: String) -> Stop {
+        Stop::NotNow {
+            draft: Some(self.old_draft.clone()),
+            reason,
+        }
     }
-    // messages go to the number given here: an Indonesian mobile number only
-    let message_phone = match intake::message_phone(&input.phone) {
-        Ok(p) => p,
-        Err(code) => {
-            if errors.for_field("phone").is_none() {
-                errors.add("phone", code);
+
+    async fn answer(self, page: Page, stop: Stop) -> Result<Response, WebError> {
+        let Attempt {
+            state,
+            input,
+            answers,
+            ..
+        } = self;
+        match stop {
+            Stop::NotNow { draft, reason } => {
+                not_now(state, page, input, answers, draft, &reason).await
             }
-            None
-        }
-    };
-
-    // A draft that cannot be written (a full disk) leaves the earlier one in place.
-    let keep_draft = |photos: &[(String, PhotoFile)]| -> Result<Option<String>, StorageError> {
-        let refs: Vec<(String, &PhotoFile)> = photos.iter().map(|(n, p)| (n.clone(), p)).collect();
-        let draft = drafts::save(uploads, &refs)
-            .map_err(|e| StorageError::from_io("cannot keep the photos of a form", &e))?;
-        drafts::remove(uploads, &old_draft);
-        Ok(draft)
-    };
-    let draft_or_not_now = |r: Result<Option<String>, StorageError>| match r {
-        Ok(d) => Ok(d),
-        Err(StorageError::Unavailable { reason }) => Err(Some(reason)),
-        Err(e) => {
-            tracing::error!(error = %e, "draft");
-            Err(None)
-        }
-    };
-
-    // `submit` makes the checks only the database can make; they are made here first only
-    // when the form would be shown again anyway (refused photos, or similar requests to
-    // offer), so that every problem is named at once
-    if let (Ok(r), true) = (&parsed, !errors.is_empty() || !confirm_new) {
-        match requests::check(&state.store, &state.config.rules, r).await {
-            Ok(()) => {}
-            Err(StorageError::Invalid(e)) => errors.0.extend(e.0),
-            Err(StorageError::Unavailable { reason }) => {
-                return not_now(&state, page, input, answers, Some(old_draft), &reason).await
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let new_request = match parsed {
-        Ok(r) if errors.is_empty() => r,
-        _ => {
-            let draft = match draft_or_not_now(keep_draft(&photos)) {
-                Ok(d) => d,
-                Err(Some(reason)) => {
-                    return not_now(&state, page, input, answers, Some(old_draft), &reason).await
-                }
-                Err(None) => return Err(WebError::Internal("draft".into())),
-            };
-            return show(
-                &state,
-                page,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                input,
-                answers,
+            Stop::Again {
+                status,
                 errors,
                 draft,
                 photo_problems,
-                vec![],
-            )
-            .await;
-        }
-    };
-
-    // Before filing, offer to support a similar open request instead.
-    if !confirm_new {
-        let district = new_request.district_code.as_ref().map(|c| c.to_string());
-        let text = format!("{} {}", new_request.title, new_request.description);
-        let similar = match requests::similar_open(
-            &state.store,
-            &text,
-            new_request.latitude,
-            new_request.longitude,
-            district.as_deref(),
-        )
-        .await
-        {
-            Ok(similar) => similar,
-            Err(StorageError::Unavailable { reason }) => {
-                return not_now(&state, page, input, answers, Some(old_draft), &reason).await
+                similar,
+            } => {
+                let (problems, similar) = (photo_problems, similar);
+                show(
+                    state, page, status, input, answers, errors, draft, problems, similar,
+                )
+                .await
             }
+            Stop::Failed(e) => Err(e),
+        }
+    }
+
+    /// Keeps the photos as a draft in place of the earlier one. A draft that cannot be
+    /// written (a full disk) leaves the earlier one in place.
+    fn keep(&self, photos: &[(String, PhotoFile)]) -> Result<Option<String>, Stop> {
+        let uploads = &self.state.config.uploads;
+        let refs: Vec<(String, &PhotoFile)> = photos.iter().map(|(n, p)| (n.clone(), p)).collect();
+        match drafts::save(uploads, &refs)
+            .map_err(|e| StorageError::from_io("cannot keep the photos of a form", &e))
+        {
+            Ok(draft) => {
+                drafts::remove(uploads, &self.old_draft);
+                Ok(draft)
+            }
+            Err(StorageError::Unavailable { reason }) => Err(self.not_now(reason)),
+            Err(e) => {
+                tracing::error!(error = %e, "draft");
+                Err(Stop::Failed(WebError::Internal("draft".into())))
+            }
+        }
+    }
+
+    async fn file(&self, form: CsrfMultipart) -> Result<Response, Stop> {
+        let state = self.state;
+        // Refused before anything is written when the disk is nearly full.
+        if let Err(StorageError::Unavailable { reason }) = state.store.check_free_space() {
+            return Err(self.not_now(reason));
+        }
+        let Checked {
+            request,
+            photos,
+            message_phone,
+            key,
+        } = self.check(form).await?;
+        // Kept as a draft first: if a check only the database can make fails, the resident
+        // corrects the form without choosing the photos again.
+        let draft = if photos.is_empty() {
+            None
+        } else {
+            self.keep(&photos)?
+        };
+        let calendar = match state.calendar().await {
+            Ok(c) => c,
+            Err(WebError::Unavailable(reason)) => return Err(Stop::NotNow { draft, reason }),
             Err(e) => return Err(e.into()),
         };
-        if !similar.is_empty() {
-            let draft = match draft_or_not_now(keep_draft(&photos)) {
-                Ok(d) => d,
-                Err(Some(reason)) => {
-                    return not_now(&state, page, input, answers, Some(old_draft), &reason).await
+        // At most a few requests a day with one number: past that the form says so and keeps
+        // everything, and the resident may send it without the number (or with an email).
+        // Refusing beats filing silently without messages: the resident would wait for a
+        // WhatsApp that never comes.
+        if let Some(phone) = &message_phone {
+            if !phone_within_quota(state, &key, phone).await? {
+                let errors = FieldErrors::single("phone", "phone_quota_reached");
+                return Err(Stop::invalid(errors, draft));
+            }
+        }
+        let uploads = &state.config.uploads;
+        let files: Vec<PhotoFile> = photos.into_iter().map(|(_, p)| p).collect();
+        let rules = &state.config.rules;
+        match requests::submit(&state.store, rules, &calendar, uploads, request, files).await {
+            Ok(done) => {
+                if let Some(d) = &draft {
+                    drafts::remove(uploads, d);
                 }
-                Err(None) => return Err(WebError::Internal("draft".into())),
-            };
-            return show(
-                &state,
-                page,
-                StatusCode::OK,
-                input,
-                answers,
-                FieldErrors::new(),
-                draft,
-                vec![],
-                similar,
-            )
-            .await;
+                let to = format!("/laporan/{}/ikuti/{}?baru=1", done.code, done.token);
+                Ok(Redirect::to(&to).into_response())
+            }
+            Err(StorageError::Invalid(e)) => Err(Stop::invalid(e, draft)),
+            Err(StorageError::Unavailable { reason }) => Err(Stop::NotNow { draft, reason }),
+            Err(e) => Err(Stop::Failed(e.into())),
         }
     }
 
-    // Kept as a draft first: if a check only the database can make fails, the resident
-    // corrects the form without choosing the photos again.
-    let draft = if photos.is_empty() {
-        None
-    } else {
-        match draft_or_not_now(keep_draft(&photos)) {
-            Ok(d) => d,
-            Err(Some(reason)) => {
-                return not_now(&state, page, input, answers, Some(old_draft), &reason).await
+    /// Every check before filing: the photos, the bot check, the form's rules, the checks
+    /// only the database can make, and the offer of similar open requests.
+    async fn check(&self, form: CsrfMultipart) -> Result<Checked, Stop> {
+        let state = self.state;
+        // Photos: those kept from an earlier attempt (minus any the resident removed), then
+        // new ones.
+        let removed: Vec<usize> = form
+            .fields
+            .iter()
+            .filter(|(k, _)| k == "remove_photo")
+            .filter_map(|(_, v)| v.parse().ok())
+            .collect();
+        let mut photos: Vec<(String, PhotoFile)> =
+            drafts::load(&state.config.uploads, &self.old_draft)
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| !removed.contains(i))
+                .map(|(_, (m, f))| (m.original_name, f))
+                .collect();
+        let confirm_new = form.get("confirm_new") == "1";
+        let key = form_key(state).await?.to_vec();
+        let mut errors = FieldErrors::new();
+        bot_check(state, &key, &form, &mut errors);
+        let (new_photos, photo_problems) = if errors.is_empty() {
+            clean_uploads(state, form.files).await
+        } else {
+            // refused as a bot: its uploads are not worth decoding
+            (Vec::new(), Vec::new())
+        };
+        photos.extend(new_photos);
+        if photos.len() > MAX_PHOTOS {
+            errors.add("photos", "too_many_photos");
+            photos.truncate(MAX_PHOTOS);
+        }
+        if !photo_problems.is_empty() {
+            errors.add("photos", "photo_rejected");
+        }
+        let parsed = self.input.parse(self.answers.clone());
+        if let Err(e) = &parsed {
+            errors.0.extend(e.0.clone());
+        }
+        // messages go to the number given here: an Indonesian mobile number only
+        let message_phone = match intake::message_phone(&self.input.phone) {
+            Ok(p) => p,
+            Err(code) => {
+                if errors.for_field("phone").is_none() {
+                    errors.add("phone", code);
+                }
+                None
             }
-            Err(None) => return Err(WebError::Internal("draft".into())),
+        };
+        // `submit` makes the checks only the database can make; they are made here first
+        // only when the form would be shown again anyway (refused photos, or similar
+        // requests to offer), so that every problem is named at once
+        if let (Ok(r), true) = (&parsed, !errors.is_empty() || !confirm_new) {
+            match requests::check(&state.store, &state.config.rules, r).await {
+                Ok(()) => {}
+                Err(StorageError::Invalid(e)) => errors.0.extend(e.0),
+                Err(StorageError::Unavailable { reason }) => return Err(self.not_now(reason)),
+                Err(e) => return Err(Stop::Failed(e.into())),
+            }
         }
-    };
-    let calendar = match state.calendar().await {
-        Ok(c) => c,
-        Err(WebError::Unavailable(reason)) => {
-            return not_now(&state, page, input, answers, draft, &reason).await
+        let request = match parsed {
+            Ok(r) if errors.is_empty() => r,
+            _ => {
+                let draft = self.keep(&photos)?;
+                return Err(Stop::Again {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    errors,
+                    draft,
+                    photo_problems,
+                    similar: vec![],
+                });
+            }
+        };
+        if !confirm_new {
+            self.offer_similar(&request, &photos).await?;
         }
-        Err(e) => return Err(e),
-    };
-    // At most a few requests a day with one number: past that the form says so and keeps
-    // everything, and the resident may send it without the number (or with an email).
-    // Refusing beats filing silently without messages: the resident would wait for a
-    // WhatsApp that never comes.
-    if let Some(phone) = &message_phone {
-        if !phone_within_quota(&state, &key, phone).await? {
-            return show(
-                &state,
-                page,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                input,
-                answers,
-                FieldErrors::single("phone", "phone_quota_reached"),
-                draft,
-                vec![],
-                vec![],
-            )
-            .await;
-        }
+        Ok(Checked {
+            request,
+            photos,
+            message_phone,
+            key,
+        })
     }
-    let files: Vec<PhotoFile> = photos.into_iter().map(|(_, p)| p).collect();
-    match requests::submit(
-        &state.store,
-        &state.config.rules,
-        &calendar,
-        uploads,
-        new_request,
-        files,
-    )
-    .await
-    {
-        Ok(done) => {
-            if let Some(d) = &draft {
-                drafts::remove(uploads, d);
-            }
-            Ok(Redirect::to(&format!(
-                "/laporan/{}/ikuti/{}?baru=1",
-                done.code, done.token
-            ))
-            .into_response())
+
+    /// Before filing, offers to support a similar open request instead.
+    async fn offer_similar(
+        &self,
+        request: &NewRequest,
+        photos: &[(String, PhotoFile)],
+    ) -> Result<(), Stop> {
+        let district = request.district_code.as_ref().map(|c| c.to_string());
+        let text = format!("{} {}", request.title, request.description);
+        let (lat, lon) = (request.latitude, request.longitude);
+        let store = &self.state.store;
+        let similar =
+            match requests::similar_open(store, &text, lat, lon, district.as_deref()).await {
+                Ok(similar) => similar,
+                Err(StorageError::Unavailable { reason }) => return Err(self.not_now(reason)),
+                Err(e) => return Err(Stop::Failed(e.into())),
+            };
+        if similar.is_empty() {
+            return Ok(());
         }
-        Err(StorageError::Invalid(e)) => {
-            show(
-                &state,
-                page,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                input,
-                answers,
-                e,
-                draft,
-                vec![],
-                vec![],
-            )
-            .await
-        }
-        Err(StorageError::Unavailable { reason }) => {
-            not_now(&state, page, input, answers, draft, &reason).await
-        }
-        Err(e) => Err(e.into()),
+        Err(Stop::Again {
+            status: StatusCode::OK,
+            errors: FieldErrors::new(),
+            draft: self.keep(photos)?,
+            photo_problems: vec![],
+            similar,
+        })
     }
 }

@@ -28,6 +28,20 @@ use axum::Router;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(site())
+        .merge(requests())
+        .merge(performance())
+        .merge(portal())
+        .merge(data())
+        .merge(catalog())
+        .merge(masterplan())
+        .merge(bimtek())
+        .fallback(|| async { crate::WebError::NotFound })
+}
+
+/// The home page, health checks, signing in, and the staff area's dashboard, units and users.
+fn site() -> Router<AppState> {
+    Router::new()
         .route("/", get(home::home))
         .route("/bahasa/{lang}", get(home::switch_language))
         .route("/healthz", get(health::healthz))
@@ -48,6 +62,11 @@ pub fn routes() -> Router<AppState> {
             "/staf/pengguna/{id}",
             get(users::edit_form).post(users::update),
         )
+}
+
+/// The public request form, the public list, the reporter's tracking link and the staff inbox.
+fn requests() -> Router<AppState> {
+    Router::new()
         .route(
             "/lapor",
             get(lapor::form)
@@ -78,10 +97,20 @@ pub fn routes() -> Router<AppState> {
         .route("/staf/laporan/massal", post(inbox::bulk))
         .route("/staf/laporan/{id}", get(inbox::detail))
         .route("/staf/laporan/{id}/aksi", post(inbox::act))
+}
+
+/// Service performance: public per regency and unit, and the leadership's views.
+fn performance() -> Router<AppState> {
+    Router::new()
         .route("/kinerja", get(kinerja::regency))
         .route("/kinerja/{slug}", get(kinerja::unit))
         .route("/staf/pimpinan", get(kinerja::leadership))
         .route("/staf/pimpinan/ringkasan", get(kinerja::weekly))
+}
+
+/// The public portal (news, agenda, projects, units, search, feeds) and its editor.
+fn portal() -> Router<AppState> {
+    Router::new()
         .route("/layanan", get(catalog::public_catalog))
         .route("/berita", get(portal::news))
         .route("/berita.atom", get(feeds::atom_news))
@@ -96,23 +125,6 @@ pub fn routes() -> Router<AppState> {
         .route("/unit/{slug}", get(portal::unit_profile))
         .route("/unit/{slug}/{file}", get(feeds::atom_unit))
         .route("/cari", get(portal::search))
-        .route("/data", get(data::public_list))
-        .route("/data/{name}", get(data::public_item))
-        .route("/staf/data", get(data::staff_list))
-        .route("/staf/data/baru", get(data::new_form).post(data::create))
-        .route("/staf/data/{id}", get(data::edit_form).post(data::update))
-        .route("/staf/data/{id}/langkah", post(data::step))
-        .route(
-            "/staf/data/{id}/sumber",
-            post(data::add_resource)
-                // a resource of up to 20 MB (checked with a clear message), plus the text;
-                // anything far larger is cut off here
-                .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)),
-        )
-        .route(
-            "/staf/data/{id}/sumber/{rid}/hapus",
-            post(data::remove_resource),
-        )
         .route("/sitemap.xml", get(feeds::sitemap))
         .route("/gambar/{name}", get(editor::image))
         .route("/staf/konten", get(editor::list))
@@ -135,6 +147,33 @@ pub fn routes() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(12 * 1024 * 1024)),
         )
         .route("/lampiran/{name}", get(editor::attachment))
+}
+
+/// Open data: the public catalogue and the staff's datasets.
+fn data() -> Router<AppState> {
+    Router::new()
+        .route("/data", get(data::public_list))
+        .route("/data/{name}", get(data::public_item))
+        .route("/staf/data", get(data::staff_list))
+        .route("/staf/data/baru", get(data::new_form).post(data::create))
+        .route("/staf/data/{id}", get(data::edit_form).post(data::update))
+        .route("/staf/data/{id}/langkah", post(data::step))
+        .route(
+            "/staf/data/{id}/sumber",
+            post(data::add_resource)
+                // a resource of up to 20 MB (checked with a clear message), plus the text;
+                // anything far larger is cut off here
+                .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)),
+        )
+        .route(
+            "/staf/data/{id}/sumber/{rid}/hapus",
+            post(data::remove_resource),
+        )
+}
+
+/// The service catalogue and its settings: holidays, survey, templates, API clients, applications.
+fn catalog() -> Router<AppState> {
+    Router::new()
         .route("/staf/layanan", get(catalog::list))
         .route(
             "/staf/layanan/baru",
@@ -167,6 +206,11 @@ pub fn routes() -> Router<AppState> {
             "/staf/aplikasi",
             get(catalog::applications_list).post(catalog::applications_add),
         )
+}
+
+/// The smart-city masterplan: public pages and the staff's programmes.
+fn masterplan() -> Router<AppState> {
+    Router::new()
         .route("/masterplan", get(masterplan::public_index))
         .route(
             "/masterplan/program/{id}",
@@ -215,6 +259,11 @@ pub fn routes() -> Router<AppState> {
             "/staf/masterplan/kesiapan",
             get(masterplan::readiness).post(masterplan::readiness_add),
         )
+}
+
+/// Training (bimtek) and its certificates.
+fn bimtek() -> Router<AppState> {
+    Router::new()
         .route("/staf/bimtek", get(bimtek::list))
         .route(
             "/staf/bimtek/baru",
@@ -240,5 +289,4 @@ pub fn routes() -> Router<AppState> {
         .route("/sertifikat", get(bimtek::lookup))
         .route("/sertifikat/{code}", get(bimtek::verify))
         .route("/sertifikat/{code}/pdf", get(bimtek::certificate_pdf))
-        .fallback(|| async { crate::WebError::NotFound })
 }

@@ -3,10 +3,13 @@
 //! counters kept by `kotapintar_storage::performance`; every chart has a table of the same
 //! rows beside it, and the same rows are the CSV.
 
+mod leadership;
+
+pub use leadership::{leadership, weekly};
+
 use crate::cache::Memo;
-use crate::charts::{self, ColumnChart, HBarChart, PointMap};
+use crate::charts::{self, ColumnChart, HBarChart};
 use crate::i18n::{self, Lang};
-use crate::session::Staff;
 use crate::view::{render, Page};
 use crate::{AppState, WebError};
 use askama::Template;
@@ -15,9 +18,8 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDate, Utc};
 use kotapintar_domain::performance::{Dim, Figures, Period, REGENCY};
-use kotapintar_domain::policy::Permission;
 use kotapintar_domain::working_days::local_date;
-use kotapintar_storage::performance::{self as perf, StuckRequest, Summary};
+use kotapintar_storage::performance::{self as perf, Summary};
 use kotapintar_storage::{regions, services};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -480,6 +482,102 @@ async fn unit_by_slug(state: &AppState, slug: &str) -> Result<(i64, String, Stri
         .ok_or(WebError::NotFound)
 }
 
+/// The headline figures, each linked to the requests behind it.
+fn summary_table(
+    lang: Lang,
+    f: &Figures,
+    overdue: i64,
+    ikm: Option<&IkmView>,
+    period: Period,
+    links: &Links,
+) -> DataTable {
+    let row = |key: &str, value: Cell| vec![Cell::text(i18n::t(lang, key)), value];
+    let stage = |stage: &str| Some(links.stage(stage, period, ""));
+    let ikm_text = ikm.map_or_else(|| "-".to_string(), |i| format!("{} ({})", i.value, i.grade));
+    DataTable {
+        id: "ringkasan",
+        caption: "kinerja.summary",
+        columns: vec!["kinerja.figure", "kinerja.value"],
+        rows: vec![
+            row("kinerja.received", Cell::num(f.received, stage("diterima"))),
+            row(
+                "kinerja.verified",
+                Cell::num(f.verified, stage("diverifikasi")),
+            ),
+            row("kinerja.resolved", Cell::num(f.resolved, stage("selesai"))),
+            row("kinerja.rejected", Cell::num(f.rejected, stage("ditolak"))),
+            row(
+                "kinerja.verify_median",
+                Cell::num(fmt1(f.verify_median()), stage("diverifikasi")),
+            ),
+            row(
+                "kinerja.verify_p90",
+                Cell::num(fmt_int(f.verify_p90()), stage("diverifikasi")),
+            ),
+            row(
+                "kinerja.resolve_median",
+                Cell::num(fmt1(f.resolve_median()), stage("selesai")),
+            ),
+            row(
+                "kinerja.resolve_p90",
+                Cell::num(fmt_int(f.resolve_p90()), stage("selesai")),
+            ),
+            row(
+                "kinerja.on_time_share",
+                Cell::num(fmt1(f.on_time_share()), stage("selesai")),
+            ),
+            row(
+                "kinerja.overdue_now",
+                Cell::num(overdue, Some(links.overdue())),
+            ),
+            row("kinerja.ikm", Cell::num(ikm_text, None)),
+            row(
+                "kinerja.ikm_respondents",
+                Cell::num(ikm.map_or(0, |i| i.respondents), None),
+            ),
+        ],
+    }
+}
+
+/// The period week by week and month by month.
+fn trends(
+    lang: Lang,
+    period: Period,
+    daily: &BTreeMap<NaiveDate, Figures>,
+    links: &Links,
+) -> ((DataTable, ColumnChart), (DataTable, ColumnChart)) {
+    let (weeks, week_chart) = trend(
+        "mingguan",
+        "kinerja.by_week",
+        lang,
+        &period.weeks(),
+        |w| w + Duration::days(6),
+        ymd,
+        period,
+        daily,
+        links,
+    );
+    let (months, month_chart) = trend(
+        "bulanan",
+        "kinerja.by_month",
+        lang,
+        &period.months(),
+        |m| {
+            let next = if m.month0() == 11 {
+                NaiveDate::from_ymd_opt(m.year() + 1, 1, 1)
+            } else {
+                NaiveDate::from_ymd_opt(m.year(), m.month() + 1, 1)
+            };
+            next.map_or(m, |n| n - Duration::days(1))
+        },
+        |m| m.format("%Y-%m").to_string(),
+        period,
+        daily,
+        links,
+    );
+    ((weeks, week_chart), (months, month_chart))
+}
+
 /// Builds a page's figures: the regency's (`unit` = None) or one unit's.
 async fn dashboard(
     state: &AppState,
@@ -527,111 +625,9 @@ async fn dashboard(
         },
         respondents: r.respondents,
     });
-    let f = &totals;
-    let summary = DataTable {
-        id: "ringkasan",
-        caption: "kinerja.summary",
-        columns: vec!["kinerja.figure", "kinerja.value"],
-        rows: vec![
-            vec![
-                Cell::text(i18n::t(lang, "kinerja.received")),
-                Cell::num(f.received, Some(links.stage("diterima", period, ""))),
-            ],
-            vec![
-                Cell::text(i18n::t(lang, "kinerja.verified")),
-                Cell::num(f.verified, Some(links.stage("diverifikasi", period, ""))),
-            ],
-            vec![
-                Cell::text(i18n::t(lang, "kinerja.resolved")),
-                Cell::num(f.resolved, Some(links.stage("selesai", period, ""))),
-            ],
-            vec![
-                Cell::text(i18n::t(lang, "kinerja.rejected")),
-                Cell::num(f.rejected, Some(links.stage("ditolak", period, ""))),
-            ],
-            vec![
-                Cell::text(i18n::t(lang, "kinerja.verify_median")),
-                Cell::num(
-                    fmt1(f.verify_median()),
-                    Some(links.stage("diverifikasi", period, "")),
-                ),
-            ],
-            vec![
-                Cell::text(i18n::t(lang, "kinerja.verify_p90")),
-                Cell::num(
-                    fmt_int(f.verify_p90()),
-                    Some(links.stage("diverifikasi", period, "")),
-                ),
-            ],
-            vec![
-                Cell::text(i18n::t(lang, "kinerja.resolve_median")),
-                Cell::num(
-                    fmt1(f.resolve_median()),
-                    Some(links.stage("selesai", period, "")),
-                ),
-            ],
-            vec![
-                Cell::text(i18n::t(lang, "kinerja.resolve_p90")),
-                Cell::num(
-                    fmt_int(f.resolve_p90()),
-                    Some(links.stage("selesai", period, "")),
-                ),
-            ],
-            vec![
-                Cell::text(i18n::t(lang, "kinerja.on_time_share")),
-                Cell::num(
-                    fmt1(f.on_time_share()),
-                    Some(links.stage("selesai", period, "")),
-                ),
-            ],
-            vec![
-                Cell::text(i18n::t(lang, "kinerja.overdue_now")),
-                Cell::num(overdue, Some(links.overdue())),
-            ],
-            vec![
-                Cell::text(i18n::t(lang, "kinerja.ikm")),
-                Cell::num(
-                    ikm.as_ref()
-                        .map_or_else(|| "-".to_string(), |i| format!("{} ({})", i.value, i.grade)),
-                    None,
-                ),
-            ],
-            vec![
-                Cell::text(i18n::t(lang, "kinerja.ikm_respondents")),
-                Cell::num(ikm.as_ref().map_or(0, |i| i.respondents), None),
-            ],
-        ],
-    };
+    let summary = summary_table(lang, &totals, overdue, ikm.as_ref(), period, &links);
     let daily = perf::daily(store, scope, period).await?;
-    let (weeks, week_chart) = trend(
-        "mingguan",
-        "kinerja.by_week",
-        lang,
-        &period.weeks(),
-        |w| w + Duration::days(6),
-        ymd,
-        period,
-        &daily,
-        &links,
-    );
-    let (months, month_chart) = trend(
-        "bulanan",
-        "kinerja.by_month",
-        lang,
-        &period.months(),
-        |m| {
-            let next = if m.month0() == 11 {
-                NaiveDate::from_ymd_opt(m.year() + 1, 1, 1)
-            } else {
-                NaiveDate::from_ymd_opt(m.year(), m.month() + 1, 1)
-            };
-            next.map_or(m, |n| n - Duration::days(1))
-        },
-        |m| m.format("%Y-%m").to_string(),
-        period,
-        &daily,
-        &links,
-    );
+    let ((weeks, week_chart), (months, month_chart)) = trends(lang, period, &daily, &links);
     let service_names: HashMap<String, (String, String)> = services::list(store, false)
         .await?
         .into_iter()
@@ -782,276 +778,6 @@ pub async fn unit(
 ) -> Result<Response, WebError> {
     let unit = unit_by_slug(&state, &slug).await?;
     show(state, page, q, Some(unit)).await
-}
-
-// ---------------------------------------------------------------------------------------
-// Leadership
-
-/// A kecamatan or desa with its requests received in the period.
-pub struct AreaCount {
-    pub name: String,
-    pub district: String,
-    pub count: i64,
-    pub href: Option<String>,
-}
-
-#[derive(Template)]
-#[template(path = "kinerja/pimpinan.html")]
-struct LeadershipTemplate {
-    page: Page,
-    d: Arc<Dashboard>,
-    presets: Vec<Preset>,
-    self_query: String,
-    path: String,
-    stuck: Vec<StuckRequest>,
-    overdue_by_unit: Vec<(String, String, i64)>,
-    map: Option<PointMap>,
-    tiles: bool,
-    districts: Vec<AreaCount>,
-    villages: Vec<AreaCount>,
-    /// Units with nothing published for 30 days: name, slug, last publication (if any).
-    silent_units: Vec<(String, String, Option<String>)>,
-    /// Running projects behind schedule: title, address, unit, physical %, planned % today.
-    projects_behind: Vec<(String, String, String, String, String)>,
-}
-
-/// What the portal says about the units: who has gone quiet, which projects are late.
-#[allow(clippy::type_complexity)]
-async fn portal_watch(
-    state: &AppState,
-    page: &Page,
-) -> Result<
-    (
-        Vec<(String, String, Option<String>)>,
-        Vec<(String, String, String, String, String)>,
-    ),
-    WebError,
-> {
-    use kotapintar_domain::content::{planned_progress, ProjectStatus};
-    use kotapintar_storage::content::{self, PublicFilter};
-    let now = Utc::now();
-    let last = content::last_published_by_unit(&state.store, now).await?;
-    let silent = kotapintar_storage::units::list(&state.store)
-        .await?
-        .into_iter()
-        .filter(|u| u.active)
-        .filter_map(|u| match last.get(&u.id) {
-            Some(at) if *at >= now - Duration::days(30) => None,
-            Some(at) => Some((u.name, u.slug, Some(page.date(*at)))),
-            None => Some((u.name, u.slug, None)),
-        })
-        .collect();
-    let today = crate::pages::portal::today(page);
-    let filter = PublicFilter {
-        section: Some("proyek".into()),
-        project_status: Some(ProjectStatus::Running),
-        ..Default::default()
-    };
-    let (running, _) = content::public_list(&state.store, &filter, now, 0, 1000).await?;
-    let behind = running
-        .into_iter()
-        .filter(|i| i.behind_schedule(today))
-        .filter_map(|i| {
-            let p = i.project()?;
-            let planned = planned_progress(p.planned_start, p.planned_end, today);
-            let actual = i.progress.as_ref().map_or(0.0, |u| u.physical_pct);
-            Some((
-                i.title.clone(),
-                i.path(),
-                i.unit_name.clone(),
-                crate::pages::portal::percent(page, actual),
-                crate::pages::portal::percent(page, planned),
-            ))
-        })
-        .collect();
-    Ok((silent, behind))
-}
-
-/// Counts per kecamatan and per desa of requests received in the period (all requests:
-/// leaders see confidential ones too), most first.
-async fn hot_spots(
-    state: &AppState,
-    period: Period,
-) -> Result<(Vec<AreaCount>, Vec<AreaCount>), WebError> {
-    let store = &state.store;
-    let mut names: HashMap<String, (String, String)> = HashMap::new();
-    let districts = regions::children(store, &state.config.regency).await?;
-    for d in &districts {
-        names.insert(d.code.clone(), (d.name.clone(), String::new()));
-        if let Ok(code) = kotapintar_domain::region::RegionCode::parse(&d.code) {
-            for v in regions::children(store, &code).await? {
-                names.insert(v.code, (v.name, d.name.clone()));
-            }
-        }
-    }
-    let area = |dim: Dim, data: BTreeMap<String, Figures>| {
-        let mut out: Vec<AreaCount> = data
-            .into_iter()
-            .filter(|(_, f)| f.received > 0)
-            .map(|(code, f)| {
-                let (name, district) = names.get(&code).cloned().unwrap_or_else(|| {
-                    (
-                        if code.is_empty() {
-                            "-".into()
-                        } else {
-                            code.clone()
-                        },
-                        String::new(),
-                    )
-                });
-                AreaCount {
-                    href: (dim == Dim::District && !code.is_empty()).then(|| {
-                        format!(
-                            "/laporan?tahap=diterima&dari={}&sampai={}&kecamatan={code}",
-                            ymd(period.from),
-                            ymd(period.to)
-                        )
-                    }),
-                    name,
-                    district,
-                    count: f.received,
-                }
-            })
-            .collect();
-        out.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(&b.name)));
-        out
-    };
-    let d = area(
-        Dim::District,
-        perf::breakdown(store, REGENCY, Dim::District, period).await?,
-    );
-    let mut v = area(
-        Dim::Village,
-        perf::breakdown(store, REGENCY, Dim::Village, period).await?,
-    );
-    v.truncate(20);
-    Ok((d, v))
-}
-
-/// `/staf/pimpinan`: the regency's figures plus what needs the leadership's attention.
-pub async fn leadership(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
-    Query(q): Query<PeriodQuery>,
-) -> Result<Response, WebError> {
-    actor.require(Permission::ViewLeadership)?;
-    let today = today(&state);
-    let period = period_of(&q, today);
-    let d = cached_dashboard(&state, page.lang, None, period).await?;
-    if !q.csv.is_empty() {
-        return csv_response(&d, &q.csv, page.lang);
-    }
-    let now = Utc::now();
-    let stuck = perf::stuck(&state.store, now, 200).await?;
-    let (_, per_unit) = perf::overdue_now(&state.store, now).await?;
-    let names = perf::unit_names(&state.store).await?;
-    let mut overdue_by_unit: Vec<(String, String, i64)> = per_unit
-        .into_iter()
-        .filter_map(|(id, n)| {
-            names
-                .get(&id)
-                .map(|(slug, name)| (name.clone(), slug.clone(), n))
-        })
-        .collect();
-    overdue_by_unit.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
-    let offset = state.config.rules.utc_offset;
-    let start = period
-        .from
-        .and_hms_opt(0, 0, 0)
-        .and_then(|t| t.checked_sub_offset(offset))
-        .map(|t| t.and_utc());
-    let end = (period.to + Duration::days(1))
-        .and_hms_opt(0, 0, 0)
-        .and_then(|t| t.checked_sub_offset(offset))
-        .map(|t| t.and_utc());
-    let map = match (state.config.rules.bounds, start, end) {
-        (Some(b), Some(start), Some(end)) => {
-            let points = perf::points(&state.store, start, end, 1000).await?;
-            Some(charts::point_map(
-                &b,
-                state.config.map_tile_url.as_deref(),
-                points.into_iter().map(|p| {
-                    (
-                        p.latitude,
-                        p.longitude,
-                        format!("/staf/laporan/{}", p.id),
-                        p.tracking_code,
-                        p.open,
-                    )
-                }),
-            ))
-        }
-        _ => None,
-    };
-    let (districts, villages) = hot_spots(&state, period).await?;
-    let (silent_units, projects_behind) = portal_watch(&state, &page).await?;
-    render(&LeadershipTemplate {
-        silent_units,
-        projects_behind,
-        presets: presets(period, today),
-        self_query: format!("dari={}&sampai={}", ymd(period.from), ymd(period.to)),
-        path: "/staf/pimpinan".into(),
-        tiles: state.config.map_tile_url.is_some(),
-        page,
-        d,
-        stuck,
-        overdue_by_unit,
-        map,
-        districts,
-        villages,
-    })
-    .map(IntoResponse::into_response)
-}
-
-#[derive(Deserialize, Default)]
-pub struct WeekQuery {
-    #[serde(default)]
-    minggu: String,
-}
-
-#[derive(Template)]
-#[template(path = "kinerja/ringkasan.html")]
-struct WeeklyTemplate {
-    page: Page,
-    s: Summary,
-    stuck: Vec<StuckRequest>,
-    previous: String,
-    next: Option<String>,
-}
-
-/// `/staf/pimpinan/ringkasan?minggu=YYYY-MM-DD`: a one-page weekly summary to print or save
-/// as PDF (the week that starts on that Monday; default: last week).
-pub async fn weekly(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
-    Query(q): Query<WeekQuery>,
-) -> Result<Response, WebError> {
-    actor.require(Permission::ViewLeadership)?;
-    let today = today(&state);
-    let week = match NaiveDate::parse_from_str(q.minggu.trim(), "%Y-%m-%d") {
-        Ok(d) => {
-            let from = kotapintar_domain::performance::week_start(d);
-            Period {
-                from,
-                to: from + Duration::days(6),
-            }
-        }
-        Err(_) => kotapintar_domain::performance::previous_week(today),
-    };
-    let now = Utc::now();
-    let s = perf::summary(&state.store, week, now).await?;
-    let stuck = perf::stuck(&state.store, now, 20).await?;
-    let next_from = week.from + Duration::days(7);
-    render(&WeeklyTemplate {
-        previous: ymd(week.from - Duration::days(7)),
-        next: (next_from <= today).then(|| ymd(next_from)),
-        page,
-        s,
-        stuck,
-    })
-    .map(IntoResponse::into_response)
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! staff per unit. Loading twice changes nothing. Units whose current name we could not
 //! confirm from sources (../shared/reference/indonesia.md §5.2) carry "(demo)" in the name.
 
+mod masterplan;
+
 use crate::config::Settings;
 use crate::reference_data::embedded_areas;
 use kotapintar_domain::region::RegionCode;
@@ -119,7 +121,33 @@ pub async fn load(store: &Store, settings: &Settings) -> anyhow::Result<()> {
         );
     }
 
-    // The fixed units, then one kantor camat per kecamatan of the configured regency.
+    let (unit_codes, created_units) = load_units(store, settings, &system).await?;
+    let created_staff = load_staff(store, &system, &unit_codes).await?;
+    let created_services = load_services(store, &system).await?;
+    let created_requests = load_requests(store, settings).await?;
+    masterplan::load_masterplan(store, &system).await?;
+    load_training(store, &system).await?;
+    load_portal(store, settings, &system).await?;
+    load_opendata(store, settings, &system).await?;
+    if created_services + created_requests > 0 {
+        println!("demo: created {created_services} services and {created_requests} requests");
+    }
+    if created_units + created_staff > 0 {
+        println!(
+            "demo: created {created_units} units and {created_staff} staff accounts \
+             (e.g. admin.diskominfo, petugas.dlhk, verifikator, bupati; password: {DEMO_STAFF_PASSWORD})"
+        );
+    }
+    Ok(())
+}
+
+/// The fixed units, then one kantor camat per kecamatan of the configured regency: every
+/// unit's code, and how many were created now.
+async fn load_units(
+    store: &Store,
+    settings: &Settings,
+    system: &AuditActor,
+) -> anyhow::Result<(Vec<String>, u32)> {
     let mut specs: Vec<(String, String, String, Option<String>)> = UNITS
         .iter()
         .map(|(c, n, k, p)| {
@@ -161,10 +189,22 @@ pub async fn load(store: &Store, settings: &Settings) -> anyhow::Result<()> {
         let draft = input
             .parse()
             .map_err(|e| anyhow::anyhow!("demo unit {code}: {e}"))?;
-        units::create(store, &system, draft).await?;
+        units::create(store, system, draft).await?;
         created_units += 1;
     }
 
+    Ok((
+        specs.into_iter().map(|(code, ..)| code).collect(),
+        created_units,
+    ))
+}
+
+/// The demo's staff: a verifier, two leaders, and an admin and an officer per unit.
+async fn load_staff(
+    store: &Store,
+    system: &AuditActor,
+    unit_codes: &[String],
+) -> anyhow::Result<u32> {
     let mut staff: Vec<(String, String, &str, Option<String>)> = vec![
         (
             "verifikator".into(),
@@ -185,7 +225,7 @@ pub async fn load(store: &Store, settings: &Settings) -> anyhow::Result<()> {
             Some("SETDA".into()),
         ),
     ];
-    for (i, (code, _, _, _)) in specs.iter().enumerate() {
+    for (i, code) in unit_codes.iter().enumerate() {
         let slug = code.to_lowercase();
         staff.push((
             format!("admin.{slug}"),
@@ -214,28 +254,13 @@ pub async fn load(store: &Store, settings: &Settings) -> anyhow::Result<()> {
         let draft = input
             .parse(true)
             .map_err(|e| anyhow::anyhow!("demo user: {e}"))?;
-        match users::create(store, &system, draft).await {
+        match users::create(store, system, draft).await {
             Ok(_) => created_staff += 1,
             Err(StorageError::Invalid(e)) if e.for_field("username") == Some("username_taken") => {}
             Err(e) => return Err(e.into()),
         }
     }
-    let created_services = load_services(store, &system).await?;
-    let created_requests = load_requests(store, settings).await?;
-    load_masterplan(store, &system).await?;
-    load_training(store, &system).await?;
-    load_portal(store, settings, &system).await?;
-    load_opendata(store, settings, &system).await?;
-    if created_services + created_requests > 0 {
-        println!("demo: created {created_services} services and {created_requests} requests");
-    }
-    if created_units + created_staff > 0 {
-        println!(
-            "demo: created {created_units} units and {created_staff} staff accounts \
-             (e.g. admin.diskominfo, petugas.dlhk, verifikator, bupati; password: {DEMO_STAFF_PASSWORD})"
-        );
-    }
-    Ok(())
+    Ok(created_staff)
 }
 
 /// (unit, code, name, kind, group, days, requirements, questions)
@@ -431,15 +456,11 @@ async fn actor_by_username(
     })
 }
 
-/// The registry entry of a demo application, created if missing.
-async fn demo_application(
-    store: &Store,
-    system: &AuditActor,
-    unit: &str,
-    name: &str,
-    purpose: &str,
-) -> anyhow::Result<i64> {
+/// The registry entry of the demo's complaint channel (Kontak Bupati), created if missing:
+/// a masterplan programme and a training event both name it.
+async fn kontak_bupati(store: &Store, system: &AuditActor) -> anyhow::Result<i64> {
     use kotapintar_storage::applications;
+    let name = "Kontak Bupati (demo)";
     if let Some(a) = applications::list(store)
         .await?
         .into_iter()
@@ -451,9 +472,9 @@ async fn demo_application(
         store,
         system,
         applications::NewApplication {
-            unit_code: unit,
+            unit_code: "DISKOMINFO",
             name,
-            purpose,
+            purpose: "Kanal pengaduan terpadu semua perangkat daerah",
             url: "",
             owner: "",
             status: "integrated",
@@ -461,194 +482,6 @@ async fn demo_application(
         },
     )
     .await?)
-}
-
-/// Demo masterplan: a few programmes of Badung's smart-city plan (the 2017 programme's
-/// themes: one complaint channel, the fibre backbone and command centre, waste, tourism),
-/// with indicators, progress, and two readiness assessments. Marked "(demo)".
-async fn load_masterplan(store: &Store, system: &AuditActor) -> anyhow::Result<()> {
-    use kotapintar_domain::masterplan::{
-        IndicatorInput, ProgrammeInput, UpdateInput, ValueInput, READINESS,
-    };
-    use kotapintar_storage::masterplan as mp;
-    if !mp::list(store).await?.is_empty() {
-        return Ok(());
-    }
-    let kontak = demo_application(
-        store,
-        system,
-        "DISKOMINFO",
-        "Kontak Bupati (demo)",
-        "Kanal pengaduan terpadu semua perangkat daerah",
-    )
-    .await?;
-    let dims = mp::dimensions(store).await?;
-    let element = |dim: &str, el: &str| {
-        dims.iter()
-            .find(|d| d.code == dim)
-            .and_then(|d| d.elements.iter().find(|e| e.code == el))
-            .map(|e| e.id.to_string())
-            .unwrap_or_default()
-    };
-    type Ind<'a> = (
-        &'a str,
-        &'a str,
-        &'a str,
-        &'a str,
-        &'a [(&'a str, &'a str, &'a str)],
-    );
-    type Upd<'a> = (&'a str, &'a str, &'a str);
-    let programmes: Vec<(ProgrammeInput, Vec<Ind>, Vec<Upd>)> = vec![
-        (
-            ProgrammeInput {
-                name: "Kontak Bupati: satu kanal pengaduan untuk semua perangkat daerah (demo)".into(),
-                description: "Quick win: pengaduan warga masuk di satu kanal, diverifikasi dan diteruskan ke perangkat daerah dengan batas waktu hari kerja.".into(),
-                element_id: element("governance", "public_service"),
-                horizon: "quick_win".into(),
-                owner_code: "DISKOMINFO".into(),
-                partner_codes: "INSPEKTORAT, HUMAS".into(),
-                rpjmd_code: "2.16.03".into(),
-                start_year: "2025".into(),
-                end_year: "2026".into(),
-                budgets: "2025: 350.000.000\n2026: 400.000.000".into(),
-                application_ids: kontak.to_string(),
-                status: "running".into(),
-            },
-            vec![
-                ("Pengaduan ditindaklanjuti paling lama 5 hari kerja", "percent", "", "45", &[("2025", "70", "74"), ("2026", "85", "")]),
-                ("Perangkat daerah yang terhubung", "count", "perangkat daerah", "4", &[("2025", "20", "27"), ("2026", "33", "")]),
-            ],
-            vec![
-                ("2025-03-10", "Kanal diluncurkan; tim reaksi cepat dibentuk di setiap perangkat daerah (demo).", "running"),
-                ("2025-11-28", "Semua dinas dan kecamatan terhubung; rata-rata tindak lanjut 3,4 hari kerja (demo).", ""),
-            ],
-        ),
-        (
-            ProgrammeInput {
-                name: "Badung Command Center dan jaringan serat optik (demo)".into(),
-                description: "Pusat pemantauan CCTV, ATCS dan Wi-Fi publik di atas tulang punggung serat optik Uluwatu–Tanjung Benoa–Belok Sidan.".into(),
-                element_id: element("society", "security"),
-                horizon: "medium_term".into(),
-                owner_code: "DISKOMINFO".into(),
-                partner_codes: "DISHUB".into(),
-                rpjmd_code: "2.16.02".into(),
-                start_year: "2024".into(),
-                end_year: "2028".into(),
-                budgets: "2024: 1.200.000.000\n2025: 900.000.000\n2026: 750.000.000".into(),
-                application_ids: String::new(),
-                status: "delayed".into(),
-            },
-            vec![
-                ("Titik Wi-Fi publik aktif", "count", "titik", "900", &[("2024", "1000", "1074"), ("2025", "1200", "1110")]),
-            ],
-            vec![("2025-08-15", "Pengadaan CCTV tahap 2 mundur ke APBD Perubahan (demo).", "delayed")],
-        ),
-        (
-            ProgrammeInput {
-                name: "Bank sampah digital desa (demo)".into(),
-                description: "Pencatatan setoran bank sampah dengan aplikasi, terhubung ke TPS3R desa.".into(),
-                element_id: element("environment", "waste"),
-                horizon: "short_term".into(),
-                owner_code: "DLHK".into(),
-                partner_codes: "DISKOMINFO".into(),
-                rpjmd_code: "2.11.04".into(),
-                start_year: "2025".into(),
-                end_year: "2027".into(),
-                budgets: "2025: 150.000.000\n2026: 200.000.000".into(),
-                application_ids: String::new(),
-                status: "running".into(),
-            },
-            vec![
-                ("Desa dan kelurahan dengan bank sampah digital", "count", "desa", "5", &[("2025", "15", "12"), ("2026", "30", "")]),
-            ],
-            vec![("2025-10-01", "Dua belas desa memakai aplikasi bank sampah (demo).", "")],
-        ),
-        (
-            ProgrammeInput {
-                name: "Promosi desa wisata digital (demo)".into(),
-                description: "Profil dan pemesanan paket desa wisata dalam satu portal.".into(),
-                element_id: element("branding", "tourism"),
-                horizon: "short_term".into(),
-                owner_code: "DISPAR".into(),
-                partner_codes: "DISKOMINFO".into(),
-                rpjmd_code: String::new(),
-                start_year: "2026".into(),
-                end_year: "2027".into(),
-                budgets: "2026: 175.000.000".into(),
-                application_ids: String::new(),
-                status: "planned".into(),
-            },
-            vec![],
-            vec![],
-        ),
-    ];
-    for (input, indicators, updates) in programmes {
-        let draft = input
-            .parse()
-            .map_err(|e| anyhow::anyhow!("demo programme {}: {e}", input.name))?;
-        let id = mp::create(store, system, draft).await?;
-        for (name, kind, unit, baseline, values) in indicators {
-            let draft = IndicatorInput {
-                name: name.into(),
-                kind: kind.into(),
-                unit: unit.into(),
-                direction: "increase".into(),
-                baseline: baseline.into(),
-                baseline_year: (input.start_year.parse::<i32>().unwrap_or(2025) - 1).to_string(),
-            }
-            .parse()
-            .map_err(|e| anyhow::anyhow!("demo indicator {name}: {e}"))?;
-            let ind = mp::add_indicator(store, system, id, draft).await?;
-            for (year, target, actual) in values {
-                let v = ValueInput {
-                    year: (*year).into(),
-                    target: (*target).into(),
-                    actual: (*actual).into(),
-                };
-                mp::set_values(store, system, ind, &v).await?;
-            }
-        }
-        for (date, summary, status) in updates {
-            let draft = UpdateInput {
-                reported_on: date.into(),
-                summary: summary.into(),
-                status: status.into(),
-                links: String::new(),
-            }
-            .parse(chrono::Utc::now().date_naive())
-            .map_err(|e| anyhow::anyhow!("demo update: {e}"))?;
-            mp::add_update(
-                store,
-                system,
-                std::path::Path::new("."),
-                id,
-                draft,
-                Vec::new(),
-            )
-            .await?;
-        }
-    }
-    for (date, scores) in [
-        ("2024-06-01", [2u8, 2, 3, 2, 3, 2, 2, 3, 2]),
-        ("2025-06-01", [3, 3, 3, 3, 4, 3, 3, 3, 3]),
-    ] {
-        let items: Vec<(String, u8)> = READINESS
-            .iter()
-            .flat_map(|(a, items)| items.iter().map(move |i| format!("{a}.{i}")))
-            .zip(scores)
-            .collect();
-        let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")?;
-        mp::add_assessment(
-            store,
-            system,
-            date,
-            Some("Penilaian mandiri (demo)".into()),
-            items,
-        )
-        .await?;
-    }
-    println!("demo: loaded the smart-city masterplan (4 programmes, 2 readiness assessments)");
-    Ok(())
 }
 
 /// Demo bimtek: one past event with two staff checked in (so certificates exist), and one
@@ -659,14 +492,7 @@ async fn load_training(store: &Store, system: &AuditActor) -> anyhow::Result<()>
     if !training::list(store).await?.is_empty() {
         return Ok(());
     }
-    let kontak = demo_application(
-        store,
-        system,
-        "DISKOMINFO",
-        "Kontak Bupati (demo)",
-        "Kanal pengaduan terpadu semua perangkat daerah",
-    )
-    .await?;
+    let kontak = kontak_bupati(store, system).await?;
     let wita = chrono::FixedOffset::east_opt(8 * 3600).ok_or_else(|| anyhow::anyhow!("offset"))?;
     let today = chrono::Utc::now().with_timezone(&wita).date_naive();
     let day = |offset: i64, hour: u32| {
