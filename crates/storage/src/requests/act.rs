@@ -88,21 +88,26 @@ pub async fn act(
         .one(&tx)
         .await?
         .ok_or(StorageError::NotFound)?;
-    let handling = handling_units(&tx, id).await?;
     let facts = facts_for(&tx, &row, &action).await?;
     let ctx = Context {
         now: Utc::now(),
         rules,
         calendar,
     };
-    let outcome = decide(
-        &current_of(&row, &handling)?,
-        Taken::Staff(actor, &action),
-        &facts,
-        &ctx,
-    )
-    .map_err(refused)?;
-    save(&tx, &row, &outcome, &ctx).await?;
+    take_step(tx, &row, Taken::Staff(actor, &action), &facts, &ctx).await
+}
+
+/// Decides a step on a loaded request, saves it and commits; the new status.
+pub(super) async fn take_step(
+    tx: DatabaseTransaction,
+    row: &request::Model,
+    taken: Taken<'_>,
+    facts: &Facts,
+    ctx: &Context<'_>,
+) -> Result<Status> {
+    let handling = handling_units(&tx, row.id).await?;
+    let outcome = decide(&current_of(row, &handling)?, taken, facts, ctx).map_err(refused)?;
+    save(&tx, row, &outcome, ctx).await?;
     tx.commit().await?;
     Ok(outcome.to)
 }

@@ -175,10 +175,9 @@ fn dispositions_in_scope(
 /// 0 for a request someone still has to work on, 1 for the others (one expression, written
 /// once for both databases).
 fn open_first() -> SimpleExpr {
-    let open: Vec<String> = Status::ALL
-        .iter()
-        .filter(|s| s.is_open())
-        .map(|s| format!("'{}'", s.as_str()))
+    let open: Vec<String> = open_statuses()
+        .into_iter()
+        .map(|s| format!("'{s}'"))
         .collect();
     Expr::cust(format!(
         "CASE WHEN requests.status IN ({}) THEN 0 ELSE 1 END",
@@ -195,14 +194,7 @@ fn filtered(f: &InboxFilter, now: DateTime<Utc>) -> (sea_orm::Select<request::En
         narrowed = true;
     }
     if f.overdue {
-        let open: Vec<&str> = Status::ALL
-            .iter()
-            .filter(|s| s.is_open())
-            .map(|s| s.as_str())
-            .collect();
-        q = q
-            .filter(request::Column::Status.is_in(open))
-            .filter(request::Column::StageDueAt.lt(now));
+        q = q.filter(overdue_at(now));
         narrowed = true;
     }
     if let Some(s) = f.service_id {

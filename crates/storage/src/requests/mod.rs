@@ -22,7 +22,7 @@ pub use kotapintar_domain::request::{ReporterAction, StaffAction};
 
 use crate::entity::{request, request_event, request_unit, unit};
 use crate::{Result, StorageError};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use kotapintar_domain::event::{DomainEvent, RequestStep, RequestStepEvent, RequestTextChanged};
 use kotapintar_domain::ids::RequestId;
 use kotapintar_domain::ids::UnitId;
@@ -33,7 +33,9 @@ use kotapintar_domain::request::workflow::{
 };
 use kotapintar_domain::request::{RequestRules, Status};
 use rand::RngCore;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set,
+};
 use sha2::{Digest, Sha256};
 
 pub fn hash_token(token: &str) -> String {
@@ -44,6 +46,22 @@ fn random_hex(n: usize) -> String {
     let mut b = vec![0u8; n];
     rand::thread_rng().fill_bytes(&mut b);
     hex::encode(b)
+}
+
+/// The stored names of the statuses someone still has to work on.
+fn open_statuses() -> Vec<&'static str> {
+    Status::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| s.as_str())
+        .collect()
+}
+
+/// Open and past its stage's deadline at `now`.
+fn overdue_at(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(request::Column::Status.is_in(open_statuses()))
+        .add(request::Column::StageDueAt.lt(now))
 }
 
 /// A stored status; one that is not a status is a corrupt row, never a default.

@@ -371,14 +371,7 @@ pub async fn public_list(
         );
     }
     if let Some(now) = f.overdue_at {
-        let open: Vec<&str> = Status::ALL
-            .iter()
-            .filter(|s| s.is_open())
-            .map(|s| s.as_str())
-            .collect();
-        q = q
-            .filter(request::Column::Status.is_in(open))
-            .filter(request::Column::StageDueAt.lt(now));
+        q = q.filter(overdue_at(now));
     }
     let total = q.clone().count(&store.reader).await?;
     let rows = q
@@ -422,14 +415,9 @@ pub async fn similar_open(
     if words.is_empty() {
         return Ok(Vec::new());
     }
-    let open: Vec<&str> = Status::ALL
-        .iter()
-        .filter(|s| s.is_open())
-        .map(|s| s.as_str())
-        .collect();
     let mut q = request::Entity::find()
         .filter(request::Column::Confidential.eq(false))
-        .filter(request::Column::Status.is_in(open))
+        .filter(request::Column::Status.is_in(open_statuses()))
         .filter(request::Column::ReceivedAt.gt(Utc::now() - Duration::days(180)));
     let mut near = Condition::any();
     if let (Some(lat), Some(lon)) = (lat, lon) {

@@ -77,22 +77,12 @@ pub async fn reporter_act(
 ) -> Result<Status> {
     let tx = store.writer.begin().await?;
     let row = by_token(&tx, code, token).await?;
-    let handling = handling_units(&tx, row.id).await?;
     let ctx = Context {
         now: Utc::now(),
         rules,
         calendar,
     };
-    let outcome = decide(
-        &current_of(&row, &handling)?,
-        Taken::Reporter(&action),
-        &Facts::default(),
-        &ctx,
-    )
-    .map_err(refused)?;
-    save(&tx, &row, &outcome, &ctx).await?;
-    tx.commit().await?;
-    Ok(outcome.to)
+    take_step(tx, &row, Taken::Reporter(&action), &Facts::default(), &ctx).await
 }
 
 /// Stores the reporter's SKM answers (U1..U9, 1-4) once, after resolution.

@@ -45,14 +45,8 @@ pub async fn sweep(
     }
 
     // 2. escalate overdue open requests
-    let open: Vec<&str> = Status::ALL
-        .iter()
-        .filter(|s| s.is_open())
-        .map(|s| s.as_str())
-        .collect();
     let overdue = request::Entity::find()
-        .filter(request::Column::Status.is_in(open))
-        .filter(request::Column::StageDueAt.lt(now))
+        .filter(overdue_at(now))
         .filter(request::Column::EscalationLevel.lt(2))
         .limit(500)
         .all(&store.reader)
