@@ -131,7 +131,7 @@ impl Transition {
 }
 
 /// Takes `step` from `from`, or says it is not possible. Who may take it is a separate
-/// question (`content::may_take`, `opendata::may_take`).
+/// question (`Permission::ContentStep`, `Permission::DatasetStep`).
 pub fn step(from: EditorialStatus, step: EditorialStep) -> Result<Transition, ImpossibleStep> {
     let to = next_status(from, step)?;
     let change = match (from, to) {

@@ -3,6 +3,7 @@
 //! Handlers name the permission they need (`actor.require(Permission::ManageUnits)?`); the rule
 //! behind it lives here, so it can be read and tested in one file.
 
+use crate::editorial::EditorialStep;
 use crate::ids::{UnitId, UserId};
 use crate::user::{Role, RoleAssignment, Username};
 use serde::Serialize;
@@ -48,6 +49,21 @@ pub enum Permission {
     /// See the leadership dashboard: overdue and escalated requests with who holds them,
     /// hot spots, the weekly summary.
     ViewLeadership,
+    /// Edit a unit's service catalogue: the unit's admins and Kominfo.
+    ManageServices { unit: UnitId },
+    /// Write and edit a unit's portal content: its editors and admins, and Kominfo.
+    EditContent { unit: UnitId },
+    /// Publish a unit's content: its admins and Kominfo, not the editor who wrote it.
+    PublishContent { unit: UnitId },
+    /// A step of the editorial workflow on a unit's content: submitting and returning need
+    /// editing rights, publishing and unpublishing publishing rights.
+    ContentStep { unit: UnitId, step: EditorialStep },
+    /// Produce a unit's open data (datasets, resources): its editors and admins, and Kominfo.
+    ProduceData { unit: UnitId },
+    /// The walidata: Kominfo's admins, who alone publish, return and withdraw datasets.
+    Walidata,
+    /// A step of a dataset's workflow: producers submit, the walidata decides.
+    DatasetStep { unit: UnitId, step: EditorialStep },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -122,6 +138,28 @@ impl Actor {
                     || self.administered_units().next().is_some()
             }
             Permission::ViewLeadership => self.is_admin() || self.has_role(Role::Leader),
+            Permission::ManageServices { unit } | Permission::PublishContent { unit } => {
+                self.is_admin() || self.administered_units().any(|u| u == unit)
+            }
+            Permission::EditContent { unit } | Permission::ProduceData { unit } => {
+                self.is_admin()
+                    || self.roles.iter().any(|r| {
+                        matches!(r.role, Role::Editor | Role::UnitAdmin) && r.unit_id == Some(unit)
+                    })
+            }
+            Permission::ContentStep { unit, step } => match step {
+                EditorialStep::Submit => self.can(Permission::EditContent { unit }),
+                EditorialStep::Publish | EditorialStep::Return | EditorialStep::Unpublish => {
+                    self.can(Permission::PublishContent { unit })
+                }
+            },
+            Permission::Walidata => self.is_admin(),
+            Permission::DatasetStep { unit, step } => match step {
+                EditorialStep::Submit => self.can(Permission::ProduceData { unit }),
+                EditorialStep::Publish | EditorialStep::Return | EditorialStep::Unpublish => {
+                    self.can(Permission::Walidata)
+                }
+            },
         }
     }
 
@@ -173,18 +211,14 @@ impl Actor {
         self.request_units().any(|u| handling.contains(&u)) || (!anonymous && self.can_triage())
     }
 
-    /// Edits a unit's service catalogue.
-    pub fn can_manage_services(&self, unit: UnitId) -> bool {
-        self.is_admin() || self.administered_units().any(|u| u == unit)
-    }
-
     /// Edits the service catalogue of some unit (the menu shows the catalogue).
     pub fn manages_some_services(&self) -> bool {
         self.is_admin() || self.administered_units().next().is_some()
     }
 
-    /// Works on open data: producers (editors and unit admins) and Kominfo.
-    pub fn works_on_data(&self) -> bool {
+    /// Works on a unit's portal content or open data (for some unit): editors, unit admins
+    /// and Kominfo.
+    pub fn works_on_content(&self) -> bool {
         self.is_admin()
             || self
                 .roles
@@ -284,8 +318,10 @@ mod tests {
         let officer = actor(&[(Role::Officer, Some(4))]);
         assert!(admin.manages_some_services() && unit_admin.manages_some_services());
         assert!(!editor.manages_some_services() && !leader.manages_some_services());
-        assert!(admin.works_on_data() && editor.works_on_data() && unit_admin.works_on_data());
-        assert!(!officer.works_on_data() && !leader.works_on_data());
+        assert!(
+            admin.works_on_content() && editor.works_on_content() && unit_admin.works_on_content()
+        );
+        assert!(!officer.works_on_content() && !leader.works_on_content());
         assert_eq!(admin.training_units(), None);
         assert_eq!(leader.training_units(), None);
         assert_eq!(unit_admin.training_units(), Some(vec![UnitId(4)]));

@@ -434,7 +434,7 @@ pub async fn update(
 
 /// Moves an item through the editorial workflow. Publishing makes it public at its
 /// `publish_at` (scheduled) or now. Who may take the step is checked by the caller with
-/// `content::may_take`; this checks the step is possible from the item's current state, under
+/// `Permission::ContentStep`; this checks the step is possible from the item's current state, under
 /// a row lock, so two reviewers cannot both act on the same state.
 pub async fn step(
     store: &Store,

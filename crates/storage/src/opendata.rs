@@ -464,7 +464,7 @@ pub async fn update(
 }
 
 /// Moves a dataset through review: submitted by its producer, published, returned or
-/// withdrawn by the walidata (the caller checks who may, with `opendata::may_take`). A
+/// withdrawn by the walidata (the caller checks who may, with `Permission::DatasetStep`). A
 /// dataset without resources cannot be published: there would be nothing to download.
 pub async fn step(
     store: &Store,

@@ -38,9 +38,9 @@ impl From<&Actor> for StaffView {
             manage_services: a.manages_some_services(),
             holidays: a.can(Permission::ManagePlatform),
             ikm: a.can(Permission::ViewSatisfaction),
-            content: kotapintar_domain::content::is_editor(a),
+            content: a.works_on_content(),
             leadership: a.can(Permission::ViewLeadership),
-            data: a.works_on_data(),
+            data: a.works_on_content(),
         }
     }
 }

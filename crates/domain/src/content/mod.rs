@@ -8,9 +8,7 @@
 //! Kominfo) publishes, optionally at a later moment (scheduled publishing).
 
 use crate::ids::UnitId;
-use crate::policy::Actor;
 use crate::region::RegionCode;
-use crate::user::Role;
 use crate::validation::{optional_text, required_text};
 use crate::FieldErrors;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
@@ -56,40 +54,6 @@ impl ContentKind {
 
 /// The editorial workflow is shared with open data: see [`crate::editorial`].
 pub use crate::editorial::{next_status, EditorialStatus, EditorialStep, ImpossibleStep};
-
-/// Writes and edits a unit's content: its editors and admins, and Kominfo.
-pub fn can_edit(actor: &Actor, unit: UnitId) -> bool {
-    actor.is_admin()
-        || actor
-            .roles
-            .iter()
-            .any(|r| matches!(r.role, Role::Editor | Role::UnitAdmin) && r.unit_id == Some(unit))
-}
-
-/// Uses the content editor at all (for some unit).
-pub fn is_editor(actor: &Actor) -> bool {
-    actor.is_admin()
-        || actor
-            .roles
-            .iter()
-            .any(|r| matches!(r.role, Role::Editor | Role::UnitAdmin))
-}
-
-/// Publishes a unit's content: its admins and Kominfo, not the editor who wrote it.
-pub fn can_publish(actor: &Actor, unit: UnitId) -> bool {
-    actor.is_admin() || actor.administered_units().any(|u| u == unit)
-}
-
-/// Who may take a step: publishing and unpublishing need publishing rights; submitting and
-/// returning need only editing rights (a reviewer who returns an item may also publish).
-pub fn may_take(actor: &Actor, unit: UnitId, step: EditorialStep) -> bool {
-    match step {
-        EditorialStep::Submit => can_edit(actor, unit),
-        EditorialStep::Publish | EditorialStep::Return | EditorialStep::Unpublish => {
-            can_publish(actor, unit)
-        }
-    }
-}
 
 /// A URL segment: lower-case ASCII letters, digits and single hyphens, 1 to 80 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]

@@ -1,5 +1,7 @@
 use super::*;
 use crate::ids::UserId;
+use crate::policy::{Actor, Permission};
+use crate::user::Role;
 use crate::user::{RoleAssignment, Username};
 
 fn wita() -> FixedOffset {
@@ -28,18 +30,29 @@ fn editors_draft_admins_publish() {
     let unit_admin = actor(Role::UnitAdmin, Some(3));
     let other_admin = actor(Role::UnitAdmin, Some(4));
     let officer = actor(Role::Officer, Some(3));
-    assert!(can_edit(&editor, UnitId(3)));
-    assert!(!can_edit(&editor, UnitId(4)));
-    assert!(!can_edit(&officer, UnitId(3)));
-    assert!(may_take(&editor, UnitId(3), EditorialStep::Submit));
-    assert!(!may_take(&editor, UnitId(3), EditorialStep::Publish));
-    assert!(may_take(&unit_admin, UnitId(3), EditorialStep::Publish));
-    assert!(!may_take(&other_admin, UnitId(3), EditorialStep::Publish));
-    assert!(may_take(
-        &actor(Role::Admin, None),
-        UnitId(3),
-        EditorialStep::Unpublish
-    ));
+    assert!(editor.can(Permission::EditContent { unit: UnitId(3) }));
+    assert!(!editor.can(Permission::EditContent { unit: UnitId(4) }));
+    assert!(!officer.can(Permission::EditContent { unit: UnitId(3) }));
+    assert!(editor.can(Permission::ContentStep {
+        unit: UnitId(3),
+        step: EditorialStep::Submit
+    }));
+    assert!(!editor.can(Permission::ContentStep {
+        unit: UnitId(3),
+        step: EditorialStep::Publish
+    }));
+    assert!(unit_admin.can(Permission::ContentStep {
+        unit: UnitId(3),
+        step: EditorialStep::Publish
+    }));
+    assert!(!other_admin.can(Permission::ContentStep {
+        unit: UnitId(3),
+        step: EditorialStep::Publish
+    }));
+    assert!(actor(Role::Admin, None).can(Permission::ContentStep {
+        unit: UnitId(3),
+        step: EditorialStep::Unpublish
+    }));
 }
 
 #[test]

@@ -10,10 +10,8 @@
 pub mod query;
 pub mod table;
 
-use crate::content::{EditorialStatus, EditorialStep};
+use crate::content::EditorialStatus;
 use crate::ids::UnitId;
-use crate::policy::Actor;
-use crate::user::Role;
 use crate::FieldErrors;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -651,32 +649,6 @@ impl DatasetInput {
     }
 }
 
-/// May this person describe and change the unit's datasets (and send them for approval)?
-/// The unit's editors and admins, and Kominfo.
-pub fn can_manage(actor: &Actor, unit: UnitId) -> bool {
-    actor.is_admin()
-        || actor
-            .roles
-            .iter()
-            .any(|r| matches!(r.role, Role::Editor | Role::UnitAdmin) && r.unit_id == Some(unit))
-}
-
-/// The walidata: Kominfo's admins, who alone publish, return and withdraw datasets.
-pub fn is_walidata(actor: &Actor) -> bool {
-    actor.is_admin()
-}
-
-/// Who may take a step of the dataset workflow (the same states as the portal's editorial
-/// workflow: draft, review, published): producers submit, the walidata decides.
-pub fn may_take(actor: &Actor, unit: UnitId, step: EditorialStep) -> bool {
-    match step {
-        EditorialStep::Submit => can_manage(actor, unit),
-        EditorialStep::Publish | EditorialStep::Return | EditorialStep::Unpublish => {
-            is_walidata(actor)
-        }
-    }
-}
-
 /// A dataset is public only once the walidata approved it.
 pub fn is_public(status: EditorialStatus) -> bool {
     status == EditorialStatus::Published
@@ -685,8 +657,10 @@ pub fn is_public(status: EditorialStatus) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::content::EditorialStep;
     use crate::ids::UserId;
-    use crate::user::{RoleAssignment, Username};
+    use crate::policy::{Actor, Permission};
+    use crate::user::{Role, RoleAssignment, Username};
 
     fn actor(role: Role, unit: Option<i64>) -> Actor {
         Actor {
@@ -798,18 +772,27 @@ mod tests {
         let officer = actor(Role::Officer, Some(3));
         let kominfo = actor(Role::Admin, None);
         let u = UnitId(3);
-        assert!(may_take(&editor, u, EditorialStep::Submit));
-        assert!(may_take(&unit_admin, u, EditorialStep::Submit));
-        assert!(!may_take(&other, u, EditorialStep::Submit));
-        assert!(!can_manage(&officer, u));
+        assert!(editor.can(Permission::DatasetStep {
+            unit: u,
+            step: EditorialStep::Submit
+        }));
+        assert!(unit_admin.can(Permission::DatasetStep {
+            unit: u,
+            step: EditorialStep::Submit
+        }));
+        assert!(!other.can(Permission::DatasetStep {
+            unit: u,
+            step: EditorialStep::Submit
+        }));
+        assert!(!officer.can(Permission::ProduceData { unit: u }));
         for step in [
             EditorialStep::Publish,
             EditorialStep::Return,
             EditorialStep::Unpublish,
         ] {
-            assert!(!may_take(&editor, u, step));
-            assert!(!may_take(&unit_admin, u, step));
-            assert!(may_take(&kominfo, u, step));
+            assert!(!editor.can(Permission::DatasetStep { unit: u, step }));
+            assert!(!unit_admin.can(Permission::DatasetStep { unit: u, step }));
+            assert!(kominfo.can(Permission::DatasetStep { unit: u, step }));
         }
     }
 

@@ -56,7 +56,7 @@ struct ListTemplate {
 
 fn manageable_units(actor: &Actor, all: Vec<Unit>) -> Vec<Unit> {
     all.into_iter()
-        .filter(|u| actor.can_manage_services(u.id))
+        .filter(|u| actor.can(Permission::ManageServices { unit: u.id }))
         .collect()
 }
 
@@ -72,7 +72,11 @@ pub async fn list(
     let services = services::list(&state.store, false)
         .await?
         .into_iter()
-        .filter(|s| actor.can_manage_services(UnitId(s.unit_id)))
+        .filter(|s| {
+            actor.can(Permission::ManageServices {
+                unit: UnitId(s.unit_id),
+            })
+        })
         .collect();
     render(&ListTemplate { page, services }).map(IntoResponse::into_response)
 }
@@ -146,7 +150,7 @@ async fn save(
         Err(StorageError::Invalid(e)) => return form(state, actor, page, id, input, e).await,
         Err(e) => return Err(e.into()),
     };
-    if !actor.can_manage_services(UnitId(unit)) {
+    if !actor.can(Permission::ManageServices { unit: UnitId(unit) }) {
         return form(
             state,
             actor,
@@ -162,9 +166,9 @@ async fn save(
         None => services::create(&state.store, &who, draft).await,
         Some(id) => {
             let current = services::get(&state.store, id).await?;
-            if !actor.can_manage_services(UnitId(current.unit_id)) {
-                return Err(WebError::Forbidden);
-            }
+            actor.require(Permission::ManageServices {
+                unit: UnitId(current.unit_id),
+            })?;
             services::update(&state.store, &who, id, draft).await
         }
     };
@@ -191,9 +195,9 @@ pub async fn edit_form(
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let s = services::get(&state.store, id).await?;
-    if !actor.can_manage_services(UnitId(s.unit_id)) {
-        return Err(WebError::Forbidden);
-    }
+    actor.require(Permission::ManageServices {
+        unit: UnitId(s.unit_id),
+    })?;
     let d = &s.draft;
     let input = ServiceInput {
         unit_code: d.unit_code.clone(),
@@ -225,9 +229,9 @@ pub async fn update(
 ) -> Result<Response, WebError> {
     // another unit's service is refused before its form is checked, as its page is
     let current = services::get(&state.store, id).await?;
-    if !actor.can_manage_services(UnitId(current.unit_id)) {
-        return Err(WebError::Forbidden);
-    }
+    actor.require(Permission::ManageServices {
+        unit: UnitId(current.unit_id),
+    })?;
     save(&state, &actor, page, Some(id), input).await
 }
 
@@ -518,7 +522,7 @@ pub async fn templates_add(
             None
         }
         code => match units::find_by_code(&state.store.reader, code).await? {
-            Some(u) if actor.can_manage_services(u.id) => Some(u.id),
+            Some(u) if actor.can(Permission::ManageServices { unit: u.id }) => Some(u.id),
             Some(_) => {
                 e.add("unit_code", "not_permitted_for_role");
                 None

@@ -2,7 +2,7 @@
 //! a paged preview of tabular resources that needs no JavaScript, downloads, and the API calls
 //! that fetch the same data), and the staff side `/staf/data` where units describe datasets
 //! and attach resources and the walidata (Kominfo) approves them.
-//! Who may do what: `domain::opendata::{can_manage, may_take}`.
+//! Who may do what: the policy (`Permission::{ProduceData, Walidata, DatasetStep}`).
 
 use crate::csrf::{CsrfForm, CsrfMultipart};
 use crate::opendata::{base, catalogue, download_url, table_of};
@@ -17,10 +17,10 @@ use kotapintar_domain::ids::UnitId;
 use kotapintar_domain::opendata::query::{Query as SolrQuery, Searchable};
 use kotapintar_domain::opendata::table::{DatastoreQuery, Table};
 use kotapintar_domain::opendata::{
-    can_manage, check_upload, download_name, is_walidata, may_take, DatasetInput, Frequency,
-    Licence, LiveSource, ResourceFormat, Topic,
+    check_upload, download_name, DatasetInput, Frequency, Licence, LiveSource, ResourceFormat,
+    Topic,
 };
-use kotapintar_domain::policy::Actor;
+use kotapintar_domain::policy::{Actor, Permission};
 use kotapintar_domain::unit::Unit;
 use kotapintar_domain::FieldErrors;
 use kotapintar_storage::audit::AuditActor;
@@ -395,7 +395,7 @@ async fn manageable_units(state: &AppState, actor: &Actor) -> Result<Vec<Unit>, 
     Ok(units::list(&state.store)
         .await?
         .into_iter()
-        .filter(|u| u.active && can_manage(actor, u.id))
+        .filter(|u| u.active && actor.can(Permission::ProduceData { unit: u.id }))
         .collect())
 }
 
@@ -414,7 +414,7 @@ pub async fn staff_list(
     page: Page,
 ) -> Result<Html<String>, WebError> {
     let units = manageable_units(&state, &actor).await?;
-    let walidata = is_walidata(&actor);
+    let walidata = actor.can(Permission::Walidata);
     if units.is_empty() && !walidata {
         return Err(WebError::Forbidden);
     }
@@ -501,7 +501,12 @@ async fn form(
         ]
         .into_iter()
         .filter(|s| kotapintar_domain::content::next_status(d.status, *s).is_ok())
-        .filter(|s| may_take(actor, d.unit_id, *s))
+        .filter(|s| {
+            actor.can(Permission::DatasetStep {
+                unit: d.unit_id,
+                step: *s,
+            })
+        })
         .collect(),
         None => Vec::new(),
     };
@@ -581,7 +586,7 @@ pub async fn create(
     }
     let unit = UnitId(f.unit_id);
     let mut errors = FieldErrors::new();
-    if !can_manage(&actor, unit) {
+    if !actor.can(Permission::ProduceData { unit }) {
         errors.add("unit_id", "not_permitted_for_role");
     }
     let result = match f.input.parse(unit) {
@@ -613,7 +618,7 @@ pub async fn create(
 
 async fn managed(state: &AppState, actor: &Actor, id: i64) -> Result<Dataset, WebError> {
     let d = opendata::get(&state.store, id).await?;
-    if !can_manage(actor, d.unit_id) && !is_walidata(actor) {
+    if !actor.can(Permission::ProduceData { unit: d.unit_id }) && !actor.can(Permission::Walidata) {
         return Err(WebError::Forbidden);
     }
     Ok(d)
@@ -638,9 +643,7 @@ pub async fn update(
     CsrfForm(f): CsrfForm<DatasetForm>,
 ) -> Result<Response, WebError> {
     let d = managed(&state, &actor, id).await?;
-    if !can_manage(&actor, d.unit_id) {
-        return Err(WebError::Forbidden);
-    }
+    actor.require(Permission::ProduceData { unit: d.unit_id })?;
     let result = match f.input.parse(d.unit_id) {
         Ok(draft) => opendata::update(&state.store, &AuditActor::from(&actor), id, draft).await,
         Err(e) => Err(StorageError::Invalid(e)),
@@ -671,9 +674,10 @@ pub async fn step(
     let d = managed(&state, &actor, id).await?;
     let step =
         EditorialStep::parse(&f.step).map_err(|_| WebError::BadRequest("unknown step".into()))?;
-    if !may_take(&actor, d.unit_id, step) {
-        return Err(WebError::Forbidden);
-    }
+    actor.require(Permission::DatasetStep {
+        unit: d.unit_id,
+        step,
+    })?;
     match opendata::step(&state.store, &AuditActor::from(&actor), id, step).await {
         Ok(_) => {
             let ok = match step {
@@ -704,9 +708,7 @@ pub async fn add_resource(
     form_data: CsrfMultipart,
 ) -> Result<Response, WebError> {
     let d = managed(&state, &actor, id).await?;
-    if !can_manage(&actor, d.unit_id) {
-        return Err(WebError::Forbidden);
-    }
+    actor.require(Permission::ProduceData { unit: d.unit_id })?;
     let name = form_data.get("resource_name").trim().to_string();
     let description = form_data.get("resource_description").trim().to_string();
     let live = form_data.get("live_source").trim().to_string();
@@ -812,9 +814,7 @@ pub async fn remove_resource(
     CsrfForm(_f): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
     let d = managed(&state, &actor, id).await?;
-    if !can_manage(&actor, d.unit_id) {
-        return Err(WebError::Forbidden);
-    }
+    actor.require(Permission::ProduceData { unit: d.unit_id })?;
     match opendata::remove_resource(&state.store, &AuditActor::from(&actor), id, rid).await {
         Ok(()) => Ok(
             Redirect::to(&format!("/staf/data/{id}?ok=resource_removed#sumber")).into_response(),

@@ -1,6 +1,6 @@
 //! The staff side of the portal: units' editors write news, announcements, agenda items and
 //! projects; unit admins (and Kominfo) review and publish them; projects get progress reports.
-//! Who may do what is decided by `domain::content::{can_edit, can_publish, may_take}`.
+//! Who may do what is decided by the policy (`Permission::{EditContent, PublishContent, ContentStep}`).
 
 use crate::csrf::{CsrfForm, CsrfMultipart, Upload};
 use crate::pages::portal;
@@ -12,12 +12,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use kotapintar_domain::content::{
-    can_edit, can_publish, check_attachment, may_take, Attachment, ContentInput, ContentItem,
-    ContentKind, EditorialStatus, EditorialStep, FundSource, ProgressInput, ProjectStatus,
-    MAX_ATTACHMENTS,
+    check_attachment, Attachment, ContentInput, ContentItem, ContentKind, EditorialStatus,
+    EditorialStep, FundSource, ProgressInput, ProjectStatus, MAX_ATTACHMENTS,
 };
 use kotapintar_domain::ids::UnitId;
-use kotapintar_domain::policy::Actor;
+use kotapintar_domain::policy::{Actor, Permission};
 use kotapintar_domain::unit::Unit;
 use kotapintar_domain::FieldErrors;
 use kotapintar_storage::audit::AuditActor;
@@ -30,7 +29,7 @@ async fn editable_units(state: &AppState, actor: &Actor) -> Result<Vec<Unit>, We
     Ok(units::list(&state.store)
         .await?
         .into_iter()
-        .filter(|u| u.active && can_edit(actor, u.id))
+        .filter(|u| u.active && actor.can(Permission::EditContent { unit: u.id }))
         .collect())
 }
 
@@ -76,7 +75,9 @@ pub async fn list(
         200,
     )
     .await?;
-    let may_publish_any = units.iter().any(|u| can_publish(&actor, u.id));
+    let may_publish_any = units
+        .iter()
+        .any(|u| actor.can(Permission::PublishContent { unit: u.id }));
     Ok(render(&ListTemplate {
         page,
         items,
@@ -141,7 +142,10 @@ async fn form(
             .into_iter()
             .filter(|s| {
                 kotapintar_domain::content::next_status(i.status, *s).is_ok()
-                    && may_take(actor, i.unit_id, *s)
+                    && actor.can(Permission::ContentStep {
+                        unit: i.unit_id,
+                        step: *s,
+                    })
             })
             .collect();
             (
@@ -377,7 +381,7 @@ pub async fn create(
     // a new item needs a unit: none (or not a number) is a field error, never unit 0
     let unit_id = match unit_id {
         Some(id) => {
-            if !can_edit(&actor, UnitId(id)) {
+            if !actor.can(Permission::EditContent { unit: UnitId(id) }) {
                 errors.add("unit_id", "not_permitted_for_role");
             }
             id
@@ -458,9 +462,7 @@ async fn again(
 
 async fn editable_item(state: &AppState, actor: &Actor, id: i64) -> Result<ContentItem, WebError> {
     let item = content::get(&state.store, id).await?;
-    if !can_edit(actor, item.unit_id) {
-        return Err(WebError::Forbidden);
-    }
+    actor.require(Permission::EditContent { unit: item.unit_id })?;
     Ok(item)
 }
 
@@ -570,9 +572,10 @@ pub async fn step(
     let item = editable_item(&state, &actor, id).await?;
     let step =
         EditorialStep::parse(&f.step).map_err(|_| WebError::BadRequest("unknown step".into()))?;
-    if !may_take(&actor, item.unit_id, step) {
-        return Err(WebError::Forbidden);
-    }
+    actor.require(Permission::ContentStep {
+        unit: item.unit_id,
+        step,
+    })?;
     content::step(&state.store, &AuditActor::from(&actor), id, step).await?;
     let ok = match step {
         EditorialStep::Submit => "content_submitted",
