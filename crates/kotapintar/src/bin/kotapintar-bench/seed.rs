@@ -355,7 +355,7 @@ fn plan_row(
         district_name: Set(Some(district_name.clone())),
         village_name: Set(None),
         anonymous: Set(false),
-        confidential: Set(i % 50 == 0),
+        confidential: Set(i.is_multiple_of(50)),
         reporter_name: Set(Some("Warga".into())),
         reporter_email: Set(None),
         reporter_phone: Set(None),
