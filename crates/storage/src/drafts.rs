@@ -90,6 +90,27 @@ pub fn save(uploads: &Path, photos: &[(String, &PhotoFile)]) -> std::io::Result<
     Ok(Some(id))
 }
 
+/// [`save`] for a server that watches its free space: refused (`Unavailable`, nothing
+/// written) while the disks are below the threshold or the photos would not fit, and a write
+/// that meets a full or read-only disk is `Unavailable` too, so the form is shown again with
+/// what was typed instead of a bare 500.
+pub fn save_checked(
+    store: &crate::Store,
+    uploads: &Path,
+    photos: &[(String, &PhotoFile)],
+) -> crate::Result<Option<String>> {
+    if photos.is_empty() {
+        return Ok(None);
+    }
+    let bytes: u64 = photos
+        .iter()
+        .map(|(_, p)| (p.bytes.len() + p.thumbnail.len()) as u64)
+        .sum();
+    crate::space::check_upload(store, uploads, bytes)?;
+    save(uploads, photos)
+        .map_err(|e| crate::StorageError::from_io("cannot keep the photos of a form", &e))
+}
+
 fn write_draft(d: &Path, photos: &[(String, &PhotoFile)]) -> std::io::Result<()> {
     std::fs::create_dir_all(d)?;
     let mut meta = Vec::new();
@@ -161,6 +182,44 @@ mod tests {
         assert!(load(&tmp, &"0".repeat(32)).is_empty());
         remove(&tmp, &id);
         assert!(load(&tmp, &id).is_empty());
+        let _ = std::fs::remove_dir_all(tmp);
+    }
+
+    #[tokio::test]
+    async fn photos_are_refused_before_the_disk_is_full_and_nothing_is_written() {
+        let tmp = std::env::temp_dir().join(format!("kp-drafts-{}", new_id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        let url =
+            crate::DatabaseUrl::parse(&format!("sqlite://{}", tmp.join("t.db").display())).unwrap();
+        let store = crate::Store::connect(&url, crate::OpenMode::CreateIfMissing)
+            .await
+            .unwrap();
+        let p = PhotoFile {
+            extension: "jpg",
+            mime: "image/jpeg",
+            bytes: vec![1, 2, 3],
+            thumbnail: vec![4],
+            width: 3,
+            height: 1,
+        };
+        let uploads = tmp.join("uploads");
+        // nothing watched: kept
+        let id = save_checked(&store, &uploads, &[("a.jpg".into(), &p)])
+            .unwrap()
+            .unwrap();
+        assert_eq!(load(&uploads, &id).len(), 1);
+        // more free space wanted than any disk has: refused, and no new draft appears
+        store.watch_free_space(vec![uploads.clone()], u64::MAX);
+        let before = std::fs::read_dir(uploads.join("drafts")).unwrap().count();
+        match save_checked(&store, &uploads, &[("b.jpg".into(), &p)]) {
+            Err(crate::StorageError::Unavailable { reason }) => {
+                assert!(reason.starts_with("low disk space"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let after = std::fs::read_dir(uploads.join("drafts")).unwrap().count();
+        assert_eq!(before, after);
+        store.close().await;
         let _ = std::fs::remove_dir_all(tmp);
     }
 }

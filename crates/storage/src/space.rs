@@ -1,7 +1,7 @@
 //! Free space on the disks the server writes to, watched so that intake and uploads are
 //! refused (503) while some room is left, instead of failing half-way on a full disk.
 
-use crate::{Result, StorageError};
+use crate::{Result, StorageError, Store};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -63,6 +63,45 @@ impl FreeSpace {
     }
 }
 
+/// Room kept on top of an upload's own size when checking that it fits: the files beside it
+/// (thumbnail, metadata, directory entries) and the database rows that follow.
+const UPLOAD_HEADROOM: u64 = 1024 * 1024;
+
+/// Before `bytes` of uploads (photos, evidence, covers, attachments) are written under
+/// `dir`: `Unavailable` while the watched disks are below the free-space threshold, or when
+/// the upload would not fit on `dir`'s disk at all. Checked before the first byte is written,
+/// so a refused upload leaves nothing behind and the caller can show the form again.
+pub fn check_upload(store: &Store, dir: &Path, bytes: u64) -> Result<()> {
+    store.check_free_space()?;
+    fits(dir, bytes)
+}
+
+/// `Unavailable` when `bytes` (and some headroom) would not fit on the disk holding `dir`.
+/// A disk whose free space cannot be told is taken to have room.
+pub fn fits(dir: &Path, bytes: u64) -> Result<()> {
+    match available_bytes(dir) {
+        Some(free) if free < bytes.saturating_add(UPLOAD_HEADROOM) => {
+            Err(StorageError::Unavailable {
+                reason: format!(
+                    "low disk space: {} MB free, an upload of {} MB does not fit",
+                    free / (1024 * 1024),
+                    bytes.div_ceil(1024 * 1024)
+                ),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Writes one uploaded file. A disk that is full, read-only or failing is `Unavailable` (a
+/// 503 that keeps the form, not a bare 500); on any failure the part written is removed.
+pub fn write_upload(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).map_err(|e| {
+        let _ = std::fs::remove_file(path);
+        StorageError::from_io("cannot store an upload", &e)
+    })
+}
+
 /// Bytes an unprivileged process may still write on the file system holding `dir` (or its
 /// nearest existing parent: the uploads directory is made on first use). `None` when it
 /// cannot be told; the watch then does not refuse anything.
@@ -105,5 +144,35 @@ mod tests {
             }
             e => panic!("{e}"),
         }
+    }
+
+    #[test]
+    fn an_upload_that_does_not_fit_is_refused_before_it_is_written() {
+        let dir = std::env::temp_dir();
+        assert!(fits(&dir, 1).is_ok());
+        match fits(&dir, u64::MAX - 1) {
+            Err(StorageError::Unavailable { reason }) => {
+                assert!(reason.starts_with("low disk space"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_write_that_fails_for_another_reason_stays_an_error() {
+        // a full disk, or a read-only one, is an outage: a 503 that keeps the form
+        for kind in [
+            std::io::ErrorKind::StorageFull,
+            std::io::ErrorKind::ReadOnlyFilesystem,
+        ] {
+            let e = StorageError::from_io("cannot store an upload", &kind.into());
+            assert!(e.is_unavailable(), "{e}");
+        }
+        // a directory that is not there is a bug, not an outage
+        let gone = std::env::temp_dir().join("kp-no-such-dir-for-uploads/foto.jpg");
+        assert!(matches!(
+            write_upload(&gone, b"foto"),
+            Err(StorageError::Other(_))
+        ));
     }
 }

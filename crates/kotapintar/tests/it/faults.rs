@@ -38,7 +38,20 @@ macro_rules! on_backend {
 on_backend!(full_disk_sqlite, Sqlite:
     requests_answered_while_the_disk_fills_are_all_stored_and_the_server_recovers,
     every_step_of_intake_and_of_a_staff_step_meets_a_full_disk,
+    staff_steps_on_a_full_disk_are_refused_whole_and_taken_once_space_returns,
 );
+
+// The inbox answers a step refused for a full disk with the plain 503 error page today: the
+// note the officer typed is lost. Run it (`-- --ignored`) once `pages::inbox::act` shows the
+// request's page again with the typed fields and the message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the inbox to show its form again on a 503 (web/src/pages/inbox.rs)"]
+async fn an_inbox_step_refused_for_a_full_disk_keeps_what_was_typed_sqlite() {
+    an_inbox_step_refused_for_a_full_disk_keeps_what_was_typed(
+        TestApp::spawn(Backend::Sqlite).await,
+    )
+    .await
+}
 on_backend!(restart_postgres, Postgres:
     dropped_database_connections_lose_nothing_and_answer_no_500,
 );
@@ -556,6 +569,229 @@ async fn every_step_of_intake_and_of_a_staff_step_meets_a_full_disk(app: TestApp
     }
     assert!(refused > 0 && steps.1 > 0, "the disk never was full");
     assert!(accepted > 0 || steps.0 > 0);
+}
+
+/// What a step left behind on one request: timeline entries, outbox events, audit entries.
+async fn step_parts(db: &impl ConnectionTrait, id: i64, code: &str) -> (u64, u64, u64) {
+    let timeline = request_event::Entity::find()
+        .filter(request_event::Column::RequestId.eq(id))
+        .count(db)
+        .await
+        .unwrap();
+    let events = event::Entity::find()
+        .filter(event::Column::SubjectId.eq(code))
+        .count(db)
+        .await
+        .unwrap();
+    let audited = audit_log::Entity::find()
+        .filter(audit_log::Column::EntityType.eq("request"))
+        .filter(audit_log::Column::EntityId.eq(id.to_string()))
+        .count(db)
+        .await
+        .unwrap();
+    (timeline, events, audited)
+}
+
+/// One staff step's answer checked against what it left behind (read through new
+/// connections): an acknowledgement (303 from the inbox, 200 from the API) has its timeline
+/// entry, outbox event and audit entry; a refusal is a 503 with `Retry-After` and left nothing.
+/// `true` if it was taken.
+fn check_step(
+    what: &str,
+    status: StatusCode,
+    retry: bool,
+    before: (u64, u64, u64),
+    after: (u64, u64, u64),
+) -> bool {
+    match status {
+        StatusCode::SEE_OTHER | StatusCode::OK => {
+            assert_eq!(
+                after,
+                (before.0 + 1, before.1 + 1, before.2 + 1),
+                "{what}: acknowledged, but not stored whole"
+            );
+            true
+        }
+        StatusCode::SERVICE_UNAVAILABLE => {
+            assert!(retry, "{what}: 503 without Retry-After");
+            assert_eq!(after, before, "{what}: refused, yet partly stored");
+            false
+        }
+        s => panic!("{what}: {s}"),
+    }
+}
+
+/// A staff step through the API: a comment on a request the client's unit handles.
+async fn api_comment(
+    app: &TestApp,
+    token: &str,
+    code: &str,
+    note: &str,
+    key: &str,
+) -> (StatusCode, bool, serde_json::Value) {
+    let r = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/requests/{code}/steps")))
+        .bearer_auth(token)
+        .header("Idempotency-Key", key)
+        .json(&serde_json::json!({ "action": "comment", "note": note, "public": true }))
+        .send()
+        .await
+        .unwrap();
+    let (status, retry) = (r.status(), r.headers().contains_key("retry-after"));
+    (status, retry, r.json().await.unwrap_or_default())
+}
+
+/// The disk is full while the desk comments on requests in the inbox and a unit's application
+/// comments through the API. Every step is either taken whole (timeline, outbox event, audit
+/// entry) and acknowledged, or refused with a 503 that says so and leaves nothing; the inbox's
+/// refusal is a page, not a bare error. When space returns, the same server (no restart) takes
+/// every refused step, and an API call retried with its Idempotency-Key is carried out, not
+/// answered with the earlier 503 again.
+async fn staff_steps_on_a_full_disk_are_refused_whole_and_taken_once_space_returns(app: TestApp) {
+    app.import_areas().await;
+    let token = client_token(&app).await;
+    app.login_admin().await;
+    let resident = Resident::new(&app).await;
+    let mut held = Vec::new();
+    for i in 0..8 {
+        let code = resident
+            .file(&format!("Trotoar rusak {i}"))
+            .await
+            .code
+            .expect("filed while there is room");
+        let id = app.request_id(&code).await;
+        app.dispatch(id, "DPUPR").await;
+        held.push((id, code));
+    }
+    let fresh = fresh_store(&app).await;
+    let (mut taken, mut refused) = (Vec::new(), Vec::new());
+    for (i, (id, code)) in held.iter().enumerate() {
+        // no page to spare: the step's rows go wherever the pages it has still have room
+        fill(&app, 0).await;
+        let note = format!("Tim sudah meninjau lokasi nomor {i}");
+        let before = step_parts(&fresh.reader, *id, code).await;
+        let r = app
+            .post_form(
+                &format!("/staf/laporan/{id}/aksi"),
+                &[("action", "comment"), ("note", &note), ("public", "on")],
+            )
+            .await;
+        let (status, retry) = (r.status(), r.headers().contains_key("retry-after"));
+        let body = r.text().await.unwrap_or_default();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // a page that says what happened, not an empty answer
+            assert!(body.contains("<html"), "inbox step {i}: {body}");
+        }
+        let after = step_parts(&fresh.reader, *id, code).await;
+        let what = format!("inbox step {i}");
+        if check_step(&what, status, retry, before, after) {
+            taken.push(what);
+        } else {
+            refused.push(("inbox", *id, code.clone(), note));
+        }
+
+        fill(&app, 0).await;
+        let note = format!("Aplikasi: petugas dijadwalkan {i}");
+        let before = step_parts(&fresh.reader, *id, code).await;
+        let key = format!("komentar-{i}");
+        let (status, retry, body) = api_comment(&app, &token, code, &note, &key).await;
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            assert_eq!(body["status"], 503, "api step {i}: {body}");
+        }
+        let after = step_parts(&fresh.reader, *id, code).await;
+        let what = format!("api step {i}");
+        if check_step(&what, status, retry, before, after) {
+            taken.push(what);
+        } else {
+            refused.push(("api", *id, code.clone(), key));
+        }
+    }
+    eprintln!(
+        "faults: staff steps on a full disk: {} taken, {} refused with 503",
+        taken.len(),
+        refused.len()
+    );
+    assert!(!refused.is_empty(), "the disk never was full");
+
+    // space returns: the same server takes every refused step, once
+    app.store.limit_pages_for_tests(None).await.unwrap();
+    for (via, id, code, note_or_key) in &refused {
+        let before = step_parts(&fresh.reader, *id, code).await;
+        let (status, retry) = if *via == "inbox" {
+            let r = app
+                .post_form(
+                    &format!("/staf/laporan/{id}/aksi"),
+                    &[
+                        ("action", "comment"),
+                        ("note", note_or_key),
+                        ("public", "on"),
+                    ],
+                )
+                .await;
+            (r.status(), r.headers().contains_key("retry-after"))
+        } else {
+            let (s, retry, body) =
+                api_comment(&app, &token, code, "Aplikasi: dicoba lagi", note_or_key).await;
+            assert_eq!(
+                s,
+                StatusCode::OK,
+                "{via} {code} retried with its key: {body}"
+            );
+            (s, retry)
+        };
+        let after = step_parts(&fresh.reader, *id, code).await;
+        assert!(
+            check_step(&format!("{via} {code} again"), status, retry, before, after),
+            "{via} {code}: still refused after space returned"
+        );
+    }
+    // and the comments the refused steps carried are there now, each once
+    for (via, id, _, note) in refused.iter().filter(|r| r.0 == "inbox") {
+        let n = request_event::Entity::find()
+            .filter(request_event::Column::RequestId.eq(*id))
+            .filter(request_event::Column::Note.eq(note.as_str()))
+            .count(&fresh.reader)
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "{via} {id}: {note}");
+    }
+    fresh.close().await;
+}
+
+/// The officer's note, refused for a full disk, comes back in the form with the message that
+/// nothing was stored, as the public form does for a resident.
+async fn an_inbox_step_refused_for_a_full_disk_keeps_what_was_typed(app: TestApp) {
+    app.import_areas().await;
+    app.login_admin().await;
+    let code = Resident::new(&app)
+        .await
+        .file("Trotoar rusak, catatan panjang")
+        .await
+        .code
+        .expect("filed while there is room");
+    let id = app.request_id(&code).await;
+    let note = "Tim sudah meninjau lokasi; paving lepas di tiga titik, perlu alat berat.";
+    for attempt in 0..20 {
+        fill(&app, 0).await;
+        let r = app
+            .post_form(
+                &format!("/staf/laporan/{id}/aksi"),
+                &[("action", "comment"), ("note", note), ("public", "on")],
+            )
+            .await;
+        if r.status() != StatusCode::SERVICE_UNAVAILABLE {
+            // it still fitted: take the room it used and try again
+            assert_eq!(r.status(), StatusCode::SEE_OTHER, "attempt {attempt}");
+            continue;
+        }
+        assert!(r.headers().contains_key("retry-after"));
+        let body = r.text().await.unwrap();
+        assert!(body.contains("id=\"unavailable\""), "no message: {body}");
+        assert!(body.contains(note), "the typed note is lost: {body}");
+        app.store.limit_pages_for_tests(None).await.unwrap();
+        return;
+    }
+    panic!("the disk never was full");
 }
 
 /// PostgreSQL restarted under load, as far as the server can tell: every connection to the

@@ -224,102 +224,18 @@ async fn requests_in_bulk(
         let rows: Vec<request::ActiveModel> = batch
             .iter()
             .map(|&i| {
-                let r = mix(i);
-                let (service_id, unit_id, limit) = services[(r % services.len() as u64) as usize];
-                let received = now - Duration::minutes(((r >> 8) % (365 * 24 * 60)) as i64);
-                let outcome = (r >> 40) % 100;
-                let verified = received + Duration::hours(((r >> 20) % 96) as i64);
-                let resolved = verified + Duration::hours(((r >> 28) % (24 * 21)) as i64);
-                let due = received + Duration::days(limit * 7 / 5);
-                // Requests still open are recent ones (the last 30 days), as in a regency
-                // that works its queue; a few of them are overdue.
-                let recent = now - received < Duration::days(30);
-                let (status, resolved_at, closed_at) = if outcome < 5 {
-                    ("ditolak", None, Some(verified))
-                } else if (outcome < 70 || !recent) && resolved < now {
-                    ("ditutup", Some(resolved), Some(resolved))
-                } else if verified < now {
-                    ("ditindaklanjuti", None, None)
-                } else {
-                    ("diterima", None, None)
-                };
-                let (district, district_name) =
-                    &districts[((r >> 50) % districts.len().max(1) as u64) as usize];
-                // a tenth of the requests were forwarded once, to another unit
-                let holder = if (r >> 12).is_multiple_of(10) {
-                    units[((r >> 16) % units.len() as u64) as usize]
-                } else {
-                    unit_id
-                };
-                plans.push(Plan {
-                    status,
-                    holder,
-                    received,
-                    verified,
-                    resolved_at,
-                    closed_at,
-                    due,
-                    service_id,
-                    district: district.clone(),
-                });
-                let open = matches!(status, "ditindaklanjuti" | "diterima");
-                let (title, description) = PROBLEMS[((r >> 44) % PROBLEMS.len() as u64) as usize];
-                request::ActiveModel {
-                    tracking_code: Set(bench_code(i)),
-                    kind: Set(if title.starts_with("Usulan") {
-                        "aspirasi"
-                    } else {
-                        "pengaduan"
-                    }
-                    .into()),
-                    service_id: Set(Some(service_id)),
-                    title: Set(format!("{title} di {district_name}")),
-                    description: Set(description.into()),
-                    status: Set(status.into()),
-                    location_address: Set(Some(format!(
-                        "Jl. Raya {district_name} No. {}",
-                        r % 200
-                    ))),
-                    latitude: Set(Some(-8.72 + (r % 100) as f64 * 0.002)),
-                    longitude: Set(Some(115.17 + ((r >> 4) % 50) as f64 * 0.001)),
-                    district_code: Set(Some(district.clone())),
-                    village_code: Set(None),
-                    district_name: Set(Some(district_name.clone())),
-                    village_name: Set(None),
-                    anonymous: Set(false),
-                    confidential: Set(i % 50 == 0),
-                    reporter_name: Set(Some("Warga".into())),
-                    reporter_email: Set(None),
-                    reporter_phone: Set(None),
-                    reporter_token_hash: Set("0".repeat(64)),
-                    answers_json: Set("[]".into()),
-                    received_at: Set(received),
-                    stage_due_at: Set(open.then_some(due)),
-                    resolve_due_at: Set(Some(due)),
-                    resolved_at: Set(resolved_at),
-                    closed_at: Set(closed_at),
-                    response: Set(resolved_at.map(|_| "Sudah ditangani oleh petugas.".to_string())),
-                    reject_reason: Set((status == "ditolak").then(|| "spam".to_string())),
-                    duplicate_of: Set(None),
-                    support_count: Set(0),
-                    escalation_level: Set(0),
-                    personal_data_erased_at: Set(None),
-                    updated_at: Set(closed_at.unwrap_or(verified.min(now))),
-                    // the generated text holds no personal data: its public copy is itself
-                    public_title: Set(format!("{title} di {district_name}")),
-                    public_description: Set(description.into()),
-                    public_location_address: Set(Some(format!(
-                        "Jl. Raya {district_name} No. {}",
-                        r % 200
-                    ))),
-                    public_response: Set(
-                        resolved_at.map(|_| "Sudah ditangani oleh petugas.".to_string())
-                    ),
-                    ..Default::default()
-                }
+                let (plan, row) = plan_row(i, now, services, units, districts);
+                plans.push(plan);
+                row
             })
             .collect();
-        request::Entity::insert_many(rows).exec(&tx).await?;
+        // 500 rows a statement: a request row has some 45 columns, and SQLite takes at most
+        // 32,766 values in one statement
+        for chunk in rows.chunks(500) {
+            request::Entity::insert_many(chunk.to_vec())
+                .exec(&tx)
+                .await?;
+        }
         let batch_codes: Vec<String> = batch.iter().map(|i| bench_code(*i)).collect();
         let ids: HashMap<String, i64> = request::Entity::find()
             .filter(request::Column::TrackingCode.is_in(batch_codes.clone()))
@@ -335,78 +251,10 @@ async fn requests_in_bulk(
             let id = *ids
                 .get(code)
                 .ok_or_else(|| anyhow::anyhow!("request {code} was not stored"))?;
-            let event = |at, step: &str, from: Option<&str>, to: &str, note: Option<&str>, unit| {
-                request_event::ActiveModel {
-                    request_id: Set(id),
-                    at: Set(at),
-                    actor: Set("bench".into()),
-                    actor_user_id: Set(None),
-                    step: Set(step.into()),
-                    from_status: Set(from.map(String::from)),
-                    to_status: Set(to.into()),
-                    note: Set(note.map(String::from)),
-                    note_public: Set(true),
-                    unit_id: Set(unit),
-                    public_note: Set(note.map(String::from)),
-                    ..Default::default()
-                }
-            };
-            events.push(event(p.received, "submit", None, "diterima", None, None));
-            let dispatched = p.status != "ditolak" && p.status != "diterima";
-            if p.status == "ditolak" {
-                events.push(event(
-                    p.verified,
-                    "reject",
-                    Some("diterima"),
-                    "ditolak",
-                    Some("Laporan tidak dapat diproses."),
-                    None,
-                ));
-            }
-            if dispatched {
-                events.push(event(
-                    p.verified,
-                    "dispatch",
-                    Some("diterima"),
-                    "didisposisikan",
-                    Some("Diteruskan ke perangkat daerah."),
-                    Some(p.holder),
-                ));
-                dispositions.push(request_unit::ActiveModel {
-                    request_id: Set(id),
-                    unit_id: Set(p.holder),
-                    officer_id: Set(None),
-                    active: Set(true),
-                    dispatched_at: Set(p.verified),
-                    ..Default::default()
-                });
-            }
-            if let Some(at) = p.resolved_at {
-                events.push(event(
-                    at,
-                    "resolve",
-                    Some("ditindaklanjuti"),
-                    "ditutup",
-                    Some("Sudah ditangani oleh petugas."),
-                    Some(p.holder),
-                ));
-            }
-            let h = History {
-                received_at: p.received,
-                verified_at: dispatched.then_some(p.verified),
-                rejected_at: if p.status == "ditolak" {
-                    p.closed_at
-                } else {
-                    None
-                },
-                resolved_at: p.resolved_at,
-                resolve_due_at: Some(p.due),
-                units: if dispatched { vec![p.holder] } else { vec![] },
-                service_id: Some(p.service_id),
-                district_code: Some(p.district),
-                village_code: None,
-            };
-            facts.push((id, Facts::from_history(&h, &calendar, offset)));
+            let (mut timeline, disposition, fact) = timeline(id, p, &calendar, offset);
+            events.append(&mut timeline);
+            dispositions.extend(disposition);
+            facts.push((id, fact));
         }
         for chunk in dispositions.chunks(1000) {
             request_unit::Entity::insert_many(chunk.to_vec())
@@ -437,6 +285,194 @@ async fn requests_in_bulk(
         t.elapsed().as_secs_f64()
     );
     Ok(codes)
+}
+
+/// The i-th generated request: what happens to it, and its row.
+fn plan_row(
+    i: u64,
+    now: DateTime<Utc>,
+    services: &[(i64, i64, i64)],
+    units: &[i64],
+    districts: &[(String, String)],
+) -> (Plan, request::ActiveModel) {
+    let r = mix(i);
+    let (service_id, unit_id, limit) = services[(r % services.len() as u64) as usize];
+    let received = now - Duration::minutes(((r >> 8) % (365 * 24 * 60)) as i64);
+    let outcome = (r >> 40) % 100;
+    let verified = received + Duration::hours(((r >> 20) % 96) as i64);
+    let resolved = verified + Duration::hours(((r >> 28) % (24 * 21)) as i64);
+    let due = received + Duration::days(limit * 7 / 5);
+    // Requests still open are recent ones (the last 30 days), as in a regency
+    // that works its queue; a few of them are overdue.
+    let recent = now - received < Duration::days(30);
+    let (status, resolved_at, closed_at) = if outcome < 5 {
+        ("ditolak", None, Some(verified))
+    } else if (outcome < 70 || !recent) && resolved < now {
+        ("ditutup", Some(resolved), Some(resolved))
+    } else if verified < now {
+        ("ditindaklanjuti", None, None)
+    } else {
+        ("diterima", None, None)
+    };
+    let (district, district_name) =
+        &districts[((r >> 50) % districts.len().max(1) as u64) as usize];
+    // a tenth of the requests were forwarded once, to another unit
+    let holder = if (r >> 12).is_multiple_of(10) {
+        units[((r >> 16) % units.len() as u64) as usize]
+    } else {
+        unit_id
+    };
+    let plan = Plan {
+        status,
+        holder,
+        received,
+        verified,
+        resolved_at,
+        closed_at,
+        due,
+        service_id,
+        district: district.clone(),
+    };
+    let open = matches!(status, "ditindaklanjuti" | "diterima");
+    let (title, description) = PROBLEMS[((r >> 44) % PROBLEMS.len() as u64) as usize];
+    let row = request::ActiveModel {
+        tracking_code: Set(bench_code(i)),
+        kind: Set(if title.starts_with("Usulan") {
+            "aspirasi"
+        } else {
+            "pengaduan"
+        }
+        .into()),
+        service_id: Set(Some(service_id)),
+        title: Set(format!("{title} di {district_name}")),
+        description: Set(description.into()),
+        status: Set(status.into()),
+        location_address: Set(Some(format!("Jl. Raya {district_name} No. {}", r % 200))),
+        latitude: Set(Some(-8.72 + (r % 100) as f64 * 0.002)),
+        longitude: Set(Some(115.17 + ((r >> 4) % 50) as f64 * 0.001)),
+        district_code: Set(Some(district.clone())),
+        village_code: Set(None),
+        district_name: Set(Some(district_name.clone())),
+        village_name: Set(None),
+        anonymous: Set(false),
+        confidential: Set(i.is_multiple_of(50)),
+        reporter_name: Set(Some("Warga".into())),
+        reporter_email: Set(None),
+        reporter_phone: Set(None),
+        reporter_token_hash: Set("0".repeat(64)),
+        answers_json: Set("[]".into()),
+        received_at: Set(received),
+        stage_due_at: Set(open.then_some(due)),
+        resolve_due_at: Set(Some(due)),
+        resolved_at: Set(resolved_at),
+        closed_at: Set(closed_at),
+        response: Set(resolved_at.map(|_| "Sudah ditangani oleh petugas.".to_string())),
+        reject_reason: Set((status == "ditolak").then(|| "spam".to_string())),
+        duplicate_of: Set(None),
+        support_count: Set(0),
+        escalation_level: Set(0),
+        personal_data_erased_at: Set(None),
+        updated_at: Set(closed_at.unwrap_or(verified.min(now))),
+        // the generated text holds no personal data: its public copy is itself
+        public_title: Set(format!("{title} di {district_name}")),
+        public_description: Set(description.into()),
+        public_location_address: Set(Some(format!("Jl. Raya {district_name} No. {}", r % 200))),
+        public_response: Set(resolved_at.map(|_| "Sudah ditangani oleh petugas.".to_string())),
+        ..Default::default()
+    };
+    (plan, row)
+}
+
+/// One generated request's timeline events, its disposition (if it was dispatched) and its
+/// performance facts.
+fn timeline(
+    id: i64,
+    p: Plan,
+    calendar: &kotapintar_domain::working_days::Calendar,
+    offset: chrono::FixedOffset,
+) -> (
+    Vec<request_event::ActiveModel>,
+    Option<request_unit::ActiveModel>,
+    Facts,
+) {
+    let mut events = Vec::new();
+    let mut disposition = None;
+    let event = |at, step: &str, from: Option<&str>, to: &str, note: Option<&str>, unit| {
+        request_event::ActiveModel {
+            request_id: Set(id),
+            at: Set(at),
+            actor: Set("bench".into()),
+            actor_user_id: Set(None),
+            step: Set(step.into()),
+            from_status: Set(from.map(String::from)),
+            to_status: Set(to.into()),
+            note: Set(note.map(String::from)),
+            note_public: Set(true),
+            unit_id: Set(unit),
+            public_note: Set(note.map(String::from)),
+            ..Default::default()
+        }
+    };
+    events.push(event(p.received, "submit", None, "diterima", None, None));
+    let dispatched = p.status != "ditolak" && p.status != "diterima";
+    if p.status == "ditolak" {
+        events.push(event(
+            p.verified,
+            "reject",
+            Some("diterima"),
+            "ditolak",
+            Some("Laporan tidak dapat diproses."),
+            None,
+        ));
+    }
+    if dispatched {
+        events.push(event(
+            p.verified,
+            "dispatch",
+            Some("diterima"),
+            "didisposisikan",
+            Some("Diteruskan ke perangkat daerah."),
+            Some(p.holder),
+        ));
+        disposition = Some(request_unit::ActiveModel {
+            request_id: Set(id),
+            unit_id: Set(p.holder),
+            officer_id: Set(None),
+            active: Set(true),
+            dispatched_at: Set(p.verified),
+            ..Default::default()
+        });
+    }
+    if let Some(at) = p.resolved_at {
+        events.push(event(
+            at,
+            "resolve",
+            Some("ditindaklanjuti"),
+            "ditutup",
+            Some("Sudah ditangani oleh petugas."),
+            Some(p.holder),
+        ));
+    }
+    let h = History {
+        received_at: p.received,
+        verified_at: dispatched.then_some(p.verified),
+        rejected_at: if p.status == "ditolak" {
+            p.closed_at
+        } else {
+            None
+        },
+        resolved_at: p.resolved_at,
+        resolve_due_at: Some(p.due),
+        units: if dispatched { vec![p.holder] } else { vec![] },
+        service_id: Some(p.service_id),
+        district_code: Some(p.district),
+        village_code: None,
+    };
+    (
+        events,
+        disposition,
+        Facts::from_history(&h, calendar, offset),
+    )
 }
 
 /// `n` published items, a quarter each of news, announcements, agenda and projects, over the

@@ -49,7 +49,13 @@ pub fn default_binary() -> anyhow::Result<PathBuf> {
 impl Server {
     /// Starts `kotapintar serve` on a free port over an existing database, job worker off,
     /// its data and search index in `dir`, and waits until it answers.
-    pub async fn start(bin: &Path, database_url: &str, dir: &Path) -> anyhow::Result<Server> {
+    /// `env`: more settings for it (the soak turns its job worker on).
+    pub async fn start(
+        bin: &Path,
+        database_url: &str,
+        dir: &Path,
+        env: &[(&str, String)],
+    ) -> anyhow::Result<Server> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -70,6 +76,7 @@ impl Server {
             .env("KOTAPINTAR_FORM_MIN_FILL_SECONDS", "0")
             // the search follower's info lines report a build in a child process, with its peak
             .env("KOTAPINTAR_LOG", "warn,kotapintar_search::sync=info")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log)?)
@@ -122,6 +129,10 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         Ok(server)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.pid
     }
 
     /// The most resident memory, and heap and stacks, since the last call (sampled).
