@@ -54,29 +54,6 @@ pub async fn append_event(
     .await
 }
 
-/// Appends an event given as strings. To be removed: pass a `DomainEvent` to
-/// [`append_event`] instead (the request workflow and the benchmark still call this).
-pub async fn append(
-    db: &impl ConnectionTrait,
-    kind: &str,
-    subject_type: &str,
-    subject_id: &str,
-    units: &[UnitId],
-    confidential: bool,
-    data: &serde_json::Value,
-) -> Result<i64> {
-    write(
-        db,
-        kind,
-        subject_type,
-        subject_id,
-        units,
-        confidential,
-        data,
-    )
-    .await
-}
-
 async fn write(
     db: &impl ConnectionTrait,
     kind: &str,

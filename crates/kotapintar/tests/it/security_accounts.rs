@@ -522,14 +522,22 @@ async fn webhooks_never_reach_the_servers_own_network(app: TestApp) {
     {
         use sea_orm::TransactionTrait;
         let tx = app.store.writer.begin().await.unwrap();
-        kotapintar_storage::events::append(
+        kotapintar_storage::events::append_event(
             &tx,
-            "request.comment",
-            "request",
-            "BDG-26-SSRF1",
+            &kotapintar_domain::event::DomainEvent::Request(
+                kotapintar_domain::event::RequestStepEvent {
+                    tracking_code: "BDG-26-SSRF1".into(),
+                    kind: "pengaduan".into(),
+                    step: kotapintar_domain::event::RequestStep::Comment,
+                    from_status: Some("didisposisikan".into()),
+                    status: "didisposisikan".into(),
+                    note: None,
+                    units: vec![client.unit_id.0],
+                    confidential: false,
+                },
+            ),
             &[client.unit_id],
             false,
-            &serde_json::json!({"status": "didisposisikan"}),
         )
         .await
         .unwrap();

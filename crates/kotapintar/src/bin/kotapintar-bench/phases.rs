@@ -205,14 +205,22 @@ pub async fn event_feed(
     for _ in 0..n_events / 1000 {
         let tx = store.writer.begin().await?;
         for _ in 0..1000 {
-            kotapintar_storage::events::append(
+            kotapintar_storage::events::append_event(
                 &tx,
-                "request.comment",
-                "request",
-                "BDG-25-BENCH",
+                &kotapintar_domain::event::DomainEvent::Request(
+                    kotapintar_domain::event::RequestStepEvent {
+                        tracking_code: "BDG-25-BENCH".into(),
+                        kind: "pengaduan".into(),
+                        step: kotapintar_domain::event::RequestStep::Comment,
+                        from_status: Some("didisposisikan".into()),
+                        status: "didisposisikan".into(),
+                        note: Some("catatan".into()),
+                        units: vec![unit.0],
+                        confidential: false,
+                    },
+                ),
                 &[unit],
                 false,
-                &serde_json::json!({"status": "didisposisikan", "note": "catatan"}),
             )
             .await?;
         }
@@ -284,14 +292,22 @@ pub async fn webhooks(store: &Store, settings: &Settings, token: &str) -> anyhow
     let n_hooks = 5_000u64;
     let tx = store.writer.begin().await?;
     for _ in 0..n_hooks {
-        kotapintar_storage::events::append(
+        kotapintar_storage::events::append_event(
             &tx,
-            "request.comment",
-            "request",
-            "BDG-25-BENCH",
+            &kotapintar_domain::event::DomainEvent::Request(
+                kotapintar_domain::event::RequestStepEvent {
+                    tracking_code: "BDG-25-BENCH".into(),
+                    kind: "pengaduan".into(),
+                    step: kotapintar_domain::event::RequestStep::Comment,
+                    from_status: Some("didisposisikan".into()),
+                    status: "didisposisikan".into(),
+                    note: None,
+                    units: vec![api_client.unit_id.0],
+                    confidential: false,
+                },
+            ),
             &[api_client.unit_id],
             false,
-            &serde_json::json!({"status": "didisposisikan"}),
         )
         .await?;
     }
