@@ -7,6 +7,7 @@ use crate::view::{render, Page};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, TimeZone, Utc};
 use kotapintar_domain::ids::{UnitId, UserId};
@@ -190,6 +191,33 @@ struct DetailTemplate {
     officers: Vec<(i64, String)>,
     reasons: [RejectReason; 4],
     templates: Vec<(String, String)>,
+    /// What was typed in the form sent back (its action and fields), shown again.
+    typed: Vec<(String, String)>,
+    /// The step could not be stored now (disk full, database away): say so, keep the form.
+    unavailable: bool,
+}
+
+impl DetailTemplate {
+    /// The value typed in `field` of the `action` form, if that form was sent back.
+    fn typed(&self, action: &str, field: &str) -> &str {
+        let sent = |k: &str| {
+            self.typed
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.as_str())
+        };
+        match sent("action") {
+            Some(a) if a == action => sent(field).unwrap_or(""),
+            _ => "",
+        }
+    }
+}
+
+/// Why a step's form is shown again: its fields were wrong, or it could not be stored now.
+enum SentBack {
+    Nothing,
+    Invalid(FieldErrors),
+    Unavailable,
 }
 
 async fn detail_page(
@@ -197,8 +225,14 @@ async fn detail_page(
     actor: &Actor,
     page: Page,
     id: i64,
-    errors: FieldErrors,
+    sent_back: SentBack,
+    typed: Vec<(String, String)>,
 ) -> Result<Response, WebError> {
+    let (errors, unavailable) = match sent_back {
+        SentBack::Nothing => (FieldErrors::new(), false),
+        SentBack::Invalid(e) => (e, false),
+        SentBack::Unavailable => (FieldErrors::new(), true),
+    };
     let v = requests::staff_view(&state.store, actor, id).await?;
     let handling: Vec<UnitId> = v.handling.iter().map(|(u, _, _)| *u).collect();
     let mut officers = Vec::new();
@@ -206,7 +240,11 @@ async fn detail_page(
         officers.extend(requests::officers_of(&state.store, *u).await?);
     }
     let templates = kotapintar_storage::templates::for_units(&state.store, &handling).await?;
-    let status = crate::view::form_status(&errors);
+    let status = if unavailable {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        crate::view::form_status(&errors)
+    };
     let body = render(&DetailTemplate {
         page,
         can_triage: actor.can_triage(),
@@ -221,8 +259,17 @@ async fn detail_page(
         officers,
         reasons: RejectReason::ALL,
         templates,
+        typed,
+        unavailable,
     })?;
-    Ok((status, body).into_response())
+    let mut res = (status, body).into_response();
+    if unavailable {
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(crate::error::RETRY_AFTER_SECS),
+        );
+    }
+    Ok(res)
 }
 
 pub async fn detail(
@@ -231,7 +278,7 @@ pub async fn detail(
     page: Page,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    detail_page(&state, &actor, page, id, FieldErrors::new()).await
+    detail_page(&state, &actor, page, id, SentBack::Nothing, Vec::new()).await
 }
 
 /// Turns the action form's fields into a step. Field errors name the form field.
@@ -294,7 +341,7 @@ pub async fn act(
 ) -> Result<Response, WebError> {
     let action = match parse_action(&fields) {
         Ok(a) => a,
-        Err(e) => return detail_page(&state, &actor, page, id, e).await,
+        Err(e) => return detail_page(&state, &actor, page, id, SentBack::Invalid(e), fields).await,
     };
     let cal = state.calendar().await?;
     // after forwarding, the request is another unit's work: back to the queue, with a message
@@ -304,7 +351,13 @@ pub async fn act(
     };
     match requests::act(&state.store, &state.config.rules, &cal, &actor, id, action).await {
         Ok(_) => Ok(Redirect::to(&next).into_response()),
-        Err(StorageError::Invalid(e)) => detail_page(&state, &actor, page, id, e).await,
+        Err(StorageError::Invalid(e)) => {
+            detail_page(&state, &actor, page, id, SentBack::Invalid(e), fields).await
+        }
+        // nothing was stored: the same form again, with what was typed
+        Err(StorageError::Unavailable { .. }) => {
+            detail_page(&state, &actor, page, id, SentBack::Unavailable, fields).await
+        }
         Err(e) => Err(e.into()),
     }
 }
