@@ -851,8 +851,14 @@ async fn rejecting_needs_a_reason_and_duplicates_point_to_the_original(app: Test
     let body = r.text().await.unwrap();
     assert!(body.contains("Laporan dengan kode ini tidak ada"));
     // the form keeps what was typed, in the form that was sent only
-    assert!(body.contains(r#"value="BDG-26-ZZZZZ""#), "the code typed is kept");
-    assert!(body.contains(">Sudah dilaporkan</textarea>"), "the note typed is kept");
+    assert!(
+        body.contains(r#"value="BDG-26-ZZZZZ""#),
+        "the code typed is kept"
+    );
+    assert!(
+        body.contains(">Sudah dilaporkan</textarea>"),
+        "the note typed is kept"
+    );
     assert_eq!(body.matches(">Sudah dilaporkan</textarea>").count(), 1);
     let r = act(
         &app,

@@ -155,7 +155,7 @@ pub(super) fn write_photo_files(
         .join("requests")
         .join(now.format("%Y/%m").to_string());
     std::fs::create_dir_all(&dir)
-        .map_err(|e| StorageError::Other(format!("cannot create {}: {e}", dir.display())))?;
+        .map_err(|e| StorageError::from_io(&format!("cannot create {}", dir.display()), &e))?;
     let rel = |p: &Path| {
         p.strip_prefix(uploads)
             .unwrap_or(p)
@@ -168,9 +168,8 @@ pub(super) fn write_photo_files(
         let file = dir.join(format!("{stem}.{}", p.extension));
         let thumb = dir.join(format!("{stem}.thumb.jpg"));
         for (path, bytes) in [(&file, &p.bytes), (&thumb, &p.thumbnail)] {
-            std::fs::write(path, bytes).map_err(|e| {
-                StorageError::Other(format!("cannot write {}: {e}", path.display()))
-            })?;
+            // a full or read-only disk is "not now" (503), and leaves no partial file
+            crate::space::write_upload(path, bytes)?;
             pending.0.push(path.clone());
         }
         rows.push(request_photo::ActiveModel {
@@ -447,6 +446,12 @@ pub async fn attach_photos(
     if existing as usize + photos.len() > crate::drafts::MAX_PHOTOS * 2 {
         return Err(StorageError::field("photo", "too_many_photos"));
     }
+    // refused before the disk is full, not after (KOTAPINTAR_MIN_FREE_MB)
+    let bytes: usize = photos
+        .iter()
+        .map(|p| p.bytes.len() + p.thumbnail.len())
+        .sum();
+    crate::space::check_upload(store, uploads, bytes as u64)?;
     let mut pending = PendingFiles(Vec::new());
     let rows = write_photo_files(uploads, Utc::now(), &photos, existing as i32, &mut pending)?;
     let tx = store.writer.begin().await?;
