@@ -51,6 +51,26 @@ pub struct InboxQuery {
     pub urut: String,
 }
 
+impl InboxQuery {
+    /// Whether any filter is set (the filter panel then shows open).
+    pub fn narrows(&self) -> bool {
+        [
+            &self.status,
+            &self.terlambat,
+            &self.layanan,
+            &self.kecamatan,
+            &self.dari,
+            &self.sampai,
+            &self.q,
+            &self.saya,
+            &self.unit,
+            &self.urut,
+        ]
+        .iter()
+        .any(|v| !v.trim().is_empty())
+    }
+}
+
 /// A deadline as the queue shows it.
 pub struct Due {
     text: String,
