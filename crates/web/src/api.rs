@@ -2,15 +2,16 @@
 //! bearer token; errors are RFC 9457 problem+json, one entry per invalid field.
 
 use crate::{AppState, WebError};
-use axum::extract::{FromRequestParts, Query, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use kotapintar_domain::client::ApiClient;
 use kotapintar_domain::FieldErrors;
 use kotapintar_storage::{clients, events, StorageError};
+use sha2::Digest;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,6 +19,13 @@ use std::time::{Duration, Instant};
 
 #[path = "api_content.rs"]
 pub mod content;
+mod extract;
+mod idempotency;
+mod problem;
+
+pub use extract::{parse_json, ApiPath, ApiQuery, Post};
+pub use idempotency::{once, Call};
+pub use problem::{FieldProblem, Problem, ProblemType};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -51,160 +59,20 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/requests/{code}/steps",
             axum::routing::post(take_step),
         )
+        .route("/api/v1/problems", get(problem::problem_index))
+        .route("/api/v1/problems/{name}", get(problem::problem_page))
+        // every other path under /api/v1 is a JSON 404, not the site's HTML page
+        .route("/api/v1", axum::routing::any(unknown_path))
+        .route("/api/v1/", axum::routing::any(unknown_path))
+        .route("/api/v1/{*rest}", axum::routing::any(unknown_path))
+        .layer(axum::middleware::from_fn(problem::bare_errors))
 }
 
-/// A problem, as RFC 9457 describes it.
-/// An RFC 9457 problem: every error of this API.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Problem {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldProblem>,
-    #[serde(skip)]
-    retry_after: Option<u64>,
-    #[serde(skip)]
-    authenticate: bool,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct FieldProblem {
-    pub field: String,
-    pub code: &'static str,
-    pub message: &'static str,
-}
-
-impl Problem {
-    pub fn new(status: StatusCode, slug: &str, title: &str) -> Self {
-        Self {
-            kind: format!("/api/v1/problems#{slug}"),
-            title: title.into(),
-            status: status.as_u16(),
-            detail: None,
-            errors: Vec::new(),
-            retry_after: None,
-            authenticate: false,
-        }
-    }
-
-    pub fn detail(mut self, d: impl Into<String>) -> Self {
-        self.detail = Some(d.into());
-        self
-    }
-
-    pub fn invalid(errors: &FieldErrors) -> Self {
-        let mut p = Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            "The request has invalid fields",
-        );
-        p.errors = errors
-            .0
-            .iter()
-            .map(|e| FieldProblem {
-                field: e.field.clone(),
-                code: e.code,
-                message: crate::i18n::t(crate::i18n::Lang::En, &format!("error.{}", e.code)),
-            })
-            .collect();
-        p
-    }
-
-    pub fn unauthorized() -> Self {
-        let mut p = Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "A valid bearer token is required")
-            .detail("Send `Authorization: Bearer kp_<id>_<secret>`; tokens are issued with `kotapintar client create`.");
-        p.authenticate = true;
-        p
-    }
-
-    /// Storage cannot be written now (disk full, database unreachable): nothing was stored;
-    /// send the same call again after `Retry-After` seconds.
-    pub fn unavailable(reason: &str) -> Self {
-        tracing::warn!(reason, "api call refused: storage cannot be written");
-        let mut p = Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "The service cannot store anything right now",
-        )
-        .detail("Nothing was stored. Send the same request again later.");
-        p.retry_after = Some(crate::error::RETRY_AFTER_SECS);
-        p
-    }
-
-    pub fn missing_scope(scope: &str) -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "scope",
-            "The client lacks the scope this call needs",
-        )
-        .detail(format!("needs scope `{scope}`"))
-    }
-}
-
-impl IntoResponse for Problem {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut res = (status, Json(&self)).into_response();
-        res.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
-        if let Some(s) = self.retry_after {
-            if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-        }
-        if self.authenticate {
-            res.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        res
-    }
-}
-
-impl From<StorageError> for Problem {
-    fn from(e: StorageError) -> Self {
-        match e {
-            StorageError::Invalid(f) => Problem::invalid(&f),
-            StorageError::NotFound => Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found"),
-            StorageError::Forbidden => {
-                Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not permitted")
-            }
-            StorageError::Conflict(m) => {
-                Problem::new(StatusCode::CONFLICT, "conflict", "Conflict").detail(m)
-            }
-            StorageError::Unavailable { reason } => Problem::unavailable(&reason),
-            other => {
-                tracing::error!(error = %other, "api call failed");
-                Problem::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "Internal error",
-                )
-            }
-        }
-    }
-}
-
-impl From<WebError> for Problem {
-    fn from(e: WebError) -> Self {
-        match e {
-            WebError::NotFound => Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found"),
-            WebError::Unavailable(reason) => Problem::unavailable(&reason),
-            other => {
-                tracing::error!(error = %other, "api call failed");
-                Problem::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "Internal error",
-                )
-            }
-        }
-    }
+async fn unknown_path(uri: axum::http::Uri) -> Problem {
+    Problem::not_found().detail(format!(
+        "there is no {} in this API; see /api/v1/docs",
+        uri.path()
+    ))
 }
 
 /// Calls per client in the current minute, per node. A fixed window is coarse but cheap, and
@@ -254,17 +122,12 @@ impl FromRequestParts<AppState> for Client {
             }
         }
         if let Err(wait) = state.rate_limiter.check(&client) {
-            let mut p = Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate-limit",
-                "Too many calls",
-            )
-            .detail(format!(
-                "this client may make {} calls a minute",
-                client.rate_limit_per_minute
-            ));
-            p.retry_after = Some(wait);
-            return Err(p);
+            return Err(Problem::of(ProblemType::RateLimit)
+                .detail(format!(
+                    "this client may make {} calls a minute",
+                    client.rate_limit_per_minute
+                ))
+                .retry_after(wait));
         }
         Ok(Client(client))
     }
@@ -302,48 +165,20 @@ pub struct EventPage {
 pub async fn list_events(
     State(state): State<AppState>,
     Client(client): Client,
-    Query(q): Query<EventsQuery>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Result<Json<EventPage>, Problem> {
     if !client.has_scope("events:read") {
         return Err(Problem::missing_scope("events:read"));
     }
     let mut e = FieldErrors::new();
-    let after = match q.after.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => 0,
-        Some(s) => s
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 0)
-            .unwrap_or_else(|| {
-                e.add("after", "invalid_cursor");
-                0
-            }),
-    };
-    let limit = match q.limit.as_deref() {
-        None => 100,
-        Some(s) => s
-            .parse::<u64>()
-            .ok()
-            .filter(|n| (1..=1000).contains(n))
-            .unwrap_or_else(|| {
-                e.add("limit", "invalid_limit");
-                100
-            }),
-    };
-    let wait = match q.wait.as_deref() {
-        None => 0,
-        Some(s) => s
-            .parse::<u64>()
-            .ok()
-            .filter(|n| *n <= 30)
-            .unwrap_or_else(|| {
-                e.add("wait", "invalid_wait");
-                0
-            }),
-    };
+    let after = extract::bounded(&mut e, "after", q.after.as_deref(), 0, 0, i64::MAX, "invalid_cursor");
+    let limit = extract::bounded(&mut e, "limit", q.limit.as_deref(), 100, 1, 1000, "invalid_limit");
+    let wait = extract::bounded(&mut e, "wait", q.wait.as_deref(), 0, 0, MAX_WAIT, "invalid_wait");
     if !e.is_empty() {
-        return Err(Problem::invalid(&e));
+        return Err(Problem::invalid_parameters(&e));
     }
+    // both within their bounds above
+    let (limit, wait) = (limit.unsigned_abs(), wait.unsigned_abs());
     let deadline = Instant::now() + Duration::from_secs(wait);
     loop {
         let page = events::after(&state.store.reader, after, Some(client.unit_id), limit).await?;
@@ -391,11 +226,17 @@ pub struct RequestsQuery {
     #[serde(default)]
     status: Option<String>,
     #[serde(default)]
-    page: Option<u64>,
+    page: Option<String>,
     /// Cursor paging: pass the previous answer's `next_cursor`.
     #[serde(default)]
-    cursor: Option<i64>,
+    cursor: Option<String>,
 }
+
+/// The last page `GET /requests` answers (50 a page: 50 million requests; beyond that, page
+/// by cursor). Bounded so the offset never overflows.
+pub const MAX_PAGE: i64 = 1_000_000;
+/// The longest long-poll of `GET /events`, in seconds.
+pub const MAX_WAIT: i64 = 30;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct RequestPage {
@@ -413,21 +254,31 @@ pub struct RequestPage {
 pub async fn list_requests(
     State(state): State<AppState>,
     Client(client): Client,
-    Query(q): Query<RequestsQuery>,
+    ApiQuery(q): ApiQuery<RequestsQuery>,
 ) -> Result<Json<RequestPage>, Problem> {
     require(&client, "requests:read")?;
     let actor = kotapintar_domain::policy::Actor::for_client(&client);
+    let mut e = FieldErrors::new();
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
-        Some(s) => Some(
-            kotapintar_domain::request::Status::parse(s)
-                .map_err(|c| Problem::invalid(&FieldErrors::single("status", c)))?,
-        ),
+        Some(s) => kotapintar_domain::request::Status::parse(s)
+            .map_err(|c| e.add("status", c))
+            .ok(),
     };
-    let page = q.page.unwrap_or(0);
+    let page = extract::bounded(&mut e, "page", q.page.as_deref(), 0, 0, MAX_PAGE, "invalid_page");
+    let cursor = q
+        .cursor
+        .as_deref()
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| extract::bounded(&mut e, "cursor", Some(c), 1, 1, i64::MAX, "invalid_cursor"));
+    if !e.is_empty() {
+        return Err(Problem::invalid_parameters(&e));
+    }
+    // within 0..=MAX_PAGE
+    let page = page.unsigned_abs();
     let filter = kotapintar_storage::requests::InboxFilter {
         status,
-        before_id: q.cursor,
+        before_id: cursor,
         ..Default::default()
     };
     let (rows, total) =
@@ -462,7 +313,7 @@ pub async fn list_requests(
 pub async fn get_request(
     State(state): State<AppState>,
     Client(client): Client,
-    axum::extract::Path(code): axum::extract::Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> Result<Json<ApiRequest>, Problem> {
     require(&client, "requests:read")?;
     let code = kotapintar_domain::request::normalise_tracking_code(&code)
@@ -556,149 +407,6 @@ pub struct ContactBody {
     phone: String,
 }
 
-/// JSON body parsing with problem+json errors that name the field.
-pub struct JsonBody<T>(pub T);
-
-impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for JsonBody<T> {
-    type Rejection = Problem;
-
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Problem> {
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|_| {
-                Problem::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "too-large",
-                    "The body is too large",
-                )
-            })?;
-        parse_json(&bytes).map(JsonBody).map_err(|detail| {
-            Problem::new(
-                StatusCode::BAD_REQUEST,
-                "malformed",
-                "The body is not the expected JSON",
-            )
-            .detail(detail)
-        })
-    }
-}
-
-/// A request body read as `T`, or what is wrong with it, naming the field (`contact.email:
-/// invalid type ...`). Every JSON body of the API is read here.
-pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de)
-        .map_err(|e| format!("{}: {}", e.path(), e.inner()))?;
-    // Only whitespace may follow the value (`serde_json::from_slice` checks this; a bare
-    // deserializer does not, and the fuzz target found bodies with trailing bytes accepted).
-    de.end().map_err(|e| e.to_string())?;
-    Ok(value)
-}
-
-/// What every POST checks first: the scope, then the (optional) Idempotency-Key.
-fn post_prelude(
-    client: &ApiClient,
-    scope: &str,
-    headers: &axum::http::HeaderMap,
-) -> Result<Option<String>, Problem> {
-    require(client, scope)?;
-    idempotency_key(headers)
-}
-
-fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<Option<String>, Problem> {
-    match headers.get("idempotency-key") {
-        None => Ok(None),
-        Some(v) => match v
-            .to_str()
-            .ok()
-            .map(str::trim)
-            .filter(|k| !k.is_empty() && k.len() <= 200)
-        {
-            Some(k) => Ok(Some(k.to_string())),
-            None => Err(Problem::invalid(&FieldErrors::single(
-                "Idempotency-Key",
-                "invalid_idempotency_key",
-            ))),
-        },
-    }
-}
-
-/// Runs `work` once per idempotency key: a retried POST gets the first answer again.
-async fn once<F, Fut>(
-    state: &AppState,
-    client: &ApiClient,
-    key: Option<String>,
-    work: F,
-) -> Response
-where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = Result<(StatusCode, serde_json::Value), Problem>>,
-{
-    use kotapintar_storage::clients::{claim_key, finish_key, Idempotency};
-    let Some(key) = key else {
-        return match work().await {
-            Ok((s, v)) => (s, Json(v)).into_response(),
-            Err(p) => p.into_response(),
-        };
-    };
-    match claim_key(&state.store, client.id, &key).await {
-        Ok(Idempotency::Proceed) => {}
-        Ok(Idempotency::InProgress) => {
-            return Problem::new(
-                StatusCode::CONFLICT,
-                "in-progress",
-                "A call with this Idempotency-Key is still running",
-            )
-            .into_response()
-        }
-        Ok(Idempotency::Replay(status, body)) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            let mut res = (status, body).into_response();
-            let ct = if status.is_success() {
-                "application/json"
-            } else {
-                "application/problem+json"
-            };
-            res.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
-            res.headers_mut()
-                .insert("idempotent-replay", HeaderValue::from_static("true"));
-            return res;
-        }
-        Err(e) => return Problem::from(e).into_response(),
-    }
-    let (status, body, keep) = match work().await {
-        Ok((s, v)) => (s, v.to_string(), true),
-        Err(p) => {
-            let keep = p.status < 500;
-            (
-                StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-                serde_json::to_string(&p).unwrap_or_default(),
-                keep,
-            )
-        }
-    };
-    let _ = finish_key(
-        &state.store,
-        client.id,
-        &key,
-        keep.then_some((status.as_u16(), body.as_str())),
-    )
-    .await;
-    let mut res = (status, body).into_response();
-    let ct = if status.is_success() {
-        "application/json"
-    } else {
-        "application/problem+json"
-    };
-    res.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        crate::error::retry_later(&mut res);
-    }
-    res
-}
-
 /// Files a request on behalf of a resident. Send an `Idempotency-Key` so a retry never files
 /// it twice. The answer includes the resident's private follow-up link.
 #[utoipa::path(post, path = "/api/v1/requests", tag = "requests", security(("bearer" = [])),
@@ -708,15 +416,16 @@ where
 pub async fn create_request(
     State(state): State<AppState>,
     Client(client): Client,
-    headers: axum::http::HeaderMap,
-    JsonBody(body): JsonBody<NewRequestBody>,
+    post: Post,
 ) -> Response {
-    let key = match post_prelude(&client, "requests:write", &headers) {
-        Ok(k) => k,
+    let (call, body) = match Call::begin(&client, "requests:write", &post)
+        .and_then(|call| Ok((call, post.json::<NewRequestBody>()?)))
+    {
+        Ok(c) => c,
         Err(p) => return p.into_response(),
     };
     let st = state.clone();
-    once(&state, &client, key, move || async move {
+    once(&state, &client, call, move || async move {
         let new_request = body.into_request().map_err(|e| Problem::invalid(&e))?;
         let calendar = st.calendar().await.map_err(Problem::from)?;
         let done = kotapintar_storage::requests::submit(
@@ -800,17 +509,18 @@ pub struct StepBody {
 pub async fn take_step(
     State(state): State<AppState>,
     Client(client): Client,
-    headers: axum::http::HeaderMap,
-    axum::extract::Path(code): axum::extract::Path<String>,
-    JsonBody(body): JsonBody<StepBody>,
+    ApiPath(code): ApiPath<String>,
+    post: Post,
 ) -> Response {
     use kotapintar_storage::requests::StaffAction;
-    let key = match post_prelude(&client, "requests:write", &headers) {
-        Ok(k) => k,
+    let (call, body) = match Call::begin(&client, "requests:write", &post)
+        .and_then(|call| Ok((call, post.json::<StepBody>()?)))
+    {
+        Ok(c) => c,
         Err(p) => return p.into_response(),
     };
     let (st, cl) = (state.clone(), client.clone());
-    once(&state, &client, key, move || async move {
+    once(&state, &client, call, move || async move {
         let client = cl;
         let code = kotapintar_domain::request::normalise_tracking_code(&code)
             .ok_or_else(|| Problem::from(StorageError::NotFound))?;
@@ -893,15 +603,16 @@ pub struct WebhookBody {
 pub async fn create_webhook(
     State(state): State<AppState>,
     Client(client): Client,
-    headers: axum::http::HeaderMap,
-    JsonBody(body): JsonBody<WebhookBody>,
+    post: Post,
 ) -> Response {
-    let key = match post_prelude(&client, "events:read", &headers) {
-        Ok(k) => k,
+    let (call, body) = match Call::begin(&client, "events:read", &post)
+        .and_then(|call| Ok((call, post.json::<WebhookBody>()?)))
+    {
+        Ok(c) => c,
         Err(p) => return p.into_response(),
     };
     let (st, cl) = (state.clone(), client.clone());
-    once(&state, &client, key, move || async move {
+    once(&state, &client, call, move || async move {
         crate::webhook_target::check(&body.url, st.config.webhook_allow_private).await?;
         let actor = kotapintar_storage::audit::AuditActor::from(
             &kotapintar_domain::policy::Actor::for_client(&cl),
@@ -976,9 +687,10 @@ pub async fn list_webhooks(
 pub async fn delete_webhook(
     State(state): State<AppState>,
     Client(client): Client,
-    axum::extract::Path(id): axum::extract::Path<i64>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, Problem> {
     require(&client, "events:read")?;
+    let id = extract::path_id(&id, "id")?;
     let actor = kotapintar_storage::audit::AuditActor::from(
         &kotapintar_domain::policy::Actor::for_client(&client),
     );
@@ -1025,18 +737,6 @@ async fn openapi() -> impl IntoResponse {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_body_is_one_json_value_and_nothing_after_it() {
-        use super::parse_json;
-        assert!(parse_json::<serde_json::Value>(b" {\"a\": 1}\n").is_ok());
-        assert!(parse_json::<serde_json::Value>(b"{\"a\": 1}~").is_err());
-        assert!(parse_json::<serde_json::Value>(b"{} {}").is_err());
-        match parse_json::<super::WebhookBody>(b"{\"url\": 5}") {
-            Err(e) => assert!(e.starts_with("url: invalid type"), "{e}"),
-            Ok(_) => panic!("a number is not a URL"),
-        }
-    }
-
     /// Every change to the API shows in review: the committed document must match the code.
     /// Regenerate with `UPDATE_OPENAPI=1 cargo test -p kotapintar-web openapi`.
     #[test]
@@ -1283,57 +983,74 @@ pub async fn log_calls(
 pub async fn attach_photos(
     State(state): State<AppState>,
     Client(client): Client,
-    headers: axum::http::HeaderMap,
-    axum::extract::Path(code): axum::extract::Path<String>,
-    form: axum::extract::Multipart,
+    ApiPath(code): ApiPath<String>,
+    post: Post,
 ) -> Response {
-    let key = match post_prelude(&client, "requests:write", &headers) {
-        Ok(k) => k,
+    // the scope before the body is read
+    if let Err(p) = require(&client, "requests:write") {
+        return p.into_response();
+    }
+    let parts = match photo_parts(&post).await {
+        Ok(p) => p,
+        Err(p) => return p.into_response(),
+    };
+    // The key is bound to the photos, not to the multipart body: its boundary changes from
+    // one try to the next.
+    let digests: Vec<u8> = parts
+        .iter()
+        .flat_map(|b| sha2::Sha256::digest(b).to_vec())
+        .collect();
+    let call = match Call::begin_with(&client, "requests:write", &post, &digests) {
+        Ok(c) => c,
         Err(p) => return p.into_response(),
     };
     let (st, cl) = (state.clone(), client.clone());
-    once(&state, &client, key, move || async move {
-        attach(st, cl, code, form).await
+    once(&state, &client, call, move || async move {
+        attach(st, cl, code, parts).await
     })
     .await
 }
 
-async fn attach(
-    state: AppState,
-    client: ApiClient,
-    code: String,
-    mut form: axum::extract::Multipart,
-) -> Result<(StatusCode, serde_json::Value), Problem> {
-    let code = kotapintar_domain::request::normalise_tracking_code(&code)
-        .ok_or_else(|| Problem::from(StorageError::NotFound))?;
-    let id = kotapintar_storage::requests::id_by_code(&state.store, &code).await?;
-    let mut photos = Vec::new();
-    let mut errors = FieldErrors::new();
-    let mut index = 0;
+/// The `photo` parts of a multipart body (other parts are ignored).
+async fn photo_parts(post: &Post) -> Result<Vec<axum::body::Bytes>, Problem> {
+    let mut form = post.multipart().await?;
+    let mut parts = Vec::new();
     loop {
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
-            Ok(None) => break,
+            Ok(None) => return Ok(parts),
             Err(e) => {
-                return Err(Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    "malformed",
-                    "Not a readable multipart body",
-                )
-                .detail(e.to_string()))
+                return Err(Problem::malformed(
+                    format!("not a readable multipart body: {e}"),
+                    Vec::new(),
+                ))
             }
         };
         if field.name() != Some("photo") {
             continue;
         }
         let bytes = field.bytes().await.map_err(|e| {
-            Problem::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too-large",
-                "The upload is too large",
-            )
-            .detail(e.to_string())
+            Problem::malformed(format!("a photo part could not be read: {e}"), Vec::new())
         })?;
+        parts.push(bytes);
+    }
+}
+
+async fn attach(
+    state: AppState,
+    client: ApiClient,
+    code: String,
+    parts: Vec<axum::body::Bytes>,
+) -> Result<(StatusCode, serde_json::Value), Problem> {
+    let code = kotapintar_domain::request::normalise_tracking_code(&code)
+        .ok_or_else(|| Problem::from(StorageError::NotFound))?;
+    let id = kotapintar_storage::requests::id_by_code(&state.store, &code).await?;
+    let mut photos = Vec::new();
+    let mut errors = FieldErrors::new();
+    if parts.is_empty() {
+        errors.add("photo", "required");
+    }
+    for (index, bytes) in parts.into_iter().enumerate() {
         match tokio::task::spawn_blocking(move || kotapintar_storage::media::clean_photo(&bytes))
             .await
         {
@@ -1348,10 +1065,6 @@ async fn attach(
             Ok(Err(e)) => errors.add(format!("photo[{index}]"), e.code()),
             Err(_) => errors.add(format!("photo[{index}]"), "photo_corrupt"),
         }
-        index += 1;
-    }
-    if index == 0 {
-        errors.add("photo", "required");
     }
     if !errors.is_empty() {
         return Err(Problem::invalid(&errors));

@@ -5,9 +5,9 @@
 //! review; publishing stays with the unit's admins, as for a person (the editorial rule of
 //! `domain::content`).
 
-use super::{once, post_prelude, require, Client, JsonBody, Problem};
+use super::{once, require, ApiPath, ApiQuery, Call, Client, Post, Problem};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -146,15 +146,16 @@ impl ContentBody {
 pub async fn create_content(
     State(state): State<AppState>,
     Client(client): Client,
-    headers: axum::http::HeaderMap,
-    JsonBody(body): JsonBody<ContentBody>,
+    post: Post,
 ) -> Response {
-    let key = match post_prelude(&client, "content:write", &headers) {
-        Ok(k) => k,
+    let (call, body) = match Call::begin(&client, "content:write", &post)
+        .and_then(|call| Ok((call, post.json::<ContentBody>()?)))
+    {
+        Ok(c) => c,
         Err(p) => return p.into_response(),
     };
     let (st, cl) = (state.clone(), client.clone());
-    once(&state, &client, key, move || async move {
+    once(&state, &client, call, move || async move {
         let submit = body.submit;
         let offset = st.config.rules.utc_offset;
         let draft = body
@@ -175,6 +176,7 @@ pub async fn create_content(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ContentListQuery {
     /// `berita`, `pengumuman`, `agenda` or `proyek`.
     kind: Option<String>,
@@ -189,21 +191,34 @@ pub struct ContentListQuery {
 pub async fn list_content(
     State(state): State<AppState>,
     Client(client): Client,
-    Query(q): Query<ContentListQuery>,
+    ApiQuery(q): ApiQuery<ContentListQuery>,
 ) -> Response {
     if let Err(p) = require(&client, "content:write") {
         return p.into_response();
     }
+    let mut e = kotapintar_domain::FieldErrors::new();
+    let mut choice = |name: &str, raw: Option<&str>, ok: bool| {
+        if raw.is_some_and(|r| !r.is_empty()) && !ok {
+            e.add(name, "invalid_choice");
+        }
+    };
+    let status = q
+        .status
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .and_then(|s| EditorialStatus::parse(s).ok());
+    let kind = q
+        .kind
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .and_then(|k| ContentKind::parse(k).ok());
+    choice("status", q.status.as_deref(), status.is_some());
+    choice("kind", q.kind.as_deref(), kind.is_some());
+    if !e.is_empty() {
+        return Problem::invalid_parameters(&e).into_response();
+    }
     let units = [client.unit_id];
-    let items = match content::staff_list(
-        &state.store,
-        Some(&units),
-        q.status
-            .as_deref()
-            .and_then(|s| EditorialStatus::parse(s).ok()),
-        q.kind.as_deref().and_then(|k| ContentKind::parse(k).ok()),
-        200,
-    )
+    let items = match content::staff_list(&state.store, Some(&units), status, kind, 200)
     .await
     {
         Ok(i) => i,
@@ -233,16 +248,18 @@ pub struct ProgressBody {
 pub async fn add_progress(
     State(state): State<AppState>,
     Client(client): Client,
-    headers: axum::http::HeaderMap,
-    Path(id): Path<i64>,
-    JsonBody(body): JsonBody<ProgressBody>,
+    ApiPath(id): ApiPath<String>,
+    post: Post,
 ) -> Response {
-    let key = match post_prelude(&client, "content:write", &headers) {
-        Ok(k) => k,
+    let (call, id, body) = match Call::begin(&client, "content:write", &post).and_then(|call| {
+        let id = super::extract::path_id(&id, "id")?;
+        Ok((call, id, post.json::<ProgressBody>()?))
+    }) {
+        Ok(c) => c,
         Err(p) => return p.into_response(),
     };
     let (st, cl) = (state.clone(), client.clone());
-    once(&state, &client, key, move || async move {
+    once(&state, &client, call, move || async move {
         let item = content::get(&st.store, id).await?;
         if item.unit_id != cl.unit_id {
             // another unit's item is not this client's to know about

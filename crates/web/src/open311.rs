@@ -14,6 +14,7 @@
 //! requests (from `PublicRequest` only); POST lets a unit's client take a step through
 //! `requests::act`, with the same permissions and workflow as staff.
 
+use crate::error::ErrorClass;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, RawQuery, Request, State};
@@ -226,11 +227,13 @@ fn finish(format: Option<Format>, answer: Answer) -> Response {
     }
 }
 
-/// The spec's error answer: a list of `{code, description}` with 400, 403 or 404.
+/// The spec's error answer: a list of `{code, description}` with 400, 403 or 404 (and, for
+/// failures that are not the client's, 413, 429, 500 or 503).
 #[derive(Debug)]
 struct Fail {
     status: StatusCode,
     descriptions: Vec<String>,
+    retry_after: Option<u64>,
 }
 
 impl Fail {
@@ -238,6 +241,7 @@ impl Fail {
         Self {
             status,
             descriptions: vec![description.into()],
+            retry_after: None,
         }
     }
 
@@ -268,42 +272,57 @@ impl Fail {
                 .collect(),
         );
         let mut res = respond(format, self.status, "errors", &node);
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            crate::error::retry_later(&mut res);
+        if let Some(s) = self.retry_after {
+            crate::error::set_retry_after(&mut res, s);
         }
         res
     }
 }
 
-/// A failure of ours, not the client's: logged, and reported as 500 (not the spec's
-/// catch-all 400) so that clients retry later instead of dropping the report.
-impl From<StorageError> for Fail {
-    fn from(e: StorageError) -> Self {
-        if let StorageError::Unavailable { reason } = &e {
-            tracing::warn!(reason, "open311 request refused: storage cannot be written");
-            return Self::new(
+/// The Open311 mapping: every class as the spec's error list. The spec knows 400, 403 and
+/// 404; a conflict is a 400 that says why. Failures of ours are 500 or 503 (not the spec's
+/// catch-all 400), so that clients retry later instead of dropping the report.
+impl From<ErrorClass> for Fail {
+    fn from(c: ErrorClass) -> Self {
+        c.log("open311");
+        let retry_after = c.retry_after();
+        let mut fail = match c {
+            ErrorClass::NotFound => Self::not_found("not found"),
+            ErrorClass::Forbidden => Self::forbidden("this client may not do this"),
+            ErrorClass::Conflict(why) => Self::bad(format!("this cannot be done now: {why}")),
+            ErrorClass::Invalid(e) => field_errors(e),
+            ErrorClass::Malformed(why) => Self::bad(why),
+            ErrorClass::TooLarge => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request is too large",
+            ),
+            ErrorClass::RateLimited { .. } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many requests; try again later",
+            ),
+            ErrorClass::Unavailable { .. } => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the service cannot store anything right now; nothing was stored, try again later",
-            );
-        }
-        tracing::error!(error = %e, "open311 request failed");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "the server could not answer; try again later",
-        )
+            ),
+            ErrorClass::Internal(_) => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the server could not answer; try again later",
+            ),
+        };
+        fail.retry_after = retry_after;
+        fail
+    }
+}
+
+impl From<StorageError> for Fail {
+    fn from(e: StorageError) -> Self {
+        Self::from(ErrorClass::from(e))
     }
 }
 
 impl From<crate::WebError> for Fail {
     fn from(e: crate::WebError) -> Self {
-        if let crate::WebError::Unavailable(reason) = e {
-            return Self::from(StorageError::Unavailable { reason });
-        }
-        tracing::error!(error = %e, "open311 request failed");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "the server could not answer; try again later",
-        )
+        Self::from(ErrorClass::from(e))
     }
 }
 
@@ -1281,6 +1300,7 @@ async fn post_update(state: &AppState, params: &Params) -> Answer {
         return Err(Fail {
             status: StatusCode::BAD_REQUEST,
             descriptions: missing,
+            retry_after: None,
         });
     }
     // Checked as the spec asks, but the timeline records when we applied the update.
@@ -1292,7 +1312,8 @@ async fn post_update(state: &AppState, params: &Params) -> Answer {
         )));
     }
     let key = format!("servicerequestupdates:{update_id}");
-    match clients::claim_key(&state.store, client.id, &key).await? {
+    // The update_id names the update; FixMyStreet sends the same one again unchanged.
+    match clients::claim_key(&state.store, client.id, &key, "POST servicerequestupdates").await? {
         Idempotency::Proceed => {}
         // 409 is not among the spec's codes.
         Idempotency::InProgress => {
@@ -1301,6 +1322,12 @@ async fn post_update(state: &AppState, params: &Params) -> Answer {
             )))
         }
         Idempotency::Replay(_, ours) => return Ok(update_answer(ours)),
+        // keys of the API and of Open311 are apart (the `servicerequestupdates:` prefix)
+        Idempotency::Mismatch => {
+            return Err(Fail::bad(format!(
+                "update_id '{update_id}' was used for another request"
+            )))
+        }
     }
     let applied = apply_update(state, &client, params).await;
     // Only an applied update is remembered: a refused one changed nothing, so the client may
@@ -1385,7 +1412,7 @@ async fn apply_update(
         .find(|i| *i > last_before)
         .map(|i| i.to_string())
         .ok_or_else(|| {
-            Fail::from(StorageError::Conflict(
+            Fail::from(ErrorClass::Internal(
                 "the applied update is missing from the timeline".into(),
             ))
         })
@@ -1447,6 +1474,53 @@ fn update_action(status: &str, current: Status, description: String) -> Result<S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_class_is_an_open311_error_list_in_json_and_xml() {
+        for format in [Format::Json, Format::Xml] {
+            for class in crate::error::tests::every_class() {
+                let retry = class.retry_after();
+                let expected = match class.status() {
+                    // the spec's codes for the client's mistakes
+                    StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY => {
+                        StatusCode::BAD_REQUEST
+                    }
+                    other => other,
+                };
+                let res = Fail::from(class).respond(format);
+                assert_eq!(res.status(), expected);
+                assert_eq!(
+                    res.headers()
+                        .get(header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse::<u64>().ok()),
+                    retry,
+                    "{expected}"
+                );
+                let ct = res.headers()[header::CONTENT_TYPE].to_str().unwrap_or("");
+                match format {
+                    Format::Json => assert!(ct.starts_with("application/json"), "{ct}"),
+                    Format::Xml => assert!(ct.starts_with("text/xml"), "{ct}"),
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn an_error_list_has_the_specs_shape() {
+        let res = Fail::from(StorageError::NotFound).respond(Format::Json);
+        let body = axum::body::to_bytes(res.into_body(), 10_000).await.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v[0]["code"], 404);
+        assert!(v[0]["description"].is_string());
+        let res = Fail::from(StorageError::Forbidden).respond(Format::Xml);
+        let body = axum::body::to_bytes(res.into_body(), 10_000).await.unwrap();
+        let xml = String::from_utf8(body.to_vec()).unwrap();
+        assert!(
+            xml.contains("<errors><error><code>403</code><description>"),
+            "{xml}"
+        );
+    }
 
     #[test]
     fn attributes_are_read_as_clients_send_them() {

@@ -7,6 +7,7 @@
 //! extras are strings, unknown parameters are ignored.
 
 use super::{base, catalogue, download_url, table_of, Catalogue};
+use crate::error::ErrorClass;
 use crate::{AppState, WebError};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -66,14 +67,78 @@ enum Fail {
     Validation(Vec<(String, String)>),
     SearchQuery(String),
     Authorization(String),
+    /// Failures CKAN has no word of its own for: the status, `__type` and message, and the
+    /// seconds for `Retry-After`.
+    Other {
+        status: StatusCode,
+        kind: &'static str,
+        message: String,
+        retry_after: Option<u64>,
+    },
     Internal,
+}
+
+/// The CKAN mapping: every class as CKAN's `{success: false, error: {__type, message}}`.
+impl From<ErrorClass> for Fail {
+    fn from(c: ErrorClass) -> Self {
+        c.log("ckan");
+        let retry_after = c.retry_after();
+        let other = |status, kind, message: &str| Fail::Other {
+            status,
+            kind,
+            message: message.into(),
+            retry_after,
+        };
+        match c {
+            ErrorClass::NotFound => Fail::NotFound("Not found".into()),
+            ErrorClass::Forbidden => Fail::Authorization("not permitted".into()),
+            ErrorClass::Conflict(m) => Fail::Validation(vec![("message".into(), m)]),
+            ErrorClass::Invalid(f) => Fail::Validation(
+                f.0.iter()
+                    .map(|e| {
+                        let msg = crate::i18n::t(crate::i18n::Lang::En, &format!("error.{}", e.code));
+                        (e.field.clone(), msg.to_string())
+                    })
+                    .collect(),
+            ),
+            ErrorClass::Malformed(m) => Fail::Validation(vec![("__junk".into(), m)]),
+            ErrorClass::TooLarge => other(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Bad request",
+                "The request is too large",
+            ),
+            ErrorClass::RateLimited { .. } => other(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too Many Requests",
+                "Too many requests; try again later",
+            ),
+            ErrorClass::Unavailable { .. } => other(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service Unavailable",
+                "The service is unavailable; try again later",
+            ),
+            ErrorClass::Internal(_) => Fail::Internal,
+        }
+    }
 }
 
 impl From<WebError> for Fail {
     fn from(e: WebError) -> Self {
-        match e {
-            WebError::NotFound => Fail::NotFound("Not found".into()),
-            _ => Fail::Internal,
+        Self::from(ErrorClass::from(e))
+    }
+}
+
+impl From<kotapintar_storage::StorageError> for Fail {
+    fn from(e: kotapintar_storage::StorageError) -> Self {
+        Self::from(ErrorClass::from(e))
+    }
+}
+
+impl Fail {
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            Fail::Other { retry_after, .. } => *retry_after,
+            _ => None,
         }
     }
 }
@@ -109,6 +174,12 @@ fn envelope(base: &str, name: &str, result: ActionResult) -> (StatusCode, Value)
                     StatusCode::FORBIDDEN,
                     json!({"__type": "Authorization Error", "message": format!("Access denied: {m}")}),
                 ),
+                Fail::Other {
+                    status,
+                    kind,
+                    message,
+                    ..
+                } => (status, json!({"__type": kind, "message": message})),
                 Fail::Internal => (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     json!({"__type": "Internal Server Error", "message": "Internal Server Error"}),
@@ -255,8 +326,13 @@ async fn run(
     if let Err(Fail::Internal) = &result {
         tracing::error!(action = name, "CKAN action failed");
     }
+    let retry_after = result.as_ref().err().and_then(Fail::retry_after);
     let (status, v) = envelope(&b, name, result);
-    json_response(status, &v, callback)
+    let mut res = json_response(status, &v, callback);
+    if let Some(s) = retry_after {
+        crate::error::set_retry_after(&mut res, s);
+    }
+    res
 }
 
 async fn dispatch(state: &AppState, b: &str, name: &str, p: &Params) -> ActionResult {
@@ -920,9 +996,7 @@ fn list_groups(
 }
 
 async fn publishers(state: &AppState) -> Result<Vec<Publisher>, Fail> {
-    let units = kotapintar_storage::units::list(&state.store)
-        .await
-        .map_err(|_| Fail::Internal)?;
+    let units = kotapintar_storage::units::list(&state.store).await?;
     Ok(units
         .into_iter()
         .filter(|u| u.active)
@@ -1228,6 +1302,35 @@ async fn datastore_search(state: &AppState, p: &Params) -> ActionResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_class_is_a_ckan_error_envelope() {
+        for class in crate::error::tests::every_class() {
+            let expected = match class.status() {
+                // CKAN answers a validation error with 409
+                StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => StatusCode::CONFLICT,
+                other => other,
+            };
+            let retry = class.retry_after();
+            let fail = Fail::from(class);
+            assert_eq!(fail.retry_after(), retry);
+            let (status, v) = envelope("https://x", "package_show", Err(fail));
+            assert_eq!(status, expected);
+            assert_eq!(v["success"], false);
+            assert!(v["error"]["__type"].is_string(), "{v}");
+            assert!(
+                v["error"]["message"].is_string() || v["error"].as_object().is_some_and(|e| e.len() > 1),
+                "{v}"
+            );
+        }
+        let unavailable = Fail::from(kotapintar_storage::StorageError::Unavailable {
+            reason: "disk full".into(),
+        });
+        assert_eq!(
+            unavailable.retry_after(),
+            Some(crate::error::RETRY_AFTER_SECS)
+        );
+    }
 
     #[test]
     fn repeated_query_keys_become_lists() {
