@@ -140,7 +140,8 @@ async fn bad_tokens_scopes_and_cursors_get_problem_json(app: TestApp) {
     .unwrap()
     .token;
     let (s, _, body) = get_json(&app, Some(&good), "/api/v1/events?after=abc&limit=5000").await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    // a bad query parameter is 400 invalid-parameter, as every parameter of the API
+    assert_eq!(s, StatusCode::BAD_REQUEST);
     let fields: Vec<&str> = body["errors"]
         .as_array()
         .unwrap()
