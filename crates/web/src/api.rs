@@ -21,11 +21,13 @@ use std::time::{Duration, Instant};
 pub mod content;
 mod extract;
 mod idempotency;
+mod openapi;
 mod problem;
 
 pub use extract::{parse_json, ApiPath, ApiQuery, Post};
 pub use idempotency::{once, Call};
 pub use problem::{FieldProblem, Problem, ProblemType};
+use openapi::CommonAnswers;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -157,9 +159,9 @@ pub struct EventPage {
 /// The unit's events after a cursor. Clients behind NAT sync with this instead of webhooks.
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", security(("bearer" = [])),
     params(
-        ("after" = Option<i64>, Query, description = "Return events after this cursor (default 0)"),
-        ("limit" = Option<u64>, Query, description = "1 to 1000, default 100"),
-        ("wait" = Option<u64>, Query, description = "Long-poll: wait up to this many seconds (at most 30) for an event"),
+        ("after" = Option<i64>, Query, minimum = 0, description = "Return events after this cursor (default 0)"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "1 to 1000, default 100"),
+        ("wait" = Option<i64>, Query, minimum = 0, maximum = 30, description = "Long-poll: wait up to this many seconds (at most 30) for an event"),
     ),
     responses((status = 200, body = EventPage), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limit; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_events(
@@ -249,7 +251,7 @@ pub struct RequestPage {
 
 /// The requests the client's unit handles, newest first, 50 a page.
 #[utoipa::path(get, path = "/api/v1/requests", tag = "requests", security(("bearer" = [])),
-    params(("status" = Option<String>, Query, description = "diterima, diverifikasi, ditolak, didisposisikan, ditindaklanjuti, selesai or ditutup"), ("page" = Option<u64>, Query, description = "From 0"), ("cursor" = Option<i64>, Query, description = "Cursor paging: the previous answer's next_cursor (stable while new requests arrive)")),
+    params(("status" = Option<openapi::RequestStatusName>, Query, description = "Only requests in this status"), ("page" = Option<i64>, Query, minimum = 0, maximum = 1000000, description = "From 0, 50 a page; beyond page 1000000 page by cursor"), ("cursor" = Option<i64>, Query, minimum = 1, description = "Cursor paging: the previous answer's next_cursor (stable while new requests arrive)")),
     responses((status = 200, body = RequestPage), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limit; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_requests(
     State(state): State<AppState>,
@@ -332,21 +334,32 @@ pub async fn get_request(
 #[serde(deny_unknown_fields)]
 pub struct NewRequestBody {
     #[serde(default)]
+    #[schema(value_type = openapi::RequestKindName, required = true)]
     kind: String,
+    /// One of `GET /services`' codes; the request's kind must fit it.
     #[serde(default)]
+    #[schema(max_length = 40)]
     service_code: String,
     #[serde(default)]
+    #[schema(required = true, min_length = 1, max_length = 150)]
     title: String,
     #[serde(default)]
+    #[schema(required = true, min_length = 10, max_length = 5000)]
     description: String,
+    /// WGS84; with `longitude`, inside the regency.
     #[serde(default)]
+    #[schema(minimum = -90.0, maximum = 90.0)]
     latitude: Option<f64>,
     #[serde(default)]
+    #[schema(minimum = -180.0, maximum = 180.0)]
     longitude: Option<f64>,
     #[serde(default)]
+    #[schema(max_length = 300)]
     location_address: String,
+    /// Kemendagri code of a kecamatan of the regency (`GET /regions`), e.g. `51.03.01`.
     #[serde(default)]
     district_code: String,
+    /// Kemendagri code of a desa/kelurahan within `district_code`.
     #[serde(default)]
     village_code: String,
     #[serde(default)]
@@ -486,7 +499,7 @@ fn json_text(v: serde_json::Value) -> String {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepBody {
-    /// `start`, `resolve`, `comment` or `forward`.
+    #[schema(value_type = openapi::StepAction)]
     action: String,
     #[serde(default)]
     note: Option<String>,
@@ -501,7 +514,7 @@ pub struct StepBody {
     officer: Option<String>,
 }
 
-/// A step on a request the client's unit handles: start, resolve, comment, forward.
+/// A step on a request the client's unit handles: start, resolve, comment, forward, assign.
 #[utoipa::path(post, path = "/api/v1/requests/{code}/steps", tag = "requests", security(("bearer" = [])),
     request_body = StepBody,
     params(("code" = String, Path, description = "Tracking code"), ("Idempotency-Key" = Option<String>, Header, description = "Same key, same answer")),
@@ -588,7 +601,10 @@ pub async fn take_step(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookBody {
+    /// Where deliveries are POSTed: http(s), a public address.
+    #[schema(format = "uri")]
     url: String,
+    /// Event kinds to deliver (e.g. `request.dispatch`); none: every kind.
     #[serde(default)]
     event_types: Vec<String>,
 }
@@ -682,7 +698,7 @@ pub async fn list_webhooks(
 
 /// Ends a subscription.
 #[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Subscription id")),
+    params(("id" = i64, Path, minimum = 1, description = "Subscription id")),
     responses((status = 204, description = "Ended"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limit; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_webhook(
     State(state): State<AppState>,
@@ -704,11 +720,11 @@ pub async fn delete_webhook(
     info(
         title = "kotapintar API",
         version = "1",
-        description = "For the units' own applications: read and file requests, take workflow steps, follow events (pull or webhooks). Authenticate with `Authorization: Bearer kp_<id>_<secret>` (issued by Kominfo). Errors are RFC 9457 problem+json."
+        description = "For the units' own applications: read and file requests, take workflow steps, follow events (pull or webhooks). Authenticate with `Authorization: Bearer kp_<id>_<secret>` (issued by Kominfo).\n\nErrors are RFC 9457 problem+json; each `type` is a page at `/api/v1/problems/{name}` that says what it means (the list: `/api/v1/problems`). A bad query or path parameter is 400 `invalid-parameter`, an unreadable body 400 `malformed` (every wrong field listed), invalid values 422 `invalid`.\n\nPOSTs take an `Idempotency-Key`: the same key with the same request answers the first answer again; with another method, path or body it is 422 `idempotency-key-mismatch`.\n\nWho holds a request a unit's application files: the central desk, as for every request. It is verified and dispatched there; the filing client sees it in the answer (with the resident's follow-up link, `follow_url`) and may act on it (`/steps`, `/photos`) once it is dispatched to the client's unit. Before that a step is 403 `forbidden`, and a confidential one reads as 404."
     ),
     paths(list_units, list_regions, list_services, list_events, list_requests, get_request, create_request, take_step, attach_photos, list_webhooks, create_webhook, delete_webhook, content::create_content, content::list_content, content::add_progress),
-    components(schemas(UnitView, RegionView, VillageView, ServiceView, Problem, FieldProblem, EventPage, ApiRequest, RequestPage, NewRequestBody, ContactBody, StepBody, WebhookBody, WebhookWithLog, DeliveryView, content::ContentView, content::ContentBody, content::ProgressBody)),
-    modifiers(&BearerAuth),
+    components(schemas(UnitView, RegionView, VillageView, ServiceView, Problem, FieldProblem, EventPage, ApiRequest, RequestPage, NewRequestBody, ContactBody, StepBody, WebhookBody, WebhookWithLog, DeliveryView, content::ContentView, content::ContentBody, content::ProgressBody, openapi::RequestKindName, openapi::RequestStatusName, openapi::StepAction, openapi::ContentKindName, openapi::EditorialStatusName, openapi::FundSource, openapi::ProjectStatus)),
+    modifiers(&BearerAuth, &CommonAnswers),
     tags((name = "reference", description = "Units, areas and services"), (name = "requests", description = "Residents' requests handled by the client's unit"), (name = "events", description = "The unit's event feed"), (name = "webhooks", description = "Signed push delivery of events"), (name = "content", description = "The unit's news, announcements, agenda and projects on the portal"))
 )]
 pub struct ApiDoc;

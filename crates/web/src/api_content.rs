@@ -59,36 +59,70 @@ fn view(state: &AppState, i: &ContentItem) -> ContentView {
 /// A new item. Times are RFC 3339 (`2026-12-01T09:00:00+08:00`) or local to the deployment
 /// (`2026-12-01T09:00`); dates are `YYYY-MM-DD`; rupiah are whole numbers.
 #[derive(Deserialize, utoipa::ToSchema, Default)]
-#[serde(deny_unknown_fields, default)]
+// Every field is optional to serde (a field's own default, as the staff form's empty
+// input); which are required is the domain's rule, and the schema says so.
+#[serde(deny_unknown_fields)]
 pub struct ContentBody {
+    #[schema(value_type = super::openapi::ContentKindName, required = true)]
+    #[serde(default)]
     kind: String,
+    #[schema(required = true, min_length = 1)]
+    #[serde(default)]
     title: String,
+    #[serde(default)]
     slug: String,
+    #[serde(default)]
     summary: String,
     /// Markdown; rendered and sanitised by the platform.
+    #[serde(default)]
     body: String,
+    #[serde(default)]
     tags: Vec<String>,
+    #[serde(default)]
     kecamatan: String,
+    #[serde(default)]
     desa: String,
+    #[serde(default)]
     publish_at: String,
+    #[serde(default)]
     starts_at: String,
+    #[serde(default)]
     ends_at: String,
+    #[serde(default)]
     place: String,
+    #[serde(default)]
     audience: String,
+    #[serde(default)]
     internal: bool,
+    #[serde(default)]
     sector: String,
-    /// `apbd`, `apbn`, `dak` or `lainnya`.
+    #[schema(value_type = Option<super::openapi::FundSource>)]
+    #[serde(default)]
     fund_source: String,
+    /// Rupiah, a whole number (`5075731.0` is read as `5075731`).
+    #[schema(minimum = 0)]
+    #[serde(default)]
     budget_ceiling: Option<i64>,
+    #[schema(minimum = 0)]
+    #[serde(default)]
     contract_value: Option<i64>,
+    #[serde(default)]
     contractor: String,
+    #[serde(default)]
     planned_start: String,
+    #[serde(default)]
     planned_end: String,
-    /// `planned`, `tender`, `running`, `done` or `stopped`.
+    #[schema(value_type = Option<super::openapi::ProjectStatus>)]
+    #[serde(default)]
     project_status: String,
+    #[schema(minimum = -90.0, maximum = 90.0)]
+    #[serde(default)]
     lat: Option<f64>,
+    #[schema(minimum = -180.0, maximum = 180.0)]
+    #[serde(default)]
     lon: Option<f64>,
     /// Submit for review at once (a unit admin then publishes it).
+    #[serde(default)]
     submit: bool,
 }
 
@@ -178,9 +212,11 @@ pub async fn create_content(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ContentListQuery {
-    /// `berita`, `pengumuman`, `agenda` or `proyek`.
+    /// Only items of this kind.
+    #[param(value_type = Option<super::openapi::ContentKindName>)]
     kind: Option<String>,
-    /// `draft`, `review` or `published`.
+    /// Only items in this editorial status.
+    #[param(value_type = Option<super::openapi::EditorialStatusName>)]
     status: Option<String>,
 }
 
@@ -231,10 +267,13 @@ pub async fn list_content(
 #[serde(deny_unknown_fields)]
 pub struct ProgressBody {
     /// `YYYY-MM-DD`, not in the future, not before the previous report.
+    #[schema(format = Date)]
     reported_on: String,
     /// 0 to 100, never less than the previous report.
+    #[schema(minimum = 0.0, maximum = 100.0)]
     physical_pct: f64,
     /// 0 to 100.
+    #[schema(minimum = 0.0, maximum = 100.0)]
     budget_pct: f64,
     #[serde(default)]
     note: String,
@@ -243,7 +282,7 @@ pub struct ProgressBody {
 /// Records a progress report on one of the unit's projects (one per day).
 #[utoipa::path(post, path = "/api/v1/content/{id}/progress", tag = "content", security(("bearer" = [])),
     request_body = ProgressBody,
-    params(("id" = i64, Path, description = "The project's id"), ("Idempotency-Key" = Option<String>, Header, description = "Same key, same answer")),
+    params(("id" = i64, Path, minimum = 1, description = "The project's id"), ("Idempotency-Key" = Option<String>, Header, description = "Same key, same answer")),
     responses((status = 201, description = "Recorded", body = Object), (status = 404, description = "No such project of this unit", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json")))]
 pub async fn add_progress(
     State(state): State<AppState>,
