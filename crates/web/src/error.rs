@@ -122,7 +122,11 @@ impl ErrorClass {
         match self {
             Self::Internal(detail) => tracing::error!(error = %detail, protocol, "request failed"),
             Self::Unavailable { reason, .. } => {
-                tracing::warn!(reason, protocol, "request refused: storage cannot be written");
+                tracing::warn!(
+                    reason,
+                    protocol,
+                    "request refused: storage cannot be written"
+                );
             }
             _ => {}
         }
@@ -131,10 +135,8 @@ impl ErrorClass {
 
 /// Sets `Retry-After` on an answer.
 pub fn set_retry_after(res: &mut Response, seconds: u64) {
-    res.headers_mut().insert(
-        header::RETRY_AFTER,
-        axum::http::HeaderValue::from(seconds),
-    );
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -292,10 +292,9 @@ impl From<ErrorClass> for Fail {
             ErrorClass::Conflict(why) => Self::bad(format!("this cannot be done now: {why}")),
             ErrorClass::Invalid(e) => field_errors(e),
             ErrorClass::Malformed(why) => Self::bad(why),
-            ErrorClass::TooLarge => Self::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "the request is too large",
-            ),
+            ErrorClass::TooLarge => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "the request is too large")
+            }
             ErrorClass::RateLimited { .. } => Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too many requests; try again later",

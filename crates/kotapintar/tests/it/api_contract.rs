@@ -115,14 +115,30 @@ async fn numeric_parameters_are_bounded_and_never_overflow(app: TestApp) {
     let token = client(&app, "sim", "requests:read events:read").await;
     // the first panicked in the SQLite binder and dropped the connection; the second
     // wrapped around to page 0
-    for page in ["184467440737095517", "9223372036854775808", "-1", "abc", "1000001"] {
+    for page in [
+        "184467440737095517",
+        "9223372036854775808",
+        "-1",
+        "abc",
+        "1000001",
+    ] {
         let a = get(&app, &token, &format!("/api/v1/requests?page={page}")).await;
         a.problem(StatusCode::BAD_REQUEST);
         assert_eq!(a.fields(), ["page"], "{page}: {}", a.text);
     }
     let a = get(&app, &token, "/api/v1/requests?page=1000000").await;
-    assert_eq!(a.status, StatusCode::OK, "the last page is a page: {}", a.text);
-    let a = get(&app, &token, "/api/v1/requests?cursor=99999999999999999999&page=x").await;
+    assert_eq!(
+        a.status,
+        StatusCode::OK,
+        "the last page is a page: {}",
+        a.text
+    );
+    let a = get(
+        &app,
+        &token,
+        "/api/v1/requests?cursor=99999999999999999999&page=x",
+    )
+    .await;
     a.problem(StatusCode::BAD_REQUEST);
     assert_eq!(a.fields(), ["cursor", "page"]);
     let a = get(&app, &token, "/api/v1/events?after=-1&limit=0&wait=31").await;
@@ -138,7 +154,12 @@ async fn numeric_parameters_are_bounded_and_never_overflow(app: TestApp) {
 async fn an_idempotency_key_is_bound_to_its_request(app: TestApp) {
     unit(&app).await;
     app.import_areas().await;
-    let token = client(&app, "sim", "requests:read requests:write events:read content:write").await;
+    let token = client(
+        &app,
+        "sim",
+        "requests:read requests:write events:read content:write",
+    )
+    .await;
     let filing = |title: &str| {
         json!({
             "kind": "pengaduan",
@@ -149,30 +170,68 @@ async fn an_idempotency_key_is_bound_to_its_request(app: TestApp) {
         })
         .to_string()
     };
-    let first = post(&app, &token, "/api/v1/requests", Some("k-1"), &filing("Jalan berlubang")).await;
+    let first = post(
+        &app,
+        &token,
+        "/api/v1/requests",
+        Some("k-1"),
+        &filing("Jalan berlubang"),
+    )
+    .await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
     // the same key with another body: refused, and the new request is not silently dropped
     // behind a replayed 201
-    let other = post(&app, &token, "/api/v1/requests", Some("k-1"), &filing("Lampu jalan mati")).await;
+    let other = post(
+        &app,
+        &token,
+        "/api/v1/requests",
+        Some("k-1"),
+        &filing("Lampu jalan mati"),
+    )
+    .await;
     let p = other.problem(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(p["type"], "/api/v1/problems/idempotency-key-mismatch");
     // the same key on another endpoint: no replay of the first answer (a webhook's secret
     // came back from POST /content)
-    let hook = post(&app, &token, "/api/v1/webhooks", Some("w-1"), &json!({"url": "https://example.org/hook"}).to_string()).await;
+    let hook = post(
+        &app,
+        &token,
+        "/api/v1/webhooks",
+        Some("w-1"),
+        &json!({"url": "https://example.org/hook"}).to_string(),
+    )
+    .await;
     assert!(
         hook.status == StatusCode::CREATED || hook.status == StatusCode::UNPROCESSABLE_ENTITY,
         "{}",
         hook.text
     );
-    let content = post(&app, &token, "/api/v1/content", Some("w-1"), &json!({"kind": "berita", "title": "Kerja bakti"}).to_string()).await;
+    let content = post(
+        &app,
+        &token,
+        "/api/v1/content",
+        Some("w-1"),
+        &json!({"kind": "berita", "title": "Kerja bakti"}).to_string(),
+    )
+    .await;
     let p = content.problem(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(p["type"], "/api/v1/problems/idempotency-key-mismatch");
     assert!(!content.text.contains("secret"), "{}", content.text);
-    let content = post(&app, &token, "/api/v1/requests", Some("k-1"), &filing("Jalan berlubang")).await;
+    let content = post(
+        &app,
+        &token,
+        "/api/v1/requests",
+        Some("k-1"),
+        &filing("Jalan berlubang"),
+    )
+    .await;
     // the same request again: the first answer
     assert_eq!(content.status, StatusCode::CREATED);
     assert_eq!(content.headers["idempotent-replay"], "true");
-    assert_eq!(content.json()["tracking_code"], first.json()["tracking_code"]);
+    assert_eq!(
+        content.json()["tracking_code"],
+        first.json()["tracking_code"]
+    );
     use sea_orm::{EntityTrait, PaginatorTrait};
     assert_eq!(
         kotapintar_storage::entity::request::Entity::find()
@@ -199,11 +258,22 @@ async fn every_error_is_problem_json_with_a_documented_type(app: TestApp) {
     assert_eq!(p["type"], "/api/v1/problems/method-not-allowed");
     assert!(a.headers["allow"].to_str().unwrap().contains("GET"));
     // a path value that is not a number
-    let a = send(c.delete(app.url("/api/v1/webhooks/abc")).bearer_auth(&token)).await;
+    let a = send(
+        c.delete(app.url("/api/v1/webhooks/abc"))
+            .bearer_auth(&token),
+    )
+    .await;
     a.problem(StatusCode::BAD_REQUEST);
     assert_eq!(a.fields(), ["id"]);
     // a photo upload that is not multipart
-    let a = post(&app, &token, "/api/v1/requests/BDG-26-AAAAA/photos", None, "{}").await;
+    let a = post(
+        &app,
+        &token,
+        "/api/v1/requests/BDG-26-AAAAA/photos",
+        None,
+        "{}",
+    )
+    .await;
     let p = a.problem(StatusCode::BAD_REQUEST);
     assert_eq!(p["type"], "/api/v1/problems/malformed");
     // a query string that does not parse
@@ -228,7 +298,10 @@ async fn every_error_is_problem_json_with_a_documented_type(app: TestApp) {
         assert!(index.text.contains(&format!("/api/v1/problems/{t}")), "{t}");
         let one = send(c.get(app.url(&format!("/api/v1/problems/{t}")))).await;
         assert_eq!(one.status, StatusCode::OK, "{t}");
-        assert!(one.headers["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(one.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
         assert!(one.text.contains(t));
     }
     let a = send(c.get(app.url("/api/v1/problems/nothing-like-this"))).await;
@@ -265,7 +338,11 @@ async fn every_field_of_the_wrong_type_is_reported(app: TestApp) {
     )
     .await;
     let p = a.problem(StatusCode::BAD_REQUEST);
-    assert_eq!(a.fields(), ["anonymous", "contact.email", "latitude", "title"], "{p}");
+    assert_eq!(
+        a.fields(),
+        ["anonymous", "contact.email", "latitude", "title"],
+        "{p}"
+    );
     assert!(p["errors"]
         .as_array()
         .unwrap()
@@ -316,13 +393,28 @@ async fn a_request_filed_by_an_application_is_the_desks_until_dispatched(app: Te
     .await;
     assert_eq!(filed.status, StatusCode::CREATED, "{}", filed.text);
     let code = filed.json()["tracking_code"].as_str().unwrap().to_string();
-    let step = json!({"action": "comment", "note": "Tim kami sudah mencatat laporan ini."}).to_string();
-    let a = post(&app, &token, &format!("/api/v1/requests/{code}/steps"), None, &step).await;
+    let step =
+        json!({"action": "comment", "note": "Tim kami sudah mencatat laporan ini."}).to_string();
+    let a = post(
+        &app,
+        &token,
+        &format!("/api/v1/requests/{code}/steps"),
+        None,
+        &step,
+    )
+    .await;
     let p = a.problem(StatusCode::FORBIDDEN);
     assert_eq!(p["type"], "/api/v1/problems/forbidden");
     app.login_admin().await;
     let id = app.request_id(&code).await;
     app.dispatch(id, "DPUPR").await;
-    let a = post(&app, &token, &format!("/api/v1/requests/{code}/steps"), None, &step).await;
+    let a = post(
+        &app,
+        &token,
+        &format!("/api/v1/requests/{code}/steps"),
+        None,
+        &step,
+    )
+    .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text);
 }

@@ -101,7 +101,10 @@ impl<S: Send + Sync> FromRequest<S> for Post {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 Problem::of(ProblemType::TooLarge)
             } else {
-                Problem::malformed(format!("the body could not be read: {}", e.body_text()), Vec::new())
+                Problem::malformed(
+                    format!("the body could not be read: {}", e.body_text()),
+                    Vec::new(),
+                )
             }
         })?;
         Ok(Self {
@@ -350,7 +353,14 @@ mod tests {
         let mut e = FieldErrors::new();
         assert_eq!(bounded(&mut e, "page", Some("7"), 0, 0, 100, "x"), 7);
         assert!(e.is_empty());
-        for bad in ["184467440737095517", "9223372036854775808", "-1", "abc", "1.5", "101"] {
+        for bad in [
+            "184467440737095517",
+            "9223372036854775808",
+            "-1",
+            "abc",
+            "1.5",
+            "101",
+        ] {
             let mut e = FieldErrors::new();
             assert_eq!(bounded(&mut e, "page", Some(bad), 0, 0, 100, "x"), 0);
             assert_eq!(e.for_field("page"), Some("x"), "{bad}");

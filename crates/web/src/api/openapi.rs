@@ -127,26 +127,56 @@ impl CommonAnswers {
             .iter()
             .any(|p| matches!(p.parameter_in, ParameterIn::Query | ParameterIn::Path));
         let mut answers = vec![
-            ("401", problem(ProblemType::Unauthorized, "No valid bearer token")),
-            ("429", problem(ProblemType::RateLimit, "The client's calls per minute are used up; see Retry-After")),
-            ("503", problem(ProblemType::Unavailable, "Storage cannot be written now; nothing was stored; see Retry-After")),
+            (
+                "401",
+                problem(ProblemType::Unauthorized, "No valid bearer token"),
+            ),
+            (
+                "429",
+                problem(
+                    ProblemType::RateLimit,
+                    "The client's calls per minute are used up; see Retry-After",
+                ),
+            ),
+            (
+                "503",
+                problem(
+                    ProblemType::Unavailable,
+                    "Storage cannot be written now; nothing was stored; see Retry-After",
+                ),
+            ),
         ];
         if scoped {
             answers.push((
                 "403",
-                problem(ProblemType::Scope, "The client lacks the scope, or its unit may not do this"),
+                problem(
+                    ProblemType::Scope,
+                    "The client lacks the scope, or its unit may not do this",
+                ),
             ));
         }
         if has_path {
-            answers.push(("404", problem(ProblemType::NotFound, "No such resource for this client")));
+            answers.push((
+                "404",
+                problem(ProblemType::NotFound, "No such resource for this client"),
+            ));
         }
         if post {
             answers.push(("400", problem(ProblemType::Malformed, "The body is not the documented JSON (every wrong field listed), or a parameter is not valid")));
             answers.push(("409", problem(ProblemType::InProgress, "A call with this Idempotency-Key is still running, or the resource's state does not allow this now")));
-            answers.push(("413", problem(ProblemType::TooLarge, "The body is too large")));
+            answers.push((
+                "413",
+                problem(ProblemType::TooLarge, "The body is too large"),
+            ));
             answers.push(("422", problem(ProblemType::Invalid, "Invalid fields, one entry each; or the Idempotency-Key was used for another request")));
         } else if has_query {
-            answers.push(("400", problem(ProblemType::InvalidParameter, "A query or path parameter is not valid, one entry each")));
+            answers.push((
+                "400",
+                problem(
+                    ProblemType::InvalidParameter,
+                    "A query or path parameter is not valid, one entry each",
+                ),
+            ));
         }
         for (code, answer) in answers {
             op.responses
@@ -187,7 +217,13 @@ mod tests {
     fn names<T: Serialize>(items: &[T]) -> Vec<String> {
         items
             .iter()
-            .map(|i| serde_json::to_value(i).unwrap().as_str().unwrap().to_string())
+            .map(|i| {
+                serde_json::to_value(i)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
             .collect()
     }
 
@@ -198,7 +234,12 @@ mod tests {
         use RequestStatusName as S;
         let kinds: Vec<String> = RequestKind::ALL.iter().map(|k| k.as_str().into()).collect();
         assert_eq!(
-            names(&[K::Pengaduan, K::Aspirasi, K::PermintaanInformasi, K::Permohonan]),
+            names(&[
+                K::Pengaduan,
+                K::Aspirasi,
+                K::PermintaanInformasi,
+                K::Permohonan
+            ]),
             kinds
         );
         let statuses: Vec<String> = Status::ALL.iter().map(|k| k.as_str().into()).collect();

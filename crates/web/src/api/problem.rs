@@ -192,8 +192,7 @@ impl Problem {
             .map(|e| FieldProblem {
                 field: e.field.clone(),
                 code: e.code.into(),
-                message: crate::i18n::t(crate::i18n::Lang::En, &format!("error.{}", e.code))
-                    .into(),
+                message: crate::i18n::t(crate::i18n::Lang::En, &format!("error.{}", e.code)).into(),
             })
             .collect()
     }
@@ -412,7 +411,10 @@ mod tests {
         for t in ProblemType::ALL {
             assert!(t.status().is_client_error() || t.status().is_server_error());
             assert!(!t.explanation().is_empty());
-            assert_eq!(Problem::of(t).kind, format!("/api/v1/problems/{}", t.slug()));
+            assert_eq!(
+                Problem::of(t).kind,
+                format!("/api/v1/problems/{}", t.slug())
+            );
         }
     }
 }

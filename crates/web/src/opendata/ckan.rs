@@ -96,7 +96,8 @@ impl From<ErrorClass> for Fail {
             ErrorClass::Invalid(f) => Fail::Validation(
                 f.0.iter()
                     .map(|e| {
-                        let msg = crate::i18n::t(crate::i18n::Lang::En, &format!("error.{}", e.code));
+                        let msg =
+                            crate::i18n::t(crate::i18n::Lang::En, &format!("error.{}", e.code));
                         (e.field.clone(), msg.to_string())
                     })
                     .collect(),
@@ -1319,7 +1320,8 @@ mod tests {
             assert_eq!(v["success"], false);
             assert!(v["error"]["__type"].is_string(), "{v}");
             assert!(
-                v["error"]["message"].is_string() || v["error"].as_object().is_some_and(|e| e.len() > 1),
+                v["error"]["message"].is_string()
+                    || v["error"].as_object().is_some_and(|e| e.len() > 1),
                 "{v}"
             );
         }

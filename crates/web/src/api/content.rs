@@ -254,9 +254,7 @@ pub async fn list_content(
         return Problem::invalid_parameters(&e).into_response();
     }
     let units = [client.unit_id];
-    let items = match content::staff_list(&state.store, Some(&units), status, kind, 200)
-    .await
-    {
+    let items = match content::staff_list(&state.store, Some(&units), status, kind, 200).await {
         Ok(i) => i,
         Err(e) => return Problem::from(e).into_response(),
     };
