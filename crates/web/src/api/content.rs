@@ -175,7 +175,7 @@ impl ContentBody {
 /// Creates a draft for the client's unit (and submits it for review if asked).
 #[utoipa::path(post, path = "/api/v1/content", tag = "content", security(("bearer" = [])),
     request_body = ContentBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Same key, same answer: the call is done once")),
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, description = "Same key, same answer: the call is done once")),
     responses((status = 201, body = ContentView), (status = 422, description = "One entry per invalid field", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limit; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_content(
     State(state): State<AppState>,
@@ -212,11 +212,11 @@ pub async fn create_content(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ContentListQuery {
-    /// Only items of this kind.
-    #[param(value_type = Option<super::openapi::ContentKindName>)]
+    /// Only items of this kind: berita, pengumuman, agenda or proyek (empty: every kind).
+    #[param(pattern = "^(berita|pengumuman|agenda|proyek)?$")]
     kind: Option<String>,
-    /// Only items in this editorial status.
-    #[param(value_type = Option<super::openapi::EditorialStatusName>)]
+    /// Only items in this editorial status: draft, review or published (empty: every one).
+    #[param(pattern = "^(draft|review|published)?$")]
     status: Option<String>,
 }
 
@@ -280,7 +280,7 @@ pub struct ProgressBody {
 /// Records a progress report on one of the unit's projects (one per day).
 #[utoipa::path(post, path = "/api/v1/content/{id}/progress", tag = "content", security(("bearer" = [])),
     request_body = ProgressBody,
-    params(("id" = i64, Path, minimum = 1, description = "The project's id"), ("Idempotency-Key" = Option<String>, Header, description = "Same key, same answer")),
+    params(("id" = i64, Path, minimum = 1, description = "The project's id"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, description = "Same key, same answer")),
     responses((status = 201, description = "Recorded", body = Object), (status = 404, description = "No such project of this unit", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json")))]
 pub async fn add_progress(
     State(state): State<AppState>,

@@ -123,7 +123,7 @@ pub struct WebhookBody {
 /// `webhook-signature`) and retried for a day.
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", security(("bearer" = [])),
     request_body = WebhookBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Same key, same answer: one subscription")),
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, description = "Same key, same answer: one subscription")),
     responses((status = 201, description = "The subscription and its `secret`", body = Object), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limit; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_webhook(
     State(state): State<AppState>,

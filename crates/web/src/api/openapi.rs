@@ -100,6 +100,16 @@ pub enum ProjectStatus {
     Stopped,
 }
 
+/// The body of `POST /requests/{code}/photos`.
+// Only a schema: the handler reads the multipart parts itself.
+#[allow(dead_code)]
+#[derive(utoipa::ToSchema)]
+pub struct PhotoUpload {
+    /// JPEG, PNG or WebP, 10 MB each, at most 5; metadata is removed.
+    #[schema(value_type = Vec<String>, format = Binary, min_items = 1)]
+    photo: Vec<u8>,
+}
+
 fn problem(t: ProblemType, description: &str) -> utoipa::openapi::Response {
     ResponseBuilder::new()
         .description(format!("{description} (problem type `{}`)", t.uri()))

@@ -50,7 +50,7 @@ pub struct RequestPage {
 
 /// The requests the client's unit handles, newest first, 50 a page.
 #[utoipa::path(get, path = "/api/v1/requests", tag = "requests", security(("bearer" = [])),
-    params(("status" = Option<openapi::RequestStatusName>, Query, description = "Only requests in this status"), ("page" = Option<i64>, Query, minimum = 0, maximum = 1000000, description = "From 0, 50 a page; beyond page 1000000 page by cursor"), ("cursor" = Option<i64>, Query, minimum = 1, description = "Cursor paging: the previous answer's next_cursor (stable while new requests arrive)")),
+    params(("status" = Option<String>, Query, pattern = "^(diterima|diverifikasi|ditolak|didisposisikan|ditindaklanjuti|selesai|ditutup)?$", description = "Only requests in this status: diterima, diverifikasi, ditolak, didisposisikan, ditindaklanjuti, selesai or ditutup (empty: every status)"), ("page" = Option<i64>, Query, minimum = 0, maximum = 1000000, description = "From 0, 50 a page; beyond page 1000000 page by cursor"), ("cursor" = Option<i64>, Query, minimum = 1, description = "Cursor paging: the previous answer's next_cursor (stable while new requests arrive)")),
     responses((status = 200, body = RequestPage), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limit; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_requests(
     State(state): State<AppState>,
@@ -231,7 +231,7 @@ pub struct ContactBody {
 /// it twice. The answer includes the resident's private follow-up link.
 #[utoipa::path(post, path = "/api/v1/requests", tag = "requests", security(("bearer" = [])),
     request_body = NewRequestBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Same key, same answer: the call is done once")),
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, description = "Same key, same answer: the call is done once")),
     responses((status = 201, body = ApiRequest), (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"), (status = 422, description = "One entry per invalid field", body = Problem, content_type = "application/problem+json"), (status = 409, description = "A call with this key is still running", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limit; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_request(
     State(state): State<AppState>,
@@ -324,7 +324,7 @@ pub struct StepBody {
 /// A step on a request the client's unit handles: start, resolve, comment, forward, assign.
 #[utoipa::path(post, path = "/api/v1/requests/{code}/steps", tag = "requests", security(("bearer" = [])),
     request_body = StepBody,
-    params(("code" = String, Path, description = "Tracking code"), ("Idempotency-Key" = Option<String>, Header, description = "Same key, same answer")),
+    params(("code" = String, Path, description = "Tracking code"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, description = "Same key, same answer")),
     responses((status = 200, description = "The new status", body = Object), (status = 409, description = "The workflow does not allow this step now", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limit; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn take_step(
     State(state): State<AppState>,
@@ -408,8 +408,8 @@ pub async fn take_step(
 /// Adds photos (multipart, field `photo`, repeated) to a request the client's unit handles,
 /// checked like a resident's: by content, 10 MB each, metadata removed.
 #[utoipa::path(post, path = "/api/v1/requests/{code}/photos", tag = "requests", security(("bearer" = [])),
-    params(("code" = String, Path, description = "Tracking code"), ("Idempotency-Key" = Option<String>, Header, description = "Same key, same answer: the photos are added once")),
-    request_body(content_type = "multipart/form-data", description = "One or more `photo` parts"),
+    params(("code" = String, Path, description = "Tracking code"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, description = "Same key, same answer: the photos are added once")),
+    request_body(content_type = "multipart/form-data", content = openapi::PhotoUpload, description = "One or more `photo` parts"),
     responses((status = 201, description = "How many were added", body = Object), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn attach_photos(
     State(state): State<AppState>,
