@@ -166,13 +166,16 @@ pub(super) fn sort_hits(hits: &mut [&Dataset], sort: &str) -> Result<(), Fail> {
     Ok(())
 }
 
+/// One facet object of the answer: field → counts (or CKAN's item lists).
+type Facets = Map<String, Value>;
+
 /// `facets` and `search_facets` of the matches, as CKAN counts them (`facet.field`,
 /// `facet.limit`, `facet.mincount`; none when `facet=false`).
 pub(super) fn facets_of(
     cat: &Catalogue,
     hits: &[&Dataset],
     p: &Params,
-) -> Result<(Map<String, Value>, Map<String, Value>), Fail> {
+) -> Result<(Facets, Facets), Fail> {
     let mut facets = Map::new();
     let mut search_facets = Map::new();
     if p.bool_or("facet", true)? {
