@@ -96,7 +96,7 @@ pub struct ContentBody {
     internal: bool,
     #[serde(default)]
     sector: String,
-    #[schema(value_type = Option<super::openapi::FundSource>)]
+    #[schema(value_type = super::openapi::FundSource)]
     #[serde(default)]
     fund_source: String,
     /// Rupiah, a whole number (`5075731.0` is read as `5075731`).
@@ -112,7 +112,7 @@ pub struct ContentBody {
     planned_start: String,
     #[serde(default)]
     planned_end: String,
-    #[schema(value_type = Option<super::openapi::ProjectStatus>)]
+    #[schema(value_type = super::openapi::ProjectStatus)]
     #[serde(default)]
     project_status: String,
     #[schema(minimum = -90.0, maximum = 90.0)]

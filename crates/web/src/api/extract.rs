@@ -39,8 +39,8 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
     }
 }
 
-/// A numeric parameter within `min..=max`, `default` when absent or empty; out of range, not
-/// a number or too big for any integer: an error naming it (and `default` meanwhile, so every
+/// A numeric parameter within `min..=max`, `default` when absent; empty, out of range, not a
+/// number or too big for any integer: an error naming it (and `default` meanwhile, so every
 /// parameter is checked before answering).
 pub fn bounded(
     errors: &mut FieldErrors,
@@ -51,7 +51,7 @@ pub fn bounded(
     max: i64,
     code: &'static str,
 ) -> i64 {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+    match raw.map(str::trim) {
         None => default,
         Some(s) => match s.parse::<i64>() {
             Ok(n) if (min..=max).contains(&n) => n,
@@ -67,12 +67,9 @@ pub fn bounded(
 pub fn path_id(raw: &str, name: &str) -> Result<i64, Problem> {
     let mut e = FieldErrors::new();
     let id = bounded(&mut e, name, Some(raw), 0, 1, i64::MAX, "invalid_id");
-    if e.is_empty() && !raw.trim().is_empty() {
+    if e.is_empty() {
         Ok(id)
     } else {
-        if e.is_empty() {
-            e.add(name, "invalid_id");
-        }
         Err(Problem::invalid_parameters(&e))
     }
 }

@@ -81,6 +81,9 @@ pub enum EditorialStatusName {
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FundSource {
+    /// Not given (an item that is not a project).
+    #[serde(rename = "")]
+    Unset,
     Apbd,
     Apbn,
     Dak,
@@ -93,6 +96,9 @@ pub enum FundSource {
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProjectStatus {
+    /// Not given (an item that is not a project).
+    #[serde(rename = "")]
+    Unset,
     Planned,
     Tender,
     Running,

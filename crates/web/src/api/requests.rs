@@ -78,7 +78,6 @@ pub async fn list_requests(
     let cursor = q
         .cursor
         .as_deref()
-        .filter(|c| !c.trim().is_empty())
         .map(|c| extract::bounded(&mut e, "cursor", Some(c), 1, 1, i64::MAX, "invalid_cursor"));
     if !e.is_empty() {
         return Err(Problem::invalid_parameters(&e));
