@@ -228,16 +228,28 @@ pub enum Idempotency {
     InProgress,
     /// Answered before: give the same answer again.
     Replay(u16, String),
+    /// The key was first sent with another request (another endpoint or another body):
+    /// neither replayed nor done again (422 in the API, as the IETF Idempotency-Key draft says).
+    Mismatch,
 }
 
 /// Claims a key before doing the work, so two racing calls cannot both create something.
-pub async fn claim_key(store: &Store, client_id: i64, key: &str) -> Result<Idempotency> {
+/// `request` names what the key is used for (the method, the path and a hash of the body);
+/// a key first used for another request is a `Mismatch`. Keys stored before requests were
+/// recorded match any request.
+pub async fn claim_key(
+    store: &Store,
+    client_id: i64,
+    key: &str,
+    request: &str,
+) -> Result<Idempotency> {
     use crate::entity::idempotency_key as ik;
     let res = ik::ActiveModel {
         client_id: Set(client_id),
         key: Set(key.into()),
         status: Set(0),
         body: Set(String::new()),
+        request: Set(Some(request.into())),
         created_at: Set(Utc::now()),
         ..Default::default()
     }
@@ -257,6 +269,9 @@ pub async fn claim_key(store: &Store, client_id: i64, key: &str) -> Result<Idemp
                 .one(&store.reader)
                 .await?;
             Ok(match m {
+                Some(m) if m.request.as_deref().is_some_and(|r| r != request) => {
+                    Idempotency::Mismatch
+                }
                 Some(m) if m.status > 0 => Idempotency::Replay(m.status as u16, m.body),
                 _ => Idempotency::InProgress,
             })

@@ -8,6 +8,7 @@
 mod harness;
 
 mod api;
+mod api_contract;
 mod audit;
 mod auth;
 mod bimtek;

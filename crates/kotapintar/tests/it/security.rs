@@ -449,6 +449,14 @@ fn table(f: &Fixture) -> Vec<Case> {
         body,
         expect,
     };
+    // a route that answers every method the same way (`any`)
+    let with = |method: Method, route: &'static str, path: &str, expect: [u16; 11]| Case {
+        method,
+        route,
+        path: path.into(),
+        body: None,
+        expect,
+    };
     let (unit, user, svc) = (f.unit_a, f.officer_a_user, f.service_a);
     let (req, code, token) = (f.request_id, &f.code, &f.token);
     let (item, prog, ind) = (f.content_a, f.programme_a, f.indicator_a);
@@ -660,6 +668,24 @@ fn table(f: &Fixture) -> Vec<Case> {
         get("/api/v1/content", "/api/v1/content".into(), codes("401 401 401 401 401 401 401 401 401 200 403")),
         post("/api/v1/content", "/api/v1/content".into(), Json, codes("401 401 401 401 401 401 401 401 401 422 403")),
         post("/api/v1/content/{id}/progress", format!("/api/v1/content/{item}/progress"), JsonValue(serde_json::json!({"reported_on": "2020-01-01", "physical_pct": 0.0, "budget_pct": 0.0})), codes("401 401 401 401 401 401 401 401 401 422 403")),
+        get("/api/v1/problems", "/api/v1/problems".into(), all(200)),
+        get("/api/v1/problems/{name}", "/api/v1/problems/not-found".into(), all(200)),
+        // any other path under /api/v1: a problem+json 404 for every method
+        with(Method::GET, "/api/v1", "/api/v1", all(404)),
+        with(Method::POST, "/api/v1", "/api/v1", all(404)),
+        with(Method::PUT, "/api/v1", "/api/v1", all(404)),
+        with(Method::PATCH, "/api/v1", "/api/v1", all(404)),
+        with(Method::DELETE, "/api/v1", "/api/v1", all(404)),
+        with(Method::GET, "/api/v1/", "/api/v1/", all(404)),
+        with(Method::POST, "/api/v1/", "/api/v1/", all(404)),
+        with(Method::PUT, "/api/v1/", "/api/v1/", all(404)),
+        with(Method::PATCH, "/api/v1/", "/api/v1/", all(404)),
+        with(Method::DELETE, "/api/v1/", "/api/v1/", all(404)),
+        with(Method::GET, "/api/v1/{*rest}", "/api/v1/tidak-ada", all(404)),
+        with(Method::POST, "/api/v1/{*rest}", "/api/v1/tidak-ada", all(404)),
+        with(Method::PUT, "/api/v1/{*rest}", "/api/v1/tidak-ada", all(404)),
+        with(Method::PATCH, "/api/v1/{*rest}", "/api/v1/tidak-ada", all(404)),
+        with(Method::DELETE, "/api/v1/{*rest}", "/api/v1/tidak-ada", all(404)),
         // --- Open311: reading is public, filing needs an api_key (not sent here)
         get("/open311/v2/{file}", "/open311/v2/services.json".into(), all(200)),
         post("/open311/v2/{file}", "/open311/v2/requests.json".into(), Form, all(403)),

@@ -10,6 +10,9 @@ pub struct Model {
     pub key: String,
     pub status: i32,
     pub body: String,
+    /// The request the key was first sent with (method, path, body hash); `None` for keys
+    /// stored before it was recorded.
+    pub request: Option<String>,
     pub created_at: ChronoDateTimeUtc,
 }
 

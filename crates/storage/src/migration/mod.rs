@@ -16,6 +16,7 @@ mod m20261129_000010_monthly_counters;
 mod m20261207_000011_public_text;
 mod m20261207_000012_abuse_limits;
 mod m20261207_000014_audit_key;
+mod m20261207_000018_idempotency_request;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000011_public_text::Migration),
             Box::new(m20261207_000012_abuse_limits::Migration),
             Box::new(m20261207_000014_audit_key::Migration),
+            Box::new(m20261207_000018_idempotency_request::Migration),
         ]
     }
 }

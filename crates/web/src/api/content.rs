@@ -5,9 +5,9 @@
 //! review; publishing stays with the unit's admins, as for a person (the editorial rule of
 //! `domain::content`).
 
-use super::{once, post_prelude, require, Client, JsonBody, Problem};
+use super::{once, require, ApiPath, ApiQuery, Call, Client, Post, Problem};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -59,36 +59,70 @@ fn view(state: &AppState, i: &ContentItem) -> ContentView {
 /// A new item. Times are RFC 3339 (`2026-12-01T09:00:00+08:00`) or local to the deployment
 /// (`2026-12-01T09:00`); dates are `YYYY-MM-DD`; rupiah are whole numbers.
 #[derive(Deserialize, utoipa::ToSchema, Default)]
-#[serde(deny_unknown_fields, default)]
+// Every field is optional to serde (a field's own default, as the staff form's empty
+// input); which are required is the domain's rule, and the schema says so.
+#[serde(deny_unknown_fields)]
 pub struct ContentBody {
+    #[schema(value_type = super::openapi::ContentKindName, required = true)]
+    #[serde(default)]
     kind: String,
+    #[schema(required = true, min_length = 1)]
+    #[serde(default)]
     title: String,
+    #[serde(default)]
     slug: String,
+    #[serde(default)]
     summary: String,
     /// Markdown; rendered and sanitised by the platform.
+    #[serde(default)]
     body: String,
+    #[serde(default)]
     tags: Vec<String>,
+    #[serde(default)]
     kecamatan: String,
+    #[serde(default)]
     desa: String,
+    #[serde(default)]
     publish_at: String,
+    #[serde(default)]
     starts_at: String,
+    #[serde(default)]
     ends_at: String,
+    #[serde(default)]
     place: String,
+    #[serde(default)]
     audience: String,
+    #[serde(default)]
     internal: bool,
+    #[serde(default)]
     sector: String,
-    /// `apbd`, `apbn`, `dak` or `lainnya`.
+    #[schema(value_type = super::openapi::FundSource)]
+    #[serde(default)]
     fund_source: String,
+    /// Rupiah, a whole number (`5075731.0` is read as `5075731`).
+    #[schema(minimum = 0)]
+    #[serde(default)]
     budget_ceiling: Option<i64>,
+    #[schema(minimum = 0)]
+    #[serde(default)]
     contract_value: Option<i64>,
+    #[serde(default)]
     contractor: String,
+    #[serde(default)]
     planned_start: String,
+    #[serde(default)]
     planned_end: String,
-    /// `planned`, `tender`, `running`, `done` or `stopped`.
+    #[schema(value_type = super::openapi::ProjectStatus)]
+    #[serde(default)]
     project_status: String,
+    #[schema(minimum = -90.0, maximum = 90.0)]
+    #[serde(default)]
     lat: Option<f64>,
+    #[schema(minimum = -180.0, maximum = 180.0)]
+    #[serde(default)]
     lon: Option<f64>,
     /// Submit for review at once (a unit admin then publishes it).
+    #[serde(default)]
     submit: bool,
 }
 
@@ -141,20 +175,21 @@ impl ContentBody {
 /// Creates a draft for the client's unit (and submits it for review if asked).
 #[utoipa::path(post, path = "/api/v1/content", tag = "content", security(("bearer" = [])),
     request_body = ContentBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Same key, same answer: the call is done once")),
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, description = "Same key, same answer: the call is done once")),
     responses((status = 201, body = ContentView), (status = 422, description = "One entry per invalid field", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limit; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_content(
     State(state): State<AppState>,
     Client(client): Client,
-    headers: axum::http::HeaderMap,
-    JsonBody(body): JsonBody<ContentBody>,
+    post: Post,
 ) -> Response {
-    let key = match post_prelude(&client, "content:write", &headers) {
-        Ok(k) => k,
+    let (call, body) = match Call::begin(&client, "content:write", &post)
+        .and_then(|call| Ok((call, post.json::<ContentBody>()?)))
+    {
+        Ok(c) => c,
         Err(p) => return p.into_response(),
     };
     let (st, cl) = (state.clone(), client.clone());
-    once(&state, &client, key, move || async move {
+    once(&state, &client, call, move || async move {
         let submit = body.submit;
         let offset = st.config.rules.utc_offset;
         let draft = body
@@ -175,10 +210,13 @@ pub async fn create_content(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ContentListQuery {
-    /// `berita`, `pengumuman`, `agenda` or `proyek`.
+    /// Only items of this kind: berita, pengumuman, agenda or proyek (empty: every kind).
+    #[param(pattern = "^(berita|pengumuman|agenda|proyek)?$")]
     kind: Option<String>,
-    /// `draft`, `review` or `published`.
+    /// Only items in this editorial status: draft, review or published (empty: every one).
+    #[param(pattern = "^(draft|review|published)?$")]
     status: Option<String>,
 }
 
@@ -189,23 +227,34 @@ pub struct ContentListQuery {
 pub async fn list_content(
     State(state): State<AppState>,
     Client(client): Client,
-    Query(q): Query<ContentListQuery>,
+    ApiQuery(q): ApiQuery<ContentListQuery>,
 ) -> Response {
     if let Err(p) = require(&client, "content:write") {
         return p.into_response();
     }
+    let mut e = kotapintar_domain::FieldErrors::new();
+    let mut choice = |name: &str, raw: Option<&str>, ok: bool| {
+        if raw.is_some_and(|r| !r.is_empty()) && !ok {
+            e.add(name, "invalid_choice");
+        }
+    };
+    let status = q
+        .status
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .and_then(|s| EditorialStatus::parse(s).ok());
+    let kind = q
+        .kind
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .and_then(|k| ContentKind::parse(k).ok());
+    choice("status", q.status.as_deref(), status.is_some());
+    choice("kind", q.kind.as_deref(), kind.is_some());
+    if !e.is_empty() {
+        return Problem::invalid_parameters(&e).into_response();
+    }
     let units = [client.unit_id];
-    let items = match content::staff_list(
-        &state.store,
-        Some(&units),
-        q.status
-            .as_deref()
-            .and_then(|s| EditorialStatus::parse(s).ok()),
-        q.kind.as_deref().and_then(|k| ContentKind::parse(k).ok()),
-        200,
-    )
-    .await
-    {
+    let items = match content::staff_list(&state.store, Some(&units), status, kind, 200).await {
         Ok(i) => i,
         Err(e) => return Problem::from(e).into_response(),
     };
@@ -216,10 +265,13 @@ pub async fn list_content(
 #[serde(deny_unknown_fields)]
 pub struct ProgressBody {
     /// `YYYY-MM-DD`, not in the future, not before the previous report.
+    #[schema(format = Date)]
     reported_on: String,
     /// 0 to 100, never less than the previous report.
+    #[schema(minimum = 0.0, maximum = 100.0)]
     physical_pct: f64,
     /// 0 to 100.
+    #[schema(minimum = 0.0, maximum = 100.0)]
     budget_pct: f64,
     #[serde(default)]
     note: String,
@@ -228,21 +280,23 @@ pub struct ProgressBody {
 /// Records a progress report on one of the unit's projects (one per day).
 #[utoipa::path(post, path = "/api/v1/content/{id}/progress", tag = "content", security(("bearer" = [])),
     request_body = ProgressBody,
-    params(("id" = i64, Path, description = "The project's id"), ("Idempotency-Key" = Option<String>, Header, description = "Same key, same answer")),
+    params(("id" = i64, Path, minimum = 1, description = "The project's id"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, description = "Same key, same answer")),
     responses((status = 201, description = "Recorded", body = Object), (status = 404, description = "No such project of this unit", body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json")))]
 pub async fn add_progress(
     State(state): State<AppState>,
     Client(client): Client,
-    headers: axum::http::HeaderMap,
-    Path(id): Path<i64>,
-    JsonBody(body): JsonBody<ProgressBody>,
+    ApiPath(id): ApiPath<String>,
+    post: Post,
 ) -> Response {
-    let key = match post_prelude(&client, "content:write", &headers) {
-        Ok(k) => k,
+    let (call, id, body) = match Call::begin(&client, "content:write", &post).and_then(|call| {
+        let id = super::extract::path_id(&id, "id")?;
+        Ok((call, id, post.json::<ProgressBody>()?))
+    }) {
+        Ok(c) => c,
         Err(p) => return p.into_response(),
     };
     let (st, cl) = (state.clone(), client.clone());
-    once(&state, &client, key, move || async move {
+    once(&state, &client, call, move || async move {
         let item = content::get(&st.store, id).await?;
         if item.unit_id != cl.unit_id {
             // another unit's item is not this client's to know about

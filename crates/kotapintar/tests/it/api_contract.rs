@@ -1,0 +1,420 @@
+//! The API's contract as an outside client meets it (issue 18, /api/v1): bounded parameters,
+//! Idempotency-Key bound to its request, problem+json for every error with documented types,
+//! the scope checked before the body, every wrong field reported, integral floats accepted,
+//! and who holds a request a unit's application filed. Each test was written against the
+//! defect first.
+
+use crate::harness::TestApp;
+use kotapintar_storage::audit::AuditActor;
+use kotapintar_storage::clients;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+both_backends!(
+    numeric_parameters_are_bounded_and_never_overflow,
+    an_idempotency_key_is_bound_to_its_request,
+    every_error_is_problem_json_with_a_documented_type,
+    the_scope_is_checked_before_the_body_is_read,
+    every_field_of_the_wrong_type_is_reported,
+    an_integral_float_is_accepted_for_an_integer,
+    a_request_filed_by_an_application_is_the_desks_until_dispatched,
+);
+
+async fn client(app: &TestApp, name: &str, scopes: &str) -> String {
+    clients::create(
+        &app.store,
+        &AuditActor::System("test".into()),
+        name,
+        "DPUPR",
+        scopes,
+        6000,
+    )
+    .await
+    .unwrap()
+    .token
+}
+
+async fn unit(app: &TestApp) {
+    app.login_admin().await;
+    app.create_unit("DPUPR", "Dinas PUPR").await;
+    app.logout().await;
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    text: String,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+
+    /// A problem+json answer with this status; its body.
+    fn problem(&self, status: StatusCode) -> Value {
+        assert_eq!(self.status, status, "{}", self.text);
+        assert_eq!(
+            self.headers["content-type"], "application/problem+json",
+            "{}",
+            self.text
+        );
+        let p = self.json();
+        assert_eq!(p["status"], status.as_u16(), "{p}");
+        assert!(
+            p["type"].as_str().unwrap().starts_with("/api/v1/problems/"),
+            "{p}"
+        );
+        p
+    }
+
+    fn fields(&self) -> Vec<String> {
+        let mut f: Vec<String> = self.json()["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["field"].as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        f.sort();
+        f
+    }
+}
+
+async fn send(req: reqwest::RequestBuilder) -> Answer {
+    let r = req.send().await.unwrap();
+    let (status, headers) = (r.status(), r.headers().clone());
+    Answer {
+        status,
+        headers,
+        text: r.text().await.unwrap_or_default(),
+    }
+}
+
+async fn get(app: &TestApp, token: &str, path: &str) -> Answer {
+    let (c, _) = app.new_visitor();
+    send(c.get(app.url(path)).bearer_auth(token)).await
+}
+
+async fn post(app: &TestApp, token: &str, path: &str, key: Option<&str>, body: &str) -> Answer {
+    let (c, _) = app.new_visitor();
+    let mut req = c
+        .post(app.url(path))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    if let Some(k) = key {
+        req = req.header("Idempotency-Key", k);
+    }
+    send(req).await
+}
+
+async fn numeric_parameters_are_bounded_and_never_overflow(app: TestApp) {
+    unit(&app).await;
+    let token = client(&app, "sim", "requests:read events:read").await;
+    // the first panicked in the SQLite binder and dropped the connection; the second
+    // wrapped around to page 0
+    for page in [
+        "184467440737095517",
+        "9223372036854775808",
+        "-1",
+        "abc",
+        "1000001",
+    ] {
+        let a = get(&app, &token, &format!("/api/v1/requests?page={page}")).await;
+        a.problem(StatusCode::BAD_REQUEST);
+        assert_eq!(a.fields(), ["page"], "{page}: {}", a.text);
+    }
+    let a = get(&app, &token, "/api/v1/requests?page=1000000").await;
+    assert_eq!(
+        a.status,
+        StatusCode::OK,
+        "the last page is a page: {}",
+        a.text
+    );
+    let a = get(
+        &app,
+        &token,
+        "/api/v1/requests?cursor=99999999999999999999&page=x",
+    )
+    .await;
+    a.problem(StatusCode::BAD_REQUEST);
+    assert_eq!(a.fields(), ["cursor", "page"]);
+    let a = get(&app, &token, "/api/v1/events?after=-1&limit=0&wait=31").await;
+    a.problem(StatusCode::BAD_REQUEST);
+    assert_eq!(a.fields(), ["after", "limit", "wait"]);
+    let a = get(&app, &token, "/api/v1/events?limit=1001").await;
+    assert_eq!(a.fields(), ["limit"]);
+    // and the server still answers
+    let a = get(&app, &token, "/api/v1/requests").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+}
+
+async fn an_idempotency_key_is_bound_to_its_request(app: TestApp) {
+    unit(&app).await;
+    app.import_areas().await;
+    let token = client(
+        &app,
+        "sim",
+        "requests:read requests:write events:read content:write",
+    )
+    .await;
+    let filing = |title: &str| {
+        json!({
+            "kind": "pengaduan",
+            "title": title,
+            "description": "Lubang besar di depan balai banjar, berbahaya malam hari.",
+            "district_code": "51.03.01",
+            "contact": { "name": "Komang", "phone": "081234500000" }
+        })
+        .to_string()
+    };
+    let first = post(
+        &app,
+        &token,
+        "/api/v1/requests",
+        Some("k-1"),
+        &filing("Jalan berlubang"),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    // the same key with another body: refused, and the new request is not silently dropped
+    // behind a replayed 201
+    let other = post(
+        &app,
+        &token,
+        "/api/v1/requests",
+        Some("k-1"),
+        &filing("Lampu jalan mati"),
+    )
+    .await;
+    let p = other.problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["type"], "/api/v1/problems/idempotency-key-mismatch");
+    // the same key on another endpoint: no replay of the first answer (a webhook's secret
+    // came back from POST /content)
+    let hook = post(
+        &app,
+        &token,
+        "/api/v1/webhooks",
+        Some("w-1"),
+        &json!({"url": "https://example.org/hook"}).to_string(),
+    )
+    .await;
+    assert!(
+        hook.status == StatusCode::CREATED || hook.status == StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        hook.text
+    );
+    let content = post(
+        &app,
+        &token,
+        "/api/v1/content",
+        Some("w-1"),
+        &json!({"kind": "berita", "title": "Kerja bakti"}).to_string(),
+    )
+    .await;
+    let p = content.problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["type"], "/api/v1/problems/idempotency-key-mismatch");
+    assert!(!content.text.contains("secret"), "{}", content.text);
+    let content = post(
+        &app,
+        &token,
+        "/api/v1/requests",
+        Some("k-1"),
+        &filing("Jalan berlubang"),
+    )
+    .await;
+    // the same request again: the first answer
+    assert_eq!(content.status, StatusCode::CREATED);
+    assert_eq!(content.headers["idempotent-replay"], "true");
+    assert_eq!(
+        content.json()["tracking_code"],
+        first.json()["tracking_code"]
+    );
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    assert_eq!(
+        kotapintar_storage::entity::request::Entity::find()
+            .count(&app.store.reader)
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+async fn every_error_is_problem_json_with_a_documented_type(app: TestApp) {
+    unit(&app).await;
+    let token = client(&app, "sim", "requests:read requests:write events:read").await;
+    // an unknown path under /api/v1: JSON, not the site's HTML page
+    for path in ["/api/v1/nope", "/api/v1/requests/X/unknown", "/api/v1"] {
+        let a = get(&app, &token, path).await;
+        let p = a.problem(StatusCode::NOT_FOUND);
+        assert_eq!(p["type"], "/api/v1/problems/not-found", "{path}");
+    }
+    // a method the path does not have: 405 with a body and Allow
+    let (c, _) = app.new_visitor();
+    let a = send(c.delete(app.url("/api/v1/units")).bearer_auth(&token)).await;
+    let p = a.problem(StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(p["type"], "/api/v1/problems/method-not-allowed");
+    assert!(a.headers["allow"].to_str().unwrap().contains("GET"));
+    // a path value that is not a number
+    let a = send(
+        c.delete(app.url("/api/v1/webhooks/abc"))
+            .bearer_auth(&token),
+    )
+    .await;
+    a.problem(StatusCode::BAD_REQUEST);
+    assert_eq!(a.fields(), ["id"]);
+    // a photo upload that is not multipart
+    let a = post(
+        &app,
+        &token,
+        "/api/v1/requests/BDG-26-AAAAA/photos",
+        None,
+        "{}",
+    )
+    .await;
+    let p = a.problem(StatusCode::BAD_REQUEST);
+    assert_eq!(p["type"], "/api/v1/problems/malformed");
+    // a query string that does not parse
+    let a = get(&app, &token, "/api/v1/requests?page=abc").await;
+    a.problem(StatusCode::BAD_REQUEST);
+    // every type URI leads to its documentation, and the index lists them all
+    let (c, _) = app.new_visitor();
+    let index = send(c.get(app.url("/api/v1/problems"))).await;
+    assert_eq!(index.status, StatusCode::OK);
+    for t in [
+        "unauthorized",
+        "scope",
+        "not-found",
+        "method-not-allowed",
+        "malformed",
+        "invalid-parameter",
+        "invalid",
+        "idempotency-key-mismatch",
+        "rate-limit",
+        "unavailable",
+    ] {
+        assert!(index.text.contains(&format!("/api/v1/problems/{t}")), "{t}");
+        let one = send(c.get(app.url(&format!("/api/v1/problems/{t}")))).await;
+        assert_eq!(one.status, StatusCode::OK, "{t}");
+        assert!(one.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
+        assert!(one.text.contains(t));
+    }
+    let a = send(c.get(app.url("/api/v1/problems/nothing-like-this"))).await;
+    a.problem(StatusCode::NOT_FOUND);
+}
+
+async fn the_scope_is_checked_before_the_body_is_read(app: TestApp) {
+    unit(&app).await;
+    let reader = client(&app, "dashboard", "requests:read").await;
+    for (path, body) in [
+        ("/api/v1/requests", "{not json"),
+        ("/api/v1/requests", r#"{"title": 5}"#),
+        ("/api/v1/requests/BDG-26-AAAAA/steps", "[]"),
+        ("/api/v1/requests/BDG-26-AAAAA/photos", "not multipart"),
+        ("/api/v1/webhooks", "{}"),
+        ("/api/v1/content", "{"),
+        ("/api/v1/content/abc/progress", "{"),
+    ] {
+        let a = post(&app, &reader, path, None, body).await;
+        let p = a.problem(StatusCode::FORBIDDEN);
+        assert_eq!(p["type"], "/api/v1/problems/scope", "{path}");
+    }
+}
+
+async fn every_field_of_the_wrong_type_is_reported(app: TestApp) {
+    unit(&app).await;
+    let token = client(&app, "sim", "requests:write").await;
+    let a = post(
+        &app,
+        &token,
+        "/api/v1/requests",
+        None,
+        r#"{"kind": "pengaduan", "title": 5, "latitude": "x", "contact": {"email": 3}, "anonymous": "yes"}"#,
+    )
+    .await;
+    let p = a.problem(StatusCode::BAD_REQUEST);
+    assert_eq!(
+        a.fields(),
+        ["anonymous", "contact.email", "latitude", "title"],
+        "{p}"
+    );
+    assert!(p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["code"] == "invalid_type" && e["message"].is_string()));
+}
+
+async fn an_integral_float_is_accepted_for_an_integer(app: TestApp) {
+    unit(&app).await;
+    let token = client(&app, "sim", "content:write").await;
+    let today = chrono::Utc::now().date_naive();
+    let body = |ceiling: &str| {
+        format!(
+            r#"{{"kind": "proyek", "title": "Drainase Jalan Raya Sesetan", "sector": "Drainase", "fund_source": "apbd", "budget_ceiling": {ceiling}, "planned_start": "{}", "planned_end": "{}", "project_status": "running"}}"#,
+            today - chrono::Duration::days(30),
+            today + chrono::Duration::days(60)
+        )
+    };
+    let a = post(&app, &token, "/api/v1/content", None, &body("5075731.0")).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let a = post(&app, &token, "/api/v1/content", None, &body("5075731.5")).await;
+    a.problem(StatusCode::BAD_REQUEST);
+    assert_eq!(a.fields(), ["budget_ceiling"]);
+}
+
+/// Decided and documented (the API's description): a request a unit's application files is
+/// verified and dispatched by the central desk like every other; the filing client sees its
+/// answer (with the resident's follow-up link) but acts on it only once it is dispatched to
+/// its unit. Until then a step is 403 problem+json, not a silent failure.
+async fn a_request_filed_by_an_application_is_the_desks_until_dispatched(app: TestApp) {
+    unit(&app).await;
+    app.import_areas().await;
+    let token = client(&app, "sim", "requests:read requests:write").await;
+    let filed = post(
+        &app,
+        &token,
+        "/api/v1/requests",
+        None,
+        &json!({
+            "kind": "pengaduan",
+            "title": "Jalan berlubang",
+            "description": "Lubang besar di depan balai banjar, berbahaya malam hari.",
+            "district_code": "51.03.01",
+            "contact": { "name": "Komang", "phone": "081234500000" }
+        })
+        .to_string(),
+    )
+    .await;
+    assert_eq!(filed.status, StatusCode::CREATED, "{}", filed.text);
+    let code = filed.json()["tracking_code"].as_str().unwrap().to_string();
+    let step =
+        json!({"action": "comment", "note": "Tim kami sudah mencatat laporan ini."}).to_string();
+    let a = post(
+        &app,
+        &token,
+        &format!("/api/v1/requests/{code}/steps"),
+        None,
+        &step,
+    )
+    .await;
+    let p = a.problem(StatusCode::FORBIDDEN);
+    assert_eq!(p["type"], "/api/v1/problems/forbidden");
+    app.login_admin().await;
+    let id = app.request_id(&code).await;
+    app.dispatch(id, "DPUPR").await;
+    let a = post(
+        &app,
+        &token,
+        &format!("/api/v1/requests/{code}/steps"),
+        None,
+        &step,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+}
