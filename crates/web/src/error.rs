@@ -51,6 +51,8 @@ impl From<StorageError> for ErrorClass {
             other @ (StorageError::DatabaseMissing(_)
             | StorageError::BadUrl(_)
             | StorageError::Db(_)
+            // a stored value that does not parse: ours to repair, logged, never a default
+            | StorageError::Corrupt { .. }
             | StorageError::Other(_)) => Self::Internal(other.to_string()),
         }
     }

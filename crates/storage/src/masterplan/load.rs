@@ -12,15 +12,16 @@ use chrono::{NaiveDate, Utc};
 use kotapintar_domain::masterplan::{
     attainment, is_late, Attainment, Centi, Direction, Horizon, Measure, ProgrammeStatus, ValueKind,
 };
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
 
 /// A stored value that does not read as what its column holds. The row was written by
 /// something other than this code (by hand, or by an older version).
 pub(super) fn corrupt(table: &str, id: i64, column: &str, value: &str, why: &str) -> StorageError {
-    StorageError::Db(DbErr::Type(format!(
-        "{table} {id}: the stored {column} {value:?} cannot be read ({why})"
-    )))
+    StorageError::corrupt(
+        &format!("{table}.{column} of {id}"),
+        format!("{value:?} ({why})"),
+    )
 }
 
 /// A stored date (`YYYY-MM-DD`, as every write stores it).
