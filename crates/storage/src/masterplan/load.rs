@@ -19,7 +19,7 @@ use std::collections::HashMap;
 /// something other than this code (by hand, or by an older version).
 pub(super) fn corrupt(table: &str, id: i64, column: &str, value: &str, why: &str) -> StorageError {
     StorageError::corrupt(
-        &format!("{table}.{column} of {id}"),
+        &format!("{table} {id} {column}"),
         format!("{value:?} ({why})"),
     )
 }
@@ -400,7 +400,7 @@ mod tests {
             (programme("running", "someday"), "horizon"),
         ] {
             let e = ProgrammeKinds::try_from(&p).err().expect("corrupt");
-            assert!(matches!(e, StorageError::Db(_)), "{e:?}");
+            assert!(matches!(e, StorageError::Corrupt { .. }), "{e:?}");
             let text = e.to_string();
             assert!(
                 text.contains("mp_programme 7") && text.contains(column),
