@@ -12,6 +12,7 @@
 //! `q=NIK 51` would otherwise tell a stranger the next digit). The masking is monotone: a
 //! name corrected or erased later is masked out of the stored text first, never brought back.
 
+use crate::ids::RequestId;
 use crate::request::{RequestKind, Status};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -27,7 +28,7 @@ pub struct ReporterContact {
 /// A request as stored, with everything (only staff-side code sees this).
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestRecord {
-    pub id: i64,
+    pub id: RequestId,
     pub tracking_code: String,
     pub kind: RequestKind,
     pub service_code: Option<String>,
@@ -231,7 +232,7 @@ mod tests {
 
     fn raw_record() -> RequestRecord {
         RequestRecord {
-            id: 1,
+            id: RequestId(1),
             tracking_code: "BDG-26-7K3Q9".into(),
             kind: RequestKind::Pengaduan,
             service_code: None,

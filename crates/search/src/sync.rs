@@ -236,7 +236,7 @@ pub async fn rebuild(
     loop {
         let page = requests::searchable_after(&store.reader, after, BATCH).await?;
         let Some(last) = page.last() else { break };
-        after = last.id;
+        after = last.id.0;
         let d: Vec<_> = page.iter().map(docs::from_request).collect();
         n += d.len() as u64;
         index.add_new(&d)?;

@@ -200,7 +200,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         &app.settings.rules,
         &cal,
         &verifier,
-        request_id,
+        kotapintar_domain::ids::RequestId(request_id),
         kotapintar_storage::requests::StaffAction::Dispatch {
             units: vec![unit_a.id],
             note: None,

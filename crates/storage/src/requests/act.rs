@@ -5,7 +5,7 @@ use crate::audit::{self, AuditActor, Change};
 use crate::entity::{request, request_unit, service, unit, user_role};
 use crate::{notices, Result, StorageError, Store};
 use chrono::{DateTime, Utc};
-use kotapintar_domain::ids::UnitId;
+use kotapintar_domain::ids::{RequestId, UnitId};
 use kotapintar_domain::policy::Actor;
 use kotapintar_domain::request::{RequestRules, Status};
 use kotapintar_domain::working_days::Calendar;
@@ -80,11 +80,11 @@ pub async fn act(
     rules: &RequestRules,
     calendar: &Calendar,
     actor: &Actor,
-    id: i64,
+    id: RequestId,
     action: StaffAction,
 ) -> Result<Status> {
     let tx = store.writer.begin().await?;
-    let row = request::Entity::find_by_id(id)
+    let row = request::Entity::find_by_id(id.0)
         .one(&tx)
         .await?
         .ok_or(StorageError::NotFound)?;
@@ -119,9 +119,9 @@ pub async fn act_many(
     rules: &RequestRules,
     calendar: &Calendar,
     actor: &Actor,
-    ids: &[i64],
+    ids: &[RequestId],
     action: StaffAction,
-) -> Vec<(i64, Result<Status>)> {
+) -> Vec<(RequestId, Result<Status>)> {
     let mut out = Vec::new();
     for id in ids {
         out.push((

@@ -5,7 +5,7 @@ use crate::audit::{self, Change};
 use crate::entity::{request, request_unit, unit};
 use crate::{Result, StorageError, Store};
 use chrono::{DateTime, Utc};
-use kotapintar_domain::ids::UnitId;
+use kotapintar_domain::ids::{RequestId, UnitId};
 use kotapintar_domain::policy::Actor;
 use kotapintar_domain::privacy::{ReporterContact, RequestRecord};
 use kotapintar_domain::request::Status;
@@ -244,7 +244,8 @@ pub struct StaffView {
 
 /// One request for a staff member, if they may see it. The reporter's contact is included
 /// only if they may see it, and that view is audited.
-pub async fn staff_view(store: &Store, actor: &Actor, id: i64) -> Result<StaffView> {
+pub async fn staff_view(store: &Store, actor: &Actor, id: RequestId) -> Result<StaffView> {
+    let id = id.0;
     let row = request::Entity::find_by_id(id)
         .one(&store.reader)
         .await?

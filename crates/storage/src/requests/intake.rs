@@ -5,6 +5,7 @@ use crate::audit::{self, Change};
 use crate::entity::{region, request, request_photo, service};
 use crate::{notices, Result, StorageError, Store};
 use chrono::{DateTime, Datelike, Utc};
+use kotapintar_domain::ids::RequestId;
 use kotapintar_domain::intake::NewRequest;
 use kotapintar_domain::policy::Actor;
 use kotapintar_domain::privacy::PublicText;
@@ -31,7 +32,7 @@ pub struct PhotoFile {
 }
 
 pub struct Submitted {
-    pub id: i64,
+    pub id: RequestId,
     pub code: String,
     /// The secret of the reporter's follow-up link; only its hash is stored.
     pub token: String,
@@ -288,7 +289,7 @@ pub async fn submit(
     pending.keep();
     crate::health::ended(store).await;
     Ok(Submitted {
-        id: m.id,
+        id: RequestId(m.id),
         code: m.tracking_code,
         token,
     })
@@ -428,9 +429,10 @@ pub async fn attach_photos(
     store: &Store,
     uploads: &Path,
     actor: &Actor,
-    id: i64,
+    id: RequestId,
     photos: Vec<PhotoFile>,
 ) -> Result<usize> {
+    let id = id.0;
     let row = request::Entity::find_by_id(id)
         .one(&store.reader)
         .await?

@@ -24,7 +24,6 @@ use crate::entity::{request, request_event, request_unit, unit};
 use crate::{Result, StorageError};
 use chrono::{DateTime, Utc};
 use kotapintar_domain::event::{DomainEvent, RequestStep, RequestStepEvent, RequestTextChanged};
-use kotapintar_domain::ids::RequestId;
 use kotapintar_domain::ids::UnitId;
 use kotapintar_domain::policy::Actor;
 use kotapintar_domain::privacy::{self, PublicText};

@@ -7,7 +7,7 @@ use crate::entity::{
 };
 use crate::{Result, StorageError, Store};
 use chrono::{DateTime, Duration, Utc};
-use kotapintar_domain::ids::UnitId;
+use kotapintar_domain::ids::{RequestId, UnitId};
 use kotapintar_domain::policy::Actor;
 use kotapintar_domain::privacy::{
     self, EventRecord, PublicRequest, PublicText, ReporterContact, RequestRecord,
@@ -117,7 +117,7 @@ pub(super) async fn records_with_services(
                 .map_err(|_| StorageError::Other(format!("corrupt request kind {:?}", r.kind)))?;
             let status = status_of(&r.status)?;
             Ok(RequestRecord {
-                id: r.id,
+                id: RequestId(r.id),
                 tracking_code: r.tracking_code,
                 kind,
                 service_code: service.as_ref().map(|(code, _)| code.clone()),
@@ -395,7 +395,7 @@ pub async fn public_list(
     Ok((
         recs.iter()
             .filter_map(|r| {
-                privacy::publish(r, timelines.get(&r.id).map(Vec::as_slice).unwrap_or(&[]))
+                privacy::publish(r, timelines.get(&r.id.0).map(Vec::as_slice).unwrap_or(&[]))
             })
             .collect(),
         total,
@@ -593,8 +593,8 @@ pub async fn officers_of(store: &Store, unit: UnitId) -> Result<Vec<(i64, String
 }
 
 /// The id of a request by its tracking code.
-pub async fn id_by_code(store: &Store, code: &str) -> Result<i64> {
-    Ok(find_row_by_code(&store.reader, code).await?.id)
+pub async fn id_by_code(store: &Store, code: &str) -> Result<RequestId> {
+    Ok(RequestId(find_row_by_code(&store.reader, code).await?.id))
 }
 
 /// A request as a unit's application sees it: the public view, also for a confidential
@@ -619,7 +619,7 @@ pub async fn for_client(store: &Store, actor: &Actor, code: &str) -> Result<(Pub
 /// the projection does not carry.
 #[derive(Debug, Clone)]
 pub struct SearchableRequest {
-    pub id: i64,
+    pub id: RequestId,
     pub public: PublicRequest,
     pub unit_slugs: Vec<String>,
     pub district_code: Option<String>,
@@ -656,8 +656,8 @@ pub(super) async fn searchable(
             Some(SearchableRequest {
                 id: r.id,
                 public,
-                unit_slugs: slugs.remove(&r.id).unwrap_or_default(),
-                district_code: districts.get(&r.id).cloned().flatten(),
+                unit_slugs: slugs.remove(&r.id.0).unwrap_or_default(),
+                district_code: districts.get(&r.id.0).cloned().flatten(),
             })
         })
         .collect())

@@ -92,7 +92,7 @@ pub async fn list_requests(
     let (rows, total) =
         kotapintar_storage::requests::inbox(&state.store, &actor, &filter, page, 50).await?;
     let next_cursor = (rows.len() == 50)
-        .then(|| rows.last().map(|r| r.record.id))
+        .then(|| rows.last().map(|r| r.record.id.0))
         .flatten();
     let requests = rows
         .into_iter()

@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, TimeZone, Utc};
-use kotapintar_domain::ids::{UnitId, UserId};
+use kotapintar_domain::ids::{RequestId, UnitId, UserId};
 use kotapintar_domain::policy::Actor;
 use kotapintar_domain::request::{RejectReason, Status};
 use kotapintar_domain::unit::Unit;
@@ -244,7 +244,7 @@ async fn detail_page(
     state: &AppState,
     actor: &Actor,
     page: Page,
-    id: i64,
+    id: RequestId,
     sent_back: SentBack,
     typed: Vec<(String, String)>,
 ) -> Result<Response, WebError> {
@@ -296,7 +296,7 @@ pub async fn detail(
     State(state): State<AppState>,
     Staff(actor): Staff,
     page: Page,
-    Path(id): Path<i64>,
+    Path(id): Path<RequestId>,
 ) -> Result<Response, WebError> {
     detail_page(&state, &actor, page, id, SentBack::Nothing, Vec::new()).await
 }
@@ -356,7 +356,7 @@ pub async fn act(
     State(state): State<AppState>,
     Staff(actor): Staff,
     page: Page,
-    Path(id): Path<i64>,
+    Path(id): Path<RequestId>,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let action = match parse_action(&fields) {
@@ -388,7 +388,7 @@ pub async fn bulk(
     Staff(actor): Staff,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let ids: Vec<i64> = fields
+    let ids: Vec<RequestId> = fields
         .iter()
         .filter(|(k, _)| k == "ids")
         .filter_map(|(_, v)| v.parse().ok())
