@@ -8,6 +8,7 @@
 //! service (or "tidak tahu"), the description, the place, and the answer to the summary, which
 //! is also the anonim/rahasia choice. Photos may be sent at any step (at most five).
 
+pub mod telegram;
 mod texts;
 
 #[cfg(test)]

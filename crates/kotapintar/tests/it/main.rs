@@ -13,6 +13,7 @@ mod audit;
 mod auth;
 mod bimtek;
 mod browser;
+mod channels;
 mod cli;
 mod cluster;
 mod crash;
