@@ -8,8 +8,8 @@ use crate::notify::{check_timeout, error_chain, non_empty, NotifyConfigError};
 use crate::retry;
 use chrono::Utc;
 use kotapintar_domain::conversation::{
-    self, telegram, Catalogue, Channel, ChatContact, Conversation, DistrictChoice, Effect, Inbound,
-    PublicStatus, Reply, ServiceChoice, MAX_PHOTOS,
+    self, telegram, whatsapp, Catalogue, Channel, ChatContact, Conversation, DistrictChoice,
+    Effect, Inbound, PublicStatus, Reply, ServiceChoice, MAX_PHOTOS,
 };
 use kotapintar_domain::job::{ChatMessage, Job, JobError};
 use kotapintar_domain::region::RegionCode;
@@ -51,6 +51,48 @@ impl std::fmt::Debug for TelegramConfig {
     }
 }
 
+/// The WhatsApp Business Cloud API's settings (`KOTAPINTAR_WHATSAPP_*`); without an access
+/// token and a phone number id the channel is off.
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct WhatsAppConfig {
+    pub access_token: Option<String>,
+    pub phone_number_id: Option<String>,
+    /// The Graph API with its version, e.g. `https://graph.facebook.com/v21.0`.
+    pub api_url: String,
+    pub timeout_secs: u64,
+}
+
+impl Default for WhatsAppConfig {
+    fn default() -> Self {
+        Self {
+            access_token: None,
+            phone_number_id: None,
+            api_url: "https://graph.facebook.com/v21.0".into(),
+            timeout_secs: 20,
+        }
+    }
+}
+
+impl std::fmt::Debug for WhatsAppConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WhatsAppConfig")
+            .field("access_token", &self.access_token.as_ref().map(|_| "***"))
+            .field("phone_number_id", &self.phone_number_id)
+            .field("api_url", &self.api_url)
+            .field("timeout_secs", &self.timeout_secs)
+            .finish()
+    }
+}
+
+struct WhatsApp {
+    client: reqwest::Client,
+    /// The Graph API with its version, without a trailing slash.
+    api: reqwest::Url,
+    phone_number_id: String,
+    authorization: reqwest::header::HeaderValue,
+}
+
 struct Telegram {
     client: reqwest::Client,
     /// `{api_url}/bot{token}`; never logged (it holds the token).
@@ -62,6 +104,7 @@ struct Telegram {
 /// Processes chat updates and sends chat messages.
 pub struct Channels {
     telegram: Option<Telegram>,
+    whatsapp: Option<WhatsApp>,
     rules: RequestRules,
     uploads: PathBuf,
 }
@@ -74,46 +117,129 @@ enum Fetch {
     Refused,
 }
 
+fn http_client(key: &'static str, timeout_secs: u64) -> Result<reqwest::Client, NotifyConfigError> {
+    let timeout = check_timeout(key, timeout_secs)?;
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        // a redirected call would carry the token somewhere nobody configured
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("kotapintar/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| NotifyConfigError::Invalid {
+            key,
+            message: format!("cannot set up HTTP client: {e}"),
+        })
+}
+
+fn http_url(key: &'static str, raw: &str) -> Result<reqwest::Url, NotifyConfigError> {
+    let base = raw.trim().trim_end_matches('/');
+    reqwest::Url::parse(base)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .ok_or_else(|| NotifyConfigError::Invalid {
+            key,
+            message: format!("'{base}' is not an http:// or https:// URL"),
+        })
+}
+
+fn telegram_client(c: &TelegramConfig) -> Result<Option<Telegram>, NotifyConfigError> {
+    let Some(token) = non_empty(&c.bot_token) else {
+        return Ok(None);
+    };
+    let base = http_url("telegram_api_url", &c.api_url)?;
+    let base = base.as_str().trim_end_matches('/');
+    let client = http_client("telegram_timeout_secs", c.timeout_secs)?;
+    tracing::info!("the Telegram channel is on");
+    Ok(Some(Telegram {
+        client,
+        methods: format!("{base}/bot{token}"),
+        files: format!("{base}/file/bot{token}"),
+    }))
+}
+
+fn whatsapp_client(c: &WhatsAppConfig) -> Result<Option<WhatsApp>, NotifyConfigError> {
+    let (Some(token), Some(phone)) = (non_empty(&c.access_token), non_empty(&c.phone_number_id))
+    else {
+        return Ok(None);
+    };
+    if !phone.chars().all(|c| c.is_ascii_digit()) {
+        return Err(NotifyConfigError::Invalid {
+            key: "whatsapp_phone_number_id",
+            message: "must be the digits of the phone number id".into(),
+        });
+    }
+    let api = http_url("whatsapp_api_url", &c.api_url)?;
+    let mut authorization = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|_| NotifyConfigError::Invalid {
+            key: "whatsapp_access_token",
+            message: "contains characters that cannot go in an HTTP header".into(),
+        })?;
+    authorization.set_sensitive(true);
+    let client = http_client("whatsapp_timeout_secs", c.timeout_secs)?;
+    tracing::info!("the WhatsApp channel is on");
+    Ok(Some(WhatsApp {
+        client,
+        api,
+        phone_number_id: phone.to_string(),
+        authorization,
+    }))
+}
+
+impl WhatsApp {
+    fn endpoint(&self, path: &str) -> String {
+        format!("{}/{path}", self.api.as_str().trim_end_matches('/'))
+    }
+
+    /// A media file's bytes: its URL from the Graph API, then the file, both with the token.
+    /// The file's URL comes from the provider: it must be https, or on the API's own origin.
+    async fn media(&self, id: &str) -> Result<reqwest::Response, Fetch> {
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(Fetch::Refused);
+        }
+        let r = self
+            .client
+            .get(self.endpoint(id))
+            .header(reqwest::header::AUTHORIZATION, self.authorization.clone())
+            .send()
+            .await
+            .map_err(net("whatsapp"))?;
+        let v = answer("whatsapp", "media", r).await.map_err(fetch_error)?;
+        let url = v["url"]
+            .as_str()
+            .and_then(|u| reqwest::Url::parse(u).ok())
+            .filter(|u| u.scheme() == "https" || u.origin() == self.api.origin())
+            .ok_or(Fetch::Refused)?;
+        self.client
+            .get(url)
+            .header(reqwest::header::AUTHORIZATION, self.authorization.clone())
+            .send()
+            .await
+            .map_err(net("whatsapp"))
+    }
+}
+
+fn net(provider: &'static str) -> impl Fn(reqwest::Error) -> Fetch {
+    move |e| Fetch::Retry(format!("{provider}: {}", error_chain(&e.without_url())))
+}
+
+fn fetch_error(e: JobError) -> Fetch {
+    match e {
+        JobError::Retry(e) => Fetch::Retry(e),
+        JobError::Permanent(_) => Fetch::Refused,
+    }
+}
+
 impl Channels {
     pub fn new(
         telegram: &TelegramConfig,
+        whatsapp: &WhatsAppConfig,
         rules: RequestRules,
         uploads: PathBuf,
     ) -> Result<Self, NotifyConfigError> {
-        let telegram = match non_empty(&telegram.bot_token) {
-            None => None,
-            Some(token) => {
-                let base = telegram.api_url.trim().trim_end_matches('/');
-                let url = reqwest::Url::parse(base)
-                    .ok()
-                    .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
-                if url.is_none() {
-                    return Err(NotifyConfigError::Invalid {
-                        key: "telegram_api_url",
-                        message: format!("'{base}' is not an http:// or https:// URL"),
-                    });
-                }
-                let timeout = check_timeout("telegram_timeout_secs", telegram.timeout_secs)?;
-                let client = reqwest::Client::builder()
-                    .timeout(timeout)
-                    .connect_timeout(timeout)
-                    .redirect(reqwest::redirect::Policy::none())
-                    .user_agent(concat!("kotapintar/", env!("CARGO_PKG_VERSION")))
-                    .build()
-                    .map_err(|e| NotifyConfigError::Invalid {
-                        key: "telegram",
-                        message: format!("cannot set up HTTP client: {e}"),
-                    })?;
-                tracing::info!("the Telegram channel is on");
-                Some(Telegram {
-                    client,
-                    methods: format!("{base}/bot{token}"),
-                    files: format!("{base}/file/bot{token}"),
-                })
-            }
-        };
         Ok(Self {
-            telegram,
+            telegram: telegram_client(telegram)?,
+            whatsapp: whatsapp_client(whatsapp)?,
             rules,
             uploads,
         })
@@ -137,9 +263,25 @@ impl Channels {
                     .map_err(|e| {
                         JobError::Retry(format!("telegram: {}", error_chain(&e.without_url())))
                     })?;
-                answer("sendMessage", r).await.map(|_| ())
+                answer("telegram", "sendMessage", r).await.map(|_| ())
             }
-            Channel::WhatsApp => Err(JobError::Retry("the WhatsApp channel is off".into())),
+            Channel::WhatsApp => {
+                let Some(w) = &self.whatsapp else {
+                    return Err(JobError::Retry("the WhatsApp channel is off".into()));
+                };
+                let body = whatsapp::send_message(&m.contact.id, &m.text, &m.choices, "Pilih");
+                let r = w
+                    .client
+                    .post(w.endpoint(&format!("{}/messages", w.phone_number_id)))
+                    .header(reqwest::header::AUTHORIZATION, w.authorization.clone())
+                    .json(&body)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        JobError::Retry(format!("whatsapp: {}", error_chain(&e.without_url())))
+                    })?;
+                answer("whatsapp", "messages", r).await.map(|_| ())
+            }
         }
     }
 
@@ -151,16 +293,23 @@ impl Channels {
         if u.processed {
             return Ok(());
         }
-        if u.channel != Some(Channel::Telegram) {
-            return channels::skip(store, update_id).await.map_err(retry);
-        }
-        let parsed = telegram::parse(u.payload.as_bytes()).map_err(JobError::Permanent)?;
-        let Some(chat_id) = parsed.chat_id else {
-            return channels::skip(store, update_id).await.map_err(retry);
+        let (channel, sender, content) = match u.channel {
+            Some(Channel::Telegram) => {
+                let parsed = telegram::parse(u.payload.as_bytes()).map_err(JobError::Permanent)?;
+                let Some(chat_id) = parsed.chat_id else {
+                    return channels::skip(store, update_id).await.map_err(retry);
+                };
+                (Channel::Telegram, chat_id.to_string(), parsed.content)
+            }
+            Some(Channel::WhatsApp) => {
+                let (from, content) = whatsapp::content(&u.payload).map_err(JobError::Permanent)?;
+                (Channel::WhatsApp, from, content)
+            }
+            None => return channels::skip(store, update_id).await.map_err(retry),
         };
         let contact = ChatContact {
-            channel: Channel::Telegram,
-            id: chat_id.to_string(),
+            channel,
+            id: sender,
         };
         let state: Option<Conversation> =
             channels::conversation(store, contact.channel, &contact.id)
@@ -172,9 +321,7 @@ impl Channels {
             discard: Vec::new(),
             contact,
         };
-        let inbound = self
-            .inbound(parsed.content, state.as_ref(), &mut run)
-            .await?;
+        let inbound = self.inbound(content, state.as_ref(), &mut run).await?;
         let cat = catalogue(store, &self.rules).await.map_err(retry)?;
         let now = Utc::now();
         let mut state = state;
@@ -213,7 +360,7 @@ impl Channels {
                 let kept = if full {
                     Some(String::new())
                 } else {
-                    match self.fetch_photo(&file_id).await {
+                    match self.fetch_photo(run.contact.channel, &file_id).await {
                         Ok(d) => Some(d),
                         Err(Fetch::Retry(e)) => return Err(JobError::Retry(e)),
                         Err(Fetch::Refused) => None,
@@ -232,47 +379,22 @@ impl Channels {
         })
     }
 
-    /// Downloads a photo (`getFile`, then the file), checks and cleans it like the web form's
-    /// uploads, and keeps it as a draft; returns the draft's id.
-    async fn fetch_photo(&self, file_id: &str) -> Result<String, Fetch> {
-        let Some(t) = &self.telegram else {
-            return Err(Fetch::Retry("the Telegram channel is off".into()));
+    /// Downloads a photo (Telegram: `getFile`, then the file; WhatsApp: the media endpoint,
+    /// then the file), checks and cleans it like the web form's uploads, and keeps it as a
+    /// draft; returns the draft's id.
+    async fn fetch_photo(&self, channel: Channel, file_id: &str) -> Result<String, Fetch> {
+        let mut r = match channel {
+            Channel::Telegram => self.telegram_file(file_id).await?,
+            Channel::WhatsApp => match &self.whatsapp {
+                Some(w) => w.media(file_id).await?,
+                None => return Err(Fetch::Retry("the WhatsApp channel is off".into())),
+            },
         };
-        let net = |e: reqwest::Error| {
-            Fetch::Retry(format!("telegram: {}", error_chain(&e.without_url())))
-        };
-        let r = t
-            .client
-            .post(format!("{}/getFile", t.methods))
-            .json(&serde_json::json!({ "file_id": file_id }))
-            .send()
-            .await
-            .map_err(net)?;
-        let v = answer("getFile", r).await.map_err(|e| match e {
-            JobError::Retry(e) => Fetch::Retry(e),
-            JobError::Permanent(_) => Fetch::Refused,
-        })?;
-        let path = v["result"]["file_path"].as_str().unwrap_or_default();
-        // a path the provider gives is still outside input: no way out of the file area
-        let safe = !path.is_empty()
-            && !path.contains("..")
-            && path
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '.'));
-        if !safe {
-            return Err(Fetch::Refused);
-        }
-        let mut r = t
-            .client
-            .get(format!("{}/{path}", t.files))
-            .send()
-            .await
-            .map_err(net)?;
         if !r.status().is_success() {
-            return Err(Fetch::Retry(format!("telegram file: {}", r.status())));
+            return Err(Fetch::Retry(format!("photo download: {}", r.status())));
         }
         let mut bytes = Vec::new();
-        while let Some(chunk) = r.chunk().await.map_err(net)? {
+        while let Some(chunk) = r.chunk().await.map_err(net("photo download"))? {
             bytes.extend_from_slice(&chunk);
             if bytes.len() > media::MAX_PHOTO_BYTES {
                 return Err(Fetch::Refused);
@@ -292,11 +414,42 @@ impl Channels {
             bytes: c.bytes,
             thumbnail: c.thumbnail,
         };
-        match drafts::save(&self.uploads, &[("telegram".into(), &photo)]) {
+        match drafts::save(&self.uploads, &[("chat".into(), &photo)]) {
             Ok(Some(id)) => Ok(id),
             Ok(None) => Err(Fetch::Refused),
             Err(e) => Err(Fetch::Retry(format!("cannot keep a chat photo: {e}"))),
         }
+    }
+
+    async fn telegram_file(&self, file_id: &str) -> Result<reqwest::Response, Fetch> {
+        let Some(t) = &self.telegram else {
+            return Err(Fetch::Retry("the Telegram channel is off".into()));
+        };
+        let r = t
+            .client
+            .post(format!("{}/getFile", t.methods))
+            .json(&serde_json::json!({ "file_id": file_id }))
+            .send()
+            .await
+            .map_err(net("telegram"))?;
+        let v = answer("telegram", "getFile", r)
+            .await
+            .map_err(fetch_error)?;
+        let path = v["result"]["file_path"].as_str().unwrap_or_default();
+        // a path the provider gives is still outside input: no way out of the file area
+        let safe = !path.is_empty()
+            && !path.contains("..")
+            && path
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '.'));
+        if !safe {
+            return Err(Fetch::Refused);
+        }
+        t.client
+            .get(format!("{}/{path}", t.files))
+            .send()
+            .await
+            .map_err(net("telegram"))
     }
 
     async fn carry_out(&self, store: &Store, e: Effect, run: &mut Run) -> Result<(), JobError> {
@@ -386,14 +539,18 @@ fn photo_refused(state: Option<&Conversation>) -> Reply {
 
 /// A provider's answer: its JSON on success; 429 and 5xx are worth retrying, other refusals
 /// (a chat that blocked the bot, a bad request) are not.
-async fn answer(method: &str, r: reqwest::Response) -> Result<serde_json::Value, JobError> {
+async fn answer(
+    provider: &str,
+    method: &str,
+    r: reqwest::Response,
+) -> Result<serde_json::Value, JobError> {
     let status = r.status();
     let body = r.text().await.unwrap_or_default();
     let short: String = body.chars().take(300).collect();
     if status.is_success() {
         return Ok(serde_json::from_str(&body).unwrap_or_default());
     }
-    let e = format!("telegram {method} answered {status}: {short}");
+    let e = format!("{provider} {method} answered {status}: {short}");
     if status.as_u16() == 429 || status.is_server_error() {
         Err(JobError::Retry(e))
     } else {

@@ -194,14 +194,16 @@ impl Worker {
         Ok(self)
     }
 
-    /// Adds the chat channels (Telegram). Without them, chat jobs wait in the queue.
+    /// Adds the chat channels (Telegram, WhatsApp). Without them, chat jobs wait in the queue.
     pub fn with_channels(
         mut self,
         telegram: &channels::TelegramConfig,
+        whatsapp: &channels::WhatsAppConfig,
     ) -> Result<Self, notify::NotifyConfigError> {
         if let Some(handlers) = Arc::get_mut(&mut self.handlers) {
             let (rules, uploads) = (handlers.sweep.rules.clone(), handlers.sweep.uploads.clone());
-            handlers.channels = Some(Arc::new(channels::Channels::new(telegram, rules, uploads)?));
+            let channels = channels::Channels::new(telegram, whatsapp, rules, uploads)?;
+            handlers.channels = Some(Arc::new(channels));
         }
         Ok(self)
     }

@@ -121,6 +121,14 @@ pub struct RawSettings {
     pub telegram_secret: Option<Secret>,
     /// The Bot API's address (`KOTAPINTAR_TELEGRAM_API_URL`).
     pub telegram_api_url: String,
+    /// WhatsApp Business Cloud API (`KOTAPINTAR_WHATSAPP_*`): the token Meta's webhook
+    /// verification carries, the app secret that signs webhooks, the access token and phone
+    /// number id that send, and the Graph API's address with its version.
+    pub whatsapp_verify_token: Option<Secret>,
+    pub whatsapp_app_secret: Option<Secret>,
+    pub whatsapp_access_token: Option<Secret>,
+    pub whatsapp_phone_number_id: Option<String>,
+    pub whatsapp_api_url: String,
     /// Chat messages one sender may send per minute; more are dropped. 0: no limit.
     pub channel_messages_per_sender_per_minute: u32,
     /// Chat messages each channel takes per day, all senders together. 0: no limit.
@@ -166,6 +174,11 @@ impl Default for RawSettings {
             telegram_bot_token: None,
             telegram_secret: None,
             telegram_api_url: "https://api.telegram.org".into(),
+            whatsapp_verify_token: None,
+            whatsapp_app_secret: None,
+            whatsapp_access_token: None,
+            whatsapp_phone_number_id: None,
+            whatsapp_api_url: "https://graph.facebook.com/v21.0".into(),
             channel_messages_per_sender_per_minute: 20,
             channel_daily_cap: 5000,
         }
@@ -213,6 +226,8 @@ pub struct Settings {
     pub audit_key: AuditKeySource,
     /// The Telegram bot (the worker's half: token, API address).
     pub telegram: kotapintar_jobs::channels::TelegramConfig,
+    /// The WhatsApp Business account (the worker's half).
+    pub whatsapp: kotapintar_jobs::channels::WhatsAppConfig,
     /// The chat webhooks' secrets and limits (the web half).
     pub channels: kotapintar_web::ChannelIntake,
 }
@@ -246,7 +261,14 @@ pub fn figment(config_file: &Path, overrides: &Overrides) -> Figment {
     }
     // Environment values are parsed as TOML values, which would read the code `51.10` as the
     // number 51.1; codes are therefore taken verbatim.
-    const VERBATIM: [&str; 2] = ["telegram_bot_token", "telegram_secret"];
+    const VERBATIM: [&str; 6] = [
+        "telegram_bot_token",
+        "telegram_secret",
+        "whatsapp_verify_token",
+        "whatsapp_app_secret",
+        "whatsapp_access_token",
+        "whatsapp_phone_number_id",
+    ];
     f = f.merge(
         Env::prefixed("KOTAPINTAR_")
             .ignore(&["regency", "audit_key"])
@@ -358,11 +380,16 @@ impl Settings {
                 api_url: raw.telegram_api_url,
                 ..Default::default()
             },
+            whatsapp: kotapintar_jobs::channels::WhatsAppConfig {
+                access_token: raw.whatsapp_access_token.map(|s| s.expose().to_string()),
+                phone_number_id: raw.whatsapp_phone_number_id,
+                api_url: raw.whatsapp_api_url,
+                ..Default::default()
+            },
             channels: kotapintar_web::ChannelIntake {
-                telegram_secret: raw
-                    .telegram_secret
-                    .map(|s| s.expose().trim().to_string())
-                    .filter(|s| !s.is_empty()),
+                telegram_secret: secret(raw.telegram_secret),
+                whatsapp_verify_token: secret(raw.whatsapp_verify_token),
+                whatsapp_app_secret: secret(raw.whatsapp_app_secret),
                 per_sender_per_minute: raw.channel_messages_per_sender_per_minute,
                 daily_cap: raw.channel_daily_cap,
             },
@@ -468,6 +495,12 @@ fn trusted_proxies(raw: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
 
 /// A tile URL template must be http(s), name `{z}`, `{x}` and `{y}`, and hold nothing that
 /// could break out of an HTML attribute or the Content-Security-Policy header.
+/// A secret that is set and not blank.
+fn secret(s: Option<Secret>) -> Option<String> {
+    s.map(|s| s.expose().trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
 fn check_tile_url(u: &str) -> Result<String, String> {
     let ok_scheme = u.starts_with("https://") || u.starts_with("http://");
     let ok_parts = ["{z}", "{x}", "{y}"].iter().all(|p| u.contains(p));

@@ -4,13 +4,13 @@
 
 use crate::{AppState, WebError};
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 use chrono::Utc;
-use kotapintar_domain::conversation::{telegram, Channel};
+use kotapintar_domain::conversation::{telegram, whatsapp, Channel};
 use kotapintar_storage::channels::{self, Received};
 use kotapintar_storage::limits;
 use sha2::{Digest, Sha256};
@@ -23,6 +23,10 @@ const MAX_UPDATE_BYTES: usize = 256 * 1024;
 pub struct ChannelIntake {
     /// `KOTAPINTAR_TELEGRAM_SECRET`: the `secret_token` given to `setWebhook`.
     pub telegram_secret: Option<String>,
+    /// `KOTAPINTAR_WHATSAPP_VERIFY_TOKEN`: the token Meta's verification request must carry.
+    pub whatsapp_verify_token: Option<String>,
+    /// `KOTAPINTAR_WHATSAPP_APP_SECRET`: the app secret that signs every webhook body.
+    pub whatsapp_app_secret: Option<String>,
     /// Messages one sender may send per minute; more are acknowledged and dropped. 0: no limit.
     pub per_sender_per_minute: u32,
     /// Messages a channel takes per day, all senders together; 0: no limit.
@@ -36,6 +40,14 @@ impl std::fmt::Debug for ChannelIntake {
                 "telegram_secret",
                 &self.telegram_secret.as_ref().map(|_| "***"),
             )
+            .field(
+                "whatsapp_verify_token",
+                &self.whatsapp_verify_token.as_ref().map(|_| "***"),
+            )
+            .field(
+                "whatsapp_app_secret",
+                &self.whatsapp_app_secret.as_ref().map(|_| "***"),
+            )
             .field("per_sender_per_minute", &self.per_sender_per_minute)
             .field("daily_cap", &self.daily_cap)
             .finish()
@@ -45,6 +57,10 @@ impl std::fmt::Debug for ChannelIntake {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/channels/telegram", post(telegram_update))
+        .route(
+            "/channels/whatsapp",
+            get(whatsapp_verify).post(whatsapp_update),
+        )
         .layer(axum::extract::DefaultBodyLimit::max(MAX_UPDATE_BYTES))
 }
 
@@ -117,6 +133,71 @@ async fn telegram_update(
     match channels::receive(&state.store, Channel::Telegram, &id, payload, Utc::now()).await? {
         Received::New(_) | Received::Repeated => Ok(StatusCode::OK.into_response()),
     }
+}
+
+/// Meta's verification of the webhook's address.
+#[derive(serde::Deserialize)]
+struct Verification {
+    #[serde(rename = "hub.mode", default)]
+    mode: String,
+    #[serde(rename = "hub.verify_token", default)]
+    verify_token: String,
+    #[serde(rename = "hub.challenge", default)]
+    challenge: String,
+}
+
+/// `GET /channels/whatsapp`: answers the challenge when the verify token matches.
+async fn whatsapp_verify(
+    State(state): State<AppState>,
+    Query(v): Query<Verification>,
+) -> Result<Response, WebError> {
+    let Some(token) = state.channels.whatsapp_verify_token.as_deref() else {
+        return Err(WebError::NotFound);
+    };
+    let challenge_ok = !v.challenge.is_empty()
+        && v.challenge.len() <= 200
+        && v.challenge
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if v.mode != "subscribe"
+        || !same_secret(v.verify_token.as_bytes(), token.as_bytes())
+        || !challenge_ok
+    {
+        return Ok(StatusCode::FORBIDDEN.into_response());
+    }
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "text/plain")],
+        v.challenge,
+    )
+        .into_response())
+}
+
+/// `POST /channels/whatsapp`: a `messages` webhook, signed with the app secret. Each message
+/// is stored on its own, by its id.
+async fn whatsapp_update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let Some(secret) = state.channels.whatsapp_app_secret.as_deref() else {
+        return Err(WebError::NotFound);
+    };
+    let signature = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !whatsapp::signed(secret.as_bytes(), &body, signature) {
+        return Ok(StatusCode::UNAUTHORIZED.into_response());
+    }
+    let delivered = whatsapp::messages(&body)
+        .map_err(|_| WebError::BadRequest("not a WhatsApp webhook".into()))?;
+    for m in delivered {
+        if !within_limits(&state, Channel::WhatsApp, &m.from).await? {
+            continue;
+        }
+        channels::receive(&state.store, Channel::WhatsApp, &m.id, &m.raw, Utc::now()).await?;
+    }
+    Ok(StatusCode::OK.into_response())
 }
 
 #[cfg(test)]

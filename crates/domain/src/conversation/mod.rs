@@ -10,6 +10,7 @@
 
 pub mod telegram;
 mod texts;
+pub mod whatsapp;
 
 #[cfg(test)]
 mod tests;
