@@ -564,6 +564,9 @@ async fn catalogue(store: &Store, rules: &RequestRules) -> Result<Catalogue, Sto
     let services = services::list(store, true)
         .await?
         .into_iter()
+        // a chat does not ask a service's own questions: one with a required question is
+        // left out, and the resident chooses "tidak tahu" (the desk assigns the service)
+        .filter(|s| !s.draft.questions.iter().any(|q| q.required))
         .map(|s| ServiceChoice {
             code: s.draft.code,
             name: s.draft.name,
