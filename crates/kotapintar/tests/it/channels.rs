@@ -269,6 +269,28 @@ async fn a_telegram_conversation_becomes_a_request_and_its_steps_reach_the_chat(
     assert!(public.contains(&code));
     assert!(!public.contains(&CHAT.to_string()));
 
+    // the chat id is erased with the other contact fields, from the private link
+    let follow = filed
+        .split_whitespace()
+        .find(|w| w.contains("/ikuti/"))
+        .unwrap()
+        .trim_end_matches(['.', ','])
+        .to_string();
+    let path = follow.split_once("/laporan/").map(|(_, p)| p).unwrap();
+    let r = app
+        .post_form(&format!("/laporan/{path}/hapus-data"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let erased = request::Entity::find_by_id(row.id)
+        .one(&app.store.reader)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (erased.reporter_chat_channel, erased.reporter_chat_id),
+        (None, None)
+    );
+
     // the provider down: the reply waits in the queue, nothing is lost
     fake.down.store(true, Ordering::SeqCst);
     say(&app, "text", 1009, "halo").await;
