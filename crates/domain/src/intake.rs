@@ -40,6 +40,8 @@ pub struct NewRequest {
     pub district_code: Option<RegionCode>,
     pub village_code: Option<RegionCode>,
     pub contact: ReporterContact,
+    /// The chat the request was filed from, which gets every step too.
+    pub chat: Option<crate::conversation::ChatContact>,
     pub anonymous: bool,
     pub confidential: bool,
     /// Raw `q_<code>` answers, checked against the service's questions by storage.
@@ -146,6 +148,7 @@ impl RequestInput {
                 district_code,
                 village_code,
                 contact: ReporterContact { name, email, phone },
+                chat: None,
                 anonymous: flag(&self.anonymous),
                 confidential: flag(&self.confidential),
                 answers,

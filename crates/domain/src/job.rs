@@ -26,16 +26,23 @@ pub enum JobKind {
     RebuildPerformance,
     /// The weekly summary to the leadership (Mondays).
     WeeklySummary,
+    /// One update a chat provider delivered, taken into its sender's conversation
+    /// ([`ChannelUpdate`]).
+    ChannelUpdate,
+    /// One message to a resident's chat ([`ChatMessage`]).
+    SendChat,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 8] = [
         Self::SendEmail,
         Self::SendMessage,
         Self::PurgeSessions,
         Self::SweepRequests,
         Self::RebuildPerformance,
         Self::WeeklySummary,
+        Self::ChannelUpdate,
+        Self::SendChat,
     ];
 
     /// The name stored in the job table. Rows already queued carry these names, so they never
@@ -48,6 +55,8 @@ impl JobKind {
             Self::SweepRequests => "requests.sweep",
             Self::RebuildPerformance => "performance.rebuild",
             Self::WeeklySummary => "performance.weekly_summary",
+            Self::ChannelUpdate => "channel.update",
+            Self::SendChat => "channel.send",
         }
     }
 
@@ -59,7 +68,10 @@ impl JobKind {
     /// How this kind is retried.
     pub const fn retry(self) -> RetryPolicy {
         match self {
-            Self::SendEmail | Self::SendMessage => RetryPolicy::NOTIFICATION,
+            // a resident's message waits out a provider (or database) outage like a notice
+            Self::SendEmail | Self::SendMessage | Self::ChannelUpdate | Self::SendChat => {
+                RetryPolicy::NOTIFICATION
+            }
             Self::PurgeSessions
             | Self::SweepRequests
             | Self::RebuildPerformance
@@ -81,6 +93,8 @@ pub const PURGE_SESSIONS: &str = JobKind::PurgeSessions.name();
 pub const SWEEP_REQUESTS: &str = JobKind::SweepRequests.name();
 pub const REBUILD_PERFORMANCE: &str = JobKind::RebuildPerformance.name();
 pub const WEEKLY_SUMMARY: &str = JobKind::WeeklySummary.name();
+pub const CHANNEL_UPDATE: &str = JobKind::ChannelUpdate.name();
+pub const SEND_CHAT: &str = JobKind::SendChat.name();
 
 /// One email to one recipient (the payload of [`JobKind::SendEmail`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +115,23 @@ pub struct Message {
     pub body_text: String,
 }
 
+/// A stored provider update to process (the payload of [`JobKind::ChannelUpdate`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelUpdate {
+    /// The row in `channel_updates`.
+    pub update_id: i64,
+}
+
+/// One message to a chat (the payload of [`JobKind::SendChat`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub contact: crate::conversation::ChatContact,
+    pub text: String,
+    /// Buttons offered with it (a reply keyboard); empty: none, and any shown before go.
+    #[serde(default)]
+    pub choices: Vec<String>,
+}
+
 /// A job with its payload. Stored as its kind's name and the payload as JSON (`null` for the
 /// kinds that need none), the shape rows queued by earlier versions already have.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +142,8 @@ pub enum Job {
     SweepRequests,
     RebuildPerformance,
     WeeklySummary,
+    ChannelUpdate(ChannelUpdate),
+    SendChat(ChatMessage),
 }
 
 /// A stored job that cannot be run by this version: retrying cannot help.
@@ -131,6 +164,8 @@ impl Job {
             Self::SweepRequests => JobKind::SweepRequests,
             Self::RebuildPerformance => JobKind::RebuildPerformance,
             Self::WeeklySummary => JobKind::WeeklySummary,
+            Self::ChannelUpdate(_) => JobKind::ChannelUpdate,
+            Self::SendChat(_) => JobKind::SendChat,
         }
     }
 
@@ -140,6 +175,8 @@ impl Job {
         match self {
             Self::SendEmail(p) => serde_json::to_value(p).unwrap_or_default(),
             Self::SendMessage(p) => serde_json::to_value(p).unwrap_or_default(),
+            Self::ChannelUpdate(p) => serde_json::to_value(p).unwrap_or_default(),
+            Self::SendChat(p) => serde_json::to_value(p).unwrap_or_default(),
             Self::PurgeSessions
             | Self::SweepRequests
             | Self::RebuildPerformance
@@ -157,6 +194,10 @@ impl Job {
         Ok(match kind {
             JobKind::SendEmail => Self::SendEmail(serde_json::from_str(payload).map_err(bad)?),
             JobKind::SendMessage => Self::SendMessage(serde_json::from_str(payload).map_err(bad)?),
+            JobKind::ChannelUpdate => {
+                Self::ChannelUpdate(serde_json::from_str(payload).map_err(bad)?)
+            }
+            JobKind::SendChat => Self::SendChat(serde_json::from_str(payload).map_err(bad)?),
             // these carry nothing; what is stored (`null`) is not read
             JobKind::PurgeSessions => Self::PurgeSessions,
             JobKind::SweepRequests => Self::SweepRequests,
@@ -289,6 +330,15 @@ mod tests {
             Job::SweepRequests,
             Job::RebuildPerformance,
             Job::WeeklySummary,
+            Job::ChannelUpdate(ChannelUpdate { update_id: 7 }),
+            Job::SendChat(ChatMessage {
+                contact: crate::conversation::ChatContact {
+                    channel: crate::conversation::Channel::Telegram,
+                    id: "42".into(),
+                },
+                text: "Halo".into(),
+                choices: vec!["1 Kirim".into()],
+            }),
         ];
         assert_eq!(jobs.len(), JobKind::ALL.len());
         for job in jobs {

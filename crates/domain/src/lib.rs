@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod client;
 pub mod content;
+pub mod conversation;
 pub mod csv_cell;
 pub mod editorial;
 pub mod event;

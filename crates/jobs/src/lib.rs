@@ -3,6 +3,7 @@
 //! may run a worker: a job is leased to one worker at a time, and a job whose worker died is
 //! picked up again when its lease runs out.
 
+pub mod channels;
 pub mod notify;
 pub mod performance;
 pub mod webhook_http;
@@ -97,6 +98,8 @@ struct Handlers {
     /// up as failing) rather than disappear.
     email: Option<Arc<notify::EmailSender>>,
     message: Option<Arc<notify::MessageSender>>,
+    /// `None` until `with_channels`: chat jobs then wait in the queue.
+    channels: Option<Arc<channels::Channels>>,
 }
 
 #[derive(Clone)]
@@ -145,6 +148,7 @@ impl Worker {
             },
             email: None,
             message: None,
+            channels: None,
         };
         Self {
             store,
@@ -190,6 +194,20 @@ impl Worker {
         Ok(self)
     }
 
+    /// Adds the chat channels (Telegram, WhatsApp). Without them, chat jobs wait in the queue.
+    pub fn with_channels(
+        mut self,
+        telegram: &channels::TelegramConfig,
+        whatsapp: &channels::WhatsAppConfig,
+    ) -> Result<Self, notify::NotifyConfigError> {
+        if let Some(handlers) = Arc::get_mut(&mut self.handlers) {
+            let (rules, uploads) = (handlers.sweep.rules.clone(), handlers.sweep.uploads.clone());
+            let channels = channels::Channels::new(telegram, whatsapp, rules, uploads)?;
+            handlers.channels = Some(Arc::new(channels));
+        }
+        Ok(self)
+    }
+
     /// Runs one job. The match is exhaustive: a new kind does not compile until it has a
     /// handler.
     async fn run_job(&self, job: &Job) -> Result<(), JobError> {
@@ -210,6 +228,14 @@ impl Worker {
             Job::SweepRequests => h.sweep.run(store).await,
             Job::RebuildPerformance => h.rebuild.run(store).await,
             Job::WeeklySummary => h.weekly.run(store).await,
+            Job::ChannelUpdate(u) => match &h.channels {
+                Some(c) => c.process(store, u.update_id).await,
+                None => Err(unconfigured(job.kind())),
+            },
+            Job::SendChat(m) => match &h.channels {
+                Some(c) => c.send(m).await,
+                None => Err(unconfigured(job.kind())),
+            },
         }
     }
 

@@ -530,11 +530,11 @@ pub fn normalise_phone(raw: &str) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-fn non_empty(value: &Option<String>) -> Option<&str> {
+pub(crate) fn non_empty(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-fn check_timeout(key: &'static str, secs: u64) -> Result<Duration, NotifyConfigError> {
+pub(crate) fn check_timeout(key: &'static str, secs: u64) -> Result<Duration, NotifyConfigError> {
     if (1..=MAX_TIMEOUT_SECS).contains(&secs) {
         Ok(Duration::from_secs(secs))
     } else {
@@ -594,7 +594,7 @@ fn mask_tail(s: &str, keep: usize) -> String {
 
 /// reqwest's Display stops at the outermost error ("error sending request"); the cause
 /// (refused, timed out, certificate) is what an operator needs.
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {

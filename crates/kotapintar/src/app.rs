@@ -68,6 +68,7 @@ impl Application {
                 )
                 .with_api_call_retention(settings.api_call_retention_days)
                 .with_notifications(&settings.smtp, &settings.message_gateway)?
+                .with_channels(&settings.telegram, &settings.whatsapp)?
                 .allow_private_webhooks(settings.webhook_allow_private),
             )
         } else {
@@ -75,7 +76,9 @@ impl Application {
         };
         Ok(Self {
             listener,
-            state: AppState::new(store, config, search).with_limits(settings.limits.clone()),
+            state: AppState::new(store, config, search)
+                .with_limits(settings.limits.clone())
+                .with_channels(settings.channels.clone()),
             worker,
             search_builder: Builder::InProcess,
         })

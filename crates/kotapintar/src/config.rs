@@ -113,6 +113,26 @@ pub struct RawSettings {
     pub form_min_fill_seconds: u32,
     /// Days the calls of API clients are kept (shown in the application registry).
     pub api_call_retention_days: u32,
+    /// The Telegram bot's token from BotFather (`KOTAPINTAR_TELEGRAM_BOT_TOKEN`); without it
+    /// the Telegram channel is off.
+    pub telegram_bot_token: Option<Secret>,
+    /// The `secret_token` given to `setWebhook` (`KOTAPINTAR_TELEGRAM_SECRET`): updates
+    /// without it in `X-Telegram-Bot-Api-Secret-Token` are refused.
+    pub telegram_secret: Option<Secret>,
+    /// The Bot API's address (`KOTAPINTAR_TELEGRAM_API_URL`).
+    pub telegram_api_url: String,
+    /// WhatsApp Business Cloud API (`KOTAPINTAR_WHATSAPP_*`): the token Meta's webhook
+    /// verification carries, the app secret that signs webhooks, the access token and phone
+    /// number id that send, and the Graph API's address with its version.
+    pub whatsapp_verify_token: Option<Secret>,
+    pub whatsapp_app_secret: Option<Secret>,
+    pub whatsapp_access_token: Option<Secret>,
+    pub whatsapp_phone_number_id: Option<String>,
+    pub whatsapp_api_url: String,
+    /// Chat messages one sender may send per minute; more are dropped. 0: no limit.
+    pub channel_messages_per_sender_per_minute: u32,
+    /// Chat messages each channel takes per day, all senders together. 0: no limit.
+    pub channel_daily_cap: u32,
 }
 
 impl Default for RawSettings {
@@ -151,6 +171,16 @@ impl Default for RawSettings {
             messages_per_phone_per_day: 5,
             form_min_fill_seconds: 3,
             api_call_retention_days: 90,
+            telegram_bot_token: None,
+            telegram_secret: None,
+            telegram_api_url: "https://api.telegram.org".into(),
+            whatsapp_verify_token: None,
+            whatsapp_app_secret: None,
+            whatsapp_access_token: None,
+            whatsapp_phone_number_id: None,
+            whatsapp_api_url: "https://graph.facebook.com/v21.0".into(),
+            channel_messages_per_sender_per_minute: 20,
+            channel_daily_cap: 5000,
         }
     }
 }
@@ -194,6 +224,12 @@ pub struct Settings {
     pub webhook_allow_private: bool,
     /// Where the audit chain's key comes from (see `crate::audit_key`).
     pub audit_key: AuditKeySource,
+    /// The Telegram bot (the worker's half: token, API address).
+    pub telegram: kotapintar_jobs::channels::TelegramConfig,
+    /// The WhatsApp Business account (the worker's half).
+    pub whatsapp: kotapintar_jobs::channels::WhatsAppConfig,
+    /// The chat webhooks' secrets and limits (the web half).
+    pub channels: kotapintar_web::ChannelIntake,
 }
 
 /// Where the audit chain's key comes from. It is kept outside the database, so that whoever
@@ -225,7 +261,25 @@ pub fn figment(config_file: &Path, overrides: &Overrides) -> Figment {
     }
     // Environment values are parsed as TOML values, which would read the code `51.10` as the
     // number 51.1; codes are therefore taken verbatim.
-    f = f.merge(Env::prefixed("KOTAPINTAR_").ignore(&["regency", "audit_key"]));
+    const VERBATIM: [&str; 6] = [
+        "telegram_bot_token",
+        "telegram_secret",
+        "whatsapp_verify_token",
+        "whatsapp_app_secret",
+        "whatsapp_access_token",
+        "whatsapp_phone_number_id",
+    ];
+    f = f.merge(
+        Env::prefixed("KOTAPINTAR_")
+            .ignore(&["regency", "audit_key"])
+            .ignore(&VERBATIM),
+    );
+    // secrets of digits only would be read as numbers
+    for key in VERBATIM {
+        if let Ok(v) = std::env::var(format!("KOTAPINTAR_{}", key.to_uppercase())) {
+            f = f.merge(Serialized::default(key, v));
+        }
+    }
     if let Ok(code) = std::env::var("KOTAPINTAR_REGENCY") {
         f = f.merge(Serialized::default("regency", code));
     }
@@ -321,6 +375,24 @@ impl Settings {
                 form_min_fill_seconds: raw.form_min_fill_seconds,
             },
             api_call_retention_days: raw.api_call_retention_days,
+            telegram: kotapintar_jobs::channels::TelegramConfig {
+                bot_token: raw.telegram_bot_token.map(|s| s.expose().to_string()),
+                api_url: raw.telegram_api_url,
+                ..Default::default()
+            },
+            whatsapp: kotapintar_jobs::channels::WhatsAppConfig {
+                access_token: raw.whatsapp_access_token.map(|s| s.expose().to_string()),
+                phone_number_id: raw.whatsapp_phone_number_id,
+                api_url: raw.whatsapp_api_url,
+                ..Default::default()
+            },
+            channels: kotapintar_web::ChannelIntake {
+                telegram_secret: secret(raw.telegram_secret),
+                whatsapp_verify_token: secret(raw.whatsapp_verify_token),
+                whatsapp_app_secret: secret(raw.whatsapp_app_secret),
+                per_sender_per_minute: raw.channel_messages_per_sender_per_minute,
+                daily_cap: raw.channel_daily_cap,
+            },
         })
     }
 
@@ -423,6 +495,12 @@ fn trusted_proxies(raw: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
 
 /// A tile URL template must be http(s), name `{z}`, `{x}` and `{y}`, and hold nothing that
 /// could break out of an HTML attribute or the Content-Security-Policy header.
+/// A secret that is set and not blank.
+fn secret(s: Option<Secret>) -> Option<String> {
+    s.map(|s| s.expose().trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
 fn check_tile_url(u: &str) -> Result<String, String> {
     let ok_scheme = u.starts_with("https://") || u.starts_with("http://");
     let ok_parts = ["{z}", "{x}", "{y}"].iter().all(|p| u.contains(p));

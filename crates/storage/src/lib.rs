@@ -5,6 +5,7 @@
 
 pub mod applications;
 pub mod audit;
+pub mod channels;
 pub mod clients;
 pub mod content;
 mod db;

@@ -5,7 +5,8 @@
 use crate::jobs;
 use crate::Result;
 use chrono::Utc;
-use kotapintar_domain::job::{Email, Job, Message};
+use kotapintar_domain::conversation::{Channel, ChatContact};
+use kotapintar_domain::job::{ChatMessage, Email, Job, Message};
 use kotapintar_domain::request::Status;
 use sea_orm::ConnectionTrait;
 
@@ -30,6 +31,26 @@ pub async fn message(db: &impl ConnectionTrait, to: &str, body: &str) -> Result<
     });
     jobs::enqueue(db, &job, Utc::now()).await?;
     Ok(())
+}
+
+/// Queues one message to a resident's chat (in the caller's transaction).
+pub async fn chat(db: &impl ConnectionTrait, contact: ChatContact, text: &str) -> Result<()> {
+    let job = Job::SendChat(ChatMessage {
+        contact,
+        text: text.into(),
+        choices: Vec::new(),
+    });
+    jobs::enqueue(db, &job, Utc::now()).await?;
+    Ok(())
+}
+
+/// The chat a request was filed from, if it still has one (erased with the contact).
+pub fn chat_of(row: &crate::entity::request::Model) -> Option<ChatContact> {
+    let channel = Channel::parse(row.reporter_chat_channel.as_deref()?)?;
+    Some(ChatContact {
+        channel,
+        id: row.reporter_chat_id.clone()?,
+    })
 }
 
 pub fn status_label_id(s: Status) -> &'static str {

@@ -5,6 +5,7 @@
 pub mod api;
 mod assets;
 mod cache;
+mod channels;
 mod charts;
 mod client_addr;
 mod csrf;
@@ -31,6 +32,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+pub use channels::ChannelIntake;
 pub use error::WebError;
 
 /// What the web layer needs to know of the settings.
@@ -109,6 +111,8 @@ pub struct AppState {
     pub(crate) limits: Arc<PublicLimits>,
     /// The key that signs the public form's start time, read once from the database.
     pub(crate) form_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
+    /// The chat webhooks' secrets and limits (`channels.rs`).
+    pub(crate) channels: Arc<ChannelIntake>,
 }
 
 /// How many CPU-heavy tasks (searches, building a public list) run at once.
@@ -137,7 +141,14 @@ impl AppState {
             decode_slots: Arc::new(tokio::sync::Semaphore::new(cpu_slots())),
             limits: Arc::new(PublicLimits::default()),
             form_key: Arc::default(),
+            channels: Arc::default(),
         }
+    }
+
+    /// The same state with these chat channels (all off by default).
+    pub fn with_channels(mut self, channels: ChannelIntake) -> Self {
+        self.channels = Arc::new(channels);
+        self
     }
 
     /// The same state with these abuse limits instead of the defaults.
@@ -296,6 +307,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(permissions_policy));
     pages::routes()
         .merge(assets::routes())
+        .merge(channels::routes())
         .merge(opendata::routes())
         .merge(
             api::routes()

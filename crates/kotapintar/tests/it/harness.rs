@@ -274,6 +274,8 @@ impl TestApp {
         )
         .with_notifications(&self.settings.smtp, &self.settings.message_gateway)
         .expect("notification settings")
+        .with_channels(&self.settings.telegram, &self.settings.whatsapp)
+        .expect("channel settings")
         .allow_private_webhooks(self.settings.webhook_allow_private)
         .drain()
         .await

@@ -13,6 +13,8 @@ mod audit;
 mod auth;
 mod bimtek;
 mod browser;
+mod channels;
+mod channels_whatsapp;
 mod cli;
 mod cluster;
 mod crash;

@@ -5,6 +5,8 @@ pub mod api_call;
 pub mod application;
 pub mod audit_head;
 pub mod audit_log;
+pub mod channel_conversation;
+pub mod channel_update;
 pub mod content_item;
 pub mod content_revision;
 pub mod dataset;

@@ -45,6 +45,10 @@ pub struct Model {
     pub public_description: String,
     pub public_location_address: Option<String>,
     pub public_response: Option<String>,
+    /// The chat the request was filed from (`telegram`, `whatsapp`) and its id: the
+    /// reporter's contact there, erased with the others (migration 000201).
+    pub reporter_chat_channel: Option<String>,
+    pub reporter_chat_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -311,6 +311,12 @@ async fn send(
                     notices::status_changed(code, o.to, note.as_deref(), &public_link(rules, code));
                 notices::email(tx, email, &subject, &body).await?;
             }
+            // the chat the request came from hears of every step the email does
+            if let Some(contact) = notices::chat_of(row) {
+                let (_, text) =
+                    notices::status_changed(code, o.to, note.as_deref(), &public_link(rules, code));
+                notices::chat(tx, contact, &text).await?;
+            }
         }
         Notice::ReporterMessage => {
             if let Some(phone) = &row.reporter_phone {

@@ -243,6 +243,8 @@ pub async fn submit(
         reporter_name: Set(req.contact.name.clone()),
         reporter_email: Set(req.contact.email.clone()),
         reporter_phone: Set(req.contact.phone.clone()),
+        reporter_chat_channel: Set(req.chat.as_ref().map(|c| c.channel.as_str().into())),
+        reporter_chat_id: Set(req.chat.as_ref().map(|c| c.id.clone())),
         reporter_token_hash: Set(hash_token(&token)),
         answers_json: Set(serde_json::to_string(&answers).unwrap_or_else(|_| "[]".into())),
         received_at: Set(now),

@@ -230,6 +230,8 @@ pub(super) async fn erase(tx: &DatabaseTransaction, row: request::Model, why: &s
     m.reporter_name = Set(None);
     m.reporter_email = Set(None);
     m.reporter_phone = Set(None);
+    m.reporter_chat_channel = Set(None);
+    m.reporter_chat_id = Set(None);
     m.personal_data_erased_at = Set(Some(Utc::now()));
     m.update(tx).await?;
     audit::append(

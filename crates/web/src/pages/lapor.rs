@@ -220,7 +220,7 @@ pub async fn form(
 
 /// The key that signs the form's start time and hashes phone numbers for their quota: made
 /// once for the deployment and kept in the database, so every node accepts another's form.
-async fn form_key(state: &AppState) -> Result<&[u8], WebError> {
+pub(crate) async fn form_key(state: &AppState) -> Result<&[u8], WebError> {
     state
         .form_key
         .get_or_try_init(|| async {

@@ -12,7 +12,7 @@ mod home;
 mod ikuti;
 mod inbox;
 pub(crate) mod kinerja;
-mod lapor;
+pub(crate) mod lapor;
 mod laporan;
 mod masterplan;
 mod portal;

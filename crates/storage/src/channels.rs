@@ -1,0 +1,178 @@
+//! Requests by chat: the updates providers deliver, and each sender's conversation.
+//!
+//! A webhook only stores the update and queues its processing (one transaction, so either
+//! both happen or the provider is told to deliver again); the worker takes it into the
+//! conversation and saves the new state, its replies and the mark that it was processed
+//! together. A provider delivering the same update again finds its id taken and nothing new
+//! is queued.
+
+use crate::entity::{channel_conversation, channel_update};
+use crate::{jobs, Result, Store};
+use chrono::{DateTime, Utc};
+use kotapintar_domain::conversation::Channel;
+use kotapintar_domain::job::{ChannelUpdate, Job};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait,
+};
+
+/// What became of a delivered update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Received {
+    /// Stored, its processing queued.
+    New(i64),
+    /// Seen before: nothing done.
+    Repeated,
+}
+
+/// Stores an update and queues its processing, unless this provider id was seen before.
+pub async fn receive(
+    store: &Store,
+    channel: Channel,
+    provider_id: &str,
+    payload: &str,
+    now: DateTime<Utc>,
+) -> Result<Received> {
+    let tx = store.writer.begin().await?;
+    let row = channel_update::ActiveModel {
+        channel: Set(channel.as_str().into()),
+        provider_id: Set(provider_id.chars().take(200).collect()),
+        payload: Set(payload.into()),
+        received_at: Set(now),
+        processed_at: Set(None),
+        ..Default::default()
+    };
+    let inserted = channel_update::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([
+                channel_update::Column::Channel,
+                channel_update::Column::ProviderId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_with_returning(&tx)
+        .await;
+    let id = match inserted {
+        Ok(m) => m.id,
+        // what sea-orm answers when the RETURNING of a "do nothing" insert is empty
+        Err(DbErr::RecordNotFound(_) | DbErr::RecordNotInserted) => {
+            return Ok(Received::Repeated);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    jobs::enqueue(
+        &tx,
+        &Job::ChannelUpdate(ChannelUpdate { update_id: id }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Received::New(id))
+}
+
+/// A stored update, as the worker reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredUpdate {
+    pub id: i64,
+    pub channel: Option<Channel>,
+    pub payload: String,
+    pub processed: bool,
+}
+
+pub async fn update(store: &Store, id: i64) -> Result<Option<StoredUpdate>> {
+    Ok(channel_update::Entity::find_by_id(id)
+        .one(&store.writer)
+        .await?
+        .map(|m| StoredUpdate {
+            id: m.id,
+            channel: Channel::parse(&m.channel),
+            payload: m.payload,
+            processed: m.processed_at.is_some(),
+        }))
+}
+
+/// The sender's conversation as last saved (JSON of `domain::conversation::Conversation`).
+pub async fn conversation(store: &Store, channel: Channel, sender: &str) -> Result<Option<String>> {
+    Ok(channel_conversation::Entity::find()
+        .filter(channel_conversation::Column::Channel.eq(channel.as_str()))
+        .filter(channel_conversation::Column::Sender.eq(sender))
+        .one(&store.writer)
+        .await?
+        .map(|m| m.state))
+}
+
+/// Saves what processing an update decided, together: the sender's conversation (`None`:
+/// ended), the messages to send, and the mark that the update was processed. An update
+/// already marked (a job run twice) changes nothing and returns `false`.
+pub async fn finish(
+    store: &Store,
+    update_id: i64,
+    channel: Channel,
+    sender: &str,
+    state: Option<String>,
+    outgoing: &[Job],
+) -> Result<bool> {
+    let now = Utc::now();
+    let tx = store.writer.begin().await?;
+    let marked = channel_update::Entity::update_many()
+        .col_expr(
+            channel_update::Column::ProcessedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(channel_update::Column::Id.eq(update_id))
+        .filter(channel_update::Column::ProcessedAt.is_null())
+        .exec(&tx)
+        .await?;
+    if marked.rows_affected == 0 {
+        return Ok(false);
+    }
+    let existing = channel_conversation::Entity::find()
+        .filter(channel_conversation::Column::Channel.eq(channel.as_str()))
+        .filter(channel_conversation::Column::Sender.eq(sender))
+        .one(&tx)
+        .await?;
+    match (existing, state) {
+        (Some(m), Some(state)) => {
+            let mut m: channel_conversation::ActiveModel = m.into();
+            m.state = Set(state);
+            m.updated_at = Set(now);
+            m.update(&tx).await?;
+        }
+        (None, Some(state)) => {
+            channel_conversation::ActiveModel {
+                channel: Set(channel.as_str().into()),
+                sender: Set(sender.chars().take(100).collect()),
+                state: Set(state),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&tx)
+            .await?;
+        }
+        (Some(m), None) => {
+            channel_conversation::Entity::delete_by_id(m.id)
+                .exec(&tx)
+                .await?;
+        }
+        (None, None) => {}
+    }
+    for job in outgoing {
+        jobs::enqueue(&tx, job, now).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Marks an update processed with nothing else to do (not a conversation message).
+pub async fn skip(store: &Store, update_id: i64) -> Result<()> {
+    channel_update::Entity::update_many()
+        .col_expr(
+            channel_update::Column::ProcessedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(channel_update::Column::Id.eq(update_id))
+        .exec(&store.writer)
+        .await?;
+    Ok(())
+}

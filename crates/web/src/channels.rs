@@ -1,0 +1,214 @@
+//! Chat providers' webhooks (`/channels/...`). A webhook only checks that the provider sent
+//! it, stores the update and queues its processing (`storage::channels::receive`): the
+//! provider is answered in milliseconds, and the conversation runs in the job worker.
+
+use crate::{AppState, WebError};
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::Utc;
+use kotapintar_domain::conversation::{telegram, whatsapp, Channel};
+use kotapintar_storage::channels::{self, Received};
+use kotapintar_storage::limits;
+use sha2::{Digest, Sha256};
+
+/// An update is a few kilobytes (a photo arrives as an id, not as bytes).
+const MAX_UPDATE_BYTES: usize = 256 * 1024;
+
+/// What the webhooks need of the settings; every channel is off until configured.
+#[derive(Clone, Default)]
+pub struct ChannelIntake {
+    /// `KOTAPINTAR_TELEGRAM_SECRET`: the `secret_token` given to `setWebhook`.
+    pub telegram_secret: Option<String>,
+    /// `KOTAPINTAR_WHATSAPP_VERIFY_TOKEN`: the token Meta's verification request must carry.
+    pub whatsapp_verify_token: Option<String>,
+    /// `KOTAPINTAR_WHATSAPP_APP_SECRET`: the app secret that signs every webhook body.
+    pub whatsapp_app_secret: Option<String>,
+    /// Messages one sender may send per minute; more are acknowledged and dropped. 0: no limit.
+    pub per_sender_per_minute: u32,
+    /// Messages a channel takes per day, all senders together; 0: no limit.
+    pub daily_cap: u32,
+}
+
+impl std::fmt::Debug for ChannelIntake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelIntake")
+            .field(
+                "telegram_secret",
+                &self.telegram_secret.as_ref().map(|_| "***"),
+            )
+            .field(
+                "whatsapp_verify_token",
+                &self.whatsapp_verify_token.as_ref().map(|_| "***"),
+            )
+            .field(
+                "whatsapp_app_secret",
+                &self.whatsapp_app_secret.as_ref().map(|_| "***"),
+            )
+            .field("per_sender_per_minute", &self.per_sender_per_minute)
+            .field("daily_cap", &self.daily_cap)
+            .finish()
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/channels/telegram", post(telegram_update))
+        .route(
+            "/channels/whatsapp",
+            get(whatsapp_verify).post(whatsapp_update),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_UPDATE_BYTES))
+}
+
+/// Compares secrets in time that does not depend on where they differ.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    // hashing first makes the lengths equal, so the length of the secret does not leak either
+    let (a, b) = (Sha256::digest(given), Sha256::digest(expected));
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
+/// Counts one message against the sender's and the channel's limits; `false` past either.
+async fn within_limits(state: &AppState, channel: Channel, sender: &str) -> Result<bool, WebError> {
+    let c = &state.channels;
+    let now = Utc::now();
+    if c.daily_cap > 0 {
+        let day = limits::hit(&state.store, "chat-day", channel.as_str(), 86_400, now).await?;
+        if day.count > i64::from(c.daily_cap) {
+            tracing::warn!(
+                channel = channel.as_str(),
+                "the channel's daily cap is reached"
+            );
+            return Ok(false);
+        }
+    }
+    if c.per_sender_per_minute > 0 {
+        // the counter table holds no chat ids: a keyed hash of them
+        let key = crate::pages::lapor::form_key(state).await?;
+        let subject = kotapintar_domain::intake::form_stamp::phone_subject(
+            key,
+            &format!("{}:{sender}", channel.as_str()),
+        );
+        let hits = limits::hit(&state.store, "chat", &subject, 60, now).await?;
+        if hits.count > i64::from(c.per_sender_per_minute) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// `POST /channels/telegram`: an update from the Bot API (`setWebhook` with `secret_token`).
+async fn telegram_update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let Some(secret) = state.channels.telegram_secret.as_deref() else {
+        return Err(WebError::NotFound);
+    };
+    let given = headers
+        .get("x-telegram-bot-api-secret-token")
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    if !same_secret(given, secret.as_bytes()) {
+        return Ok(StatusCode::UNAUTHORIZED.into_response());
+    }
+    let update =
+        telegram::parse(&body).map_err(|_| WebError::BadRequest("not a Telegram update".into()))?;
+    let payload =
+        std::str::from_utf8(&body).map_err(|_| WebError::BadRequest("not UTF-8".into()))?;
+    if let Some(chat) = update.chat_id {
+        // acknowledged all the same: a refused update would be delivered again and again
+        if !within_limits(&state, Channel::Telegram, &chat.to_string()).await? {
+            return Ok(StatusCode::OK.into_response());
+        }
+    }
+    let id = update.update_id.to_string();
+    match channels::receive(&state.store, Channel::Telegram, &id, payload, Utc::now()).await? {
+        Received::New(_) | Received::Repeated => Ok(StatusCode::OK.into_response()),
+    }
+}
+
+/// Meta's verification of the webhook's address.
+#[derive(serde::Deserialize)]
+struct Verification {
+    #[serde(rename = "hub.mode", default)]
+    mode: String,
+    #[serde(rename = "hub.verify_token", default)]
+    verify_token: String,
+    #[serde(rename = "hub.challenge", default)]
+    challenge: String,
+}
+
+/// `GET /channels/whatsapp`: answers the challenge when the verify token matches.
+async fn whatsapp_verify(
+    State(state): State<AppState>,
+    Query(v): Query<Verification>,
+) -> Result<Response, WebError> {
+    let Some(token) = state.channels.whatsapp_verify_token.as_deref() else {
+        return Err(WebError::NotFound);
+    };
+    let challenge_ok = !v.challenge.is_empty()
+        && v.challenge.len() <= 200
+        && v.challenge
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if v.mode != "subscribe"
+        || !same_secret(v.verify_token.as_bytes(), token.as_bytes())
+        || !challenge_ok
+    {
+        return Ok(StatusCode::FORBIDDEN.into_response());
+    }
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "text/plain")],
+        v.challenge,
+    )
+        .into_response())
+}
+
+/// `POST /channels/whatsapp`: a `messages` webhook, signed with the app secret. Each message
+/// is stored on its own, by its id.
+async fn whatsapp_update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let Some(secret) = state.channels.whatsapp_app_secret.as_deref() else {
+        return Err(WebError::NotFound);
+    };
+    let signature = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !whatsapp::signed(secret.as_bytes(), &body, signature) {
+        return Ok(StatusCode::UNAUTHORIZED.into_response());
+    }
+    let delivered = whatsapp::messages(&body)
+        .map_err(|_| WebError::BadRequest("not a WhatsApp webhook".into()))?;
+    for m in delivered {
+        if !within_limits(&state, Channel::WhatsApp, &m.from).await? {
+            continue;
+        }
+        channels::receive(&state.store, Channel::WhatsApp, &m.id, &m.raw, Utc::now()).await?;
+    }
+    Ok(StatusCode::OK.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_secret;
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret(b"rahasia-123", b"rahasia-123"));
+        assert!(!same_secret(b"rahasia-124", b"rahasia-123"));
+        assert!(!same_secret(b"", b"rahasia-123"));
+        assert!(!same_secret(b"rahasia-1234", b"rahasia-123"));
+    }
+}
