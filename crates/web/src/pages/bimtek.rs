@@ -6,7 +6,7 @@ use crate::charts;
 use crate::csrf::CsrfForm;
 use crate::i18n::Lang;
 use crate::session::StaffPage;
-use crate::view::{render, Page};
+use crate::view::{form_page, form_status, render, Page};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -82,8 +82,8 @@ async fn list_page(
         Some((id, input, e)) => (Some(id), input, e),
         None => (None, EvaluationInput::default(), FieldErrors::new()),
     };
-    let status = crate::view::form_status(&eval_errors);
-    crate::view::form_page(
+    let status = form_status(&eval_errors);
+    form_page(
         status,
         &ListTemplate {
             page,
@@ -117,9 +117,8 @@ async fn event_form(
     input: EventInput,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
-    let status = crate::view::form_status(&errors);
-    crate::view::form_page(
-        status,
+    form_page(
+        form_status(&errors),
         &FormTemplate {
             page,
             id,
@@ -287,7 +286,7 @@ async fn event_page(
     } else {
         axum::http::StatusCode::OK
     };
-    crate::view::form_page(
+    form_page(
         status,
         &EventTemplate {
             page,
@@ -445,9 +444,8 @@ async fn checkin_page(
     done: Option<training::CheckedIn>,
 ) -> Result<Response, WebError> {
     let event = training::get(&state.store, id).await?.event;
-    let status = crate::view::form_status(&errors);
-    crate::view::form_page(
-        status,
+    form_page(
+        form_status(&errors),
         &CheckinTemplate {
             page,
             event,

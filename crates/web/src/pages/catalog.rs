@@ -3,7 +3,7 @@
 
 use crate::csrf::CsrfForm;
 use crate::session::{Staff, StaffPage};
-use crate::view::{render, Page};
+use crate::view::{form_page, form_status, render, Page};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -104,9 +104,8 @@ async fn form(
     let questions_problem = kotapintar_domain::service::parse_questions(&input.questions)
         .err()
         .unwrap_or_default();
-    let status = crate::view::form_status(&errors);
-    crate::view::form_page(
-        status,
+    form_page(
+        form_status(&errors),
         &FormTemplate {
             page,
             id,
@@ -262,7 +261,7 @@ async fn holidays_page(
         .into_iter()
         .filter(|h| h.day.date.year() == year)
         .collect();
-    let status = crate::view::form_status(&errors);
+    let status = form_status(&errors);
     Ok((
         status,
         render(&HolidaysTemplate {
@@ -437,7 +436,7 @@ async fn templates_page(
     }
     let ids: Vec<UnitId> = units.iter().map(|u| u.id).collect();
     let templates = kotapintar_storage::templates::for_units(&state.store, &ids).await?;
-    let status = crate::view::form_status(&errors);
+    let status = form_status(&errors);
     Ok((
         status,
         render(&TemplatesTemplate {
@@ -553,7 +552,7 @@ async fn clients_page(
     errors: FieldErrors,
     issued: Option<(String, String)>,
 ) -> Result<Response, WebError> {
-    let status = crate::view::form_status(&errors);
+    let status = form_status(&errors);
     let body = render(&ClientsTemplate {
         page,
         clients: kotapintar_storage::clients::list(&state.store).await?,
@@ -717,7 +716,7 @@ async fn client_page(
         let deliveries = kotapintar_storage::webhooks::log(&state.store, sub.id, 20).await?;
         subs.push(SubscriptionView { sub, deliveries });
     }
-    let status = crate::view::form_status(&errors);
+    let status = form_status(&errors);
     let calls = kotapintar_storage::clients::calls(&state.store, id, 20).await?;
     let body = render(&ClientTemplate {
         page,
@@ -843,9 +842,8 @@ async fn applications_page(
     input: AppForm,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
-    let status = crate::view::form_status(&errors);
-    crate::view::form_page(
-        status,
+    form_page(
+        form_status(&errors),
         &ApplicationsTemplate {
             page,
             apps: kotapintar_storage::applications::list(&state.store).await?,

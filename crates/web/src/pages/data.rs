@@ -7,7 +7,7 @@
 use crate::csrf::{CsrfForm, CsrfMultipart};
 use crate::opendata::{base, catalogue, download_url, table_of};
 use crate::session::StaffPage;
-use crate::view::{form_status, render, Page};
+use crate::view::{form_page, form_status, render, Page};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -503,7 +503,7 @@ async fn form(
     } else {
         form_status(&f.errors)
     };
-    crate::view::form_page(
+    form_page(
         status,
         &FormTemplate {
             page,

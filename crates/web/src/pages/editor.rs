@@ -5,7 +5,7 @@
 use crate::csrf::{CsrfForm, CsrfMultipart, Upload};
 use crate::pages::portal;
 use crate::session::{Staff, StaffPage};
-use crate::view::{form_status, render, Page};
+use crate::view::{form_page, form_status, render, Page};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -160,7 +160,7 @@ async fn form(
         form_status(&errors)
     };
     let zone = page.zone();
-    crate::view::form_page(
+    form_page(
         status,
         &FormTemplate {
             page,

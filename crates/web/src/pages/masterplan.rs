@@ -6,7 +6,7 @@ use crate::charts::{self, Group};
 use crate::csrf::{CsrfForm, CsrfMultipart};
 use crate::i18n::Lang;
 use crate::session::StaffPage;
-use crate::view::{render, Page, Val};
+use crate::view::{form_page, form_status, render, Page, Val};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -418,9 +418,8 @@ async fn programme_form(
     input: ProgrammeInput,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
-    let status = crate::view::form_status(&errors);
-    crate::view::form_page(
-        status,
+    form_page(
+        form_status(&errors),
         &FormTemplate {
             fmt: fmt(&page),
             page,
@@ -625,7 +624,7 @@ async fn programme_page(
     } else {
         axum::http::StatusCode::OK
     };
-    crate::view::form_page(
+    form_page(
         status,
         &ProgrammeTemplate {
             fmt: fmt(&page),
@@ -776,9 +775,8 @@ async fn taxonomy_page(
     input: TaxonInput,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
-    let status = crate::view::form_status(&errors);
-    crate::view::form_page(
-        status,
+    form_page(
+        form_status(&errors),
         &TaxonomyTemplate {
             page,
             dims: mp::dimensions(&state.store).await?,
@@ -862,9 +860,8 @@ async fn readiness_page(
     input: HashMap<String, String>,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
-    let status = crate::view::form_status(&errors);
-    crate::view::form_page(
-        status,
+    form_page(
+        form_status(&errors),
         &ReadinessTemplate {
             fmt: fmt(&page),
             page,

@@ -2,7 +2,7 @@
 
 use crate::csrf::CsrfForm;
 use crate::session::{Staff, StaffPage};
-use crate::view::{render, Page};
+use crate::view::{form_page, form_status, render, Page};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -54,9 +54,8 @@ async fn form(
         .into_iter()
         .filter(|u| Some(u.id) != id)
         .collect();
-    let status = crate::view::form_status(&errors);
-    crate::view::form_page(
-        status,
+    form_page(
+        form_status(&errors),
         &FormTemplate {
             page,
             id,

@@ -2,7 +2,7 @@
 
 use crate::csrf::CsrfForm;
 use crate::session::StaffPage;
-use crate::view::{render, Page};
+use crate::view::{form_page, form_status, render, Page};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::Path;
@@ -90,13 +90,13 @@ async fn form(
         .into_iter()
         .filter(|r| actor.is_admin() || r.needs_unit())
         .collect();
-    let status = crate::view::form_status(&errors);
+    let status = form_status(&errors);
     // A password typed into a rejected form is not sent back to the browser.
     let input = UserInput {
         password: String::new(),
         ..input
     };
-    crate::view::form_page(
+    form_page(
         status,
         &FormTemplate {
             page,
