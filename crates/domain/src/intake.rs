@@ -68,11 +68,7 @@ impl RequestInput {
         let mut e = FieldErrors::new();
         let kind = e.check(
             "kind",
-            if self.kind.trim().is_empty() {
-                Err("required")
-            } else {
-                RequestKind::parse(&self.kind)
-            },
+            crate::validation::required(&self.kind, RequestKind::parse),
         );
         let service_code = optional_text(&self.service_code, 40)
             .ok()

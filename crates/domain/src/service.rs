@@ -286,11 +286,7 @@ impl ServiceInput {
         let name = e.check("name", required_text(&self.name, 200));
         let kind = e.check(
             "kind",
-            if self.kind.trim().is_empty() {
-                Err("required")
-            } else {
-                RequestKind::parse(&self.kind)
-            },
+            crate::validation::required(&self.kind, RequestKind::parse),
         );
         let limit = match self.time_limit_days.trim() {
             "" => Err("required"),

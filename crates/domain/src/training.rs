@@ -5,7 +5,7 @@
 use crate::request::CODE_ALPHABET;
 use crate::validation::{optional_text, optional_url, required_text};
 use crate::FieldErrors;
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// What a form submits for an event. Times are local (`datetime-local` fields).
@@ -42,19 +42,7 @@ pub fn parse_local_time(
     raw: &str,
     offset: chrono::FixedOffset,
 ) -> Result<DateTime<Utc>, &'static str> {
-    let t = raw.trim();
-    if t.is_empty() {
-        return Err("required");
-    }
-    let naive = NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M")
-        .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S"))
-        .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M"))
-        .map_err(|_| "bimtek.invalid_time")?;
-    offset
-        .from_local_datetime(&naive)
-        .single()
-        .map(|d| d.with_timezone(&Utc))
-        .ok_or("bimtek.invalid_time")
+    crate::validation::local_datetime(raw, offset, "bimtek.invalid_time")
 }
 
 impl EventInput {
@@ -309,6 +297,7 @@ impl MaterialInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     fn wita() -> chrono::FixedOffset {
         chrono::FixedOffset::east_opt(8 * 3600).unwrap()

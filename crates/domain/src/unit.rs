@@ -151,11 +151,7 @@ impl UnitInput {
         let name = e.check("name", required_text(&self.name, 200));
         let kind = e.check(
             "kind",
-            if self.kind.trim().is_empty() {
-                Err("required")
-            } else {
-                UnitKind::parse(&self.kind)
-            },
+            crate::validation::required(&self.kind, UnitKind::parse),
         );
         let parent_code = e.check(
             "parent_code",

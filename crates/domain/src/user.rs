@@ -189,14 +189,7 @@ impl UserInput {
         let username = e.check("username", Username::parse(&self.username));
         let full_name = e.check("full_name", required_text(&self.full_name, 200));
         let email = e.check("email", optional_email(&self.email));
-        let role = e.check(
-            "role",
-            if self.role.trim().is_empty() {
-                Err("required")
-            } else {
-                Role::parse(&self.role)
-            },
-        );
+        let role = e.check("role", crate::validation::required(&self.role, Role::parse));
         let unit_code = self.unit_code.trim().to_uppercase();
         let unit_code = (!unit_code.is_empty()).then_some(unit_code);
         if let Some(r) = role {

@@ -3,6 +3,7 @@
 //! A `code` is a stable message key (translated by the web layer, named in API problems), so
 //! the domain never decides the wording and every language gets the same reasons.
 
+use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -48,6 +49,19 @@ impl FieldErrors {
             Err(code) => {
                 self.add(field, code);
                 None
+            }
+        }
+    }
+
+    /// A value parsed on its own, kept only when it and everything collected so far are fine;
+    /// otherwise its problems follow these.
+    pub fn join<T>(mut self, parsed: Result<T, FieldErrors>) -> Result<T, FieldErrors> {
+        match parsed {
+            Ok(v) if self.is_empty() => Ok(v),
+            Ok(_) => Err(self),
+            Err(e) => {
+                self.0.extend(e.0);
+                Err(self)
             }
         }
     }
@@ -140,6 +154,41 @@ pub fn optional_url(raw: &str) -> Result<Option<String>, &'static str> {
         return Err("invalid_url");
     }
     Ok(Some(t))
+}
+
+/// A choice that must be made: blank is `required`, anything else is read by `parse`.
+pub fn required<T>(
+    raw: &str,
+    parse: impl FnOnce(&str) -> Result<T, &'static str>,
+) -> Result<T, &'static str> {
+    if raw.trim().is_empty() {
+        Err("required")
+    } else {
+        parse(raw)
+    }
+}
+
+/// A `datetime-local` value as typed (`2026-12-01T09:00`, seconds optional; a space for the
+/// `T` is taken too) read in the deployment's zone; `invalid` names what is wrong with a value
+/// that does not read, as the form that asked for it words it.
+pub fn local_datetime(
+    raw: &str,
+    offset: FixedOffset,
+    invalid: &'static str,
+) -> Result<DateTime<Utc>, &'static str> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Err("required");
+    }
+    let naive = NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S"))
+        .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M"))
+        .map_err(|_| invalid)?;
+    offset
+        .from_local_datetime(&naive)
+        .single()
+        .map(|d| d.with_timezone(&Utc))
+        .ok_or(invalid)
 }
 
 #[cfg(test)]

@@ -309,12 +309,17 @@ pub async fn recent(
     store: &Store,
     entity: Option<(&str, &str)>,
     limit: u64,
-) -> Result<Vec<audit_log::Model>> {
+) -> Result<Vec<AuditContent>> {
     let mut q = audit_log::Entity::find().order_by_desc(audit_log::Column::Seq);
     if let Some((t, id)) = entity {
         q = q
             .filter(audit_log::Column::EntityType.eq(t))
             .filter(audit_log::Column::EntityId.eq(id));
     }
-    Ok(q.limit(limit).all(&store.reader).await?)
+    Ok(q.limit(limit)
+        .all(&store.reader)
+        .await?
+        .into_iter()
+        .map(|m| to_stored(m).content)
+        .collect())
 }

@@ -4,7 +4,7 @@
 use crate::audit::{self, AuditActor, Change};
 use crate::entity::{integration_client, unit};
 use crate::{Result, StorageError, Store};
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use kotapintar_domain::client::{parse_scopes, split_token, ApiClient};
 use kotapintar_domain::ids::UnitId;
 use rand::RngCore;
@@ -121,10 +121,7 @@ async fn unit_code(store: &Store, id: i64) -> Result<String> {
 pub async fn rotate(store: &Store, actor: &AuditActor, id: i64) -> Result<Issued> {
     let secret = new_secret();
     let tx = store.writer.begin().await?;
-    let m = integration_client::Entity::find_by_id(id)
-        .one(&tx)
-        .await?
-        .ok_or(StorageError::NotFound)?;
+    let m = crate::rows::by_id::<integration_client::Entity>(&tx, id).await?;
     if !m.active {
         return Err(StorageError::Conflict(
             "a revoked client cannot be rotated".into(),
@@ -145,10 +142,7 @@ pub async fn rotate(store: &Store, actor: &AuditActor, id: i64) -> Result<Issued
 
 pub async fn revoke(store: &Store, actor: &AuditActor, id: i64) -> Result<()> {
     let tx = store.writer.begin().await?;
-    let m = integration_client::Entity::find_by_id(id)
-        .one(&tx)
-        .await?
-        .ok_or(StorageError::NotFound)?;
+    let m = crate::rows::by_id::<integration_client::Entity>(&tx, id).await?;
     let mut a: integration_client::ActiveModel = m.into();
     a.active = Set(false);
     a.revoked_at = Set(Some(Utc::now()));
@@ -369,12 +363,18 @@ pub async fn record_call(
     Ok(())
 }
 
+/// One call a client made, as its page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub at: DateTime<Utc>,
+    pub method: String,
+    /// The path without the query string (queries may carry keys).
+    pub path: String,
+    pub status: i32,
+}
+
 /// The latest calls of a client, newest first.
-pub async fn calls(
-    store: &Store,
-    client_id: i64,
-    limit: u64,
-) -> Result<Vec<crate::entity::api_call::Model>> {
+pub async fn calls(store: &Store, client_id: i64, limit: u64) -> Result<Vec<Call>> {
     use crate::entity::api_call;
     use sea_orm::QuerySelect;
     Ok(api_call::Entity::find()
@@ -382,5 +382,13 @@ pub async fn calls(
         .order_by_desc(api_call::Column::Id)
         .limit(limit)
         .all(&store.reader)
-        .await?)
+        .await?
+        .into_iter()
+        .map(|c| Call {
+            at: c.at,
+            method: c.method,
+            path: c.path,
+            status: c.status,
+        })
+        .collect())
 }

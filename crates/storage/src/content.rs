@@ -18,7 +18,7 @@ use kotapintar_domain::event::{ContentChange, ContentEvent, DomainEvent};
 use kotapintar_domain::ids::{ContentId, UnitId};
 use kotapintar_domain::markdown;
 use kotapintar_domain::region::RegionCode;
-use sea_orm::sea_query::{Expr, LockType};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -379,11 +379,7 @@ pub async fn update(
     cover_photo: Option<String>,
 ) -> Result<ContentItem> {
     let tx = store.writer.begin().await?;
-    let m = content_item::Entity::find_by_id(id)
-        .lock(LockType::Update)
-        .one(&tx)
-        .await?
-        .ok_or(StorageError::NotFound)?;
+    let m = crate::rows::locked::<content_item::Entity>(&tx, id).await?;
     if m.unit_id != draft.unit_id.0 {
         return Err(StorageError::Forbidden);
     }
@@ -443,11 +439,7 @@ pub async fn step(
     step: EditorialStep,
 ) -> Result<ContentItem> {
     let tx = store.writer.begin().await?;
-    let m = content_item::Entity::find_by_id(id)
-        .lock(LockType::Update)
-        .one(&tx)
-        .await?
-        .ok_or(StorageError::NotFound)?;
+    let m = crate::rows::locked::<content_item::Entity>(&tx, id).await?;
     let t = crate::editorial::decide("content_items.status", &m.status, step, "an item")?;
     let now = Utc::now();
     let item = with_units(&tx, vec![m.clone()]).await?.remove(0);
@@ -475,10 +467,7 @@ pub async fn step(
 }
 
 pub async fn get(store: &Store, id: i64) -> Result<ContentItem> {
-    let m = content_item::Entity::find_by_id(id)
-        .one(&store.reader)
-        .await?
-        .ok_or(StorageError::NotFound)?;
+    let m = crate::rows::by_id::<content_item::Entity>(&store.reader, id).await?;
     Ok(with_units(&store.reader, vec![m]).await?.remove(0))
 }
 
@@ -708,11 +697,7 @@ pub async fn add_progress(
     photo: Option<String>,
 ) -> Result<ProgressUpdate> {
     let tx = store.writer.begin().await?;
-    let m = content_item::Entity::find_by_id(item_id)
-        .lock(LockType::Update)
-        .one(&tx)
-        .await?
-        .ok_or(StorageError::NotFound)?;
+    let m = crate::rows::locked::<content_item::Entity>(&tx, item_id).await?;
     if m.kind != ContentKind::Proyek.as_str() {
         return Err(StorageError::field("reported_on", "not_a_project"));
     }

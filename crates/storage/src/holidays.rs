@@ -9,15 +9,43 @@ use kotapintar_domain::working_days::{Calendar, Holiday};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder, Set, TransactionTrait};
 
-pub async fn list(store: &Store) -> Result<Vec<holiday::Model>> {
+/// One day in the calendar as kept: the day, and whether it was imported (`national`) or
+/// added by an admin (`local`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub day: Holiday,
+    pub source: String,
+}
+
+async fn rows(store: &Store) -> Result<Vec<holiday::Model>> {
     Ok(holiday::Entity::find()
         .order_by_asc(holiday::Column::Date)
         .all(&store.reader)
         .await?)
 }
 
+/// Every day in the calendar, in date order; a stored date that does not read is an error.
+pub async fn list(store: &Store) -> Result<Vec<Entry>> {
+    rows(store)
+        .await?
+        .into_iter()
+        .map(|h| {
+            let date = NaiveDate::parse_from_str(&h.date, "%Y-%m-%d")
+                .map_err(|_| crate::StorageError::corrupt("holidays.date", &h.date))?;
+            Ok(Entry {
+                day: Holiday {
+                    date,
+                    name_id: h.name_id,
+                    name_en: h.name_en,
+                },
+                source: h.source,
+            })
+        })
+        .collect()
+}
+
 pub async fn calendar(store: &Store) -> Result<Calendar> {
-    let dates = list(store)
+    let dates = rows(store)
         .await?
         .into_iter()
         .filter_map(|h| NaiveDate::parse_from_str(&h.date, "%Y-%m-%d").ok());

@@ -29,6 +29,7 @@ pub mod password;
 pub mod performance;
 pub mod regions;
 pub mod requests;
+mod rows;
 pub mod services;
 pub mod sessions;
 pub mod space;

@@ -316,14 +316,7 @@ fn encode_photo(image: &DynamicImage, kind: PhotoKind) -> Result<(Vec<u8>, u32, 
         PhotoKind::Png => {
             let mut out = Vec::new();
             // PNG takes every colour type a PNG decodes to, 16-bit included, so nothing is lost.
-            PngEncoder::new(&mut out)
-                .write_image(
-                    image.as_bytes(),
-                    image.width(),
-                    image.height(),
-                    image.color().into(),
-                )
-                .map_err(encode_error)?;
+            write_all(PngEncoder::new(&mut out), image)?;
             out
         }
         PhotoKind::Webp => {
@@ -342,18 +335,23 @@ fn encode_photo(image: &DynamicImage, kind: PhotoKind) -> Result<(Vec<u8>, u32, 
                 }
             };
             let mut out = Vec::new();
-            WebPEncoder::new_lossless(&mut out)
-                .write_image(
-                    pixels.as_bytes(),
-                    pixels.width(),
-                    pixels.height(),
-                    pixels.color().into(),
-                )
-                .map_err(encode_error)?;
+            write_all(WebPEncoder::new_lossless(&mut out), pixels)?;
             out
         }
     };
     Ok((bytes, image.width(), image.height()))
+}
+
+/// Writes every pixel of `image` as it is, in the encoder's format.
+fn write_all(encoder: impl ImageEncoder, image: &DynamicImage) -> Result<(), PhotoError> {
+    encoder
+        .write_image(
+            image.as_bytes(),
+            image.width(),
+            image.height(),
+            image.color().into(),
+        )
+        .map_err(encode_error)
 }
 
 fn encode_jpeg(image: &DynamicImage, quality: u8) -> Result<Vec<u8>, PhotoError> {

@@ -16,10 +16,9 @@ use kotapintar_domain::opendata::table::{Column, ColumnType};
 use kotapintar_domain::opendata::{
     DatasetDraft, DatasetName, Frequency, Licence, LiveSource, ResourceFormat, Topic,
 };
-use sea_orm::sea_query::LockType;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -89,6 +88,25 @@ impl Resource {
     /// A live table has no stored columns or row count: both change with the records.
     pub fn is_live(&self) -> bool {
         matches!(self.source, Source::Live(_))
+    }
+
+    /// The format a download comes in: a tabular resource (a live table included) is offered
+    /// as CSV, whatever it was uploaded as.
+    pub fn offered_format(&self) -> &'static str {
+        if self.is_tabular() {
+            "CSV"
+        } else {
+            self.format.as_str()
+        }
+    }
+
+    /// The media type of a download, as [`Resource::offered_format`].
+    pub fn offered_mimetype(&self) -> &'static str {
+        if self.is_tabular() {
+            "text/csv"
+        } else {
+            self.format.mimetype()
+        }
     }
 }
 
@@ -412,11 +430,7 @@ pub async fn create(
 }
 
 async fn locked(tx: &impl ConnectionTrait, id: i64) -> Result<dataset::Model> {
-    dataset::Entity::find_by_id(id)
-        .lock(LockType::Update)
-        .one(tx)
-        .await?
-        .ok_or(StorageError::NotFound)
+    crate::rows::locked::<dataset::Entity>(tx, id).await
 }
 
 /// Saves an edit. A published dataset stays published (the walidata approved its content
@@ -632,10 +646,7 @@ pub async fn remove_resource(
 }
 
 pub async fn get(store: &Store, id: i64) -> Result<Dataset> {
-    let m = dataset::Entity::find_by_id(id)
-        .one(&store.reader)
-        .await?
-        .ok_or(StorageError::NotFound)?;
+    let m = crate::rows::by_id::<dataset::Entity>(&store.reader, id).await?;
     assemble(&store.reader, vec![m])
         .await?
         .pop()

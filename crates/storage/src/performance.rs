@@ -15,7 +15,7 @@ use crate::entity::{
 use crate::{Result, StorageError, Store};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use kotapintar_domain::event::{DomainEvent, PerformanceRebuilt};
-use kotapintar_domain::ikm::Unsur;
+use kotapintar_domain::ikm::{Score, SurveyResponse, Unsur};
 use kotapintar_domain::performance::{
     self, CounterKey, Deltas, Dim, Facts, Figures, History, Metric, Period, Span, REGENCY,
 };
@@ -188,7 +188,7 @@ pub async fn refresh(
 }
 
 /// The facts of a request just filed (no units, no steps yet): no reads needed.
-pub async fn record_new(
+pub(crate) async fn record_new(
     db: &impl ConnectionTrait,
     row: &request::Model,
     calendar: &Calendar,
@@ -200,21 +200,44 @@ pub async fn record_new(
     Ok(())
 }
 
+/// One stored survey as the domain's response (answers by unsur); a stored score outside the
+/// scale counts as not given, as a blank one does.
+fn survey_response(s: &survey::Model) -> SurveyResponse {
+    let scores = [s.u1, s.u2, s.u3, s.u4, s.u5, s.u6, s.u7, s.u8, s.u9];
+    SurveyResponse {
+        answers: Unsur::ALL
+            .iter()
+            .zip(scores)
+            .filter_map(|(u, v)| Some((*u, Score::from_int(i64::from(v?)).ok()?)))
+            .collect(),
+    }
+}
+
 /// Answers of one survey, as unsur → score.
 fn survey_answers(s: &survey::Model) -> BTreeMap<Unsur, u8> {
-    let scores = [s.u1, s.u2, s.u3, s.u4, s.u5, s.u6, s.u7, s.u8, s.u9];
-    Unsur::ALL
-        .iter()
-        .zip(scores)
-        .filter_map(|(u, v)| {
-            let v = u8::try_from(v?).ok().filter(|v| (1..=4).contains(v))?;
-            Some((*u, v))
-        })
+    survey_response(s)
+        .answers
+        .into_iter()
+        .map(|(u, score)| (u, score.value()))
         .collect()
 }
 
+/// The survey responses of a unit (or all) submitted in `[from, to)`, for the IKM.
+pub async fn survey_responses(
+    store: &Store,
+    unit_id: Option<i64>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Result<Vec<SurveyResponse>> {
+    Ok(crate::requests::surveys(store, unit_id, None, from, to)
+        .await?
+        .iter()
+        .map(survey_response)
+        .collect())
+}
+
 /// Counts a survey response into the IKM counters (in the caller's transaction).
-pub async fn record_survey(
+pub(crate) async fn record_survey(
     db: &impl ConnectionTrait,
     s: &survey::Model,
     offset: FixedOffset,
@@ -228,7 +251,7 @@ pub async fn record_survey(
 }
 
 /// Facts of several requests computed together, for [`rebuild`] and bulk loads.
-pub async fn facts_of(
+pub(crate) async fn facts_of(
     db: &impl ConnectionTrait,
     rows: &[request::Model],
     calendar: &Calendar,

@@ -224,13 +224,32 @@ pub async fn import(
     Ok(summary)
 }
 
+/// An administrative area as pages and the API name it: its Kemendagri code and its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Area {
+    pub code: String,
+    pub name: String,
+}
+
+impl From<region::Model> for Area {
+    fn from(m: region::Model) -> Self {
+        Area {
+            code: m.code,
+            name: m.name,
+        }
+    }
+}
+
 /// The areas directly inside `parent`, by name.
-pub async fn children(store: &Store, parent: &RegionCode) -> Result<Vec<region::Model>> {
+pub async fn children(store: &Store, parent: &RegionCode) -> Result<Vec<Area>> {
     Ok(region::Entity::find()
         .filter(region::Column::ParentCode.eq(parent.as_str()))
         .order_by_asc(region::Column::Name)
         .all(&store.reader)
-        .await?)
+        .await?
+        .into_iter()
+        .map(Area::from)
+        .collect())
 }
 
 /// How many children each child of `parent` has (a regency's kecamatan → their villages), in
@@ -254,9 +273,10 @@ pub async fn grandchild_counts(
         .collect())
 }
 
-pub async fn get(store: &Store, code: &RegionCode) -> Result<region::Model> {
+pub async fn get(store: &Store, code: &RegionCode) -> Result<Area> {
     region::Entity::find_by_id(code.as_str())
         .one(&store.reader)
         .await?
+        .map(Area::from)
         .ok_or(StorageError::NotFound)
 }

@@ -79,10 +79,7 @@ pub async fn list(store: &Store, only_active: bool) -> Result<Vec<Service>> {
 }
 
 pub async fn get(store: &Store, id: i64) -> Result<Service> {
-    let m = service::Entity::find_by_id(id)
-        .one(&store.reader)
-        .await?
-        .ok_or(StorageError::NotFound)?;
+    let m = crate::rows::by_id::<service::Entity>(&store.reader, id).await?;
     Ok(with_units(&store.reader, vec![m]).await?.remove(0))
 }
 
@@ -157,10 +154,7 @@ pub async fn update(
     let unit_id = resolve_unit(store, &draft).await?;
     let before = get(store, id).await?;
     let tx = store.writer.begin().await?;
-    let current = service::Entity::find_by_id(id)
-        .one(&tx)
-        .await?
-        .ok_or(StorageError::NotFound)?;
+    let current = crate::rows::by_id::<service::Entity>(&tx, id).await?;
     let mut m: service::ActiveModel = current.into();
     m.unit_id = Set(unit_id);
     m.code = Set(draft.code.clone());

@@ -119,10 +119,7 @@ pub async fn list(store: &Store) -> Result<Vec<Event>> {
 }
 
 pub async fn get(store: &Store, id: i64) -> Result<EventDetail> {
-    let m = training_event::Entity::find_by_id(id)
-        .one(&store.reader)
-        .await?
-        .ok_or(StorageError::NotFound)?;
+    let m = crate::rows::by_id::<training_event::Entity>(&store.reader, id).await?;
     let apps = app_names(store).await?;
     let units: HashMap<i64, (String, String)> = unit::Entity::find()
         .all(&store.reader)
@@ -256,11 +253,7 @@ pub async fn create(store: &Store, actor: &AuditActor, d: EventDraft) -> Result<
 pub async fn update(store: &Store, actor: &AuditActor, id: i64, d: EventDraft) -> Result<()> {
     check_application(store, &d).await?;
     let tx = store.writer.begin().await?;
-    let cur = training_event::Entity::find_by_id(id)
-        .lock(LockType::Update)
-        .one(&tx)
-        .await?
-        .ok_or(StorageError::NotFound)?;
+    let cur = crate::rows::locked::<training_event::Entity>(&tx, id).await?;
     let registered = training_registration::Entity::find()
         .filter(training_registration::Column::EventId.eq(id))
         .count(&tx)
@@ -399,11 +392,7 @@ pub async fn register(
         rand::thread_rng().fill_bytes(&mut b);
         let code = checkin_code(b);
         let tx = store.writer.begin().await?;
-        let event = training_event::Entity::find_by_id(event_id)
-            .lock(LockType::Update)
-            .one(&tx)
-            .await?
-            .ok_or(StorageError::NotFound)?;
+        let event = crate::rows::locked::<training_event::Entity>(&tx, event_id).await?;
         let invited = training_invitation::Entity::find()
             .filter(training_invitation::Column::EventId.eq(event_id))
             .filter(training_invitation::Column::UnitId.eq(unit_id))
@@ -486,10 +475,7 @@ pub async fn check_in(
     let code = normalise_checkin_code(raw_code).ok_or(refuse(CheckinRefusal::Unknown))?;
     for _ in 0..3 {
         let tx = store.writer.begin().await?;
-        let event = training_event::Entity::find_by_id(event_id)
-            .one(&tx)
-            .await?
-            .ok_or(StorageError::NotFound)?;
+        let event = crate::rows::by_id::<training_event::Entity>(&tx, event_id).await?;
         let reg = training_registration::Entity::find()
             .filter(training_registration::Column::CheckinCode.eq(code.clone()))
             .lock(LockType::Update)
@@ -674,10 +660,7 @@ pub async fn certificate(store: &Store, raw: &str) -> Result<Certificate> {
         .one(&store.reader)
         .await?
         .ok_or(StorageError::NotFound)?;
-    let event = training_event::Entity::find_by_id(reg.event_id)
-        .one(&store.reader)
-        .await?
-        .ok_or(StorageError::NotFound)?;
+    let event = crate::rows::by_id::<training_event::Entity>(&store.reader, reg.event_id).await?;
     let unit_name = unit::Entity::find_by_id(reg.unit_id)
         .one(&store.reader)
         .await?

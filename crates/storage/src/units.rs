@@ -42,12 +42,7 @@ pub async fn list(store: &Store) -> Result<Vec<Unit>> {
 }
 
 pub async fn get(store: &Store, id: UnitId) -> Result<Unit> {
-    to_domain(
-        unit::Entity::find_by_id(id.0)
-            .one(&store.reader)
-            .await?
-            .ok_or(StorageError::NotFound)?,
-    )
+    to_domain(crate::rows::by_id::<unit::Entity>(&store.reader, id.0).await?)
 }
 
 pub async fn find_by_code(db: &impl ConnectionTrait, code: &str) -> Result<Option<Unit>> {
@@ -122,10 +117,7 @@ pub async fn update(
     draft: UnitDraft,
 ) -> Result<Unit> {
     let tx = store.writer.begin().await?;
-    let current = unit::Entity::find_by_id(id.0)
-        .one(&tx)
-        .await?
-        .ok_or(StorageError::NotFound)?;
+    let current = crate::rows::by_id::<unit::Entity>(&tx, id.0).await?;
     let before = to_domain(current.clone())?;
     let parent_id = resolve_parent(&tx, &draft).await?;
     if parent_id.is_some() && creates_cycle(&tx, id.0, parent_id).await? {

@@ -92,10 +92,7 @@ pub async fn list(store: &Store, only_units: Option<&[UnitId]>) -> Result<Vec<Us
 }
 
 pub async fn get(store: &Store, id: UserId) -> Result<User> {
-    let m = user::Entity::find_by_id(id.0)
-        .one(&store.reader)
-        .await?
-        .ok_or(StorageError::NotFound)?;
+    let m = crate::rows::by_id::<user::Entity>(&store.reader, id.0).await?;
     let roles = roles_of(&store.reader, m.id).await?;
     Ok(to_domain(m, roles))
 }
@@ -177,10 +174,7 @@ pub async fn update(
         None => None,
     };
     let tx = store.writer.begin().await?;
-    let current = user::Entity::find_by_id(id.0)
-        .one(&tx)
-        .await?
-        .ok_or(StorageError::NotFound)?;
+    let current = crate::rows::by_id::<user::Entity>(&tx, id.0).await?;
     let before = to_domain(current.clone(), roles_of(&tx, id.0).await?);
     let unit_id = resolve_unit(&tx, draft.unit_code.as_deref()).await?;
     let password_changed = new_hash.is_some();

@@ -354,12 +354,34 @@ pub async fn replay(store: &Store, actor: &AuditActor, delivery_id: i64) -> Resu
     Ok(())
 }
 
+/// One attempt record of the delivery log, as staff and the client see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: i64,
+    pub event_seq: i64,
+    /// `pending`, `delivered` or `failed` (gave up; an admin may replay it).
+    pub status: String,
+    pub attempts: i32,
+    pub last_status_code: Option<i32>,
+    pub last_error: Option<String>,
+}
+
 /// The delivery log of a subscription, newest first.
-pub async fn log(store: &Store, subscription_id: i64, limit: u64) -> Result<Vec<wd::Model>> {
+pub async fn log(store: &Store, subscription_id: i64, limit: u64) -> Result<Vec<Delivery>> {
     Ok(wd::Entity::find()
         .filter(wd::Column::SubscriptionId.eq(subscription_id))
         .order_by_desc(wd::Column::Id)
         .limit(limit)
         .all(&store.reader)
-        .await?)
+        .await?
+        .into_iter()
+        .map(|d| Delivery {
+            id: d.id,
+            event_seq: d.event_seq,
+            status: d.status,
+            attempts: d.attempts,
+            last_status_code: d.last_status_code,
+            last_error: d.last_error,
+        })
+        .collect())
 }

@@ -83,24 +83,44 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, WebError> {
         let (mut parts, body) = req.into_parts();
-        let expected = CsrfToken::from_request_parts(&mut parts, state).await?.0;
-        // The cookie as sent, not a freshly minted one: a request without it cannot match.
-        let sent_cookie = CookieJar::from_headers(&parts.headers)
-            .get(COOKIE)
-            .map(|c| c.value().to_string());
+        let expected = Expected::of(&mut parts, state).await?;
         let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(|_| WebError::BadRequest("unreadable form".into()))?;
         let field: CsrfField = serde_urlencoded::from_bytes(&bytes)
             .map_err(|_| WebError::BadRequest("malformed form".into()))?;
-        let valid = sent_cookie.as_deref() == Some(expected.as_str())
-            && constant_time_eq(field.csrf.as_bytes(), expected.as_bytes());
-        if !valid {
-            return Err(WebError::CsrfFailed);
-        }
+        expected.check(&field.csrf)?;
         let value = serde_urlencoded::from_bytes(&bytes)
             .map_err(|e| WebError::BadRequest(format!("malformed form: {e}")))?;
         Ok(CsrfForm(value))
+    }
+}
+
+/// The token a form must carry, and the cookie that came with the request: both must match,
+/// whatever kind of form carries the token.
+struct Expected {
+    token: String,
+    /// The cookie as sent, not a freshly minted one: a request without it cannot match.
+    sent_cookie: Option<String>,
+}
+
+impl Expected {
+    async fn of<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<Self, WebError> {
+        let token = CsrfToken::from_request_parts(parts, state).await?.0;
+        let sent_cookie = CookieJar::from_headers(&parts.headers)
+            .get(COOKIE)
+            .map(|c| c.value().to_string());
+        Ok(Self { token, sent_cookie })
+    }
+
+    fn check(&self, sent: &str) -> Result<(), WebError> {
+        let valid = self.sent_cookie.as_deref() == Some(self.token.as_str())
+            && constant_time_eq(sent.as_bytes(), self.token.as_bytes());
+        if valid {
+            Ok(())
+        } else {
+            Err(WebError::CsrfFailed)
+        }
     }
 }
 
@@ -145,10 +165,7 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, WebError> {
         let (mut parts, body) = req.into_parts();
-        let expected = CsrfToken::from_request_parts(&mut parts, state).await?.0;
-        let sent_cookie = CookieJar::from_headers(&parts.headers)
-            .get(COOKIE)
-            .map(|c| c.value().to_string());
+        let expected = Expected::of(&mut parts, state).await?;
         let mut mp =
             axum::extract::Multipart::from_request(Request::from_parts(parts, body), state)
                 .await
@@ -197,11 +214,7 @@ where
             .find(|(k, _)| k == "_csrf")
             .map(|(_, v)| v.as_str())
             .unwrap_or("");
-        let valid = sent_cookie.as_deref() == Some(expected.as_str())
-            && constant_time_eq(sent.as_bytes(), expected.as_bytes());
-        if !valid {
-            return Err(WebError::CsrfFailed);
-        }
+        expected.check(sent)?;
         Ok(CsrfMultipart { fields, files })
     }
 }

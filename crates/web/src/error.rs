@@ -280,6 +280,14 @@ impl IntoResponse for WebError {
 pub(crate) mod tests {
     use super::*;
 
+    /// The `Retry-After` seconds a response names, if it names any.
+    pub(crate) fn retry_after_of(res: &axum::response::Response) -> Option<u64> {
+        res.headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+    }
+
     /// One error of every class (what each protocol's mapping test runs over).
     pub(crate) fn every_class() -> Vec<ErrorClass> {
         vec![
@@ -339,14 +347,7 @@ pub(crate) mod tests {
             assert_eq!(res.status(), status);
             let ct = res.headers()[header::CONTENT_TYPE].to_str().unwrap_or("");
             assert!(ct.starts_with("text/html"), "{status}: {ct}");
-            assert_eq!(
-                res.headers()
-                    .get(header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse::<u64>().ok()),
-                retry,
-                "{status}"
-            );
+            assert_eq!(crate::error::tests::retry_after_of(&res), retry, "{status}");
         }
     }
 }

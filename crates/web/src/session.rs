@@ -56,6 +56,28 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
+/// What every staff page starts from: the application, the staff member (as [`Staff`]: anyone
+/// else is sent to log in, or refused) and the page being drawn, read in that order.
+pub struct StaffPage {
+    pub state: AppState,
+    pub actor: Actor,
+    pub page: crate::view::Page,
+}
+
+impl FromRequestParts<AppState> for StaffPage {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        let Staff(actor) = Staff::from_request_parts(parts, state).await?;
+        let page = crate::view::Page::from_request_parts(parts, state).await?;
+        Ok(Self {
+            state: state.clone(),
+            actor,
+            page,
+        })
+    }
+}
+
 pub fn session_cookie(token: &str, secure: bool, max_age_secs: i64) -> String {
     format!(
         "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}",

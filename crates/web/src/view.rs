@@ -219,6 +219,15 @@ pub fn form_status(errors: &FieldErrors) -> axum::http::StatusCode {
     }
 }
 
+/// A form page drawn with the status [`form_status`] chose for it.
+pub fn form_page(
+    status: axum::http::StatusCode,
+    t: &impl Template,
+) -> Result<axum::response::Response, WebError> {
+    use axum::response::IntoResponse;
+    Ok((status, render(t)?).into_response())
+}
+
 pub fn render(t: &impl Template) -> Result<Html<String>, WebError> {
     t.render()
         .map(Html)

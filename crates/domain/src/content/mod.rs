@@ -11,7 +11,7 @@ use crate::ids::UnitId;
 use crate::region::RegionCode;
 use crate::validation::{optional_text, required_text};
 use crate::FieldErrors;
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -333,19 +333,7 @@ pub const BODY_MAX: usize = 100_000;
 
 /// Local date-time as typed (`2026-12-01T09:00`, seconds optional) to an instant.
 pub fn parse_local_datetime(raw: &str, offset: FixedOffset) -> Result<DateTime<Utc>, &'static str> {
-    let t = raw.trim();
-    if t.is_empty() {
-        return Err("required");
-    }
-    let naive = NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M")
-        .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S"))
-        .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M"))
-        .map_err(|_| "invalid_datetime")?;
-    offset
-        .from_local_datetime(&naive)
-        .single()
-        .map(|d| d.with_timezone(&Utc))
-        .ok_or("invalid_datetime")
+    crate::validation::local_datetime(raw, offset, "invalid_datetime")
 }
 
 fn parse_date(raw: &str) -> Result<NaiveDate, &'static str> {

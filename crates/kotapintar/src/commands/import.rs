@@ -299,26 +299,8 @@ pub async fn requests_file(
             }
         }
     }
-    for b in &bad {
-        println!("{b}");
-    }
-    if dry_run {
-        println!(
-            "dry run: {} rows valid, {} problems; nothing was changed",
-            good.len(),
-            bad.len()
-        );
-        return Ok(if bad.is_empty() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        });
-    }
-    if !bad.is_empty() {
-        anyhow::bail!(
-            "{} problems; nothing was imported (fix the file, check it with --dry-run)",
-            bad.len()
-        );
+    if let Some(code) = stop_after_check(good.len(), &bad, dry_run)? {
+        return Ok(code);
     }
     let total = good.len();
     let (mut created, mut skipped) = (0, 0);
@@ -347,6 +329,37 @@ pub async fn requests_file(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Prints the problems found in a file, and says whether the import stops here: with the exit
+/// code after a dry run, with an error when anything was refused (a file is imported whole or
+/// not at all), `None` when the valid rows are to be written.
+fn stop_after_check(
+    valid: usize,
+    bad: &[String],
+    dry_run: bool,
+) -> anyhow::Result<Option<ExitCode>> {
+    for b in bad {
+        println!("{b}");
+    }
+    if dry_run {
+        println!(
+            "dry run: {valid} rows valid, {} problems; nothing was changed",
+            bad.len()
+        );
+        return Ok(Some(if bad.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }));
+    }
+    if !bad.is_empty() {
+        anyhow::bail!(
+            "{} problems; nothing was imported (fix the file, check it with --dry-run)",
+            bad.len()
+        );
+    }
+    Ok(None)
+}
+
 pub async fn services_file(store: &Store, file: &Path, dry_run: bool) -> anyhow::Result<ExitCode> {
     let name = file.display().to_string();
     let mut good = Vec::new();
@@ -373,26 +386,8 @@ pub async fn services_file(store: &Store, file: &Path, dry_run: bool) -> anyhow:
             },
         }
     }
-    for b in &bad {
-        println!("{b}");
-    }
-    if dry_run {
-        println!(
-            "dry run: {} rows valid, {} problems; nothing was changed",
-            good.len(),
-            bad.len()
-        );
-        return Ok(if bad.is_empty() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        });
-    }
-    if !bad.is_empty() {
-        anyhow::bail!(
-            "{} problems; nothing was imported (fix the file, check it with --dry-run)",
-            bad.len()
-        );
+    if let Some(code) = stop_after_check(good.len(), &bad, dry_run)? {
+        return Ok(code);
     }
     let actor = AuditActor::System("import".into());
     let (mut created, mut updated) = (0, 0);

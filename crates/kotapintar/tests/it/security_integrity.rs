@@ -454,11 +454,9 @@ async fn reporter_steps_and_the_survey_are_audited(app: TestApp) {
     let entries = audit::recent(&app.store, Some(("request", &id.to_string())), 100)
         .await
         .unwrap();
-    assert!(entries.iter().all(|e| !e
-        .after_json
-        .as_deref()
-        .unwrap_or("")
-        .contains("Lampu mati lagi")));
+    assert!(entries
+        .iter()
+        .all(|e| !e.after.as_deref().unwrap_or("").contains("Lampu mati lagi")));
     assert!(audit::verify(&app.store).await.unwrap().is_ok());
 }
 
@@ -588,7 +586,7 @@ async fn webhook_subscriptions_and_replays_are_audited(app: TestApp) {
         .unwrap();
     assert!(entries
         .iter()
-        .all(|e| !e.after_json.as_deref().unwrap_or("").contains("whsec_")));
+        .all(|e| !e.after.as_deref().unwrap_or("").contains("whsec_")));
 
     // a delivery, and the admin sends it again
     subscribe(&app, &c, &issued.token).await;

@@ -69,15 +69,11 @@ async fn admin_creates_and_edits_a_unit(app: TestApp) {
     let actions: Vec<_> = log.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["unit.update", "unit.create"]);
     assert!(log[0]
-        .before_json
+        .before
         .as_deref()
         .unwrap()
         .contains("Dinas Komunikasi dan Informatika"));
-    assert!(log[0]
-        .after_json
-        .as_deref()
-        .unwrap()
-        .contains("Dinas Kominfo"));
+    assert!(log[0].after.as_deref().unwrap().contains("Dinas Kominfo"));
     assert_eq!(log[0].actor, "admin");
 }
 

@@ -35,7 +35,7 @@ async fn admin_creates_a_user_who_can_log_in(app: TestApp) {
         .iter()
         .find(|e| e.action == "user.create")
         .expect("audited");
-    let after = created.after_json.as_deref().unwrap();
+    let after = created.after.as_deref().unwrap();
     assert!(after.contains("made.sudarma"));
     assert!(
         !after.contains("argon2"),

@@ -112,10 +112,7 @@ pub async fn add_update(
     }
     let result = async {
         let tx = store.writer.begin().await?;
-        let prog = mp_programme::Entity::find_by_id(programme_id)
-            .one(&tx)
-            .await?
-            .ok_or(StorageError::NotFound)?;
+        let prog = crate::rows::by_id::<mp_programme::Entity>(&tx, programme_id).await?;
         let u = mp_update::ActiveModel {
             programme_id: Set(programme_id),
             reported_on: Set(d.reported_on.format("%Y-%m-%d").to_string()),

@@ -146,6 +146,21 @@ pub async fn add_taxon(store: &Store, actor: &AuditActor, draft: TaxonDraft) -> 
     Ok(id)
 }
 
+/// Sets a taxon's code and names: the dimension and element tables have the same columns, so
+/// one statement serves both.
+macro_rules! rename_taxon {
+    ($entity:ident, $tx:expr, $id:expr, $draft:expr) => {{
+        let cur = crate::rows::by_id::<$entity::Entity>($tx, $id).await?;
+        let mut m: $entity::ActiveModel = cur.into();
+        m.code = Set($draft.code.clone());
+        m.name = Set($draft.name.clone());
+        m.name_en = Set($draft.name_en.clone());
+        m.update($tx)
+            .await
+            .map_err(|e| StorageError::on_unique(e, "code", "masterplan.code_taken"))?;
+    }};
+}
+
 /// Renames a dimension or an element (its code and names).
 pub async fn update_taxon(
     store: &Store,
@@ -156,29 +171,9 @@ pub async fn update_taxon(
 ) -> Result<()> {
     let tx = store.writer.begin().await?;
     if element {
-        let cur = sc_element::Entity::find_by_id(id)
-            .one(&tx)
-            .await?
-            .ok_or(StorageError::NotFound)?;
-        let mut m: sc_element::ActiveModel = cur.into();
-        m.code = Set(draft.code.clone());
-        m.name = Set(draft.name.clone());
-        m.name_en = Set(draft.name_en.clone());
-        m.update(&tx)
-            .await
-            .map_err(|e| StorageError::on_unique(e, "code", "masterplan.code_taken"))?;
+        rename_taxon!(sc_element, &tx, id, draft);
     } else {
-        let cur = sc_dimension::Entity::find_by_id(id)
-            .one(&tx)
-            .await?
-            .ok_or(StorageError::NotFound)?;
-        let mut m: sc_dimension::ActiveModel = cur.into();
-        m.code = Set(draft.code.clone());
-        m.name = Set(draft.name.clone());
-        m.name_en = Set(draft.name_en.clone());
-        m.update(&tx)
-            .await
-            .map_err(|e| StorageError::on_unique(e, "code", "masterplan.code_taken"))?;
+        rename_taxon!(sc_dimension, &tx, id, draft);
     }
     audit::append(
         &tx,
@@ -417,10 +412,7 @@ pub async fn create(store: &Store, actor: &AuditActor, d: ProgrammeDraft) -> Res
 
 pub async fn update(store: &Store, actor: &AuditActor, id: i64, d: ProgrammeDraft) -> Result<()> {
     let tx = store.writer.begin().await?;
-    let cur = mp_programme::Entity::find_by_id(id)
-        .one(&tx)
-        .await?
-        .ok_or(StorageError::NotFound)?;
+    let cur = crate::rows::by_id::<mp_programme::Entity>(&tx, id).await?;
     // values recorded for years the programme no longer covers would vanish from reports
     let outside = mp_indicator_value::Entity::find()
         .filter(
@@ -534,14 +526,8 @@ pub async fn set_values(
     input: &ValueInput,
 ) -> Result<()> {
     let tx = store.writer.begin().await?;
-    let ind = mp_indicator::Entity::find_by_id(indicator_id)
-        .one(&tx)
-        .await?
-        .ok_or(StorageError::NotFound)?;
-    let prog = mp_programme::Entity::find_by_id(ind.programme_id)
-        .one(&tx)
-        .await?
-        .ok_or(StorageError::NotFound)?;
+    let ind = crate::rows::by_id::<mp_indicator::Entity>(&tx, indicator_id).await?;
+    let prog = crate::rows::by_id::<mp_programme::Entity>(&tx, ind.programme_id).await?;
     let load::IndicatorKinds { measure, .. } = load::IndicatorKinds::try_from(&ind)?;
     let (year, target, actual) = parse_values(input, &measure, (prog.start_year, prog.end_year))
         .map_err(StorageError::Invalid)?;

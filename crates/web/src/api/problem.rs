@@ -391,14 +391,7 @@ mod tests {
                 res.headers()[header::CONTENT_TYPE],
                 "application/problem+json"
             );
-            assert_eq!(
-                res.headers()
-                    .get(header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse::<u64>().ok()),
-                retry,
-                "{status}"
-            );
+            assert_eq!(crate::error::tests::retry_after_of(&res), retry, "{status}");
         }
     }
 

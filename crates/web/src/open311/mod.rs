@@ -624,10 +624,7 @@ mod tests {
                 let res = Fail::from(class).respond(format);
                 assert_eq!(res.status(), expected);
                 assert_eq!(
-                    res.headers()
-                        .get(header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.parse::<u64>().ok()),
+                    crate::error::tests::retry_after_of(&res),
                     retry,
                     "{expected}"
                 );

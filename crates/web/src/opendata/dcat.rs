@@ -458,7 +458,7 @@ pub async fn data_json(State(state): State<AppState>) -> Result<Response, WebErr
                 "theme": [d.topic.title()],
                 "accrualPeriodicity": d.frequency.iso8601(),
                 "distribution": d.resources.iter().map(|r| {
-                    let (media, format) = if r.is_tabular() { ("text/csv", "CSV") } else { (r.format.mimetype(), r.format.as_str()) };
+                    let (media, format) = (r.offered_mimetype(), r.offered_format());
                     let mut dist = json!({
                         "@type": "dcat:Distribution",
                         "downloadURL": download_url(&b, d, r),

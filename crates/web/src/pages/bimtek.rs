@@ -5,8 +5,8 @@
 use crate::charts;
 use crate::csrf::CsrfForm;
 use crate::i18n::Lang;
-use crate::session::Staff;
-use crate::view::{render, Page};
+use crate::session::StaffPage;
+use crate::view::{form_page, form_status, render, Page};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -58,11 +58,7 @@ impl ListTemplate {
     }
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
-) -> Result<Response, WebError> {
+pub async fn list(StaffPage { state, actor, page }: StaffPage) -> Result<Response, WebError> {
     list_page(&state, &actor, page, None).await
 }
 
@@ -86,18 +82,20 @@ async fn list_page(
         Some((id, input, e)) => (Some(id), input, e),
         None => (None, EvaluationInput::default(), FieldErrors::new()),
     };
-    let status = crate::view::form_status(&eval_errors);
-    let body = render(&ListTemplate {
-        page,
-        events,
-        mine,
-        manage: actor.can(Permission::ManageTraining),
-        view_units: actor.can(Permission::ViewTraining),
-        eval_for,
-        eval,
-        eval_errors,
-    })?;
-    Ok((status, body).into_response())
+    let status = form_status(&eval_errors);
+    form_page(
+        status,
+        &ListTemplate {
+            page,
+            events,
+            mine,
+            manage: actor.can(Permission::ManageTraining),
+            view_units: actor.can(Permission::ViewTraining),
+            eval_for,
+            eval,
+            eval_errors,
+        },
+    )
 }
 
 // --- events: new and edit ------------------------------------------------------------------------
@@ -119,22 +117,19 @@ async fn event_form(
     input: EventInput,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
-    let status = crate::view::form_status(&errors);
-    let body = render(&FormTemplate {
-        page,
-        id,
-        input,
-        errors,
-        apps: applications::list(&state.store).await?,
-    })?;
-    Ok((status, body).into_response())
+    form_page(
+        form_status(&errors),
+        &FormTemplate {
+            page,
+            id,
+            input,
+            errors,
+            apps: applications::list(&state.store).await?,
+        },
+    )
 }
 
-pub async fn new_form(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
-) -> Result<Response, WebError> {
+pub async fn new_form(StaffPage { state, actor, page }: StaffPage) -> Result<Response, WebError> {
     actor.require(Permission::ManageTraining)?;
     let input = EventInput {
         capacity: "30".into(),
@@ -144,9 +139,7 @@ pub async fn new_form(
 }
 
 pub async fn create(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     CsrfForm(input): CsrfForm<EventInput>,
 ) -> Result<Response, WebError> {
     actor.require(Permission::ManageTraining)?;
@@ -164,9 +157,7 @@ pub async fn create(
 }
 
 pub async fn edit_form(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     actor.require(Permission::ManageTraining)?;
@@ -185,9 +176,7 @@ pub async fn edit_form(
 }
 
 pub async fn update(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
     CsrfForm(input): CsrfForm<EventInput>,
 ) -> Result<Response, WebError> {
@@ -297,22 +286,22 @@ async fn event_page(
     } else {
         axum::http::StatusCode::OK
     };
-    let body = render(&EventTemplate {
-        page,
-        d,
-        manage,
-        registrable,
-        uninvited,
-        f,
-        evaluation,
-    })?;
-    Ok((status, body).into_response())
+    form_page(
+        status,
+        &EventTemplate {
+            page,
+            d,
+            manage,
+            registrable,
+            uninvited,
+            f,
+            evaluation,
+        },
+    )
 }
 
 pub async fn detail(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     event_page(&state, &actor, page, id, Forms::default()).await
@@ -325,9 +314,7 @@ pub struct InviteForm {
 }
 
 pub async fn invite(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<InviteForm>,
 ) -> Result<Response, WebError> {
@@ -361,9 +348,7 @@ pub struct RegisterForm {
 }
 
 pub async fn register(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<RegisterForm>,
 ) -> Result<Response, WebError> {
@@ -414,9 +399,7 @@ pub async fn register(
 }
 
 pub async fn add_material(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
     CsrfForm(input): CsrfForm<MaterialInput>,
 ) -> Result<Response, WebError> {
@@ -461,21 +444,20 @@ async fn checkin_page(
     done: Option<training::CheckedIn>,
 ) -> Result<Response, WebError> {
     let event = training::get(&state.store, id).await?.event;
-    let status = crate::view::form_status(&errors);
-    let body = render(&CheckinTemplate {
-        page,
-        event,
-        code,
-        errors,
-        done,
-    })?;
-    Ok((status, body).into_response())
+    form_page(
+        form_status(&errors),
+        &CheckinTemplate {
+            page,
+            event,
+            code,
+            errors,
+            done,
+        },
+    )
 }
 
 pub async fn checkin_form(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     actor.require(Permission::ManageTraining)?;
@@ -489,9 +471,7 @@ pub struct CheckinForm {
 }
 
 pub async fn checkin(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
     CsrfForm(form): CsrfForm<CheckinForm>,
 ) -> Result<Response, WebError> {
@@ -525,9 +505,7 @@ pub async fn checkin(
 // --- the participant's evaluation ----------------------------------------------------------------------
 
 pub async fn evaluate(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(registration): Path<i64>,
     CsrfForm(input): CsrfForm<EvaluationInput>,
 ) -> Result<Response, WebError> {
@@ -557,11 +535,7 @@ struct UnitsTemplate {
     rows: Vec<UnitTraining>,
 }
 
-pub async fn per_unit(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
-) -> Result<Response, WebError> {
+pub async fn per_unit(StaffPage { state, actor, page }: StaffPage) -> Result<Response, WebError> {
     actor.require(Permission::ViewTraining)?;
     let only: Option<Vec<i64>> = actor
         .training_units()

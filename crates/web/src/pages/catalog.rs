@@ -2,15 +2,15 @@
 //! calendar, and the satisfaction index (IKM) per unit.
 
 use crate::csrf::CsrfForm;
-use crate::session::Staff;
-use crate::view::{render, Page};
+use crate::session::{Staff, StaffPage};
+use crate::view::{form_page, form_status, render, Page};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use kotapintar_domain::ids::UnitId;
-use kotapintar_domain::ikm::{self, IkmResult, Score, SurveyResponse, Unsur, WeightMode};
+use kotapintar_domain::ikm::{self, IkmResult, Unsur, WeightMode};
 use kotapintar_domain::policy::{Actor, Permission};
 use kotapintar_domain::request::RequestKind;
 use kotapintar_domain::service::{questions_to_text, Service, ServiceInput};
@@ -18,7 +18,7 @@ use kotapintar_domain::unit::Unit;
 use kotapintar_domain::working_days::Holiday;
 use kotapintar_domain::FieldErrors;
 use kotapintar_storage::audit::AuditActor;
-use kotapintar_storage::{holidays, requests, services, units, StorageError};
+use kotapintar_storage::{holidays, performance, services, units, StorageError};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -60,11 +60,7 @@ fn manageable_units(actor: &Actor, all: Vec<Unit>) -> Vec<Unit> {
         .collect()
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
-) -> Result<Response, WebError> {
+pub async fn list(StaffPage { state, actor, page }: StaffPage) -> Result<Response, WebError> {
     let units = manageable_units(&actor, units::list(&state.store).await?);
     if units.is_empty() {
         return Err(WebError::Forbidden);
@@ -108,24 +104,21 @@ async fn form(
     let questions_problem = kotapintar_domain::service::parse_questions(&input.questions)
         .err()
         .unwrap_or_default();
-    let status = crate::view::form_status(&errors);
-    let body = render(&FormTemplate {
-        page,
-        id,
-        input,
-        errors,
-        questions_problem,
-        kinds: RequestKind::ALL,
-        units,
-    })?;
-    Ok((status, body).into_response())
+    form_page(
+        form_status(&errors),
+        &FormTemplate {
+            page,
+            id,
+            input,
+            errors,
+            questions_problem,
+            kinds: RequestKind::ALL,
+            units,
+        },
+    )
 }
 
-pub async fn new_form(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
-) -> Result<Response, WebError> {
+pub async fn new_form(StaffPage { state, actor, page }: StaffPage) -> Result<Response, WebError> {
     let input = ServiceInput {
         active: Some("on".into()),
         time_limit_days: "5".into(),
@@ -180,18 +173,14 @@ async fn save(
 }
 
 pub async fn create(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     CsrfForm(input): CsrfForm<ServiceInput>,
 ) -> Result<Response, WebError> {
     save(&state, &actor, page, None, input).await
 }
 
 pub async fn edit_form(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let s = services::get(&state.store, id).await?;
@@ -221,9 +210,7 @@ pub async fn edit_form(
 }
 
 pub async fn update(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
     CsrfForm(input): CsrfForm<ServiceInput>,
 ) -> Result<Response, WebError> {
@@ -241,7 +228,7 @@ pub async fn update(
 #[template(path = "staff/holidays.html")]
 struct HolidaysTemplate {
     page: Page,
-    days: Vec<kotapintar_storage::entity::holiday::Model>,
+    days: Vec<holidays::Entry>,
     errors: FieldErrors,
     input: HolidayForm,
     year: i32,
@@ -269,13 +256,12 @@ async fn holidays_page(
     input: HolidayForm,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
-    let prefix = format!("{year}-");
     let days = holidays::list(&state.store)
         .await?
         .into_iter()
-        .filter(|h| h.date.starts_with(&prefix))
+        .filter(|h| h.day.date.year() == year)
         .collect();
-    let status = crate::view::form_status(&errors);
+    let status = form_status(&errors);
     Ok((
         status,
         render(&HolidaysTemplate {
@@ -290,9 +276,7 @@ async fn holidays_page(
 }
 
 pub async fn holidays_list(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Query(q): Query<YearQuery>,
 ) -> Result<Response, WebError> {
     actor.require(Permission::ManagePlatform)?;
@@ -308,9 +292,7 @@ pub async fn holidays_list(
 }
 
 pub async fn holidays_add(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     CsrfForm(f): CsrfForm<HolidayForm>,
 ) -> Result<Response, WebError> {
     actor.require(Permission::ManagePlatform)?;
@@ -384,24 +366,8 @@ struct IkmTemplate {
     unsur: Vec<Unsur>,
 }
 
-/// Turns stored survey rows (answers by unsur) into the domain's responses.
-pub fn responses(rows: &[kotapintar_storage::entity::survey::Model]) -> Vec<SurveyResponse> {
-    rows.iter()
-        .map(|r| {
-            let answers = [r.u1, r.u2, r.u3, r.u4, r.u5, r.u6, r.u7, r.u8, r.u9]
-                .into_iter()
-                .zip(Unsur::ALL)
-                .filter_map(|(v, u)| Some((u, Score::from_int(i64::from(v?)).ok()?)))
-                .collect();
-            SurveyResponse { answers }
-        })
-        .collect()
-}
-
 pub async fn ikm_page(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Query(q): Query<YearQuery>,
 ) -> Result<Response, WebError> {
     actor.require(Permission::ViewSatisfaction)?;
@@ -417,13 +383,13 @@ pub async fn ikm_page(
         .map(|t| t.with_timezone(&Utc));
     let mut rows = Vec::new();
     for u in units::list(&state.store).await? {
-        let surveys = requests::surveys(&state.store, Some(u.id.0), None, start, end).await?;
+        let surveys = performance::survey_responses(&state.store, Some(u.id.0), start, end).await?;
         if surveys.is_empty() {
             continue;
         }
         rows.push(IkmRow {
             unit: u.name,
-            result: ikm::compute(responses(&surveys).iter(), WeightMode::Exact),
+            result: ikm::compute(surveys.iter(), WeightMode::Exact),
         });
     }
     render(&IkmTemplate {
@@ -470,7 +436,7 @@ async fn templates_page(
     }
     let ids: Vec<UnitId> = units.iter().map(|u| u.id).collect();
     let templates = kotapintar_storage::templates::for_units(&state.store, &ids).await?;
-    let status = crate::view::form_status(&errors);
+    let status = form_status(&errors);
     Ok((
         status,
         render(&TemplatesTemplate {
@@ -485,9 +451,7 @@ async fn templates_page(
 }
 
 pub async fn templates_list(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
 ) -> Result<Response, WebError> {
     templates_page(
         &state,
@@ -501,9 +465,7 @@ pub async fn templates_list(
 
 /// Unit admins add templates for their unit; admins may also add shared ones (no unit).
 pub async fn templates_add(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     CsrfForm(f): CsrfForm<TemplateForm>,
 ) -> Result<Response, WebError> {
     let mut e = FieldErrors::new();
@@ -590,7 +552,7 @@ async fn clients_page(
     errors: FieldErrors,
     issued: Option<(String, String)>,
 ) -> Result<Response, WebError> {
-    let status = crate::view::form_status(&errors);
+    let status = form_status(&errors);
     let body = render(&ClientsTemplate {
         page,
         clients: kotapintar_storage::clients::list(&state.store).await?,
@@ -600,19 +562,21 @@ async fn clients_page(
         issued,
         scopes: kotapintar_domain::client::SCOPES,
     })?;
-    // a page with a secret on it must not be cached anywhere
-    Ok((
+    Ok(secret_page(status, body))
+}
+
+/// A page with a secret on it (a token, a signing key) must not be cached anywhere.
+fn secret_page(status: axum::http::StatusCode, body: axum::response::Html<String>) -> Response {
+    (
         status,
         [(axum::http::header::CACHE_CONTROL, "no-store")],
         body,
     )
-        .into_response())
+        .into_response()
 }
 
 pub async fn clients_list(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
 ) -> Result<Response, WebError> {
     actor.require(Permission::ManagePlatform)?;
     clients_page(
@@ -650,9 +614,7 @@ fn client_form(fields: &[(String, String)]) -> ClientForm {
 }
 
 pub async fn clients_create(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     actor.require(Permission::ManagePlatform)?;
@@ -693,9 +655,7 @@ pub struct ClientAction {
 }
 
 pub async fn clients_rotate(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     CsrfForm(f): CsrfForm<ClientAction>,
 ) -> Result<Response, WebError> {
     actor.require(Permission::ManagePlatform)?;
@@ -726,7 +686,7 @@ pub async fn clients_revoke(
 
 pub struct SubscriptionView {
     pub sub: kotapintar_storage::webhooks::Subscription,
-    pub deliveries: Vec<kotapintar_storage::entity::webhook_delivery::Model>,
+    pub deliveries: Vec<kotapintar_storage::webhooks::Delivery>,
 }
 
 #[derive(Template)]
@@ -739,7 +699,7 @@ struct ClientTemplate {
     errors: FieldErrors,
     url: String,
     secret: Option<String>,
-    calls: Vec<kotapintar_storage::entity::api_call::Model>,
+    calls: Vec<kotapintar_storage::clients::Call>,
 }
 
 async fn client_page(
@@ -756,7 +716,7 @@ async fn client_page(
         let deliveries = kotapintar_storage::webhooks::log(&state.store, sub.id, 20).await?;
         subs.push(SubscriptionView { sub, deliveries });
     }
-    let status = crate::view::form_status(&errors);
+    let status = form_status(&errors);
     let calls = kotapintar_storage::clients::calls(&state.store, id, 20).await?;
     let body = render(&ClientTemplate {
         page,
@@ -768,18 +728,11 @@ async fn client_page(
         secret,
         calls,
     })?;
-    Ok((
-        status,
-        [(axum::http::header::CACHE_CONTROL, "no-store")],
-        body,
-    )
-        .into_response())
+    Ok(secret_page(status, body))
 }
 
 pub async fn client_detail(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     actor.require(Permission::ManagePlatform)?;
@@ -787,9 +740,7 @@ pub async fn client_detail(
 }
 
 pub async fn client_subscribe(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
@@ -891,24 +842,23 @@ async fn applications_page(
     input: AppForm,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
-    let status = crate::view::form_status(&errors);
-    let body = render(&ApplicationsTemplate {
-        page,
-        apps: kotapintar_storage::applications::list(&state.store).await?,
-        units: units::list(&state.store).await?,
-        clients: kotapintar_storage::clients::list(&state.store).await?,
-        statuses: kotapintar_storage::applications::STATUSES,
-        errors,
-        input,
-    })?;
-    Ok((status, body).into_response())
+    form_page(
+        form_status(&errors),
+        &ApplicationsTemplate {
+            page,
+            apps: kotapintar_storage::applications::list(&state.store).await?,
+            units: units::list(&state.store).await?,
+            clients: kotapintar_storage::clients::list(&state.store).await?,
+            statuses: kotapintar_storage::applications::STATUSES,
+            errors,
+            input,
+        },
+    )
 }
 
 /// Kominfo's view of every unit application: which are integrated, and how they are doing.
 pub async fn applications_list(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
 ) -> Result<Response, WebError> {
     actor.require(Permission::ViewRegistry)?;
     applications_page(
@@ -924,9 +874,7 @@ pub async fn applications_list(
 }
 
 pub async fn applications_add(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     CsrfForm(f): CsrfForm<AppForm>,
 ) -> Result<Response, WebError> {
     actor.require(Permission::ManagePlatform)?;

@@ -6,8 +6,8 @@
 
 use crate::csrf::{CsrfForm, CsrfMultipart};
 use crate::opendata::{base, catalogue, download_url, table_of};
-use crate::session::Staff;
-use crate::view::{form_status, render, Page};
+use crate::session::StaffPage;
+use crate::view::{form_page, form_status, render, Page};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -87,13 +87,7 @@ fn formats_of(d: &Dataset) -> Vec<String> {
     let mut f: Vec<String> = d
         .resources
         .iter()
-        .map(|r| {
-            if r.is_tabular() {
-                "CSV".to_string()
-            } else {
-                r.format.as_str().to_string()
-            }
-        })
+        .map(|r| r.offered_format().to_string())
         .collect();
     f.sort();
     f.dedup();
@@ -308,11 +302,7 @@ fn resource_view(b: &str, d: &Dataset, r: &Resource) -> ResourceView {
         uuid: r.uuid.clone(),
         name: r.name.clone(),
         description: r.description.clone(),
-        format: if r.is_tabular() {
-            "CSV".into()
-        } else {
-            r.format.as_str().into()
-        },
+        format: r.offered_format().into(),
         size,
         url: download_url(b, d, r),
         tabular: r.is_tabular(),
@@ -409,9 +399,7 @@ struct StaffListTemplate {
 }
 
 pub async fn staff_list(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
 ) -> Result<Html<String>, WebError> {
     let units = manageable_units(&state, &actor).await?;
     let walidata = actor.can(Permission::Walidata);
@@ -515,24 +503,26 @@ async fn form(
     } else {
         form_status(&f.errors)
     };
-    let body = render(&FormTemplate {
-        page,
-        d,
-        input: f.input,
-        unit_id: f.unit_id,
-        units,
-        errors: f.errors,
-        steps,
-        topics: Topic::ALL.to_vec(),
-        licences: Licence::ALL.to_vec(),
-        frequencies: Frequency::ALL.to_vec(),
-        live_sources: LiveSource::ALL.to_vec(),
-        resource_errors: f.resource_errors,
-        file_line: f.file_line,
-        resource_name: f.resource_name,
-        resource_description: f.resource_description,
-    })?;
-    Ok((status, body).into_response())
+    form_page(
+        status,
+        &FormTemplate {
+            page,
+            d,
+            input: f.input,
+            unit_id: f.unit_id,
+            units,
+            errors: f.errors,
+            steps,
+            topics: Topic::ALL.to_vec(),
+            licences: Licence::ALL.to_vec(),
+            frequencies: Frequency::ALL.to_vec(),
+            live_sources: LiveSource::ALL.to_vec(),
+            resource_errors: f.resource_errors,
+            file_line: f.file_line,
+            resource_name: f.resource_name,
+            resource_description: f.resource_description,
+        },
+    )
 }
 
 fn fresh(input: DatasetInput, unit_id: i64) -> FormState {
@@ -547,11 +537,7 @@ fn fresh(input: DatasetInput, unit_id: i64) -> FormState {
     }
 }
 
-pub async fn new_form(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
-) -> Result<Response, WebError> {
+pub async fn new_form(StaffPage { state, actor, page }: StaffPage) -> Result<Response, WebError> {
     let units = manageable_units(&state, &actor).await?;
     let first = units.first().ok_or(WebError::Forbidden)?;
     let input = DatasetInput {
@@ -575,9 +561,7 @@ pub struct DatasetForm {
 }
 
 pub async fn create(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     CsrfForm(f): CsrfForm<DatasetForm>,
 ) -> Result<Response, WebError> {
     // people who produce no data are refused before their form is looked at
@@ -625,9 +609,7 @@ async fn managed(state: &AppState, actor: &Actor, id: i64) -> Result<Dataset, We
 }
 
 pub async fn edit_form(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let d = managed(&state, &actor, id).await?;
@@ -636,9 +618,7 @@ pub async fn edit_form(
 }
 
 pub async fn update(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<DatasetForm>,
 ) -> Result<Response, WebError> {
@@ -665,9 +645,7 @@ pub struct StepForm {
 }
 
 pub async fn step(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm<StepForm>,
 ) -> Result<Response, WebError> {
@@ -701,9 +679,7 @@ pub async fn step(
 /// or a live table. A refused upload comes back with the name and description as typed and
 /// the reason (for a CSV, the line).
 pub async fn add_resource(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
     form_data: CsrfMultipart,
 ) -> Result<Response, WebError> {
@@ -807,9 +783,7 @@ pub async fn add_resource(
 pub struct NoFields {}
 
 pub async fn remove_resource(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path((id, rid)): Path<(i64, i64)>,
     CsrfForm(_f): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {

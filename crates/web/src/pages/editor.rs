@@ -4,8 +4,8 @@
 
 use crate::csrf::{CsrfForm, CsrfMultipart, Upload};
 use crate::pages::portal;
-use crate::session::Staff;
-use crate::view::{form_status, render, Page};
+use crate::session::{Staff, StaffPage};
+use crate::view::{form_page, form_status, render, Page};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -52,9 +52,7 @@ struct ListTemplate {
 }
 
 pub async fn list(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, WebError> {
     let units = editable_units(&state, &actor).await?;
@@ -162,26 +160,28 @@ async fn form(
         form_status(&errors)
     };
     let zone = page.zone();
-    let body = render(&FormTemplate {
-        page,
-        item,
-        input,
-        unit_id,
-        cover_photo,
-        attachments,
-        errors,
-        units,
-        districts,
-        fund_sources: FundSource::ALL,
-        project_statuses: ProjectStatus::ALL,
-        steps,
-        revisions,
-        progress,
-        progress_input,
-        progress_errors,
-        zone,
-    })?;
-    Ok((status, body).into_response())
+    form_page(
+        status,
+        &FormTemplate {
+            page,
+            item,
+            input,
+            unit_id,
+            cover_photo,
+            attachments,
+            errors,
+            units,
+            districts,
+            fund_sources: FundSource::ALL,
+            project_statuses: ProjectStatus::ALL,
+            steps,
+            revisions,
+            progress,
+            progress_input,
+            progress_errors,
+            zone,
+        },
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -191,9 +191,7 @@ pub struct NewQuery {
 }
 
 pub async fn new_form(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Query(q): Query<NewQuery>,
 ) -> Result<Response, WebError> {
     let units = editable_units(&state, &actor).await?;
@@ -361,9 +359,7 @@ async fn read_form(state: &AppState, form: CsrfMultipart) -> Result<Submitted, W
 }
 
 pub async fn create(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     form_data: CsrfMultipart,
 ) -> Result<Response, WebError> {
     // Someone who may write for no unit at all is refused before the form (and its uploads)
@@ -397,13 +393,9 @@ pub async fn create(
         cover: cover.clone(),
         attachments: attachments.clone(),
     };
-    let mut draft = match input.parse(unit, offset) {
-        Ok(d) if errors.is_empty() => d,
-        Ok(_) => {
-            return again(&state, page, &actor, None, input, unit_id, kept, errors).await;
-        }
-        Err(e) => {
-            errors.0.extend(e.0);
+    let mut draft = match errors.join(input.parse(unit, offset)) {
+        Ok(d) => d,
+        Err(errors) => {
             return again(&state, page, &actor, None, input, unit_id, kept, errors).await;
         }
     };
@@ -467,9 +459,7 @@ async fn editable_item(state: &AppState, actor: &Actor, id: i64) -> Result<Conte
 }
 
 pub async fn edit_form(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let item = editable_item(&state, &actor, id).await?;
@@ -498,9 +488,7 @@ pub async fn edit_form(
 }
 
 pub async fn update(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
     form_data: CsrfMultipart,
 ) -> Result<Response, WebError> {
@@ -509,7 +497,7 @@ pub async fn update(
         input,
         cover,
         attachments,
-        mut errors,
+        errors,
         ..
     } = read_form(&state, form_data).await?;
     // an item stays with its unit
@@ -518,23 +506,9 @@ pub async fn update(
         cover: cover.clone(),
         attachments: attachments.clone(),
     };
-    let mut draft = match input.parse(item.unit_id, state.config.rules.utc_offset) {
-        Ok(d) if errors.is_empty() => d,
-        Ok(_) => {
-            return again(
-                &state,
-                page,
-                &actor,
-                Some(item),
-                input,
-                unit_id,
-                kept,
-                errors,
-            )
-            .await;
-        }
-        Err(e) => {
-            errors.0.extend(e.0);
+    let mut draft = match errors.join(input.parse(item.unit_id, state.config.rules.utc_offset)) {
+        Ok(d) => d,
+        Err(errors) => {
             return again(
                 &state,
                 page,
@@ -587,9 +561,7 @@ pub async fn step(
 }
 
 pub async fn add_progress(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
     form_data: CsrfMultipart,
 ) -> Result<Response, WebError> {

@@ -5,8 +5,8 @@
 use crate::charts::{self, Group};
 use crate::csrf::{CsrfForm, CsrfMultipart};
 use crate::i18n::Lang;
-use crate::session::Staff;
-use crate::view::{render, Page, Val};
+use crate::session::StaffPage;
+use crate::view::{form_page, form_status, render, Page, Val};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -372,11 +372,7 @@ struct StaffListTemplate {
     manage: bool,
 }
 
-pub async fn staff_list(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
-) -> Result<Response, WebError> {
+pub async fn staff_list(StaffPage { state, actor, page }: StaffPage) -> Result<Response, WebError> {
     let sections = group_by_dimension(
         mp::dimensions(&state.store).await?,
         mp::list(&state.store).await?,
@@ -422,27 +418,24 @@ async fn programme_form(
     input: ProgrammeInput,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
-    let status = crate::view::form_status(&errors);
-    let body = render(&FormTemplate {
-        fmt: fmt(&page),
-        page,
-        id,
-        input,
-        errors,
-        dims: mp::dimensions(&state.store).await?,
-        units: units::list(&state.store).await?,
-        apps: applications::list(&state.store).await?,
-        horizons: Horizon::ALL,
-        statuses: ProgrammeStatus::ALL,
-    })?;
-    Ok((status, body).into_response())
+    form_page(
+        form_status(&errors),
+        &FormTemplate {
+            fmt: fmt(&page),
+            page,
+            id,
+            input,
+            errors,
+            dims: mp::dimensions(&state.store).await?,
+            units: units::list(&state.store).await?,
+            apps: applications::list(&state.store).await?,
+            horizons: Horizon::ALL,
+            statuses: ProgrammeStatus::ALL,
+        },
+    )
 }
 
-pub async fn new_form(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
-) -> Result<Response, WebError> {
+pub async fn new_form(StaffPage { state, actor, page }: StaffPage) -> Result<Response, WebError> {
     actor.require(Permission::ManageMasterplan)?;
     use chrono::Datelike;
     let y = today(&state).year();
@@ -481,9 +474,7 @@ fn programme_input(fields: Vec<(String, String)>) -> ProgrammeInput {
 }
 
 pub async fn create(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     actor.require(Permission::ManageMasterplan)?;
@@ -530,9 +521,7 @@ fn input_of(p: &Programme) -> ProgrammeInput {
 }
 
 pub async fn edit_form(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     actor.require(Permission::ManageMasterplan)?;
@@ -541,9 +530,7 @@ pub async fn edit_form(
 }
 
 pub async fn update(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
@@ -637,26 +624,26 @@ async fn programme_page(
     } else {
         axum::http::StatusCode::OK
     };
-    let body = render(&ProgrammeTemplate {
-        fmt: fmt(&page),
-        page,
-        manage: actor.can(Permission::ManageMasterplan),
-        report: may_report(actor, &p),
-        start_year: p.start_year,
-        end_year: p.end_year,
-        progs: vec![p],
-        f,
-        kinds: ValueKind::ALL,
-        statuses: ProgrammeStatus::ALL,
-        today: today(state).to_string(),
-    })?;
-    Ok((status, body).into_response())
+    form_page(
+        status,
+        &ProgrammeTemplate {
+            fmt: fmt(&page),
+            page,
+            manage: actor.can(Permission::ManageMasterplan),
+            report: may_report(actor, &p),
+            start_year: p.start_year,
+            end_year: p.end_year,
+            progs: vec![p],
+            f,
+            kinds: ValueKind::ALL,
+            statuses: ProgrammeStatus::ALL,
+            today: today(state).to_string(),
+        },
+    )
 }
 
 pub async fn staff_programme(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     let f = Forms {
@@ -671,9 +658,7 @@ pub async fn staff_programme(
 }
 
 pub async fn add_indicator(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
     CsrfForm(input): CsrfForm<IndicatorInput>,
 ) -> Result<Response, WebError> {
@@ -697,9 +682,7 @@ pub async fn add_indicator(
 }
 
 pub async fn set_values(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(indicator): Path<i64>,
     CsrfForm(input): CsrfForm<ValueInput>,
 ) -> Result<Response, WebError> {
@@ -727,9 +710,7 @@ pub async fn set_values(
 }
 
 pub async fn add_update(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
     form: CsrfMultipart,
 ) -> Result<Response, WebError> {
@@ -794,29 +775,24 @@ async fn taxonomy_page(
     input: TaxonInput,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
-    let status = crate::view::form_status(&errors);
-    let body = render(&TaxonomyTemplate {
-        page,
-        dims: mp::dimensions(&state.store).await?,
-        input,
-        errors,
-    })?;
-    Ok((status, body).into_response())
+    form_page(
+        form_status(&errors),
+        &TaxonomyTemplate {
+            page,
+            dims: mp::dimensions(&state.store).await?,
+            input,
+            errors,
+        },
+    )
 }
 
-pub async fn taxonomy(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
-) -> Result<Response, WebError> {
+pub async fn taxonomy(StaffPage { state, actor, page }: StaffPage) -> Result<Response, WebError> {
     actor.require(Permission::ManageMasterplan)?;
     taxonomy_page(&state, page, TaxonInput::default(), FieldErrors::new()).await
 }
 
 pub async fn taxonomy_add(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     CsrfForm(input): CsrfForm<TaxonInput>,
 ) -> Result<Response, WebError> {
     actor.require(Permission::ManageMasterplan)?;
@@ -834,9 +810,7 @@ pub async fn taxonomy_add(
 }
 
 pub async fn taxonomy_update(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path((kind, id)): Path<(String, i64)>,
     CsrfForm(input): CsrfForm<TaxonInput>,
 ) -> Result<Response, WebError> {
@@ -886,33 +860,28 @@ async fn readiness_page(
     input: HashMap<String, String>,
     errors: FieldErrors,
 ) -> Result<Response, WebError> {
-    let status = crate::view::form_status(&errors);
-    let body = render(&ReadinessTemplate {
-        fmt: fmt(&page),
-        page,
-        history: mp::assessments(&state.store).await?,
-        aspects: READINESS,
-        input,
-        errors,
-        manage: actor.can(Permission::ManageMasterplan),
-    })?;
-    Ok((status, body).into_response())
+    form_page(
+        form_status(&errors),
+        &ReadinessTemplate {
+            fmt: fmt(&page),
+            page,
+            history: mp::assessments(&state.store).await?,
+            aspects: READINESS,
+            input,
+            errors,
+            manage: actor.can(Permission::ManageMasterplan),
+        },
+    )
 }
 
-pub async fn readiness(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
-) -> Result<Response, WebError> {
+pub async fn readiness(StaffPage { state, actor, page }: StaffPage) -> Result<Response, WebError> {
     let mut input = HashMap::new();
     input.insert("assessed_on".to_string(), today(&state).to_string());
     readiness_page(&state, &actor, page, input, FieldErrors::new()).await
 }
 
 pub async fn readiness_add(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     CsrfForm(input): CsrfForm<HashMap<String, String>>,
 ) -> Result<Response, WebError> {
     actor.require(Permission::ManageMasterplan)?;

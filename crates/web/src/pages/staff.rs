@@ -1,8 +1,7 @@
-use crate::session::Staff;
+use crate::session::{Staff, StaffPage};
 use crate::view::{render, Page};
-use crate::{AppState, WebError};
+use crate::WebError;
 use askama::Template;
-use axum::extract::State;
 use axum::response::Html;
 use chrono::{DateTime, Utc};
 use kotapintar_domain::policy::Permission;
@@ -40,9 +39,7 @@ struct AuditTemplate {
 }
 
 pub async fn audit_log(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
 ) -> Result<Html<String>, WebError> {
     actor.require(Permission::ViewAudit)?;
     let rows = audit::recent(&state.store, None, 200)

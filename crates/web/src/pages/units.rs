@@ -1,8 +1,8 @@
 //! Staff pages for units (perangkat daerah): list, create, edit. Only admins change them.
 
 use crate::csrf::CsrfForm;
-use crate::session::Staff;
-use crate::view::{render, Page};
+use crate::session::{Staff, StaffPage};
+use crate::view::{form_page, form_status, render, Page};
 use crate::{AppState, WebError};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -54,23 +54,20 @@ async fn form(
         .into_iter()
         .filter(|u| Some(u.id) != id)
         .collect();
-    let status = crate::view::form_status(&errors);
-    let body = render(&FormTemplate {
-        page,
-        id,
-        input,
-        errors,
-        kinds: UnitKind::ALL,
-        parents,
-    })?;
-    Ok((status, body).into_response())
+    form_page(
+        form_status(&errors),
+        &FormTemplate {
+            page,
+            id,
+            input,
+            errors,
+            kinds: UnitKind::ALL,
+            parents,
+        },
+    )
 }
 
-pub async fn new_form(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
-) -> Result<Response, WebError> {
+pub async fn new_form(StaffPage { state, actor, page }: StaffPage) -> Result<Response, WebError> {
     actor.require(Permission::ManageUnits)?;
     let input = UnitInput {
         active: Some("on".into()),
@@ -80,9 +77,7 @@ pub async fn new_form(
 }
 
 pub async fn create(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     CsrfForm(input): CsrfForm<UnitInput>,
 ) -> Result<Response, WebError> {
     actor.require(Permission::ManageUnits)?;
@@ -114,9 +109,7 @@ fn input_of(u: &Unit, parent_code: String) -> UnitInput {
 }
 
 pub async fn edit_form(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     actor.require(Permission::ManageUnits)?;
@@ -130,9 +123,7 @@ pub async fn edit_form(
 }
 
 pub async fn update(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
     CsrfForm(input): CsrfForm<UnitInput>,
 ) -> Result<Response, WebError> {

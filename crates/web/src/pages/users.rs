@@ -1,11 +1,11 @@
 //! Staff pages for accounts. Admins manage everyone; a unit admin staffs their own unit.
 
 use crate::csrf::CsrfForm;
-use crate::session::Staff;
-use crate::view::{render, Page};
+use crate::session::StaffPage;
+use crate::view::{form_page, form_status, render, Page};
 use crate::{AppState, WebError};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::response::{IntoResponse, Redirect, Response};
 use kotapintar_domain::ids::{UnitId, UserId};
 use kotapintar_domain::policy::{Actor, Permission};
@@ -45,11 +45,7 @@ fn visible_units(actor: &Actor) -> Option<Vec<UnitId>> {
     (!actor.is_admin()).then(|| actor.administered_units().collect())
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
-) -> Result<Response, WebError> {
+pub async fn list(StaffPage { state, actor, page }: StaffPage) -> Result<Response, WebError> {
     actor.require(Permission::ListUsers)?;
     let scope = visible_units(&actor);
     let all_units: HashMap<UnitId, Unit> = units::list(&state.store)
@@ -94,28 +90,26 @@ async fn form(
         .into_iter()
         .filter(|r| actor.is_admin() || r.needs_unit())
         .collect();
-    let status = crate::view::form_status(&errors);
+    let status = form_status(&errors);
     // A password typed into a rejected form is not sent back to the browser.
     let input = UserInput {
         password: String::new(),
         ..input
     };
-    let body = render(&FormTemplate {
-        page,
-        id,
-        input,
-        errors,
-        roles,
-        units,
-    })?;
-    Ok((status, body).into_response())
+    form_page(
+        status,
+        &FormTemplate {
+            page,
+            id,
+            input,
+            errors,
+            roles,
+            units,
+        },
+    )
 }
 
-pub async fn new_form(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
-) -> Result<Response, WebError> {
+pub async fn new_form(StaffPage { state, actor, page }: StaffPage) -> Result<Response, WebError> {
     actor.require(Permission::ListUsers)?;
     let input = UserInput {
         active: Some("on".into()),
@@ -147,9 +141,7 @@ async fn check(
 }
 
 pub async fn create(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     CsrfForm(input): CsrfForm<UserInput>,
 ) -> Result<Response, WebError> {
     actor.require(Permission::ListUsers)?;
@@ -175,9 +167,7 @@ fn may_edit(actor: &Actor, user: &User) -> bool {
 }
 
 pub async fn edit_form(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
     actor.require(Permission::ListUsers)?;
@@ -213,9 +203,7 @@ pub async fn edit_form(
 }
 
 pub async fn update(
-    State(state): State<AppState>,
-    Staff(actor): Staff,
-    page: Page,
+    StaffPage { state, actor, page }: StaffPage,
     Path(id): Path<i64>,
     CsrfForm(input): CsrfForm<UserInput>,
 ) -> Result<Response, WebError> {

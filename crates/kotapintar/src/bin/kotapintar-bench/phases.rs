@@ -192,6 +192,34 @@ pub async fn intake(
 
 /// The event feed as a client catching up reads it: 20,000 events appended for one unit, then
 /// read sequentially, 1000 a page.
+/// Appends the event of a comment on a bench request of `unit` (the feed and the webhooks
+/// carry the same kind of event).
+async fn append_comment(
+    tx: &sea_orm::DatabaseTransaction,
+    unit: kotapintar_domain::ids::UnitId,
+    note: Option<&str>,
+) -> anyhow::Result<()> {
+    kotapintar_storage::events::append_event(
+        tx,
+        &kotapintar_domain::event::DomainEvent::Request(
+            kotapintar_domain::event::RequestStepEvent {
+                tracking_code: "BDG-25-BENCH".into(),
+                kind: "pengaduan".into(),
+                step: kotapintar_domain::event::RequestStep::Comment,
+                from_status: Some("didisposisikan".into()),
+                status: "didisposisikan".into(),
+                note: note.map(String::from),
+                units: vec![unit.0],
+                confidential: false,
+            },
+        ),
+        &[unit],
+        false,
+    )
+    .await?;
+    Ok(())
+}
+
 pub async fn event_feed(
     store: &Store,
     client: &reqwest::Client,
@@ -205,24 +233,7 @@ pub async fn event_feed(
     for _ in 0..n_events / 1000 {
         let tx = store.writer.begin().await?;
         for _ in 0..1000 {
-            kotapintar_storage::events::append_event(
-                &tx,
-                &kotapintar_domain::event::DomainEvent::Request(
-                    kotapintar_domain::event::RequestStepEvent {
-                        tracking_code: "BDG-25-BENCH".into(),
-                        kind: "pengaduan".into(),
-                        step: kotapintar_domain::event::RequestStep::Comment,
-                        from_status: Some("didisposisikan".into()),
-                        status: "didisposisikan".into(),
-                        note: Some("catatan".into()),
-                        units: vec![unit.0],
-                        confidential: false,
-                    },
-                ),
-                &[unit],
-                false,
-            )
-            .await?;
+            append_comment(&tx, unit, Some("catatan")).await?;
         }
         tx.commit().await?;
     }
@@ -292,24 +303,7 @@ pub async fn webhooks(store: &Store, settings: &Settings, token: &str) -> anyhow
     let n_hooks = 5_000u64;
     let tx = store.writer.begin().await?;
     for _ in 0..n_hooks {
-        kotapintar_storage::events::append_event(
-            &tx,
-            &kotapintar_domain::event::DomainEvent::Request(
-                kotapintar_domain::event::RequestStepEvent {
-                    tracking_code: "BDG-25-BENCH".into(),
-                    kind: "pengaduan".into(),
-                    step: kotapintar_domain::event::RequestStep::Comment,
-                    from_status: Some("didisposisikan".into()),
-                    status: "didisposisikan".into(),
-                    note: None,
-                    units: vec![api_client.unit_id.0],
-                    confidential: false,
-                },
-            ),
-            &[api_client.unit_id],
-            false,
-        )
-        .await?;
+        append_comment(&tx, api_client.unit_id, None).await?;
     }
     tx.commit().await?;
     // the bench's receiver is on this machine, a private address by design

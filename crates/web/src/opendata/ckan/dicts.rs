@@ -20,18 +20,27 @@ pub(super) fn licence_dict(l: Licence) -> Value {
     })
 }
 
-pub(super) fn organization_dict(p: &Publisher, package_count: usize) -> Value {
+/// CKAN's organisation and group dicts are one shape: a publisher is an organisation, a topic
+/// a group.
+fn owner_dict(
+    id: &str,
+    name: &str,
+    title: &str,
+    created: &str,
+    organization: bool,
+    package_count: usize,
+) -> Value {
     json!({
-        "id": p.uuid,
-        "name": p.slug,
-        "title": p.name,
-        "display_name": p.name,
-        "type": "organization",
+        "id": id,
+        "name": name,
+        "title": title,
+        "display_name": title,
+        "type": if organization { "organization" } else { "group" },
         "description": "",
         "image_url": "",
         "image_display_url": "",
-        "created": ckan_time(p.created_at),
-        "is_organization": true,
+        "created": created,
+        "is_organization": organization,
         "approval_status": "approved",
         "state": "active",
         "package_count": package_count,
@@ -43,27 +52,26 @@ pub(super) fn organization_dict(p: &Publisher, package_count: usize) -> Value {
     })
 }
 
+pub(super) fn organization_dict(p: &Publisher, package_count: usize) -> Value {
+    owner_dict(
+        &p.uuid,
+        &p.slug,
+        &p.name,
+        &ckan_time(p.created_at),
+        true,
+        package_count,
+    )
+}
+
 pub(super) fn group_dict(t: Topic, package_count: usize) -> Value {
-    json!({
-        "id": stable_uuid("topic", t.as_str()),
-        "name": t.as_str(),
-        "title": t.title(),
-        "display_name": t.title(),
-        "type": "group",
-        "description": "",
-        "image_url": "",
-        "image_display_url": "",
-        "created": "2026-11-29T00:00:00.000000",
-        "is_organization": false,
-        "approval_status": "approved",
-        "state": "active",
-        "package_count": package_count,
-        "num_followers": 0,
-        "extras": [],
-        "groups": [],
-        "tags": [],
-        "users": [],
-    })
+    owner_dict(
+        &stable_uuid("topic", t.as_str()),
+        t.as_str(),
+        t.title(),
+        "2026-11-29T00:00:00.000000",
+        false,
+        package_count,
+    )
 }
 
 pub fn resource_dict(b: &str, d: &Dataset, r: &Resource) -> Value {
@@ -71,16 +79,8 @@ pub fn resource_dict(b: &str, d: &Dataset, r: &Resource) -> Value {
         Source::Upload { bytes, sha256, .. } => (json!(bytes), format!("sha256:{sha256}")),
         Source::Live(_) => (Value::Null, String::new()),
     };
-    let mimetype = if r.is_tabular() {
-        "text/csv"
-    } else {
-        r.format.mimetype()
-    };
-    let format = if r.is_tabular() {
-        "CSV"
-    } else {
-        r.format.as_str()
-    };
+    let mimetype = r.offered_mimetype();
+    let format = r.offered_format();
     json!({
         "id": r.uuid,
         "package_id": d.uuid,

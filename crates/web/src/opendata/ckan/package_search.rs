@@ -20,13 +20,7 @@ impl Searchable for Doc<'_> {
             "res_format" => d
                 .resources
                 .iter()
-                .map(|r| {
-                    if r.is_tabular() {
-                        "CSV".to_string()
-                    } else {
-                        r.format.as_str().to_string()
-                    }
-                })
+                .map(|r| r.offered_format().to_string())
                 .collect(),
             "license_id" => vec![d.licence.id().to_string()],
             "metadata_modified" => vec![ckan_time(d.modified())],
