@@ -91,6 +91,17 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
     }
 }
 
+/// The text for `key` when the catalogue has one: for keys made from a field's name, which
+/// only some fields have.
+pub fn lookup(lang: Lang, key: &str) -> Option<&'static str> {
+    CATALOGS[match lang {
+        Lang::Id => 0,
+        Lang::En => 1,
+    }]
+    .get(key)
+    .map(String::as_str)
+}
+
 /// The visitor's language: the `kp_lang` cookie, else their browser's preference between
 /// Indonesian and English, else Indonesian.
 impl<S: Send + Sync> FromRequestParts<S> for Lang {
