@@ -21,15 +21,23 @@ fn find(candidates: &[&str]) -> Option<String> {
 
 impl Browser {
     pub async fn start() -> Self {
-        Self::launch("412,915", true).await
+        Self::launch("412,915").await
     }
 
-    /// A phone's screen (390 × 844 CSS pixels), with or without JavaScript.
-    pub async fn phone(javascript: bool) -> Self {
-        Self::launch("390,844", javascript).await
+    /// A phone's screen (390 × 844 CSS pixels).
+    pub async fn phone() -> Self {
+        Self::launch("390,844").await
     }
 
-    async fn launch(window: &str, javascript: bool) -> Self {
+    async fn launch(window: &str) -> Self {
+        // a headless window is at least 500 px wide: a phone's width needs its emulation
+        let (width, height) = window.split_once(',').unwrap_or(("412", "915"));
+        let metrics = serde_json::json!({
+            "width": width.parse::<u32>().unwrap(),
+            "height": height.parse::<u32>().unwrap(),
+            "pixelRatio": 1,
+            "touch": true,
+        });
         // reqwest and sqlx bring different TLS backends; WebDriver over TLS needs one chosen.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let chrome = std::env::var("CHROME_BIN").ok().or_else(|| find(&["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]))
@@ -55,11 +63,9 @@ impl Browser {
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": chrome,
+                "mobileEmulation": { "deviceMetrics": metrics },
                 // as a resident in Badung would have it: Indonesian first
-                "prefs": {
-                    "intl.accept_languages": "id,en",
-                    "profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 },
-                },
+                "prefs": { "intl.accept_languages": "id,en" },
                 "args": [
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--disable-quic", "--no-first-run", "--disable-background-networking",
