@@ -32,6 +32,46 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   }
 
+  // The request form: a service's questions appear as soon as it is chosen, from the
+  // <template> the page carries for each service; answers typed for a service come back when
+  // it is chosen again. Without JavaScript the "show the questions" button sends the form back.
+  var service = document.getElementById("f-service_code");
+  var slot = document.getElementById("questions-slot");
+  var shownFor = document.getElementById("f-questions_for");
+  if (service && slot && shownFor) {
+    var kept = {};
+    var templates = document.querySelectorAll("template[data-questions]");
+    var templateFor = function (code) {
+      for (var t = 0; t < templates.length; t++) {
+        if (templates[t].getAttribute("data-questions") === code) { return templates[t]; }
+      }
+      return null;
+    };
+    var showQuestions = function () {
+      var code = service.value;
+      var now = slot.querySelector("fieldset.questions");
+      if (now) {
+        kept[now.getAttribute("data-service")] = now;
+        slot.removeChild(now);
+      }
+      var next = kept[code] || null;
+      var template = templateFor(code);
+      if (!next && template) {
+        next = template.content.querySelector("fieldset.questions").cloneNode(true);
+      }
+      if (next) { slot.appendChild(next); }
+      shownFor.value = next ? code : "";
+      // the service's kind, unless the resident chose one already
+      if (template && !document.querySelector("input[name=kind]:checked")) {
+        var kind = document.getElementById("kind-" + template.getAttribute("data-kind"));
+        if (kind) { kind.checked = true; }
+      }
+    };
+    service.addEventListener("change", showQuestions);
+    var button = document.getElementById("show-questions");
+    if (button) { button.hidden = true; }
+  }
+
   // Choosing a kecamatan narrows the desa/kelurahan list to its villages.
   var district = document.getElementById("f-district_code");
   var village = document.getElementById("f-village_code");

@@ -4,78 +4,48 @@
 
 use kotapintar_domain::intake::BoundingBox;
 
-/// A horizontal bar chart: one labelled bar per row.
+/// A horizontal bar chart: one labelled bar per row. Its labels and values are HTML text
+/// (the page's own size, wrapping, never cut off) and only the bars are drawn, each scaled to
+/// the largest value, so a long unit name stays readable on a phone.
 pub struct HBarChart {
-    pub width: f64,
-    pub height: f64,
-    pub label_width: f64,
     pub bars: Vec<HBar>,
 }
 
 pub struct HBar {
     pub label: String,
     pub value_text: String,
-    pub y: f64,
-    pub w: f64,
+    /// The bar's length as a share of the longest, 0..=100.
+    pub share: f64,
     pub href: Option<String>,
 }
 
-const ROW: f64 = 30.0;
-const BAR: f64 = 20.0;
-
 /// Bars for `(label, value, value as text, link)`, scaled to the largest value.
 pub fn hbar(rows: Vec<(String, f64, String, Option<String>)>) -> HBarChart {
-    let width = 640.0;
-    let label_width = 260.0;
-    let room = width - label_width - 70.0;
     let max = rows.iter().map(|r| r.1).fold(0.0_f64, f64::max);
     let bars = rows
         .into_iter()
-        .enumerate()
-        .map(|(i, (label, value, value_text, href))| HBar {
-            label: shorten(&label, 34),
+        .map(|(label, value, value_text, href)| HBar {
+            label,
             value_text,
-            y: i as f64 * ROW + (ROW - BAR) / 2.0,
-            w: if max > 0.0 {
-                (value / max * room).max(if value > 0.0 { 1.0 } else { 0.0 })
+            // a value above zero keeps a sliver, so it never reads as nothing
+            share: if max > 0.0 {
+                (value / max * 100.0).max(if value > 0.0 { 0.5 } else { 0.0 })
             } else {
                 0.0
             },
             href,
         })
-        .collect::<Vec<_>>();
-    HBarChart {
-        width,
-        height: (bars.len().max(1) as f64) * ROW,
-        label_width,
-        bars,
-    }
+        .collect();
+    HBarChart { bars }
 }
 
-impl HBar {
-    pub fn text_y(&self) -> f64 {
-        self.y + BAR / 2.0 + 5.0
-    }
-
-    pub fn bar_h(&self) -> f64 {
-        BAR
-    }
-}
-
-fn shorten(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(n - 1).collect();
-        t.push('…');
-        t
-    }
-}
-
-/// A column chart with two series side by side per period (received and resolved).
+/// A column chart with two series side by side per period (received and resolved). It is
+/// drawn 360 units wide, about the width of a phone's column, so its 13-unit text is about
+/// 13 px there; the style sheet keeps it from growing much wider on a large screen.
 pub struct ColumnChart {
     pub width: f64,
     pub height: f64,
+    pub left: f64,
     pub plot_top: f64,
     pub plot_bottom: f64,
     pub max: i64,
@@ -94,28 +64,47 @@ pub struct Column {
     pub y: f64,
     pub w: f64,
     pub h: f64,
-    pub class: &'static str,
+    /// The series: 0 received (solid), 1 resolved (hatched).
+    pub series: usize,
     pub title: String,
 }
 
-/// One series' value in a period: (CSS class, series name, value).
-pub type Series = (&'static str, String, i64);
+/// One series' value in a period: (series index, series name, value).
+pub type Series = (usize, String, i64);
+
+/// The chart text's size in SVG units (13 px at the phone width).
+pub const FONT: f64 = 13.0;
+
+/// The width of `text` at [`FONT`], estimated generously (digits and Latin letters are at
+/// most about 0.62 em wide in the system sans-serif fonts), so labels placed by it never touch.
+pub fn text_width(text: &str) -> f64 {
+    text.chars().count() as f64 * FONT * 0.62
+}
 
 /// Columns for `(period label, [series values])`.
 pub fn columns(groups: Vec<(String, Vec<Series>)>) -> ColumnChart {
-    let width = 640.0;
-    let (top, bottom) = (20.0, 200.0);
-    let left = 40.0;
+    let width = 360.0;
+    let (top, bottom) = (12.0, 180.0);
     let max = groups
         .iter()
         .flat_map(|g| g.1.iter().map(|c| c.2))
         .max()
         .unwrap_or(0)
         .max(1);
+    let left = text_width(&max.to_string()) + 10.0;
+    let right = 4.0;
     let n = groups.len().max(1) as f64;
-    let slot = (width - left - 10.0) / n;
-    // Label every k-th period so labels never overlap (about 60 px each).
-    let every = ((60.0 / slot).ceil() as usize).max(1);
+    let slot = (width - left - right) / n;
+    // Label every k-th period, k chosen so that two shown labels are a label's width and a
+    // gap apart; the first and last are kept inside the chart.
+    let widest = groups
+        .iter()
+        .map(|g| text_width(&g.0))
+        .fold(0.0_f64, f64::max);
+    let every = (((widest + 12.0) / slot).ceil() as usize).max(1);
+    // the right end of the last label shown; one pushed inside the chart may come too close
+    // to its neighbour, and is then left out
+    let mut shown_to = f64::NEG_INFINITY;
     let groups = groups
         .into_iter()
         .enumerate()
@@ -123,20 +112,27 @@ pub fn columns(groups: Vec<(String, Vec<Series>)>) -> ColumnChart {
             let k = series.len().max(1) as f64;
             let w = (slot * 0.8 / k).max(1.0);
             let x0 = left + i as f64 * slot + slot * 0.1;
+            let half = text_width(&label) / 2.0;
+            let label_x =
+                (x0 + slot * 0.4).clamp(left + half, (width - right - half).max(left + half));
+            let show_label = i % every == 0 && label_x - half >= shown_to + 8.0;
+            if show_label {
+                shown_to = label_x + half;
+            }
             ColumnGroup {
-                label_x: x0 + slot * 0.4,
-                show_label: i % every == 0,
+                label_x,
+                show_label,
                 columns: series
                     .into_iter()
                     .enumerate()
-                    .map(|(j, (class, name, v))| {
+                    .map(|(j, (series, name, v))| {
                         let h = v as f64 / max as f64 * (bottom - top);
                         Column {
                             x: x0 + j as f64 * w,
                             y: bottom - h,
                             w,
                             h,
-                            class,
+                            series,
                             title: format!("{label}: {name} {v}"),
                         }
                     })
@@ -147,11 +143,27 @@ pub fn columns(groups: Vec<(String, Vec<Series>)>) -> ColumnChart {
         .collect();
     ColumnChart {
         width,
-        height: 240.0,
+        height: bottom + 24.0,
+        left,
         plot_top: top,
         plot_bottom: bottom,
         max,
         groups,
+    }
+}
+
+#[cfg(test)]
+impl ColumnChart {
+    /// Where the shown period labels start and end, left to right.
+    pub fn label_extents(&self) -> Vec<(f64, f64)> {
+        self.groups
+            .iter()
+            .filter(|g| g.show_label)
+            .map(|g| {
+                let half = text_width(&g.label) / 2.0;
+                (g.label_x - half, g.label_x + half)
+            })
+            .collect()
     }
 }
 
@@ -274,16 +286,64 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bars_scale_to_the_largest() {
+    fn bars_scale_to_the_largest_and_keep_whole_names() {
+        let long = "Dinas Pemberdayaan Perempuan, Perlindungan Anak, Pengendalian Penduduk dan Keluarga Berencana";
         let c = hbar(vec![
-            ("A".into(), 10.0, "10".into(), None),
+            (long.into(), 10.0, "10".into(), None),
             ("B".into(), 5.0, "5".into(), None),
             ("C".into(), 0.0, "0".into(), None),
+            ("D".into(), 0.01, "0,01".into(), None),
         ]);
-        assert_eq!(c.bars[0].w, 310.0);
-        assert_eq!(c.bars[1].w, 155.0);
-        assert_eq!(c.bars[2].w, 0.0);
-        assert_eq!(c.height, 90.0);
+        assert_eq!(c.bars[0].share, 100.0);
+        assert_eq!(c.bars[1].share, 50.0);
+        assert_eq!(c.bars[2].share, 0.0);
+        assert_eq!(c.bars[3].share, 0.5);
+        assert_eq!(c.bars[0].label, long);
+    }
+
+    fn weeks(n: usize) -> Vec<(String, Vec<Series>)> {
+        (0..n)
+            .map(|i| {
+                (
+                    format!("2026-{:02}-{:02}", 1 + i / 4, 1 + (i % 4) * 7),
+                    vec![
+                        (0, "received".into(), i as i64 * 3),
+                        (1, "resolved".into(), 1),
+                    ],
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn period_labels_never_overlap_and_stay_inside() {
+        for n in [1, 2, 5, 13, 27, 53, 120] {
+            let c = columns(weeks(n));
+            let spans = c.label_extents();
+            assert!(!spans.is_empty(), "{n} periods: no label shown");
+            for w in spans.windows(2) {
+                assert!(
+                    w[0].1 + 4.0 <= w[1].0,
+                    "{n} periods: {:?} and {:?} overlap",
+                    w[0],
+                    w[1]
+                );
+            }
+            assert!(
+                spans[0].0 >= c.left - 0.01,
+                "{n}: first label leaves the chart"
+            );
+            let last = spans[spans.len() - 1];
+            assert!(last.1 <= c.width + 0.01, "{n}: last label leaves the chart");
+            for g in &c.groups {
+                for col in &g.columns {
+                    assert!(
+                        col.x >= c.left && col.x + col.w <= c.width,
+                        "{n}: column outside"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
@@ -291,16 +351,16 @@ mod tests {
         let c = columns(vec![
             (
                 "W1".into(),
-                vec![("a", "received".into(), 4), ("b", "resolved".into(), 2)],
+                vec![(0, "received".into(), 4), (1, "resolved".into(), 2)],
             ),
             (
                 "W2".into(),
-                vec![("a", "received".into(), 0), ("b", "resolved".into(), 1)],
+                vec![(0, "received".into(), 0), (1, "resolved".into(), 1)],
             ),
         ]);
         assert_eq!(c.max, 4);
-        assert_eq!(c.groups[0].columns[0].h, 180.0);
-        assert_eq!(c.groups[0].columns[1].h, 90.0);
+        assert_eq!(c.groups[0].columns[0].h, 168.0);
+        assert_eq!(c.groups[0].columns[1].h, 84.0);
         assert_eq!(c.groups[1].columns[0].h, 0.0);
     }
 

@@ -91,6 +91,47 @@ pub fn t(lang: Lang, key: &str) -> &'static str {
     }
 }
 
+/// The text for `key` when the catalogue has one: for keys made from a field's name, which
+/// only some fields have.
+pub fn lookup(lang: Lang, key: &str) -> Option<&'static str> {
+    CATALOGS[match lang {
+        Lang::Id => 0,
+        Lang::En => 1,
+    }]
+    .get(key)
+    .map(String::as_str)
+}
+
+/// Pages are written in the visitor's language, chosen from the `kp_lang` cookie or the
+/// browser's `Accept-Language`: an HTML answer says which (`Content-Language`), and shared
+/// caches keep one copy per language (`Vary`).
+pub async fn language_headers(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::header::{HeaderValue, CONTENT_LANGUAGE, CONTENT_TYPE, VARY};
+    let (mut parts, body) = req.into_parts();
+    let lang = Lang::from_request_parts(&mut parts, &())
+        .await
+        .unwrap_or_default();
+    let mut res = next
+        .run(axum::extract::Request::from_parts(parts, body))
+        .await;
+    let html = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    if html {
+        let headers = res.headers_mut();
+        headers
+            .entry(CONTENT_LANGUAGE)
+            .or_insert(HeaderValue::from_static(lang.code()));
+        headers.append(VARY, HeaderValue::from_static("Accept-Language, Cookie"));
+    }
+    res
+}
+
 /// The visitor's language: the `kp_lang` cookie, else their browser's preference between
 /// Indonesian and English, else Indonesian.
 impl<S: Send + Sync> FromRequestParts<S> for Lang {

@@ -306,6 +306,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(permissions_policy));
     pages::routes()
+        .layer(axum::middleware::from_fn(i18n::language_headers))
         .merge(assets::routes())
         .merge(channels::routes())
         .merge(opendata::routes())

@@ -154,6 +154,19 @@ impl Page {
         self.tk("error", code)
     }
 
+    /// A line of a form's error summary, which names the field: "Isi judul laporan" where
+    /// the catalogue has a sentence for the field and the problem (`summary.<code>.<field>`),
+    /// else "Judul laporan: <the problem>" (`summary_field.<field>`), else the problem alone.
+    pub fn summary_text(&self, field: &str, code: &str) -> String {
+        if let Some(s) = i18n::lookup(self.lang, &format!("summary.{code}.{field}")) {
+            return s.to_string();
+        }
+        match i18n::lookup(self.lang, &format!("summary_field.{field}")) {
+            Some(name) => format!("{name}: {}", self.error_text(code)),
+            None => self.error_text(code).to_string(),
+        }
+    }
+
     pub fn lang_code(&self) -> &'static str {
         self.lang.code()
     }

@@ -25,6 +25,7 @@ mod masterplan;
 mod open311;
 mod opendata;
 mod pages;
+mod phones;
 mod portal;
 mod requests;
 mod security;

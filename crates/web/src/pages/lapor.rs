@@ -2,6 +2,7 @@
 //! everything typed (photos included) when something must be corrected.
 
 use crate::csrf::{CsrfMultipart, Upload};
+use crate::i18n;
 use crate::view::{render, Page};
 use crate::{AppState, WebError};
 use askama::Template;
@@ -62,6 +63,30 @@ impl FormTemplate {
     pub fn chosen(&self, code: &str, option: &str) -> bool {
         let key = format!("q_{code}");
         self.answers.iter().any(|(k, v)| *k == key && v == option)
+    }
+
+    /// Whether `code` is the service whose questions the page shows.
+    pub fn is_shown(&self, code: &str) -> bool {
+        self.service.as_ref().is_some_and(|s| s.draft.code == code)
+    }
+
+    /// A line of the error summary: it names the field, a service's question by its label.
+    pub fn summary_text(&self, field: &str, code: &str) -> String {
+        let question = self
+            .service
+            .as_ref()
+            .and_then(|s| s.draft.questions.iter().find(|q| q.field_name() == field));
+        if let Some(q) = question {
+            return format!("{}: {}", q.label, self.page.error_text(code));
+        }
+        let lang = self.page.lang;
+        if let Some(s) = i18n::lookup(lang, &format!("summary_lapor.{code}.{field}")) {
+            return s.to_string();
+        }
+        match i18n::lookup(lang, &format!("summary_lapor_field.{field}")) {
+            Some(name) => format!("{name}: {}", self.page.error_text(code)),
+            None => self.page.summary_text(field, code),
+        }
     }
 }
 
@@ -130,6 +155,10 @@ async fn show(
         .iter()
         .find(|s| s.draft.code == input.service_code.trim().to_lowercase())
         .cloned();
+    let mut input = input;
+    if let (Some(s), true) = (&service, input.kind.is_empty()) {
+        input.kind = s.draft.kind.as_str().into();
+    }
     let draft_photos = draft
         .as_deref()
         .map(|d| {
@@ -313,13 +342,24 @@ pub async fn submit(
         .filter(|(k, _)| k.starts_with("q_"))
         .cloned()
         .collect();
+    let questions_seen = !answers.is_empty()
+        || input.service_code.trim().to_lowercase()
+            == form.get("questions_for").trim().to_lowercase();
     let attempt = Attempt {
         state: &state,
         input,
         answers,
         old_draft: form.get("draft_id").to_string(),
+        questions_seen,
     };
-    match attempt.file(form).await {
+    // "Show the service's questions" without JavaScript: the form comes back with everything
+    // typed (the photos kept as a draft) and the chosen service's questions.
+    let result = if form.get("pilih") == "1" {
+        attempt.choose(form).await
+    } else {
+        attempt.file(form).await
+    };
+    match result {
         Ok(filed) => Ok(filed),
         Err(stop) => attempt.answer(page, stop).await,
     }
@@ -370,6 +410,9 @@ struct Attempt<'a> {
     answers: Vec<(String, String)>,
     /// The draft of an earlier sending (its photos), replaced when this one keeps photos.
     old_draft: String,
+    /// Whether the form showed the chosen service's questions: a question never shown is
+    /// not held against the resident, the form comes back with it instead.
+    questions_seen: bool,
 }
 
 /// A form that passed every check but the ones made while filing.
@@ -394,6 +437,7 @@ impl Attempt<'_> {
             state,
             input,
             answers,
+            questions_seen,
             ..
         } = self;
         match stop {
@@ -402,11 +446,14 @@ impl Attempt<'_> {
             }
             Stop::Again {
                 status,
-                errors,
+                mut errors,
                 draft,
                 photo_problems,
                 similar,
             } => {
+                if !questions_seen {
+                    unseen_questions(&mut errors);
+                }
                 let (problems, similar) = (photo_problems, similar);
                 show(
                     state, page, status, input, answers, errors, draft, problems, similar,
@@ -435,6 +482,39 @@ impl Attempt<'_> {
                 Err(Stop::Failed(WebError::Internal("draft".into())))
             }
         }
+    }
+
+    /// The form again with the chosen service's questions, nothing checked yet: the photos
+    /// sent so far are kept as a draft, so they are not chosen again.
+    async fn choose(&self, form: CsrfMultipart) -> Result<Response, Stop> {
+        let photos = self.photos(&form);
+        let (new_photos, photo_problems) = clean_uploads(self.state, form.files).await;
+        let mut photos = photos;
+        photos.extend(new_photos);
+        photos.truncate(MAX_PHOTOS);
+        Err(Stop::Again {
+            status: StatusCode::OK,
+            errors: FieldErrors::new(),
+            draft: self.keep(&photos)?,
+            photo_problems,
+            similar: vec![],
+        })
+    }
+
+    /// The photos kept from an earlier sending, minus those the resident removed.
+    fn photos(&self, form: &CsrfMultipart) -> Vec<(String, PhotoFile)> {
+        let removed: Vec<usize> = form
+            .fields
+            .iter()
+            .filter(|(k, _)| k == "remove_photo")
+            .filter_map(|(_, v)| v.parse().ok())
+            .collect();
+        drafts::load(&self.state.config.uploads, &self.old_draft)
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| !removed.contains(i))
+            .map(|(_, (m, f))| (m.original_name, f))
+            .collect()
     }
 
     async fn file(&self, form: CsrfMultipart) -> Result<Response, Stop> {
@@ -492,21 +572,8 @@ impl Attempt<'_> {
     /// only the database can make, and the offer of similar open requests.
     async fn check(&self, form: CsrfMultipart) -> Result<Checked, Stop> {
         let state = self.state;
-        // Photos: those kept from an earlier attempt (minus any the resident removed), then
-        // new ones.
-        let removed: Vec<usize> = form
-            .fields
-            .iter()
-            .filter(|(k, _)| k == "remove_photo")
-            .filter_map(|(_, v)| v.parse().ok())
-            .collect();
-        let mut photos: Vec<(String, PhotoFile)> =
-            drafts::load(&state.config.uploads, &self.old_draft)
-                .into_iter()
-                .enumerate()
-                .filter(|(i, _)| !removed.contains(i))
-                .map(|(_, (m, f))| (m.original_name, f))
-                .collect();
+        // Photos: those kept from an earlier attempt, then new ones.
+        let mut photos = self.photos(&form);
         let confirm_new = form.get("confirm_new") == "1";
         let key = form_key(state).await?.to_vec();
         let mut errors = FieldErrors::new();
@@ -600,5 +667,16 @@ impl Attempt<'_> {
             photo_problems: vec![],
             similar,
         })
+    }
+}
+
+/// A form sent without the chosen service's questions on it (a service chosen, the page not
+/// sent back to show them): no error on a question the resident never saw; one message asks
+/// them to answer the questions now shown.
+fn unseen_questions(errors: &mut FieldErrors) {
+    let before = errors.0.len();
+    errors.0.retain(|e| !e.field.starts_with("q_"));
+    if errors.0.len() < before {
+        errors.add("questions", "answer_questions");
     }
 }

@@ -318,16 +318,8 @@ fn trend(
         groups.push((
             l.clone(),
             vec![
-                (
-                    "c-received",
-                    i18n::t(lang, "kinerja.received").to_string(),
-                    f.received,
-                ),
-                (
-                    "c-resolved",
-                    i18n::t(lang, "kinerja.resolved").to_string(),
-                    f.resolved,
-                ),
+                (0, i18n::t(lang, "kinerja.received").to_string(), f.received),
+                (1, i18n::t(lang, "kinerja.resolved").to_string(), f.resolved),
             ],
         ));
         rows.push(vec![
