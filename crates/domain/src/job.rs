@@ -26,16 +26,20 @@ pub enum JobKind {
     RebuildPerformance,
     /// The weekly summary to the leadership (Mondays).
     WeeklySummary,
+    /// Trains the routing suggestions' model on the dispatched history ([`TrainRouting`];
+    /// nightly, and when a Kominfo admin asks).
+    TrainRouting,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::SendEmail,
         Self::SendMessage,
         Self::PurgeSessions,
         Self::SweepRequests,
         Self::RebuildPerformance,
         Self::WeeklySummary,
+        Self::TrainRouting,
     ];
 
     /// The name stored in the job table. Rows already queued carry these names, so they never
@@ -48,6 +52,7 @@ impl JobKind {
             Self::SweepRequests => "requests.sweep",
             Self::RebuildPerformance => "performance.rebuild",
             Self::WeeklySummary => "performance.weekly_summary",
+            Self::TrainRouting => "routing.train",
         }
     }
 
@@ -63,7 +68,8 @@ impl JobKind {
             Self::PurgeSessions
             | Self::SweepRequests
             | Self::RebuildPerformance
-            | Self::WeeklySummary => RetryPolicy::HOUSEKEEPING,
+            | Self::WeeklySummary
+            | Self::TrainRouting => RetryPolicy::HOUSEKEEPING,
         }
     }
 }
@@ -81,6 +87,7 @@ pub const PURGE_SESSIONS: &str = JobKind::PurgeSessions.name();
 pub const SWEEP_REQUESTS: &str = JobKind::SweepRequests.name();
 pub const REBUILD_PERFORMANCE: &str = JobKind::RebuildPerformance.name();
 pub const WEEKLY_SUMMARY: &str = JobKind::WeeklySummary.name();
+pub const TRAIN_ROUTING: &str = JobKind::TrainRouting.name();
 
 /// One email to one recipient (the payload of [`JobKind::SendEmail`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +108,21 @@ pub struct Message {
     pub body_text: String,
 }
 
+/// A training of the routing model (the payload of [`JobKind::TrainRouting`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrainRouting {
+    /// "nightly", or the username of the admin who asked.
+    pub requested_by: String,
+}
+
+impl TrainRouting {
+    pub fn nightly() -> Self {
+        Self {
+            requested_by: "nightly".into(),
+        }
+    }
+}
+
 /// A job with its payload. Stored as its kind's name and the payload as JSON (`null` for the
 /// kinds that need none), the shape rows queued by earlier versions already have.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +133,7 @@ pub enum Job {
     SweepRequests,
     RebuildPerformance,
     WeeklySummary,
+    TrainRouting(TrainRouting),
 }
 
 /// A stored job that cannot be run by this version: retrying cannot help.
@@ -131,6 +154,7 @@ impl Job {
             Self::SweepRequests => JobKind::SweepRequests,
             Self::RebuildPerformance => JobKind::RebuildPerformance,
             Self::WeeklySummary => JobKind::WeeklySummary,
+            Self::TrainRouting(_) => JobKind::TrainRouting,
         }
     }
 
@@ -140,6 +164,7 @@ impl Job {
         match self {
             Self::SendEmail(p) => serde_json::to_value(p).unwrap_or_default(),
             Self::SendMessage(p) => serde_json::to_value(p).unwrap_or_default(),
+            Self::TrainRouting(p) => serde_json::to_value(p).unwrap_or_default(),
             Self::PurgeSessions
             | Self::SweepRequests
             | Self::RebuildPerformance
@@ -157,6 +182,9 @@ impl Job {
         Ok(match kind {
             JobKind::SendEmail => Self::SendEmail(serde_json::from_str(payload).map_err(bad)?),
             JobKind::SendMessage => Self::SendMessage(serde_json::from_str(payload).map_err(bad)?),
+            JobKind::TrainRouting => {
+                Self::TrainRouting(serde_json::from_str(payload).map_err(bad)?)
+            }
             // these carry nothing; what is stored (`null`) is not read
             JobKind::PurgeSessions => Self::PurgeSessions,
             JobKind::SweepRequests => Self::SweepRequests,
@@ -289,6 +317,7 @@ mod tests {
             Job::SweepRequests,
             Job::RebuildPerformance,
             Job::WeeklySummary,
+            Job::TrainRouting(TrainRouting::nightly()),
         ];
         assert_eq!(jobs.len(), JobKind::ALL.len());
         for job in jobs {

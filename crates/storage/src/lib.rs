@@ -28,6 +28,7 @@ pub mod password;
 pub mod performance;
 pub mod regions;
 pub mod requests;
+pub mod routing;
 pub mod services;
 pub mod sessions;
 pub mod space;

@@ -109,6 +109,8 @@ pub struct AppState {
     pub(crate) limits: Arc<PublicLimits>,
     /// The key that signs the public form's start time, read once from the database.
     pub(crate) form_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
+    /// The routing model in use, read again when a newer one is stored.
+    pub(crate) routing: kotapintar_storage::routing::ModelCache,
 }
 
 /// How many CPU-heavy tasks (searches, building a public list) run at once.
@@ -137,6 +139,7 @@ impl AppState {
             decode_slots: Arc::new(tokio::sync::Semaphore::new(cpu_slots())),
             limits: Arc::new(PublicLimits::default()),
             form_key: Arc::default(),
+            routing: Default::default(),
         }
     }
 

@@ -25,6 +25,7 @@ mod opendata;
 mod pages;
 mod portal;
 mod requests;
+mod routing;
 mod security;
 mod security_abuse;
 mod security_accounts;
