@@ -31,7 +31,7 @@ use std::sync::{Arc, RwLock};
 const PAGE: u64 = 5_000;
 
 /// Models kept besides the newest (to compare after a retraining).
-const KEEP_OLDER: u64 = 2;
+const KEEP_OLDER: usize = 2;
 
 /// What the staff pages show of a stored model.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,15 +179,18 @@ pub async fn train(store: &Store, requested_by: &str) -> Result<ModelInfo> {
     }
     .insert(&tx)
     .await?;
+    // a handful of rows; SQLite has no OFFSET without LIMIT
     let older: Vec<i64> = routing_model::Entity::find()
         .select_only()
         .column(routing_model::Column::Id)
         .filter(routing_model::Column::Id.lt(saved.id))
         .order_by_desc(routing_model::Column::Id)
-        .offset(KEEP_OLDER)
         .into_tuple()
         .all(&tx)
-        .await?;
+        .await?
+        .into_iter()
+        .skip(KEEP_OLDER)
+        .collect();
     if !older.is_empty() {
         routing_model::Entity::delete_many()
             .filter(routing_model::Column::Id.is_in(older))

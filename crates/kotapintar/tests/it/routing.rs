@@ -61,9 +61,8 @@ async fn import_history(app: &TestApp, ids: &[UnitId], n: usize) {
             resolved_at: Some(e.at),
             response: None,
         };
-        assert!(requests::import_historical(&app.store, &app.settings.rules, e.unit, h)
-            .await
-            .unwrap());
+        let imported = requests::import_historical(&app.store, &app.settings.rules, e.unit, h).await;
+        assert!(imported.as_ref().is_ok_and(|new| *new), "{imported:?}");
     }
 }
 
@@ -101,7 +100,12 @@ async fn the_desk_accepts_or_overrides_a_suggestion_and_both_are_recorded(app: T
     let (_, html) = app.get_html("/staf/rute").await;
     assert!(html.contains("Pelatihan sedang dijadwalkan"), "{html}");
     let turns = app.run_jobs().await;
-    assert!(turns.iter().any(|t| matches!(t, kotapintar_jobs::Turn::Ran { kind, ok: true } if kind == "routing.train")), "{turns:?}");
+    let failed = kotapintar_storage::jobs::pending(&app.store).await.unwrap();
+    assert!(
+        turns.iter().any(|t| matches!(t, kotapintar_jobs::Turn::Ran { kind, ok: true } if kind == "routing.train")),
+        "{turns:?} {:?}",
+        failed.iter().map(|j| &j.last_error).collect::<Vec<_>>()
+    );
     let info = routing::latest_info(&app.store).await.unwrap().unwrap();
     assert_eq!(info.examples, 600);
     assert_eq!(info.units, UNITS.len() as i32);
@@ -179,7 +183,8 @@ async fn the_desk_accepts_or_overrides_a_suggestion_and_both_are_recorded(app: T
     assert!(section.contains("50%"), "{section}");
 
     // the public never sees any of it
-    let row = sea_orm::EntityTrait::find_by_id(kotapintar_storage::entity::request::Entity, id)
+    use sea_orm::EntityTrait;
+    let row = kotapintar_storage::entity::request::Entity::find_by_id(id)
         .one(&app.store.reader)
         .await
         .unwrap()
@@ -209,11 +214,21 @@ async fn file(app: &TestApp, title: &str, description: &str) -> i64 {
                 ("description", description),
                 ("district_code", "51.03.02"),
                 ("anonymous", "on"),
+                ("confirm_new", "1"),
             ],
             &[],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap_or_default());
+    if r.status() != StatusCode::SEE_OTHER {
+        let status = r.status();
+        let body = r.text().await.unwrap_or_default();
+        let h1 = body.split("<h1").nth(1).unwrap_or("").chars().take(300).collect::<String>();
+        let errors: Vec<&str> = body
+            .match_indices("class=\"error")
+            .map(|(i, _)| &body[i..(i + 300).min(body.len())])
+            .collect();
+        panic!("filing refused: {status} {h1} {errors:?}");
+    }
     let (code, _) = TestApp::filed(&r);
     app.request_id(&code).await
 }
