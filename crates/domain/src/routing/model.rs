@@ -176,19 +176,23 @@ impl Model {
         top: usize,
         allowed: impl Fn(UnitId) -> bool,
     ) -> Vec<Suggestion> {
-        let feats = features(analyzer, text);
-        let weight: f64 = feats.iter().map(|(_, w)| f64::from(*w)).sum();
+        // A word no unit's requests ever had says nothing about the unit; counted, it would
+        // favour the units with the fewest requests, whose smoothing makes any unseen word
+        // least unlikely.
+        let known: Vec<(f64, &Vec<(u16, f32)>)> = features(analyzer, text)
+            .into_iter()
+            .filter_map(|(b, w)| self.lift.get(&b).map(|row| (f64::from(w), row)))
+            .collect();
+        let weight: f64 = known.iter().map(|(w, _)| w).sum();
         let mut score: Vec<f64> = self
             .prior
             .iter()
             .zip(&self.unseen)
             .map(|(p, u)| p + weight * u)
             .collect();
-        for (b, w) in &feats {
-            if let Some(row) = self.lift.get(b) {
-                for (c, l) in row {
-                    score[usize::from(*c)] += f64::from(*w) * f64::from(*l);
-                }
+        for (w, row) in known {
+            for (c, l) in row {
+                score[usize::from(*c)] += w * f64::from(*l);
             }
         }
         let mut ranked: Vec<(usize, f64)> = score

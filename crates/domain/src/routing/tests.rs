@@ -89,6 +89,24 @@ fn the_kecamatan_decides_between_kecamatan_offices() {
 }
 
 #[test]
+fn words_no_unit_ever_had_do_not_favour_the_smallest_unit() {
+    let mut t = Trainer::default();
+    for _ in 0..50 {
+        t.add(text("jalan berlubang", "jalan rusak berlubang di depan pasar", None), UnitId(1));
+    }
+    t.add(text("usulan trotoar", "mohon dibangun trotoar", None), UnitId(2));
+    let m = Model::from_stored(t.finish()).unwrap();
+    let s = m.suggest(
+        &Analyzer::default(),
+        text("Jalan ambles", "bahu jalan ambles setelah hujan deras membahayakan kendaraan", None),
+        2,
+        |_| true,
+    );
+    assert_eq!(s[0].unit, UnitId(1), "{s:?}");
+    assert!(s[0].confidence > 0.9, "{s:?}");
+}
+
+#[test]
 fn closed_units_are_not_suggested() {
     let m = trained();
     let a = Analyzer::default();

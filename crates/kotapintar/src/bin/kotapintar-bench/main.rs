@@ -245,7 +245,7 @@ async fn drop_pg(admin: &str, name: &str) {
 async fn main() -> anyhow::Result<()> {
     let a = args();
     if !a.routing.is_empty() {
-        return routing::run(&a.routing);
+        return routing::run(&a.routing).map_err(|e| anyhow::anyhow!(e));
     }
     let bin = match &a.server_bin {
         Some(p) => p.into(),

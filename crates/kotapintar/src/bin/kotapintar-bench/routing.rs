@@ -27,7 +27,11 @@ fn memory_mib() -> (f64, f64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-pub fn run(sizes: &[u64]) -> anyhow::Result<()> {
+/// The measurement's errors (this file is also built as the domain crate's example
+/// `routing-bench`, for a release build without the server's dependencies).
+pub type BenchResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+pub fn run(sizes: &[u64]) -> BenchResult {
     println!(
         "| requests | train | model (JSON) | peak RSS | top-1 | top-3 | majority baseline | suggestion p50 / p99 / max |"
     );
@@ -38,7 +42,7 @@ pub fn run(sizes: &[u64]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn one(n: u64) -> anyhow::Result<()> {
+fn one(n: u64) -> BenchResult {
     let ids: Vec<UnitId> = (1..=UNITS.len() as i64).map(UnitId).collect();
     let mut rng = Rng::new(n ^ 0x5eed);
     let (rss_before, _) = memory_mib();
