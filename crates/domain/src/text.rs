@@ -40,7 +40,10 @@ impl Analyzer {
     pub fn analyse(&self, text: &str) -> Vec<Term> {
         let mut out = Vec::new();
         let mut start: Option<usize> = None;
-        for (i, c) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+        for (i, c) in text
+            .char_indices()
+            .chain(std::iter::once((text.len(), ' ')))
+        {
             match (c.is_alphanumeric(), start) {
                 (true, None) => start = Some(i),
                 (false, Some(s)) => {

@@ -215,7 +215,13 @@ impl Worker {
                 let m = kotapintar_storage::routing::train(store, &p.requested_by)
                     .await
                     .map_err(retry)?;
-                tracing::info!(model = m.id, examples = m.examples, units = m.units, took_ms = m.took_ms, "routing model trained");
+                tracing::info!(
+                    model = m.id,
+                    examples = m.examples,
+                    units = m.units,
+                    took_ms = m.took_ms,
+                    "routing model trained"
+                );
                 Ok(())
             }
         }

@@ -157,13 +157,22 @@ mod tests {
         let wita = FixedOffset::east_opt(8 * 3600).unwrap();
         // 10:00 WITA → 02:00 WITA the next day = 18:00 UTC today
         let now: DateTime<Utc> = "2026-08-19T02:00:00Z".parse().unwrap();
-        assert_eq!(next_night(now, wita).to_rfc3339(), "2026-08-19T18:00:00+00:00");
+        assert_eq!(
+            next_night(now, wita).to_rfc3339(),
+            "2026-08-19T18:00:00+00:00"
+        );
         // 01:59 WITA → the same night
         let now: DateTime<Utc> = "2026-08-19T17:59:00Z".parse().unwrap();
-        assert_eq!(next_night(now, wita).to_rfc3339(), "2026-08-19T18:00:00+00:00");
+        assert_eq!(
+            next_night(now, wita).to_rfc3339(),
+            "2026-08-19T18:00:00+00:00"
+        );
         // 02:00 exactly → the next night
         let now: DateTime<Utc> = "2026-08-19T18:00:00Z".parse().unwrap();
-        assert_eq!(next_night(now, wita).to_rfc3339(), "2026-08-20T18:00:00+00:00");
+        assert_eq!(
+            next_night(now, wita).to_rfc3339(),
+            "2026-08-20T18:00:00+00:00"
+        );
     }
 
     #[test]

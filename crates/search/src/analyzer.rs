@@ -85,7 +85,11 @@ mod tests {
         let mut got = Vec::new();
         while s.advance() {
             let t = s.token();
-            got.push((t.text.clone(), &text[t.offset_from..t.offset_to], t.position));
+            got.push((
+                t.text.clone(),
+                &text[t.offset_from..t.offset_to],
+                t.position,
+            ));
         }
         assert_eq!(
             got,

@@ -21,8 +21,8 @@ use kotapintar_domain::text::Analyzer;
 use kotapintar_domain::working_days::Calendar;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait, Set, TransactionTrait,
 };
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
@@ -162,8 +162,7 @@ pub async fn train(store: &Store, requested_by: &str) -> Result<ModelInfo> {
     let stored = trainer.finish();
     let units = stored.units.len() as i32;
     let examples = stored.examples() as i64;
-    let json =
-        serde_json::to_string(&stored).map_err(|e| StorageError::Other(e.to_string()))?;
+    let json = serde_json::to_string(&stored).map_err(|e| StorageError::Other(e.to_string()))?;
     drop(stored);
     let tx = store.writer.begin().await?;
     let saved = routing_model::ActiveModel {
@@ -447,9 +446,8 @@ impl Accuracy {
 }
 
 pub async fn accuracy(store: &Store, since: DateTime<Utc>) -> Result<Accuracy> {
-    let base = || {
-        routing_choice::Entity::find().filter(routing_choice::Column::DecidedAt.gte(since))
-    };
+    let base =
+        || routing_choice::Entity::find().filter(routing_choice::Column::DecidedAt.gte(since));
     Ok(Accuracy {
         decided: base().count(&store.reader).await?,
         top1: base()

@@ -110,9 +110,6 @@ pub fn majority(per_unit: &HashMap<UnitId, u64>) -> Option<UnitId> {
 
 /// The history split at `cutoff`: what arrived before it (to train on), and from it on (to
 /// test on).
-pub fn time_split(
-    history: &[Example],
-    cutoff: DateTime<Utc>,
-) -> (Vec<&Example>, Vec<&Example>) {
+pub fn time_split(history: &[Example], cutoff: DateTime<Utc>) -> (Vec<&Example>, Vec<&Example>) {
     history.iter().partition(|e| e.at < cutoff)
 }

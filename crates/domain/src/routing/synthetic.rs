@@ -25,39 +25,222 @@ pub const DISTRICTS: [&str; 6] = [
 ];
 
 pub const UNITS: [GenUnit; 13] = [
-    GenUnit { code: "PUPR", name: "Dinas Pekerjaan Umum dan Penataan Ruang", share: 24,
-        words: &["jalan", "berlubang", "aspal", "jembatan", "retak", "gorong", "trotoar", "drainase", "saluran", "tambal", "rusak", "genangan"], district: None },
-    GenUnit { code: "PERKIM", name: "Dinas Perumahan dan Kawasan Permukiman", share: 9,
-        words: &["lampu", "penerangan", "pju", "padam", "tiang", "gelap", "jalan", "mati", "kabel"], district: None },
-    GenUnit { code: "DLH", name: "Dinas Lingkungan Hidup dan Kebersihan", share: 12,
-        words: &["sampah", "bau", "tps", "limbah", "menumpuk", "angkut", "truk", "sungai", "kotor", "pohon"], district: None },
-    GenUnit { code: "DISHUB", name: "Dinas Perhubungan", share: 8,
-        words: &["parkir", "liar", "lampu", "lalu", "lintas", "rambu", "macet", "angkutan", "jalan", "traffic", "zebra"], district: None },
-    GenUnit { code: "SATPOL", name: "Satuan Polisi Pamong Praja", share: 6,
-        words: &["pedagang", "kaki", "lima", "bangunan", "liar", "reklame", "izin", "ketertiban", "trotoar", "baliho"], district: None },
-    GenUnit { code: "DINKES", name: "Dinas Kesehatan", share: 7,
-        words: &["puskesmas", "dokter", "obat", "antre", "demam", "berdarah", "nyamuk", "fogging", "pasien", "bpjs"], district: None },
-    GenUnit { code: "CAPIL", name: "Dinas Kependudukan dan Pencatatan Sipil", share: 8,
-        words: &["ktp", "kartu", "keluarga", "akta", "kelahiran", "blanko", "rekam", "nik", "pindah", "domisili"], district: None },
-    GenUnit { code: "DISDIK", name: "Dinas Pendidikan", share: 5,
-        words: &["sekolah", "guru", "zonasi", "ppdb", "seragam", "murid", "kelas", "pungutan", "ijazah"], district: None },
-    GenUnit { code: "AIR", name: "Perumda Air Minum Tirta Mangutama", share: 7,
-        words: &["air", "pdam", "bocor", "pipa", "keruh", "mati", "meteran", "tagihan", "mengalir"], district: None },
-    GenUnit { code: "BPBD", name: "Badan Penanggulangan Bencana Daerah", share: 5,
-        words: &["banjir", "longsor", "pohon", "tumbang", "air", "genangan", "abrasi", "bencana", "evakuasi", "bantuan"], district: None },
-    GenUnit { code: "DINSOS", name: "Dinas Sosial", share: 5,
-        words: &["bansos", "pkh", "bantuan", "miskin", "dtks", "lansia", "disabilitas", "terlantar", "sembako"], district: None },
-    GenUnit { code: "KEC-KUTA", name: "Kecamatan Kuta", share: 2,
-        words: &["surat", "keterangan", "camat", "pelayanan", "izin", "kantor", "desa", "lurah"], district: Some("51.03.02") },
-    GenUnit { code: "KEC-MENGWI", name: "Kecamatan Mengwi", share: 2,
-        words: &["surat", "keterangan", "camat", "pelayanan", "izin", "kantor", "desa", "lurah"], district: Some("51.03.04") },
+    GenUnit {
+        code: "PUPR",
+        name: "Dinas Pekerjaan Umum dan Penataan Ruang",
+        share: 24,
+        words: &[
+            "jalan",
+            "berlubang",
+            "aspal",
+            "jembatan",
+            "retak",
+            "gorong",
+            "trotoar",
+            "drainase",
+            "saluran",
+            "tambal",
+            "rusak",
+            "genangan",
+        ],
+        district: None,
+    },
+    GenUnit {
+        code: "PERKIM",
+        name: "Dinas Perumahan dan Kawasan Permukiman",
+        share: 9,
+        words: &[
+            "lampu",
+            "penerangan",
+            "pju",
+            "padam",
+            "tiang",
+            "gelap",
+            "jalan",
+            "mati",
+            "kabel",
+        ],
+        district: None,
+    },
+    GenUnit {
+        code: "DLH",
+        name: "Dinas Lingkungan Hidup dan Kebersihan",
+        share: 12,
+        words: &[
+            "sampah", "bau", "tps", "limbah", "menumpuk", "angkut", "truk", "sungai", "kotor",
+            "pohon",
+        ],
+        district: None,
+    },
+    GenUnit {
+        code: "DISHUB",
+        name: "Dinas Perhubungan",
+        share: 8,
+        words: &[
+            "parkir", "liar", "lampu", "lalu", "lintas", "rambu", "macet", "angkutan", "jalan",
+            "traffic", "zebra",
+        ],
+        district: None,
+    },
+    GenUnit {
+        code: "SATPOL",
+        name: "Satuan Polisi Pamong Praja",
+        share: 6,
+        words: &[
+            "pedagang",
+            "kaki",
+            "lima",
+            "bangunan",
+            "liar",
+            "reklame",
+            "izin",
+            "ketertiban",
+            "trotoar",
+            "baliho",
+        ],
+        district: None,
+    },
+    GenUnit {
+        code: "DINKES",
+        name: "Dinas Kesehatan",
+        share: 7,
+        words: &[
+            "puskesmas",
+            "dokter",
+            "obat",
+            "antre",
+            "demam",
+            "berdarah",
+            "nyamuk",
+            "fogging",
+            "pasien",
+            "bpjs",
+        ],
+        district: None,
+    },
+    GenUnit {
+        code: "CAPIL",
+        name: "Dinas Kependudukan dan Pencatatan Sipil",
+        share: 8,
+        words: &[
+            "ktp",
+            "kartu",
+            "keluarga",
+            "akta",
+            "kelahiran",
+            "blanko",
+            "rekam",
+            "nik",
+            "pindah",
+            "domisili",
+        ],
+        district: None,
+    },
+    GenUnit {
+        code: "DISDIK",
+        name: "Dinas Pendidikan",
+        share: 5,
+        words: &[
+            "sekolah", "guru", "zonasi", "ppdb", "seragam", "murid", "kelas", "pungutan", "ijazah",
+        ],
+        district: None,
+    },
+    GenUnit {
+        code: "AIR",
+        name: "Perumda Air Minum Tirta Mangutama",
+        share: 7,
+        words: &[
+            "air", "pdam", "bocor", "pipa", "keruh", "mati", "meteran", "tagihan", "mengalir",
+        ],
+        district: None,
+    },
+    GenUnit {
+        code: "BPBD",
+        name: "Badan Penanggulangan Bencana Daerah",
+        share: 5,
+        words: &[
+            "banjir", "longsor", "pohon", "tumbang", "air", "genangan", "abrasi", "bencana",
+            "evakuasi", "bantuan",
+        ],
+        district: None,
+    },
+    GenUnit {
+        code: "DINSOS",
+        name: "Dinas Sosial",
+        share: 5,
+        words: &[
+            "bansos",
+            "pkh",
+            "bantuan",
+            "miskin",
+            "dtks",
+            "lansia",
+            "disabilitas",
+            "terlantar",
+            "sembako",
+        ],
+        district: None,
+    },
+    GenUnit {
+        code: "KEC-KUTA",
+        name: "Kecamatan Kuta",
+        share: 2,
+        words: &[
+            "surat",
+            "keterangan",
+            "camat",
+            "pelayanan",
+            "izin",
+            "kantor",
+            "desa",
+            "lurah",
+        ],
+        district: Some("51.03.02"),
+    },
+    GenUnit {
+        code: "KEC-MENGWI",
+        name: "Kecamatan Mengwi",
+        share: 2,
+        words: &[
+            "surat",
+            "keterangan",
+            "camat",
+            "pelayanan",
+            "izin",
+            "kantor",
+            "desa",
+            "lurah",
+        ],
+        district: Some("51.03.04"),
+    },
 ];
 
 /// Words anyone writes, whatever the complaint.
 const FILLER: [&str; 24] = [
-    "mohon", "tolong", "segera", "warga", "sudah", "lama", "tidak", "ada", "di", "dekat",
-    "rumah", "kami", "pak", "bu", "ditindaklanjuti", "terima", "kasih", "bagaimana", "ini",
-    "sejak", "minggu", "lalu", "banyak", "masalah",
+    "mohon",
+    "tolong",
+    "segera",
+    "warga",
+    "sudah",
+    "lama",
+    "tidak",
+    "ada",
+    "di",
+    "dekat",
+    "rumah",
+    "kami",
+    "pak",
+    "bu",
+    "ditindaklanjuti",
+    "terima",
+    "kasih",
+    "bagaimana",
+    "ini",
+    "sejak",
+    "minggu",
+    "lalu",
+    "banyak",
+    "masalah",
 ];
 
 /// A small, fast, seeded generator (SplitMix64): the same seed gives the same history.
@@ -137,7 +320,11 @@ pub fn request(rng: &mut Rng) -> GenRequest {
     };
     // a vague text: one of the unit's words at most, the rest anyone's
     let vague = rng.chance(15);
-    let topical = if vague { rng.below(2) } else { 1 + rng.below(3) };
+    let topical = if vague {
+        rng.below(2)
+    } else {
+        1 + rng.below(3)
+    };
     let mut words: Vec<String> = Vec::new();
     for _ in 0..topical {
         let w = rng_pick(rng, u.words);
@@ -151,7 +338,11 @@ pub fn request(rng: &mut Rng) -> GenRequest {
     let title = words[..title_len].join(" ");
     let description = words.join(" ");
     // a few old requests went to the wrong unit and stayed there
-    let unit = if rng.chance(6) { rng.below(UNITS.len()) } else { unit };
+    let unit = if rng.chance(6) {
+        rng.below(UNITS.len())
+    } else {
+        unit
+    };
     GenRequest {
         unit,
         title,
@@ -182,7 +373,10 @@ pub fn history(
                 description: r.description,
                 district: Some(r.district),
                 kind: "pengaduan".into(),
-                unit: units.get(r.unit).copied().unwrap_or(UnitId(r.unit as i64 + 1)),
+                unit: units
+                    .get(r.unit)
+                    .copied()
+                    .unwrap_or(UnitId(r.unit as i64 + 1)),
                 at: start + every * i as i32,
             }
         })

@@ -32,9 +32,15 @@ fn a_learnable_history_beats_the_majority_baseline_on_newer_requests() {
     let (top1, top3, base) = (ev.top1_share(), ev.top3_share(), ev.baseline_share());
     assert!(base > 0.15 && base < 0.35, "baseline {base}");
     assert!(top1 > base + 0.3, "top-1 {top1} vs baseline {base}");
-    assert!(top3 > top1 + 0.05 && top3 > 0.85, "top-3 {top3}, top-1 {top1}");
+    assert!(
+        top3 > top1 + 0.05 && top3 > 0.85,
+        "top-3 {top3}, top-1 {top1}"
+    );
     // the overlap is real: the model is not perfect on this history
-    assert!(top1 < 0.97, "top-1 {top1}: the history is too easy to mean anything");
+    assert!(
+        top1 < 0.97,
+        "top-1 {top1}: the history is too easy to mean anything"
+    );
     assert!(!ev.worst_confusions(3).is_empty());
 }
 
@@ -63,7 +69,12 @@ fn trained() -> Model {
 fn suggestions_are_ranked_confident_and_survive_typos() {
     let m = trained();
     let a = Analyzer::default();
-    let s = m.suggest(&a, text("Sampah menumpuk", "sampah di TPS bau sekali", None), 3, |_| true);
+    let s = m.suggest(
+        &a,
+        text("Sampah menumpuk", "sampah di TPS bau sekali", None),
+        3,
+        |_| true,
+    );
     assert_eq!(s.len(), 3);
     assert_eq!(s[0].unit, UnitId(30), "DLH");
     assert!(s[0].confidence > s[1].confidence && s[1].confidence >= s[2].confidence);
@@ -72,7 +83,10 @@ fn suggestions_are_ranked_confident_and_survive_typos() {
         .iter()
         .map(|s| s.confidence)
         .sum();
-    assert!((sum - 1.0).abs() < 1e-3, "confidences over all units add to one: {sum}");
+    assert!(
+        (sum - 1.0).abs() < 1e-3,
+        "confidences over all units add to one: {sum}"
+    );
     // misspelt: "smpah", "menumpk"
     let typo = m.suggest(&a, text("smpah menumpk", "", None), 3, |_| true);
     assert_eq!(typo[0].unit, UnitId(30));
@@ -82,8 +96,18 @@ fn suggestions_are_ranked_confident_and_survive_typos() {
 fn the_kecamatan_decides_between_kecamatan_offices() {
     let m = trained();
     let a = Analyzer::default();
-    let kuta = m.suggest(&a, text("surat keterangan", "", Some("51.03.02")), 1, |_| true);
-    let mengwi = m.suggest(&a, text("surat keterangan", "", Some("51.03.04")), 1, |_| true);
+    let kuta = m.suggest(
+        &a,
+        text("surat keterangan", "", Some("51.03.02")),
+        1,
+        |_| true,
+    );
+    let mengwi = m.suggest(
+        &a,
+        text("surat keterangan", "", Some("51.03.04")),
+        1,
+        |_| true,
+    );
     assert_eq!(kuta[0].unit, UnitId(120));
     assert_eq!(mengwi[0].unit, UnitId(130));
 }
@@ -92,13 +116,27 @@ fn the_kecamatan_decides_between_kecamatan_offices() {
 fn words_no_unit_ever_had_do_not_favour_the_smallest_unit() {
     let mut t = Trainer::default();
     for _ in 0..50 {
-        t.add(text("jalan berlubang", "jalan rusak berlubang di depan pasar", None), UnitId(1));
+        t.add(
+            text(
+                "jalan berlubang",
+                "jalan rusak berlubang di depan pasar",
+                None,
+            ),
+            UnitId(1),
+        );
     }
-    t.add(text("usulan trotoar", "mohon dibangun trotoar", None), UnitId(2));
+    t.add(
+        text("usulan trotoar", "mohon dibangun trotoar", None),
+        UnitId(2),
+    );
     let m = Model::from_stored(t.finish()).unwrap();
     let s = m.suggest(
         &Analyzer::default(),
-        text("Jalan ambles", "bahu jalan ambles setelah hujan deras membahayakan kendaraan", None),
+        text(
+            "Jalan ambles",
+            "bahu jalan ambles setelah hujan deras membahayakan kendaraan",
+            None,
+        ),
         2,
         |_| true,
     );
@@ -112,7 +150,9 @@ fn closed_units_are_not_suggested() {
     let a = Analyzer::default();
     let s = m.suggest(&a, text("sampah", "sampah", None), 3, |u| u != UnitId(30));
     assert!(s.iter().all(|s| s.unit != UnitId(30)));
-    assert!(m.suggest(&a, text("sampah", "", None), 3, |_| false).is_empty());
+    assert!(m
+        .suggest(&a, text("sampah", "", None), 3, |_| false)
+        .is_empty());
 }
 
 #[test]
@@ -132,10 +172,16 @@ fn the_stored_model_round_trips_and_is_checked() {
     );
     let mut wrong = back.clone();
     wrong.version = 99;
-    assert_eq!(Model::from_stored(wrong).unwrap_err(), ModelError::Version(99));
+    assert_eq!(
+        Model::from_stored(wrong).unwrap_err(),
+        ModelError::Version(99)
+    );
     let mut bad = back;
     bad.features[0].1.push((7, 1.0));
-    assert!(matches!(Model::from_stored(bad), Err(ModelError::Inconsistent(_))));
+    assert!(matches!(
+        Model::from_stored(bad),
+        Err(ModelError::Inconsistent(_))
+    ));
     assert!(matches!(
         Model::from_stored(Trainer::default().finish()),
         Err(ModelError::Inconsistent(_))
@@ -145,9 +191,18 @@ fn the_stored_model_round_trips_and_is_checked() {
 #[test]
 fn the_rank_of_the_choice_says_accepted_or_overridden() {
     let shown = [
-        Suggestion { unit: UnitId(5), confidence: 0.6 },
-        Suggestion { unit: UnitId(6), confidence: 0.3 },
-        Suggestion { unit: UnitId(7), confidence: 0.1 },
+        Suggestion {
+            unit: UnitId(5),
+            confidence: 0.6,
+        },
+        Suggestion {
+            unit: UnitId(6),
+            confidence: 0.3,
+        },
+        Suggestion {
+            unit: UnitId(7),
+            confidence: 0.1,
+        },
     ];
     assert_eq!(rank_of_choice(&shown, &[UnitId(5)]), Some(1));
     assert_eq!(rank_of_choice(&shown, &[UnitId(7), UnitId(5)]), Some(3));
@@ -155,8 +210,22 @@ fn the_rank_of_the_choice_says_accepted_or_overridden() {
     assert_eq!(rank_of_choice(&shown, &[]), None);
     assert_eq!(rank_of_choice(&[], &[UnitId(5)]), None);
     assert_eq!(shown[0].percent(), 60);
-    assert_eq!(Suggestion { unit: UnitId(1), confidence: 0.999 }.percent(), 99);
-    assert_eq!(Suggestion { unit: UnitId(1), confidence: 0.0 }.percent(), 1);
+    assert_eq!(
+        Suggestion {
+            unit: UnitId(1),
+            confidence: 0.999
+        }
+        .percent(),
+        99
+    );
+    assert_eq!(
+        Suggestion {
+            unit: UnitId(1),
+            confidence: 0.0
+        }
+        .percent(),
+        1
+    );
 }
 
 #[test]

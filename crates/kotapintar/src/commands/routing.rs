@@ -22,7 +22,10 @@ pub async fn evaluate(store: &Store, days: u32) -> anyhow::Result<ExitCode> {
         .into_iter()
         .map(|u| (u.id, u.code.as_str().to_string()))
         .collect();
-    print!("{}", report(&ev, days, started.elapsed().as_secs_f64(), &names));
+    print!(
+        "{}",
+        report(&ev, days, started.elapsed().as_secs_f64(), &names)
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -71,7 +74,10 @@ fn report(ev: &Evaluation, days: u32, train_secs: f64, names: &HashMap<UnitId, S
         ev.trained, ev.tested
     );
     if ev.tested == 0 {
-        let _ = writeln!(out, "nothing to test on: no dispatched request in the last {days} days");
+        let _ = writeln!(
+            out,
+            "nothing to test on: no dispatched request in the last {days} days"
+        );
         return out;
     }
     let _ = writeln!(out, "top-1 accuracy     {}", pct(ev.top1_share()));
@@ -82,7 +88,10 @@ fn report(ev: &Evaluation, days: u32, train_secs: f64, names: &HashMap<UnitId, S
         pct(ev.baseline_share()),
         ev.majority.as_ref().map(name).unwrap_or_default()
     );
-    let _ = writeln!(out, "confusion (actual -> first suggestion), most frequent first:");
+    let _ = writeln!(
+        out,
+        "confusion (actual -> first suggestion), most frequent first:"
+    );
     for ((actual, predicted), n) in ev.worst_confusions(15) {
         let _ = writeln!(out, "  {:>6}  {} -> {}", n, name(&actual), name(&predicted));
     }
@@ -98,7 +107,12 @@ fn report(ev: &Evaluation, days: u32, train_secs: f64, names: &HashMap<UnitId, S
     rows.sort_by(|a, b| b.1 .1.cmp(&a.1 .1).then(a.0.cmp(&b.0)));
     let _ = writeln!(out, "per unit (right first / tested):");
     for (u, (right, all)) in rows {
-        let _ = writeln!(out, "  {:<16} {right:>6} / {all:<6} {}", name(&u), pct(right as f64 / all as f64));
+        let _ = writeln!(
+            out,
+            "  {:<16} {right:>6} / {all:<6} {}",
+            name(&u),
+            pct(right as f64 / all as f64)
+        );
     }
     out
 }

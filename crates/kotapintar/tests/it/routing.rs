@@ -61,7 +61,8 @@ async fn import_history(app: &TestApp, ids: &[UnitId], n: usize) {
             resolved_at: Some(e.at),
             response: None,
         };
-        let imported = requests::import_historical(&app.store, &app.settings.rules, e.unit, h).await;
+        let imported =
+            requests::import_historical(&app.store, &app.settings.rules, e.unit, h).await;
         assert!(imported.as_ref().is_ok_and(|new| *new), "{imported:?}");
     }
 }
@@ -82,7 +83,10 @@ async fn a_held_out_newer_part_is_routed_far_better_than_the_majority_baseline(a
     assert_eq!(ev.majority, Some(ids[0]), "the busiest unit");
     assert!(top1 > base + 0.25, "top-1 {top1} vs baseline {base}");
     assert!(top3 > top1 && top3 > 0.8, "top-3 {top3}");
-    assert!(top1 < 0.98, "top-1 {top1}: the generated history is too easy");
+    assert!(
+        top1 < 0.98,
+        "top-1 {top1}: the generated history is too easy"
+    );
 }
 
 async fn the_desk_accepts_or_overrides_a_suggestion_and_both_are_recorded(app: TestApp) {
@@ -111,11 +115,19 @@ async fn the_desk_accepts_or_overrides_a_suggestion_and_both_are_recorded(app: T
     assert_eq!(info.units, UNITS.len() as i32);
     assert_eq!(info.requested_by, "admin");
     let (_, html) = app.get_html("/staf/rute").await;
-    assert!(html.contains("id=\"routing-model\"") && html.contains(">600<"), "{html}");
+    assert!(
+        html.contains("id=\"routing-model\"") && html.contains(">600<"),
+        "{html}"
+    );
 
     // a new complaint about rubbish: the desk is shown the environment office first
     let dlh = ids[2];
-    let id = file(&app, "Sampah menumpuk", "Sampah di TPS dekat rumah menumpuk dan bau").await;
+    let id = file(
+        &app,
+        "Sampah menumpuk",
+        "Sampah di TPS dekat rumah menumpuk dan bau",
+    )
+    .await;
     let (status, html) = app.get_html(&format!("/staf/laporan/{id}")).await;
     assert_eq!(status, StatusCode::OK);
     let shown = routing::suggest(&app.store, &routing::ModelCache::default(), id)
@@ -127,7 +139,9 @@ async fn the_desk_accepts_or_overrides_a_suggestion_and_both_are_recorded(app: T
     assert_eq!(shown[0].unit, dlh, "{shown:?}");
     let panel = html.split("id=\"suggestions\"").nth(1).expect("the panel");
     let first = panel.find(UNITS[2].name).expect("DLH shown");
-    let second = panel.find(&name_of(&shown[1].unit, &ids)).expect("second shown");
+    let second = panel
+        .find(&name_of(&shown[1].unit, &ids))
+        .expect("second shown");
     assert!(first < second, "best first");
     assert!(panel.contains(&format!("{}%", shown[0].percent())));
 
@@ -146,16 +160,27 @@ async fn the_desk_accepts_or_overrides_a_suggestion_and_both_are_recorded(app: T
     assert_eq!(choices[0].shown, shown);
     let (_, html) = app.get_html(&format!("/staf/laporan/{id}")).await;
     assert!(html.contains("Saran dipilih, urutan 1"), "{html}");
-    assert!(!html.contains("id=\"suggestions\""), "dispatched: no more suggestions");
+    assert!(
+        !html.contains("id=\"suggestions\""),
+        "dispatched: no more suggestions"
+    );
 
     // another: the desk knows better and sends it to a unit that was not suggested
-    let id2 = file(&app, "Sampah menumpuk", "Sampah menumpuk di halaman sekolah").await;
+    let id2 = file(
+        &app,
+        "Sampah menumpuk",
+        "Sampah menumpuk di halaman sekolah",
+    )
+    .await;
     let shown2 = routing::suggest(&app.store, &routing::ModelCache::default(), id2)
         .await
         .unwrap()
         .unwrap()
         .1;
-    let other = *ids.iter().find(|u| shown2.iter().all(|s| s.unit != **u)).unwrap();
+    let other = *ids
+        .iter()
+        .find(|u| shown2.iter().all(|s| s.unit != **u))
+        .unwrap();
     let r = app
         .post_form(
             &format!("/staf/laporan/{id2}/aksi"),
@@ -169,17 +194,26 @@ async fn the_desk_accepts_or_overrides_a_suggestion_and_both_are_recorded(app: T
     assert!(html.contains("Saran tidak dipakai"), "{html}");
 
     // both are in the audit log, by the admin
-    let audit = kotapintar_storage::audit::recent(&app.store, None, 50).await.unwrap();
+    let audit = kotapintar_storage::audit::recent(&app.store, None, 50)
+        .await
+        .unwrap();
     let has = |what: &str, rid: i64| {
-        audit.iter().any(|e| e.action == what && e.entity_id == rid.to_string() && e.actor == "admin")
+        audit
+            .iter()
+            .any(|e| e.action == what && e.entity_id == rid.to_string() && e.actor == "admin")
     };
     assert!(has("routing.suggestion_accepted", id) && has("routing.suggestion_overridden", id2));
 
     // the accuracy over 90 days: 1 of 2 first, 1 of 2 among three
-    let acc = routing::accuracy(&app.store, Utc::now() - Duration::days(90)).await.unwrap();
+    let acc = routing::accuracy(&app.store, Utc::now() - Duration::days(90))
+        .await
+        .unwrap();
     assert_eq!((acc.decided, acc.top1, acc.top3), (2, 1, 1));
     let (_, lead) = app.get_html("/staf/pimpinan").await;
-    let section = lead.split("id=\"routing-accuracy\"").nth(1).expect("on the leadership page");
+    let section = lead
+        .split("id=\"routing-accuracy\"")
+        .nth(1)
+        .expect("on the leadership page");
     assert!(section.contains("50%"), "{section}");
 
     // the public never sees any of it
@@ -196,7 +230,10 @@ async fn the_desk_accepts_or_overrides_a_suggestion_and_both_are_recorded(app: T
         .await
         .unwrap();
     assert!(public.contains(&row.tracking_code));
-    assert!(!public.contains("Saran unit") && !public.contains("suggestion"), "{public}");
+    assert!(
+        !public.contains("Saran unit") && !public.contains("suggestion"),
+        "{public}"
+    );
 }
 
 fn name_of(unit: &UnitId, ids: &[UnitId]) -> String {
@@ -222,7 +259,13 @@ async fn file(app: &TestApp, title: &str, description: &str) -> i64 {
     if r.status() != StatusCode::SEE_OTHER {
         let status = r.status();
         let body = r.text().await.unwrap_or_default();
-        let h1 = body.split("<h1").nth(1).unwrap_or("").chars().take(300).collect::<String>();
+        let h1 = body
+            .split("<h1")
+            .nth(1)
+            .unwrap_or("")
+            .chars()
+            .take(300)
+            .collect::<String>();
         let errors: Vec<&str> = body
             .match_indices("class=\"error")
             .map(|(i, _)| &body[i..(i + 300).min(body.len())])

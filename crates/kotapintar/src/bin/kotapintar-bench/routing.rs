@@ -71,7 +71,12 @@ fn one(n: u64) -> BenchResult {
         let r = request(&mut rng);
         let unit = ids[r.unit];
         let t = Instant::now();
-        let s = model.suggest(&analyzer, text(&r.title, &r.description, &r.district), SHOWN, |_| true);
+        let s = model.suggest(
+            &analyzer,
+            text(&r.title, &r.description, &r.district),
+            SHOWN,
+            |_| true,
+        );
         times.push(t.elapsed());
         ev.tested += 1;
         ev.top1 += u64::from(s.first().is_some_and(|s| s.unit == unit));
