@@ -92,12 +92,22 @@ pub fn rank_of_choice(shown: &[Suggestion], chosen: &[UnitId]) -> Option<u8> {
         .and_then(|i| u8::try_from(i + 1).ok())
 }
 
+/// Words every kind of request has ("yang", "dan", "di"): a unit that happens to have few,
+/// long requests would otherwise own them. Search keeps them (a phrase needs them).
+const STOP_WORDS: [&str; 28] = [
+    "yang", "dan", "di", "ke", "dari", "ini", "itu", "untuk", "dengan", "pada", "dalam", "atau",
+    "juga", "akan", "karena", "sehingga", "agar", "oleh", "bagi", "para", "sebagai", "adalah",
+    "saya", "kami", "kita", "anda", "tersebut", "telah",
+];
+
 /// The features of a text, as (bucket, weight) pairs.
 pub fn features(analyzer: &Analyzer, t: Text<'_>) -> Vec<(u32, f32)> {
     let mut out = Vec::with_capacity(64);
     for text in [t.title, t.description] {
         for term in analyzer.analyse(text) {
-            word_features(&term.text, &mut out);
+            if !STOP_WORDS.contains(&term.text.as_str()) {
+                word_features(&term.text, &mut out);
+            }
         }
     }
     if let Some(d) = t.district.filter(|d| !d.is_empty()) {

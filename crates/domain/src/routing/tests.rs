@@ -145,6 +145,15 @@ fn words_no_unit_ever_had_do_not_favour_the_smallest_unit() {
 }
 
 #[test]
+fn function_words_carry_no_weight() {
+    let a = Analyzer::default();
+    assert_eq!(
+        features(&a, text("lampu yang mati", "dan di sana", None)),
+        features(&a, text("lampu mati", "sana", None))
+    );
+}
+
+#[test]
 fn closed_units_are_not_suggested() {
     let m = trained();
     let a = Analyzer::default();
