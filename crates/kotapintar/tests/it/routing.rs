@@ -275,3 +275,48 @@ async fn file(app: &TestApp, title: &str, description: &str) -> i64 {
     let (code, _) = TestApp::filed(&r);
     app.request_id(&code).await
 }
+
+/// The desk's journey in a real browser: a verifier opens a new request, sees the three
+/// suggested units with their confidence, and dispatches with one click on the first.
+mod journey {
+    use crate::browser::{body_text, click_and_wait, login, Browser};
+    use crate::harness::TestApp;
+    use fantoccini::Locator;
+    use kotapintar_domain::routing::synthetic::UNITS;
+    use kotapintar_storage::routing;
+
+    both_backends!(the_desk_sees_and_accepts_a_suggestion);
+
+    async fn the_desk_sees_and_accepts_a_suggestion(app: TestApp) {
+        app.login_admin().await;
+        app.import_areas().await;
+        let ids = super::units_of(&app).await;
+        super::import_history(&app, &ids, 400).await;
+        routing::train(&app.store, "test").await.unwrap();
+        app.create_user("verifikator", "verifier", "", "verifikator-123")
+            .await;
+        let id = super::file(&app, "Sampah menumpuk", "Sampah di TPS menumpuk dan bau").await;
+        app.logout().await;
+
+        let b = Browser::start().await;
+        let c = &b.client;
+        login(c, &app, "verifikator", "verifikator-123").await;
+        c.goto(&app.url(&format!("/staf/laporan/{id}"))).await.unwrap();
+        let items = c
+            .find_all(Locator::Css("#suggestions li"))
+            .await
+            .unwrap();
+        assert_eq!(items.len(), 3);
+        let first = items[0].text().await.unwrap();
+        assert!(first.contains(UNITS[2].name) && first.contains('%'), "{first}");
+        click_and_wait(c, Locator::Css("#suggestions li:first-child button")).await;
+        let text = body_text(c).await;
+        assert!(text.contains("Langkah tersimpan"), "{text}");
+        assert!(text.contains("Saran dipilih, urutan 1"), "{text}");
+        let choice = &routing::choices_of(&app.store, id).await.unwrap()[0];
+        assert_eq!((choice.chosen, choice.rank), (ids[2], Some(1)));
+        let users = kotapintar_storage::users::list(&app.store, None).await.unwrap();
+        let verifier = users.iter().find(|u| u.username.as_str() == "verifikator").unwrap();
+        assert_eq!(choice.decided_by, verifier.id.0);
+    }
+}
