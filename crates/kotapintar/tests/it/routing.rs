@@ -301,22 +301,29 @@ mod journey {
         let b = Browser::start().await;
         let c = &b.client;
         login(c, &app, "verifikator", "verifikator-123").await;
-        c.goto(&app.url(&format!("/staf/laporan/{id}"))).await.unwrap();
-        let items = c
-            .find_all(Locator::Css("#suggestions li"))
+        c.goto(&app.url(&format!("/staf/laporan/{id}")))
             .await
             .unwrap();
+        let items = c.find_all(Locator::Css("#suggestions li")).await.unwrap();
         assert_eq!(items.len(), 3);
         let first = items[0].text().await.unwrap();
-        assert!(first.contains(UNITS[2].name) && first.contains('%'), "{first}");
+        assert!(
+            first.contains(UNITS[2].name) && first.contains('%'),
+            "{first}"
+        );
         click_and_wait(c, Locator::Css("#suggestions li:first-child button")).await;
         let text = body_text(c).await;
         assert!(text.contains("Langkah tersimpan"), "{text}");
         assert!(text.contains("Saran dipilih, urutan 1"), "{text}");
         let choice = &routing::choices_of(&app.store, id).await.unwrap()[0];
         assert_eq!((choice.chosen, choice.rank), (ids[2], Some(1)));
-        let users = kotapintar_storage::users::list(&app.store, None).await.unwrap();
-        let verifier = users.iter().find(|u| u.username.as_str() == "verifikator").unwrap();
+        let users = kotapintar_storage::users::list(&app.store, None)
+            .await
+            .unwrap();
+        let verifier = users
+            .iter()
+            .find(|u| u.username.as_str() == "verifikator")
+            .unwrap();
         assert_eq!(choice.decided_by, verifier.id.0);
     }
 }
