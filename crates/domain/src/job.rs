@@ -31,10 +31,13 @@ pub enum JobKind {
     ChannelUpdate,
     /// One message to a resident's chat ([`ChatMessage`]).
     SendChat,
+    /// Trains the routing suggestions' model on the dispatched history ([`TrainRouting`];
+    /// nightly, and when a Kominfo admin asks).
+    TrainRouting,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::SendEmail,
         Self::SendMessage,
         Self::PurgeSessions,
@@ -43,6 +46,7 @@ impl JobKind {
         Self::WeeklySummary,
         Self::ChannelUpdate,
         Self::SendChat,
+        Self::TrainRouting,
     ];
 
     /// The name stored in the job table. Rows already queued carry these names, so they never
@@ -57,6 +61,7 @@ impl JobKind {
             Self::WeeklySummary => "performance.weekly_summary",
             Self::ChannelUpdate => "channel.update",
             Self::SendChat => "channel.send",
+            Self::TrainRouting => "routing.train",
         }
     }
 
@@ -75,7 +80,8 @@ impl JobKind {
             Self::PurgeSessions
             | Self::SweepRequests
             | Self::RebuildPerformance
-            | Self::WeeklySummary => RetryPolicy::HOUSEKEEPING,
+            | Self::WeeklySummary
+            | Self::TrainRouting => RetryPolicy::HOUSEKEEPING,
         }
     }
 }
@@ -95,6 +101,7 @@ pub const REBUILD_PERFORMANCE: &str = JobKind::RebuildPerformance.name();
 pub const WEEKLY_SUMMARY: &str = JobKind::WeeklySummary.name();
 pub const CHANNEL_UPDATE: &str = JobKind::ChannelUpdate.name();
 pub const SEND_CHAT: &str = JobKind::SendChat.name();
+pub const TRAIN_ROUTING: &str = JobKind::TrainRouting.name();
 
 /// One email to one recipient (the payload of [`JobKind::SendEmail`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,6 +139,21 @@ pub struct ChatMessage {
     pub choices: Vec<String>,
 }
 
+/// A training of the routing model (the payload of [`JobKind::TrainRouting`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrainRouting {
+    /// "nightly", or the username of the admin who asked.
+    pub requested_by: String,
+}
+
+impl TrainRouting {
+    pub fn nightly() -> Self {
+        Self {
+            requested_by: "nightly".into(),
+        }
+    }
+}
+
 /// A job with its payload. Stored as its kind's name and the payload as JSON (`null` for the
 /// kinds that need none), the shape rows queued by earlier versions already have.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,6 +166,7 @@ pub enum Job {
     WeeklySummary,
     ChannelUpdate(ChannelUpdate),
     SendChat(ChatMessage),
+    TrainRouting(TrainRouting),
 }
 
 /// A stored job that cannot be run by this version: retrying cannot help.
@@ -166,6 +189,7 @@ impl Job {
             Self::WeeklySummary => JobKind::WeeklySummary,
             Self::ChannelUpdate(_) => JobKind::ChannelUpdate,
             Self::SendChat(_) => JobKind::SendChat,
+            Self::TrainRouting(_) => JobKind::TrainRouting,
         }
     }
 
@@ -177,6 +201,7 @@ impl Job {
             Self::SendMessage(p) => serde_json::to_value(p).unwrap_or_default(),
             Self::ChannelUpdate(p) => serde_json::to_value(p).unwrap_or_default(),
             Self::SendChat(p) => serde_json::to_value(p).unwrap_or_default(),
+            Self::TrainRouting(p) => serde_json::to_value(p).unwrap_or_default(),
             Self::PurgeSessions
             | Self::SweepRequests
             | Self::RebuildPerformance
@@ -198,6 +223,9 @@ impl Job {
                 Self::ChannelUpdate(serde_json::from_str(payload).map_err(bad)?)
             }
             JobKind::SendChat => Self::SendChat(serde_json::from_str(payload).map_err(bad)?),
+            JobKind::TrainRouting => {
+                Self::TrainRouting(serde_json::from_str(payload).map_err(bad)?)
+            }
             // these carry nothing; what is stored (`null`) is not read
             JobKind::PurgeSessions => Self::PurgeSessions,
             JobKind::SweepRequests => Self::SweepRequests,
@@ -339,6 +367,7 @@ mod tests {
                 text: "Halo".into(),
                 choices: vec!["1 Kirim".into()],
             }),
+            Job::TrainRouting(TrainRouting::nightly()),
         ];
         assert_eq!(jobs.len(), JobKind::ALL.len());
         for job in jobs {

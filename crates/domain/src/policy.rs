@@ -64,6 +64,11 @@ pub enum Permission {
     Walidata,
     /// A step of a dataset's workflow: producers submit, the walidata decides.
     DatasetStep { unit: UnitId, step: EditorialStep },
+    /// See the routing model and how often its suggestions were taken: the desk, the
+    /// leadership and Kominfo (never the public: the model is learned from the desk's work).
+    ViewRouting,
+    /// Retrain the routing model, keep the routing rules (Kominfo).
+    ManageRouting,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -153,7 +158,8 @@ impl Actor {
                     self.can(Permission::PublishContent { unit })
                 }
             },
-            Permission::Walidata => self.is_admin(),
+            Permission::Walidata | Permission::ManageRouting => self.is_admin(),
+            Permission::ViewRouting => self.can_triage() || self.has_role(Role::Leader),
             Permission::DatasetStep { unit, step } => match step {
                 EditorialStep::Submit => self.can(Permission::ProduceData { unit }),
                 EditorialStep::Publish | EditorialStep::Return | EditorialStep::Unpublish => {
@@ -333,6 +339,20 @@ mod tests {
         assert!(actor(&[(Role::Admin, None)]).can(Permission::ViewLeadership));
         for role in [Role::Verifier, Role::Officer, Role::UnitAdmin, Role::Editor] {
             assert!(!actor(&[(role, Some(3))]).can(Permission::ViewLeadership));
+        }
+    }
+
+    #[test]
+    fn routing_is_seen_by_the_desk_and_the_leadership_and_kept_by_kominfo() {
+        let admin = actor(&[(Role::Admin, None)]);
+        assert!(admin.can(Permission::ViewRouting) && admin.can(Permission::ManageRouting));
+        for role in [Role::Verifier, Role::Leader] {
+            let a = actor(&[(role, None)]);
+            assert!(a.can(Permission::ViewRouting) && !a.can(Permission::ManageRouting));
+        }
+        for role in [Role::Officer, Role::UnitAdmin, Role::Editor] {
+            let a = actor(&[(role, Some(3))]);
+            assert!(!a.can(Permission::ViewRouting) && !a.can(Permission::ManageRouting));
         }
     }
 

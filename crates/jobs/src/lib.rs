@@ -9,7 +9,8 @@ pub mod performance;
 pub mod webhook_http;
 
 pub use kotapintar_domain::job::{
-    Job, JobError, JobKind, PURGE_SESSIONS, REBUILD_PERFORMANCE, SWEEP_REQUESTS, WEEKLY_SUMMARY,
+    Job, JobError, JobKind, PURGE_SESSIONS, REBUILD_PERFORMANCE, SWEEP_REQUESTS, TRAIN_ROUTING,
+    WEEKLY_SUMMARY,
 };
 
 use chrono::{Duration, Utc};
@@ -236,6 +237,19 @@ impl Worker {
                 Some(c) => c.send(m).await,
                 None => Err(unconfigured(job.kind())),
             },
+            Job::TrainRouting(p) => {
+                let m = kotapintar_storage::routing::train(store, &p.requested_by)
+                    .await
+                    .map_err(retry)?;
+                tracing::info!(
+                    model = m.id,
+                    examples = m.examples,
+                    units = m.units,
+                    took_ms = m.took_ms,
+                    "routing model trained"
+                );
+                Ok(())
+            }
         }
     }
 
@@ -342,6 +356,10 @@ impl Worker {
             (
                 Job::WeeklySummary,
                 performance::next_monday_morning(now, self.utc_offset),
+            ),
+            (
+                Job::TrainRouting(kotapintar_domain::job::TrainRouting::nightly()),
+                performance::next_night(now, self.utc_offset),
             ),
         ] {
             let name = job.kind().name();

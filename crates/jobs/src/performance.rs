@@ -56,6 +56,21 @@ impl WeeklySummary {
 }
 
 /// When the next summary is due: Monday 07:00 local time, after `now`.
+/// The next 02:00 local time: nightly work runs when nobody is at the desk.
+pub fn next_night(now: DateTime<Utc>, offset: FixedOffset) -> DateTime<Utc> {
+    let two = NaiveTime::from_hms_opt(2, 0, 0).unwrap_or(NaiveTime::MIN);
+    let mut d = local_date(now, offset);
+    loop {
+        if let Some(t) = d.and_time(two).checked_sub_offset(offset) {
+            let t = t.and_utc();
+            if t > now {
+                return t;
+            }
+        }
+        d += Duration::days(1);
+    }
+}
+
 pub fn next_monday_morning(now: DateTime<Utc>, offset: FixedOffset) -> DateTime<Utc> {
     let today = local_date(now, offset);
     let seven = NaiveTime::from_hms_opt(7, 0, 0).unwrap_or(NaiveTime::MIN);
@@ -136,6 +151,29 @@ pub fn audit_head_text(head: Option<(i64, String, i64)>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_nightly_training_runs_at_two_local() {
+        let wita = FixedOffset::east_opt(8 * 3600).unwrap();
+        // 10:00 WITA → 02:00 WITA the next day = 18:00 UTC today
+        let now: DateTime<Utc> = "2026-08-19T02:00:00Z".parse().unwrap();
+        assert_eq!(
+            next_night(now, wita).to_rfc3339(),
+            "2026-08-19T18:00:00+00:00"
+        );
+        // 01:59 WITA → the same night
+        let now: DateTime<Utc> = "2026-08-19T17:59:00Z".parse().unwrap();
+        assert_eq!(
+            next_night(now, wita).to_rfc3339(),
+            "2026-08-19T18:00:00+00:00"
+        );
+        // 02:00 exactly → the next night
+        let now: DateTime<Utc> = "2026-08-19T18:00:00Z".parse().unwrap();
+        assert_eq!(
+            next_night(now, wita).to_rfc3339(),
+            "2026-08-20T18:00:00+00:00"
+        );
+    }
 
     #[test]
     fn next_summary_is_monday_seven_local() {

@@ -55,6 +55,9 @@ pub enum Command {
     /// The search index (each node keeps its own, derived from the database)
     #[command(subcommand)]
     Search(SearchCommand),
+    /// The routing suggestions' model
+    #[command(subcommand)]
+    Routing(RoutingCommand),
     /// Write a consistent copy of the database and the uploads to a directory
     Backup {
         /// Target directory (created; must be empty or absent)
@@ -106,6 +109,21 @@ pub enum AreasCommand {
         #[arg(long)]
         regency: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RoutingCommand {
+    /// Train on the dispatched requests older than N days and test on the newer ones (a
+    /// split by time, never at random); prints top-1 and top-3 accuracy, the majority-class
+    /// baseline and the confusion between units
+    Evaluate {
+        /// The newest N days are the test set
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        days: u32,
+    },
+    /// Train the model now on the whole dispatched history and store it (what the nightly
+    /// job does)
+    Train,
 }
 
 #[derive(Debug, Subcommand)]

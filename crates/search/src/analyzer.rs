@@ -1,101 +1,76 @@
-//! The Indonesian text analysis shared by indexing and querying: words split on anything that
-//! is not a letter or digit, lower-cased, accents folded, and stemmed with the Snowball
-//! Indonesian algorithm (from `frostem`, the stemmer crate tantivy itself builds on, whose
-//! list of languages in tantivy lacks Indonesian). Stemming strips the affixes Indonesian
-//! builds words with, so "perbaikan", "diperbaiki" and "memperbaiki" all become "baik".
+//! The Indonesian text analysis of the index, for indexing and querying alike: the domain's
+//! (`kotapintar_domain::text`: words, lower case, folded accents, Snowball Indonesian stems),
+//! which the routing suggestions read texts with too, wrapped as a tantivy tokenizer.
 
-use std::borrow::Cow;
-use std::mem;
-use tantivy::tokenizer::{
-    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer, Token,
-    TokenFilter, TokenStream, Tokenizer,
-};
+use kotapintar_domain::text::Analyzer;
+use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 
 /// The analyzer's registered name in the index schema.
 pub const NAME: &str = "id_stem";
 
 pub fn indonesian() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .filter(IndonesianStemmer)
-        .build()
+    TextAnalyzer::builder(DomainTokenizer).build()
 }
 
-/// Stems every token with the Snowball Indonesian algorithm.
+/// The domain's analysis as a tantivy tokenizer.
 #[derive(Clone, Copy)]
-pub struct IndonesianStemmer;
+pub struct DomainTokenizer;
 
-impl TokenFilter for IndonesianStemmer {
-    type Tokenizer<T: Tokenizer> = StemmerFilter<T>;
+impl Tokenizer for DomainTokenizer {
+    type TokenStream<'a> = AnalysedStream;
 
-    fn transform<T: Tokenizer>(self, tokenizer: T) -> StemmerFilter<T> {
-        StemmerFilter { inner: tokenizer }
-    }
-}
-
-#[derive(Clone)]
-pub struct StemmerFilter<T> {
-    inner: T,
-}
-
-impl<T: Tokenizer> Tokenizer for StemmerFilter<T> {
-    type TokenStream<'a> = StemmerTokenStream<T::TokenStream<'a>>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        StemmerTokenStream {
-            tail: self.inner.token_stream(text),
-            stemmer: frostem::Stemmer::new(frostem::Algorithm::Indonesian),
-            buffer: String::new(),
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> AnalysedStream {
+        let tokens = Analyzer::default()
+            .analyse(text)
+            .into_iter()
+            .enumerate()
+            .map(|(position, t)| Token {
+                offset_from: t.from,
+                offset_to: t.to,
+                position,
+                text: t.text,
+                position_length: 1,
+            })
+            .collect();
+        AnalysedStream {
+            tokens,
+            next: 0,
+            current: Token::default(),
         }
     }
 }
 
-pub struct StemmerTokenStream<T> {
-    tail: T,
-    stemmer: frostem::Stemmer,
-    buffer: String,
+/// The analysed words of one text, handed out one by one.
+pub struct AnalysedStream {
+    tokens: Vec<Token>,
+    next: usize,
+    current: Token,
 }
 
-impl<T: TokenStream> TokenStream for StemmerTokenStream<T> {
+impl TokenStream for AnalysedStream {
     fn advance(&mut self) -> bool {
-        if !self.tail.advance() {
-            return false;
-        }
-        let token = self.tail.token_mut();
-        match self.stemmer.stem(&token.text) {
-            Cow::Owned(stemmed) => token.text = stemmed,
-            Cow::Borrowed(stemmed) => {
-                self.buffer.clear();
-                self.buffer.push_str(stemmed);
-                mem::swap(&mut token.text, &mut self.buffer);
+        match self.tokens.get_mut(self.next) {
+            Some(t) => {
+                self.current = std::mem::take(t);
+                self.next += 1;
+                true
             }
+            None => false,
         }
-        true
     }
 
     fn token(&self) -> &Token {
-        self.tail.token()
+        &self.current
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        self.tail.token_mut()
+        &mut self.current
     }
 }
 
 /// The analysed terms of a text, in order, without repeats.
 pub fn terms(text: &str) -> Vec<String> {
-    let mut a = indonesian();
-    let mut stream = a.token_stream(text);
-    let mut out: Vec<String> = Vec::new();
-    while stream.advance() {
-        let t = stream.token().text.clone();
-        if !out.contains(&t) {
-            out.push(t);
-        }
-    }
-    out
+    kotapintar_domain::text::terms(text)
 }
 
 #[cfg(test)]
@@ -103,18 +78,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn inflected_forms_share_a_stem() {
-        assert_eq!(terms("perbaikan"), vec!["baik"]);
-        assert_eq!(terms("diperbaiki"), vec!["baik"]);
-        assert_eq!(terms("memperbaiki"), vec!["baik"]);
-        assert_eq!(terms("Pembangunan"), terms("dibangun"));
-    }
-
-    #[test]
-    fn lower_cases_folds_accents_and_dedupes() {
-        assert_eq!(terms("JALAN jalan Jalan"), terms("jalan"));
-        assert_eq!(terms("Café"), terms("cafe"));
-        assert!(terms("").is_empty());
-        assert!(terms("  ,.;  ").is_empty());
+    fn the_tokenizer_gives_the_domains_terms_with_offsets() {
+        let text = "Perbaikan jalan, Café";
+        let mut a = indonesian();
+        let mut s = a.token_stream(text);
+        let mut got = Vec::new();
+        while s.advance() {
+            let t = s.token();
+            got.push((
+                t.text.clone(),
+                &text[t.offset_from..t.offset_to],
+                t.position,
+            ));
+        }
+        assert_eq!(
+            got,
+            [
+                ("baik".to_string(), "Perbaikan", 0),
+                ("jalan".to_string(), "jalan", 1),
+                ("cafe".to_string(), "Café", 2)
+            ]
+        );
     }
 }

@@ -25,7 +25,7 @@ use tantivy::{
 
 /// Bumped whenever the schema or the analysis changes: an index of another version is thrown
 /// away and rebuilt from the database.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// What kind of thing a result is; also the `jenis` facet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

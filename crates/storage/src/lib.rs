@@ -30,6 +30,7 @@ pub mod performance;
 pub mod regions;
 pub mod requests;
 mod rows;
+pub mod routing;
 pub mod services;
 pub mod sessions;
 pub mod space;

@@ -113,6 +113,8 @@ pub struct AppState {
     pub(crate) form_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
     /// The chat webhooks' secrets and limits (`channels.rs`).
     pub(crate) channels: Arc<ChannelIntake>,
+    /// The routing model in use, read again when a newer one is stored.
+    pub(crate) routing: kotapintar_storage::routing::ModelCache,
 }
 
 /// How many CPU-heavy tasks (searches, building a public list) run at once.
@@ -142,6 +144,7 @@ impl AppState {
             limits: Arc::new(PublicLimits::default()),
             form_key: Arc::default(),
             channels: Arc::default(),
+            routing: Default::default(),
         }
     }
 

@@ -23,6 +23,8 @@ pub struct StaffView {
     pub ikm: bool,
     pub content: bool,
     pub leadership: bool,
+    /// The routing model and its accuracy (the desk, the leadership, Kominfo).
+    pub routing: bool,
     /// Producers' datasets, and the walidata's approvals.
     pub data: bool,
 }
@@ -40,6 +42,7 @@ impl From<&Actor> for StaffView {
             ikm: a.can(Permission::ViewSatisfaction),
             content: a.works_on_content(),
             leadership: a.can(Permission::ViewLeadership),
+            routing: a.can(Permission::ViewRouting),
             data: a.works_on_content(),
         }
     }

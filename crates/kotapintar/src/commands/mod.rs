@@ -4,13 +4,14 @@
 pub(crate) mod areas;
 mod backup;
 pub mod import;
+pub mod routing;
 pub mod search;
 mod user;
 
 use crate::app::{shutdown_signal, Application};
 use crate::cli::{
-    AreasCommand, AuditCommand, Cli, ClientCommand, Command, ImportCommand, SearchCommand,
-    UserCommand,
+    AreasCommand, AuditCommand, Cli, ClientCommand, Command, ImportCommand, RoutingCommand,
+    SearchCommand, UserCommand,
 };
 use crate::config::{Overrides, Settings};
 use kotapintar_domain::FieldErrors;
@@ -77,6 +78,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 settings.search_dir.display()
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Routing(cmd) => {
+            let store = open(&settings).await?;
+            let out = match cmd {
+                RoutingCommand::Evaluate { days } => routing::evaluate(&store, days).await,
+                RoutingCommand::Train => routing::train(&store).await,
+            };
+            store.close().await;
+            out
         }
         Command::Backup { out } => {
             let store = open(&settings).await?;

@@ -28,6 +28,7 @@ mod pages;
 mod phones;
 mod portal;
 mod requests;
+mod routing;
 mod security;
 mod security_abuse;
 mod security_accounts;

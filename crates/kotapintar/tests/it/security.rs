@@ -575,6 +575,8 @@ fn table(f: &Fixture) -> Vec<Case> {
         post("/staf/laporan/{id}/aksi", format!("/staf/laporan/{req}/aksi"), comment(Option::None), page("303 303 303 403 303 403 403 403")),
         get("/staf/pimpinan", "/staf/pimpinan".into(), page("200 403 403 403 403 200 403 403")),
         get("/staf/pimpinan/ringkasan", "/staf/pimpinan/ringkasan".into(), page("200 403 403 403 403 200 403 403")),
+        get("/staf/rute", "/staf/rute".into(), page("200 403 403 403 200 200 403 403")),
+        post("/staf/rute/latih", "/staf/rute/latih".into(), Form, page("303 403 403 403 403 403 403 403")),
         get("/staf/konten", "/staf/konten".into(), page("200 200 403 200 403 403 200 403")),
         get("/staf/konten/baru", "/staf/konten/baru".into(), page("200 200 403 200 403 403 200 403")),
         post("/staf/konten/baru", "/staf/konten/baru".into(), Multipart, page("422 422 403 422 403 403 422 403")),

@@ -41,6 +41,8 @@ pub mod request_photo;
 pub mod request_support;
 pub mod request_unit;
 pub mod response_template;
+pub mod routing_choice;
+pub mod routing_model;
 pub mod sc_dimension;
 pub mod sc_element;
 pub mod server_key;

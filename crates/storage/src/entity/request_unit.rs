@@ -21,6 +21,12 @@ pub enum Relation {
         to = "super::unit::Column::Id"
     )]
     Unit,
+    #[sea_orm(
+        belongs_to = "super::request::Entity",
+        from = "Column::RequestId",
+        to = "super::request::Column::Id"
+    )]
+    Request,
 }
 
 impl Related<super::unit::Entity> for Entity {

@@ -17,6 +17,7 @@ mod m20261207_000011_public_text;
 mod m20261207_000012_abuse_limits;
 mod m20261207_000014_audit_key;
 mod m20261207_000018_idempotency_request;
+mod m20261208_000101_routing;
 mod m20261208_000201_channels;
 
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000012_abuse_limits::Migration),
             Box::new(m20261207_000014_audit_key::Migration),
             Box::new(m20261207_000018_idempotency_request::Migration),
+            Box::new(m20261208_000101_routing::Migration),
             Box::new(m20261208_000201_channels::Migration),
         ]
     }

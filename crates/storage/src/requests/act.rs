@@ -84,17 +84,36 @@ pub async fn act(
     action: StaffAction,
 ) -> Result<Status> {
     let tx = store.writer.begin().await?;
+    let status = act_in(&tx, rules, calendar, actor, id, &action).await?;
+    tx.commit().await?;
+    Ok(status)
+}
+
+/// A staff step in the caller's transaction, not committed: for a step saved together with
+/// what else it means (the desk's choice among routing suggestions).
+pub(crate) async fn act_in(
+    tx: &DatabaseTransaction,
+    rules: &RequestRules,
+    calendar: &Calendar,
+    actor: &Actor,
+    id: RequestId,
+    action: &StaffAction,
+) -> Result<Status> {
     let row = request::Entity::find_by_id(id.0)
-        .one(&tx)
+        .one(tx)
         .await?
         .ok_or(StorageError::NotFound)?;
-    let facts = facts_for(&tx, &row, &action).await?;
+    let facts = facts_for(tx, &row, action).await?;
     let ctx = Context {
         now: Utc::now(),
         rules,
         calendar,
     };
-    take_step(tx, &row, Taken::Staff(actor, &action), &facts, &ctx).await
+    let handling = handling_units(tx, row.id).await?;
+    let taken = Taken::Staff(actor, action);
+    let outcome = decide(&current_of(&row, &handling)?, taken, &facts, &ctx).map_err(refused)?;
+    save(tx, &row, &outcome, &ctx).await?;
+    Ok(outcome.to)
 }
 
 /// Decides a step on a loaded request, saves it and commits; the new status.

@@ -11,13 +11,13 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, TimeZone, Utc};
 use kotapintar_domain::ids::{RequestId, UnitId, UserId};
-use kotapintar_domain::policy::Actor;
+use kotapintar_domain::policy::{Actor, Permission};
 use kotapintar_domain::request::{RejectReason, Status};
 use kotapintar_domain::unit::Unit;
 use kotapintar_domain::working_days::{Calendar, Countdown};
 use kotapintar_domain::FieldErrors;
 use kotapintar_storage::requests::{self, InboxFilter, InboxRow, StaffAction, StaffView};
-use kotapintar_storage::{regions, services, units, StorageError};
+use kotapintar_storage::{regions, routing, services, units, StorageError};
 use serde::Deserialize;
 
 const PER_PAGE: u64 = 50;
@@ -215,6 +215,10 @@ struct DetailTemplate {
     typed: Vec<(String, String)>,
     /// The step could not be stored now (disk full, database away): say so, keep the form.
     unavailable: bool,
+    /// The units the model suggests (id, name, confidence %), best first: desk only.
+    suggestions: Vec<(i64, String, u8)>,
+    /// The desk's recorded choices among suggestions: the unit chosen, its rank if suggested.
+    choices: Vec<(String, Option<u8>)>,
 }
 
 impl DetailTemplate {
@@ -260,6 +264,31 @@ async fn detail_page(
         officers.extend(requests::officers_of(&state.store, *u).await?);
     }
     let templates = kotapintar_storage::templates::for_units(&state.store, &handling).await?;
+    let all_units = units::list(&state.store).await?;
+    let name_of = |id: i64| {
+        all_units
+            .iter()
+            .find(|u| u.id.0 == id)
+            .map(|u| u.name.clone())
+            .unwrap_or_default()
+    };
+    let mut suggestions = Vec::new();
+    let mut choices = Vec::new();
+    if actor.can(Permission::ViewRouting) {
+        if actor.can_triage() {
+            if let Some((_, s)) = routing::suggest(&state.store, &state.routing, id).await? {
+                suggestions = s
+                    .iter()
+                    .map(|s| (s.unit.0, name_of(s.unit.0), s.percent()))
+                    .collect();
+            }
+        }
+        choices = routing::choices_of(&state.store, id)
+            .await?
+            .into_iter()
+            .map(|c| (name_of(c.chosen.0), c.rank))
+            .collect();
+    }
     let status = if unavailable {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
@@ -271,16 +300,14 @@ async fn detail_page(
         can_work: actor.can_work_on(&handling),
         v,
         errors,
-        units: units::list(&state.store)
-            .await?
-            .into_iter()
-            .filter(|u| u.active)
-            .collect(),
+        units: all_units.into_iter().filter(|u| u.active).collect(),
         officers,
         reasons: RejectReason::ALL,
         templates,
         typed,
         unavailable,
+        suggestions,
+        choices,
     })?;
     let mut res = (status, body).into_response();
     if unavailable {
@@ -369,7 +396,16 @@ pub async fn act(
         StaffAction::Forward { .. } => "/staf/laporan?ok=forwarded".to_string(),
         _ => format!("/staf/laporan/{id}?ok=step_done"),
     };
-    match requests::act(&state.store, &state.config.rules, &cal, &actor, id, action).await {
+    let done = match action {
+        // a dispatch from the desk is recorded against the suggestions it was shown
+        StaffAction::Dispatch { .. } if actor.can_triage() => {
+            let shown = routing::suggest(&state.store, &state.routing, id).await?;
+            let rules = &state.config.rules;
+            routing::dispatch(&state.store, rules, &cal, &actor, id, action, shown).await
+        }
+        _ => requests::act(&state.store, &state.config.rules, &cal, &actor, id, action).await,
+    };
+    match done {
         Ok(_) => Ok(Redirect::to(&next).into_response()),
         Err(StorageError::Invalid(e)) => {
             detail_page(&state, &actor, page, id, SentBack::Invalid(e), fields).await

@@ -16,6 +16,7 @@ pub(crate) mod lapor;
 mod laporan;
 mod masterplan;
 mod portal;
+mod routing;
 mod staff;
 mod units;
 mod users;
@@ -105,6 +106,8 @@ fn performance() -> Router<AppState> {
         .route("/kinerja", get(kinerja::regency))
         .route("/kinerja/{slug}", get(kinerja::unit))
         .route("/staf/pimpinan", get(kinerja::leadership))
+        .route("/staf/rute", get(routing::show))
+        .route("/staf/rute/latih", post(routing::train))
         .route("/staf/pimpinan/ringkasan", get(kinerja::weekly))
 }
 

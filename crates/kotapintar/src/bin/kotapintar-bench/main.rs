@@ -15,10 +15,14 @@
 //! second (default 50) for MINUTES on each backend at once, sampling the server's memory, file
 //! descriptors and database connections every 10 s (soak.rs); 20,000 requests, 2,000
 //! content items and 8 clients unless told otherwise.
+//!
+//! `--routing N[,N...]` runs no server: the routing suggestions' accuracy, training time and
+//! memory, and suggestion latency over generated histories of N requests (routing.rs).
 
 mod backend;
 mod chart;
 mod phases;
+mod routing;
 mod seed;
 mod server;
 mod soak;
@@ -56,6 +60,8 @@ struct Args {
     /// The soak's pace, requests per second on each backend, and where its CSV and chart go.
     soak_rate: f64,
     soak_out: String,
+    /// `--routing N,...`: measure the routing suggestions at these sizes instead.
+    routing: Vec<u64>,
 }
 
 const PHASES: [&str; 11] = [
@@ -77,7 +83,7 @@ fn usage() -> ! {
         "usage: kotapintar-bench [--backend sqlite|postgres|both] [--requests N] [--content N] [--full]\n\
          \x20      [--seconds S] [--concurrency C] [--json FILE] [--only PHASE,...] [--postgres-url URL]\n\
          \x20      [--database-url URL [--reuse]] [--data-dir DIR] [--server-bin PATH] [--serve CODES_FILE] [--dashboard]\n\
-         \x20      [--soak MINUTES [--soak-rate PER_SECOND] [--soak-out DIR]]\n\
+         \x20      [--soak MINUTES [--soak-rate PER_SECOND] [--soak-out DIR]] [--routing N,...]\n\
          phases: {}",
         PHASES.join(", ")
     );
@@ -104,6 +110,7 @@ fn args() -> Args {
         soak_minutes: None,
         soak_rate: 50.0,
         soak_out: "bench".into(),
+        routing: Vec::new(),
     };
     let (mut sized, mut clients_set) = (false, false);
     let mut it = std::env::args().skip(1);
@@ -170,6 +177,7 @@ fn args() -> Args {
             "--soak" => a.soak_minutes = Some(v.parse::<f64>().unwrap_or_else(|_| usage())),
             "--soak-rate" => a.soak_rate = number(&v).max(1) as f64,
             "--soak-out" => a.soak_out = v,
+            "--routing" => a.routing = v.split(',').map(|n| number(n.trim())).collect(),
             _ => usage(),
         }
     }
@@ -236,6 +244,9 @@ async fn drop_pg(admin: &str, name: &str) {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let a = args();
+    if !a.routing.is_empty() {
+        return routing::run(&a.routing).map_err(|e| anyhow::anyhow!(e));
+    }
     let bin = match &a.server_bin {
         Some(p) => p.into(),
         None => server::default_binary()?,

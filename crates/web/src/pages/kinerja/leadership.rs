@@ -46,6 +46,8 @@ struct LeadershipTemplate {
     silent_units: Vec<(String, String, Option<String>)>,
     /// Running projects behind schedule: title, address, unit, physical %, planned % today.
     projects_behind: Vec<(String, String, String, String, String)>,
+    /// How often the desk took the routing suggestions, over the last 90 days.
+    routing: kotapintar_storage::routing::Accuracy,
 }
 
 /// What the portal says about the units: who has gone quiet, which projects are late.
@@ -219,7 +221,10 @@ pub async fn leadership(
     };
     let (districts, villages) = hot_spots(&state, period).await?;
     let (silent_units, projects_behind) = portal_watch(&state, &page).await?;
+    let since = now - Duration::days(crate::pages::routing::ACCURACY_DAYS);
+    let routing = kotapintar_storage::routing::accuracy(&state.store, since).await?;
     render(&LeadershipTemplate {
+        routing,
         silent_units,
         projects_behind,
         presets: presets(period, today),
