@@ -11,7 +11,7 @@ use crate::audit::{self, AuditActor, Change};
 use crate::entity::{request, request_unit, routing_choice, routing_model, unit};
 use crate::{Result, StorageError, Store};
 use chrono::{DateTime, Utc};
-use kotapintar_domain::ids::UnitId;
+use kotapintar_domain::ids::{RequestId, UnitId};
 use kotapintar_domain::policy::Actor;
 use kotapintar_domain::request::{RequestRules, StaffAction, Status};
 use kotapintar_domain::routing::{
@@ -295,9 +295,9 @@ impl ModelCache {
 pub async fn suggest(
     store: &Store,
     cache: &ModelCache,
-    request_id: i64,
+    request_id: RequestId,
 ) -> Result<Option<(i64, Vec<Suggestion>)>> {
-    let Some(row) = request::Entity::find_by_id(request_id)
+    let Some(row) = request::Entity::find_by_id(request_id.0)
         .one(&store.reader)
         .await?
     else {
@@ -338,7 +338,7 @@ pub async fn dispatch(
     rules: &RequestRules,
     calendar: &Calendar,
     actor: &Actor,
-    id: i64,
+    id: RequestId,
     action: StaffAction,
     shown: Option<(i64, Vec<Suggestion>)>,
 ) -> Result<Status> {
@@ -353,7 +353,7 @@ pub async fn dispatch(
         let shown_json =
             serde_json::to_string(&shown).map_err(|e| StorageError::Other(e.to_string()))?;
         let saved = routing_choice::ActiveModel {
-            request_id: Set(id),
+            request_id: Set(id.0),
             model_id: Set(model_id),
             shown: Set(shown_json),
             chosen_unit_id: Set(first.0),
@@ -401,7 +401,8 @@ pub struct Choice {
 }
 
 /// The choices recorded on a request, oldest first.
-pub async fn choices_of(store: &Store, request_id: i64) -> Result<Vec<Choice>> {
+pub async fn choices_of(store: &Store, request_id: RequestId) -> Result<Vec<Choice>> {
+    let request_id = request_id.0;
     let rows = routing_choice::Entity::find()
         .filter(routing_choice::Column::RequestId.eq(request_id))
         .order_by_asc(routing_choice::Column::Id)

@@ -4,7 +4,7 @@
 
 use crate::harness::{location, TestApp};
 use chrono::{Duration, Utc};
-use kotapintar_domain::ids::UnitId;
+use kotapintar_domain::ids::{RequestId, UnitId};
 use kotapintar_domain::intake::NewRequest;
 use kotapintar_domain::privacy::ReporterContact;
 use kotapintar_domain::region::RegionCode;
@@ -55,6 +55,7 @@ async fn import_history(app: &TestApp, ids: &[UnitId], n: usize) {
                 anonymous: true,
                 confidential: false,
                 answers: Vec::new(),
+                chat: None,
             },
             status: Status::Ditutup,
             received_at: e.at,
@@ -130,7 +131,7 @@ async fn the_desk_accepts_or_overrides_a_suggestion_and_both_are_recorded(app: T
     .await;
     let (status, html) = app.get_html(&format!("/staf/laporan/{id}")).await;
     assert_eq!(status, StatusCode::OK);
-    let shown = routing::suggest(&app.store, &routing::ModelCache::default(), id)
+    let shown = routing::suggest(&app.store, &routing::ModelCache::default(), RequestId(id))
         .await
         .unwrap()
         .expect("suggestions")
@@ -153,7 +154,9 @@ async fn the_desk_accepts_or_overrides_a_suggestion_and_both_are_recorded(app: T
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let choices = routing::choices_of(&app.store, id).await.unwrap();
+    let choices = routing::choices_of(&app.store, RequestId(id))
+        .await
+        .unwrap();
     assert_eq!(choices.len(), 1);
     assert_eq!((choices[0].chosen, choices[0].rank), (dlh, Some(1)));
     assert_eq!(choices[0].model_id, info.id);
@@ -172,7 +175,7 @@ async fn the_desk_accepts_or_overrides_a_suggestion_and_both_are_recorded(app: T
         "Sampah menumpuk di halaman sekolah",
     )
     .await;
-    let shown2 = routing::suggest(&app.store, &routing::ModelCache::default(), id2)
+    let shown2 = routing::suggest(&app.store, &routing::ModelCache::default(), RequestId(id2))
         .await
         .unwrap()
         .unwrap()
@@ -188,7 +191,9 @@ async fn the_desk_accepts_or_overrides_a_suggestion_and_both_are_recorded(app: T
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let c = routing::choices_of(&app.store, id2).await.unwrap();
+    let c = routing::choices_of(&app.store, RequestId(id2))
+        .await
+        .unwrap();
     assert_eq!((c[0].chosen, c[0].rank), (other, None));
     let (_, html) = app.get_html(&format!("/staf/laporan/{id2}")).await;
     assert!(html.contains("Saran tidak dipakai"), "{html}");
@@ -315,7 +320,9 @@ mod journey {
         let text = body_text(c).await;
         assert!(text.contains("Langkah tersimpan"), "{text}");
         assert!(text.contains("Saran dipilih, urutan 1"), "{text}");
-        let choice = &routing::choices_of(&app.store, id).await.unwrap()[0];
+        let choice = &routing::choices_of(&app.store, kotapintar_domain::ids::RequestId(id))
+            .await
+            .unwrap()[0];
         assert_eq!((choice.chosen, choice.rank), (ids[2], Some(1)));
         let users = kotapintar_storage::users::list(&app.store, None)
             .await
