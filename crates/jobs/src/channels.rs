@@ -406,14 +406,7 @@ impl Channels {
         let Ok(c) = cleaned else {
             return Err(Fetch::Refused);
         };
-        let photo = PhotoFile {
-            extension: c.kind.extension(),
-            mime: c.kind.mime(),
-            width: c.width,
-            height: c.height,
-            bytes: c.bytes,
-            thumbnail: c.thumbnail,
-        };
+        let photo = PhotoFile::from(c);
         match drafts::save(&self.uploads, &[("chat".into(), &photo)]) {
             Ok(Some(id)) => Ok(id),
             Ok(None) => Err(Fetch::Refused),

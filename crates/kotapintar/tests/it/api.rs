@@ -1109,7 +1109,7 @@ async fn a_unit_application_publishes_to_the_portal(app: TestApp) {
     assert_eq!(s, StatusCode::BAD_REQUEST, "unknown fields are refused");
 
     // a project and its progress
-    let today = chrono::Utc::now().date_naive();
+    let today = app.local_today();
     let (s, _, project) = post_json(
         &app,
         &token,

@@ -353,7 +353,7 @@ async fn every_field_of_the_wrong_type_is_reported(app: TestApp) {
 async fn an_integral_float_is_accepted_for_an_integer(app: TestApp) {
     unit(&app).await;
     let token = client(&app, "sim", "content:write").await;
-    let today = chrono::Utc::now().date_naive();
+    let today = app.local_today();
     let body = |ceiling: &str| {
         format!(
             r#"{{"kind": "proyek", "title": "Drainase Jalan Raya Sesetan", "sector": "Drainase", "fund_source": "apbd", "budget_ceiling": {ceiling}, "planned_start": "{}", "planned_end": "{}", "project_status": "running"}}"#,

@@ -20,16 +20,19 @@ fn find(candidates: &[&str]) -> Option<String> {
 }
 
 impl Browser {
+    /// A plain window, phone-sized (412 × 915), without touch emulation.
     pub async fn start() -> Self {
-        Self::launch("412,915").await
+        Self::launch("412,915", false).await
     }
 
     /// A phone's screen (390 × 844 CSS pixels).
     pub async fn phone() -> Self {
-        Self::launch("390,844").await
+        Self::launch("390,844", true).await
     }
 
-    async fn launch(window: &str) -> Self {
+    /// `emulate`: Chrome's mobile emulation (touch). Only the phone journeys take it: with it,
+    /// a `<select>` chosen by WebDriver can keep its picker open and swallow the next click.
+    async fn launch(window: &str, emulate: bool) -> Self {
         // a headless window is at least 500 px wide: a phone's width needs its emulation
         let (width, height) = window.split_once(',').unwrap_or(("412", "915"));
         let metrics = serde_json::json!({
@@ -59,11 +62,10 @@ impl Browser {
             .spawn()
             .expect("start chromedriver");
         let profile = tempfile::tempdir().unwrap().keep();
-        let caps = serde_json::json!({
+        let mut caps = serde_json::json!({
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": chrome,
-                "mobileEmulation": { "deviceMetrics": metrics },
                 // as a resident in Badung would have it: Indonesian first
                 "prefs": { "intl.accept_languages": "id,en" },
                 "args": [
@@ -74,6 +76,10 @@ impl Browser {
                 ]
             }
         });
+        if emulate {
+            caps["goog:chromeOptions"]["mobileEmulation"] =
+                serde_json::json!({ "deviceMetrics": metrics });
+        }
         let caps = match caps {
             serde_json::Value::Object(m) => m,
             _ => unreachable!(),
@@ -147,7 +153,13 @@ pub(crate) async fn wait_for_new_page(c: &Client, old: fantoccini::elements::Ele
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("the next page did not load");
+    let url = c
+        .current_url()
+        .await
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    let text = body_text(c).await;
+    panic!("the next page did not load: still at {url}, showing:\n{text}");
 }
 
 pub(crate) async fn submit(c: &Client) {
@@ -615,7 +627,7 @@ async fn an_editor_drafts_a_unit_admin_publishes_and_the_public_finds_it(app: Te
 async fn a_project_s_progress_shows_with_the_behind_schedule_flag(app: TestApp) {
     use crate::portal::{newsroom, PUBLISHER_PASSWORD};
     newsroom(&app).await;
-    let today = chrono::Utc::now().date_naive();
+    let today = app.local_today();
     let b = Browser::start().await;
     let c = &b.client;
     login(c, &app, "admin.pupr", PUBLISHER_PASSWORD).await;

@@ -159,6 +159,14 @@ pub fn settings_with_smtp(db: &TestDb, smtp_port: Option<u16>) -> Settings {
 }
 
 impl TestApp {
+    /// Today in the regency (WITA by default), as the server counts days: between 16:00 and
+    /// 24:00 UTC that is already tomorrow's date.
+    pub fn local_today(&self) -> chrono::NaiveDate {
+        chrono::Utc::now()
+            .with_timezone(&self.settings.rules.utc_offset)
+            .date_naive()
+    }
+
     pub async fn spawn(backend: Backend) -> Self {
         let db = Arc::new(TestDb::create(backend).await);
         let mail = Arc::new(crate::smtp_sink::SmtpSink::start().await);

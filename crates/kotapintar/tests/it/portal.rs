@@ -325,7 +325,7 @@ async fn bad_input_is_explained_and_nothing_typed_is_lost(app: TestApp) {
 async fn project_progress_and_the_behind_schedule_flag(app: TestApp) {
     newsroom(&app).await;
     app.login("admin.pupr", PUBLISHER_PASSWORD).await;
-    let today = Utc::now().date_naive();
+    let today = app.local_today();
     let start = (today - Duration::days(200)).to_string();
     let end = (today + Duration::days(100)).to_string();
     let id = draft(

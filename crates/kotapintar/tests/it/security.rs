@@ -541,6 +541,10 @@ fn table(f: &Fixture) -> Vec<Case> {
         post("/api/3/action/{name}", "/api/3/action/package_list".into(), Json, all(200)),
         get("/api/action/{name}", "/api/action/package_list".into(), all(200)),
         post("/api/action/{name}", "/api/action/package_list".into(), Json, all(200)),
+        // chat providers' webhooks: off (404 for everyone) until a provider is configured
+        post("/channels/telegram", "/channels/telegram".into(), Json, all(404)),
+        get("/channels/whatsapp", "/channels/whatsapp".into(), all(404)),
+        post("/channels/whatsapp", "/channels/whatsapp".into(), Json, all(404)),
         get("/data.json", "/data.json".into(), all(200)),
         get("/dcat/catalog.ttl", "/dcat/catalog.ttl".into(), all(200)),
         get("/dcat/catalog.jsonld", "/dcat/catalog.jsonld".into(), all(200)),

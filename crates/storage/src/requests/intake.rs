@@ -31,6 +31,19 @@ pub struct PhotoFile {
     pub height: u32,
 }
 
+impl From<crate::media::CleanPhoto> for PhotoFile {
+    fn from(c: crate::media::CleanPhoto) -> Self {
+        Self {
+            extension: c.kind.extension(),
+            mime: c.kind.mime(),
+            width: c.width,
+            height: c.height,
+            bytes: c.bytes,
+            thumbnail: c.thumbnail,
+        }
+    }
+}
+
 pub struct Submitted {
     pub id: RequestId,
     pub code: String,

@@ -484,14 +484,7 @@ async fn attach(
         match tokio::task::spawn_blocking(move || kotapintar_storage::media::clean_photo(&bytes))
             .await
         {
-            Ok(Ok(c)) => photos.push(kotapintar_storage::requests::PhotoFile {
-                extension: c.kind.extension(),
-                mime: c.kind.mime(),
-                width: c.width,
-                height: c.height,
-                bytes: c.bytes,
-                thumbnail: c.thumbnail,
-            }),
+            Ok(Ok(c)) => photos.push(kotapintar_storage::requests::PhotoFile::from(c)),
             Ok(Err(e)) => errors.add(format!("photo[{index}]"), e.code()),
             Err(_) => errors.add(format!("photo[{index}]"), "photo_corrupt"),
         }

@@ -312,17 +312,7 @@ async fn clean_uploads(
         };
         let result = tokio::task::spawn_blocking(move || media::clean_photo(&f.bytes)).await;
         match result {
-            Ok(Ok(c)) => ok.push((
-                name,
-                PhotoFile {
-                    extension: c.kind.extension(),
-                    mime: c.kind.mime(),
-                    width: c.width,
-                    height: c.height,
-                    bytes: c.bytes,
-                    thumbnail: c.thumbnail,
-                },
-            )),
+            Ok(Ok(c)) => ok.push((name, PhotoFile::from(c))),
             Ok(Err(e)) => problems.push((name, format!("error.{}", e.code()))),
             Err(_) => problems.push((name, "error.photo_corrupt".into())),
         }
