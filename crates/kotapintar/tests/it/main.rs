@@ -7,6 +7,7 @@
 #[macro_use]
 mod harness;
 
+mod accessibility;
 mod api;
 mod api_contract;
 mod audit;
@@ -36,5 +37,6 @@ mod security_accounts;
 mod security_integrity;
 mod security_privacy;
 mod smtp_sink;
+mod staff_queue;
 mod units;
 mod users;
