@@ -15,7 +15,11 @@ both_backends!(
 
 const MARKETS: &str = "kecamatan;tahun;jumlah\nKuta;2024;3\nMengwi;2024;9\nKuta;2025;4\nMengwi;2025;10\nPetang;2025;2\n";
 
-pub(crate) fn dataset_fields<'a>(unit_id: &'a str, name: &'a str, notes: &'a str) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn dataset_fields<'a>(
+    unit_id: &'a str,
+    name: &'a str,
+    notes: &'a str,
+) -> Vec<(&'a str, &'a str)> {
     vec![
         ("unit_id", unit_id),
         ("title", "Pasar tradisional per kecamatan"),

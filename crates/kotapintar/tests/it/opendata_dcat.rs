@@ -50,7 +50,9 @@ fn node(s: &str) -> NamedNode {
 
 fn has(ts: &[Triple], s: &str, p: &str, o: &Term) -> bool {
     ts.iter().any(|t| {
-        t.subject == NamedOrBlankNode::NamedNode(node(s)) && t.predicate == node(p) && &t.object == o
+        t.subject == NamedOrBlankNode::NamedNode(node(s))
+            && t.predicate == node(p)
+            && &t.object == o
     })
 }
 
@@ -102,12 +104,7 @@ async fn every_rdf_identifier_answers_by_content_negotiation(app: TestApp) {
     let resource = format!("/dataset/{id}/resource/{rid}");
 
     // the catalogue names exactly these IRIs
-    let ttl = app
-        .get("/dcat/catalog.ttl")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let ttl = app.get("/dcat/catalog.ttl").await.text().await.unwrap();
     let ts = triples(&ttl);
     let pb = public_base(&ts);
     let dcat = |l: &str| format!("http://www.w3.org/ns/dcat#{l}");
@@ -117,7 +114,12 @@ async fn every_rdf_identifier_answers_by_content_negotiation(app: TestApp) {
         (&resource, "Distribution"),
     ] {
         assert!(
-            has(&ts, &format!("{pb}{iri}"), RDF_TYPE, &node(&dcat(class)).into()),
+            has(
+                &ts,
+                &format!("{pb}{iri}"),
+                RDF_TYPE,
+                &node(&dcat(class)).into()
+            ),
             "{iri} is not the {class}'s IRI in the catalogue"
         );
     }
@@ -147,12 +149,20 @@ async fn every_rdf_identifier_answers_by_content_negotiation(app: TestApp) {
     ] {
         let r = get_as(&app, iri, "text/turtle").await;
         assert_eq!(r.status(), StatusCode::OK, "{iri}");
-        assert!(header(&r, "content-type").starts_with("text/turtle"), "{iri}");
+        assert!(
+            header(&r, "content-type").starts_with("text/turtle"),
+            "{iri}"
+        );
         assert_eq!(header(&r, "vary"), "Accept", "{iri}");
         assert_eq!(header(&r, "content-location"), format!("{iri}.ttl"));
         let ts = triples(&r.text().await.unwrap());
         assert!(
-            has(&ts, &format!("{pb}{iri}"), RDF_TYPE, &node(&dcat(class)).into()),
+            has(
+                &ts,
+                &format!("{pb}{iri}"),
+                RDF_TYPE,
+                &node(&dcat(class)).into()
+            ),
             "{iri} as Turtle does not describe itself"
         );
 
@@ -293,7 +303,12 @@ async fn the_theme_taxonomy_is_a_concept_scheme_and_every_concept_has_a_label(ap
         RDF_TYPE,
         &node(&format!("{SKOS}ConceptScheme")).into()
     ));
-    assert!(!objects(&ts, &scheme.clone().into(), "http://purl.org/dc/terms/title").is_empty());
+    assert!(!objects(
+        &ts,
+        &scheme.clone().into(),
+        "http://purl.org/dc/terms/title"
+    )
+    .is_empty());
     // the dataset's theme (topic ekonomi: the EU's ECON), in that scheme, labelled
     let theme = objects(
         &ts,
@@ -329,7 +344,9 @@ async fn the_theme_taxonomy_is_a_concept_scheme_and_every_concept_has_a_label(ap
         );
         let labels = objects(&ts, c, &format!("{SKOS}prefLabel"));
         assert!(
-            labels.iter().any(|l| matches!(l, Term::Literal(x) if !x.value().is_empty())),
+            labels
+                .iter()
+                .any(|l| matches!(l, Term::Literal(x) if !x.value().is_empty())),
             "{c} has no skos:prefLabel"
         );
     }
@@ -354,7 +371,11 @@ async fn data_json_temporal_is_an_interval_the_pod_schema_accepts(app: TestApp) 
         .post_multipart(
             &format!("/staf/data/{id}/sumber"),
             &[("resource_name", "Pedagang")],
-            &[("file", "pedagang.csv", b"tahun;pedagang\n2024;90\n".to_vec())],
+            &[(
+                "file",
+                "pedagang.csv",
+                b"tahun;pedagang\n2024;90\n".to_vec(),
+            )],
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -372,7 +393,12 @@ async fn data_json_temporal_is_an_interval_the_pod_schema_accepts(app: TestApp) 
             .as_array()
             .unwrap()
             .iter()
-            .find(|d| d["landingPage"].as_str().unwrap().ends_with(&format!("/data/{name}")))
+            .find(|d| {
+                d["landingPage"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("/data/{name}"))
+            })
             .unwrap_or_else(|| panic!("{name} not in data.json"))["temporal"]
             .as_str()
             .unwrap()
@@ -391,7 +417,13 @@ async fn data_json_temporal_is_an_interval_the_pod_schema_accepts(app: TestApp) 
         "{open}: end is not today ({today})"
     );
     // the RDF keeps the open span as it is: a start and no end
-    let ts = triples(&app.get("/dataset/pedagang-pasar.ttl").await.text().await.unwrap());
+    let ts = triples(
+        &app.get("/dataset/pedagang-pasar.ttl")
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
     let ends = ts
         .iter()
         .filter(|t| t.predicate == node("http://www.w3.org/ns/dcat#endDate"))

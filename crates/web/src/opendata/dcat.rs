@@ -13,11 +13,11 @@ use crate::{AppState, WebError};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
+use kotapintar_domain::opendata::pod_temporal;
 use kotapintar_storage::opendata::{Dataset, Resource, Source};
 use oxrdf::vocab::{rdf, xsd};
 use oxrdf::{BlankNode, GraphNameRef, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 use serde::Deserialize;
-use kotapintar_domain::opendata::pod_temporal;
 use serde_json::json;
 
 const DCAT: &str = "http://www.w3.org/ns/dcat#";

@@ -135,9 +135,11 @@ pub async fn catalog(
     match negotiate(accept(&headers)) {
         None => not_acceptable(),
         Some(Wanted::Html) => see_other("/data"),
-        Some(w @ Wanted::Turtle) => {
-            described(w, dcat::catalog_ttl(State(state), Query(q)).await, "/dcat/catalog".into())
-        }
+        Some(w @ Wanted::Turtle) => described(
+            w,
+            dcat::catalog_ttl(State(state), Query(q)).await,
+            "/dcat/catalog".into(),
+        ),
         Some(w @ Wanted::JsonLd) => described(
             w,
             dcat::catalog_jsonld(State(state), Query(q)).await,
@@ -198,11 +200,7 @@ pub async fn resource(
         return with_vary(WebError::NotFound.into_response());
     };
     if w == Wanted::Html {
-        return see_other(&format!(
-            "/data/{}?sumber={}",
-            d.name.as_str(),
-            r.uuid
-        ));
+        return see_other(&format!("/data/{}?sumber={}", d.name.as_str(), r.uuid));
     }
     let body = dcat::distribution_document(&state, d, r, w);
     match fixed {
@@ -235,10 +233,7 @@ mod tests {
             Some(Wanted::Turtle)
         );
         // the most specific range decides: text/html;q=0 refuses HTML despite */*
-        assert_eq!(
-            negotiate(Some("text/html;q=0, */*")),
-            Some(Wanted::Turtle)
-        );
+        assert_eq!(negotiate(Some("text/html;q=0, */*")), Some(Wanted::Turtle));
         assert_eq!(negotiate(Some("application/rdf+xml")), None);
         assert_eq!(negotiate(Some("text/*;q=0, application/json")), None);
         assert_eq!(negotiate(Some("garbage")), None);
