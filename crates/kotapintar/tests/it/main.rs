@@ -26,6 +26,7 @@ mod kinerja;
 mod masterplan;
 mod open311;
 mod opendata;
+mod opendata_dcat;
 mod pages;
 mod phones;
 mod portal;
