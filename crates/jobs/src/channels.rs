@@ -13,7 +13,7 @@ use kotapintar_domain::conversation::{
 };
 use kotapintar_domain::job::{ChatMessage, Job, JobError};
 use kotapintar_domain::region::RegionCode;
-use kotapintar_domain::request::RequestRules;
+use kotapintar_domain::request::{thread, RequestRules};
 use kotapintar_storage::requests::{self, PhotoFile};
 use kotapintar_storage::{channels, drafts, media, regions, services, StorageError, Store};
 use serde::{Deserialize, Serialize};
@@ -293,17 +293,18 @@ impl Channels {
         if u.processed {
             return Ok(());
         }
-        let (channel, sender, content) = match u.channel {
+        let (channel, sender, content, quoted) = match u.channel {
             Some(Channel::Telegram) => {
                 let parsed = telegram::parse(u.payload.as_bytes()).map_err(JobError::Permanent)?;
                 let Some(chat_id) = parsed.chat_id else {
                     return channels::skip(store, update_id).await.map_err(retry);
                 };
-                (Channel::Telegram, chat_id.to_string(), parsed.content)
+                let id = chat_id.to_string();
+                (Channel::Telegram, id, parsed.content, parsed.quoted)
             }
             Some(Channel::WhatsApp) => {
                 let (from, content) = whatsapp::content(&u.payload).map_err(JobError::Permanent)?;
-                (Channel::WhatsApp, from, content)
+                (Channel::WhatsApp, from, content, None)
             }
             None => return channels::skip(store, update_id).await.map_err(retry),
         };
@@ -316,6 +317,15 @@ impl Channels {
                 .await
                 .map_err(retry)?
                 .and_then(|s| serde_json::from_str(&s).ok());
+        let answer = Answer {
+            update_id,
+            contact: &contact,
+            content: &content,
+            quoted: quoted.as_deref(),
+        };
+        if self.to_thread(store, answer, state.as_ref()).await? {
+            return Ok(());
+        }
         let mut run = Run {
             out: Vec::new(),
             discard: Vec::new(),
@@ -497,6 +507,87 @@ impl Channels {
             }
         }
         Ok(())
+    }
+}
+
+/// A chat message that may answer a request's thread.
+struct Answer<'a> {
+    update_id: i64,
+    contact: &'a ChatContact,
+    content: &'a telegram::Content,
+    quoted: Option<&'a str>,
+}
+
+impl Channels {
+    /// Puts a message on the thread of the request it answers (`request::thread::answers`)
+    /// instead of the conversation, with its photo cleaned like the web form's; `true` when
+    /// it did. A conversation in progress goes on, and the conversation's words ("status",
+    /// "lapor", ...) keep their meaning.
+    async fn to_thread(
+        &self,
+        store: &Store,
+        a: Answer<'_>,
+        state: Option<&Conversation>,
+    ) -> Result<bool, JobError> {
+        let now = Utc::now();
+        if state.is_some_and(|c| now - c.last_at <= conversation::EXPIRES_AFTER) {
+            return Ok(false);
+        }
+        let (mut text, photo) = match a.content {
+            telegram::Content::Text(t) if !conversation::is_command(t) => (t.clone(), None),
+            telegram::Content::Photo { file_id, caption } => {
+                (caption.clone().unwrap_or_default(), Some(file_id))
+            }
+            _ => return Ok(false),
+        };
+        let written = requests::written_to_chat(store, a.contact)
+            .await
+            .map_err(retry)?;
+        let Some(request) = thread::answers(a.quoted, &written, now) else {
+            return Ok(false);
+        };
+        let mut draft = None;
+        if let Some(file_id) = photo {
+            match self.fetch_photo(a.contact.channel, file_id).await {
+                Ok(d) => draft = Some(d),
+                Err(Fetch::Retry(e)) => return Err(JobError::Retry(e)),
+                Err(Fetch::Refused) => {
+                    text = format!("{} {text}", thread::PHOTO_REFUSED).trim().to_string();
+                }
+            }
+        }
+        let photos: Vec<PhotoFile> = draft
+            .iter()
+            .flat_map(|d| drafts::load(&self.uploads, d))
+            .map(|(_, f)| f)
+            .collect();
+        let contact = a.contact.clone();
+        let acknowledge = |code: &str| {
+            Job::SendChat(ChatMessage {
+                contact,
+                text: thread::passed_on(code),
+                choices: Vec::new(),
+            })
+        };
+        let (rules, uploads) = (&self.rules, &self.uploads);
+        let (update, channel) = (a.update_id, a.contact.channel);
+        let saved = channels::finish_on_thread(
+            store,
+            rules,
+            uploads,
+            update,
+            request,
+            channel,
+            &text,
+            &photos,
+            acknowledge,
+        )
+        .await;
+        if let Some(d) = &draft {
+            drafts::remove(&self.uploads, d);
+        }
+        saved.map_err(retry)?;
+        Ok(true)
     }
 }
 
