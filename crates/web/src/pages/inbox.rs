@@ -219,6 +219,10 @@ struct DetailTemplate {
     suggestions: Vec<(i64, String, u8)>,
     /// The desk's recorded choices among suggestions: the unit chosen, its rank if suggested.
     choices: Vec<(String, Option<u8>)>,
+    /// The messages between staff and the reporter, and where a new one would go.
+    thread: requests::Thread,
+    /// Whether this viewer may write to the reporter.
+    can_reply: bool,
 }
 
 impl DetailTemplate {
@@ -238,13 +242,13 @@ impl DetailTemplate {
 }
 
 /// Why a step's form is shown again: its fields were wrong, or it could not be stored now.
-enum SentBack {
+pub(super) enum SentBack {
     Nothing,
     Invalid(FieldErrors),
     Unavailable,
 }
 
-async fn detail_page(
+pub(super) async fn detail_page(
     state: &AppState,
     actor: &Actor,
     page: Page,
@@ -289,6 +293,8 @@ async fn detail_page(
             .map(|c| (name_of(c.chosen.0), c.rank))
             .collect();
     }
+    let thread = requests::thread(&state.store, actor, id).await?;
+    let can_reply = kotapintar_domain::request::thread::may_reply(actor, &handling);
     let status = if unavailable {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
@@ -308,6 +314,8 @@ async fn detail_page(
         unavailable,
         suggestions,
         choices,
+        thread,
+        can_reply,
     })?;
     let mut res = (status, body).into_response();
     if unavailable {
