@@ -35,5 +35,6 @@ mod security_accounts;
 mod security_integrity;
 mod security_privacy;
 mod smtp_sink;
+mod thread;
 mod units;
 mod users;
