@@ -552,7 +552,9 @@ impl Channels {
                 Ok(d) => draft = Some(d),
                 Err(Fetch::Retry(e)) => return Err(JobError::Retry(e)),
                 Err(Fetch::Refused) => {
-                    text = format!("{} {text}", thread::PHOTO_REFUSED).trim().to_string();
+                    text = format!("{} {text}", thread::PHOTO_REFUSED)
+                        .trim()
+                        .to_string();
                 }
             }
         }
@@ -569,20 +571,16 @@ impl Channels {
                 choices: Vec::new(),
             })
         };
-        let (rules, uploads) = (&self.rules, &self.uploads);
-        let (update, channel) = (a.update_id, a.contact.channel);
-        let saved = channels::finish_on_thread(
-            store,
-            rules,
-            uploads,
-            update,
+        let answer = requests::ChatAnswer {
             request,
-            channel,
-            &text,
-            &photos,
-            acknowledge,
-        )
-        .await;
+            channel: a.contact.channel,
+            text: &text,
+            photos: &photos,
+        };
+        let (rules, uploads) = (&self.rules, &self.uploads);
+        let saved =
+            channels::finish_on_thread(store, rules, uploads, a.update_id, &answer, acknowledge)
+                .await;
         if let Some(d) = &draft {
             drafts::remove(&self.uploads, d);
         }

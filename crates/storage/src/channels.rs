@@ -178,19 +178,14 @@ pub async fn skip(store: &Store, update_id: i64) -> Result<()> {
 }
 
 /// Saves a reporter's chat message that answers a request (`request::thread::answers`), with
-/// its photos (cleaned already), the chat's acknowledgement and the update's processed mark,
-/// together. `None` when the update was already processed (a job run twice); else the
-/// request's code.
-#[allow(clippy::too_many_arguments)]
+/// its photos, the chat's acknowledgement and the update's processed mark, together. `None`
+/// when the update was already processed (a job run twice); else the request's code.
 pub async fn finish_on_thread(
     store: &Store,
     rules: &kotapintar_domain::request::RequestRules,
     uploads: &std::path::Path,
     update_id: i64,
-    request: kotapintar_domain::ids::RequestId,
-    channel: Channel,
-    text: &str,
-    photos: &[crate::requests::PhotoFile],
+    answer: &crate::requests::ChatAnswer<'_>,
     acknowledge: impl FnOnce(&str) -> Job,
 ) -> Result<Option<String>> {
     let tx = store.writer.begin().await?;
@@ -207,17 +202,7 @@ pub async fn finish_on_thread(
         return Ok(None);
     }
     let mut pending = crate::requests::PendingThreadFiles::new();
-    let code = crate::requests::add_from_chat(
-        &tx,
-        rules,
-        uploads,
-        request,
-        channel,
-        text,
-        photos,
-        &mut pending,
-    )
-    .await?;
+    let code = crate::requests::add_from_chat(&tx, rules, uploads, answer, &mut pending).await?;
     jobs::enqueue(&tx, &acknowledge(&code), Utc::now()).await?;
     tx.commit().await?;
     pending.keep();

@@ -230,7 +230,9 @@ fn number(text: &str) -> Option<usize> {
 
 /// The words that start a new conversation (also when a message would otherwise answer a
 /// request's thread).
-const RESTART_WORDS: [&str; 7] = ["ulang", "restart", "mulai", "start", "/start", "lapor", "baru"];
+const RESTART_WORDS: [&str; 7] = [
+    "ulang", "restart", "mulai", "start", "/start", "lapor", "baru",
+];
 const CANCEL_WORDS: [&str; 3] = ["batal", "cancel", "stop"];
 const ENGLISH_WORDS: [&str; 3] = ["english", "inggris", "en"];
 const INDONESIAN_WORDS: [&str; 3] = ["indonesia", "bahasa", "id"];

@@ -362,7 +362,9 @@ async fn a_staff_reply_reaches_the_chat_and_the_answer_lands_on_the_thread(
     // an officer of another unit may not write to the reporter
     app.login("petugas.dishub", "petugas-dishub-1").await;
     let path = format!("/staf/laporan/{id}/balas");
-    let r = app.post_form(&path, &[("message", "Halo dari unit lain")]).await;
+    let r = app
+        .post_form(&path, &[("message", "Halo dari unit lain")])
+        .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     app.logout().await;
     assert!(thread_of(&app, id).await.is_empty(), "nothing stored");
@@ -396,15 +398,29 @@ async fn a_staff_reply_reaches_the_chat_and_the_answer_lands_on_the_thread(
     // the resident answers with a photo and a line: both land on the thread, not in a new
     // conversation, and the chat says so
     say(&app, "photo", 2101, "").await;
-    assert!(fake.last_text().contains("teruskan ke petugas"), "{}", fake.last_text());
+    assert!(
+        fake.last_text().contains("teruskan ke petugas"),
+        "{}",
+        fake.last_text()
+    );
     let answer = "Sudah saya kirim fotonya, lubangnya makin besar";
     say(&app, "text", 2102, answer).await;
-    assert_eq!(count(&app, channel_conversation::Entity).await, 0, "no conversation");
+    assert_eq!(
+        count(&app, channel_conversation::Entity).await,
+        0,
+        "no conversation"
+    );
     assert_eq!(count(&app, request::Entity).await, 1, "no new request");
     let thread = thread_of(&app, id).await;
     let lines: Vec<(&str, &str, &str)> = thread
         .iter()
-        .map(|m| (m.direction.as_str(), m.author_name.as_str(), m.body.as_str()))
+        .map(|m| {
+            (
+                m.direction.as_str(),
+                m.author_name.as_str(),
+                m.body.as_str(),
+            )
+        })
         .collect();
     assert_eq!(
         lines,
@@ -421,7 +437,10 @@ async fn a_staff_reply_reaches_the_chat_and_the_answer_lands_on_the_thread(
     assert_eq!(photos.len(), 1);
     assert_eq!(photos[0].message_id, thread[1].id);
     assert_eq!(
-        request_photo::Entity::find().count(&app.store.reader).await.unwrap(),
+        request_photo::Entity::find()
+            .count(&app.store.reader)
+            .await
+            .unwrap(),
         0,
         "the thread's photo is not one of the request's public photos"
     );
@@ -444,12 +463,19 @@ async fn a_staff_reply_reaches_the_chat_and_the_answer_lands_on_the_thread(
     assert_ne!(r.status(), StatusCode::OK, "not for the public");
     for public in [format!("/laporan/{code}"), "/laporan".to_string()] {
         let (_, html) = app.get_html(&public).await;
-        assert!(!html.contains(question) && !html.contains(answer), "{public}");
+        assert!(
+            !html.contains(question) && !html.contains(answer),
+            "{public}"
+        );
     }
 
     // the conversation's words keep their meaning; a reply quoting the code answers it
     say(&app, "text", 2103, &format!("status {code}")).await;
-    assert!(fake.last_text().contains("Batas waktu"), "{}", fake.last_text());
+    assert!(
+        fake.last_text().contains("Batas waktu"),
+        "{}",
+        fake.last_text()
+    );
     let staff_message = format!("Pesan petugas tentang laporan {code}:\n\n{question}");
     let quoted = quoting(2104, "Satu lagi: ada dua lubang", &staff_message);
     assert_eq!(deliver(&app, &quoted, SECRET).await, StatusCode::OK);

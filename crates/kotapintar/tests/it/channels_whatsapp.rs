@@ -289,7 +289,13 @@ async fn a_staff_reply_reaches_whatsapp_and_the_answer_lands_on_the_thread(
     app.logout().await;
     // no service for this kind: the conversation skips the service question
     say(&app, "text", "wamid.T1", "halo").await;
-    say(&app, "interactive", "wamid.T2", "1 Pengaduan (keluhan, masalah)").await;
+    say(
+        &app,
+        "interactive",
+        "wamid.T2",
+        "1 Pengaduan (keluhan, masalah)",
+    )
+    .await;
     say(&app, "text", "wamid.T3", DESCRIPTION).await;
     say(&app, "location", "wamid.T4", "").await;
     say(&app, "interactive", "wamid.T5", "1 Kirim").await;
@@ -309,7 +315,10 @@ async fn a_staff_reply_reaches_whatsapp_and_the_answer_lands_on_the_thread(
     app.login("petugas.pupr", "petugas-pupr-1").await;
     let question = "Tiang lampu nomor berapa, Bu? Ada nomornya di tiang.";
     let r = app
-        .post_form(&format!("/staf/laporan/{id}/balas"), &[("message", question)])
+        .post_form(
+            &format!("/staf/laporan/{id}/balas"),
+            &[("message", question)],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     app.logout().await;
@@ -340,7 +349,9 @@ async fn a_staff_reply_reaches_whatsapp_and_the_answer_lands_on_the_thread(
         ]
     );
     let photos = kotapintar_storage::entity::request_message_photo::Entity::find()
-        .filter(kotapintar_storage::entity::request_message_photo::Column::MessageId.eq(thread[2].id))
+        .filter(
+            kotapintar_storage::entity::request_message_photo::Column::MessageId.eq(thread[2].id),
+        )
         .count(&app.store.reader)
         .await
         .unwrap();

@@ -442,7 +442,11 @@ async fn the_thread_never_reaches_public_output(app: TestApp) {
     let r = app
         .post_form(
             &format!("/staf/laporan/{id}/aksi"),
-            &[("action", "comment"), ("note", "Tim dijadwalkan"), ("public", "on")],
+            &[
+                ("action", "comment"),
+                ("note", "Tim dijadwalkan"),
+                ("public", "on"),
+            ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -476,7 +480,10 @@ async fn the_thread_never_reaches_public_output(app: TestApp) {
         let (_, html) = app.get_html(&format!("/cari?q={q}")).await;
         assert!(!html.contains(&code), "the search found {q}");
     }
-    assert!(listed(&app, "Got tersumbat", &code).await, "the filter works");
+    assert!(
+        listed(&app, "Got tersumbat", &code).await,
+        "the filter works"
+    );
     let (c, _) = app.new_visitor();
     for path in ["/api/v1/requests", "/api/v1/events"] {
         out.push_str(

@@ -101,7 +101,10 @@ async fn a_staff_reply_reaches_the_email_and_the_answer_comes_back_by_the_privat
     assert!(mail.subject().unwrap().contains(&code));
     let body = mail.body();
     assert!(body.contains(question), "{body}");
-    assert!(!body.contains("petugas.pupr"), "the officer's account stays internal");
+    assert!(
+        !body.contains("petugas.pupr"),
+        "the officer's account stays internal"
+    );
 
     // the reporter reads it on the private link and answers there
     let follow = format!("/laporan/{code}/ikuti/{token}");
@@ -174,11 +177,16 @@ async fn a_reporter_without_contact_cannot_be_written_to(app: TestApp) {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = r.text().await.unwrap();
     assert!(html.contains("Pelapor tidak meninggalkan kontak: pesan tidak dapat dikirim."));
-    assert!(html.contains("Mohon info tambahan"), "what was typed is kept");
+    assert!(
+        html.contains("Mohon info tambahan"),
+        "what was typed is kept"
+    );
     assert!(thread_of(&app, id).await.is_empty());
     let queued = kotapintar_storage::jobs::pending(&app.store).await.unwrap();
     assert!(
-        !queued.iter().any(|j| j.payload.contains("Mohon info tambahan")),
+        !queued
+            .iter()
+            .any(|j| j.payload.contains("Mohon info tambahan")),
         "nothing queued"
     );
 }

@@ -70,7 +70,11 @@ impl MigrationTrait for Migration {
                         .string_len(20)
                         .not_null(),
                 )
-                .col(ColumnDef::new(RequestMessages::Via).string_len(20).not_null())
+                .col(
+                    ColumnDef::new(RequestMessages::Via)
+                        .string_len(20)
+                        .not_null(),
+                )
                 .col(ColumnDef::new(RequestMessages::AuthorUserId).big_integer())
                 .col(
                     ColumnDef::new(RequestMessages::AuthorName)

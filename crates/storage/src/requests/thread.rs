@@ -78,9 +78,8 @@ pub async fn reply(
         .await?
         .ok_or(StorageError::NotFound)?;
     let handling = handling_units(&tx, row.id).await?;
-    let (text, via) =
-        thread::staff_reply(actor, &handling, row.confidential, reach_of(&row), text)
-            .map_err(refused)?;
+    let (text, via) = thread::staff_reply(actor, &handling, row.confidential, reach_of(&row), text)
+        .map_err(refused)?;
     let now = Utc::now();
     let message = request_message::ActiveModel {
         request_id: Set(row.id),
@@ -186,7 +185,11 @@ pub async fn thread(store: &Store, actor: &Actor, id: RequestId) -> Result<Threa
         .ok_or(StorageError::NotFound)?;
     let ever = ever_handled(&store.reader, row.id).await?;
     if !actor.can_view_request(&ever) {
-        return Err(refusal(&row, actor, &handling_units(&store.reader, row.id).await?));
+        return Err(refusal(
+            &row,
+            actor,
+            &handling_units(&store.reader, row.id).await?,
+        ));
     }
     Ok(Thread {
         messages: messages_of(&store.reader, row.id).await?,
@@ -335,30 +338,41 @@ pub async fn written_to_chat(store: &Store, contact: &ChatContact) -> Result<Vec
         .collect())
 }
 
-/// A reporter's chat message on a request's thread, with its photos (cleaned already), in the
-/// caller's transaction; photo files are written first and removed again if the caller's
-/// transaction does not commit (`PendingThreadFiles::keep` after it does). The request's code.
+/// A reporter's chat message that answers a request, with its photos (cleaned already).
+pub struct ChatAnswer<'a> {
+    pub request: RequestId,
+    pub channel: Channel,
+    pub text: &'a str,
+    pub photos: &'a [PhotoFile],
+}
+
+/// Puts a reporter's chat message on its request's thread, in the caller's transaction;
+/// photo files are written first and removed again unless `pending` is kept after the
+/// caller's commit. The request's code.
 pub(crate) async fn add_from_chat(
     tx: &DatabaseTransaction,
     rules: &RequestRules,
     uploads: &Path,
-    request: RequestId,
-    channel: Channel,
-    text: &str,
-    photos: &[PhotoFile],
+    a: &ChatAnswer<'_>,
     pending: &mut PendingThreadFiles,
 ) -> Result<String> {
-    let row = request::Entity::find_by_id(request.0)
+    let row = request::Entity::find_by_id(a.request.0)
         .one(tx)
         .await?
         .ok_or(StorageError::NotFound)?;
     let now = Utc::now();
-    let rows = write_photo_files(uploads, now, photos, 0, &mut pending.0)?
+    let rows = write_photo_files(uploads, now, a.photos, 0, &mut pending.0)?
         .into_iter()
         .map(request_photo_row::Row)
         .collect();
-    let text: String = text.trim().chars().take(thread::MAX_MESSAGE_CHARS).collect();
-    add_from_reporter(tx, rules, &row, Via::Chat(channel), &text, rows, now).await?;
+    let text: String = a
+        .text
+        .trim()
+        .chars()
+        .take(thread::MAX_MESSAGE_CHARS)
+        .collect();
+    let via = Via::Chat(a.channel);
+    add_from_reporter(tx, rules, &row, via, &text, rows, now).await?;
     Ok(row.tracking_code)
 }
 

@@ -37,7 +37,9 @@ pub async fn staff_reply(
     ];
     let rules = &state.config.rules;
     match requests::reply(&state.store, rules, &actor, id, &f.message).await {
-        Ok(_) => Ok(Redirect::to(&format!("/staf/laporan/{id}?ok=reply_sent#utas")).into_response()),
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/staf/laporan/{id}?ok=reply_sent#utas")).into_response())
+        }
         Err(StorageError::Invalid(e)) => {
             inbox::detail_page(&state, &actor, page, id, SentBack::Invalid(e), typed).await
         }
