@@ -8,7 +8,7 @@ use crate::notify::{check_timeout, error_chain, non_empty, NotifyConfigError};
 use crate::retry;
 use chrono::Utc;
 use kotapintar_domain::conversation::{
-    self, telegram, whatsapp, Catalogue, Channel, ChatContact, Conversation, DistrictChoice,
+    self, sms, telegram, whatsapp, Catalogue, Channel, ChatContact, Conversation, DistrictChoice,
     Effect, Inbound, PublicStatus, Reply, ServiceChoice, MAX_PHOTOS,
 };
 use kotapintar_domain::job::{ChatMessage, Job, JobError};
@@ -93,6 +93,63 @@ struct WhatsApp {
     authorization: reqwest::header::HeaderValue,
 }
 
+/// The Android SMS gateway's send API (`KOTAPINTAR_SMS_*`): its address (the device's
+/// `http://<ip>:8080`, or `https://api.sms-gate.app/3rdparty/v1` for the cloud), and the
+/// username and password the app shows; without an address the SMS channel is off.
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct SmsConfig {
+    pub api_url: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub timeout_secs: u64,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        Self {
+            api_url: None,
+            username: None,
+            password: None,
+            timeout_secs: 20,
+        }
+    }
+}
+
+impl std::fmt::Debug for SmsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmsConfig")
+            .field("api_url", &self.api_url)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("timeout_secs", &self.timeout_secs)
+            .finish()
+    }
+}
+
+struct SmsGateway {
+    client: reqwest::Client,
+    /// `{api_url}/message`.
+    send: String,
+    username: String,
+    password: String,
+}
+
+fn sms_client(c: &SmsConfig) -> Result<Option<SmsGateway>, NotifyConfigError> {
+    let Some(url) = non_empty(&c.api_url) else {
+        return Ok(None);
+    };
+    let base = http_url("sms_api_url", url)?;
+    let client = http_client("sms_timeout_secs", c.timeout_secs)?;
+    tracing::info!("the SMS channel is on");
+    Ok(Some(SmsGateway {
+        client,
+        send: format!("{}/message", base.as_str().trim_end_matches('/')),
+        username: non_empty(&c.username).unwrap_or_default().to_string(),
+        password: non_empty(&c.password).unwrap_or_default().to_string(),
+    }))
+}
+
 struct Telegram {
     client: reqwest::Client,
     /// `{api_url}/bot{token}`; never logged (it holds the token).
@@ -105,6 +162,7 @@ struct Telegram {
 pub struct Channels {
     telegram: Option<Telegram>,
     whatsapp: Option<WhatsApp>,
+    sms: Option<SmsGateway>,
     rules: RequestRules,
     uploads: PathBuf,
 }
@@ -240,9 +298,16 @@ impl Channels {
         Ok(Self {
             telegram: telegram_client(telegram)?,
             whatsapp: whatsapp_client(whatsapp)?,
+            sms: None,
             rules,
             uploads,
         })
+    }
+
+    /// Adds the SMS gateway (off without its address).
+    pub fn with_sms(mut self, sms: &SmsConfig) -> Result<Self, NotifyConfigError> {
+        self.sms = sms_client(sms)?;
+        Ok(self)
     }
 
     /// Sends one chat message. A channel that is off keeps the job waiting (it shows as
@@ -282,6 +347,23 @@ impl Channels {
                     })?;
                 answer("whatsapp", "messages", r).await.map(|_| ())
             }
+            Channel::Sms => {
+                let Some(g) = &self.sms else {
+                    return Err(JobError::Retry("the SMS channel is off".into()));
+                };
+                let body = sms::send_message(&m.contact.id, &m.text);
+                let r = g
+                    .client
+                    .post(&g.send)
+                    .basic_auth(&g.username, Some(&g.password))
+                    .json(&body)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        JobError::Retry(format!("sms: {}", error_chain(&e.without_url())))
+                    })?;
+                answer("sms", "message", r).await.map(|_| ())
+            }
         }
     }
 
@@ -305,6 +387,13 @@ impl Channels {
             Some(Channel::WhatsApp) => {
                 let (from, content) = whatsapp::content(&u.payload).map_err(JobError::Permanent)?;
                 (Channel::WhatsApp, from, content, None)
+            }
+            Some(Channel::Sms) => {
+                let Some(m) = sms::received(u.payload.as_bytes()).map_err(JobError::Permanent)?
+                else {
+                    return channels::skip(store, update_id).await.map_err(retry);
+                };
+                (Channel::Sms, m.from, telegram::Content::Text(m.text), None)
             }
             None => return channels::skip(store, update_id).await.map_err(retry),
         };
@@ -399,6 +488,8 @@ impl Channels {
                 Some(w) => w.media(file_id).await?,
                 None => return Err(Fetch::Retry("the WhatsApp channel is off".into())),
             },
+            // an SMS carries no photo
+            Channel::Sms => return Err(Fetch::Refused),
         };
         if !r.status().is_success() {
             return Err(Fetch::Retry(format!("photo download: {}", r.status())));

@@ -1,4 +1,4 @@
-//! A request filed by chat (Telegram, WhatsApp): the conversation as a state machine, one
+//! A request filed by chat (Telegram, WhatsApp, SMS): the conversation as a state machine, one
 //! inbound message at a time, without I/O. The caller keeps the state between messages (one
 //! conversation per sender), carries out the effects (replies, filing through the same intake
 //! path as the web form, a status look-up) and hands photos in as references it already
@@ -8,6 +8,7 @@
 //! service (or "tidak tahu"), the description, the place, and the answer to the summary, which
 //! is also the anonim/rahasia choice. Photos may be sent at any step (at most five).
 
+pub mod sms;
 pub mod telegram;
 mod texts;
 pub mod whatsapp;
@@ -42,16 +43,19 @@ const TITLE_CHARS: usize = 80;
 pub enum Channel {
     Telegram,
     WhatsApp,
+    /// Through an Android SMS gateway (`sms.rs`).
+    Sms,
 }
 
 impl Channel {
-    pub const ALL: [Self; 2] = [Self::Telegram, Self::WhatsApp];
+    pub const ALL: [Self; 3] = [Self::Telegram, Self::WhatsApp, Self::Sms];
 
     /// The name stored with updates, conversations and requests; never changes.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Telegram => "telegram",
             Self::WhatsApp => "whatsapp",
+            Self::Sms => "sms",
         }
     }
 

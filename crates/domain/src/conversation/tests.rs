@@ -324,5 +324,6 @@ fn state_round_trips_through_json() {
     let back: Conversation = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
     assert_eq!(back, c);
     assert_eq!(Channel::parse("telegram"), Some(Channel::Telegram));
-    assert_eq!(Channel::parse("sms"), None);
+    assert_eq!(Channel::parse("sms"), Some(Channel::Sms));
+    assert_eq!(Channel::parse("email"), None);
 }

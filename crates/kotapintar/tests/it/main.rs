@@ -14,6 +14,7 @@ mod auth;
 mod bimtek;
 mod browser;
 mod channels;
+mod channels_sms;
 mod channels_whatsapp;
 mod cli;
 mod cluster;

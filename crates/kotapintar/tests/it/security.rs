@@ -547,6 +547,7 @@ fn table(f: &Fixture) -> Vec<Case> {
         post("/channels/telegram", "/channels/telegram".into(), Json, all(404)),
         get("/channels/whatsapp", "/channels/whatsapp".into(), all(404)),
         post("/channels/whatsapp", "/channels/whatsapp".into(), Json, all(404)),
+        post("/channels/sms", "/channels/sms".into(), Json, all(404)),
         get("/data.json", "/data.json".into(), all(200)),
         get("/dcat/catalog.ttl", "/dcat/catalog.ttl".into(), all(200)),
         get("/dcat/catalog.jsonld", "/dcat/catalog.jsonld".into(), all(200)),
