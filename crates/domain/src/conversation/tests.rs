@@ -327,3 +327,26 @@ fn state_round_trips_through_json() {
     assert_eq!(Channel::parse("sms"), Some(Channel::Sms));
     assert_eq!(Channel::parse("email"), None);
 }
+
+#[test]
+fn the_conversation_words_are_known_so_a_thread_answer_never_takes_them() {
+    for w in [
+        "status BDG-26-7K3Q9",
+        "Lapor",
+        "ulang",
+        "/start",
+        "batal",
+        "english",
+        "baru",
+    ] {
+        assert!(super::is_command(w), "{w}");
+    }
+    for t in [
+        "Sudah saya kirim fotonya",
+        "1",
+        "laporan saya belum ditangani",
+        "",
+    ] {
+        assert!(!super::is_command(t), "{t}");
+    }
+}
