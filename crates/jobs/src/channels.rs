@@ -8,13 +8,13 @@ use crate::notify::{check_timeout, error_chain, non_empty, NotifyConfigError};
 use crate::retry;
 use chrono::Utc;
 use kotapintar_domain::conversation::{
-    self, telegram, whatsapp, Catalogue, Channel, ChatContact, Conversation, DistrictChoice,
+    self, sms, telegram, whatsapp, Catalogue, Channel, ChatContact, Conversation, DistrictChoice,
     Effect, Inbound, PublicStatus, Reply, ServiceChoice, MAX_PHOTOS,
 };
 use kotapintar_domain::ids::RequestId;
 use kotapintar_domain::job::{ChatMessage, Job, JobError};
 use kotapintar_domain::region::RegionCode;
-use kotapintar_domain::request::RequestRules;
+use kotapintar_domain::request::{thread, RequestRules};
 use kotapintar_storage::requests::{self, PhotoFile};
 use kotapintar_storage::{channels, drafts, media, regions, services, StorageError, Store};
 use serde::{Deserialize, Serialize};
@@ -94,6 +94,63 @@ struct WhatsApp {
     authorization: reqwest::header::HeaderValue,
 }
 
+/// The Android SMS gateway's send API (`KOTAPINTAR_SMS_*`): its address (the device's
+/// `http://<ip>:8080`, or `https://api.sms-gate.app/3rdparty/v1` for the cloud), and the
+/// username and password the app shows; without an address the SMS channel is off.
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct SmsConfig {
+    pub api_url: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub timeout_secs: u64,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        Self {
+            api_url: None,
+            username: None,
+            password: None,
+            timeout_secs: 20,
+        }
+    }
+}
+
+impl std::fmt::Debug for SmsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmsConfig")
+            .field("api_url", &self.api_url)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("timeout_secs", &self.timeout_secs)
+            .finish()
+    }
+}
+
+struct SmsGateway {
+    client: reqwest::Client,
+    /// `{api_url}/message`.
+    send: String,
+    username: String,
+    password: String,
+}
+
+fn sms_client(c: &SmsConfig) -> Result<Option<SmsGateway>, NotifyConfigError> {
+    let Some(url) = non_empty(&c.api_url) else {
+        return Ok(None);
+    };
+    let base = http_url("sms_api_url", url)?;
+    let client = http_client("sms_timeout_secs", c.timeout_secs)?;
+    tracing::info!("the SMS channel is on");
+    Ok(Some(SmsGateway {
+        client,
+        send: format!("{}/message", base.as_str().trim_end_matches('/')),
+        username: non_empty(&c.username).unwrap_or_default().to_string(),
+        password: non_empty(&c.password).unwrap_or_default().to_string(),
+    }))
+}
+
 struct Telegram {
     client: reqwest::Client,
     /// `{api_url}/bot{token}`; never logged (it holds the token).
@@ -106,6 +163,7 @@ struct Telegram {
 pub struct Channels {
     telegram: Option<Telegram>,
     whatsapp: Option<WhatsApp>,
+    sms: Option<SmsGateway>,
     rules: RequestRules,
     uploads: PathBuf,
 }
@@ -241,9 +299,16 @@ impl Channels {
         Ok(Self {
             telegram: telegram_client(telegram)?,
             whatsapp: whatsapp_client(whatsapp)?,
+            sms: None,
             rules,
             uploads,
         })
+    }
+
+    /// Adds the SMS gateway (off without its address).
+    pub fn with_sms(mut self, sms: &SmsConfig) -> Result<Self, NotifyConfigError> {
+        self.sms = sms_client(sms)?;
+        Ok(self)
     }
 
     /// Sends one chat message. A channel that is off keeps the job waiting (it shows as
@@ -283,6 +348,23 @@ impl Channels {
                     })?;
                 answer("whatsapp", "messages", r).await.map(|_| ())
             }
+            Channel::Sms => {
+                let Some(g) = &self.sms else {
+                    return Err(JobError::Retry("the SMS channel is off".into()));
+                };
+                let body = sms::send_message(&m.contact.id, &m.text);
+                let r = g
+                    .client
+                    .post(&g.send)
+                    .basic_auth(&g.username, Some(&g.password))
+                    .json(&body)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        JobError::Retry(format!("sms: {}", error_chain(&e.without_url())))
+                    })?;
+                answer("sms", "message", r).await.map(|_| ())
+            }
         }
     }
 
@@ -294,17 +376,25 @@ impl Channels {
         if u.processed {
             return Ok(());
         }
-        let (channel, sender, content) = match u.channel {
+        let (channel, sender, content, quoted) = match u.channel {
             Some(Channel::Telegram) => {
                 let parsed = telegram::parse(u.payload.as_bytes()).map_err(JobError::Permanent)?;
                 let Some(chat_id) = parsed.chat_id else {
                     return channels::skip(store, update_id).await.map_err(retry);
                 };
-                (Channel::Telegram, chat_id.to_string(), parsed.content)
+                let id = chat_id.to_string();
+                (Channel::Telegram, id, parsed.content, parsed.quoted)
             }
             Some(Channel::WhatsApp) => {
                 let (from, content) = whatsapp::content(&u.payload).map_err(JobError::Permanent)?;
-                (Channel::WhatsApp, from, content)
+                (Channel::WhatsApp, from, content, None)
+            }
+            Some(Channel::Sms) => {
+                let Some(m) = sms::received(u.payload.as_bytes()).map_err(JobError::Permanent)?
+                else {
+                    return channels::skip(store, update_id).await.map_err(retry);
+                };
+                (Channel::Sms, m.from, telegram::Content::Text(m.text), None)
             }
             None => return channels::skip(store, update_id).await.map_err(retry),
         };
@@ -317,6 +407,15 @@ impl Channels {
                 .await
                 .map_err(retry)?
                 .and_then(|s| serde_json::from_str(&s).ok());
+        let answer = Answer {
+            update_id,
+            contact: &contact,
+            content: &content,
+            quoted: quoted.as_deref(),
+        };
+        if self.to_thread(store, answer, state.as_ref()).await? {
+            return Ok(());
+        }
         let mut run = Run {
             out: Vec::new(),
             discard: Vec::new(),
@@ -392,6 +491,8 @@ impl Channels {
                 Some(w) => w.media(file_id).await?,
                 None => return Err(Fetch::Retry("the WhatsApp channel is off".into())),
             },
+            // an SMS carries no photo
+            Channel::Sms => return Err(Fetch::Refused),
         };
         if !r.status().is_success() {
             return Err(Fetch::Retry(format!("photo download: {}", r.status())));
@@ -526,6 +627,85 @@ impl Channels {
             }
         }
         Ok(())
+    }
+}
+
+/// A chat message that may answer a request's thread.
+struct Answer<'a> {
+    update_id: i64,
+    contact: &'a ChatContact,
+    content: &'a telegram::Content,
+    quoted: Option<&'a str>,
+}
+
+impl Channels {
+    /// Puts a message on the thread of the request it answers (`request::thread::answers`)
+    /// instead of the conversation, with its photo cleaned like the web form's; `true` when
+    /// it did. A conversation in progress goes on, and the conversation's words ("status",
+    /// "lapor", ...) keep their meaning.
+    async fn to_thread(
+        &self,
+        store: &Store,
+        a: Answer<'_>,
+        state: Option<&Conversation>,
+    ) -> Result<bool, JobError> {
+        let now = Utc::now();
+        if state.is_some_and(|c| now - c.last_at <= conversation::EXPIRES_AFTER) {
+            return Ok(false);
+        }
+        let (mut text, photo) = match a.content {
+            telegram::Content::Text(t) if !conversation::is_command(t) => (t.clone(), None),
+            telegram::Content::Photo { file_id, caption } => {
+                (caption.clone().unwrap_or_default(), Some(file_id))
+            }
+            _ => return Ok(false),
+        };
+        let written = requests::written_to_chat(store, a.contact)
+            .await
+            .map_err(retry)?;
+        let Some(request) = thread::answers(a.quoted, &written, now) else {
+            return Ok(false);
+        };
+        let mut draft = None;
+        if let Some(file_id) = photo {
+            match self.fetch_photo(a.contact.channel, file_id).await {
+                Ok(d) => draft = Some(d),
+                Err(Fetch::Retry(e)) => return Err(JobError::Retry(e)),
+                Err(Fetch::Refused) => {
+                    text = format!("{} {text}", thread::PHOTO_REFUSED)
+                        .trim()
+                        .to_string();
+                }
+            }
+        }
+        let photos: Vec<PhotoFile> = draft
+            .iter()
+            .flat_map(|d| drafts::load(&self.uploads, d))
+            .map(|(_, f)| f)
+            .collect();
+        let contact = a.contact.clone();
+        let acknowledge = |code: &str| {
+            Job::SendChat(ChatMessage {
+                contact,
+                text: thread::passed_on(code),
+                choices: Vec::new(),
+            })
+        };
+        let answer = requests::ChatAnswer {
+            request,
+            channel: a.contact.channel,
+            text: &text,
+            photos: &photos,
+        };
+        let (rules, uploads) = (&self.rules, &self.uploads);
+        let saved =
+            channels::finish_on_thread(store, rules, uploads, a.update_id, &answer, acknowledge)
+                .await;
+        if let Some(d) = &draft {
+            drafts::remove(&self.uploads, d);
+        }
+        saved.map_err(retry)?;
+        Ok(true)
     }
 }
 

@@ -209,6 +209,23 @@ impl Worker {
         Ok(self)
     }
 
+    /// Adds the chat channels with the SMS gateway too (`with_channels` and the gateway's
+    /// send API).
+    pub fn with_chat_channels(
+        mut self,
+        telegram: &channels::TelegramConfig,
+        whatsapp: &channels::WhatsAppConfig,
+        sms: &channels::SmsConfig,
+    ) -> Result<Self, notify::NotifyConfigError> {
+        if let Some(handlers) = Arc::get_mut(&mut self.handlers) {
+            let (rules, uploads) = (handlers.sweep.rules.clone(), handlers.sweep.uploads.clone());
+            let channels =
+                channels::Channels::new(telegram, whatsapp, rules, uploads)?.with_sms(sms)?;
+            handlers.channels = Some(Arc::new(channels));
+        }
+        Ok(self)
+    }
+
     /// Runs one job. The match is exhaustive: a new kind does not compile until it has a
     /// handler.
     async fn run_job(&self, job: &Job) -> Result<(), JobError> {

@@ -68,7 +68,7 @@ impl Application {
                 )
                 .with_api_call_retention(settings.api_call_retention_days)
                 .with_notifications(&settings.smtp, &settings.message_gateway)?
-                .with_channels(&settings.telegram, &settings.whatsapp)?
+                .with_chat_channels(&settings.telegram, &settings.whatsapp, &settings.sms)?
                 .allow_private_webhooks(settings.webhook_allow_private),
             )
         } else {

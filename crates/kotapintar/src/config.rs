@@ -129,6 +129,12 @@ pub struct RawSettings {
     pub whatsapp_access_token: Option<Secret>,
     pub whatsapp_phone_number_id: Option<String>,
     pub whatsapp_api_url: String,
+    /// The Android SMS gateway (`KOTAPINTAR_SMS_*`): the key that signs its webhooks, the
+    /// address of its send API, and its username and password.
+    pub sms_signing_key: Option<Secret>,
+    pub sms_api_url: Option<String>,
+    pub sms_username: Option<String>,
+    pub sms_password: Option<Secret>,
     /// Chat messages one sender may send per minute; more are dropped. 0: no limit.
     pub channel_messages_per_sender_per_minute: u32,
     /// Chat messages each channel takes per day, all senders together. 0: no limit.
@@ -179,6 +185,10 @@ impl Default for RawSettings {
             whatsapp_access_token: None,
             whatsapp_phone_number_id: None,
             whatsapp_api_url: "https://graph.facebook.com/v21.0".into(),
+            sms_signing_key: None,
+            sms_api_url: None,
+            sms_username: None,
+            sms_password: None,
             channel_messages_per_sender_per_minute: 20,
             channel_daily_cap: 5000,
         }
@@ -228,6 +238,8 @@ pub struct Settings {
     pub telegram: kotapintar_jobs::channels::TelegramConfig,
     /// The WhatsApp Business account (the worker's half).
     pub whatsapp: kotapintar_jobs::channels::WhatsAppConfig,
+    /// The SMS gateway's send API.
+    pub sms: kotapintar_jobs::channels::SmsConfig,
     /// The chat webhooks' secrets and limits (the web half).
     pub channels: kotapintar_web::ChannelIntake,
 }
@@ -261,13 +273,16 @@ pub fn figment(config_file: &Path, overrides: &Overrides) -> Figment {
     }
     // Environment values are parsed as TOML values, which would read the code `51.10` as the
     // number 51.1; codes are therefore taken verbatim.
-    const VERBATIM: [&str; 6] = [
+    const VERBATIM: [&str; 9] = [
         "telegram_bot_token",
         "telegram_secret",
         "whatsapp_verify_token",
         "whatsapp_app_secret",
         "whatsapp_access_token",
         "whatsapp_phone_number_id",
+        "sms_signing_key",
+        "sms_username",
+        "sms_password",
     ];
     f = f.merge(
         Env::prefixed("KOTAPINTAR_")
@@ -386,7 +401,14 @@ impl Settings {
                 api_url: raw.whatsapp_api_url,
                 ..Default::default()
             },
+            sms: kotapintar_jobs::channels::SmsConfig {
+                api_url: raw.sms_api_url,
+                username: raw.sms_username,
+                password: raw.sms_password.map(|s| s.expose().to_string()),
+                ..Default::default()
+            },
             channels: kotapintar_web::ChannelIntake {
+                sms_signing_key: secret(raw.sms_signing_key),
                 telegram_secret: secret(raw.telegram_secret),
                 whatsapp_verify_token: secret(raw.whatsapp_verify_token),
                 whatsapp_app_secret: secret(raw.whatsapp_app_secret),

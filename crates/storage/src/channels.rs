@@ -180,3 +180,35 @@ pub async fn skip(store: &Store, update_id: i64) -> Result<()> {
         .await?;
     Ok(())
 }
+
+/// Saves a reporter's chat message that answers a request (`request::thread::answers`), with
+/// its photos, the chat's acknowledgement and the update's processed mark, together. `None`
+/// when the update was already processed (a job run twice); else the request's code.
+pub async fn finish_on_thread(
+    store: &Store,
+    rules: &kotapintar_domain::request::RequestRules,
+    uploads: &std::path::Path,
+    update_id: i64,
+    answer: &crate::requests::ChatAnswer<'_>,
+    acknowledge: impl FnOnce(&str) -> Job,
+) -> Result<Option<String>> {
+    let tx = store.writer.begin().await?;
+    let marked = channel_update::Entity::update_many()
+        .col_expr(
+            channel_update::Column::ProcessedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(channel_update::Column::Id.eq(update_id))
+        .filter(channel_update::Column::ProcessedAt.is_null())
+        .exec(&tx)
+        .await?;
+    if marked.rows_affected == 0 {
+        return Ok(None);
+    }
+    let mut pending = crate::requests::PendingThreadFiles::new();
+    let code = crate::requests::add_from_chat(&tx, rules, uploads, answer, &mut pending).await?;
+    jobs::enqueue(&tx, &acknowledge(&code), Utc::now()).await?;
+    tx.commit().await?;
+    pending.keep();
+    Ok(Some(code))
+}

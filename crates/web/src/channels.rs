@@ -1,4 +1,4 @@
-//! Chat providers' webhooks (`/channels/...`). A webhook only checks that the provider sent
+//! Chat providers' webhooks (`/channels/...`: Telegram, WhatsApp, the SMS gateway). A webhook only checks that the provider sent
 //! it, stores the update and queues its processing (`storage::channels::receive`): the
 //! provider is answered in milliseconds, and the conversation runs in the job worker.
 
@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::Utc;
-use kotapintar_domain::conversation::{telegram, whatsapp, Channel};
+use kotapintar_domain::conversation::{sms, telegram, whatsapp, Channel};
 use kotapintar_storage::channels::{self, Received};
 use kotapintar_storage::limits;
 use sha2::{Digest, Sha256};
@@ -27,6 +27,8 @@ pub struct ChannelIntake {
     pub whatsapp_verify_token: Option<String>,
     /// `KOTAPINTAR_WHATSAPP_APP_SECRET`: the app secret that signs every webhook body.
     pub whatsapp_app_secret: Option<String>,
+    /// `KOTAPINTAR_SMS_SIGNING_KEY`: the Android SMS gateway's webhook signing key.
+    pub sms_signing_key: Option<String>,
     /// Messages one sender may send per minute; more are acknowledged and dropped. 0: no limit.
     pub per_sender_per_minute: u32,
     /// Messages a channel takes per day, all senders together; 0: no limit.
@@ -48,6 +50,10 @@ impl std::fmt::Debug for ChannelIntake {
                 "whatsapp_app_secret",
                 &self.whatsapp_app_secret.as_ref().map(|_| "***"),
             )
+            .field(
+                "sms_signing_key",
+                &self.sms_signing_key.as_ref().map(|_| "***"),
+            )
             .field("per_sender_per_minute", &self.per_sender_per_minute)
             .field("daily_cap", &self.daily_cap)
             .finish()
@@ -61,6 +67,7 @@ pub fn routes() -> Router<AppState> {
             "/channels/whatsapp",
             get(whatsapp_verify).post(whatsapp_update),
         )
+        .route("/channels/sms", post(sms_update))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_UPDATE_BYTES))
 }
 
@@ -196,6 +203,41 @@ async fn whatsapp_update(
             continue;
         }
         channels::receive(&state.store, Channel::WhatsApp, &m.id, &m.raw, Utc::now()).await?;
+    }
+    Ok(StatusCode::OK.into_response())
+}
+
+/// `POST /channels/sms`: a webhook of the Android SMS gateway, signed with its signing key
+/// over the body and `X-Timestamp`. Only `sms:received` is stored (by the event's id); the
+/// other events are acknowledged.
+async fn sms_update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let Some(key) = state.channels.sms_signing_key.as_deref() else {
+        return Err(WebError::NotFound);
+    };
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    };
+    let (timestamp, signature) = (header("x-timestamp"), header("x-signature"));
+    let now = Utc::now();
+    if !sms::signed(key.as_bytes(), &body, timestamp, signature, now.timestamp()) {
+        return Ok(StatusCode::UNAUTHORIZED.into_response());
+    }
+    let received = sms::received(&body)
+        .map_err(|_| WebError::BadRequest("not an SMS gateway webhook".into()))?;
+    let Some(m) = received else {
+        return Ok(StatusCode::OK.into_response());
+    };
+    let payload =
+        std::str::from_utf8(&body).map_err(|_| WebError::BadRequest("not UTF-8".into()))?;
+    if within_limits(&state, Channel::Sms, &m.from).await? {
+        channels::receive(&state.store, Channel::Sms, &m.id, payload, now).await?;
     }
     Ok(StatusCode::OK.into_response())
 }

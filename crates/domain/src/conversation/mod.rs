@@ -1,4 +1,4 @@
-//! A request filed by chat (Telegram, WhatsApp): the conversation as a state machine, one
+//! A request filed by chat (Telegram, WhatsApp, SMS): the conversation as a state machine, one
 //! inbound message at a time, without I/O. The caller keeps the state between messages (one
 //! conversation per sender), carries out the effects (replies, filing through the same intake
 //! path as the web form, a status look-up) and hands photos in as references it already
@@ -8,6 +8,7 @@
 //! service (or "tidak tahu"), the description, the place, and the answer to the summary, which
 //! is also the anonim/rahasia choice. Photos may be sent at any step (at most five).
 
+pub mod sms;
 pub mod telegram;
 mod texts;
 pub mod whatsapp;
@@ -42,16 +43,19 @@ const TITLE_CHARS: usize = 80;
 pub enum Channel {
     Telegram,
     WhatsApp,
+    /// Through an Android SMS gateway (`sms.rs`).
+    Sms,
 }
 
 impl Channel {
-    pub const ALL: [Self; 2] = [Self::Telegram, Self::WhatsApp];
+    pub const ALL: [Self; 3] = [Self::Telegram, Self::WhatsApp, Self::Sms];
 
     /// The name stored with updates, conversations and requests; never changes.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Telegram => "telegram",
             Self::WhatsApp => "whatsapp",
+            Self::Sms => "sms",
         }
     }
 
@@ -228,6 +232,29 @@ fn number(text: &str) -> Option<usize> {
     digits.parse().ok()
 }
 
+/// The words that start a new conversation (also when a message would otherwise answer a
+/// request's thread).
+const RESTART_WORDS: [&str; 7] = [
+    "ulang", "restart", "mulai", "start", "/start", "lapor", "baru",
+];
+const CANCEL_WORDS: [&str; 3] = ["batal", "cancel", "stop"];
+const ENGLISH_WORDS: [&str; 3] = ["english", "inggris", "en"];
+const INDONESIAN_WORDS: [&str; 3] = ["indonesia", "bahasa", "id"];
+
+/// Whether a text is a word the conversation takes at any time (status, batal, ulang, lapor,
+/// the language): such a text is never taken as an answer on a request's thread.
+pub fn is_command(text: &str) -> bool {
+    status_code(text).is_some()
+        || [
+            &RESTART_WORDS[..],
+            &CANCEL_WORDS[..],
+            &ENGLISH_WORDS[..],
+            &INDONESIAN_WORDS[..],
+        ]
+        .iter()
+        .any(|w| is_word(text, w))
+}
+
 fn is_word(text: &str, words: &[&str]) -> bool {
     let t = text.trim().to_lowercase();
     words.contains(&t.as_str())
@@ -366,7 +393,7 @@ fn command(
             effects: std::mem::take(effects),
         });
     }
-    if is_word(t, &["batal", "cancel", "stop"]) {
+    if is_word(t, &CANCEL_WORDS) {
         if let Some(c) = state {
             effects.push(Effect::Discard(c.photos.clone()));
         }
@@ -376,14 +403,14 @@ fn command(
             effects: std::mem::take(effects),
         });
     }
-    let switch = if is_word(t, &["english", "inggris", "en"]) {
+    let switch = if is_word(t, &ENGLISH_WORDS) {
         Some(Lang::En)
-    } else if is_word(t, &["indonesia", "bahasa", "id"]) {
+    } else if is_word(t, &INDONESIAN_WORDS) {
         Some(Lang::Id)
     } else {
         None
     };
-    let restart = is_word(t, &["ulang", "restart", "mulai", "start", "/start"]);
+    let restart = is_word(t, &RESTART_WORDS);
     if !restart && switch.is_none() {
         return None;
     }

@@ -33,6 +33,9 @@ pub struct Update {
     /// The private chat it came from; `None` for updates that are not a private message.
     pub chat_id: Option<i64>,
     pub content: Content,
+    /// The text (or caption) of the message this one replies to (`reply_to_message`), which
+    /// names the request when the reporter answers a staff message.
+    pub quoted: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -48,6 +51,13 @@ struct RawMessage {
     caption: Option<String>,
     location: Option<RawLocation>,
     photo: Option<Vec<RawPhotoSize>>,
+    reply_to_message: Option<Box<RawQuoted>>,
+}
+
+#[derive(Deserialize)]
+struct RawQuoted {
+    text: Option<String>,
+    caption: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -79,8 +89,10 @@ pub fn parse(body: &[u8]) -> Result<Update, String> {
             update_id: raw.update_id,
             chat_id: None,
             content: Content::Other,
+            quoted: None,
         });
     };
+    let quoted = m.reply_to_message.and_then(|q| q.text.or(q.caption));
     let content = if let Some(l) = m.location {
         Content::Location {
             lat: l.latitude,
@@ -104,6 +116,7 @@ pub fn parse(body: &[u8]) -> Result<Update, String> {
         update_id: raw.update_id,
         chat_id: Some(m.chat.id),
         content,
+        quoted,
     })
 }
 
@@ -131,6 +144,17 @@ mod tests {
         let u = parse(text).unwrap();
         assert_eq!((u.update_id, u.chat_id), (10000, Some(1111111)));
         assert_eq!(u.content, Content::Text("halo".into()));
+        assert_eq!(u.quoted, None);
+        let reply = br#"{"update_id":10001,"message":{"message_id":1366,"date":1441645533,
+            "chat":{"id":1111111,"type":"private"},"text":"Sudah saya kirim",
+            "reply_to_message":{"message_id":1300,"date":1441645500,"chat":{"id":1111111,"type":"private"},
+              "from":{"id":42,"is_bot":true,"first_name":"Bot"},"text":"Pesan petugas tentang laporan BDG-26-7K3Q9:"}}}"#;
+        let u = parse(reply).unwrap();
+        assert_eq!(u.content, Content::Text("Sudah saya kirim".into()));
+        assert_eq!(
+            u.quoted.as_deref(),
+            Some("Pesan petugas tentang laporan BDG-26-7K3Q9:")
+        );
         let loc =
             br#"{"update_id":2,"message":{"message_id":3,"date":1,"chat":{"id":5,"type":"private"},
             "location":{"latitude":-8.72,"longitude":115.17}}}"#;

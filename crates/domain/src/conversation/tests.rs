@@ -324,5 +324,29 @@ fn state_round_trips_through_json() {
     let back: Conversation = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
     assert_eq!(back, c);
     assert_eq!(Channel::parse("telegram"), Some(Channel::Telegram));
-    assert_eq!(Channel::parse("sms"), None);
+    assert_eq!(Channel::parse("sms"), Some(Channel::Sms));
+    assert_eq!(Channel::parse("email"), None);
+}
+
+#[test]
+fn the_conversation_words_are_known_so_a_thread_answer_never_takes_them() {
+    for w in [
+        "status BDG-26-7K3Q9",
+        "Lapor",
+        "ulang",
+        "/start",
+        "batal",
+        "english",
+        "baru",
+    ] {
+        assert!(super::is_command(w), "{w}");
+    }
+    for t in [
+        "Sudah saya kirim fotonya",
+        "1",
+        "laporan saya belum ditangani",
+        "",
+    ] {
+        assert!(!super::is_command(t), "{t}");
+    }
 }

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod thread;
 pub mod workflow;
 
 pub use workflow::{decide, ReporterAction, StaffAction, SweepAction};

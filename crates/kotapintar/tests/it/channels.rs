@@ -6,7 +6,9 @@ use crate::harness::{jpeg_with_gps, settings_with_smtp, TestApp, TestDb};
 use axum::body::Bytes;
 use axum::http::{StatusCode as AxumStatus, Uri};
 use axum::response::IntoResponse;
-use kotapintar_storage::entity::{channel_conversation, channel_update, request, request_photo};
+use kotapintar_storage::entity::{
+    channel_conversation, channel_update, request, request_message, request_photo,
+};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -304,6 +306,187 @@ async fn a_telegram_conversation_becomes_a_request_and_its_steps_reach_the_chat(
     assert!(waiting.payload.contains("Halo!"));
 }
 
+/// Files a request by chat (kind, service, description, pin, send) from update `first` on;
+/// its code.
+async fn file_by_chat(app: &TestApp, fake: &FakeTelegram, first: i64) -> String {
+    say(app, "text", first, "halo").await;
+    say(app, "text", first + 1, "1 Pengaduan (keluhan, masalah)").await;
+    say(app, "text", first + 2, "1 Jalan rusak").await;
+    say(app, "text", first + 3, DESCRIPTION).await;
+    say(app, "location", first + 4, "").await;
+    say(app, "text", first + 5, "1 Kirim").await;
+    fake.last_text()
+        .split_whitespace()
+        .find(|w| w.starts_with("BDG-"))
+        .expect("a code")
+        .trim_end_matches(['.', ','])
+        .to_string()
+}
+
+/// A text message that replies to (quotes) an earlier message, as Telegram delivers it.
+fn quoting(update: i64, text: &str, quoted: &str) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(&payload("text", update, text)).unwrap();
+    v["message"]["reply_to_message"] = serde_json::json!({
+        "message_id": 1,
+        "date": 1765180700,
+        "from": { "id": 42, "is_bot": true, "first_name": "Kotapintar" },
+        "chat": { "id": CHAT, "type": "private" },
+        "text": quoted,
+    });
+    v.to_string()
+}
+
+async fn thread_of(app: &TestApp, id: i64) -> Vec<request_message::Model> {
+    request_message::Entity::find()
+        .filter(request_message::Column::RequestId.eq(id))
+        .all(&app.store.reader)
+        .await
+        .unwrap()
+}
+
+async fn a_staff_reply_reaches_the_chat_and_the_answer_lands_on_the_thread(
+    app_fake: (TestApp, Arc<FakeTelegram>),
+) {
+    let (app, fake) = app_fake;
+    setup(&app).await;
+    app.login_admin().await;
+    app.create_user("petugas.dishub", "officer", "DISHUB", "petugas-dishub-1")
+        .await;
+    app.logout().await;
+    let code = file_by_chat(&app, &fake, 2001).await;
+    let id = app.request_id(&code).await;
+    app.login_admin().await;
+    app.dispatch(id, "DPUPR").await;
+    app.logout().await;
+    app.run_jobs().await;
+
+    // an officer of another unit may not write to the reporter
+    app.login("petugas.dishub", "petugas-dishub-1").await;
+    let path = format!("/staf/laporan/{id}/balas");
+    let r = app
+        .post_form(&path, &[("message", "Halo dari unit lain")])
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    app.logout().await;
+    assert!(thread_of(&app, id).await.is_empty(), "nothing stored");
+
+    // the handling unit's officer writes; it reaches the chat the request came from
+    app.login("petugas.pupr", "petugas-pupr-1").await;
+    let (_, page) = app.get_html(&format!("/staf/laporan/{id}")).await;
+    assert!(page.contains("Balas pelapor") && page.contains("Dikirim lewat Telegram"));
+    let question = "Mohon kirim foto lubangnya dari dekat, Pak.";
+    let r = app.post_form(&path, &[("message", question)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // without the form's CSRF token: refused
+    let r = app
+        .client
+        .post(app.url(&path))
+        .form(&[("message", "tanpa token")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "CSRF-protected");
+    app.run_jobs().await;
+    let sent = fake.last_text();
+    assert!(sent.contains(question) && sent.contains(&code), "{sent}");
+    let audit = kotapintar_storage::entity::audit_log::Entity::find()
+        .filter(kotapintar_storage::entity::audit_log::Column::Action.eq("request.reply"))
+        .count(&app.store.reader)
+        .await
+        .unwrap();
+    assert_eq!(audit, 1, "audited");
+
+    // the resident answers with a photo and a line: both land on the thread, not in a new
+    // conversation, and the chat says so
+    say(&app, "photo", 2101, "").await;
+    assert!(
+        fake.last_text().contains("teruskan ke petugas"),
+        "{}",
+        fake.last_text()
+    );
+    let answer = "Sudah saya kirim fotonya, lubangnya makin besar";
+    say(&app, "text", 2102, answer).await;
+    assert_eq!(
+        count(&app, channel_conversation::Entity).await,
+        0,
+        "no conversation"
+    );
+    assert_eq!(count(&app, request::Entity).await, 1, "no new request");
+    let thread = thread_of(&app, id).await;
+    let lines: Vec<(&str, &str, &str)> = thread
+        .iter()
+        .map(|m| {
+            (
+                m.direction.as_str(),
+                m.author_name.as_str(),
+                m.body.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            ("to_reporter", "petugas.pupr", question),
+            ("from_reporter", "pelapor", ""),
+            ("from_reporter", "pelapor", answer),
+        ]
+    );
+    let photos = kotapintar_storage::entity::request_message_photo::Entity::find()
+        .all(&app.store.reader)
+        .await
+        .unwrap();
+    assert_eq!(photos.len(), 1);
+    assert_eq!(photos[0].message_id, thread[1].id);
+    assert_eq!(
+        request_photo::Entity::find()
+            .count(&app.store.reader)
+            .await
+            .unwrap(),
+        0,
+        "the thread's photo is not one of the request's public photos"
+    );
+
+    // staff see the thread in order, who wrote what, and the photo (staff only)
+    let (_, page) = app.get_html(&format!("/staf/laporan/{id}")).await;
+    let (q, a) = (page.find(question).unwrap(), page.find(answer).unwrap());
+    assert!(q < a, "in order");
+    assert!(page.contains("petugas.pupr → Pelapor"));
+    let photo = format!("/staf/laporan/{id}/utas/foto/{}", photos[0].id);
+    assert!(page.contains(&photo));
+    let r = app.get(&photo).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    let bytes = r.bytes().await.unwrap();
+    assert!(!bytes.windows(11).any(|w| w == b"GPSLatitude"), "cleaned");
+    app.logout().await;
+    let (c, _) = app.new_visitor();
+    let r = c.get(app.url(&photo)).send().await.unwrap();
+    assert_ne!(r.status(), StatusCode::OK, "not for the public");
+    for public in [format!("/laporan/{code}"), "/laporan".to_string()] {
+        let (_, html) = app.get_html(&public).await;
+        assert!(
+            !html.contains(question) && !html.contains(answer),
+            "{public}"
+        );
+    }
+
+    // the conversation's words keep their meaning; a reply quoting the code answers it
+    say(&app, "text", 2103, &format!("status {code}")).await;
+    assert!(
+        fake.last_text().contains("Batas waktu"),
+        "{}",
+        fake.last_text()
+    );
+    let staff_message = format!("Pesan petugas tentang laporan {code}:\n\n{question}");
+    let quoted = quoting(2104, "Satu lagi: ada dua lubang", &staff_message);
+    assert_eq!(deliver(&app, &quoted, SECRET).await, StatusCode::OK);
+    app.run_jobs().await;
+    assert_eq!(thread_of(&app, id).await.len(), 4);
+    say(&app, "text", 2105, "lapor").await;
+    assert!(fake.last_text().starts_with("Halo!"), "a new conversation");
+    assert_eq!(thread_of(&app, id).await.len(), 4);
+}
+
 async fn webhooks_without_the_secret_are_refused_and_store_nothing(
     app_fake: (TestApp, Arc<FakeTelegram>),
 ) {
@@ -372,6 +555,7 @@ pub(crate) use with_fake;
 with_fake!(
     a_telegram_conversation_becomes_a_request_and_its_steps_reach_the_chat,
     webhooks_without_the_secret_are_refused_and_store_nothing,
+    a_staff_reply_reaches_the_chat_and_the_answer_lands_on_the_thread,
 );
 
 both_backends!(a_channel_that_is_not_configured_answers_not_found);

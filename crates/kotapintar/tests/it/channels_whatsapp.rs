@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode as AxumStatus, Uri};
 use axum::response::IntoResponse;
 use kotapintar_domain::conversation::whatsapp;
-use kotapintar_storage::entity::{channel_update, request, request_photo};
+use kotapintar_storage::entity::{channel_update, request, request_message, request_photo};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use std::sync::{Arc, Mutex};
@@ -277,6 +277,93 @@ async fn a_whatsapp_conversation_becomes_a_request_and_its_steps_reach_the_chat(
     assert!(public.contains(&code) && !public.contains(FROM));
 }
 
+async fn a_staff_reply_reaches_whatsapp_and_the_answer_lands_on_the_thread(
+    app_fake: (TestApp, Arc<FakeGraph>),
+) {
+    let (app, fake) = app_fake;
+    app.import_areas().await;
+    app.login_admin().await;
+    app.create_unit("DPUPR", "Dinas PUPR").await;
+    app.create_user("petugas.pupr", "officer", "DPUPR", "petugas-pupr-1")
+        .await;
+    app.logout().await;
+    // no service for this kind: the conversation skips the service question
+    say(&app, "text", "wamid.T1", "halo").await;
+    say(
+        &app,
+        "interactive",
+        "wamid.T2",
+        "1 Pengaduan (keluhan, masalah)",
+    )
+    .await;
+    say(&app, "text", "wamid.T3", DESCRIPTION).await;
+    say(&app, "location", "wamid.T4", "").await;
+    say(&app, "interactive", "wamid.T5", "1 Kirim").await;
+    let code = fake
+        .last_text()
+        .split_whitespace()
+        .find(|w| w.starts_with("BDG-"))
+        .expect("a code")
+        .trim_end_matches(['.', ','])
+        .to_string();
+    let id = app.request_id(&code).await;
+    app.login_admin().await;
+    app.dispatch(id, "DPUPR").await;
+    app.logout().await;
+    app.run_jobs().await;
+
+    app.login("petugas.pupr", "petugas-pupr-1").await;
+    let question = "Tiang lampu nomor berapa, Bu? Ada nomornya di tiang.";
+    let r = app
+        .post_form(
+            &format!("/staf/laporan/{id}/balas"),
+            &[("message", question)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.logout().await;
+    app.run_jobs().await;
+    let sent = fake.last_text();
+    assert!(sent.contains(question) && sent.contains(&code), "{sent}");
+
+    let answer = "Nomor tiangnya PJU-0417, dekat warung";
+    say(&app, "text", "wamid.T6", answer).await;
+    assert!(fake.last_text().contains("teruskan ke petugas"));
+    say(&app, "image", "wamid.T7", "").await;
+    assert_eq!(requests(&app).await, 1, "no new request");
+    let thread = request_message::Entity::find()
+        .filter(request_message::Column::RequestId.eq(id))
+        .all(&app.store.reader)
+        .await
+        .unwrap();
+    let lines: Vec<(&str, &str, &str)> = thread
+        .iter()
+        .map(|m| (m.direction.as_str(), m.via.as_str(), m.body.as_str()))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            ("to_reporter", "whatsapp", question),
+            ("from_reporter", "whatsapp", answer),
+            ("from_reporter", "whatsapp", ""),
+        ]
+    );
+    let photos = kotapintar_storage::entity::request_message_photo::Entity::find()
+        .filter(
+            kotapintar_storage::entity::request_message_photo::Column::MessageId.eq(thread[2].id),
+        )
+        .count(&app.store.reader)
+        .await
+        .unwrap();
+    assert_eq!(photos, 1);
+    app.login("petugas.pupr", "petugas-pupr-1").await;
+    let (_, page) = app.get_html(&format!("/staf/laporan/{id}")).await;
+    assert!(page.contains(answer) && page.contains("Dikirim lewat WhatsApp"));
+    app.logout().await;
+    let (_, public) = app.get_html(&format!("/laporan/{code}")).await;
+    assert!(!public.contains(answer) && !public.contains(question));
+}
+
 async fn whatsapp_verification_and_signatures(app_fake: (TestApp, Arc<FakeGraph>)) {
     let (app, fake) = app_fake;
     let q = |token: &str| {
@@ -327,4 +414,5 @@ macro_rules! with_fake {
 with_fake!(
     a_whatsapp_conversation_becomes_a_request_and_its_steps_reach_the_chat,
     whatsapp_verification_and_signatures,
+    a_staff_reply_reaches_whatsapp_and_the_answer_lands_on_the_thread,
 );

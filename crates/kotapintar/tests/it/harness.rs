@@ -282,7 +282,11 @@ impl TestApp {
         )
         .with_notifications(&self.settings.smtp, &self.settings.message_gateway)
         .expect("notification settings")
-        .with_channels(&self.settings.telegram, &self.settings.whatsapp)
+        .with_chat_channels(
+            &self.settings.telegram,
+            &self.settings.whatsapp,
+            &self.settings.sms,
+        )
         .expect("channel settings")
         .allow_private_webhooks(self.settings.webhook_allow_private)
         .drain()

@@ -499,6 +499,8 @@ fn table(f: &Fixture) -> Vec<Case> {
         post("/laporan/{code}/ikuti/{token}/survei", format!("{follow}/survei"), Form, all(422)),
         post("/laporan/{code}/ikuti/{token}/data", format!("{follow}/data"), Form, all(303)),
         post("/laporan/{code}/ikuti/{token}/hapus-data", format!("{erase}/hapus-data"), Form, all(303)),
+        // the reporter's answer on the thread: an empty message is named
+        post("/laporan/{code}/ikuti/{token}/balas", format!("{follow}/balas"), Form, all(422)),
         get("/foto/{name}", format!("/foto/{}", f.photo), all(200)),
         get("/kinerja", "/kinerja".into(), all(200)),
         get("/kinerja/{slug}", format!("/kinerja/{slug}"), all(200)),
@@ -545,6 +547,7 @@ fn table(f: &Fixture) -> Vec<Case> {
         post("/channels/telegram", "/channels/telegram".into(), Json, all(404)),
         get("/channels/whatsapp", "/channels/whatsapp".into(), all(404)),
         post("/channels/whatsapp", "/channels/whatsapp".into(), Json, all(404)),
+        post("/channels/sms", "/channels/sms".into(), Json, all(404)),
         get("/data.json", "/data.json".into(), all(200)),
         get("/dcat/catalog.ttl", "/dcat/catalog.ttl".into(), all(200)),
         get("/dcat/catalog.jsonld", "/dcat/catalog.jsonld".into(), all(200)),
@@ -577,6 +580,10 @@ fn table(f: &Fixture) -> Vec<Case> {
         post("/staf/laporan/massal", "/staf/laporan/massal".into(), comment(Some(req)), page("303 303 303 303 303 303 303 303")),
         get("/staf/laporan/{id}", format!("/staf/laporan/{req}"), page("200 200 200 403 200 200 403 403")),
         post("/staf/laporan/{id}/aksi", format!("/staf/laporan/{req}/aksi"), comment(Option::None), page("303 303 303 403 303 403 403 403")),
+        // writing to the reporter: the desk and the handling unit (this reporter left no
+        // contact: 422 names it); the thread's photos: staff who see the request (none here)
+        post("/staf/laporan/{id}/balas", format!("/staf/laporan/{req}/balas"), Fields(vec![("message", "Mohon info tambahan".into())]), page("422 422 422 403 422 403 403 403")),
+        get("/staf/laporan/{id}/utas/foto/{name}", format!("/staf/laporan/{req}/utas/foto/999999"), page("404 404 404 404 404 404 404 404")),
         get("/staf/pimpinan", "/staf/pimpinan".into(), page("200 403 403 403 403 200 403 403")),
         get("/staf/pimpinan/ringkasan", "/staf/pimpinan/ringkasan".into(), page("200 403 403 403 403 200 403 403")),
         get("/staf/rute", "/staf/rute".into(), page("200 403 403 403 200 200 403 403")),

@@ -16,6 +16,7 @@ both_backends!(
     outside_parties_get_masked_notes,
     a_rahasia_code_answers_as_an_unknown_code,
     editors_see_no_requests_or_contact_data,
+    the_thread_never_reaches_public_output,
 );
 
 const NIK: &str = "5103011204850001";
@@ -407,4 +408,107 @@ async fn editors_see_no_requests_or_contact_data(app: TestApp) {
         !inbox.contains(&code),
         "an editor's inbox lists the unit's requests"
     );
+}
+
+/// The messages between staff and the reporter (issue 20) are staff only: no public page,
+/// list, search, feed, API, Open311, open data or outside event carries a word of them.
+async fn the_thread_never_reaches_public_output(app: TestApp) {
+    const STAFF: &str = "Utasstaf Kuningrahasia mohon foto";
+    const REPORTER: &str = "Utaswarga Birurahasia sudah dikirim";
+    app.import_areas().await;
+    app.login_admin().await;
+    app.create_unit("DPUPR", "Dinas PUPR").await;
+    app.logout().await;
+    let (code, token) = file(
+        &app,
+        &[
+            ("title", "Got tersumbat di depan pura"),
+            (
+                "description",
+                "Got tersumbat sampah, air meluap ke jalan setiap hujan deras.",
+            ),
+            ("email", "warga.utas@contoh.id"),
+        ],
+    )
+    .await;
+    let id = app.request_id(&code).await;
+    app.login_admin().await;
+    app.dispatch(id, "DPUPR").await;
+    let r = app
+        .post_form(&format!("/staf/laporan/{id}/balas"), &[("message", STAFF)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // a public comment too, so the public pages have something of the request to show
+    let r = app
+        .post_form(
+            &format!("/staf/laporan/{id}/aksi"),
+            &[
+                ("action", "comment"),
+                ("note", "Tim dijadwalkan"),
+                ("public", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.logout().await;
+    let r = app
+        .post_form(
+            &format!("/laporan/{code}/ikuti/{token}/balas"),
+            &[("message", REPORTER)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.run_jobs().await;
+    app.search_caught_up().await;
+
+    let api = api_token(&app, "DPUPR", "requests:read").await;
+    let mut out = public_everywhere(&app, &code, &api).await;
+    assert!(out.contains("Tim dijadwalkan"), "the public note is there");
+    for path in [
+        "/".to_string(),
+        "/sitemap.xml".to_string(),
+        "/data.json".to_string(),
+        "/open311/v2/requests.json?extensions=true".to_string(),
+    ] {
+        let (_, body) = app.get_html(&path).await;
+        out.push_str(&body);
+    }
+    // the search and the public filter find nothing by the thread's words (they echo the
+    // query, so the answer is read for the request, not for the word)
+    for q in ["Utasstaf", "Utaswarga"] {
+        assert!(!listed(&app, q, &code).await, "the list found {q}");
+        let (_, html) = app.get_html(&format!("/cari?q={q}")).await;
+        assert!(!html.contains(&code), "the search found {q}");
+    }
+    assert!(
+        listed(&app, "Got tersumbat", &code).await,
+        "the filter works"
+    );
+    let (c, _) = app.new_visitor();
+    for path in ["/api/v1/requests", "/api/v1/events"] {
+        out.push_str(
+            &c.get(app.url(path))
+                .bearer_auth(&api)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+        );
+    }
+    // what outside parties are sent (the outbox of events, the webhooks' deliveries)
+    let events = entity::event::Entity::find()
+        .all(&app.store.reader)
+        .await
+        .unwrap();
+    out.push_str(&format!("{events:?}"));
+    for word in ["Utasstaf", "Kuningrahasia", "Utaswarga", "Birurahasia"] {
+        assert!(!out.contains(word), "{word} reached public output");
+    }
+    // the reporter reads their own thread on the private link
+    let (_, mine) = app
+        .get_html(&format!("/laporan/{code}/ikuti/{token}"))
+        .await;
+    assert!(mine.contains(STAFF) && mine.contains(REPORTER));
 }

@@ -37,6 +37,8 @@ pub mod region;
 pub mod request;
 pub mod request_event;
 pub mod request_fact;
+pub mod request_message;
+pub mod request_message_photo;
 pub mod request_photo;
 pub mod request_support;
 pub mod request_unit;

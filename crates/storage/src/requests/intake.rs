@@ -136,10 +136,10 @@ pub async fn check(store: &Store, rules: &RequestRules, req: &NewRequest) -> Res
 }
 
 /// Files written for a request that is not yet committed; removed unless `keep` is called.
-pub(super) struct PendingFiles(Vec<PathBuf>);
+pub(super) struct PendingFiles(pub(super) Vec<PathBuf>);
 
 impl PendingFiles {
-    fn keep(mut self) {
+    pub(super) fn keep(mut self) {
         self.0.clear();
     }
 }

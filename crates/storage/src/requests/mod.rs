@@ -8,6 +8,7 @@ mod intake;
 mod read;
 mod reporter;
 mod sweep;
+mod thread;
 
 pub use act::*;
 pub use historical::*;
@@ -16,6 +17,7 @@ pub use intake::*;
 pub use read::*;
 pub use reporter::*;
 pub use sweep::*;
+pub use thread::*;
 
 /// The steps people take, decided by the workflow in the domain (`request::workflow`).
 pub use kotapintar_domain::request::{ReporterAction, StaffAction};

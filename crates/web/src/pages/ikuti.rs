@@ -33,6 +33,8 @@ struct FollowTemplate {
     contact_phone: String,
     survey_values: HashMap<String, String>,
     can_reopen: bool,
+    /// The messages between staff and the reporter (their own thread).
+    thread: Vec<requests::ThreadMessage>,
 }
 
 impl FollowTemplate {
@@ -43,7 +45,7 @@ impl FollowTemplate {
     }
 }
 
-async fn show(
+pub(super) async fn show(
     state: &AppState,
     page: Page,
     code: &str,
@@ -53,6 +55,7 @@ async fn show(
     survey_values: HashMap<String, String>,
 ) -> Result<Response, WebError> {
     let v = requests::reporter_view(&state.store, code, token).await?;
+    let thread = requests::reporter_thread(&state.store, code, token).await?;
     let status = crate::view::form_status(&errors);
     let can_reopen = v.record.status == kotapintar_domain::request::Status::Selesai
         && v.record.due_at.is_none_or(|d| d > chrono::Utc::now());
@@ -71,6 +74,7 @@ async fn show(
         errors,
         survey_values,
         can_reopen,
+        thread,
     })?;
     Ok((status, body).into_response())
 }

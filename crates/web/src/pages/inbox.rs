@@ -295,6 +295,10 @@ struct DetailTemplate {
     choices: Vec<(String, Option<u8>)>,
     /// The request to take up after this one (id, code): the head of the viewer's queue.
     next: Option<(RequestId, String)>,
+    /// The messages between staff and the reporter, and where a new one would go.
+    thread: requests::Thread,
+    /// Whether this viewer may write to the reporter.
+    can_reply: bool,
 }
 
 impl DetailTemplate {
@@ -314,13 +318,13 @@ impl DetailTemplate {
 }
 
 /// Why a step's form is shown again: its fields were wrong, or it could not be stored now.
-enum SentBack {
+pub(super) enum SentBack {
     Nothing,
     Invalid(FieldErrors),
     Unavailable,
 }
 
-async fn detail_page(
+pub(super) async fn detail_page(
     state: &AppState,
     actor: &Actor,
     page: Page,
@@ -366,6 +370,8 @@ async fn detail_page(
             .collect();
     }
     let next = next_in_queue(state, actor, id).await?;
+    let thread = requests::thread(&state.store, actor, id).await?;
+    let can_reply = kotapintar_domain::request::thread::may_reply(actor, &handling);
     let status = if unavailable {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
@@ -386,6 +392,8 @@ async fn detail_page(
         suggestions,
         choices,
         next,
+        thread,
+        can_reply,
     })?;
     let mut res = (status, body).into_response();
     if unavailable {

@@ -18,6 +18,7 @@ mod masterplan;
 mod portal;
 mod routing;
 mod staff;
+mod thread;
 mod units;
 mod users;
 
@@ -98,6 +99,15 @@ fn requests() -> Router<AppState> {
         .route("/staf/laporan/massal", post(inbox::bulk))
         .route("/staf/laporan/{id}", get(inbox::detail))
         .route("/staf/laporan/{id}/aksi", post(inbox::act))
+        .route("/staf/laporan/{id}/balas", post(thread::staff_reply))
+        .route(
+            "/staf/laporan/{id}/utas/foto/{name}",
+            get(thread::staff_photo),
+        )
+        .route(
+            "/laporan/{code}/ikuti/{token}/balas",
+            post(thread::reporter_reply),
+        )
 }
 
 /// Service performance: public per regency and unit, and the leadership's views.
