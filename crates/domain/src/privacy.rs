@@ -148,6 +148,10 @@ pub struct PublicRequest {
     pub support_count: i64,
     pub unit_names: Vec<String>,
     pub photo_ids: Vec<i64>,
+    /// The outside photo link (Open311 `media_url`). Not serialised, so every existing
+    /// public output (the API's schemas among them) stays exactly as it was.
+    #[serde(skip)]
+    pub media_url: Option<String>,
     pub timeline: Vec<PublicEvent>,
 }
 
@@ -194,6 +198,7 @@ pub fn publish(r: &RequestRecord, events: &[EventRecord]) -> Option<PublicReques
         support_count: r.support_count,
         unit_names: r.unit_names.clone(),
         photo_ids: r.photo_ids.clone(),
+        media_url: r.media_url.clone(),
         timeline: events
             .iter()
             .map(|e| PublicEvent {
@@ -262,6 +267,7 @@ mod tests {
             support_count: 0,
             unit_names: vec![],
             photo_ids: vec![],
+            media_url: None,
         }
     }
 

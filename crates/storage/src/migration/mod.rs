@@ -19,6 +19,7 @@ mod m20261207_000014_audit_key;
 mod m20261207_000018_idempotency_request;
 mod m20261208_000101_routing;
 mod m20261208_000201_channels;
+mod m20261209_0002_open311_media;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_idempotency_request::Migration),
             Box::new(m20261208_000101_routing::Migration),
             Box::new(m20261208_000201_channels::Migration),
+            Box::new(m20261209_0002_open311_media::Migration),
         ]
     }
 }

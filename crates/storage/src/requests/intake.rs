@@ -213,6 +213,20 @@ pub async fn submit(
     req: NewRequest,
     photos: Vec<PhotoFile>,
 ) -> Result<Submitted> {
+    submit_with_link(store, rules, calendar, uploads, req, photos, None).await
+}
+
+/// `submit`, with an outside photo link (Open311 `media_url`, already checked by
+/// `intake::media_url`) stored on the request in the same transaction.
+pub async fn submit_with_link(
+    store: &Store,
+    rules: &RequestRules,
+    calendar: &Calendar,
+    uploads: &Path,
+    req: NewRequest,
+    photos: Vec<PhotoFile>,
+    media_url: Option<String>,
+) -> Result<Submitted> {
     let refused = |e: StorageError| {
         if let StorageError::Unavailable { reason } = &e {
             store.outage.refused(reason);
@@ -276,6 +290,7 @@ pub async fn submit(
         escalation_level: Set(0),
         personal_data_erased_at: Set(None),
         updated_at: Set(now),
+        media_url: Set(media_url),
         ..Default::default()
     };
     set_public_text(&mut row, public);
