@@ -56,6 +56,11 @@ pub struct RequestRecord {
     pub support_count: i64,
     pub unit_names: Vec<String>,
     pub photo_ids: Vec<i64>,
+    /// An outside link to a photo, sent as Open311 `media_url` (checked by
+    /// `intake::media_url`; shown, never fetched). Not serialised: the API's schemas stay
+    /// as they are.
+    #[serde(skip)]
+    pub media_url: Option<String>,
 }
 
 /// A request's free text with personal data masked: what the public reads, searches and
