@@ -33,7 +33,7 @@ fn dataset_fields<'a>(unit_id: &'a str, name: &'a str, notes: &'a str) -> Vec<(&
     ]
 }
 
-async fn unit_id(app: &TestApp, code: &str) -> String {
+pub(crate) async fn unit_id(app: &TestApp, code: &str) -> String {
     kotapintar_storage::units::find_by_code(&app.store.reader, code)
         .await
         .unwrap()
@@ -43,7 +43,7 @@ async fn unit_id(app: &TestApp, code: &str) -> String {
         .to_string()
 }
 
-async fn ckan(app: &TestApp, path: &str) -> (StatusCode, Value) {
+pub(crate) async fn ckan(app: &TestApp, path: &str) -> (StatusCode, Value) {
     let r = app.get(path).await;
     let status = r.status();
     let ct = r
@@ -57,7 +57,7 @@ async fn ckan(app: &TestApp, path: &str) -> (StatusCode, Value) {
 
 /// Sets up a unit with an editor and a published dataset with one CSV; returns the
 /// dataset's staff id.
-async fn published_markets(app: &TestApp) -> i64 {
+pub(crate) async fn published_markets(app: &TestApp) -> i64 {
     app.login_admin().await;
     app.create_unit("DISPERINDAG", "Dinas Perindustrian dan Perdagangan")
         .await;

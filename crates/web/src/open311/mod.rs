@@ -143,13 +143,22 @@ async fn style_of(state: &AppState, params: &Params) -> Result<Style, Fail> {
 
 /// The spec's `jurisdiction_id`: optional for a server with one jurisdiction, but when it is
 /// sent it must be this regency's Kemendagri code (`51.03`; the BPS form `5103` is taken
-/// too). Another one is 404: a client sending it is talking to the wrong server.
+/// too), or the host of its public address (the spec's examples are domains, and
+/// FixMyStreet is often set up with one). Another one is 404: a client sending it is talking
+/// to the wrong server.
 fn check_jurisdiction(state: &AppState, params: &Params) -> Result<(), Fail> {
     let Some(given) = params.get("jurisdiction_id") else {
         return Ok(());
     };
     let ours = state.config.regency.to_string();
-    if given == ours || given.replace('.', "") == ours.replace('.', "") {
+    let host = public_url(state)
+        .split_once("://")
+        .map(|(_, rest)| rest.split(['/', ':']).next().unwrap_or_default())
+        .unwrap_or_default();
+    if given == ours
+        || given.replace('.', "") == ours.replace('.', "")
+        || (!host.is_empty() && given.eq_ignore_ascii_case(host))
+    {
         Ok(())
     } else {
         Err(Fail::not_found(format!(
