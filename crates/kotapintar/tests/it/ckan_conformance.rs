@@ -45,7 +45,7 @@ async fn datastore_search_keeps_arguments_and_reads_json_queries(app: TestApp) {
     let filters = enc(r#"{"tahun": "2025"}"#);
     let first = ok(
         &app,
-        &format!("/api/3/action/datastore_search?resource_id={rid}&filters={filters}&q=a&limit=1&fields=kecamatan,jumlah&sort=jumlah%20desc"),
+        &format!("/api/3/action/datastore_search?resource_id={rid}&filters={filters}&q=2025&limit=1&fields=kecamatan,jumlah&sort=jumlah%20desc"),
     )
     .await;
     assert_eq!(first["total"], 3, "{first}");
@@ -63,7 +63,7 @@ async fn datastore_search_keeps_arguments_and_reads_json_queries(app: TestApp) {
     };
     assert_eq!(get("resource_id"), rid);
     assert_eq!(get("filters"), r#"{"tahun": "2025"}"#);
-    assert_eq!(get("q"), "a");
+    assert_eq!(get("q"), "2025");
     assert_eq!(get("limit"), "1");
     assert_eq!(get("fields"), "kecamatan,jumlah");
     assert_eq!(get("sort"), "jumlah desc");

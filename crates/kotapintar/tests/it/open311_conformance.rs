@@ -59,7 +59,7 @@ async fn media_url_is_kept_as_an_outside_link_and_returned(app: TestApp) {
     assert_eq!(s, StatusCode::OK);
     assert!(
         page.contains(
-            r#"<a href="https://fixmystreet.example/photo/7.full.jpeg?v=2&amp;s=1" rel="nofollow noopener ugc""#
+            r#"<a href="https://fixmystreet.example/photo/7.full.jpeg?v=2&#38;s=1" rel="nofollow noopener ugc""#
         ),
         "{page}"
     );
