@@ -949,7 +949,7 @@ async fn updates_show_public_notes_and_status_changes_only(app: TestApp) {
     // the window, as FixMyStreet asks for it
     let now = chrono::Utc::now();
     let window = format!(
-        "?start_date={}&end_date={}&api_key={key}&jurisdiction_id=badungkab.go.id",
+        "?start_date={}&end_date={}&api_key={key}&jurisdiction_id=51.03",
         (now - chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ"),
         (now + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ"),
     );

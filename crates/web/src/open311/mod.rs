@@ -110,13 +110,14 @@ impl Params {
 
 /// How an answer is written for this caller: the spec's fields only, or with the
 /// extensions (`extensions=true`); statuses as the spec's `open`/`closed`, or as mySociety's
-/// extended statuses (`extensions=true`, or a client whose key carries the
-/// `open311:extended` scope: FixMyStreet never sends `extensions=true`, and reads a plain
-/// `closed` as "fixed").
+/// extended statuses. Updates carry extended statuses with `extensions=true`; both requests
+/// and updates carry them for a client whose key has the `open311:extended` scope
+/// (FixMyStreet never sends `extensions=true`, and reads a plain `closed` as "fixed").
 #[derive(Debug, Clone, Copy, Default)]
 struct Style {
     extensions: bool,
-    extended_status: bool,
+    /// The client's setting (`EXTENDED_STATUS_SCOPE`).
+    client_extended: bool,
 }
 
 /// The scope that makes a client's answers carry extended statuses without
@@ -127,17 +128,16 @@ pub const EXTENDED_STATUS_SCOPE: &str = "open311:extended";
 /// must be valid (a client with a typo in its key would otherwise silently get other
 /// statuses than it was set up for).
 async fn style_of(state: &AppState, params: &Params) -> Result<Style, Fail> {
-    let extensions = params.extensions();
-    let mut extended_status = extensions;
+    let mut client_extended = false;
     if let Some(key) = params.get("api_key") {
         let client = clients::authenticate(&state.store, key)
             .await?
             .ok_or_else(|| Fail::forbidden("api_key is not valid"))?;
-        extended_status |= client.has_scope(EXTENDED_STATUS_SCOPE);
+        client_extended = client.has_scope(EXTENDED_STATUS_SCOPE);
     }
     Ok(Style {
-        extensions,
-        extended_status,
+        extensions: params.extensions(),
+        client_extended,
     })
 }
 
@@ -613,7 +613,14 @@ fn request_node(state: &AppState, r: &PublicRequest, style: Style) -> Node {
     });
     let mut fields = vec![
         ("service_request_id", Node::text(&r.tracking_code)),
-        ("status", Node::text(status_of(r.status, style))),
+        (
+            "status",
+            Node::text(if style.client_extended {
+                extended_status(r.status)
+            } else {
+                v2_status(r.status)
+            }),
+        ),
         ("status_notes", Node::opt(status_notes)),
         ("service_name", Node::opt(r.service_name.clone())),
         (

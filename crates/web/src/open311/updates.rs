@@ -25,10 +25,10 @@ pub(super) fn v2_status(s: Status) -> &'static str {
     }
 }
 
-/// A status as this caller reads it: the spec's `open`/`closed`, or the extended status
-/// (see `Style`).
+/// An update's status as this caller reads it: the spec's `open`/`closed`, or the extended
+/// status (see `Style`).
 pub(super) fn status_of(s: Status, style: Style) -> &'static str {
-    if style.extended_status {
+    if style.extensions || style.client_extended {
         extended_status(s)
     } else {
         v2_status(s)
