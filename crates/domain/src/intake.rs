@@ -300,7 +300,8 @@ pub fn media_url(raw: &str) -> Result<Option<String>, &'static str> {
         return Err("invalid_url");
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let bad_char = |c: char| c.is_whitespace() || c.is_control() || matches!(c, '"' | '<' | '>' | '\\' | '`');
+    let bad_char =
+        |c: char| c.is_whitespace() || c.is_control() || matches!(c, '"' | '<' | '>' | '\\' | '`');
     if authority.is_empty()
         || authority.contains('@')
         || authority.starts_with(':')

@@ -79,10 +79,17 @@ pub fn date_math(raw: &str, now: NaiveDateTime) -> Option<Result<String, &'stati
         ops = rest;
         let step = match op {
             '/' if n.is_empty() => round_down(t, unit),
-            '+' | '-' if !n.is_empty() => n
-                .parse::<u32>()
-                .ok()
-                .and_then(|n| shift(t, if op == '-' { -i64::from(n) } else { i64::from(n) }, unit)),
+            '+' | '-' if !n.is_empty() => n.parse::<u32>().ok().and_then(|n| {
+                shift(
+                    t,
+                    if op == '-' {
+                        -i64::from(n)
+                    } else {
+                        i64::from(n)
+                    },
+                    unit,
+                )
+            }),
             _ => None,
         };
         match step {

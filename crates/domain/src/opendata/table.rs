@@ -350,8 +350,7 @@ impl Table {
         e: &mut FieldErrors,
     ) -> Vec<(Option<usize>, Vec<String>)> {
         let chars: usize = q_fields.iter().map(|(k, v)| k.len() + v.len()).sum();
-        if chars > super::query::MAX_QUERY_CHARS || q_fields.len() > super::query::MAX_QUERY_TERMS
-        {
+        if chars > super::query::MAX_QUERY_CHARS || q_fields.len() > super::query::MAX_QUERY_TERMS {
             e.add("q", "query_too_long");
             return Vec::new();
         }
@@ -359,7 +358,10 @@ impl Table {
             .iter()
             .filter_map(|(name, text)| {
                 let col = self.resolve(name, "q", e)?;
-                Some((col, text.split_whitespace().map(str::to_lowercase).collect()))
+                Some((
+                    col,
+                    text.split_whitespace().map(str::to_lowercase).collect(),
+                ))
             })
             .collect();
         if out.iter().map(|(_, w)| w.len()).sum::<usize>() > super::query::MAX_QUERY_TERMS {
@@ -644,7 +646,9 @@ mod tests {
             check_sort("jumlah DESC, kecamatan"),
             Ok(vec![("jumlah".into(), true), ("kecamatan".into(), false)])
         );
-        assert!(check_sort("jumlah sideways").unwrap_err().contains("jumlah sideways"));
+        assert!(check_sort("jumlah sideways")
+            .unwrap_err()
+            .contains("jumlah sideways"));
         assert!(check_sort("jumlah desc asc").is_err());
         assert_eq!(check_sort(""), Ok(vec![]));
     }
@@ -669,7 +673,10 @@ mod tests {
             limit: 10,
             ..Default::default()
         };
-        assert_eq!(t.search(&q).unwrap_err().for_field("q"), Some("unknown_column"));
+        assert_eq!(
+            t.search(&q).unwrap_err().for_field("q"),
+            Some("unknown_column")
+        );
         let all = DatastoreQuery {
             fields: Some(vec!["kecamatan".into()]),
             limit: 10,

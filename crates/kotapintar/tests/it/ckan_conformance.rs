@@ -49,7 +49,10 @@ async fn datastore_search_keeps_arguments_and_reads_json_queries(app: TestApp) {
     )
     .await;
     assert_eq!(first["total"], 3, "{first}");
-    assert_eq!(first["records"], json!([{"kecamatan": "Mengwi", "jumlah": 10}]));
+    assert_eq!(
+        first["records"],
+        json!([{"kecamatan": "Mengwi", "jumlah": 10}])
+    );
     // the next link keeps every argument and changes only offset
     let next = first["_links"]["next"].as_str().unwrap().to_string();
     let pairs: Vec<(String, String)> =
@@ -70,9 +73,15 @@ async fn datastore_search_keeps_arguments_and_reads_json_queries(app: TestApp) {
     assert_eq!(get("offset"), "1");
     // following it gives the second row of the same query
     let second = ok(&app, &next).await;
-    assert_eq!(second["records"], json!([{"kecamatan": "Kuta", "jumlah": 4}]));
+    assert_eq!(
+        second["records"],
+        json!([{"kecamatan": "Kuta", "jumlah": 4}])
+    );
     let prev = second["_links"]["prev"].as_str().unwrap();
-    assert!(prev.contains("offset=0") && prev.contains("sort=jumlah+desc"), "{prev}");
+    assert!(
+        prev.contains("offset=0") && prev.contains("sort=jumlah+desc"),
+        "{prev}"
+    );
     assert_eq!(ok(&app, prev).await["records"], first["records"]);
 
     // q as a JSON object in a GET query: per column
@@ -191,11 +200,7 @@ async fn package_search_field_queries_date_math_and_fl(app: TestApp) {
     }
     // bad date math and undefined fields are errors, never an empty answer
     for q in ["metadata_modified:[NOW-1WEEK TO *]", "judul:pasar"] {
-        let (s, v) = ckan(
-            &app,
-            &format!("/api/3/action/package_search?q={}", enc(q)),
-        )
-        .await;
+        let (s, v) = ckan(&app, &format!("/api/3/action/package_search?q={}", enc(q))).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{q}: {v}");
         assert_eq!(v["success"], false);
         assert_eq!(v["error"]["__type"], "Search Query Error", "{v}");
@@ -261,7 +266,9 @@ async fn bad_sorts_and_facets_are_refused_in_ckans_shape(app: TestApp) {
         assert_eq!(s, StatusCode::CONFLICT, "{path}: {v}");
         assert_eq!(v["success"], false);
         assert_eq!(v["error"]["__type"], "Validation Error", "{v}");
-        let msgs = v["error"][field].as_array().unwrap_or_else(|| panic!("{v}"));
+        let msgs = v["error"][field]
+            .as_array()
+            .unwrap_or_else(|| panic!("{v}"));
         assert!(msgs[0].is_string(), "{v}");
     }
     // the good ones still work, directions in either case
@@ -285,7 +292,11 @@ async fn tags_autocomplete_and_recent_activity(app: TestApp) {
     assert_eq!(tag["display_name"], "pasar");
     assert!(tag["vocabulary_id"].is_null());
     assert!(tag.get("packages").is_none());
-    let tag = ok(&app, "/api/3/action/tag_show?id=pasar&include_datasets=true").await;
+    let tag = ok(
+        &app,
+        "/api/3/action/tag_show?id=pasar&include_datasets=true",
+    )
+    .await;
     assert_eq!(tag["packages"][0]["name"], "pasar-tradisional");
     let (s, v) = ckan(&app, "/api/3/action/tag_show?id=kesehatan").await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
@@ -314,7 +325,11 @@ async fn tags_autocomplete_and_recent_activity(app: TestApp) {
         json!([])
     );
 
-    let v = ok(&app, "/api/3/action/recently_changed_packages_activity_list").await;
+    let v = ok(
+        &app,
+        "/api/3/action/recently_changed_packages_activity_list",
+    )
+    .await;
     let a = v.as_array().unwrap();
     assert_eq!(a.len(), 1, "{v}");
     assert_eq!(a[0]["object_id"], pkg["id"]);
@@ -326,7 +341,11 @@ async fn tags_autocomplete_and_recent_activity(app: TestApp) {
     assert_eq!(a[0]["timestamp"].as_str().unwrap().len(), 26);
     assert!(a[0]["user_id"].is_null());
     assert_eq!(
-        ok(&app, "/api/3/action/recently_changed_packages_activity_list?offset=1").await,
+        ok(
+            &app,
+            "/api/3/action/recently_changed_packages_activity_list?offset=1"
+        )
+        .await,
         json!([])
     );
     for action in [
@@ -345,7 +364,11 @@ async fn organizations_carry_their_real_creation_date(app: TestApp) {
     app.create_unit("DINKES", "Dinas Kesehatan").await;
     app.logout().await;
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    let v = ok(&app, "/api/3/action/organization_list?all_fields=true&limit=100").await;
+    let v = ok(
+        &app,
+        "/api/3/action/organization_list?all_fields=true&limit=100",
+    )
+    .await;
     let orgs = v.as_array().unwrap();
     assert!(orgs.len() >= 2, "{v}");
     for o in orgs {

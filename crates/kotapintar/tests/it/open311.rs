@@ -111,7 +111,11 @@ pub(crate) fn assert_well_formed(body: &str, root: &str) {
     assert_eq!(doc.root_element().tag_name().name(), root, "{body}");
 }
 
-pub(crate) async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+pub(crate) async fn post(
+    app: &TestApp,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, String) {
     let r = app
         .client
         .post(app.url(&format!("/open311/v2/{path}")))

@@ -2,11 +2,10 @@
 //! request without any location refused, `attribute[title]` as the title, `jurisdiction_id`
 //! checked, `media_url` on every update, and the extended statuses per client.
 
-use crate::open311::{
-    errors, file_over_open311, get, get_json, get_xml, good, post, setup, staff_steps,
-    updates_of,
-};
 use crate::harness::TestApp;
+use crate::open311::{
+    errors, file_over_open311, get, get_json, get_xml, good, post, setup, staff_steps, updates_of,
+};
 use kotapintar_storage::audit::AuditActor;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -46,12 +45,17 @@ async fn media_url_is_kept_as_an_outside_link_and_returned(app: TestApp) {
     );
     let (_, v) = get_json(&app, "requests.json").await;
     assert!(
-        v.as_array().unwrap().iter().any(|r| r["media_url"] == PHOTO),
+        v.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["media_url"] == PHOTO),
         "{v}"
     );
     let (_, x) = get_xml(&app, &format!("requests/{code}.xml"), "service_requests").await;
     assert!(
-        x.contains("<media_url>https://fixmystreet.example/photo/7.full.jpeg?v=2&amp;s=1</media_url>"),
+        x.contains(
+            "<media_url>https://fixmystreet.example/photo/7.full.jpeg?v=2&amp;s=1</media_url>"
+        ),
         "{x}"
     );
     // shown on the request's page as a plain outside link, never as an image we load
@@ -87,7 +91,10 @@ async fn media_url_is_kept_as_an_outside_link_and_returned(app: TestApp) {
         assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {body}");
         let e = errors(&body);
         assert!(e.iter().all(|(c, _)| *c == 400), "{body}");
-        assert!(e.iter().any(|(_, d)| d.starts_with("media_url ")), "{bad}: {body}");
+        assert!(
+            e.iter().any(|(_, d)| d.starts_with("media_url ")),
+            "{bad}: {body}"
+        );
     }
     assert_eq!(filed(&app).await, before);
 }
@@ -146,8 +153,7 @@ async fn a_title_attribute_becomes_the_title(app: TestApp) {
     let code = v[0]["service_request_id"].as_str().unwrap().to_string();
     let (_, v) = get_json(&app, &format!("requests/{code}.json?extensions=true")).await;
     assert_eq!(
-        v[0]["extended_attributes"]["title"],
-        "Lubang di depan SD 3 Kuta",
+        v[0]["extended_attributes"]["title"], "Lubang di depan SD 3 Kuta",
         "{v}"
     );
     let (_, page) = app.get_html(&format!("/laporan/{code}")).await;
@@ -252,7 +258,10 @@ async fn updates_carry_media_url_and_statuses_follow_the_client_setting(app: Tes
     let plain = updates_of(&app, "", &code).await;
     let last = plain.last().unwrap();
     assert_eq!(last["status"], "closed", "{plain:?}");
-    assert!(last.as_object().unwrap().contains_key("media_url"), "{last}");
+    assert!(
+        last.as_object().unwrap().contains_key("media_url"),
+        "{last}"
+    );
     let (_, x) = get_xml(&app, "servicerequestupdates.xml", "service_request_updates").await;
     assert!(x.contains("<media_url/>"), "{x}");
     // a client without the setting: the same
@@ -260,7 +269,11 @@ async fn updates_carry_media_url_and_statuses_follow_the_client_setting(app: Tes
     assert_eq!(with_key.last().unwrap()["status"], "closed");
     // a client with it: mySociety's extended statuses, without extensions=true
     let ext = updates_of(&app, &format!("?api_key={extended}"), &code).await;
-    assert_eq!(ext.last().unwrap()["status"], "NO_FURTHER_ACTION", "{ext:?}");
+    assert_eq!(
+        ext.last().unwrap()["status"],
+        "NO_FURTHER_ACTION",
+        "{ext:?}"
+    );
     assert!(ext.last().unwrap().get("external_status_code").is_none());
     let (_, v) = get_json(&app, &format!("requests/{code}.json?api_key={extended}")).await;
     assert_eq!(v[0]["status"], "NO_FURTHER_ACTION", "{v}");

@@ -462,10 +462,7 @@ async fn request_list(state: &AppState, params: &Params, style: Style) -> Answer
         return Ok(("service_requests", Node::List("request", vec![])));
     };
     let (rows, _) = requests::public_list(&state.store, &q.filter, q.page, q.page_size).await?;
-    let items = rows
-        .iter()
-        .map(|r| request_node(state, r, style))
-        .collect();
+    let items = rows.iter().map(|r| request_node(state, r, style)).collect();
     Ok(("service_requests", Node::List("request", items)))
 }
 

@@ -107,7 +107,10 @@ pub(super) async fn datastore_search(state: &AppState, p: &Params) -> ActionResu
 pub(super) fn datastore_link(p: &Params, resource_id: &str, offset: Option<i64>) -> String {
     let mut pairs: Vec<(String, String)> = vec![("resource_id".into(), resource_id.into())];
     for (k, v) in &p.0 {
-        if matches!(k.as_str(), "resource_id" | "id" | "offset" | "callback" | "_") {
+        if matches!(
+            k.as_str(),
+            "resource_id" | "id" | "offset" | "callback" | "_"
+        ) {
             continue;
         }
         let text = match v {

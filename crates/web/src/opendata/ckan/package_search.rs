@@ -93,7 +93,13 @@ pub(super) const QUERY_FIELDS: &[&str] = &[
 ];
 
 /// Index fields with several values (a list in an `fl` answer).
-const MULTI_VALUED: &[&str] = &["tags", "groups", "res_format", "res_name", "res_description"];
+const MULTI_VALUED: &[&str] = &[
+    "tags",
+    "groups",
+    "res_format",
+    "res_name",
+    "res_description",
+];
 
 pub(super) const FACET_FIELDS: &[&str] = &[
     "organization",
