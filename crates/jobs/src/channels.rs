@@ -11,6 +11,7 @@ use kotapintar_domain::conversation::{
     self, telegram, whatsapp, Catalogue, Channel, ChatContact, Conversation, DistrictChoice,
     Effect, Inbound, PublicStatus, Reply, ServiceChoice, MAX_PHOTOS,
 };
+use kotapintar_domain::ids::RequestId;
 use kotapintar_domain::job::{ChatMessage, Job, JobError};
 use kotapintar_domain::region::RegionCode;
 use kotapintar_domain::request::RequestRules;
@@ -320,6 +321,8 @@ impl Channels {
             out: Vec::new(),
             discard: Vec::new(),
             contact,
+            update_id,
+            filed: u.filed,
         };
         let inbound = self.inbound(content, state.as_ref(), &mut run).await?;
         let cat = catalogue(store, &self.rules).await.map_err(retry)?;
@@ -450,13 +453,23 @@ impl Channels {
             Effect::Reply(r) => run.reply(r),
             Effect::Discard(d) => run.discard.extend(d),
             Effect::Status { code, lang } => {
-                let found = requests::public_by_code(store, &code)
+                let public = requests::public_by_code(store, &code)
                     .await
                     .map_err(retry)?
                     .map(|p| PublicStatus {
                         status: p.status,
                         due_at: p.due_at,
                     });
+                let found = match public {
+                    Some(p) => Some(p),
+                    None => {
+                        let (channel, chat) = (run.contact.channel.as_str(), &run.contact.id);
+                        requests::status_for_own_chat(store, &code, channel, chat)
+                            .await
+                            .map_err(retry)?
+                            .map(|(status, due_at)| PublicStatus { status, due_at })
+                    }
+                };
                 let offset = self.rules.utc_offset;
                 run.reply(conversation::status_reply(
                     lang,
@@ -481,7 +494,23 @@ impl Channels {
                     .await
                     .map_err(retry)?;
                 let (rules, uploads) = (&self.rules, &self.uploads);
-                match requests::submit(store, rules, &calendar, uploads, req, files).await {
+                let filed = match run.filed {
+                    // an earlier run filed it and stopped before its reply went out
+                    Some(id) => requests::reissue_link(store, id).await,
+                    None => {
+                        requests::submit_from_chat(
+                            store,
+                            rules,
+                            &calendar,
+                            uploads,
+                            req,
+                            files,
+                            run.update_id,
+                        )
+                        .await
+                    }
+                };
+                match filed {
                     Ok(done) => {
                         let link = requests::follow_link(rules, &done.code, &done.token);
                         run.reply(conversation::filed(lang, &done.code, &link));
@@ -505,6 +534,9 @@ struct Run {
     out: Vec<Job>,
     discard: Vec<String>,
     contact: ChatContact,
+    /// The update being processed, and the request it filed in an earlier, interrupted run.
+    update_id: i64,
+    filed: Option<RequestId>,
 }
 
 impl Run {

@@ -10,6 +10,7 @@ use crate::entity::{channel_conversation, channel_update};
 use crate::{jobs, Result, Store};
 use chrono::{DateTime, Utc};
 use kotapintar_domain::conversation::Channel;
+use kotapintar_domain::ids::RequestId;
 use kotapintar_domain::job::{ChannelUpdate, Job};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -78,6 +79,8 @@ pub struct StoredUpdate {
     pub channel: Option<Channel>,
     pub payload: String,
     pub processed: bool,
+    /// The request this update already filed, when an earlier run stopped after filing it.
+    pub filed: Option<RequestId>,
 }
 
 pub async fn update(store: &Store, id: i64) -> Result<Option<StoredUpdate>> {
@@ -89,6 +92,7 @@ pub async fn update(store: &Store, id: i64) -> Result<Option<StoredUpdate>> {
             channel: Channel::parse(&m.channel),
             payload: m.payload,
             processed: m.processed_at.is_some(),
+            filed: m.filed_request_id.map(RequestId),
         }))
 }
 

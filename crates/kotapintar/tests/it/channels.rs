@@ -13,12 +13,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 const TOKEN: &str = "123456:ABC-uji";
-const SECRET: &str = "rahasia-webhook-uji";
-const CHAT: i64 = 777_000_111;
+pub(crate) const SECRET: &str = "rahasia-webhook-uji";
+pub(crate) const CHAT: i64 = 777_000_111;
 
 /// The calls the fake provider received: (path, body).
 #[derive(Default)]
-struct FakeTelegram {
+pub(crate) struct FakeTelegram {
     calls: Mutex<Vec<(String, String)>>,
     down: AtomicBool,
 }
@@ -62,7 +62,7 @@ impl FakeTelegram {
         (AxumStatus::NOT_FOUND, "{\"ok\":false}").into_response()
     }
 
-    fn sent(&self) -> Vec<serde_json::Value> {
+    pub(crate) fn sent(&self) -> Vec<serde_json::Value> {
         self.calls
             .lock()
             .unwrap()
@@ -72,7 +72,7 @@ impl FakeTelegram {
             .collect()
     }
 
-    fn last_text(&self) -> String {
+    pub(crate) fn last_text(&self) -> String {
         let sent = self.sent();
         let last = sent.last().expect("a message was sent");
         assert_eq!(
@@ -84,7 +84,7 @@ impl FakeTelegram {
     }
 }
 
-async fn start(backend: kotapintar_storage::Backend) -> (TestApp, Arc<FakeTelegram>) {
+pub(crate) async fn start(backend: kotapintar_storage::Backend) -> (TestApp, Arc<FakeTelegram>) {
     let (fake, base) = FakeTelegram::start().await;
     let db = Arc::new(TestDb::create(backend).await);
     let mail = Arc::new(crate::smtp_sink::SmtpSink::start().await);
@@ -95,7 +95,7 @@ async fn start(backend: kotapintar_storage::Backend) -> (TestApp, Arc<FakeTelegr
     (TestApp::start(db, mail, settings).await, fake)
 }
 
-fn payload(file: &str, update: i64, text: &str) -> String {
+pub(crate) fn payload(file: &str, update: i64, text: &str) -> String {
     let raw = match file {
         "text" => include_str!("fixtures/telegram/text.json"),
         "location" => include_str!("fixtures/telegram/location.json"),
@@ -108,7 +108,7 @@ fn payload(file: &str, update: i64, text: &str) -> String {
         .replace("\"__TEXT__\"", &text)
 }
 
-async fn deliver(app: &TestApp, body: &str, secret: &str) -> StatusCode {
+pub(crate) async fn deliver(app: &TestApp, body: &str, secret: &str) -> StatusCode {
     app.client
         .post(app.url("/channels/telegram"))
         .header("content-type", "application/json")
@@ -121,13 +121,13 @@ async fn deliver(app: &TestApp, body: &str, secret: &str) -> StatusCode {
 }
 
 /// Delivers a message and lets the worker take it, as Telegram and the worker would.
-async fn say(app: &TestApp, file: &str, update: i64, text: &str) {
+pub(crate) async fn say(app: &TestApp, file: &str, update: i64, text: &str) {
     let status = deliver(app, &payload(file, update, text), SECRET).await;
     assert_eq!(status, StatusCode::OK, "update {update} acknowledged");
     app.run_jobs().await;
 }
 
-async fn count<E>(app: &TestApp, _e: E) -> u64
+pub(crate) async fn count<E>(app: &TestApp, _e: E) -> u64
 where
     E: EntityTrait,
     E::Model: Sync,
@@ -135,7 +135,7 @@ where
     E::find().count(&app.store.reader).await.unwrap()
 }
 
-async fn setup(app: &TestApp) {
+pub(crate) async fn setup(app: &TestApp) {
     app.import_areas().await;
     app.login_admin().await;
     app.create_unit("DPUPR", "Dinas PUPR").await;
@@ -159,7 +159,8 @@ async fn setup(app: &TestApp) {
     app.logout().await;
 }
 
-const DESCRIPTION: &str = "Jalan berlubang besar di depan Pasar Kuta, motor sering jatuh";
+pub(crate) const DESCRIPTION: &str =
+    "Jalan berlubang besar di depan Pasar Kuta, motor sering jatuh";
 
 async fn a_telegram_conversation_becomes_a_request_and_its_steps_reach_the_chat(
     app_fake: (TestApp, Arc<FakeTelegram>),
@@ -365,6 +366,8 @@ macro_rules! with_fake {
         }
     };
 }
+
+pub(crate) use with_fake;
 
 with_fake!(
     a_telegram_conversation_becomes_a_request_and_its_steps_reach_the_chat,

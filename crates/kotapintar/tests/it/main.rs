@@ -14,6 +14,7 @@ mod auth;
 mod bimtek;
 mod browser;
 mod channels;
+mod channels_faults;
 mod channels_whatsapp;
 mod ckan_conformance;
 mod cli;

@@ -12,6 +12,8 @@ pub struct Model {
     pub payload: String,
     pub received_at: ChronoDateTimeUtc,
     pub processed_at: Option<ChronoDateTimeUtc>,
+    /// The request this update filed, set in the filing transaction.
+    pub filed_request_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,6 +20,7 @@ mod m20261207_000018_idempotency_request;
 mod m20261208_000101_routing;
 mod m20261208_000201_channels;
 mod m20261209_0002_open311_media;
+mod m20261209_000501_channel_filed;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_idempotency_request::Migration),
             Box::new(m20261208_000101_routing::Migration),
             Box::new(m20261208_000201_channels::Migration),
+            Box::new(m20261209_000501_channel_filed::Migration),
             Box::new(m20261209_0002_open311_media::Migration),
         ]
     }

@@ -8,8 +8,7 @@ use chrono::{DateTime, Datelike, Utc};
 use kotapintar_domain::ids::UnitId;
 use kotapintar_domain::intake::NewRequest;
 use kotapintar_domain::privacy::PublicText;
-use kotapintar_domain::request::{tracking_code, RequestRules, Status};
-use rand::RngCore;
+use kotapintar_domain::request::{RequestRules, Status};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 
 /// A request from a unit's old application, with its history as far as it is known.
@@ -52,9 +51,8 @@ pub async fn import_historical(
     }
     let (service, answers, names) = check_against_data(&store.reader, rules, &h.request).await?;
     let tx = store.writer.begin().await?;
-    let m = historical_row(rules, &h, service.map(|s| s.id), &answers, names)
-        .insert(&tx)
-        .await?;
+    let row = historical_row(&h, service.map(|s| s.id), &answers, names);
+    let m = intake::insert_with_free_code(&tx, rules, h.received_at.year(), row).await?;
     if !matches!(
         h.status,
         Status::Diterima | Status::Diverifikasi | Status::Ditolak
@@ -114,9 +112,9 @@ pub async fn import_historical(
     Ok(true)
 }
 
-/// The row of an imported request: its own tracking code, no follow-up link, no deadlines.
+/// The row of an imported request (its tracking code is drawn on insert): no follow-up link,
+/// no deadlines.
 fn historical_row(
-    rules: &RequestRules,
     h: &HistoricalRequest,
     service_id: Option<i64>,
     answers: &[(String, String)],
@@ -124,10 +122,6 @@ fn historical_row(
 ) -> request::ActiveModel {
     let req = &h.request;
     let closed = matches!(h.status, Status::Ditutup | Status::Ditolak);
-    let mut random = [0u8; 5];
-    rand::thread_rng().fill_bytes(&mut random);
-    let year = h.received_at.year();
-    let code = tracking_code(&rules.tracking_prefix, year, random);
     let public = PublicText::of(
         &req.title,
         &req.description,
@@ -136,7 +130,6 @@ fn historical_row(
         &names_of(req.contact.name.as_deref()),
     );
     let mut m = request::ActiveModel {
-        tracking_code: Set(code),
         kind: Set(req.kind.as_str().into()),
         service_id: Set(service_id),
         title: Set(req.title.clone()),

@@ -213,7 +213,16 @@ pub async fn submit(
     req: NewRequest,
     photos: Vec<PhotoFile>,
 ) -> Result<Submitted> {
-    submit_with_link(store, rules, calendar, uploads, req, photos, None).await
+    submit_with(
+        store,
+        rules,
+        calendar,
+        uploads,
+        req,
+        photos,
+        Origin::default(),
+    )
+    .await
 }
 
 /// `submit`, with an outside photo link (Open311 `media_url`, already checked by
@@ -226,6 +235,67 @@ pub async fn submit_with_link(
     req: NewRequest,
     photos: Vec<PhotoFile>,
     media_url: Option<String>,
+) -> Result<Submitted> {
+    let origin = Origin {
+        media_url,
+        ..Origin::default()
+    };
+    submit_with(store, rules, calendar, uploads, req, photos, origin).await
+}
+
+/// [`submit`] for a request a chat update (`channel_updates.id`) files: the update is marked
+/// with the request in the same transaction, so that processing it again after a crash finds
+/// the request instead of filing it twice (see [`reissue_link`]).
+pub async fn submit_from_chat(
+    store: &Store,
+    rules: &RequestRules,
+    calendar: &Calendar,
+    uploads: &Path,
+    req: NewRequest,
+    photos: Vec<PhotoFile>,
+    update_id: i64,
+) -> Result<Submitted> {
+    let origin = Origin {
+        chat_update: Some(update_id),
+        ..Origin::default()
+    };
+    submit_with(store, rules, calendar, uploads, req, photos, origin).await
+}
+
+/// A new follow-up secret for a request whose first one never reached its reporter (the
+/// reply carrying it was not sent: the chat update that filed it is processed again). The
+/// old secret stops working.
+pub async fn reissue_link(store: &Store, id: RequestId) -> Result<Submitted> {
+    let token = random_hex(24);
+    let tx = store.writer.begin().await?;
+    let m = crate::rows::locked::<request::Entity>(&tx, id.0).await?;
+    let mut row: request::ActiveModel = m.clone().into();
+    row.reporter_token_hash = Set(hash_token(&token));
+    row.update(&tx).await?;
+    tx.commit().await?;
+    Ok(Submitted {
+        id,
+        code: m.tracking_code,
+        token,
+    })
+}
+
+/// Where a submission came from, beyond the request itself: the chat update that files it,
+/// and an outside photo link (Open311 `media_url`).
+#[derive(Debug, Default)]
+struct Origin {
+    chat_update: Option<i64>,
+    media_url: Option<String>,
+}
+
+async fn submit_with(
+    store: &Store,
+    rules: &RequestRules,
+    calendar: &Calendar,
+    uploads: &Path,
+    req: NewRequest,
+    photos: Vec<PhotoFile>,
+    origin: Origin,
 ) -> Result<Submitted> {
     let refused = |e: StorageError| {
         if let StorageError::Unavailable { reason } = &e {
@@ -290,7 +360,7 @@ pub async fn submit_with_link(
         escalation_level: Set(0),
         personal_data_erased_at: Set(None),
         updated_at: Set(now),
-        media_url: Set(media_url),
+        media_url: Set(origin.media_url),
         ..Default::default()
     };
     set_public_text(&mut row, public);
@@ -301,6 +371,7 @@ pub async fn submit_with_link(
         token: token.clone(),
         rules: rules.clone(),
         calendar: calendar.clone(),
+        chat_update: origin.chat_update,
     };
     // Spawned, so that a client that goes away does not cancel a write other submissions
     // share: once queued, a submission is written.
@@ -336,6 +407,8 @@ pub(crate) struct Submission {
     token: String,
     rules: RequestRules,
     calendar: Calendar,
+    /// The chat update that files it (`channel_updates.id`), marked in the same transaction.
+    chat_update: Option<i64>,
 }
 
 /// The queue of residents' submissions (see [`crate::group_commit`]).
@@ -384,20 +457,21 @@ pub(super) async fn write_submissions(
     }
 }
 
-/// The statements of one submission, in the caller's transaction.
-pub(super) async fn write_submission(
+/// Inserts a request row under a fresh random tracking code, drawing again when the code is
+/// taken (imports of years of history make a collision likely, not rare).
+pub(super) async fn insert_with_free_code(
     tx: &DatabaseTransaction,
-    s: &Submission,
+    rules: &RequestRules,
+    year: i32,
+    row: request::ActiveModel,
 ) -> Result<request::Model> {
-    let mut inserted = None;
     for _ in 0..8 {
         let mut random = [0u8; 5];
         rand::thread_rng().fill_bytes(&mut random);
-        let code = tracking_code(&s.rules.tracking_prefix, s.year, random);
-        let mut row = s.row.clone();
-        row.tracking_code = Set(code);
-        // A (rare) duplicate code inserts nothing instead of failing, so the transaction
-        // goes on with another code (no savepoint: two statements fewer on the intake path).
+        let mut row = row.clone();
+        row.tracking_code = Set(tracking_code(&rules.tracking_prefix, year, random));
+        // A duplicate code inserts nothing instead of failing, so the transaction goes on
+        // with another code (no savepoint: two statements fewer on the intake path).
         let res = request::Entity::insert(row)
             .on_conflict(
                 OnConflict::column(request::Column::TrackingCode)
@@ -407,17 +481,34 @@ pub(super) async fn write_submission(
             .exec_with_returning(tx)
             .await;
         match res {
-            Ok(m) => {
-                inserted = Some(m);
-                break;
-            }
+            Ok(m) => return Ok(m),
             // what sea-orm answers when the RETURNING of a "do nothing" insert is empty
             Err(DbErr::RecordNotFound(_) | DbErr::RecordNotInserted) => {}
             Err(e) => return Err(e.into()),
         }
     }
-    let m = inserted
-        .ok_or_else(|| StorageError::Other("could not find a free tracking code".into()))?;
+    Err(StorageError::Other(
+        "could not find a free tracking code".into(),
+    ))
+}
+
+/// The statements of one submission, in the caller's transaction.
+pub(super) async fn write_submission(
+    tx: &DatabaseTransaction,
+    s: &Submission,
+) -> Result<request::Model> {
+    let m = insert_with_free_code(tx, &s.rules, s.year, s.row.clone()).await?;
+    if let Some(update) = s.chat_update {
+        use crate::entity::channel_update;
+        channel_update::Entity::update_many()
+            .col_expr(
+                channel_update::Column::FiledRequestId,
+                sea_orm::sea_query::Expr::value(m.id),
+            )
+            .filter(channel_update::Column::Id.eq(update))
+            .exec(tx)
+            .await?;
+    }
     for p in &s.photos {
         let mut p = p.clone();
         p.request_id = Set(m.id);

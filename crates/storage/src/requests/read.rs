@@ -227,6 +227,25 @@ pub async fn public_by_code(store: &Store, code: &str) -> Result<Option<PublicRe
     Ok(privacy::publish(&rec, &event_records(&events)?))
 }
 
+/// The step and deadline of a request, for the chat it was filed from and nobody else: a
+/// `rahasia` request has no public status, but its own reporter may ask after it. Another
+/// chat gets the same answer as for a code that does not exist.
+pub async fn status_for_own_chat(
+    store: &Store,
+    code: &str,
+    channel: &str,
+    chat_id: &str,
+) -> Result<Option<(Status, Option<DateTime<Utc>>)>> {
+    let row = request::Entity::find()
+        .filter(request::Column::TrackingCode.eq(code))
+        .filter(request::Column::ReporterChatChannel.eq(channel))
+        .filter(request::Column::ReporterChatId.eq(chat_id))
+        .one(&store.reader)
+        .await?;
+    row.map(|r| Ok((status_of(&r.status)?, r.stage_due_at)))
+        .transpose()
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct PublicFilter {
     pub status: Option<Status>,
