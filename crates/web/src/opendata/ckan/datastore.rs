@@ -133,9 +133,12 @@ pub(super) fn datastore_link(p: &Params, resource_id: &str, offset: Option<i64>)
     format!("/api/3/action/datastore_search?{query}")
 }
 
+/// `q` as read: words for the whole row, and words per column.
+type DatastoreQ = (Option<String>, Vec<(String, String)>);
+
 /// `q`: words for the whole row (a string), or per column (a JSON object, or a string that
 /// is one, as a GET query carries it). Values of an object are words; a number is its text.
-pub(super) fn datastore_q(p: &Params) -> Result<(Option<String>, Vec<(String, String)>), Fail> {
+pub(super) fn datastore_q(p: &Params) -> Result<DatastoreQ, Fail> {
     let object = match p.0.get("q") {
         Some(Value::Object(m)) => Some(m.clone()),
         // CKAN's `unicode_or_json_validator`: JSON if it parses, else the text as written

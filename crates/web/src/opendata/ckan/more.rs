@@ -13,7 +13,7 @@ pub(super) fn tag_show(b: &str, cat: &Catalogue, p: &Params) -> ActionResult {
     let tagged: Vec<&Dataset> = cat
         .datasets
         .iter()
-        .filter(|d| d.tags.iter().any(|t| *t == id))
+        .filter(|d| d.tags.contains(&id))
         .collect();
     if tagged.is_empty() {
         return Err(Fail::NotFound(format!("Could not find tag \"{id}\"")));
