@@ -128,6 +128,10 @@ pub struct EventRecord {
     /// internal note.
     pub public_note: Option<String>,
     pub unit_name: Option<String>,
+    /// An outside photo link sent with an Open311 update (public, as the request's is). Not
+    /// serialised: the API's schemas stay as they are.
+    #[serde(skip)]
+    pub media_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -172,6 +176,10 @@ pub struct PublicEvent {
     /// Present only when the note was written for the public.
     pub note: Option<String>,
     pub unit_name: Option<String>,
+    /// An outside photo link sent with an Open311 update. Not serialised: existing public
+    /// outputs stay as they are.
+    #[serde(skip)]
+    pub media_url: Option<String>,
 }
 
 pub const MASK: &str = "[disembunyikan]";
@@ -213,6 +221,7 @@ pub fn publish(r: &RequestRecord, events: &[EventRecord]) -> Option<PublicReques
                 to_status: e.to_status,
                 note: e.public_note.clone().filter(|_| e.note_public),
                 unit_name: e.unit_name.clone(),
+                media_url: e.media_url.clone(),
             })
             .collect(),
     })
@@ -321,6 +330,7 @@ mod tests {
                 // even a stored copy is not shown when the note is internal
                 public_note: Some("cek ke lokasi, pelapor kerabat kadis".into()),
                 unit_name: None,
+                media_url: None,
             },
             EventRecord {
                 id: 2,
@@ -335,6 +345,7 @@ mod tests {
                     &["Wayan Sudira"],
                 ),
                 unit_name: Some("DPUPR".into()),
+                media_url: None,
             },
         ];
         let p = publish(&record(), &events).unwrap();

@@ -780,7 +780,7 @@ pub(crate) async fn staff_steps(app: &TestApp, code: &str, steps: &[&[(&str, &st
     app.logout().await;
 }
 
-async fn unit_id(app: &TestApp, code: &str) -> String {
+pub(crate) async fn unit_id(app: &TestApp, code: &str) -> String {
     kotapintar_storage::units::find_by_code(&app.store.reader, code)
         .await
         .unwrap()
@@ -816,7 +816,7 @@ pub(crate) async fn updates_of(app: &TestApp, query: &str, code: &str) -> Vec<Va
         .collect()
 }
 
-fn update_fields<'a>(
+pub(crate) fn update_fields<'a>(
     key: &'a str,
     code: &'a str,
     update_id: &'a str,

@@ -1,10 +1,12 @@
 //! Open311 GeoReport v2, the defects of issue 18: `media_url` kept as an outside link, a
 //! request without any location refused, `attribute[title]` as the title, `jurisdiction_id`
-//! checked, `media_url` on every update, and the extended statuses per client.
+//! checked, `media_url` on every update (kept when posted with one), and the extended
+//! statuses per client.
 
 use crate::harness::TestApp;
 use crate::open311::{
-    errors, file_over_open311, get, get_json, get_xml, good, post, setup, staff_steps, updates_of,
+    errors, file_over_open311, get, get_json, get_xml, good, post, setup, staff_steps, unit_id,
+    update_fields, updates_of,
 };
 use kotapintar_storage::audit::AuditActor;
 use reqwest::StatusCode;
@@ -16,6 +18,7 @@ both_backends!(
     a_title_attribute_becomes_the_title,
     another_jurisdiction_is_not_found,
     updates_carry_media_url_and_statuses_follow_the_client_setting,
+    a_posted_update_keeps_its_media_url,
 );
 
 const PHOTO: &str = "https://fixmystreet.example/photo/7.full.jpeg?v=2&s=1";
@@ -291,4 +294,66 @@ async fn updates_carry_media_url_and_statuses_follow_the_client_setting(app: Tes
     let (s, _, body) = get(&app, "servicerequestupdates.json?api_key=kp_1_nope").await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
     assert!(errors(&body)[0].1.contains("api_key"), "{body}");
+}
+
+async fn a_posted_update_keeps_its_media_url(app: TestApp) {
+    let key = setup(&app).await;
+    let code = file_over_open311(&app, &key).await;
+    let dpupr = unit_id(&app, "DPUPR").await;
+    staff_steps(&app, &code, &[&[("action", "dispatch"), ("units", &dpupr)]]).await;
+    // a bad link refuses the whole update: nothing applied
+    let mut fields = update_fields(
+        &key,
+        &code,
+        "fms-photo-0",
+        "IN_PROGRESS",
+        "Tim menuju lokasi.",
+    );
+    fields.push(("media_url", "javascript:alert(1)"));
+    let (s, body) = post(&app, "servicerequestupdates.json", &fields).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    assert!(errors(&body)[0].1.starts_with("media_url "), "{body}");
+    let (_, v) = get_json(&app, &format!("requests/{code}.json?extensions=true")).await;
+    assert_eq!(
+        v[0]["extended_attributes"]["detailed_status"], "didisposisikan",
+        "{v}"
+    );
+
+    let link = "https://fixmystreet.example/photo/u/9.jpeg";
+    let mut fields = update_fields(
+        &key,
+        &code,
+        "fms-photo-1",
+        "IN_PROGRESS",
+        "Tim menuju lokasi.",
+    );
+    fields.push(("media_url", link));
+    let (s, body) = post(&app, "servicerequestupdates.json", &fields).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let update_id = v[0]["update_id"].as_str().unwrap().to_string();
+    let updates = updates_of(&app, "", &code).await;
+    let mine = updates
+        .iter()
+        .find(|u| u["update_id"] == update_id.as_str())
+        .unwrap_or_else(|| panic!("{update_id} not in {updates:?}"));
+    assert_eq!(mine["media_url"], link, "{mine}");
+    assert_eq!(mine["status"], "open");
+    // the other updates carry the element, empty
+    assert!(updates
+        .iter()
+        .filter(|u| u["update_id"] != update_id.as_str())
+        .all(|u| u["media_url"].is_null()));
+    let (_, x) = get_xml(&app, "servicerequestupdates.xml", "service_request_updates").await;
+    assert!(x.contains(&format!("<media_url>{link}</media_url>")), "{x}");
+    // shown on the request's page, in its timeline, as a plain outside link
+    let (_, page) = app.get_html(&format!("/laporan/{code}")).await;
+    assert!(
+        page.contains(&format!(r#"<a href="{link}" rel="nofollow noopener ugc""#)),
+        "{page}"
+    );
+    // the same update_id again is answered without applying twice
+    let (s, again) = post(&app, "servicerequestupdates.json", &fields).await;
+    assert_eq!(s, StatusCode::OK, "{again}");
+    assert_eq!(updates_of(&app, "", &code).await.len(), updates.len());
 }

@@ -1,6 +1,7 @@
 //! Open311 (issue 18): the outside link a client sent as `media_url` (FixMyStreet sends its
 //! photos this way), kept as given and never fetched by the server; shown on the request's
-//! page and returned over Open311.
+//! page and returned over Open311. On a request (sent when filing it) and on a timeline
+//! entry (sent with a `servicerequestupdates` update).
 
 use sea_orm_migration::prelude::*;
 
@@ -9,6 +10,12 @@ pub struct Migration;
 
 #[derive(DeriveIden)]
 enum Requests {
+    Table,
+    MediaUrl,
+}
+
+#[derive(DeriveIden)]
+enum RequestEvents {
     Table,
     MediaUrl,
 }
@@ -23,10 +30,24 @@ impl MigrationTrait for Migration {
                 .add_column(ColumnDef::new(Requests::MediaUrl).string_len(2000))
                 .to_owned(),
         )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table(RequestEvents::Table)
+                .add_column(ColumnDef::new(RequestEvents::MediaUrl).string_len(2000))
+                .to_owned(),
+        )
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table(RequestEvents::Table)
+                .drop_column(RequestEvents::MediaUrl)
+                .to_owned(),
+        )
+        .await?;
         m.alter_table(
             Table::alter()
                 .table(Requests::Table)

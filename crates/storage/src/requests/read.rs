@@ -197,6 +197,7 @@ pub(super) fn event_records(
                 note_public: e.note_public,
                 public_note: e.public_note.clone(),
                 unit_name: unit_name.clone(),
+                media_url: e.media_url.clone(),
             })
         })
         .collect()

@@ -285,8 +285,8 @@ async fn create(
         Ok(uploads) => match check_jurisdiction(&state, &params) {
             Err(f) => Err(f),
             Ok(()) if stem == "requests" => file_request(&state, &params, uploads).await,
-            // Photos sent with an update are not kept (a timeline entry has none), so never
-            // decoded.
+            // Photos uploaded with an update are not kept (an update keeps only a
+            // `media_url` link), so never decoded.
             Ok(()) => post_update(&state, &params).await,
         },
     };

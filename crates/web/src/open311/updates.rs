@@ -72,10 +72,8 @@ pub(super) fn update_node(state: &AppState, code: &str, e: &PublicEvent, style: 
             "description",
             Node::text(e.note.clone().unwrap_or_default()),
         ),
-        // mySociety's element for a photo of the update. A timeline entry keeps no photo
-        // (photos belong to the request), so it is always empty, but present for clients
-        // that read it.
-        ("media_url", Node::Null),
+        // mySociety's element for a photo of the update: the link a client posted with it
+        ("media_url", Node::opt(e.media_url.clone())),
     ];
     if style.extensions {
         fields.push(("external_status_code", Node::text(e.to_status.as_str())));
@@ -232,6 +230,10 @@ pub(super) async fn apply_update(
         .unwrap_or_default()
         .to_ascii_uppercase();
     let description = params.get("description").unwrap_or_default().to_string();
+    // a photo of the update kept elsewhere (FixMyStreet sends it so): an outside link, checked
+    // before anything is applied, stored with the timeline entry, never fetched
+    let media_url = kotapintar_domain::intake::media_url(params.get("media_url").unwrap_or(""))
+        .map_err(|code| field_errors(FieldErrors::single("media_url", code)))?;
     let not_found = || Fail::not_found(format!("service_request_id '{raw}' was not found"));
     let code = normalise_tracking_code(raw).ok_or_else(not_found)?;
     let actor = Actor::for_client(client);
@@ -250,13 +252,14 @@ pub(super) async fn apply_update(
     let action = update_action(&status, before.status, description)?;
     let rejects = matches!(action, StaffAction::Reject { .. });
     let calendar = state.calendar().await?;
-    match requests::act(
+    match requests::act_with_link(
         &state.store,
         &state.config.rules,
         &calendar,
         &actor,
         id,
         action,
+        media_url,
     )
     .await
     {
