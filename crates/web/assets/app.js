@@ -104,4 +104,66 @@ document.addEventListener("DOMContentLoaded", function () {
       bodies[j].addEventListener("keydown", function (u) { return function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); u(); } }; }(use));
     }
   }
+
+  // The staff queue: "select all", and keyboard shortcuts (listed on the page in
+  // #shortcuts) so an officer works through it without the mouse. Keys are ignored while
+  // typing in a field or with a modifier held.
+  var queue = document.querySelector("table.queue");
+  var all = document.getElementById("sel-all");
+  var boxes = queue ? queue.querySelectorAll("tbody input[type=checkbox]") : [];
+  if (all) {
+    all.hidden = false;
+    all.addEventListener("change", function () {
+      for (var b = 0; b < boxes.length; b++) { boxes[b].checked = all.checked; }
+    });
+  }
+  var rows = queue ? queue.querySelectorAll("tbody tr") : [];
+  var current = -1;
+  function goTo(n) {
+    if (!rows.length) { return; }
+    current = Math.max(0, Math.min(rows.length - 1, n));
+    for (var r = 0; r < rows.length; r++) { rows[r].classList.toggle("current", r === current); }
+    var link = rows[current].querySelector("a");
+    if (link) { link.focus(); }
+  }
+  function choose(action) {
+    var select = document.getElementById("f-bulk-action");
+    if (!select) { return; }
+    select.value = action;
+    var target = action === "dispatch" ? document.getElementById("f-bulk-unit") : select.form.querySelector("button[type=submit]");
+    if (target) { target.focus(); }
+  }
+  var next = document.getElementById("next-request");
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey) { return; }
+    var t = e.target;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) { return; }
+    var k = e.key;
+    if (next && k === "n") { e.preventDefault(); next.click(); return; }
+    if (!queue) { return; }
+    if (k === "j") { e.preventDefault(); goTo(current + 1); }
+    else if (k === "k") { e.preventDefault(); goTo(current - 1); }
+    else if (k === "o" && current >= 0) { e.preventDefault(); rows[current].querySelector("a").click(); }
+    else if (k === "x" && current >= 0) {
+      e.preventDefault();
+      var box = rows[current].querySelector("input[type=checkbox]");
+      if (box) { box.checked = !box.checked; }
+    }
+    else if (k === "v") { e.preventDefault(); choose("verify"); }
+    else if (k === "d") { e.preventDefault(); choose("dispatch"); }
+    else if (k === "s") { e.preventDefault(); choose("start"); }
+    else if (k === "/") {
+      var q = document.getElementById("f-q");
+      if (q) {
+        e.preventDefault();
+        var fold = q.closest("details");
+        if (fold) { fold.open = true; }
+        q.focus();
+      }
+    }
+    else if (k === "?") {
+      var help = document.getElementById("shortcuts");
+      if (help) { e.preventDefault(); help.open = true; help.querySelector("summary").focus(); }
+    }
+  });
 });

@@ -320,6 +320,20 @@ impl Topic {
             _ => "http://publications.europa.eu/resource/authority/data-theme/ENVI",
         }
     }
+
+    /// The English label the EU Data Theme vocabulary gives the theme of [`Self::eu_theme`]
+    /// (DCAT-AP wants every `skos:Concept` it meets to carry a `skos:prefLabel`).
+    pub fn eu_theme_label(self) -> &'static str {
+        match self {
+            Self::Pemerintahan => "Government and public sector",
+            Self::Keuangan | Self::Ekonomi | Self::Pariwisata => "Economy and finance",
+            Self::Kesehatan => "Health",
+            Self::Pendidikan => "Education, culture and sport",
+            Self::Infrastruktur => "Transport",
+            Self::Kependudukan | Self::Sosial => "Population and society",
+            Self::Lingkungan => "Environment",
+        }
+    }
 }
 
 /// The tables kotapintar produces from its own records and keeps current: a resource of this
@@ -512,6 +526,21 @@ pub fn download_name(raw: &str, format: ResourceFormat) -> String {
     format!("{clean}.{}", format.extension())
 }
 
+/// A dataset's time span as DCAT-US 1.1 (`temporal` in /data.json) accepts it: an ISO 8601
+/// interval `start/end`. The Project Open Data schema's patterns refuse the open end `start/..`,
+/// so a span still running is stated up to `today` (the regency's date when the catalogue is
+/// read), which is what it covers so far. A span with no start cannot be said in that schema
+/// and is left out; DCAT-AP's RDF keeps both forms as they are.
+pub fn pod_temporal(
+    start: Option<NaiveDate>,
+    end: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Option<String> {
+    let start = start?;
+    let end = end.unwrap_or(today).max(start);
+    Some(format!("{start}/{end}"))
+}
+
 /// The metadata a unit fills in, as typed (forms and the API send strings).
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
@@ -657,6 +686,46 @@ pub fn is_public(status: EditorialStatus) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pod_temporal_closes_an_open_span_at_today() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let today = d("2026-12-07");
+        assert_eq!(
+            pod_temporal(Some(d("2024-01-01")), Some(d("2025-12-31")), today).as_deref(),
+            Some("2024-01-01/2025-12-31")
+        );
+        assert_eq!(
+            pod_temporal(Some(d("2024-01-01")), None, today).as_deref(),
+            Some("2024-01-01/2026-12-07")
+        );
+        // a span starting after today still reads as an interval, never end before start
+        assert_eq!(
+            pod_temporal(Some(d("2027-01-01")), None, today).as_deref(),
+            Some("2027-01-01/2027-01-01")
+        );
+        assert_eq!(pod_temporal(None, Some(d("2025-12-31")), today), None);
+        assert_eq!(pod_temporal(None, None, today), None);
+    }
+
+    #[test]
+    fn every_topic_has_the_label_of_its_eu_theme() {
+        for t in Topic::ALL {
+            let code = t.eu_theme().rsplit('/').next().unwrap();
+            let label = t.eu_theme_label();
+            let expected = match code {
+                "GOVE" => "Government and public sector",
+                "ECON" => "Economy and finance",
+                "HEAL" => "Health",
+                "EDUC" => "Education, culture and sport",
+                "TRAN" => "Transport",
+                "SOCI" => "Population and society",
+                "ENVI" => "Environment",
+                other => panic!("unexpected theme {other}"),
+            };
+            assert_eq!(label, expected, "{t:?}");
+        }
+    }
     use crate::content::EditorialStep;
     use crate::ids::UserId;
     use crate::policy::{Actor, Permission};

@@ -7,6 +7,7 @@
 #[macro_use]
 mod harness;
 
+mod accessibility;
 mod api;
 mod api_contract;
 mod audit;
@@ -27,6 +28,7 @@ mod masterplan;
 mod open311;
 mod open311_conformance;
 mod opendata;
+mod opendata_dcat;
 mod pages;
 mod phones;
 mod portal;
@@ -38,5 +40,6 @@ mod security_accounts;
 mod security_integrity;
 mod security_privacy;
 mod smtp_sink;
+mod staff_queue;
 mod units;
 mod users;

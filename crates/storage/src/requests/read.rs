@@ -618,6 +618,20 @@ pub async fn id_by_code(store: &Store, code: &str) -> Result<RequestId> {
     Ok(RequestId(find_row_by_code(&store.reader, code).await?.id))
 }
 
+/// The tracking codes of requests, for staff messages that name them (a bulk step's failures).
+pub async fn codes_of(store: &Store, ids: &[RequestId]) -> Result<HashMap<RequestId, String>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(request::Entity::find()
+        .filter(request::Column::Id.is_in(ids.iter().map(|i| i.0)))
+        .all(&store.reader)
+        .await?
+        .into_iter()
+        .map(|r| (RequestId(r.id), r.tracking_code))
+        .collect())
+}
+
 /// A request as a unit's application sees it: the public view, also for a confidential
 /// request its unit handles (flagged), never the reporter's contact.
 pub async fn for_client(store: &Store, actor: &Actor, code: &str) -> Result<(PublicRequest, bool)> {

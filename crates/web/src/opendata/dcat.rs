@@ -7,11 +7,13 @@
 //! description and publisher; each dataset its title and description; each distribution its
 //! access URL; each agent its name.
 
-use super::{base, catalogue, download_url, Catalogue};
+use super::negotiate::{self, Wanted};
+use super::{base, catalogue, download_url, today, Catalogue};
 use crate::{AppState, WebError};
 use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
+use kotapintar_domain::opendata::pod_temporal;
 use kotapintar_storage::opendata::{Dataset, Resource, Source};
 use oxrdf::vocab::{rdf, xsd};
 use oxrdf::{BlankNode, GraphNameRef, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
@@ -24,7 +26,12 @@ const FOAF: &str = "http://xmlns.com/foaf/0.1/";
 const VCARD: &str = "http://www.w3.org/2006/vcard/ns#";
 const HYDRA: &str = "http://www.w3.org/ns/hydra/core#";
 const DCATAP: &str = "http://data.europa.eu/r5r/";
+const SKOS: &str = "http://www.w3.org/2004/02/skos/core#";
 const INDONESIAN: &str = "http://publications.europa.eu/resource/authority/language/IND";
+/// The EU Data Theme vocabulary, the catalogue's `dcat:themeTaxonomy`.
+const DATA_THEME: &str = "http://publications.europa.eu/resource/authority/data-theme";
+const PLANNED_AVAILABILITY: &str =
+    "http://publications.europa.eu/resource/authority/planned-availability";
 const PAGE_SIZE: usize = 100;
 
 fn iri(s: &str) -> NamedNode {
@@ -64,6 +71,25 @@ impl Graph {
 
     fn a(&mut self, s: impl Into<NamedOrBlankNode>, class: NamedNode) {
         self.add(s, rdf::TYPE.into_owned(), class);
+    }
+
+    /// A concept of an outside vocabulary, as DCAT-AP wants every `skos:Concept` it meets:
+    /// typed, with its English label from that vocabulary and the scheme it belongs to.
+    fn concept(&mut self, concept: NamedNode, label: &str, scheme: &str) {
+        self.a(concept.clone(), term(SKOS, "Concept"));
+        self.add(
+            concept.clone(),
+            term(SKOS, "prefLabel"),
+            Literal::new_language_tagged_literal_unchecked(label, "en"),
+        );
+        self.add(concept, term(SKOS, "inScheme"), iri(scheme));
+    }
+
+    /// The triples once each, in the order first written: several datasets name the same
+    /// theme, licence or media type, and each describes it.
+    fn unique(&self) -> impl Iterator<Item = &Triple> {
+        let mut seen = std::collections::HashSet::new();
+        self.0.iter().filter(move |t| seen.insert(*t))
     }
 }
 
@@ -105,10 +131,7 @@ fn describe_dataset(g: &mut Graph, b: &str, d: &Dataset) -> NamedNode {
     }
     let theme = iri(d.topic.eu_theme());
     g.add(ds.clone(), term(DCAT, "theme"), theme.clone());
-    g.a(
-        theme,
-        term("http://www.w3.org/2004/02/skos/core#", "Concept"),
-    );
+    g.concept(theme, d.topic.eu_theme_label(), DATA_THEME);
     g.add(ds.clone(), term(DCT, "language"), iri(INDONESIAN));
     g.a(iri(INDONESIAN), term(DCT, "LinguisticSystem"));
     let freq = iri(d.frequency.eu_uri());
@@ -155,11 +178,7 @@ fn describe_dataset(g: &mut Graph, b: &str, d: &Dataset) -> NamedNode {
         let place = BlankNode::default();
         g.add(ds.clone(), term(DCT, "spatial"), place.clone());
         g.a(place.clone(), term(DCT, "Location"));
-        g.text(
-            place,
-            term("http://www.w3.org/2004/02/skos/core#", "prefLabel"),
-            &d.spatial,
-        );
+        g.text(place, term(SKOS, "prefLabel"), &d.spatial);
     }
     for r in &d.resources {
         describe_distribution(g, b, d, r, ds.clone());
@@ -167,10 +186,15 @@ fn describe_dataset(g: &mut Graph, b: &str, d: &Dataset) -> NamedNode {
     ds
 }
 
+/// A distribution's stable URI, under its dataset's.
+pub fn distribution_uri(b: &str, d: &Dataset, r: &Resource) -> String {
+    format!("{}/resource/{}", dataset_uri(b, d), r.uuid)
+}
+
 /// One of a dataset's resources as a DCAT distribution of the dataset `ds`.
 fn describe_distribution(g: &mut Graph, b: &str, d: &Dataset, r: &Resource, ds: NamedNode) {
     let url = download_url(b, d, r);
-    let dist = iri(&format!("{}/resource/{}", dataset_uri(b, d), r.uuid));
+    let dist = iri(&distribution_uri(b, d, r));
     g.add(ds, term(DCAT, "distribution"), dist.clone());
     g.a(dist.clone(), term(DCAT, "Distribution"));
     g.text(dist.clone(), term(DCT, "title"), &r.name);
@@ -212,11 +236,9 @@ fn describe_distribution(g: &mut Graph, b: &str, d: &Dataset, r: &Resource, ds: 
         g.add(dist.clone(), term(DCT, "license"), iri(l));
         g.a(iri(l), term(DCT, "LicenseDocument"));
     }
-    g.add(
-        dist,
-        term(DCATAP, "availability"),
-        iri("http://publications.europa.eu/resource/authority/planned-availability/STABLE"),
-    );
+    let stable = iri(&format!("{PLANNED_AVAILABILITY}/STABLE"));
+    g.add(dist, term(DCATAP, "availability"), stable.clone());
+    g.concept(stable, "stable", PLANNED_AVAILABILITY);
 }
 
 /// The walidata, publisher of the catalogue as a whole.
@@ -251,10 +273,15 @@ fn catalogue_graph(b: &str, regency: &str, cat: &Catalogue, page: usize, ext: &s
     g.add(c.clone(), term(FOAF, "homepage"), home.clone());
     g.a(home, term(FOAF, "Document"));
     g.add(c.clone(), term(DCT, "language"), iri(INDONESIAN));
+    g.a(iri(INDONESIAN), term(DCT, "LinguisticSystem"));
+    // the EU Data Theme vocabulary, titled as the EU titles it (DCAT-AP: a skos:ConceptScheme
+    // with a dct:title); each dataset's theme is one of its concepts
+    g.add(c.clone(), term(DCAT, "themeTaxonomy"), iri(DATA_THEME));
+    g.a(iri(DATA_THEME), term(SKOS, "ConceptScheme"));
     g.add(
-        c.clone(),
-        term(DCAT, "themeTaxonomy"),
-        iri("http://publications.europa.eu/resource/authority/data-theme"),
+        iri(DATA_THEME),
+        term(DCT, "title"),
+        Literal::new_language_tagged_literal_unchecked("Data theme", "en"),
     );
     if let Some(m) = cat.modified() {
         g.typed(
@@ -315,7 +342,7 @@ const PREFIXES: &[(&str, &str)] = &[
     ("hydra", HYDRA),
     ("dcatap", DCATAP),
     ("xsd", "http://www.w3.org/2001/XMLSchema#"),
-    ("skos", "http://www.w3.org/2004/02/skos/core#"),
+    ("skos", SKOS),
 ];
 
 fn turtle(g: &Graph) -> Result<Vec<u8>, WebError> {
@@ -327,7 +354,7 @@ fn turtle(g: &Graph) -> Result<Vec<u8>, WebError> {
             .map_err(|e| WebError::Internal(e.to_string()))?;
     }
     let mut w = s.for_writer(Vec::new());
-    for t in &g.0 {
+    for t in g.unique() {
         w.serialize_triple(t).map_err(err)?;
     }
     w.finish().map_err(err)
@@ -342,7 +369,7 @@ fn jsonld(g: &Graph) -> Result<Vec<u8>, WebError> {
             .map_err(|e| WebError::Internal(e.to_string()))?;
     }
     let mut w = s.for_writer(Vec::new());
-    for t in &g.0 {
+    for t in g.unique() {
         w.serialize_quad(t.as_ref().in_graph(GraphNameRef::DefaultGraph))
             .map_err(err)?;
     }
@@ -403,26 +430,57 @@ pub async fn catalog_jsonld(
     Ok(rdf_response("application/ld+json", jsonld(&g)?))
 }
 
-/// `/dataset/{id}.ttl` or `.jsonld`: one dataset (by id or name) with its distributions.
+/// A graph in the syntax asked for.
+fn document(g: &Graph, w: Wanted) -> Result<Response, WebError> {
+    match w {
+        Wanted::Turtle => Ok(rdf_response("text/turtle", turtle(g)?)),
+        Wanted::JsonLd => Ok(rdf_response("application/ld+json", jsonld(g)?)),
+        Wanted::Html => Err(WebError::NotFound),
+    }
+}
+
+/// One published dataset with its distributions, in Turtle or JSON-LD.
+pub fn dataset_document(state: &AppState, d: &Dataset, w: Wanted) -> Result<Response, WebError> {
+    let mut g = Graph::default();
+    describe_dataset(&mut g, &base(state), d);
+    document(&g, w)
+}
+
+/// One distribution of a published dataset, in Turtle or JSON-LD.
+pub fn distribution_document(
+    state: &AppState,
+    d: &Dataset,
+    r: &Resource,
+    w: Wanted,
+) -> Result<Response, WebError> {
+    let b = base(state);
+    let mut g = Graph::default();
+    describe_distribution(&mut g, &b, d, r, iri(&dataset_uri(&b, d)));
+    document(&g, w)
+}
+
+/// `/dataset/{id}.ttl` or `.jsonld`: one dataset (by id or name) with its distributions;
+/// `/dataset/{id}` itself, the dataset's IRI, by content negotiation.
 pub async fn dataset_rdf(
     State(state): State<AppState>,
     Path(file): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, WebError> {
-    let (key, ext) = file.rsplit_once('.').ok_or(WebError::NotFound)?;
+    let (key, w) = match file.rsplit_once('.') {
+        None => return Ok(negotiate::dataset(&state, &file, &headers).await),
+        Some((key, "ttl")) => (key, Wanted::Turtle),
+        Some((key, "jsonld")) => (key, Wanted::JsonLd),
+        Some(_) => return Err(WebError::NotFound),
+    };
     let cat = catalogue(&state).await?;
     let d = cat.dataset(key).ok_or(WebError::NotFound)?;
-    let mut g = Graph::default();
-    describe_dataset(&mut g, &base(&state), d);
-    match ext {
-        "ttl" => Ok(rdf_response("text/turtle", turtle(&g)?)),
-        "jsonld" => Ok(rdf_response("application/ld+json", jsonld(&g)?)),
-        _ => Err(WebError::NotFound),
-    }
+    dataset_document(&state, d, w)
 }
 
 /// `/data.json`: DCAT-US 1.1 (Project Open Data), non-federal profile.
 pub async fn data_json(State(state): State<AppState>) -> Result<Response, WebError> {
     let cat = catalogue(&state).await?;
+    let today = today(&state);
     let b = base(&state);
     let regency = state.regency_name().await;
     let datasets: Vec<serde_json::Value> = cat
@@ -481,10 +539,8 @@ pub async fn data_json(State(state): State<AppState>) -> Result<Response, WebErr
             if !d.spatial.is_empty() {
                 v["spatial"] = json!(d.spatial);
             }
-            match (d.temporal_start, d.temporal_end) {
-                (Some(s), Some(e)) => v["temporal"] = json!(format!("{s}/{e}")),
-                (Some(s), None) => v["temporal"] = json!(format!("{s}/..")),
-                _ => {}
+            if let Some(t) = pod_temporal(d.temporal_start, d.temporal_end, today) {
+                v["temporal"] = json!(t);
             }
             v
         })

@@ -8,6 +8,7 @@
 pub mod ckan;
 pub mod dcat;
 mod live;
+mod negotiate;
 
 use crate::{AppState, WebError};
 use axum::extract::{Path, Query, State};
@@ -203,11 +204,13 @@ pub fn routes() -> Router<AppState> {
             get(ckan::action_get).post(ckan::action_post),
         )
         .route("/data.json", get(dcat::data_json))
+        .route("/dcat/catalog", get(negotiate::catalog))
         .route("/dcat/catalog.ttl", get(dcat::catalog_ttl))
         .route("/dcat/catalog.jsonld", get(dcat::catalog_jsonld))
         .route("/catalog.ttl", get(dcat::catalog_ttl))
         .route("/catalog.jsonld", get(dcat::catalog_jsonld))
         .route("/dataset/{file}", get(dcat::dataset_rdf))
+        .route("/dataset/{id}/resource/{rid}", get(negotiate::resource))
 }
 
 fn http_date(t: DateTime<Utc>) -> String {

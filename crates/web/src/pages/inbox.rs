@@ -44,8 +44,12 @@ pub struct InboxQuery {
     pub unit: String,
     #[serde(default)]
     pub hal: u64,
+    /// A bulk step's result: `done-selected`.
     #[serde(default)]
     pub hasil: String,
+    /// A bulk step's failures: `id.reason` separated by spaces (reasons from [`FAILURES`]).
+    #[serde(default)]
+    pub gagal: String,
     /// `terbaru` for newest first; the default is open work by deadline.
     #[serde(default)]
     pub urut: String,
@@ -69,6 +73,87 @@ impl InboxQuery {
         .iter()
         .any(|v| !v.trim().is_empty())
     }
+}
+
+/// At most this many requests in one bulk step (a page of the queue and then some).
+const MAX_BULK: usize = 100;
+
+/// Why a request of a bulk step was left as it was: the keys of `bulk_failed.*`.
+const FAILURES: [&str; 6] = [
+    "forbidden",
+    "conflict",
+    "no_unit",
+    "invalid",
+    "not_found",
+    "unavailable",
+];
+
+fn failure_of(e: &StorageError) -> &'static str {
+    match e {
+        StorageError::Forbidden => "forbidden",
+        StorageError::Conflict(_) => "conflict",
+        StorageError::Invalid(f) if f.for_field("units").is_some() => "no_unit",
+        StorageError::Invalid(_) => "invalid",
+        StorageError::NotFound => "not_found",
+        // a database or disk fault: nothing was stored for it, another try may succeed
+        _ => "unavailable",
+    }
+}
+
+/// The filters of a queue as a query string: the pager's links and the way back after a
+/// bulk step keep them.
+fn filter_query(f: &InboxQuery) -> String {
+    serde_urlencoded::to_string([
+        ("status", &f.status),
+        ("terlambat", &f.terlambat),
+        ("layanan", &f.layanan),
+        ("kecamatan", &f.kecamatan),
+        ("dari", &f.dari),
+        ("sampai", &f.sampai),
+        ("q", &f.q),
+        ("saya", &f.saya),
+        ("unit", &f.unit),
+        ("urut", &f.urut),
+    ])
+    .unwrap_or_default()
+}
+
+/// A bulk step's result as the queue shows it: how many of how many, and each failure with
+/// its request's code and the reason in words.
+struct BulkResult {
+    done: usize,
+    selected: usize,
+    failed: Vec<(RequestId, String, &'static str)>,
+}
+
+async fn bulk_result(state: &AppState, f: &InboxQuery) -> Result<Option<BulkResult>, WebError> {
+    let Some((done, selected)) = f
+        .hasil
+        .split_once('-')
+        .and_then(|(d, s)| Some((d.parse().ok()?, s.parse().ok()?)))
+    else {
+        return Ok(None);
+    };
+    let failed: Vec<(RequestId, &'static str)> = f
+        .gagal
+        .split_whitespace()
+        .take(MAX_BULK)
+        .filter_map(|p| {
+            let (id, why) = p.split_once('.')?;
+            let why = FAILURES.iter().find(|k| **k == why)?;
+            Some((RequestId(id.parse().ok()?), *why))
+        })
+        .collect();
+    let ids: Vec<RequestId> = failed.iter().map(|(id, _)| *id).collect();
+    let codes = requests::codes_of(&state.store, &ids).await?;
+    Ok(Some(BulkResult {
+        done,
+        selected,
+        failed: failed
+            .into_iter()
+            .filter_map(|(id, why)| Some((id, codes.get(&id)?.clone(), why)))
+            .collect(),
+    }))
 }
 
 /// A deadline as the queue shows it.
@@ -115,6 +200,7 @@ struct InboxTemplate {
     page_no: u64,
     pages: u64,
     filter_query: String,
+    bulk: Option<BulkResult>,
 }
 
 fn local_date(raw: &str, offset: chrono::FixedOffset, end: bool) -> Option<chrono::DateTime<Utc>> {
@@ -165,36 +251,24 @@ pub async fn list(
         .into_iter()
         .map(|d| (d.code, d.name))
         .collect();
-    let mut filter_query = f.clone();
-    filter_query.hal = 0;
-    let fq = serde_urlencoded::to_string([
-        ("status", &f.status),
-        ("terlambat", &f.terlambat),
-        ("layanan", &f.layanan),
-        ("kecamatan", &f.kecamatan),
-        ("dari", &f.dari),
-        ("sampai", &f.sampai),
-        ("q", &f.q),
-        ("saya", &f.saya),
-        ("unit", &f.unit),
-        ("urut", &f.urut),
-    ])
-    .unwrap_or_default();
+    let fq = filter_query(&f);
+    let bulk = bulk_result(&state, &f).await?;
     render(&InboxTemplate {
         page,
         rows,
         by_deadline: filter.by_deadline,
         total,
-        f,
+        f: f.clone(),
         statuses: Status::ALL,
         services,
         districts,
         units: units::list(&state.store).await?,
         can_triage: actor.can_triage(),
         can_work: actor.units().next().is_some(),
-        page_no: filter_query.hal,
+        page_no: f.hal,
         pages: total.div_ceil(PER_PAGE),
         filter_query: fq,
+        bulk,
     })
     .map(IntoResponse::into_response)
 }
@@ -219,6 +293,8 @@ struct DetailTemplate {
     suggestions: Vec<(i64, String, u8)>,
     /// The desk's recorded choices among suggestions: the unit chosen, its rank if suggested.
     choices: Vec<(String, Option<u8>)>,
+    /// The request to take up after this one (id, code): the head of the viewer's queue.
+    next: Option<(RequestId, String)>,
 }
 
 impl DetailTemplate {
@@ -289,6 +365,7 @@ async fn detail_page(
             .map(|c| (name_of(c.chosen.0), c.rank))
             .collect();
     }
+    let next = next_in_queue(state, actor, id).await?;
     let status = if unavailable {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
@@ -308,6 +385,7 @@ async fn detail_page(
         unavailable,
         suggestions,
         choices,
+        next,
     })?;
     let mut res = (status, body).into_response();
     if unavailable {
@@ -317,6 +395,25 @@ async fn detail_page(
         );
     }
     Ok(res)
+}
+
+/// The request to work on after this one: the first of the viewer's queue, by deadline, that
+/// is not this one. An officer goes from one to the next without returning to the list.
+async fn next_in_queue(
+    state: &AppState,
+    actor: &Actor,
+    id: RequestId,
+) -> Result<Option<(RequestId, String)>, WebError> {
+    let filter = InboxFilter {
+        by_deadline: true,
+        ..Default::default()
+    };
+    let (rows, _) = requests::inbox(&state.store, actor, &filter, 0, 2).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| r.record)
+        .find(|r| r.id != id)
+        .map(|r| (r.id, r.tracking_code)))
 }
 
 pub async fn detail(
@@ -428,6 +525,7 @@ pub async fn bulk(
         .iter()
         .filter(|(k, _)| k == "ids")
         .filter_map(|(_, v)| v.parse().ok())
+        .take(MAX_BULK)
         .collect();
     let action = parse_action(&fields).map_err(|e| WebError::BadRequest(e.to_string()))?;
     let cal = state.calendar().await?;
@@ -440,6 +538,25 @@ pub async fn bulk(
         action,
     )
     .await;
-    let ok = results.iter().filter(|(_, r)| r.is_ok()).count();
-    Ok(Redirect::to(&format!("/staf/laporan?hasil={ok}-{}", results.len())).into_response())
+    let done = results.iter().filter(|(_, r)| r.is_ok()).count();
+    let failed: Vec<String> = results
+        .iter()
+        .filter_map(|(id, r)| {
+            r.as_ref()
+                .err()
+                .map(|e| format!("{}.{}", id.0, failure_of(e)))
+        })
+        .collect();
+    // back to the queue the officer was looking at, with its filters
+    let back: InboxQuery = fields
+        .iter()
+        .find(|(k, _)| k == "kembali")
+        .and_then(|(_, q)| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default();
+    let result = serde_urlencoded::to_string([
+        ("hasil", format!("{done}-{}", results.len())),
+        ("gagal", failed.join(" ")),
+    ])
+    .unwrap_or_default();
+    Ok(Redirect::to(&format!("/staf/laporan?{}&{result}", filter_query(&back))).into_response())
 }
