@@ -101,6 +101,21 @@ for get_only in (False, True):
     assert any(l["id"] == "cc-by" for l in a.license_list())
     ok(f"{how} organization_list/show, group_list, tag_list, license_list")
 
+    # issue 18: the actions and arguments added for CKAN 2.10/2.11 clients
+    tag = a.tag_show(id="pasar", include_datasets=True)
+    assert tag["name"] == "pasar" and tag["packages"], tag
+    auto = a.package_autocomplete(q="pasar-tradisional")
+    assert auto and auto[0]["match_field"] == "name", auto
+    activity = a.recently_changed_packages_activity_list(limit=3)
+    assert 1 <= len(activity) <= 3 and activity[0]["data"]["package"]["name"] in names, activity
+    by_title = a.package_search(q="title:pasar", fq="metadata_modified:[NOW-10YEARS TO NOW+1DAY]", fl="id,name")
+    assert by_title["count"] >= 1 and set(by_title["results"][0]) == {"id", "name"}, by_title
+    distinct = a.datastore_search(resource_id=r["id"], fields="kecamatan", distinct=True, limit=100)
+    kec = [x["kecamatan"] for x in distinct["records"]]
+    assert kec and len(kec) == len(set(kec)), kec
+    assert "fields=kecamatan" in distinct["_links"]["next"], distinct["_links"]
+    ok(f"{how} tag_show, package_autocomplete, recently_changed_packages_activity_list, fl, date math, distinct")
+
     try:
         a.package_show(id="tidak-ada")
         raise AssertionError("package_show of a missing dataset did not fail")

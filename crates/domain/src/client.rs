@@ -4,12 +4,15 @@ use crate::ids::UnitId;
 use serde::Serialize;
 
 /// What a client may do. Named as `resource:action`, as they appear in tokens' descriptions.
-pub const SCOPES: [&str; 5] = [
+/// `open311:extended` grants nothing: it is the client's setting to read mySociety's extended
+/// statuses over Open311 without asking for `extensions=true` (FixMyStreet never asks).
+pub const SCOPES: [&str; 6] = [
     "requests:read",
     "requests:write",
     "content:write",
     "events:read",
     "open311:write",
+    "open311:extended",
 ];
 
 /// Checks a space- or comma-separated list of scopes.

@@ -275,6 +275,44 @@ pub mod form_stamp {
     }
 }
 
+/// The longest outside link (`media_url`) kept with a request.
+pub const MAX_MEDIA_URL: usize = 2000;
+
+/// An outside link to a request's photo, as Open311 clients send it (`media_url`): an
+/// absolute http or https address with a host, no credentials, no spaces or control
+/// characters, `MAX_MEDIA_URL` characters at most. It is only shown as a link (never
+/// fetched by the server, so it cannot make the server call anything); anything else is
+/// refused rather than kept half-usable.
+pub fn media_url(raw: &str) -> Result<Option<String>, &'static str> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    if t.chars().count() > MAX_MEDIA_URL {
+        return Err("too_long");
+    }
+    let lower = t.to_ascii_lowercase();
+    let rest = if lower.starts_with("https://") {
+        &t[8..]
+    } else if lower.starts_with("http://") {
+        &t[7..]
+    } else {
+        return Err("invalid_url");
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let bad_char =
+        |c: char| c.is_whitespace() || c.is_control() || matches!(c, '"' | '<' | '>' | '\\' | '`');
+    if authority.is_empty()
+        || authority.contains('@')
+        || authority.starts_with(':')
+        || t.chars().any(bad_char)
+    {
+        return Err("invalid_url");
+    }
+    let scheme_len = t.len() - rest.len();
+    Ok(Some(format!("{}{rest}", &lower[..scheme_len])))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,5 +414,33 @@ mod tests {
         assert!(form_stamp::check(key, &forged, 1_001, 3).is_err());
         assert!(form_stamp::check(key, "", 1_001, 3).is_err());
         assert!(form_stamp::check(key, &stamp, 1_000 + 90_000, 3).is_err());
+    }
+
+    #[test]
+    fn media_urls_are_plain_outside_links() {
+        assert_eq!(media_url("  "), Ok(None));
+        assert_eq!(
+            media_url(" HTTPS://foto.example.org/a.jpg?x=1 "),
+            Ok(Some("https://foto.example.org/a.jpg?x=1".into()))
+        );
+        assert_eq!(
+            media_url("http://example.org"),
+            Ok(Some("http://example.org".into()))
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "ftp://example.org/a.jpg",
+            "//example.org/a.jpg",
+            "https://",
+            "https:///path",
+            "https://user:pw@example.org/a.jpg",
+            "https://example.org/a b.jpg",
+            "https://example.org/\"<script>",
+            "data:image/png;base64,AAAA",
+        ] {
+            assert_eq!(media_url(bad), Err("invalid_url"), "{bad}");
+        }
+        let long = format!("https://example.org/{}", "a".repeat(MAX_MEDIA_URL));
+        assert_eq!(media_url(&long), Err("too_long"));
     }
 }

@@ -56,6 +56,11 @@ pub struct RequestRecord {
     pub support_count: i64,
     pub unit_names: Vec<String>,
     pub photo_ids: Vec<i64>,
+    /// An outside link to a photo, sent as Open311 `media_url` (checked by
+    /// `intake::media_url`; shown, never fetched). Not serialised: the API's schemas stay
+    /// as they are.
+    #[serde(skip)]
+    pub media_url: Option<String>,
 }
 
 /// A request's free text with personal data masked: what the public reads, searches and
@@ -123,6 +128,10 @@ pub struct EventRecord {
     /// internal note.
     pub public_note: Option<String>,
     pub unit_name: Option<String>,
+    /// An outside photo link sent with an Open311 update (public, as the request's is). Not
+    /// serialised: the API's schemas stay as they are.
+    #[serde(skip)]
+    pub media_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -148,6 +157,10 @@ pub struct PublicRequest {
     pub support_count: i64,
     pub unit_names: Vec<String>,
     pub photo_ids: Vec<i64>,
+    /// The outside photo link (Open311 `media_url`). Not serialised, so every existing
+    /// public output (the API's schemas among them) stays exactly as it was.
+    #[serde(skip)]
+    pub media_url: Option<String>,
     pub timeline: Vec<PublicEvent>,
 }
 
@@ -163,6 +176,10 @@ pub struct PublicEvent {
     /// Present only when the note was written for the public.
     pub note: Option<String>,
     pub unit_name: Option<String>,
+    /// An outside photo link sent with an Open311 update. Not serialised: existing public
+    /// outputs stay as they are.
+    #[serde(skip)]
+    pub media_url: Option<String>,
 }
 
 pub const MASK: &str = "[disembunyikan]";
@@ -194,6 +211,7 @@ pub fn publish(r: &RequestRecord, events: &[EventRecord]) -> Option<PublicReques
         support_count: r.support_count,
         unit_names: r.unit_names.clone(),
         photo_ids: r.photo_ids.clone(),
+        media_url: r.media_url.clone(),
         timeline: events
             .iter()
             .map(|e| PublicEvent {
@@ -203,6 +221,7 @@ pub fn publish(r: &RequestRecord, events: &[EventRecord]) -> Option<PublicReques
                 to_status: e.to_status,
                 note: e.public_note.clone().filter(|_| e.note_public),
                 unit_name: e.unit_name.clone(),
+                media_url: e.media_url.clone(),
             })
             .collect(),
     })
@@ -262,6 +281,7 @@ mod tests {
             support_count: 0,
             unit_names: vec![],
             photo_ids: vec![],
+            media_url: None,
         }
     }
 
@@ -310,6 +330,7 @@ mod tests {
                 // even a stored copy is not shown when the note is internal
                 public_note: Some("cek ke lokasi, pelapor kerabat kadis".into()),
                 unit_name: None,
+                media_url: None,
             },
             EventRecord {
                 id: 2,
@@ -324,6 +345,7 @@ mod tests {
                     &["Wayan Sudira"],
                 ),
                 unit_name: Some("DPUPR".into()),
+                media_url: None,
             },
         ];
         let p = publish(&record(), &events).unwrap();

@@ -252,6 +252,19 @@ fn publisher_of(u: &unit::Model) -> Publisher {
     }
 }
 
+/// Every active unit as a publisher (CKAN's organizations), with the time the unit was
+/// created, as a dataset's publisher carries it.
+pub async fn publishers(store: &Store) -> Result<Vec<Publisher>> {
+    Ok(unit::Entity::find()
+        .filter(unit::Column::Active.eq(true))
+        .order_by_asc(unit::Column::Name)
+        .all(&store.reader)
+        .await?
+        .iter()
+        .map(publisher_of)
+        .collect())
+}
+
 fn parse_date(s: &Option<String>) -> Option<NaiveDate> {
     s.as_deref()
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())

@@ -1,10 +1,14 @@
 //! The part of Solr's query syntax that CKAN clients and harvesters send in `q` and `fq`:
 //! `field:value`, `field:"quoted value"`, `-field:value`, `+field:value`, `A OR B`, ranges
-//! `field:[A TO *]`, bare words, and `*:*`. Terms side by side must all hold.
+//! `field:[A TO *]`, bare words, and `*:*`. Terms side by side must all hold. Dates may use
+//! Solr's date math (`NOW-1DAY`, `NOW/DAY`, `2025-01-01T00:00:00Z+1MONTH`), resolved against
+//! the `now` the caller gives (`Query::parse_at`). A text field (`Searchable::is_text`: CKAN's
+//! `title`, `notes`, `text`) matches a value it contains, as Solr's tokenised fields do; other
+//! fields match whole values.
 //!
 //! A dataset is matched through `Searchable`, so this module knows nothing of CKAN's dicts.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, NaiveDateTime, Timelike};
 use std::cmp::Ordering;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +48,102 @@ pub trait Searchable {
     fn values(&self, field: &str) -> Vec<String>;
     /// The free text bare words are looked for in (lower-case).
     fn text(&self) -> String;
+    /// Whether a field is tokenised text (matched by containment), not a whole value.
+    fn is_text(&self, _field: &str) -> bool {
+        false
+    }
+}
+
+/// Solr's date math: an anchor (`NOW` or an ISO instant ending in `Z`) followed by
+/// `+N UNIT`, `-N UNIT` and `/UNIT` (round down) steps, as an instant in the form `compare`
+/// reads. `None`: not date math (taken as written); `Some(Err)`: date math that is wrong.
+pub fn date_math(raw: &str, now: NaiveDateTime) -> Option<Result<String, &'static str>> {
+    let (anchor, mut ops) = if let Some(rest) = raw.strip_prefix("NOW") {
+        (now, rest)
+    } else {
+        let z = raw.find('Z')?;
+        let rest = &raw[z + 1..];
+        if rest.is_empty() || !rest.starts_with(['+', '-', '/']) {
+            return None;
+        }
+        (as_instant(&raw[..=z])?, rest)
+    };
+    let mut t = anchor;
+    while !ops.is_empty() {
+        let Some(op) = ops.chars().next() else { break };
+        ops = &ops[1..];
+        let digits = ops.chars().take_while(char::is_ascii_digit).count();
+        let (n, rest) = ops.split_at(digits);
+        let letters = rest.chars().take_while(char::is_ascii_alphabetic).count();
+        let (unit, rest) = rest.split_at(letters);
+        ops = rest;
+        let step = match op {
+            '/' if n.is_empty() => round_down(t, unit),
+            '+' | '-' if !n.is_empty() => n.parse::<u32>().ok().and_then(|n| {
+                shift(
+                    t,
+                    if op == '-' {
+                        -i64::from(n)
+                    } else {
+                        i64::from(n)
+                    },
+                    unit,
+                )
+            }),
+            _ => None,
+        };
+        match step {
+            Some(next) => t = next,
+            None => return Some(Err("bad_date_math")),
+        }
+    }
+    Some(Ok(t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()))
+}
+
+fn unit_of(u: &str) -> Option<&'static str> {
+    Some(match u.to_ascii_uppercase().trim_end_matches('S') {
+        "YEAR" => "Y",
+        "MONTH" => "M",
+        "DAY" | "DATE" => "D",
+        "HOUR" => "h",
+        "MINUTE" => "m",
+        "SECOND" => "s",
+        "MILLI" | "MILLISECOND" => "ms",
+        _ => return None,
+    })
+}
+
+fn shift(t: NaiveDateTime, n: i64, unit: &str) -> Option<NaiveDateTime> {
+    let months = |m: i64| {
+        let abs = Months::new(u32::try_from(m.unsigned_abs()).ok()?);
+        if m < 0 {
+            t.checked_sub_months(abs)
+        } else {
+            t.checked_add_months(abs)
+        }
+    };
+    match unit_of(unit)? {
+        "Y" => months(n.checked_mul(12)?),
+        "M" => months(n),
+        "D" => t.checked_add_signed(Duration::try_days(n)?),
+        "h" => t.checked_add_signed(Duration::try_hours(n)?),
+        "m" => t.checked_add_signed(Duration::try_minutes(n)?),
+        "s" => t.checked_add_signed(Duration::try_seconds(n)?),
+        _ => t.checked_add_signed(Duration::try_milliseconds(n)?),
+    }
+}
+
+fn round_down(t: NaiveDateTime, unit: &str) -> Option<NaiveDateTime> {
+    let day = |d: NaiveDate| d.and_hms_opt(0, 0, 0);
+    match unit_of(unit)? {
+        "Y" => day(NaiveDate::from_ymd_opt(t.year(), 1, 1)?),
+        "M" => day(NaiveDate::from_ymd_opt(t.year(), t.month(), 1)?),
+        "D" => day(t.date()),
+        "h" => t.date().and_hms_opt(t.hour(), 0, 0),
+        "m" => t.date().and_hms_opt(t.hour(), t.minute(), 0),
+        "s" => t.with_nanosecond(0),
+        _ => t.with_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000),
+    }
 }
 
 fn tokens(s: &str) -> Result<Vec<String>, &'static str> {
@@ -110,7 +210,15 @@ fn unquote(v: &str) -> String {
     }
 }
 
-fn parse_value(raw: &str) -> Result<Value, &'static str> {
+/// A value as written, or the instant its date math names.
+fn resolved(v: String, now: Option<NaiveDateTime>) -> Result<String, &'static str> {
+    match now.and_then(|now| date_math(&v, now)) {
+        None => Ok(v),
+        Some(r) => r,
+    }
+}
+
+fn parse_value(raw: &str, now: Option<NaiveDateTime>) -> Result<Value, &'static str> {
     let raw = raw.trim();
     if raw == "*" {
         return Ok(Value::Any);
@@ -121,14 +229,14 @@ fn parse_value(raw: &str) -> Result<Value, &'static str> {
         let (lo, hi) = inner.split_once(" TO ").ok_or("bad_range")?;
         let bound = |b: &str| {
             let b = b.trim();
-            (b != "*").then(|| unquote(b))
+            (b != "*").then(|| resolved(unquote(b), now)).transpose()
         };
-        return Ok(Value::Range(bound(lo), bound(hi)));
+        return Ok(Value::Range(bound(lo)?, bound(hi)?));
     }
-    Ok(Value::Exact(unquote(raw)))
+    Ok(Value::Exact(resolved(unquote(raw), now)?))
 }
 
-fn parse_terms(tok: &str) -> Result<Vec<Term>, &'static str> {
+fn parse_terms(tok: &str, now: Option<NaiveDateTime>) -> Result<Vec<Term>, &'static str> {
     if tok == "*:*" || tok == "*" {
         return Ok(vec![Term::All]);
     }
@@ -140,14 +248,14 @@ fn parse_terms(tok: &str) -> Result<Vec<Term>, &'static str> {
                     .map(|v| {
                         Ok(Term::Field {
                             field: field.to_string(),
-                            value: parse_value(v)?,
+                            value: parse_value(v, now)?,
                         })
                     })
                     .collect();
             }
             Ok(vec![Term::Field {
                 field: field.to_string(),
-                value: parse_value(value)?,
+                value: parse_value(value, now)?,
             }])
         }
         _ => Ok(vec![Term::Word(unquote(tok).to_lowercase())]),
@@ -165,6 +273,15 @@ impl Query {
     /// `MAX_QUERY_CHARS` or with more than `MAX_QUERY_TERMS` terms is refused before any of
     /// it is parsed: matching is linear in the terms for every dataset, with no await inside.
     pub fn parse(s: &str) -> Result<Self, &'static str> {
+        Self::parse_with(s, None)
+    }
+
+    /// `parse`, with Solr's date math (`NOW-1DAY`, `NOW/DAY`) resolved against `now` (UTC).
+    pub fn parse_at(s: &str, now: NaiveDateTime) -> Result<Self, &'static str> {
+        Self::parse_with(s, Some(now))
+    }
+
+    fn parse_with(s: &str, now: Option<NaiveDateTime>) -> Result<Self, &'static str> {
         if s.chars().count() > MAX_QUERY_CHARS {
             return Err("too_long");
         }
@@ -198,7 +315,7 @@ impl Query {
             if body.is_empty() {
                 continue;
             }
-            let terms = parse_terms(body)?;
+            let terms = parse_terms(body, now)?;
             match clauses.last_mut() {
                 Some(last) if join_next && !negated && !last.negated => {
                     last.any_of.extend(terms);
@@ -219,6 +336,16 @@ impl Query {
     pub fn and(mut self, other: Query) -> Self {
         self.0.extend(other.0);
         self
+    }
+
+    /// The fields the query names (to refuse those the catalogue does not have).
+    pub fn fields(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().flat_map(|c| {
+            c.any_of.iter().filter_map(|t| match t {
+                Term::Field { field, .. } => Some(field.as_str()),
+                _ => None,
+            })
+        })
     }
 
     /// How many terms the query holds (several `fq` joined with `and` add up).
@@ -271,6 +398,10 @@ fn term_matches(t: &Term, doc: &impl Searchable, text: &std::cell::OnceCell<Stri
             let values = doc.values(field);
             match value {
                 Value::Any => !values.is_empty(),
+                Value::Exact(want) if doc.is_text(field) => {
+                    let want = want.to_lowercase();
+                    values.iter().any(|v| v.to_lowercase().contains(&want))
+                }
                 Value::Exact(want) => values.iter().any(|v| v.eq_ignore_ascii_case(want)),
                 Value::Range(lo, hi) => values.iter().any(|v| {
                     lo.as_deref()
@@ -301,8 +432,12 @@ mod tests {
                 "organization" => vec![self.org.into()],
                 "tags" => self.tags.iter().map(|t| t.to_string()).collect(),
                 "metadata_modified" => vec![self.modified.into()],
+                "title" => vec!["Anggaran Pendapatan Daerah".into()],
                 _ => vec![],
             }
+        }
+        fn is_text(&self, field: &str) -> bool {
+            field == "title"
         }
         fn text(&self) -> String {
             self.text.to_lowercase()
@@ -373,5 +508,37 @@ mod tests {
         assert!(Query::parse("metadata_modified:[2025 TO").is_err());
         assert!(Query::parse("OR tags:x").is_err());
         assert!(Query::parse("metadata_modified:[2025-01-01]").is_err());
+    }
+
+    #[test]
+    fn text_fields_match_what_they_contain() {
+        assert!(m("title:pendapatan"));
+        assert!(m("title:\"pendapatan daerah\""));
+        assert!(!m("title:kesehatan"));
+        // whole-value fields still want the whole value
+        assert!(!m("organization:bapp"));
+    }
+
+    #[test]
+    fn date_math_is_resolved_against_now() {
+        let now = NaiveDate::from_ymd_opt(2025, 1, 3)
+            .and_then(|d| d.and_hms_opt(10, 30, 0))
+            .unwrap();
+        let at = |q: &str| Query::parse_at(q, now).unwrap().matches(&doc());
+        // modified 2025-01-02T03:04:05
+        assert!(at("metadata_modified:[NOW-2DAYS TO NOW]"));
+        assert!(!at("metadata_modified:[NOW-1DAY TO NOW]"));
+        assert!(at("metadata_modified:[NOW/DAY-1DAY TO *]"));
+        assert!(!at("metadata_modified:[NOW/DAY TO *]"));
+        assert!(at("metadata_modified:[NOW/MONTH TO NOW+1YEAR]"));
+        assert!(at("metadata_modified:[2025-01-01T00:00:00Z+1DAY TO *]"));
+        assert!(!at("metadata_modified:[2025-01-01T00:00:00Z+2DAYS TO *]"));
+        assert_eq!(
+            date_math("NOW/DAY-1DAY", now),
+            Some(Ok("2025-01-02T00:00:00.000000Z".into()))
+        );
+        assert_eq!(date_math("NOW-1FORTNIGHT", now), Some(Err("bad_date_math")));
+        assert_eq!(date_math("2025-01-01", now), None);
+        assert!(Query::parse_at("metadata_modified:[NOW-1WEEK TO *]", now).is_err());
     }
 }

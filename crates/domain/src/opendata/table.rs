@@ -247,6 +247,11 @@ pub struct DatastoreQuery {
     pub filters: Vec<(String, Vec<String>)>,
     /// Words every matching row contains somewhere (case-insensitive).
     pub q: Option<String>,
+    /// `q` as a JSON object (CKAN's per-field search): each column's cell contains all of
+    /// its words (case-insensitive).
+    pub q_fields: Vec<(String, String)>,
+    /// Only the first of rows whose returned cells are the same (CKAN's `distinct`).
+    pub distinct: bool,
     /// Columns to return, in this order; `None`: all.
     pub fields: Option<Vec<String>>,
     /// `(column, descending)` pairs.
@@ -255,7 +260,33 @@ pub struct DatastoreQuery {
     pub limit: usize,
 }
 
-/// Parses CKAN's `sort` (`"tahun desc, nama"`).
+/// Parses CKAN's `sort` (`"tahun desc, nama"`), refusing what CKAN refuses: a direction
+/// other than `asc` or `desc`, or anything after it. The error names the part.
+pub fn check_sort(raw: &str) -> Result<Vec<(String, bool)>, String> {
+    let mut out = Vec::new();
+    for part in raw.split(',') {
+        let words: Vec<&str> = part.split_whitespace().collect();
+        match words.as_slice() {
+            [] => {}
+            [col] => out.push((col.trim_matches('"').to_string(), false)),
+            [col, dir] if dir.eq_ignore_ascii_case("asc") || dir.eq_ignore_ascii_case("desc") => {
+                out.push((
+                    col.trim_matches('"').to_string(),
+                    dir.eq_ignore_ascii_case("desc"),
+                ));
+            }
+            _ => {
+                return Err(format!(
+                    "Invalid sort \"{}\": use a field name followed by asc or desc",
+                    part.trim()
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Parses CKAN's `sort` (`"tahun desc, nama"`) leniently: an unknown direction is ascending.
 pub fn parse_sort(raw: &str) -> Vec<(String, bool)> {
     raw.split(',')
         .filter_map(|part| {
@@ -312,6 +343,33 @@ impl Table {
         }
     }
 
+    /// `q` as an object: each column with its lower-case words, bounded like a plain `q`.
+    fn field_words(
+        &self,
+        q_fields: &[(String, String)],
+        e: &mut FieldErrors,
+    ) -> Vec<(Option<usize>, Vec<String>)> {
+        let chars: usize = q_fields.iter().map(|(k, v)| k.len() + v.len()).sum();
+        if chars > super::query::MAX_QUERY_CHARS || q_fields.len() > super::query::MAX_QUERY_TERMS {
+            e.add("q", "query_too_long");
+            return Vec::new();
+        }
+        let out: Vec<(Option<usize>, Vec<String>)> = q_fields
+            .iter()
+            .filter_map(|(name, text)| {
+                let col = self.resolve(name, "q", e)?;
+                Some((
+                    col,
+                    text.split_whitespace().map(str::to_lowercase).collect(),
+                ))
+            })
+            .collect();
+        if out.iter().map(|(_, w)| w.len()).sum::<usize>() > super::query::MAX_QUERY_TERMS {
+            e.add("q", "query_too_long");
+        }
+        out
+    }
+
     /// Runs a DataStore query. Unknown columns in `filters`, `fields` or `sort` are errors on
     /// that parameter (CKAN answers them with a validation error).
     pub fn search(&self, q: &DatastoreQuery) -> Result<Selection, FieldErrors> {
@@ -335,6 +393,7 @@ impl Table {
             .iter()
             .filter_map(|(name, desc)| Some((self.resolve(name, "sort", &mut e)?, *desc)))
             .collect();
+        let q_fields = self.field_words(&q.q_fields, &mut e);
         let raw_q = q.q.as_deref().unwrap_or_default();
         let words: Vec<String> = raw_q
             .split_whitespace()
@@ -385,6 +444,15 @@ impl Table {
                         .get(id - 1)
                         .is_some_and(|row| words.iter().all(|w| row.contains(w.as_str())))
             })
+            .filter(|(id, r)| {
+                q_fields.iter().all(|(col, words)| {
+                    let cell = match col {
+                        Some(c) => r.get(*c).map(|v| v.to_lowercase()).unwrap_or_default(),
+                        None => id.to_string(),
+                    };
+                    words.iter().all(|w| cell.contains(w.as_str()))
+                })
+            })
             .collect();
         if !sort.is_empty() {
             hits.sort_by(|a, b| {
@@ -398,21 +466,25 @@ impl Table {
                 a.0.cmp(&b.0)
             });
         }
+        let project = |id: usize, r: &Vec<String>| -> Vec<String> {
+            columns
+                .iter()
+                .map(|c| match c {
+                    Some(c) => r.get(*c).cloned().unwrap_or_default(),
+                    None => id.to_string(),
+                })
+                .collect()
+        };
+        if q.distinct {
+            let mut seen = std::collections::HashSet::new();
+            hits.retain(|(id, r)| seen.insert(project(*id, r)));
+        }
         let total = hits.len();
         let rows = hits
             .into_iter()
             .skip(q.offset)
             .take(q.limit)
-            .map(|(id, r)| {
-                let cells = columns
-                    .iter()
-                    .map(|c| match c {
-                        Some(c) => r.get(*c).cloned().unwrap_or_default(),
-                        None => id.to_string(),
-                    })
-                    .collect();
-                (id, cells)
-            })
+            .map(|(id, r)| (id, project(id, r)))
             .collect();
         Ok(Selection {
             columns,
@@ -566,5 +638,61 @@ mod tests {
         assert_eq!(t.columns[0].name, "a;b");
         let again = Table::from_csv(&t.to_csv()).unwrap();
         assert_eq!(again, t);
+    }
+
+    #[test]
+    fn sort_directions_are_checked() {
+        assert_eq!(
+            check_sort("jumlah DESC, kecamatan"),
+            Ok(vec![("jumlah".into(), true), ("kecamatan".into(), false)])
+        );
+        assert!(check_sort("jumlah sideways")
+            .unwrap_err()
+            .contains("jumlah sideways"));
+        assert!(check_sort("jumlah desc asc").is_err());
+        assert_eq!(check_sort(""), Ok(vec![]));
+    }
+
+    #[test]
+    fn per_field_queries_and_distinct_rows() {
+        let t = sample();
+        let q = DatastoreQuery {
+            q_fields: vec![("kecamatan".into(), "KUTA".into())],
+            limit: 10,
+            ..Default::default()
+        };
+        assert_eq!(t.search(&q).unwrap().total, 2);
+        let q = DatastoreQuery {
+            q_fields: vec![("tahun".into(), "kuta".into())],
+            limit: 10,
+            ..Default::default()
+        };
+        assert_eq!(t.search(&q).unwrap().total, 0);
+        let q = DatastoreQuery {
+            q_fields: vec![("nope".into(), "kuta".into())],
+            limit: 10,
+            ..Default::default()
+        };
+        assert_eq!(
+            t.search(&q).unwrap_err().for_field("q"),
+            Some("unknown_column")
+        );
+        let all = DatastoreQuery {
+            fields: Some(vec!["kecamatan".into()]),
+            limit: 10,
+            ..Default::default()
+        };
+        let distinct = DatastoreQuery {
+            distinct: true,
+            ..all.clone()
+        };
+        let (a, d) = (t.search(&all).unwrap(), t.search(&distinct).unwrap());
+        assert_eq!(a.total, 4);
+        assert_eq!(d.total, 3);
+        let names: Vec<&String> = d.rows.iter().map(|r| &r.1[0]).collect();
+        let mut unique = names.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(names.len(), unique.len());
     }
 }

@@ -27,7 +27,7 @@ sisi | Sisi jalan | multivaluelist | optional | Kiri; Kanan";
 
 /// Areas, the DPUPR unit with the `jalan-rusak` service, and an integration client. Returns
 /// its token.
-async fn setup(app: &TestApp) -> String {
+pub(crate) async fn setup(app: &TestApp) -> String {
     app.import_areas().await;
     app.login_admin().await;
     app.create_unit("DPUPR", "Dinas PUPR").await;
@@ -68,7 +68,7 @@ async fn setup(app: &TestApp) -> String {
     .token
 }
 
-async fn get(app: &TestApp, path: &str) -> (StatusCode, String, String) {
+pub(crate) async fn get(app: &TestApp, path: &str) -> (StatusCode, String, String) {
     let r = app
         .client
         .get(app.url(&format!("/open311/v2/{path}")))
@@ -84,7 +84,7 @@ async fn get(app: &TestApp, path: &str) -> (StatusCode, String, String) {
     (status, ctype, r.text().await.unwrap())
 }
 
-async fn get_json(app: &TestApp, path: &str) -> (StatusCode, Value) {
+pub(crate) async fn get_json(app: &TestApp, path: &str) -> (StatusCode, Value) {
     let (s, ctype, body) = get(app, path).await;
     assert!(ctype.starts_with("application/json"), "{path}: {ctype}");
     (
@@ -95,14 +95,14 @@ async fn get_json(app: &TestApp, path: &str) -> (StatusCode, Value) {
 
 /// Checks the document is well-formed XML with the spec's declaration and root element, and
 /// returns it.
-async fn get_xml(app: &TestApp, path: &str, root: &str) -> (StatusCode, String) {
+pub(crate) async fn get_xml(app: &TestApp, path: &str, root: &str) -> (StatusCode, String) {
     let (s, ctype, body) = get(app, path).await;
     assert!(ctype.starts_with("text/xml"), "{path}: {ctype}");
     assert_well_formed(&body, root);
     (s, body)
 }
 
-fn assert_well_formed(body: &str, root: &str) {
+pub(crate) fn assert_well_formed(body: &str, root: &str) {
     assert!(
         body.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>"),
         "{body}"
@@ -111,7 +111,11 @@ fn assert_well_formed(body: &str, root: &str) {
     assert_eq!(doc.root_element().tag_name().name(), root, "{body}");
 }
 
-async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+pub(crate) async fn post(
+    app: &TestApp,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, String) {
     let r = app
         .client
         .post(app.url(&format!("/open311/v2/{path}")))
@@ -123,7 +127,7 @@ async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (StatusCode
     (s, r.text().await.unwrap())
 }
 
-fn errors(body: &str) -> Vec<(i64, String)> {
+pub(crate) fn errors(body: &str) -> Vec<(i64, String)> {
     let v: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
     v.as_array()
         .unwrap_or_else(|| panic!("not an errors array: {body}"))
@@ -139,7 +143,7 @@ fn errors(body: &str) -> Vec<(i64, String)> {
 
 const DESCRIPTION: &str = "Lubang besar di tengah jalan\nSudah dua minggu, berbahaya bagi motor.";
 
-fn good(key: &str) -> Vec<(&str, &str)> {
+pub(crate) fn good(key: &str) -> Vec<(&str, &str)> {
     vec![
         ("api_key", key),
         ("service_code", "jalan-rusak"),
@@ -483,7 +487,7 @@ async fn a_fixmystreet_form_post_is_accepted(app: TestApp) {
         ("media_url", "https://fixmystreet.example/photo/2.jpeg"),
         ("attribute[jenis]", "Retak"),
         ("attribute[uprn]", "10023456"),
-        ("jurisdiction_id", "badungkab.go.id"),
+        ("jurisdiction_id", "51.03"),
     ];
     let (s, body) = post(&app, "requests.xml", &fields).await;
     assert_eq!(s, StatusCode::OK, "{body}");
@@ -764,7 +768,7 @@ async fn photos_come_as_multipart_media_and_leave_as_media_url(app: TestApp) {
 // mySociety's servicerequestupdates
 
 /// Takes staff steps on a request as the admin (who may take every step), through the form.
-async fn staff_steps(app: &TestApp, code: &str, steps: &[&[(&str, &str)]]) {
+pub(crate) async fn staff_steps(app: &TestApp, code: &str, steps: &[&[(&str, &str)]]) {
     app.login_admin().await;
     let id = app.request_id(code).await;
     for fields in steps {
@@ -776,7 +780,7 @@ async fn staff_steps(app: &TestApp, code: &str, steps: &[&[(&str, &str)]]) {
     app.logout().await;
 }
 
-async fn unit_id(app: &TestApp, code: &str) -> String {
+pub(crate) async fn unit_id(app: &TestApp, code: &str) -> String {
     kotapintar_storage::units::find_by_code(&app.store.reader, code)
         .await
         .unwrap()
@@ -786,7 +790,7 @@ async fn unit_id(app: &TestApp, code: &str) -> String {
 }
 
 /// Files a request over Open311 (with the reporter's contact) and returns its code.
-async fn file_over_open311(app: &TestApp, key: &str) -> String {
+pub(crate) async fn file_over_open311(app: &TestApp, key: &str) -> String {
     let mut fields = good(key);
     fields.extend([
         ("first_name", "Gede"),
@@ -801,7 +805,7 @@ async fn file_over_open311(app: &TestApp, key: &str) -> String {
 }
 
 /// The updates of one request, in order.
-async fn updates_of(app: &TestApp, query: &str, code: &str) -> Vec<Value> {
+pub(crate) async fn updates_of(app: &TestApp, query: &str, code: &str) -> Vec<Value> {
     let (s, v) = get_json(app, &format!("servicerequestupdates.json{query}")).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     v.as_array()
@@ -812,7 +816,7 @@ async fn updates_of(app: &TestApp, query: &str, code: &str) -> Vec<Value> {
         .collect()
 }
 
-fn update_fields<'a>(
+pub(crate) fn update_fields<'a>(
     key: &'a str,
     code: &'a str,
     update_id: &'a str,
@@ -821,7 +825,7 @@ fn update_fields<'a>(
 ) -> Vec<(&'a str, &'a str)> {
     vec![
         ("api_key", key),
-        ("jurisdiction_id", "badungkab.go.id"),
+        ("jurisdiction_id", "51.03"),
         ("service_request_id", code),
         ("update_id", update_id),
         ("updated_datetime", "2026-11-28T10:00:00+08:00"),
@@ -949,7 +953,7 @@ async fn updates_show_public_notes_and_status_changes_only(app: TestApp) {
     // the window, as FixMyStreet asks for it
     let now = chrono::Utc::now();
     let window = format!(
-        "?start_date={}&end_date={}&api_key={key}&jurisdiction_id=badungkab.go.id",
+        "?start_date={}&end_date={}&api_key={key}&jurisdiction_id=51.03",
         (now - chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ"),
         (now + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ"),
     );

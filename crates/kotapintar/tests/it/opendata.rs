@@ -47,7 +47,7 @@ pub(crate) async fn unit_id(app: &TestApp, code: &str) -> String {
         .to_string()
 }
 
-async fn ckan(app: &TestApp, path: &str) -> (StatusCode, Value) {
+pub(crate) async fn ckan(app: &TestApp, path: &str) -> (StatusCode, Value) {
     let r = app.get(path).await;
     let status = r.status();
     let ct = r

@@ -49,6 +49,9 @@ pub struct Model {
     /// reporter's contact there, erased with the others (migration 000201).
     pub reporter_chat_channel: Option<String>,
     pub reporter_chat_id: Option<String>,
+    /// An outside link sent as Open311 `media_url`: shown, never fetched (migration
+    /// m20261209_0002).
+    pub media_url: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

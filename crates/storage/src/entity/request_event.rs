@@ -18,6 +18,8 @@ pub struct Model {
     pub unit_id: Option<i64>,
     /// The note as the public may read it, masked when written; `None` for internal notes.
     pub public_note: Option<String>,
+    /// An outside photo link sent with an Open311 update (migration m20261209_0002).
+    pub media_url: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

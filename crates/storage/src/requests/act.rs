@@ -11,7 +11,7 @@ use kotapintar_domain::request::{RequestRules, Status};
 use kotapintar_domain::working_days::Calendar;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait,
 };
 
@@ -87,6 +87,38 @@ pub async fn act(
     let status = act_in(&tx, rules, calendar, actor, id, &action).await?;
     tx.commit().await?;
     Ok(status)
+}
+
+/// [`act`] with an outside photo link (Open311 `media_url` on a posted update, already
+/// checked by `intake::media_url`) kept on the timeline entry the step writes, in the same
+/// transaction. Returns the new status and the entry's id.
+pub async fn act_with_link(
+    store: &Store,
+    rules: &RequestRules,
+    calendar: &Calendar,
+    actor: &Actor,
+    id: RequestId,
+    action: StaffAction,
+    media_url: Option<String>,
+) -> Result<(Status, i64)> {
+    use crate::entity::request_event;
+    let tx = store.writer.begin().await?;
+    let status = act_in(&tx, rules, calendar, actor, id, &action).await?;
+    // the step's own entry: the newest of this request, written just now in this transaction
+    let entry = request_event::Entity::find()
+        .filter(request_event::Column::RequestId.eq(id.0))
+        .order_by_desc(request_event::Column::Id)
+        .one(&tx)
+        .await?
+        .ok_or_else(|| StorageError::Other("the step wrote no timeline entry".into()))?;
+    let entry_id = entry.id;
+    if media_url.is_some() {
+        let mut m: request_event::ActiveModel = entry.into();
+        m.media_url = Set(media_url);
+        m.update(&tx).await?;
+    }
+    tx.commit().await?;
+    Ok((status, entry_id))
 }
 
 /// A staff step in the caller's transaction, not committed: for a step saved together with

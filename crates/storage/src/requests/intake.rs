@@ -213,7 +213,34 @@ pub async fn submit(
     req: NewRequest,
     photos: Vec<PhotoFile>,
 ) -> Result<Submitted> {
-    submit_with(store, rules, calendar, uploads, req, photos, None).await
+    submit_with(
+        store,
+        rules,
+        calendar,
+        uploads,
+        req,
+        photos,
+        Origin::default(),
+    )
+    .await
+}
+
+/// `submit`, with an outside photo link (Open311 `media_url`, already checked by
+/// `intake::media_url`) stored on the request in the same transaction.
+pub async fn submit_with_link(
+    store: &Store,
+    rules: &RequestRules,
+    calendar: &Calendar,
+    uploads: &Path,
+    req: NewRequest,
+    photos: Vec<PhotoFile>,
+    media_url: Option<String>,
+) -> Result<Submitted> {
+    let origin = Origin {
+        media_url,
+        ..Origin::default()
+    };
+    submit_with(store, rules, calendar, uploads, req, photos, origin).await
 }
 
 /// [`submit`] for a request a chat update (`channel_updates.id`) files: the update is marked
@@ -228,16 +255,11 @@ pub async fn submit_from_chat(
     photos: Vec<PhotoFile>,
     update_id: i64,
 ) -> Result<Submitted> {
-    submit_with(
-        store,
-        rules,
-        calendar,
-        uploads,
-        req,
-        photos,
-        Some(update_id),
-    )
-    .await
+    let origin = Origin {
+        chat_update: Some(update_id),
+        ..Origin::default()
+    };
+    submit_with(store, rules, calendar, uploads, req, photos, origin).await
 }
 
 /// A new follow-up secret for a request whose first one never reached its reporter (the
@@ -258,6 +280,14 @@ pub async fn reissue_link(store: &Store, id: RequestId) -> Result<Submitted> {
     })
 }
 
+/// Where a submission came from, beyond the request itself: the chat update that files it,
+/// and an outside photo link (Open311 `media_url`).
+#[derive(Debug, Default)]
+struct Origin {
+    chat_update: Option<i64>,
+    media_url: Option<String>,
+}
+
 async fn submit_with(
     store: &Store,
     rules: &RequestRules,
@@ -265,7 +295,7 @@ async fn submit_with(
     uploads: &Path,
     req: NewRequest,
     photos: Vec<PhotoFile>,
-    chat_update: Option<i64>,
+    origin: Origin,
 ) -> Result<Submitted> {
     let refused = |e: StorageError| {
         if let StorageError::Unavailable { reason } = &e {
@@ -330,6 +360,7 @@ async fn submit_with(
         escalation_level: Set(0),
         personal_data_erased_at: Set(None),
         updated_at: Set(now),
+        media_url: Set(origin.media_url),
         ..Default::default()
     };
     set_public_text(&mut row, public);
@@ -340,7 +371,7 @@ async fn submit_with(
         token: token.clone(),
         rules: rules.clone(),
         calendar: calendar.clone(),
-        chat_update,
+        chat_update: origin.chat_update,
     };
     // Spawned, so that a client that goes away does not cancel a write other submissions
     // share: once queued, a submission is written.

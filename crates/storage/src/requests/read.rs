@@ -152,6 +152,7 @@ pub(super) async fn records_with_services(
                 support_count: r.support_count,
                 unit_names: unit_names.remove(&r.id).unwrap_or_default(),
                 photo_ids: photos.remove(&r.id).unwrap_or_default(),
+                media_url: r.media_url,
             })
         })
         .collect()
@@ -196,6 +197,7 @@ pub(super) fn event_records(
                 note_public: e.note_public,
                 public_note: e.public_note.clone(),
                 unit_name: unit_name.clone(),
+                media_url: e.media_url.clone(),
             })
         })
         .collect()

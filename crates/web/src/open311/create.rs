@@ -156,7 +156,7 @@ pub(super) async fn file_request(
     let service = active_service(state, code)
         .await?
         .ok_or_else(|| Fail::bad(format!("service_code '{code}' is not a known service")))?;
-    let new_request = request_from(params, &service).map_err(field_errors)?;
+    let (new_request, media_url) = request_from(params, &service).map_err(field_errors)?;
     let photos = decode_photos(state, uploads).await?;
     let rules = &state.config.rules;
     match requests::check(&state.store, rules, &new_request).await {
@@ -165,13 +165,14 @@ pub(super) async fn file_request(
         Err(e) => return Err(e.into()),
     }
     let calendar = state.calendar().await?;
-    let done = match requests::submit(
+    let done = match requests::submit_with_link(
         &state.store,
         rules,
         &calendar,
         &state.config.uploads,
         new_request,
         photos,
+        media_url,
     )
     .await
     {
@@ -196,20 +197,57 @@ pub(super) async fn file_request(
 /// sends them) read as a request of `service`, with the domain's checks. Checks that need the
 /// database (answers against the service's questions, the area) come after, in storage.
 pub fn request_from_form(body: &str, service: &Service) -> Result<NewRequest, FieldErrors> {
-    request_from(&Params::parse(body), service)
+    request_from(&Params::parse(body), service).map(|(r, _)| r)
 }
 
-pub(super) fn request_from(params: &Params, service: &Service) -> Result<NewRequest, FieldErrors> {
+/// The attribute FixMyStreet sends a report's own title in (when the service has no question
+/// of that code): our request's title, instead of the description's first line.
+const TITLE_ATTRIBUTE: &str = "title";
+
+/// A POSTed request: the new request and its outside photo link (`media_url`), or every
+/// field that is wrong.
+pub(super) fn request_from(
+    params: &Params,
+    service: &Service,
+) -> Result<(NewRequest, Option<String>), FieldErrors> {
+    let mut errors = FieldErrors::new();
+    // The spec: "lat & long both required, or address_string or address_id". FixMyStreet's
+    // `address_id=#NOTPINPOINTED#` counts as given (it says the reporter chose no point).
+    if ["lat", "long", "address_string", "address_id"]
+        .iter()
+        .all(|k| params.get(k).is_none())
+    {
+        errors.add("location", "location_required");
+    }
+    let media_url = errors
+        .check(
+            "media_url",
+            kotapintar_domain::intake::media_url(params.get("media_url").unwrap_or("")),
+        )
+        .flatten();
     let description = params.get("description").unwrap_or("").to_string();
     let name = [params.get("first_name"), params.get("last_name")]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
         .join(" ");
+    let asks_title = service
+        .draft
+        .questions
+        .iter()
+        .any(|q| q.code.eq_ignore_ascii_case(TITLE_ATTRIBUTE));
+    let given_title = params
+        .0
+        .iter()
+        .find(|(k, v)| attribute_code(k) == Some(TITLE_ATTRIBUTE) && !v.trim().is_empty())
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|_| !asks_title);
     let input = RequestInput {
         kind: service.draft.kind.as_str().into(),
         service_code: service.draft.code.clone(),
-        title: title_from(&description, &service.draft.name),
+        title: given_title
+            .clone()
+            .unwrap_or_else(|| title_from(&description, &service.draft.name)),
         description,
         latitude: params.get("lat").unwrap_or("").into(),
         longitude: params.get("long").unwrap_or("").into(),
@@ -225,9 +263,22 @@ pub(super) fn request_from(params: &Params, service: &Service) -> Result<NewRequ
     let answers: Vec<(String, String)> = params
         .0
         .iter()
-        .filter_map(|(k, v)| {
-            attribute_code(k).map(|c| (format!("q_{}", c.trim().to_lowercase()), v.clone()))
-        })
+        .filter_map(|(k, v)| attribute_code(k).map(|c| (c, v)))
+        .filter(|(c, _)| asks_title || *c != TITLE_ATTRIBUTE)
+        .map(|(c, v)| (format!("q_{}", c.trim().to_lowercase()), v.clone()))
         .collect();
-    input.parse(answers)
+    match input.parse(answers) {
+        Ok(r) if errors.is_empty() => Ok((r, media_url)),
+        Ok(_) => Err(errors),
+        Err(mut e) => {
+            // a title the client sent is its own field, not the description's first line
+            if given_title.is_some() {
+                for f in e.0.iter_mut().filter(|f| f.field == "title") {
+                    f.field = format!("attribute[{TITLE_ATTRIBUTE}]");
+                }
+            }
+            errors.0.extend(e.0);
+            Err(errors)
+        }
+    }
 }

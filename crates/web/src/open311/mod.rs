@@ -108,6 +108,65 @@ impl Params {
     }
 }
 
+/// How an answer is written for this caller: the spec's fields only, or with the
+/// extensions (`extensions=true`); statuses as the spec's `open`/`closed`, or as mySociety's
+/// extended statuses. Updates carry extended statuses with `extensions=true`; both requests
+/// and updates carry them for a client whose key has the `open311:extended` scope
+/// (FixMyStreet never sends `extensions=true`, and reads a plain `closed` as "fixed").
+#[derive(Debug, Clone, Copy, Default)]
+struct Style {
+    extensions: bool,
+    /// The client's setting (`EXTENDED_STATUS_SCOPE`).
+    client_extended: bool,
+}
+
+/// The scope that makes a client's answers carry extended statuses without
+/// `extensions=true` (a setting per client, chosen with its other scopes).
+pub const EXTENDED_STATUS_SCOPE: &str = "open311:extended";
+
+/// The style of a GET answer. An `api_key` is not needed to read, but when one is sent it
+/// must be valid (a client with a typo in its key would otherwise silently get other
+/// statuses than it was set up for).
+async fn style_of(state: &AppState, params: &Params) -> Result<Style, Fail> {
+    let mut client_extended = false;
+    if let Some(key) = params.get("api_key") {
+        let client = clients::authenticate(&state.store, key)
+            .await?
+            .ok_or_else(|| Fail::forbidden("api_key is not valid"))?;
+        client_extended = client.has_scope(EXTENDED_STATUS_SCOPE);
+    }
+    Ok(Style {
+        extensions: params.extensions(),
+        client_extended,
+    })
+}
+
+/// The spec's `jurisdiction_id`: optional for a server with one jurisdiction, but when it is
+/// sent it must be this regency's Kemendagri code (`51.03`; the BPS form `5103` is taken
+/// too), or the host of its public address (the spec's examples are domains, and
+/// FixMyStreet is often set up with one). Another one is 404: a client sending it is talking
+/// to the wrong server.
+fn check_jurisdiction(state: &AppState, params: &Params) -> Result<(), Fail> {
+    let Some(given) = params.get("jurisdiction_id") else {
+        return Ok(());
+    };
+    let ours = state.config.regency.to_string();
+    let host = public_url(state)
+        .split_once("://")
+        .map(|(_, rest)| rest.split(['/', ':']).next().unwrap_or_default())
+        .unwrap_or_default();
+    if given == ours
+        || given.replace('.', "") == ours.replace('.', "")
+        || (!host.is_empty() && given.eq_ignore_ascii_case(host))
+    {
+        Ok(())
+    } else {
+        Err(Fail::not_found(format!(
+            "jurisdiction_id '{given}' is not served here: this server's jurisdiction is {ours}"
+        )))
+    }
+}
+
 /// A W3C/ISO 8601 datetime with its offset, or a plain date (taken as midnight where the
 /// regency is; clients often send only a date).
 fn parse_datetime(
@@ -143,18 +202,35 @@ async fn top_level(
 ) -> Response {
     let (stem, format) = split_format(&file);
     let params = Params::parse(query.as_deref().unwrap_or(""));
+    if let Err(f) = check_jurisdiction(&state, &params) {
+        return finish(format, Err(f));
+    }
     let answer = match stem {
         "discovery" => Ok(discovery(&state)),
         "services" => service_list(&state).await,
-        "requests" => request_list(&state, &params).await,
-        "servicerequestupdates" => update_list(&state, &params).await,
+        "requests" => match style_of(&state, &params).await {
+            Ok(style) => request_list(&state, &params, style).await,
+            Err(f) => Err(f),
+        },
+        "servicerequestupdates" => match style_of(&state, &params).await {
+            Ok(style) => update_list(&state, &params, style).await,
+            Err(f) => Err(f),
+        },
         _ => Err(Fail::not_found(format!("there is no resource '{stem}'"))),
     };
     finish(format, answer)
 }
 
-async fn service_definition(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+async fn service_definition(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let (code, format) = split_format(&file);
+    let params = Params::parse(query.as_deref().unwrap_or(""));
+    if let Err(f) = check_jurisdiction(&state, &params) {
+        return finish(format, Err(f));
+    }
     finish(format, definition(&state, code).await)
 }
 
@@ -165,12 +241,27 @@ async fn one_request(
 ) -> Response {
     let (id, format) = split_format(&file);
     let params = Params::parse(query.as_deref().unwrap_or(""));
-    finish(format, single(&state, id, params.extensions()).await)
+    if let Err(f) = check_jurisdiction(&state, &params) {
+        return finish(format, Err(f));
+    }
+    let answer = match style_of(&state, &params).await {
+        Ok(style) => single(&state, id, style).await,
+        Err(f) => Err(f),
+    };
+    finish(format, answer)
 }
 
 /// Requests are created at once, so a token is simply the tracking code.
-async fn token(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+async fn token(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let (token, format) = split_format(&file);
+    let params = Params::parse(query.as_deref().unwrap_or(""));
+    if let Err(f) = check_jurisdiction(&state, &params) {
+        return finish(format, Err(f));
+    }
     finish(format, token_lookup(&state, token).await)
 }
 
@@ -189,10 +280,15 @@ async fn create(
     }
     let mut params = Params::parse(query.as_deref().unwrap_or(""));
     let answer = match read_body(&state, req, &mut params).await {
-        Ok(uploads) if stem == "requests" => file_request(&state, &params, uploads).await,
-        // Photos sent with an update are not kept (a timeline entry has none), so never decoded.
-        Ok(_) => post_update(&state, &params).await,
         Err(f) => Err(f),
+        // the body may carry `jurisdiction_id` too: checked before anything is looked at
+        Ok(uploads) => match check_jurisdiction(&state, &params) {
+            Err(f) => Err(f),
+            Ok(()) if stem == "requests" => file_request(&state, &params, uploads).await,
+            // Photos uploaded with an update are not kept (an update keeps only a
+            // `media_url` link), so never decoded.
+            Ok(()) => post_update(&state, &params).await,
+        },
     };
     finish(format, answer)
 }
@@ -333,11 +429,11 @@ async fn find_public(state: &AppState, id: &str) -> Result<PublicRequest, Fail> 
         .ok_or_else(not_found)
 }
 
-async fn single(state: &AppState, id: &str, extensions: bool) -> Answer {
+async fn single(state: &AppState, id: &str, style: Style) -> Answer {
     let r = find_public(state, id).await?;
     Ok((
         "service_requests",
-        Node::List("request", vec![request_node(state, &r, extensions)]),
+        Node::List("request", vec![request_node(state, &r, style)]),
     ))
 }
 
@@ -361,16 +457,12 @@ async fn token_lookup(state: &AppState, token: &str) -> Answer {
     ))
 }
 
-async fn request_list(state: &AppState, params: &Params) -> Answer {
-    let extensions = params.extensions();
+async fn request_list(state: &AppState, params: &Params, style: Style) -> Answer {
     let Some(q) = list_filter(params, state.config.rules.utc_offset, Utc::now())? else {
         return Ok(("service_requests", Node::List("request", vec![])));
     };
     let (rows, _) = requests::public_list(&state.store, &q.filter, q.page, q.page_size).await?;
-    let items = rows
-        .iter()
-        .map(|r| request_node(state, r, extensions))
-        .collect();
+    let items = rows.iter().map(|r| request_node(state, r, style)).collect();
     Ok(("service_requests", Node::List("request", items)))
 }
 
@@ -495,12 +587,13 @@ fn datetime(state: &AppState, t: DateTime<Utc>) -> Node {
 }
 
 /// One request in the spec's fields (and, with `extensions=true`, the common extensions).
-fn request_node(state: &AppState, r: &PublicRequest, extensions: bool) -> Node {
+fn request_node(state: &AppState, r: &PublicRequest, style: Style) -> Node {
     let base = public_url(state);
     let photo_urls: Vec<String> = r
         .photo_ids
         .iter()
         .map(|id| format!("{base}/foto/{id}"))
+        .chain(r.media_url.clone())
         .collect();
     let status_notes = r
         .timeline
@@ -517,7 +610,14 @@ fn request_node(state: &AppState, r: &PublicRequest, extensions: bool) -> Node {
     });
     let mut fields = vec![
         ("service_request_id", Node::text(&r.tracking_code)),
-        ("status", Node::text(v2_status(r.status))),
+        (
+            "status",
+            Node::text(if style.client_extended {
+                extended_status(r.status)
+            } else {
+                v2_status(r.status)
+            }),
+        ),
         ("status_notes", Node::opt(status_notes)),
         ("service_name", Node::opt(r.service_name.clone())),
         (
@@ -552,10 +652,24 @@ fn request_node(state: &AppState, r: &PublicRequest, extensions: bool) -> Node {
         ("zipcode", Node::Null),
         ("lat", r.latitude.map_or(Node::Null, Node::Number)),
         ("long", r.longitude.map_or(Node::Null, Node::Number)),
+        // our own photo first; an outside link sent as `media_url` when there is none
         ("media_url", Node::opt(photo_urls.first().cloned())),
     ];
-    if extensions {
-        fields.push((
+    if style.extensions {
+        fields.extend(extension_fields(state, r, photo_urls));
+    }
+    Node::Object(fields)
+}
+
+/// The common extensions of a request: `extended_attributes` and the `notes` timeline.
+fn extension_fields(
+    state: &AppState,
+    r: &PublicRequest,
+    photo_urls: Vec<String>,
+) -> [(&'static str, Node); 2] {
+    let last = r.timeline.len().saturating_sub(1);
+    [
+        (
             "extended_attributes",
             Node::Object(vec![
                 ("title", Node::text(&r.title)),
@@ -572,9 +686,8 @@ fn request_node(state: &AppState, r: &PublicRequest, extensions: bool) -> Node {
                     ),
                 ),
             ]),
-        ));
-        let last = r.timeline.len().saturating_sub(1);
-        fields.push((
+        ),
+        (
             "notes",
             Node::List(
                 "note",
@@ -600,9 +713,8 @@ fn request_node(state: &AppState, r: &PublicRequest, extensions: bool) -> Node {
                     })
                     .collect(),
             ),
-        ));
-    }
-    Node::Object(fields)
+        ),
+    ]
 }
 
 #[cfg(test)]

@@ -279,6 +279,7 @@ pub(super) fn field_errors(e: FieldErrors) -> Fail {
                     "latitude" => "lat".to_string(),
                     "longitude" => "long".to_string(),
                     "location_address" => "address_string".to_string(),
+                    "location" => "lat/long, address_string or address_id".to_string(),
                     "title" => "description".to_string(),
                     "name" => "first_name/last_name".to_string(),
                     "kind" => "service_code".to_string(),
@@ -297,6 +298,8 @@ pub(super) fn field_errors(e: FieldErrors) -> Fail {
                         "is too short to resolve the request with (10 characters at least)"
                     }
                     "invalid_coordinate" => "is not a valid WGS84 coordinate",
+                    "location_required" => "is required: the request must say where it is",
+                    "invalid_url" => "must be an http or https address of a photo (no spaces, no user name or password)",
                     "coordinate_pair" => "must be sent together with the other coordinate",
                     "outside_regency" => "lies outside the regency",
                     "invalid_email" => "is not a valid email address",

@@ -25,6 +25,16 @@ pub(super) fn v2_status(s: Status) -> &'static str {
     }
 }
 
+/// An update's status as this caller reads it: the spec's `open`/`closed`, or the extended
+/// status (see `Style`).
+pub(super) fn status_of(s: Status, style: Style) -> &'static str {
+    if style.extensions || style.client_extended {
+        extended_status(s)
+    } else {
+        v2_status(s)
+    }
+}
+
 /// mySociety's extended status for one of ours.
 pub(super) fn extended_status(s: Status) -> &'static str {
     match s {
@@ -50,27 +60,22 @@ pub(super) fn updates_of(r: &PublicRequest) -> impl Iterator<Item = &PublicEvent
         .map(|(_, e)| e)
 }
 
-pub(super) fn update_node(state: &AppState, code: &str, e: &PublicEvent, extensions: bool) -> Node {
+pub(super) fn update_node(state: &AppState, code: &str, e: &PublicEvent, style: Style) -> Node {
     let mut fields = vec![
         // The timeline entry's id: stable, and the id a POSTed update is answered with.
         ("update_id", Node::text(e.id.to_string())),
         ("service_request_id", Node::text(code)),
-        (
-            "status",
-            Node::text(if extensions {
-                extended_status(e.to_status)
-            } else {
-                v2_status(e.to_status)
-            }),
-        ),
+        ("status", Node::text(status_of(e.to_status, style))),
         ("updated_datetime", datetime(state, e.at)),
         // Only a note written for the public; `PublicEvent` holds no other.
         (
             "description",
             Node::text(e.note.clone().unwrap_or_default()),
         ),
+        // mySociety's element for a photo of the update: the link a client posted with it
+        ("media_url", Node::opt(e.media_url.clone())),
     ];
-    if extensions {
+    if style.extensions {
         fields.push(("external_status_code", Node::text(e.to_status.as_str())));
     }
     Node::Object(fields)
@@ -79,15 +84,15 @@ pub(super) fn update_node(state: &AppState, code: &str, e: &PublicEvent, extensi
 /// `GET servicerequestupdates`: the public updates of public requests in a time window
 /// (`start_date`/`end_date`, by default the last 90 days like GET requests), oldest first,
 /// at most 1000, so a client that polls from its last `updated_datetime` never skips one.
-/// `api_key` and `jurisdiction_id`, which FixMyStreet sends, are not needed and ignored.
+/// `api_key`, which FixMyStreet sends, is not needed; when sent it must be valid, and it
+/// decides the statuses (`Style`). `jurisdiction_id` must be ours (`check_jurisdiction`).
 ///
 /// The window may span at most `MAX_UPDATE_WINDOW_DAYS` (FixMyStreet asks for the last hour
 /// or so), and the timeline is read in `(at, id)` order with a limit: an answer reads at most
 /// 1000 entries and their requests, never every public request (`start_date=1970-01-01`
 /// used to).
-pub(super) async fn update_list(state: &AppState, params: &Params) -> Answer {
+pub(super) async fn update_list(state: &AppState, params: &Params, style: Style) -> Answer {
     let offset = state.config.rules.utc_offset;
-    let extensions = params.extensions();
     let start = parse_datetime(params, "start_date", offset)?;
     let end = parse_datetime(params, "end_date", offset)?;
     if let (Some(s), Some(e)) = (start, end) {
@@ -132,7 +137,7 @@ pub(super) async fn update_list(state: &AppState, params: &Params) -> Answer {
         };
         // only what the public projection shows as an update of this request
         if let Some(e) = updates_of(r).find(|e| e.id == c.event_id) {
-            items.push(update_node(state, &r.tracking_code, e, extensions));
+            items.push(update_node(state, &r.tracking_code, e, style));
         }
     }
     Ok((
@@ -225,6 +230,10 @@ pub(super) async fn apply_update(
         .unwrap_or_default()
         .to_ascii_uppercase();
     let description = params.get("description").unwrap_or_default().to_string();
+    // a photo of the update kept elsewhere (FixMyStreet sends it so): an outside link, checked
+    // before anything is applied, stored with the timeline entry, never fetched
+    let media_url = kotapintar_domain::intake::media_url(params.get("media_url").unwrap_or(""))
+        .map_err(|code| field_errors(FieldErrors::single("media_url", code)))?;
     let not_found = || Fail::not_found(format!("service_request_id '{raw}' was not found"));
     let code = normalise_tracking_code(raw).ok_or_else(not_found)?;
     let actor = Actor::for_client(client);
@@ -243,13 +252,14 @@ pub(super) async fn apply_update(
     let action = update_action(&status, before.status, description)?;
     let rejects = matches!(action, StaffAction::Reject { .. });
     let calendar = state.calendar().await?;
-    match requests::act(
+    match requests::act_with_link(
         &state.store,
         &state.config.rules,
         &calendar,
         &actor,
         id,
         action,
+        media_url,
     )
     .await
     {

@@ -524,7 +524,7 @@ struct ClientsTemplate {
     input: ClientForm,
     /// A token just issued: shown this once.
     issued: Option<(String, String)>,
-    scopes: [&'static str; 5],
+    scopes: &'static [&'static str],
 }
 
 impl ClientsTemplate {
@@ -560,7 +560,7 @@ async fn clients_page(
         errors,
         input,
         issued,
-        scopes: kotapintar_domain::client::SCOPES,
+        scopes: &kotapintar_domain::client::SCOPES,
     })?;
     Ok(secret_page(status, body))
 }

@@ -18,15 +18,7 @@ pub(super) async fn datastore_search(state: &AppState, p: &Params) -> ActionResu
     let limit = p.int("limit", 100)?.min(32_000);
     let offset = p.int("offset", 0)?;
     let filters = datastore_filters(p)?;
-    let q = match p.0.get("q") {
-        Some(Value::Object(m)) => Some(
-            m.values()
-                .filter_map(|v| v.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
-        ),
-        _ => p.str("q"),
-    };
+    let (q, q_fields) = datastore_q(p)?;
     // refused here with CKAN's search error (400), before anything is matched
     if let Some(q) = &q {
         if q.chars().count() > MAX_QUERY_CHARS || q.split_whitespace().count() > MAX_QUERY_TERMS {
@@ -43,12 +35,18 @@ pub(super) async fn datastore_search(state: &AppState, p: &Params) -> ActionResu
         )));
     }
     let fields = p.list("fields");
-    let sort = p.str("sort").map(|s| parse_sort(&s)).unwrap_or_default();
+    let sort = match p.str("sort") {
+        Some(s) => check_sort(&s).map_err(|m| invalid("sort", &m))?,
+        None => Vec::new(),
+    };
+    let include_total = p.bool_or("include_total", true)?;
     let query = DatastoreQuery {
         filters,
         q,
+        q_fields,
         fields,
         sort,
+        distinct: p.bool("distinct")?,
         offset: usize::try_from(offset).unwrap_or(0),
         limit: usize::try_from(limit).unwrap_or(100),
     };
@@ -76,30 +74,92 @@ pub(super) async fn datastore_search(state: &AppState, p: &Params) -> ActionResu
         .collect();
     let format = p.str("records_format").unwrap_or_else(|| "objects".into());
     let records = datastore_records(&table, &sel, &format)?;
-    let next_offset = offset + limit;
     let mut result = json!({
-        "include_total": p.bool_or("include_total", true)?,
+        "include_total": include_total,
         "resource_id": r.uuid,
         "fields": field_defs,
         "records_format": format,
         "records": records,
         "limit": limit,
         "offset": offset,
-        "total": sel.total,
-        "total_was_estimated": false,
         "_links": {
-            "start": format!("/api/3/action/datastore_search?resource_id={}", r.uuid),
-            "next": format!("/api/3/action/datastore_search?resource_id={}&offset={next_offset}", r.uuid),
+            "start": datastore_link(p, &r.uuid, None),
+            "next": datastore_link(p, &r.uuid, Some(offset.saturating_add(limit))),
         },
     });
+    // CKAN leaves the total out when it is not asked for (it is not counted then)
+    if include_total {
+        result["total"] = json!(sel.total);
+        result["total_was_estimated"] = json!(false);
+    }
     if offset > 0 {
-        result["_links"]["prev"] = json!(format!(
-            "/api/3/action/datastore_search?resource_id={}&offset={}",
-            r.uuid,
-            (offset - limit).max(0)
+        result["_links"]["prev"] = json!(datastore_link(
+            p,
+            &r.uuid,
+            Some(offset.saturating_sub(limit).max(0))
         ));
     }
     Ok(result)
+}
+
+/// A paging link as CKAN writes it: every argument of this call as it was sent (objects and
+/// lists as JSON), only `offset` changed (`None`: the first page, without one).
+pub(super) fn datastore_link(p: &Params, resource_id: &str, offset: Option<i64>) -> String {
+    let mut pairs: Vec<(String, String)> = vec![("resource_id".into(), resource_id.into())];
+    for (k, v) in &p.0 {
+        if matches!(
+            k.as_str(),
+            "resource_id" | "id" | "offset" | "callback" | "_"
+        ) {
+            continue;
+        }
+        let text = match v {
+            Value::Null => continue,
+            Value::String(s) => s.clone(),
+            // a repeated query key (`fields=a&fields=b`) is sent back as a comma list
+            Value::Array(a) if a.iter().all(Value::is_string) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(","),
+            other => other.to_string(),
+        };
+        pairs.push((k.clone(), text));
+    }
+    if let Some(o) = offset {
+        pairs.push(("offset".into(), o.to_string()));
+    }
+    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    format!("/api/3/action/datastore_search?{query}")
+}
+
+/// `q` as read: words for the whole row, and words per column.
+type DatastoreQ = (Option<String>, Vec<(String, String)>);
+
+/// `q`: words for the whole row (a string), or per column (a JSON object, or a string that
+/// is one, as a GET query carries it). Values of an object are words; a number is its text.
+pub(super) fn datastore_q(p: &Params) -> Result<DatastoreQ, Fail> {
+    let object = match p.0.get("q") {
+        Some(Value::Object(m)) => Some(m.clone()),
+        // CKAN's `unicode_or_json_validator`: JSON if it parses, else the text as written
+        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+            Ok(Value::Object(m)) => Some(m),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some(m) = object else {
+        return Ok((p.str("q"), Vec::new()));
+    };
+    let fields = m
+        .into_iter()
+        .map(|(k, v)| match v {
+            Value::String(s) => Ok((k, s)),
+            Value::Number(n) => Ok((k, n.to_string())),
+            _ => Err(invalid("q", "The value of each field must be a string")),
+        })
+        .collect::<Result<Vec<_>, Fail>>()?;
+    Ok((None, fields))
 }
 
 /// `filters`: a JSON object (or one encoded as a string) of column → value or values.
@@ -199,6 +259,7 @@ pub(super) fn table_error(e: &kotapintar_domain::FieldErrors) -> Fail {
         e.0.iter()
             .map(|fe| {
                 let msg = match fe.field.as_str() {
+                    "q" if fe.code == "unknown_column" => "Unknown column in q",
                     "q" => "Query too long",
                     "filters" if fe.code == "too_many_filters" => "Too many filters",
                     "filters" => "Unknown column in filters",

@@ -18,7 +18,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use kotapintar_domain::opendata::query::{Query, Searchable, MAX_QUERY_CHARS, MAX_QUERY_TERMS};
-use kotapintar_domain::opendata::table::{parse_sort, DatastoreQuery};
+use kotapintar_domain::opendata::table::{check_sort, DatastoreQuery};
 use kotapintar_domain::opendata::{Licence, Topic};
 use kotapintar_storage::opendata::{stable_uuid, Dataset, Publisher, Resource, Source};
 use serde_json::{json, Map, Value};
@@ -26,11 +26,13 @@ use std::collections::BTreeMap;
 
 mod datastore;
 mod dicts;
+mod more;
 mod organizations;
 mod package_search;
 
 use datastore::*;
 use dicts::*;
+use more::*;
 use organizations::*;
 use package_search::*;
 
@@ -40,7 +42,7 @@ pub fn ckan_time(t: DateTime<Utc>) -> String {
 }
 
 const ACTIONS: &[(&str, &str)] = &[
-    ("package_search", "Searches for datasets. Parameters: q, fq, fq_list, rows (default 10, at most 1000), start, sort (e.g. \"metadata_modified desc\", \"id asc\"), facet, facet.field, facet.limit, facet.mincount. Returns count, results (full package dicts), facets, search_facets and sort."),
+    ("package_search", "Searches for datasets. Parameters: q, fq, fq_list (Solr syntax: field:value, \"phrases\", ranges with date math such as [NOW-7DAYS TO *]; title, notes and text match words they contain), rows (default 10, at most 1000), start, sort (e.g. \"metadata_modified desc\", \"id asc\"), fl (index fields to return instead of full dicts), facet, facet.field, facet.limit, facet.mincount. Returns count, results, facets, search_facets and sort."),
     ("package_show", "Returns the metadata of a dataset and its resources. Parameter: id (the dataset's id or name)."),
     ("package_list", "Returns the names of the public datasets, sorted. Parameters: limit, offset."),
     ("current_package_list_with_resources", "Returns datasets with their resources, most recently changed first. Parameters: limit, offset, page."),
@@ -49,9 +51,12 @@ const ACTIONS: &[(&str, &str)] = &[
     ("group_list", "Returns the topics (groups). Parameters: all_fields, sort, limit, offset, q, groups."),
     ("group_show", "Returns one topic (group). Parameters: id (id or name), include_datasets."),
     ("tag_list", "Returns the tags of public datasets. Parameters: query, all_fields."),
+    ("tag_show", "Returns one tag. Parameters: id (the tag's name), include_datasets."),
+    ("package_autocomplete", "Returns datasets whose name or title contains q. Parameters: q, limit (default 10)."),
+    ("recently_changed_packages_activity_list", "Returns the latest change of each public dataset, newest first. Parameters: limit (default 31, at most 100), offset."),
     ("license_list", "Returns the licences datasets may carry."),
     ("resource_show", "Returns the metadata of a resource. Parameter: id."),
-    ("datastore_search", "Searches a tabular resource. Parameters: resource_id, filters, q, fields, sort, limit (default 100, at most 32000), offset, include_total, records_format (objects, lists, csv, tsv)."),
+    ("datastore_search", "Searches a tabular resource. Parameters: resource_id, filters, q (words, or a JSON object of column: words), fields, sort, distinct, limit (default 100, at most 32000), offset, include_total, records_format (objects, lists, csv, tsv)."),
     ("status_show", "Returns the site's title, description, address, language and CKAN version."),
     ("site_read", "Returns true: the site can be read."),
     ("help_show", "Returns the help text of an action. Parameter: name."),
@@ -412,6 +417,9 @@ async fn dispatch(state: &AppState, b: &str, name: &str, p: &Params) -> ActionRe
                 "organization_show" => organization_show(state, b, &cat, p).await,
                 "group_list" => group_list(b, &cat, p),
                 "group_show" => group_show(b, &cat, p),
+                "tag_show" => tag_show(b, &cat, p),
+                "package_autocomplete" => package_autocomplete(&cat, p),
+                "recently_changed_packages_activity_list" => recent_activity(b, &cat, p),
                 "tag_list" => {
                     let query = p.str("query").map(|q| q.to_lowercase());
                     let mut tags: Vec<&str> = cat

@@ -6,7 +6,7 @@ pub(super) fn sort_groups(
     items: &mut [(String, String, usize, Value)],
     sort: &str,
 ) -> Result<(), Fail> {
-    let keys = parse_sort(sort);
+    let keys = check_sort(sort).map_err(|m| invalid("sort", &m))?;
     let (field, desc) = keys
         .first()
         .cloned()
@@ -51,20 +51,7 @@ pub(super) fn list_groups(
 }
 
 pub(super) async fn publishers(state: &AppState) -> Result<Vec<Publisher>, Fail> {
-    let units = kotapintar_storage::units::list(&state.store).await?;
-    Ok(units
-        .into_iter()
-        .filter(|u| u.active)
-        .map(|u| Publisher {
-            id: u.id.0,
-            uuid: stable_uuid("unit", u.code.as_str()),
-            slug: u.slug,
-            name: u.name,
-            email: u.email,
-            website: u.website,
-            created_at: DateTime::<Utc>::UNIX_EPOCH,
-        })
-        .collect())
+    Ok(kotapintar_storage::opendata::publishers(&state.store).await?)
 }
 
 pub(super) fn count_by_org(cat: &Catalogue, slug: &str) -> usize {

@@ -13,6 +13,10 @@ impl Searchable for Doc<'_> {
             "id" => vec![d.uuid.clone()],
             "name" => vec![d.name.to_string()],
             "title" | "title_string" => vec![d.title.clone()],
+            "notes" => vec![d.notes.clone()],
+            "num_resources" => vec![d.resources.len().to_string()],
+            "num_tags" => vec![d.tags.len().to_string()],
+            "res_description" => d.resources.iter().map(|r| r.description.clone()).collect(),
             "organization" => vec![d.publisher.slug.clone()],
             "owner_org" => vec![d.publisher.uuid.clone()],
             "groups" => vec![d.topic.as_str().to_string()],
@@ -51,10 +55,61 @@ impl Searchable for Doc<'_> {
         )
         .to_lowercase()
     }
+
+    /// CKAN's Solr schema tokenises these: `title:pasar` finds "Harga Pasar".
+    fn is_text(&self, field: &str) -> bool {
+        matches!(
+            field,
+            "title" | "notes" | "text" | "res_name" | "res_description"
+        )
+    }
 }
 
-pub(super) const FACET_FIELDS: &[&str] =
-    &["organization", "groups", "tags", "res_format", "license_id"];
+/// The fields a query may name: those `Doc` has (CKAN's index has more, but naming one we
+/// do not hold would silently find nothing; Solr refuses an undefined field too).
+pub(super) const QUERY_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "title",
+    "title_string",
+    "notes",
+    "organization",
+    "owner_org",
+    "groups",
+    "tags",
+    "res_format",
+    "res_name",
+    "res_description",
+    "license_id",
+    "metadata_modified",
+    "metadata_created",
+    "num_resources",
+    "num_tags",
+    "state",
+    "dataset_type",
+    "type",
+    "capacity",
+    "text",
+];
+
+/// Index fields with several values (a list in an `fl` answer).
+const MULTI_VALUED: &[&str] = &[
+    "tags",
+    "groups",
+    "res_format",
+    "res_name",
+    "res_description",
+];
+
+pub(super) const FACET_FIELDS: &[&str] = &[
+    "organization",
+    "groups",
+    "tags",
+    "res_format",
+    "license_id",
+    "num_resources",
+    "num_tags",
+];
 
 pub(super) fn display_name(cat: &Catalogue, field: &str, value: &str) -> String {
     match field {
@@ -74,9 +129,22 @@ pub(super) fn display_name(cat: &Catalogue, field: &str, value: &str) -> String 
     }
 }
 
+/// `q` or one `fq`, with date math resolved and every field one we hold.
+fn parse_query(which: &str, raw: &str) -> Result<Query, Fail> {
+    let query = Query::parse_at(raw, Utc::now().naive_utc())
+        .map_err(|e| Fail::SearchQuery(format!("{which}: {e}")))?;
+    if let Some(f) = query.fields().find(|f| !QUERY_FIELDS.contains(f)) {
+        return Err(Fail::SearchQuery(format!(
+            "{which}: undefined field {f} (searchable: {})",
+            QUERY_FIELDS.join(", ")
+        )));
+    }
+    Ok(query)
+}
+
 pub(super) fn package_search(b: &str, cat: &Catalogue, p: &Params) -> ActionResult {
     let q = p.str("q").unwrap_or_default();
-    let mut query = Query::parse(&q).map_err(|e| Fail::SearchQuery(format!("q: {e}")))?;
+    let mut query = parse_query("q", &q)?;
     let mut fqs: Vec<String> = p.str("fq").into_iter().collect();
     if let Some(list) = p.list("fq_list") {
         if list.len() > MAX_FQ_LIST {
@@ -87,7 +155,7 @@ pub(super) fn package_search(b: &str, cat: &Catalogue, p: &Params) -> ActionResu
         fqs.extend(list);
     }
     for fq in fqs {
-        query = query.and(Query::parse(&fq).map_err(|e| Fail::SearchQuery(format!("fq: {e}")))?);
+        query = query.and(parse_query("fq", &fq)?);
     }
     let rows = p.int("rows", 10)?.min(1000);
     let start = p.int("start", 0)?;
@@ -103,9 +171,13 @@ pub(super) fn package_search(b: &str, cat: &Catalogue, p: &Params) -> ActionResu
     sort_hits(&mut hits, &sort)?;
     let count = hits.len();
     let (facets, search_facets) = facets_of(cat, &hits, p)?;
+    let fl = result_fields(p);
     let results: Vec<Value> = page(hits, start, rows)
         .into_iter()
-        .map(|d| package_dict(b, d))
+        .map(|d| match &fl {
+            Some(fields) => index_dict(d, fields),
+            None => package_dict(b, d),
+        })
         .collect();
     Ok(json!({
         "count": count,
@@ -116,10 +188,55 @@ pub(super) fn package_search(b: &str, cat: &Catalogue, p: &Params) -> ActionResu
     }))
 }
 
+/// `fl`: the index fields to return instead of the full dicts (CKAN takes a list, or a string
+/// of names separated by spaces or commas); `None` (or `*`): the full package dicts.
+fn result_fields(p: &Params) -> Option<Vec<String>> {
+    let raw = match p.0.get("fl")? {
+        Value::Array(a) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(" "),
+        Value::String(s) => s.clone(),
+        _ => return None,
+    };
+    let fields: Vec<String> = raw
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|f| !f.is_empty())
+        .map(str::to_string)
+        .collect();
+    (!fields.is_empty() && !fields.iter().any(|f| f == "*")).then_some(fields)
+}
+
+/// A dataset as CKAN answers with `fl`: the named index fields only (a list for those with
+/// several values, numbers for counts), unknown names left out as Solr leaves them out.
+fn index_dict(d: &Dataset, fields: &[String]) -> Value {
+    let doc = Doc(d);
+    let mut out = Map::new();
+    for f in fields {
+        let values = doc.values(f);
+        let v = if MULTI_VALUED.contains(&f.as_str()) {
+            json!(values)
+        } else if f.starts_with("num_") {
+            match values.first().and_then(|v| v.parse::<i64>().ok()) {
+                Some(n) => json!(n),
+                None => continue,
+            }
+        } else {
+            match values.into_iter().next() {
+                Some(v) => json!(v),
+                None => continue,
+            }
+        };
+        out.insert(f.clone(), v);
+    }
+    Value::Object(out)
+}
+
 /// Orders the matches by `sort` (CKAN's `field dir, ...`), refusing fields CKAN would not
 /// sort by; ties fall to the id, so pages are stable.
 pub(super) fn sort_hits(hits: &mut [&Dataset], sort: &str) -> Result<(), Fail> {
-    let keys = parse_sort(sort);
+    let keys = check_sort(sort).map_err(|m| invalid("sort", &m))?;
     for (field, _) in &keys {
         if !matches!(
             field.as_str(),
@@ -184,7 +301,16 @@ pub(super) fn facets_of(
             _ => usize::try_from(p.int("facet.limit", 50)?).unwrap_or(50),
         };
         let mincount = p.int("facet.mincount", 1)?;
-        for field in fields.iter().filter(|f| FACET_FIELDS.contains(&f.as_str())) {
+        if let Some(bad) = fields.iter().find(|f| !FACET_FIELDS.contains(&f.as_str())) {
+            return Err(invalid(
+                "facet.field",
+                &format!(
+                    "Cannot facet on field `{bad}`: use {}",
+                    FACET_FIELDS.join(", ")
+                ),
+            ));
+        }
+        for field in &fields {
             let mut counts: BTreeMap<String, i64> = BTreeMap::new();
             for d in hits {
                 let mut vals = Doc(d).values(field);
