@@ -83,7 +83,11 @@ fn new_request(s: &mut Value) {
     tighten(s, "title", not_blank(150));
     tighten(s, "description", at_least(10, 5000));
     for f in ["district_code", "village_code"] {
-        tighten(s, f, json!({ "maxLength": 200, "pattern": blank_or(REGION) }));
+        tighten(
+            s,
+            f,
+            json!({ "maxLength": 200, "pattern": blank_or(REGION) }),
+        );
     }
     s["allOf"] = Value::Array(pair("latitude", "longitude"));
 }
@@ -111,7 +115,11 @@ fn content(s: &mut Value) {
         json!({ "maxItems": 12, "items": { "type": "string", "maxLength": 40, "pattern": "^[^,]*$" } }),
     );
     for f in ["kecamatan", "desa"] {
-        tighten(s, f, json!({ "maxLength": 200, "pattern": blank_or(REGION) }));
+        tighten(
+            s,
+            f,
+            json!({ "maxLength": 200, "pattern": blank_or(REGION) }),
+        );
     }
     tighten(
         s,
@@ -168,6 +176,49 @@ fn webhook(s: &mut Value) {
     );
 }
 
+/// Whole bodies that the demo data (`kotapintar demo`) accepts: for readers of the document,
+/// and for schemathesis' examples phase, which sends them (the generated values rarely name a
+/// service or region that exists).
+fn examples(schemas: &mut Value) {
+    schemas["NewRequestBody"]["examples"] = json!([{
+        "kind": "pengaduan",
+        "service_code": "sampah",
+        "title": "Sampah tidak terangkut",
+        "description": "Sampah di depan pasar belum diangkut tiga hari.",
+        "latitude": -8.7,
+        "longitude": 115.17,
+        "district_code": "51.03.01",
+        "contact": { "name": "Made", "phone": "081234567890" }
+    }]);
+    schemas["ContentBody"]["examples"] = json!([
+        {
+            "kind": "agenda",
+            "title": "Musrenbang kecamatan",
+            "starts_at": "2026-12-01T09:00:00+08:00",
+            "ends_at": "2026-12-01T12:00:00+08:00",
+            "place": "Kantor Camat Kuta",
+            "tags": ["musrenbang"]
+        },
+        {
+            "kind": "proyek",
+            "title": "Perbaikan jalan Desa Pecatu",
+            "sector": "Jalan",
+            "fund_source": "apbd",
+            "budget_ceiling": 1_250_000_000,
+            "contract_value": 1_100_000_000,
+            "planned_start": "2026-03-01",
+            "planned_end": "2026-10-31",
+            "project_status": "running",
+            "lat": -8.8,
+            "lon": 115.12
+        }
+    ]);
+    schemas["WebhookBody"]["examples"] = json!([{
+        "url": "https://dinas.example.org/kotapintar/webhook",
+        "event_types": ["request.dispatch"]
+    }]);
+}
+
 /// Completes the generated document (see the module's comment).
 pub fn refine(doc: &mut Value) {
     let schemas = &mut doc["components"]["schemas"];
@@ -175,6 +226,7 @@ pub fn refine(doc: &mut Value) {
     contact(&mut schemas["ContactBody"]);
     content(&mut schemas["ContentBody"]);
     webhook(&mut schemas["WebhookBody"]);
+    examples(schemas);
     // only `photo` parts: another part is refused (422 `unknown_field`), not ignored
     schemas["PhotoUpload"]["additionalProperties"] = Value::Bool(false);
 }
@@ -193,21 +245,48 @@ mod tests {
         use kotapintar_domain::validation::{optional_email, optional_phone};
         let e = email();
         for s in [
-            "", "  ", "a@b.c", " a@b.c\t", "a@b", "a@.b", "a@b.", "a@@b.c", "a b@c.d", "@b.c",
-            "a@b..c", "a@b.c@d", "x@\u{a0}b.c",
+            "",
+            "  ",
+            "a@b.c",
+            " a@b.c\t",
+            "a@b",
+            "a@.b",
+            "a@b.",
+            "a@@b.c",
+            "a b@c.d",
+            "@b.c",
+            "a@b..c",
+            "a@b.c@d",
+            "x@\u{a0}b.c",
         ] {
             assert_eq!(matches(&e, s), optional_email(s).is_ok(), "email {s:?}");
         }
         let p = phone();
         for s in [
-            "", "081234567", "+62 812-3456", " +6281234\n", "12345", "1234567890123456",
-            "-+123456", "12 34 56", "08123x567", "+", "++123456",
+            "",
+            "081234567",
+            "+62 812-3456",
+            " +6281234\n",
+            "12345",
+            "1234567890123456",
+            "-+123456",
+            "12 34 56",
+            "08123x567",
+            "+",
+            "++123456",
         ] {
             assert_eq!(matches(&p, s), optional_phone(s).is_ok(), "phone {s:?}");
         }
         let r = blank_or(REGION);
         for s in [
-            "", "51", "51.03", "51.03.01", " 51.03.01.2001 ", "51.3", "51.03.01.200", "5a",
+            "",
+            "51",
+            "51.03",
+            "51.03.01",
+            " 51.03.01.2001 ",
+            "51.3",
+            "51.03.01.200",
+            "5a",
             "51.03.01.2001.1",
         ] {
             let ok = s.trim().is_empty() || kotapintar_domain::region::RegionCode::parse(s).is_ok();
@@ -215,10 +294,18 @@ mod tests {
         }
         let d = at_least(10, 5000);
         let d = d["pattern"].as_str().unwrap();
-        for s in ["0123456789", " 012345678 ", "\u{3000}012345678 9", "         x"] {
+        for s in [
+            "0123456789",
+            " 012345678 ",
+            "\u{3000}012345678 9",
+            "         x",
+        ] {
             assert_eq!(matches(d, s), s.trim().chars().count() >= 10, "{s:?}");
         }
         assert!(!matches(&non_ws(), " \t\u{85}\u{3000}"));
-        assert!(matches(&non_ws(), "\u{1c}"), "not whitespace to Rust's trim");
+        assert!(
+            matches(&non_ws(), "\u{1c}"),
+            "not whitespace to Rust's trim"
+        );
     }
 }
