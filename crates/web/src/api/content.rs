@@ -151,6 +151,10 @@ impl ContentBody {
             Ok(draft) if tags.is_empty() => Ok(draft),
             Ok(_) => Err(tags),
             Err(mut e) => {
+                // the list's own errors name the item; the domain's (on the joined text) not
+                if !tags.is_empty() {
+                    e.0.retain(|f| f.field != "tags");
+                }
                 e.0.extend(tags.0);
                 Err(e)
             }
