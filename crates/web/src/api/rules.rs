@@ -126,6 +126,21 @@ fn content(s: &mut Value) {
         "publish_at",
         json!({ "anyOf": [{ "pattern": format!("^{}*$", ws()) }, { "format": "date-time" }] }),
     );
+    // A field only a project reads (an article ignores it, whatever its value) is only typed
+    // here; its rules are in the project's branch below, or the schema would refuse what the
+    // server accepts.
+    for f in ["budget_ceiling", "contract_value", "lat", "lon"] {
+        if let Some(p) = s["properties"][f].as_object_mut() {
+            p.remove("minimum");
+            p.remove("maximum");
+        }
+    }
+    s["properties"]["fund_source"] =
+        json!({ "type": "string", "description": "Projects: apbd, apbn, dak or lainnya." });
+    s["properties"]["project_status"] = json!({
+        "type": "string",
+        "description": "Projects: planned, tender, running, done or stopped."
+    });
     let kind = |k: &str| json!({ "required": ["kind"], "properties": { "kind": { "const": k } } });
     let rupiah = json!({ "type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_i64 });
     let mut project = json!({
@@ -134,7 +149,9 @@ fn content(s: &mut Value) {
             "sector": not_blank(100),
             "fund_source": { "enum": ["apbd", "apbn", "dak", "lainnya"] },
             "budget_ceiling": rupiah,
-            "contract_value": { "maximum": 999_999_999_999_999_i64 },
+            "contract_value": { "minimum": 0, "maximum": 999_999_999_999_999_i64 },
+            "lat": { "minimum": -90, "maximum": 90 },
+            "lon": { "minimum": -180, "maximum": 180 },
             "contractor": { "maxLength": 200 },
             "planned_start": { "type": "string", "format": "date" },
             "planned_end": { "type": "string", "format": "date" },
