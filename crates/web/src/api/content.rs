@@ -139,6 +139,46 @@ fn local(raw: &str, offset: FixedOffset) -> String {
 }
 
 impl ContentBody {
+    /// The body checked as a draft: the tags as the API takes them (a list), then everything
+    /// the domain checks, every error at once.
+    fn draft(
+        self,
+        unit: kotapintar_domain::ids::UnitId,
+        offset: FixedOffset,
+    ) -> Result<kotapintar_domain::content::ContentDraft, kotapintar_domain::FieldErrors> {
+        let tags = self.tag_errors();
+        match self.input(offset).parse(unit, offset) {
+            Ok(draft) if tags.is_empty() => Ok(draft),
+            Ok(_) => Err(tags),
+            Err(mut e) => {
+                // the list's own errors name the item; the domain's (on the joined text) not
+                if !tags.is_empty() {
+                    e.0.retain(|f| f.field != "tags");
+                }
+                e.0.extend(tags.0);
+                Err(e)
+            }
+        }
+    }
+
+    /// The staff form takes tags as one comma-separated text; the API as a list, checked as the
+    /// OpenAPI document says (at most 12, each at most 40 characters and without a comma), so
+    /// a list is never silently split or merged into other tags.
+    fn tag_errors(&self) -> kotapintar_domain::FieldErrors {
+        let mut e = kotapintar_domain::FieldErrors::new();
+        if self.tags.len() > 12 {
+            e.add("tags", "too_many_tags");
+        }
+        for (i, t) in self.tags.iter().enumerate() {
+            if t.chars().count() > 40 {
+                e.add(format!("tags[{i}]"), "too_long");
+            } else if t.contains(',') {
+                e.add(format!("tags[{i}]"), "invalid_tag");
+            }
+        }
+        e
+    }
+
     /// The body in the form the domain parses (as the staff form sends it).
     pub fn input(self, offset: FixedOffset) -> ContentInput {
         let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
@@ -193,8 +233,7 @@ pub async fn create_content(
         let submit = body.submit;
         let offset = st.config.rules.utc_offset;
         let draft = body
-            .input(offset)
-            .parse(cl.unit_id, offset)
+            .draft(cl.unit_id, offset)
             .map_err(|e| Problem::invalid(&e))?;
         let actor = AuditActor::System(format!("client-{}", cl.id));
         let mut item = content::create(&st.store, &actor, 0, draft, None).await?;

@@ -39,9 +39,13 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// The document as served: generated, then completed with the body rules utoipa cannot say
+/// (`rules::refine`).
 pub fn openapi_json() -> String {
     use utoipa::OpenApi;
-    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    super::rules::refine(&mut doc);
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
 }
 
 pub(super) async fn openapi() -> impl IntoResponse {

@@ -4,8 +4,8 @@
 //! Here: the routes, the `Client` extractor (token, rate limit) and the call log. The rest:
 //! `requests` (read, file, steps, photos), `events` (feed and webhooks), `content` (portal
 //! items), `reference` (units, areas, services), `problem` (the error type and its pages),
-//! `extract` (parameters and bodies), `idempotency`, `openapi` and `document` (the OpenAPI
-//! document and its page).
+//! `extract` (parameters and bodies), `idempotency`, `openapi`, `rules` and `document` (the
+//! OpenAPI document and its page).
 
 use crate::AppState;
 use axum::extract::{FromRequestParts, State};
@@ -29,6 +29,7 @@ mod openapi;
 mod problem;
 mod reference;
 mod requests;
+mod rules;
 
 use document::{docs, openapi as openapi_document};
 pub use document::{openapi_json, ApiDoc};

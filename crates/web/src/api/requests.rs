@@ -420,15 +420,17 @@ pub async fn attach_photos(
     if let Err(p) = require(&client, "requests:write") {
         return p.into_response();
     }
-    let parts = match photo_parts(&post).await {
+    let (parts, unknown) = match photo_parts(&post).await {
         Ok(p) => p,
         Err(p) => return p.into_response(),
     };
-    // The key is bound to the photos, not to the multipart body: its boundary changes from
-    // one try to the next.
+    // The key is bound to the photos (and any refused part names), not to the multipart body:
+    // its boundary changes from one try to the next.
     let digests: Vec<u8> = parts
         .iter()
-        .flat_map(|b| sha2::Sha256::digest(b).to_vec())
+        .map(|b| sha2::Sha256::digest(b).to_vec())
+        .chain(unknown.iter().map(|n| sha2::Sha256::digest(n).to_vec()))
+        .flatten()
         .collect();
     let call = match Call::begin_with(&client, "requests:write", &post, &digests) {
         Ok(c) => c,
@@ -436,19 +438,21 @@ pub async fn attach_photos(
     };
     let (st, cl) = (state.clone(), client.clone());
     once(&state, &client, call, move || async move {
-        attach(st, cl, code, parts).await
+        attach(st, cl, code, parts, unknown).await
     })
     .await
 }
 
-/// The `photo` parts of a multipart body (other parts are ignored).
-async fn photo_parts(post: &Post) -> Result<Vec<axum::body::Bytes>, Problem> {
+/// The `photo` parts of a multipart body, and the names of any other parts (refused, as a
+/// JSON body's unknown fields are, so that what a client sends is never silently dropped).
+async fn photo_parts(post: &Post) -> Result<(Vec<axum::body::Bytes>, Vec<String>), Problem> {
     let mut form = post.multipart().await?;
     let mut parts = Vec::new();
+    let mut unknown = Vec::new();
     loop {
         let field = match form.next_field().await {
             Ok(Some(f)) => f,
-            Ok(None) => return Ok(parts),
+            Ok(None) => return Ok((parts, unknown)),
             Err(e) => {
                 return Err(Problem::malformed(
                     format!("not a readable multipart body: {e}"),
@@ -457,6 +461,7 @@ async fn photo_parts(post: &Post) -> Result<Vec<axum::body::Bytes>, Problem> {
             }
         };
         if field.name() != Some("photo") {
+            unknown.push(field.name().unwrap_or_default().to_string());
             continue;
         }
         let bytes = field.bytes().await.map_err(|e| {
@@ -471,6 +476,7 @@ async fn attach(
     client: ApiClient,
     code: String,
     parts: Vec<axum::body::Bytes>,
+    unknown: Vec<String>,
 ) -> Result<(StatusCode, serde_json::Value), Problem> {
     let code = kotapintar_domain::request::normalise_tracking_code(&code)
         .ok_or_else(|| Problem::from(StorageError::NotFound))?;
@@ -479,6 +485,9 @@ async fn attach(
     let mut errors = FieldErrors::new();
     if parts.is_empty() {
         errors.add("photo", "required");
+    }
+    for name in unknown {
+        errors.add(name, "unknown_field");
     }
     for (index, bytes) in parts.into_iter().enumerate() {
         match tokio::task::spawn_blocking(move || kotapintar_storage::media::clean_photo(&bytes))
