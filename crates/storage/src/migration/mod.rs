@@ -19,9 +19,9 @@ mod m20261207_000014_audit_key;
 mod m20261207_000018_idempotency_request;
 mod m20261208_000101_routing;
 mod m20261208_000201_channels;
+mod m20261209_000101_request_thread;
 mod m20261209_0002_open311_media;
 mod m20261209_000501_channel_filed;
-mod m20261209_000101_request_thread;
 
 pub struct Migrator;
 
