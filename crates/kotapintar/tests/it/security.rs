@@ -549,6 +549,9 @@ fn table(f: &Fixture) -> Vec<Case> {
         post("/channels/whatsapp", "/channels/whatsapp".into(), Json, all(404)),
         post("/channels/sms", "/channels/sms".into(), Json, all(404)),
         get("/data.json", "/data.json".into(), all(200)),
+        // DCAT IRIs by content negotiation: no Accept (a browser) is sent to the portal page
+        get("/dcat/catalog", "/dcat/catalog".into(), all(303)),
+        get("/dataset/{id}/resource/{rid}", format!("/dataset/{}/resource/{}", f.published_uuid, f.published_resource), all(303)),
         get("/dcat/catalog.ttl", "/dcat/catalog.ttl".into(), all(200)),
         get("/dcat/catalog.jsonld", "/dcat/catalog.jsonld".into(), all(200)),
         get("/catalog.ttl", "/catalog.ttl".into(), all(200)),

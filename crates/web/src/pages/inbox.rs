@@ -103,7 +103,7 @@ fn failure_of(e: &StorageError) -> &'static str {
 /// The filters of a queue as a query string: the pager's links and the way back after a
 /// bulk step keep them.
 fn filter_query(f: &InboxQuery) -> String {
-    serde_urlencoded::to_string([
+    let set: Vec<(&str, &String)> = [
         ("status", &f.status),
         ("terlambat", &f.terlambat),
         ("layanan", &f.layanan),
@@ -114,8 +114,11 @@ fn filter_query(f: &InboxQuery) -> String {
         ("saya", &f.saya),
         ("unit", &f.unit),
         ("urut", &f.urut),
-    ])
-    .unwrap_or_default()
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.is_empty())
+    .collect();
+    serde_urlencoded::to_string(set).unwrap_or_default()
 }
 
 /// A bulk step's result as the queue shows it: how many of how many, and each failure with
@@ -561,10 +564,16 @@ pub async fn bulk(
         .find(|(k, _)| k == "kembali")
         .and_then(|(_, q)| serde_urlencoded::from_str(q).ok())
         .unwrap_or_default();
-    let result = serde_urlencoded::to_string([
-        ("hasil", format!("{done}-{}", results.len())),
-        ("gagal", failed.join(" ")),
-    ])
-    .unwrap_or_default();
-    Ok(Redirect::to(&format!("/staf/laporan?{}&{result}", filter_query(&back))).into_response())
+    let mut result = vec![("hasil", format!("{done}-{}", results.len()))];
+    if !failed.is_empty() {
+        result.push(("gagal", failed.join(" ")));
+    }
+    let result = serde_urlencoded::to_string(result).unwrap_or_default();
+    let filters = filter_query(&back);
+    let query = if filters.is_empty() {
+        result
+    } else {
+        format!("{filters}&{result}")
+    };
+    Ok(Redirect::to(&format!("/staf/laporan?{query}")).into_response())
 }
