@@ -256,19 +256,20 @@ pub async fn list(
         .collect();
     let fq = filter_query(&f);
     let bulk = bulk_result(&state, &f).await?;
+    let page_no = f.hal;
     render(&InboxTemplate {
         page,
         rows,
         by_deadline: filter.by_deadline,
         total,
-        f: f.clone(),
+        f,
         statuses: Status::ALL,
         services,
         districts,
         units: units::list(&state.store).await?,
         can_triage: actor.can_triage(),
         can_work: actor.units().next().is_some(),
-        page_no: f.hal,
+        page_no,
         pages: total.div_ceil(PER_PAGE),
         filter_query: fq,
         bulk,
