@@ -267,11 +267,47 @@ pub async fn claim_key(
                     Idempotency::Mismatch
                 }
                 Some(m) if m.status > 0 => Idempotency::Replay(m.status as u16, m.body),
+                Some(m) if Utc::now() - m.created_at > CLAIM_LEASE => take_over(store, &m).await?,
                 _ => Idempotency::InProgress,
             })
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// How long a claim with no answer is taken to be still running. Every call ends within the
+/// server's request timeout (60 s); a claim older than twice that belongs to a call whose
+/// answer could not be recorded (the disk was full when it tried, or the process stopped), and
+/// without this the key would answer "in progress" for ever to the retry the client was told
+/// to send.
+const CLAIM_LEASE: Duration = Duration::seconds(120);
+
+/// Takes over an abandoned claim for this call, unless another retry took it first (the
+/// update only matches the claim as it was read).
+async fn take_over(
+    store: &Store,
+    stale: &crate::entity::idempotency_key::Model,
+) -> Result<Idempotency> {
+    use crate::entity::idempotency_key as ik;
+    let taken = ik::Entity::update_many()
+        .col_expr(
+            ik::Column::CreatedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(ik::Column::Id.eq(stale.id))
+        .filter(ik::Column::Status.eq(0))
+        .filter(ik::Column::CreatedAt.eq(stale.created_at))
+        .exec(&store.writer)
+        .await?;
+    Ok(if taken.rows_affected == 1 {
+        tracing::warn!(
+            client_id = stale.client_id,
+            "an abandoned Idempotency-Key claim was taken over"
+        );
+        Idempotency::Proceed
+    } else {
+        Idempotency::InProgress
+    })
 }
 
 /// Records the answer for a claimed key; with `None` (the call failed unexpectedly) the claim is

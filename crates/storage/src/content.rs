@@ -760,11 +760,15 @@ pub async fn last_published_by_unit(
 pub const ATTACHMENT_DIR: &str = "lampiran";
 
 /// Stores a checked document under a random name; returns that name (`/lampiran/{name}`).
-pub fn save_attachment(uploads: &Path, bytes: &[u8]) -> std::io::Result<String> {
+/// Refused (`Unavailable`, nothing written) while the disk is below its free-space threshold
+/// or would not hold the file.
+pub fn save_attachment(store: &Store, uploads: &Path, bytes: &[u8]) -> Result<String> {
     let dir = uploads.join(ATTACHMENT_DIR);
-    std::fs::create_dir_all(&dir)?;
+    crate::space::check_upload(store, &dir, bytes.len() as u64)?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| StorageError::from_io("cannot make the attachment directory", &e))?;
     let name = format!("{}.pdf", uuid::Uuid::new_v4().simple());
-    std::fs::write(dir.join(&name), bytes)?;
+    crate::space::write_upload(&dir.join(&name), bytes)?;
     Ok(name)
 }
 
@@ -772,15 +776,26 @@ pub fn save_attachment(uploads: &Path, bytes: &[u8]) -> std::io::Result<String> 
 pub const IMAGE_DIR: &str = "gambar";
 
 /// Stores a checked image (and its thumbnail) under a random name; returns the name used in
-/// `/gambar/{name}`.
-pub fn save_image(uploads: &Path, photo: &crate::media::CleanPhoto) -> std::io::Result<String> {
+/// `/gambar/{name}`. Refused like `save_attachment`; a thumbnail that cannot be written takes
+/// its image with it.
+pub fn save_image(
+    store: &Store,
+    uploads: &Path,
+    photo: &crate::media::CleanPhoto,
+) -> Result<String> {
     let dir = uploads.join(IMAGE_DIR);
-    std::fs::create_dir_all(&dir)?;
+    let size = (photo.bytes.len() + photo.thumbnail.len()) as u64;
+    crate::space::check_upload(store, &dir, size)?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| StorageError::from_io("cannot make the image directory", &e))?;
     let name = uuid::Uuid::new_v4().simple().to_string();
-    std::fs::write(
-        dir.join(format!("{name}.{}", photo.kind.extension())),
-        &photo.bytes,
-    )?;
-    std::fs::write(dir.join(format!("{name}.thumb.jpg")), &photo.thumbnail)?;
+    let image = dir.join(format!("{name}.{}", photo.kind.extension()));
+    crate::space::write_upload(&image, &photo.bytes)?;
+    if let Err(e) =
+        crate::space::write_upload(&dir.join(format!("{name}.thumb.jpg")), &photo.thumbnail)
+    {
+        let _ = std::fs::remove_file(&image);
+        return Err(e);
+    }
     Ok(format!("{name}.{}", photo.kind.extension()))
 }

@@ -696,14 +696,26 @@ pub fn file_path(uploads: &Path, file: &str) -> Option<std::path::PathBuf> {
 }
 
 /// Stores an accepted upload under a random name; returns the stored name, size and SHA-256.
-pub fn save_file(uploads: &Path, bytes: &[u8], format: ResourceFormat) -> std::io::Result<Source> {
+/// Refused (`Unavailable`, nothing written) while the disk is below its free-space threshold
+/// or would not hold the file.
+pub fn save_file(
+    store: &Store,
+    uploads: &Path,
+    bytes: &[u8],
+    format: ResourceFormat,
+) -> Result<Source> {
     let dir = uploads.join(DATA_DIR);
-    std::fs::create_dir_all(&dir)?;
+    crate::space::check_upload(store, &dir, bytes.len() as u64)?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| StorageError::from_io("cannot make the data directory", &e))?;
     let name = format!("{}.{}", uuid::Uuid::new_v4().simple(), format.extension());
     // written to a temporary name first, so a crash never leaves half a file under the name
     let tmp = dir.join(format!("{name}.tmp"));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, dir.join(&name))?;
+    crate::space::write_upload(&tmp, bytes)?;
+    std::fs::rename(&tmp, dir.join(&name)).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        StorageError::from_io("cannot store an upload", &e)
+    })?;
     Ok(Source::Upload {
         file: name,
         bytes: bytes.len() as i64,

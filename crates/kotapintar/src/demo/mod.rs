@@ -774,7 +774,7 @@ async fn load_opendata(
                         name: label.into(),
                         description: "Sumber: contoh untuk demo.".into(),
                         format: ResourceFormat::Csv,
-                        source: opendata::save_file(&uploads, bytes, ResourceFormat::Csv)?,
+                        source: opendata::save_file(store, &uploads, bytes, ResourceFormat::Csv)?,
                         file_name: format!("{name}.csv"),
                         columns: table.columns,
                         row_count: table.rows.len() as i64,

@@ -21,6 +21,7 @@ both_backends!(
     a_photo_upload_refuses_parts_other_than_photo,
     tags_are_a_checked_list_never_split_or_merged,
     the_served_document_states_the_body_rules,
+    a_claim_whose_answer_was_never_recorded_lapses,
 );
 
 async fn client(app: &TestApp, name: &str, scopes: &str) -> String {
@@ -611,4 +612,68 @@ async fn schemathesis_over_every_operation_finds_nothing_sqlite() {
 #[tokio::test]
 async fn schemathesis_over_every_operation_finds_nothing_postgres() {
     schemathesis_finds_nothing(kotapintar_storage::Backend::Postgres).await;
+}
+
+/// A call whose answer could not be recorded (a 503 on a full disk whose release failed too, or
+/// a process stopped mid-call) leaves its key claimed with no answer. The client was told to
+/// send the same call again with the same key: it gets "in progress" while the claim may still
+/// be running, and once the claim's lease is over the call runs, once.
+async fn a_claim_whose_answer_was_never_recorded_lapses(app: TestApp) {
+    use kotapintar_storage::entity::{idempotency_key as ik, integration_client, request};
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+    unit(&app).await;
+    app.import_areas().await;
+    let token = client(&app, "sim", "requests:read requests:write").await;
+    let client_id = integration_client::Entity::find()
+        .filter(integration_client::Column::Name.eq("sim"))
+        .one(&app.store.reader)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let claim = ik::ActiveModel {
+        client_id: Set(client_id),
+        key: Set("k-abandoned".into()),
+        status: Set(0),
+        body: Set(String::new()),
+        request: Set(None),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(&app.store.writer)
+    .await
+    .unwrap();
+    let body = json!({
+        "kind": "pengaduan",
+        "title": "Saluran air tersumbat di gang",
+        "description": "Air meluap ke jalan setiap hujan sejak minggu lalu.",
+        "district_code": "51.03.01",
+    })
+    .to_string();
+    let filed = || async {
+        request::Entity::find()
+            .filter(request::Column::Title.eq("Saluran air tersumbat di gang"))
+            .count(&app.store.reader)
+            .await
+            .unwrap()
+    };
+    // a claim of a minute ago may still be running
+    let mut stale: ik::ActiveModel = claim.into();
+    stale.created_at = Set(chrono::Utc::now() - chrono::Duration::seconds(60));
+    let claim = stale.update(&app.store.writer).await.unwrap();
+    let a = post(&app, &token, "/api/v1/requests", Some("k-abandoned"), &body).await;
+    let p = a.problem(StatusCode::CONFLICT);
+    assert_eq!(p["type"], "/api/v1/problems/in-progress", "{}", a.text);
+    assert_eq!(filed().await, 0);
+    // past the lease it is abandoned: the retry runs, and is then replayed, not run again
+    let mut stale: ik::ActiveModel = claim.into();
+    stale.created_at = Set(chrono::Utc::now() - chrono::Duration::seconds(600));
+    stale.update(&app.store.writer).await.unwrap();
+    let a = post(&app, &token, "/api/v1/requests", Some("k-abandoned"), &body).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let again = post(&app, &token, "/api/v1/requests", Some("k-abandoned"), &body).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
+    assert_eq!(again.headers["idempotent-replay"], "true");
+    assert_eq!(again.text, a.text);
+    assert_eq!(filed().await, 1, "filed once");
 }

@@ -892,6 +892,33 @@ async fn low_free_space_refuses_new_requests_before_the_disk_is_full(backend: Ba
     );
     assert_eq!(app.get("/lapor").await.status(), StatusCode::OK);
     assert_eq!(app.get("/laporan").await.status(), StatusCode::OK);
+
+    // staff uploads too: a news item's cover is refused before a byte is written, and the
+    // editor is told the service cannot store now (before, a full disk here was a bare 500)
+    app.login_admin().await;
+    let unit = kotapintar_storage::units::find_by_code(&app.store.reader, "DPUPR")
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .0
+        .to_string();
+    let r = app
+        .post_multipart(
+            "/staf/konten/baru",
+            &[
+                ("unit_id", &unit),
+                ("kind", "berita"),
+                ("title", "Berita bergambar saat disk hampir penuh"),
+            ],
+            &[("cover", "foto.jpg", crate::harness::jpeg_with_gps(64, 48))],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.headers().contains_key("retry-after"));
+    let images = app.settings.data_dir.join("uploads").join("gambar");
+    let written = std::fs::read_dir(&images).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(written, 0, "files under {}", images.display());
 }
 
 /// SMTP and the message gateway accept connections and never answer, and the worker is

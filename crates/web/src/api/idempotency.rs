@@ -122,13 +122,18 @@ where
     };
     // A failure of ours is not remembered: the retry the client is told to send must run.
     let keep = status.as_u16() < 500;
-    let _ = finish_key(
-        &state.store,
-        client.id,
-        &key,
-        keep.then_some((status.as_u16(), body.as_str())),
-    )
-    .await;
+    let answer = keep.then_some((status.as_u16(), body.as_str()));
+    // Tried twice (a writer connection is reopened after a failed write); if the answer still
+    // cannot be recorded, the claim lapses after its lease and the retry runs then.
+    if finish_key(&state.store, client.id, &key, answer)
+        .await
+        .is_err()
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        if let Err(e) = finish_key(&state.store, client.id, &key, answer).await {
+            tracing::warn!(error = %e, "the answer to an Idempotency-Key call was not recorded");
+        }
+    }
     let mut res = with_content_type(status, body);
     if let Some(s) = retry_after {
         crate::error::set_retry_after(&mut res, s);

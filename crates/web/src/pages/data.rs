@@ -727,13 +727,12 @@ pub async fn add_resource(
         };
         match checked {
             Ok((format, table)) => {
-                let uploads = state.config.uploads.clone();
+                let (store, uploads) = (state.store.clone(), state.config.uploads.clone());
                 let source = tokio::task::spawn_blocking(move || {
-                    opendata::save_file(&uploads, &bytes, format)
+                    opendata::save_file(&store, &uploads, &bytes, format)
                 })
                 .await
-                .map_err(|e| WebError::Internal(e.to_string()))?
-                .map_err(|e| WebError::Internal(format!("saving a resource: {e}")))?;
+                .map_err(|e| WebError::Internal(e.to_string()))??;
                 let label = if name.is_empty() {
                     file_name.clone()
                 } else {

@@ -257,14 +257,14 @@ async fn accept_attachments(
         }
         match check_attachment(&f.file_name, &f.bytes) {
             Ok(name) => {
-                let uploads = state.config.uploads.clone();
+                let (store, uploads) = (state.store.clone(), state.config.uploads.clone());
                 let bytes = f.bytes;
                 let len = bytes.len() as u64;
-                let file =
-                    tokio::task::spawn_blocking(move || content::save_attachment(&uploads, &bytes))
-                        .await
-                        .map_err(|e| WebError::Internal(e.to_string()))?
-                        .map_err(|e| WebError::Internal(format!("saving a document: {e}")))?;
+                let file = tokio::task::spawn_blocking(move || {
+                    content::save_attachment(&store, &uploads, &bytes)
+                })
+                .await
+                .map_err(|e| WebError::Internal(e.to_string()))??;
                 out.push(Attachment {
                     name,
                     file,
@@ -301,11 +301,11 @@ async fn accept_image(
         .map_err(|e| WebError::Internal(e.to_string()))?;
     match cleaned {
         Ok(photo) => {
-            let uploads = state.config.uploads.clone();
-            let name = tokio::task::spawn_blocking(move || content::save_image(&uploads, &photo))
-                .await
-                .map_err(|e| WebError::Internal(e.to_string()))?
-                .map_err(|e| WebError::Internal(format!("saving an image: {e}")))?;
+            let (store, uploads) = (state.store.clone(), state.config.uploads.clone());
+            let name =
+                tokio::task::spawn_blocking(move || content::save_image(&store, &uploads, &photo))
+                    .await
+                    .map_err(|e| WebError::Internal(e.to_string()))??;
             Ok(Some(name))
         }
         Err(e) => {
