@@ -59,8 +59,14 @@ impl PurgeSessions {
     }
 }
 
+/// How long a processed chat update keeps what the provider sent (the sender's number, the
+/// text, media ids): long enough to look into a fault, not kept for ever. The request holds
+/// what was filed.
+const CHAT_PAYLOAD_RETENTION_DAYS: i64 = 30;
+
 /// Escalates overdue requests, closes resolved ones nobody objected to, erases personal data
-/// past retention, and clears abandoned photo drafts; scheduled every ten minutes.
+/// past retention, forgets processed chat updates' contents, and clears abandoned photo
+/// drafts; scheduled every ten minutes.
 pub struct SweepRequests {
     rules: RequestRules,
     uploads: std::path::PathBuf,
@@ -71,9 +77,16 @@ impl SweepRequests {
         let calendar = kotapintar_storage::holidays::calendar(store)
             .await
             .map_err(retry)?;
-        let s = kotapintar_storage::requests::sweep(store, &self.rules, &calendar, Utc::now())
+        let mut s = kotapintar_storage::requests::sweep(store, &self.rules, &calendar, Utc::now())
             .await
             .map_err(retry)?;
+        let photos = std::mem::take(&mut s.erased_photos).remove(&self.uploads);
+        let chat_payloads = kotapintar_storage::channels::forget_payloads(
+            store,
+            Utc::now() - chrono::Duration::days(CHAT_PAYLOAD_RETENTION_DAYS),
+        )
+        .await
+        .map_err(retry)?;
         let drafts = kotapintar_storage::drafts::purge(
             &self.uploads,
             std::time::Duration::from_secs(86_400),
@@ -82,6 +95,8 @@ impl SweepRequests {
             escalated = s.escalated,
             closed = s.closed,
             erased = s.erased,
+            photos,
+            chat_payloads,
             drafts,
             "requests swept"
         );

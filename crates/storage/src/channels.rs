@@ -212,3 +212,19 @@ pub async fn finish_on_thread(
     pending.keep();
     Ok(Some(code))
 }
+
+/// Forgets what providers sent in updates processed before `cutoff` (the sender's number, the
+/// text, media ids), keeping each row's provider id so a very late redelivery is still
+/// recognised. Returns how many were forgotten.
+pub async fn forget_payloads(store: &Store, cutoff: DateTime<Utc>) -> Result<u64> {
+    let r = channel_update::Entity::update_many()
+        .col_expr(
+            channel_update::Column::Payload,
+            sea_orm::sea_query::Expr::value(crate::requests::ERASED_PAYLOAD),
+        )
+        .filter(channel_update::Column::ProcessedAt.lt(cutoff))
+        .filter(channel_update::Column::Payload.ne(crate::requests::ERASED_PAYLOAD))
+        .exec(&store.writer)
+        .await?;
+    Ok(r.rows_affected)
+}

@@ -485,6 +485,92 @@ async fn a_staff_reply_reaches_the_chat_and_the_answer_lands_on_the_thread(
     say(&app, "text", 2105, "lapor").await;
     assert!(fake.last_text().starts_with("Halo!"), "a new conversation");
     assert_eq!(thread_of(&app, id).await.len(), 4);
+    say(&app, "text", 2106, "batal").await;
+
+    // erasure from the private link reaches the thread: the reporter's words and photo are
+    // gone (row and file), and the chat updates it was filed from keep only their ids
+    let photo_file = app
+        .settings
+        .data_dir
+        .join("uploads")
+        .join(&photos[0].file_name);
+    assert!(photo_file.exists(), "{}", photo_file.display());
+    let marker = format!("/laporan/{code}/ikuti/");
+    let link = fake
+        .sent()
+        .iter()
+        .find_map(|v| {
+            let b = v["text"].as_str()?;
+            let at = b.find(&marker)?;
+            let rest = &b[at + "/laporan/".len()..];
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            Some(rest[..end].trim_end_matches(['.', ',']).to_string())
+        })
+        .expect("the private link was sent");
+    let r = app
+        .post_form(&format!("/laporan/{link}/hapus-data"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let after = thread_of(&app, id).await;
+    assert_eq!(after.len(), 4, "the thread's order stays");
+    for m in after.iter().filter(|m| m.direction == "from_reporter") {
+        assert_eq!(m.body, "", "{m:?}");
+    }
+    assert_eq!(after[0].body, question, "the officer's words stay");
+    assert_eq!(
+        count(
+            &app,
+            kotapintar_storage::entity::request_message_photo::Entity
+        )
+        .await,
+        0
+    );
+    assert!(!photo_file.exists(), "the photo file is removed");
+    let filed_from = channel_update::Entity::find()
+        .filter(channel_update::Column::FiledRequestId.eq(id))
+        .all(&app.store.reader)
+        .await
+        .unwrap();
+    assert!(!filed_from.is_empty());
+    assert!(
+        filed_from.iter().all(|u| u.payload == "{}"),
+        "{filed_from:?}"
+    );
+    let (_, staff) = {
+        app.login("petugas.pupr", "petugas-pupr-1").await;
+        app.get_html(&format!("/staf/laporan/{id}")).await
+    };
+    assert!(!staff.contains(answer), "not on the staff page either");
+    app.logout().await;
+
+    // processed updates past their retention keep only their ids; a late redelivery of one is
+    // still recognised and processed once
+    let updates = count(&app, channel_update::Entity).await;
+    let forgotten = kotapintar_storage::channels::forget_payloads(
+        &app.store,
+        chrono::Utc::now() + chrono::Duration::minutes(1),
+    )
+    .await
+    .unwrap();
+    assert!(forgotten > 0);
+    let kept = channel_update::Entity::find()
+        .all(&app.store.reader)
+        .await
+        .unwrap();
+    assert!(
+        kept.iter()
+            .filter(|u| u.processed_at.is_some())
+            .all(|u| u.payload == "{}"),
+        "{kept:?}"
+    );
+    let before = fake.sent().len();
+    say(&app, "text", 2102, answer).await;
+    assert_eq!(count(&app, channel_update::Entity).await, updates);
+    assert_eq!(
+        fake.sent().len(),
+        before,
+        "a redelivery is not answered again"
+    );
 }
 
 async fn webhooks_without_the_secret_are_refused_and_store_nothing(

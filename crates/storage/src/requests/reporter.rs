@@ -221,10 +221,19 @@ pub(super) async fn remask_public_text(
     Ok(())
 }
 
-pub(super) async fn erase(tx: &DatabaseTransaction, row: request::Model, why: &str) -> Result<()> {
+/// Erases the reporter's personal data from the request and everything kept about them; the
+/// photo files to remove once the caller's transaction committed.
+pub(super) async fn erase(
+    tx: &DatabaseTransaction,
+    row: request::Model,
+    why: &str,
+) -> Result<super::erasure::ErasedPhotos> {
     let id = row.id;
-    // the last moment the name is known: mask it out of the public text for good
+    // the last moment the name is known: mask it out of the public text for good, and out of
+    // what staff wrote to the reporter
     remask_public_text(tx, &row, None).await?;
+    let names: Vec<&str> = row.reporter_name.as_deref().into_iter().collect();
+    let photos = super::erasure::erase_reporter_traces(tx, id, &names).await?;
     // only the fields set below are written, so the public text just stored stays
     let mut m: request::ActiveModel = row.into();
     m.reporter_name = Set(None);
@@ -240,16 +249,22 @@ pub(super) async fn erase(tx: &DatabaseTransaction, row: request::Model, why: &s
         Change::new("request.erase_contact", "request", id),
     )
     .await?;
-    Ok(())
+    Ok(photos)
 }
 
-/// The reporter asks for erasure: their personal fields are blanked; the public record stays.
-pub async fn erase_contact(store: &Store, code: &str, token: &str) -> Result<()> {
+/// The reporter asks for erasure: their personal fields, their messages and photos on the
+/// thread and the chat updates they filed from are erased; the public record stays. The
+/// caller removes the returned photo files (they are no longer referred to).
+pub async fn erase_contact(
+    store: &Store,
+    code: &str,
+    token: &str,
+) -> Result<super::erasure::ErasedPhotos> {
     let tx = store.writer.begin().await?;
     let row = by_token(&tx, code, token).await?;
-    erase(&tx, row, "reporter").await?;
+    let photos = erase(&tx, row, "reporter").await?;
     tx.commit().await?;
-    Ok(())
+    Ok(photos)
 }
 
 // The sweep

@@ -13,6 +13,8 @@ pub struct SweepSummary {
     pub escalated: usize,
     pub closed: usize,
     pub erased: usize,
+    /// The erased requests' thread photos, for the caller to remove from disk.
+    pub erased_photos: super::erasure::ErasedPhotos,
 }
 
 /// Runs periodically: escalates overdue requests (first to the unit's admins, later to the
@@ -68,9 +70,10 @@ pub async fn sweep(
         .await?;
     for row in expired {
         let tx = store.writer.begin().await?;
-        erase(&tx, row, "retention").await?;
+        let photos = erase(&tx, row, "retention").await?;
         tx.commit().await?;
         summary.erased += 1;
+        summary.erased_photos.add(photos);
     }
     Ok(summary)
 }

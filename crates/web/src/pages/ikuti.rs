@@ -227,6 +227,9 @@ pub async fn erase(
     Path((code, token)): Path<(String, String)>,
     CsrfForm(_): CsrfForm<StepForm>,
 ) -> Result<Response, WebError> {
-    requests::erase_contact(&state.store, &code, &token).await?;
+    let photos = requests::erase_contact(&state.store, &code, &token).await?;
+    let uploads = state.config.uploads.clone();
+    // after the commit; a file left by a failure here is referred to by nothing
+    let _ = tokio::task::spawn_blocking(move || photos.remove(&uploads)).await;
     Ok(back(&code, &token, "data_erased"))
 }
