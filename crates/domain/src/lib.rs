@@ -13,6 +13,7 @@ pub mod ikm;
 pub mod intake;
 pub mod job;
 pub mod login;
+pub mod mail;
 pub mod markdown;
 pub mod masking;
 pub mod masterplan;
