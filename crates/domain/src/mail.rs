@@ -238,7 +238,12 @@ pub fn new_request(m: &Inbound) -> Result<NewRequest, MailError> {
     let (kind, subject) = kind_of(bare_subject(&m.subject));
     let mut description: String = m.text.trim().chars().take(MAX_DESCRIPTION).collect();
     if description.chars().count() < MIN_DESCRIPTION && !subject.is_empty() {
-        description = format!("{subject}\n\n{description}").trim().to_string();
+        // a subject has no length limit of its own: the description's bound holds
+        description = format!("{subject}\n\n{description}")
+            .trim()
+            .chars()
+            .take(MAX_DESCRIPTION)
+            .collect();
     }
     if description.chars().count() < MIN_DESCRIPTION {
         return Err(MailError::TooShort);
@@ -405,6 +410,13 @@ Masih mati sampai malam ini.\r\n\r\nOn Mon, 7 Dec 2026, kotapintar wrote:\r\n> P
         assert_eq!(r.kind, RequestKind::Aspirasi);
         assert_eq!(r.title, "taman bermain di Kuta");
         assert_eq!(r.description, "taman bermain di Kuta\n\nMohon.");
+        let long = format!(
+            "From: a@contoh.id\r\nSubject: {}\r\n\r\nok\r\n",
+            "kata ".repeat(3000)
+        );
+        let r = new_request(&parse(long.as_bytes()).unwrap()).unwrap();
+        assert_eq!(r.description.chars().count(), MAX_DESCRIPTION);
+        assert_eq!(r.title.chars().count(), MAX_TITLE);
         let html = b"From: a@contoh.id\r\nSubject: \r\nContent-Type: text/html\r\n\r\n<p>Got besar di <b>Jl. Sunset Road</b> dekat lampu merah</p>\r\n";
         let r = new_request(&parse(html).unwrap()).unwrap();
         assert!(
