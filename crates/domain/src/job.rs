@@ -34,10 +34,12 @@ pub enum JobKind {
     /// Trains the routing suggestions' model on the dispatched history ([`TrainRouting`];
     /// nightly, and when a Kominfo admin asks).
     TrainRouting,
+    /// Tells the confirmed subscribers of a new public request's area ([`AreaAlert`]).
+    AreaAlert,
 }
 
 impl JobKind {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::SendEmail,
         Self::SendMessage,
         Self::PurgeSessions,
@@ -47,6 +49,7 @@ impl JobKind {
         Self::ChannelUpdate,
         Self::SendChat,
         Self::TrainRouting,
+        Self::AreaAlert,
     ];
 
     /// The name stored in the job table. Rows already queued carry these names, so they never
@@ -62,6 +65,7 @@ impl JobKind {
             Self::ChannelUpdate => "channel.update",
             Self::SendChat => "channel.send",
             Self::TrainRouting => "routing.train",
+            Self::AreaAlert => "alerts.area",
         }
     }
 
@@ -74,9 +78,11 @@ impl JobKind {
     pub const fn retry(self) -> RetryPolicy {
         match self {
             // a resident's message waits out a provider (or database) outage like a notice
-            Self::SendEmail | Self::SendMessage | Self::ChannelUpdate | Self::SendChat => {
-                RetryPolicy::NOTIFICATION
-            }
+            Self::SendEmail
+            | Self::SendMessage
+            | Self::ChannelUpdate
+            | Self::SendChat
+            | Self::AreaAlert => RetryPolicy::NOTIFICATION,
             Self::PurgeSessions
             | Self::SweepRequests
             | Self::RebuildPerformance
@@ -154,6 +160,13 @@ impl TrainRouting {
     }
 }
 
+/// The new public request whose area's subscribers are told (the payload of
+/// [`JobKind::AreaAlert`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AreaAlert {
+    pub request_id: i64,
+}
+
 /// A job with its payload. Stored as its kind's name and the payload as JSON (`null` for the
 /// kinds that need none), the shape rows queued by earlier versions already have.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,6 +180,7 @@ pub enum Job {
     ChannelUpdate(ChannelUpdate),
     SendChat(ChatMessage),
     TrainRouting(TrainRouting),
+    AreaAlert(AreaAlert),
 }
 
 /// A stored job that cannot be run by this version: retrying cannot help.
@@ -190,6 +204,7 @@ impl Job {
             Self::ChannelUpdate(_) => JobKind::ChannelUpdate,
             Self::SendChat(_) => JobKind::SendChat,
             Self::TrainRouting(_) => JobKind::TrainRouting,
+            Self::AreaAlert(_) => JobKind::AreaAlert,
         }
     }
 
@@ -202,6 +217,7 @@ impl Job {
             Self::ChannelUpdate(p) => serde_json::to_value(p).unwrap_or_default(),
             Self::SendChat(p) => serde_json::to_value(p).unwrap_or_default(),
             Self::TrainRouting(p) => serde_json::to_value(p).unwrap_or_default(),
+            Self::AreaAlert(p) => serde_json::to_value(p).unwrap_or_default(),
             Self::PurgeSessions
             | Self::SweepRequests
             | Self::RebuildPerformance
@@ -223,6 +239,7 @@ impl Job {
                 Self::ChannelUpdate(serde_json::from_str(payload).map_err(bad)?)
             }
             JobKind::SendChat => Self::SendChat(serde_json::from_str(payload).map_err(bad)?),
+            JobKind::AreaAlert => Self::AreaAlert(serde_json::from_str(payload).map_err(bad)?),
             JobKind::TrainRouting => {
                 Self::TrainRouting(serde_json::from_str(payload).map_err(bad)?)
             }
@@ -368,6 +385,7 @@ mod tests {
                 choices: vec!["1 Kirim".into()],
             }),
             Job::TrainRouting(TrainRouting::nightly()),
+            Job::AreaAlert(AreaAlert { request_id: 9 }),
         ];
         assert_eq!(jobs.len(), JobKind::ALL.len());
         for job in jobs {

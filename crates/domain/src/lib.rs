@@ -1,6 +1,7 @@
 //! Domain rules of kotapintar. Nothing here does I/O: storage and HTTP depend on this crate,
 //! never the other way round, so every rule can be unit-tested on plain values.
 
+pub mod alerts;
 pub mod audit;
 pub mod client;
 pub mod content;
@@ -13,6 +14,7 @@ pub mod ikm;
 pub mod intake;
 pub mod job;
 pub mod login;
+pub mod mail;
 pub mod markdown;
 pub mod masking;
 pub mod masterplan;

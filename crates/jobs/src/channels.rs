@@ -693,7 +693,7 @@ impl Channels {
         };
         let answer = requests::ChatAnswer {
             request,
-            channel: a.contact.channel,
+            via: thread::Via::Chat(a.contact.channel),
             text: &text,
             photos: &photos,
         };

@@ -269,6 +269,14 @@ impl Worker {
                 Some(c) => c.send(m).await,
                 None => Err(unconfigured(job.kind())),
             },
+            Job::AreaAlert(a) => {
+                let rules = &h.sweep.rules;
+                let n = kotapintar_storage::alerts::fan_out(store, rules, a.request_id)
+                    .await
+                    .map_err(retry)?;
+                tracing::info!(request = a.request_id, sent = n, "area alerts queued");
+                Ok(())
+            }
             Job::TrainRouting(p) => {
                 let m = kotapintar_storage::routing::train(store, &p.requested_by)
                     .await

@@ -15,6 +15,7 @@
 //! way to make that exactly once.
 
 use kotapintar_domain::job::JobError;
+use kotapintar_domain::mail;
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
@@ -261,7 +262,10 @@ impl EmailSender {
             .to(to)
             .subject(one_line(&mail.subject))
             .date_now()
-            .message_id(Some(message_id(smtp.from.email.domain())))
+            .message_id(Some(message_id(
+                mail::message_id_local(&mail.subject).as_deref(),
+                smtp.from.email.domain(),
+            )))
             .header(AutoSubmitted)
             .header(AutoResponseSuppress)
             .header(ContentType::TEXT_PLAIN)
@@ -330,8 +334,10 @@ impl Header for AutoResponseSuppress {
 }
 
 /// A unique `Message-ID` under the sender's domain. lettre's own uses the machine's host name,
-/// which in a container is a random string that spam filters hold against the message.
-fn message_id(domain: &str) -> String {
+/// which in a container is a random string that spam filters hold against the message. A
+/// message about a request starts with its code, so that a reply's `In-Reply-To` leads
+/// `kotapintar intake email` to the request (`domain::mail`).
+fn message_id(code: Option<&str>, domain: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -341,7 +347,8 @@ fn message_id(domain: &str) -> String {
     // nanosecond apart without a dependency on a random-number crate.
     let random = std::hash::RandomState::new().build_hasher().finish();
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("<{nanos:x}.{n:x}.{random:016x}@{domain}>")
+    let prefix = code.map(|c| format!("{c}.")).unwrap_or_default();
+    format!("<{prefix}{nanos:x}.{n:x}.{random:016x}@{domain}>")
 }
 
 /// Line breaks in a subject would end the header early; they are never meant, so they become

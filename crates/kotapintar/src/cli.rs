@@ -58,6 +58,9 @@ pub enum Command {
     /// The routing suggestions' model
     #[command(subcommand)]
     Routing(RoutingCommand),
+    /// Take a message from outside (run by the mail server, see docs/channels.md)
+    #[command(subcommand)]
+    Intake(IntakeCommand),
     /// Write a consistent copy of the database and the uploads to a directory
     Backup {
         /// Target directory (created; must be empty or absent)
@@ -195,4 +198,12 @@ pub enum ImportCommand {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IntakeCommand {
+    /// Read one RFC 5322 email on standard input (a Postfix or Exim pipe): a first message
+    /// files a request, a reply to a notice goes onto its request's thread. Exit status 0:
+    /// taken; 65: refused (the MTA returns it with the reason); 75: not now (the MTA retries)
+    Email,
 }

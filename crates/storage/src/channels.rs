@@ -228,3 +228,58 @@ pub async fn forget_payloads(store: &Store, cutoff: DateTime<Utc>) -> Result<u64
         .await?;
     Ok(r.rows_affected)
 }
+
+/// The name email intake stores in `channel_updates.channel` (not a chat `Channel`: the worker
+/// skips such rows, `kotapintar intake email` does the work itself).
+pub const EMAIL: &str = "email";
+
+/// A piped email, as `channel_updates` remembers it by its `Message-ID`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailSeen {
+    pub id: i64,
+    /// Done before: nothing more to do (the MTA delivered it again).
+    pub processed: bool,
+    /// The request an earlier, interrupted run filed from it (its notice was queued then).
+    pub filed: Option<RequestId>,
+}
+
+/// Records a piped email by its `Message-ID` (no job: the command processes it at once), or
+/// finds the record of an earlier delivery. The message itself is not kept: what it says goes
+/// into the request or the thread, and an interrupted run gets it again from the MTA.
+pub async fn email_received(
+    store: &Store,
+    message_id: &str,
+    now: DateTime<Utc>,
+) -> Result<EmailSeen> {
+    let provider_id: String = message_id.chars().take(200).collect();
+    let row = channel_update::ActiveModel {
+        channel: Set(EMAIL.into()),
+        provider_id: Set(provider_id.clone()),
+        payload: Set(String::new()),
+        received_at: Set(now),
+        processed_at: Set(None),
+        ..Default::default()
+    };
+    channel_update::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([
+                channel_update::Column::Channel,
+                channel_update::Column::ProviderId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(&store.writer)
+        .await?;
+    let m = channel_update::Entity::find()
+        .filter(channel_update::Column::Channel.eq(EMAIL))
+        .filter(channel_update::Column::ProviderId.eq(provider_id))
+        .one(&store.writer)
+        .await?
+        .ok_or(crate::StorageError::NotFound)?;
+    Ok(EmailSeen {
+        id: m.id,
+        processed: m.processed_at.is_some(),
+        filed: m.filed_request_id.map(RequestId),
+    })
+}

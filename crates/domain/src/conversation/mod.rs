@@ -260,7 +260,7 @@ fn is_word(text: &str, words: &[&str]) -> bool {
     words.contains(&t.as_str())
 }
 
-fn title_from(description: &str) -> String {
+pub(crate) fn title_from(description: &str) -> String {
     let first = description.lines().next().unwrap_or(description).trim();
     if first.chars().count() <= TITLE_CHARS {
         return first.to_string();

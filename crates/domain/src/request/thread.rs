@@ -196,7 +196,7 @@ pub fn answers(
 }
 
 /// The first tracking code in a text (`BDG-26-7K3Q9`), normalised.
-fn code_in(text: &str) -> Option<String> {
+pub(crate) fn code_in(text: &str) -> Option<String> {
     text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
         .filter(|w| w.matches('-').count() == 2)
         .find_map(normalise_tracking_code)

@@ -4,14 +4,15 @@
 pub(crate) mod areas;
 mod backup;
 pub mod import;
+pub mod intake;
 pub mod routing;
 pub mod search;
 mod user;
 
 use crate::app::{shutdown_signal, Application};
 use crate::cli::{
-    AreasCommand, AuditCommand, Cli, ClientCommand, Command, ImportCommand, RoutingCommand,
-    SearchCommand, UserCommand,
+    AreasCommand, AuditCommand, Cli, ClientCommand, Command, ImportCommand, IntakeCommand,
+    RoutingCommand, SearchCommand, UserCommand,
 };
 use crate::config::{Overrides, Settings};
 use kotapintar_domain::FieldErrors;
@@ -24,10 +25,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         database_url: cli.database_url.clone(),
         data_dir: cli.data_dir.clone(),
     };
-    if cli.config != std::path::Path::new(crate::cli::DEFAULT_CONFIG) && !cli.config.exists() {
-        anyhow::bail!("configuration file {} does not exist", cli.config.display());
+    let settings =
+        if cli.config != std::path::Path::new(crate::cli::DEFAULT_CONFIG) && !cli.config.exists() {
+            Err(anyhow::anyhow!(
+                "configuration file {} does not exist",
+                cli.config.display()
+            ))
+        } else {
+            Settings::load(&cli.config, &overrides).map_err(anyhow::Error::from)
+        };
+    if let Command::Intake(IntakeCommand::Email) = cli.command {
+        // run by the MTA: every failure, the settings' too, must become an exit status it
+        // understands (75 keeps the message for later)
+        if let Ok(s) = &settings {
+            crate::telemetry::init(s);
+        }
+        return Ok(intake::run(settings).await);
     }
-    let settings = Settings::load(&cli.config, &overrides)?;
+    let settings = settings?;
     crate::telemetry::init(&settings);
     tracing::debug!(?settings, "settings loaded");
     match cli.command {
@@ -92,6 +107,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open(&settings).await?;
             backup::run(&store, &settings, out).await
         }
+        Command::Intake(IntakeCommand::Email) => Ok(intake::run(Ok(settings)).await),
     }
 }
 

@@ -79,7 +79,7 @@ impl FakeGateway {
 
 /// Standard base64 with padding (the `Authorization: Basic` value), written out here so the
 /// tests need no crate for it.
-fn base64(bytes: &[u8]) -> String {
+pub(crate) fn base64(bytes: &[u8]) -> String {
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {

@@ -8,6 +8,7 @@
 mod harness;
 
 mod accessibility;
+mod alerts;
 mod api;
 mod api_contract;
 mod audit;
@@ -15,6 +16,7 @@ mod auth;
 mod bimtek;
 mod browser;
 mod channels;
+mod channels_email;
 mod channels_faults;
 mod channels_sms;
 mod channels_whatsapp;

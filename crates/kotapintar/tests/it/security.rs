@@ -502,6 +502,14 @@ fn table(f: &Fixture) -> Vec<Case> {
         // the reporter's answer on the thread: an empty message is named
         post("/laporan/{code}/ikuti/{token}/balas", format!("{follow}/balas"), Form, all(422)),
         get("/foto/{name}", format!("/foto/{}", f.photo), all(200)),
+        // area alerts: anyone subscribes (an empty form is named); a subscription opens only
+        // with its link's secret, for staff as for anyone
+        get("/langganan", "/langganan".into(), all(200)),
+        post("/langganan", "/langganan".into(), Form, all(422)),
+        get("/langganan/{token}", format!("/langganan/{}", "ab".repeat(32)), all(404)),
+        post("/langganan/{token}/konfirmasi", format!("/langganan/{}/konfirmasi", "ab".repeat(32)), Form, all(404)),
+        post("/langganan/{token}/berhenti", format!("/langganan/{}/berhenti", "ab".repeat(32)), Form, all(404)),
+        get("/wilayah/{code}/laporan.atom", "/wilayah/51.03.01/laporan.atom".into(), all(200)),
         get("/kinerja", "/kinerja".into(), all(200)),
         get("/kinerja/{slug}", format!("/kinerja/{slug}"), all(200)),
         get("/layanan", "/layanan".into(), all(200)),

@@ -533,6 +533,14 @@ pub(super) async fn write_submission(
         let (subject, body) = notices::received(&m.tracking_code, &link);
         notices::email(tx, email, &subject, &body).await?;
     }
+    if !m.confidential && crate::alerts::anyone_follows(tx, &m).await? {
+        // its area's subscribers are told by a job: their number has no bound, intake's
+        // transaction must stay short
+        let alert = kotapintar_domain::job::Job::AreaAlert(kotapintar_domain::job::AreaAlert {
+            request_id: m.id,
+        });
+        crate::jobs::enqueue(tx, &alert, Utc::now()).await?;
+    }
     if let Some(phone) = &m.reporter_phone {
         notices::message(
             tx,

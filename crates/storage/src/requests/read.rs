@@ -252,6 +252,8 @@ pub struct PublicFilter {
     pub status: Option<Status>,
     pub kind: Option<RequestKind>,
     pub district_code: Option<String>,
+    /// Only one desa/kelurahan (an area's feed).
+    pub village_code: Option<String>,
     pub text: Option<String>,
     /// Only these tracking codes (Open311 `service_request_id`); empty: any.
     pub codes: Vec<String>,
@@ -324,6 +326,9 @@ pub async fn public_list(
     }
     if let Some(d) = &f.district_code {
         q = q.filter(request::Column::DistrictCode.eq(d.as_str()));
+    }
+    if let Some(v) = &f.village_code {
+        q = q.filter(request::Column::VillageCode.eq(v.as_str()));
     }
     if let Some(t) = f.text.as_deref().filter(|t| !t.trim().is_empty()) {
         q = q.filter(text_condition(t));

@@ -8,7 +8,7 @@ use crate::audit::{self, AuditActor, Change};
 use crate::entity::{request_message, request_message_photo};
 use crate::{notices, Result, StorageError, Store};
 use chrono::{DateTime, Duration, Utc};
-use kotapintar_domain::conversation::{Channel, ChatContact};
+use kotapintar_domain::conversation::ChatContact;
 use kotapintar_domain::ids::RequestId;
 use kotapintar_domain::request::thread::{self, Direction, Reach, ReplyRefusal, Via, Written};
 use sea_orm::{
@@ -338,10 +338,40 @@ pub async fn written_to_chat(store: &Store, contact: &ChatContact) -> Result<Vec
         .collect())
 }
 
-/// A reporter's chat message that answers a request, with its photos (cleaned already).
+/// The request a reporter's email answers: the first of the codes it refers to
+/// (`domain::mail::Inbound::codes`) whose reporter gave this sender's address. A code from a
+/// stranger's address answers nothing (anyone can read a public code): that message is filed
+/// as a request of its own instead.
+pub async fn answered_by_email(
+    store: &Store,
+    codes: &[String],
+    from: &str,
+) -> Result<Option<RequestId>> {
+    if codes.is_empty() {
+        return Ok(None);
+    }
+    let rows = request::Entity::find()
+        .filter(request::Column::TrackingCode.is_in(codes.iter().map(String::as_str)))
+        .all(&store.writer)
+        .await?;
+    Ok(codes.iter().find_map(|c| {
+        rows.iter()
+            .find(|r| &r.tracking_code == c)
+            .filter(|r| {
+                r.reporter_email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(from))
+            })
+            .map(|r| RequestId(r.id))
+    }))
+}
+
+/// A reporter's chat message (or email) that answers a request, with its photos (cleaned
+/// already).
 pub struct ChatAnswer<'a> {
     pub request: RequestId,
-    pub channel: Channel,
+    /// The chat or `Via::Email`.
+    pub via: Via,
     pub text: &'a str,
     pub photos: &'a [PhotoFile],
 }
@@ -371,8 +401,7 @@ pub(crate) async fn add_from_chat(
         .chars()
         .take(thread::MAX_MESSAGE_CHARS)
         .collect();
-    let via = Via::Chat(a.channel);
-    add_from_reporter(tx, rules, &row, via, &text, rows, now).await?;
+    add_from_reporter(tx, rules, &row, a.via, &text, rows, now).await?;
     Ok(row.tracking_code)
 }
 

@@ -1,6 +1,7 @@
 //! Routes and their handlers. Public addresses are Indonesian and stable; the staff area
 //! lives under `/staf`.
 
+mod alerts;
 mod auth;
 mod bimtek;
 mod catalog;
@@ -95,6 +96,11 @@ fn requests() -> Router<AppState> {
             post(ikuti::erase),
         )
         .route("/foto/{name}", get(laporan::photo))
+        .route("/langganan", get(alerts::form).post(alerts::subscribe))
+        .route("/langganan/{token}", get(alerts::manage))
+        .route("/langganan/{token}/konfirmasi", post(alerts::confirm))
+        .route("/langganan/{token}/berhenti", post(alerts::stop))
+        .route("/wilayah/{code}/laporan.atom", get(alerts::atom))
         .route("/staf/laporan", get(inbox::list))
         .route("/staf/laporan/massal", post(inbox::bulk))
         .route("/staf/laporan/{id}", get(inbox::detail))

@@ -38,7 +38,16 @@ pub async fn run_backend(
     dir: &std::path::Path,
 ) -> anyhow::Result<Option<Run>> {
     let data = prepare_data(a, backend, url, dir).await?;
-    let (server, ready) = start_ready(bin, url, dir, &data.settings, a.concurrency, &[]).await?;
+    // the chat webhook of the `channel-webhook` phase; its daily cap is raised so that the
+    // phase measures the counting, not the refusals past it
+    let chat = [
+        (
+            "KOTAPINTAR_TELEGRAM_SECRET",
+            crate::channel::SECRET.to_string(),
+        ),
+        ("KOTAPINTAR_CHANNEL_DAILY_CAP", "100000000".to_string()),
+    ];
+    let (server, ready) = start_ready(bin, url, dir, &data.settings, a.concurrency, &chat).await?;
     let (base, client) = (server.base.clone(), ready.client.clone());
 
     if let Some(path) = &a.serve_codes_to {
@@ -54,6 +63,11 @@ pub async fn run_backend(
     dashboard_phases(a, &server, &client, &data, &mut phases).await;
     if a.runs("intake") {
         phases.push(intake(&client, &base, a.concurrency, a.seconds).await?);
+        mark_phase(&server, &mut phases);
+    }
+    if a.runs("channel-webhook") {
+        let rate = a.channel_rate;
+        phases.push(crate::channel::webhook_ack(&client, &base, rate, a.seconds).await);
         mark_phase(&server, &mut phases);
     }
     let store = Store::connect(&data.settings.database_url, OpenMode::MustExist).await?;

@@ -20,6 +20,7 @@
 //! memory, and suggestion latency over generated histories of N requests (routing.rs).
 
 mod backend;
+mod channel;
 mod chart;
 mod phases;
 mod routing;
@@ -62,9 +63,11 @@ struct Args {
     soak_out: String,
     /// `--routing N,...`: measure the routing suggestions at these sizes instead.
     routing: Vec<u64>,
+    /// `--channel-rate R`: chat webhooks arriving per second in the `channel-webhook` phase.
+    channel_rate: u64,
 }
 
-const PHASES: [&str; 11] = [
+const PHASES: [&str; 12] = [
     "request-page",
     "home",
     "search",
@@ -74,6 +77,7 @@ const PHASES: [&str; 11] = [
     "kinerja-unit",
     "kinerja-uncached",
     "intake",
+    "channel-webhook",
     "event-feed",
     "webhooks",
 ];
@@ -83,7 +87,7 @@ fn usage() -> ! {
         "usage: kotapintar-bench [--backend sqlite|postgres|both] [--requests N] [--content N] [--full]\n\
          \x20      [--seconds S] [--concurrency C] [--json FILE] [--only PHASE,...] [--postgres-url URL]\n\
          \x20      [--database-url URL [--reuse]] [--data-dir DIR] [--server-bin PATH] [--serve CODES_FILE] [--dashboard]\n\
-         \x20      [--soak MINUTES [--soak-rate PER_SECOND] [--soak-out DIR]] [--routing N,...]\n\
+         \x20      [--soak MINUTES [--soak-rate PER_SECOND] [--soak-out DIR]] [--routing N,...] [--channel-rate PER_SECOND]\n\
          phases: {}",
         PHASES.join(", ")
     );
@@ -111,6 +115,7 @@ fn args() -> Args {
         soak_rate: 50.0,
         soak_out: "bench".into(),
         routing: Vec::new(),
+        channel_rate: 1000,
     };
     let (mut sized, mut clients_set) = (false, false);
     let mut it = std::env::args().skip(1);
@@ -177,6 +182,7 @@ fn args() -> Args {
             "--soak" => a.soak_minutes = Some(v.parse::<f64>().unwrap_or_else(|_| usage())),
             "--soak-rate" => a.soak_rate = number(&v).max(1) as f64,
             "--soak-out" => a.soak_out = v,
+            "--channel-rate" => a.channel_rate = number(&v).max(1),
             "--routing" => a.routing = v.split(',').map(|n| number(n.trim())).collect(),
             _ => usage(),
         }
