@@ -70,6 +70,13 @@ async fn facts_for(
         }
         _ => {}
     }
+    // validated closure: the service's settings and the photos of the result
+    if matches!(
+        action,
+        StaffAction::Resolve { .. } | StaffAction::AcceptFollowUp { .. }
+    ) {
+        facts.closure = crate::closure::facts(tx, row).await?;
+    }
     Ok(facts)
 }
 

@@ -197,6 +197,10 @@ fn catalog() -> Router<AppState> {
             get(catalog::edit_form).post(catalog::update),
         )
         .route(
+            "/staf/layanan/{id}/penutupan",
+            axum::routing::post(catalog::closure_update),
+        )
+        .route(
             "/staf/libur",
             get(catalog::holidays_list).post(catalog::holidays_add),
         )
