@@ -4,6 +4,7 @@
 mod auth;
 mod bimtek;
 mod catalog;
+mod closure;
 mod data;
 mod editor;
 mod feeds;
@@ -100,6 +101,12 @@ fn requests() -> Router<AppState> {
         .route("/staf/laporan/{id}", get(inbox::detail))
         .route("/staf/laporan/{id}/aksi", post(inbox::act))
         .route("/staf/laporan/{id}/balas", post(thread::staff_reply))
+        .route(
+            "/staf/laporan/{id}/foto-hasil",
+            post(closure::result_photos)
+                // five photos of up to 10 MB, plus the token
+                .layer(axum::extract::DefaultBodyLimit::max(52 * 1024 * 1024)),
+        )
         .route(
             "/staf/laporan/{id}/utas/foto/{name}",
             get(thread::staff_photo),

@@ -498,6 +498,7 @@ fn summary_table(
             ),
             row("kinerja.resolved", Cell::num(f.resolved, stage("selesai"))),
             row("kinerja.rejected", Cell::num(f.rejected, stage("ditolak"))),
+            row("kinerja.returned", Cell::num(f.returned, None)),
             row(
                 "kinerja.verify_median",
                 Cell::num(fmt1(f.verify_median()), stage("diverifikasi")),
