@@ -405,7 +405,13 @@ async fn send(
             level,
             late_working_days: late,
         } => {
-            for to in escalation_recipients(tx, row.id, *level).await? {
+            // a late validation is the desk's delay, not the unit's: it hears first
+            let who = if row.status == Status::MenungguValidasi.as_str() {
+                2
+            } else {
+                *level
+            };
+            for to in escalation_recipients(tx, row.id, who).await? {
                 let (subject, body) = notices::to_unit(
                     code,
                     &format!("Laporan terlambat {late} hari kerja (eskalasi tingkat {level})"),
