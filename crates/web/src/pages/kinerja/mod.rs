@@ -498,7 +498,6 @@ fn summary_table(
             ),
             row("kinerja.resolved", Cell::num(f.resolved, stage("selesai"))),
             row("kinerja.rejected", Cell::num(f.rejected, stage("ditolak"))),
-            row("kinerja.returned", Cell::num(f.returned, None)),
             row(
                 "kinerja.verify_median",
                 Cell::num(fmt1(f.verify_median()), stage("diverifikasi")),
@@ -528,6 +527,8 @@ fn summary_table(
                 "kinerja.ikm_respondents",
                 Cell::num(ikm.map_or(0, |i| i.respondents), None),
             ),
+            // validated closure: follow-ups the desk returned to the unit
+            row("kinerja.returned", Cell::num(f.returned, None)),
         ],
     }
 }
