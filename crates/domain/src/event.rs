@@ -31,10 +31,14 @@ pub enum RequestStep {
     Escalate,
     /// Photos added after filing.
     Attach,
+    /// The desk accepts a unit's follow-up (validated closure).
+    Validate,
+    /// The desk returns a unit's follow-up with a reason (tindak lanjut ditolak).
+    ReturnFollowUp,
 }
 
 impl RequestStep {
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 16] = [
         Self::Created,
         Self::Verify,
         Self::Reject,
@@ -49,6 +53,8 @@ impl RequestStep {
         Self::AutoClose,
         Self::Escalate,
         Self::Attach,
+        Self::Validate,
+        Self::ReturnFollowUp,
     ];
 
     /// The step's name in the timeline and in the event's `step` field.
@@ -68,6 +74,8 @@ impl RequestStep {
             Self::AutoClose => "auto_close",
             Self::Escalate => "escalate",
             Self::Attach => "attach",
+            Self::Validate => "validate",
+            Self::ReturnFollowUp => "return_follow_up",
         }
     }
 
@@ -88,6 +96,8 @@ impl RequestStep {
             Self::AutoClose => "request.auto_close",
             Self::Escalate => "request.escalate",
             Self::Attach => "request.attach",
+            Self::Validate => "request.validate",
+            Self::ReturnFollowUp => "request.return_follow_up",
         }
     }
 
@@ -111,6 +121,8 @@ impl From<crate::request::Step> for RequestStep {
             Step::Reopen => Self::Reopen,
             Step::AutoClose => Self::AutoClose,
             Step::Comment => Self::Comment,
+            Step::Validate => Self::Validate,
+            Step::ReturnFollowUp => Self::ReturnFollowUp,
         }
     }
 }
@@ -144,6 +156,8 @@ pub const SUBSCRIBABLE_REQUEST_EVENTS: &[&str] = &[
     RequestStep::Reopen.event_kind(),
     RequestStep::AutoClose.event_kind(),
     RequestStep::Escalate.event_kind(),
+    RequestStep::Validate.event_kind(),
+    RequestStep::ReturnFollowUp.event_kind(),
 ];
 
 /// `request.<step>`: a step in a request's workflow. Carries no personal data, and only the

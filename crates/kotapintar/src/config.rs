@@ -73,6 +73,9 @@ pub struct RawSettings {
     pub escalate_to_desk_after_days: u32,
     /// Days after closing before a reporter's personal data is erased.
     pub retention_days: u32,
+    /// Working days for the central desk to validate a unit's follow-up (services that
+    /// require validated closure).
+    pub sla_validate_days: u32,
     /// The regency's extent `[min_lat, min_lon, max_lat, max_lon]`, to refuse far-away
     /// coordinates and draw the map. Defaults to Badung's when the regency is 51.03.
     pub bounds: Option<[f64; 4]>,
@@ -163,6 +166,7 @@ impl Default for RawSettings {
             objection_days: 10,
             escalate_to_desk_after_days: 2,
             retention_days: 730,
+            sla_validate_days: 3,
             bounds: None,
             map_tile_url: String::new(),
             smtp: Default::default(),
@@ -488,6 +492,7 @@ fn request_rules(
         objection_days: raw.objection_days,
         escalate_to_desk_after_days: raw.escalate_to_desk_after_days,
         retention_days: raw.retention_days,
+        validate_days: raw.sla_validate_days,
         utc_offset,
         tracking_prefix: prefix,
         public_url,

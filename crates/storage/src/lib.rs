@@ -8,6 +8,7 @@ pub mod applications;
 pub mod audit;
 pub mod channels;
 pub mod clients;
+pub mod closure;
 pub mod content;
 mod db;
 pub mod drafts;

@@ -62,6 +62,7 @@ pub fn status_label_id(s: Status) -> &'static str {
         Status::Ditindaklanjuti => "sedang ditindaklanjuti",
         Status::Selesai => "selesai",
         Status::Ditutup => "ditutup",
+        Status::MenungguValidasi => "selesai ditindaklanjuti, menunggu validasi",
     }
 }
 
@@ -74,6 +75,7 @@ pub fn status_label_en(s: Status) -> &'static str {
         Status::Ditindaklanjuti => "in progress",
         Status::Selesai => "resolved",
         Status::Ditutup => "closed",
+        Status::MenungguValidasi => "follow-up done, awaiting validation",
     }
 }
 

@@ -132,8 +132,21 @@ async fn history(db: &impl ConnectionTrait, row: &request::Model) -> Result<Hist
         .into_iter()
         .map(|d| d.unit_id)
         .collect();
-    Ok(history_of(row, verified_at, units))
+    let mut h = history_of(row, verified_at, units);
+    h.returned_at = request_event::Entity::find()
+        .filter(request_event::Column::RequestId.eq(row.id))
+        .filter(request_event::Column::Step.eq(RETURNED_STEP))
+        .order_by_asc(request_event::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| e.at)
+        .collect();
+    Ok(h)
 }
+
+/// The timeline's name of the desk returning a follow-up (validated closure).
+const RETURNED_STEP: &str = kotapintar_domain::event::RequestStep::ReturnFollowUp.name();
 
 fn history_of(
     row: &request::Model,
@@ -155,6 +168,7 @@ fn history_of(
         service_id: row.service_id,
         district_code: row.district_code.clone(),
         village_code: row.village_code.clone(),
+        returned_at: Vec::new(),
     }
 }
 
@@ -268,6 +282,16 @@ pub(crate) async fn facts_of(
     {
         verified.entry(e.request_id).or_insert(e.at);
     }
+    let mut returned: HashMap<i64, Vec<DateTime<Utc>>> = HashMap::new();
+    for e in request_event::Entity::find()
+        .filter(request_event::Column::RequestId.is_in(ids.clone()))
+        .filter(request_event::Column::Step.eq(RETURNED_STEP))
+        .order_by_asc(request_event::Column::Id)
+        .all(db)
+        .await?
+    {
+        returned.entry(e.request_id).or_default().push(e.at);
+    }
     let mut units: HashMap<i64, Vec<i64>> = HashMap::new();
     for d in request_unit::Entity::find()
         .filter(request_unit::Column::RequestId.is_in(ids))
@@ -280,11 +304,12 @@ pub(crate) async fn facts_of(
     Ok(rows
         .iter()
         .map(|r| {
-            let h = history_of(
+            let mut h = history_of(
                 r,
                 verified.get(&r.id).copied(),
                 units.remove(&r.id).unwrap_or_default(),
             );
+            h.returned_at = returned.remove(&r.id).unwrap_or_default();
             (r.id, Facts::from_history(&h, calendar, offset))
         })
         .collect())

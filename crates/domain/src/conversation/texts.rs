@@ -288,6 +288,8 @@ fn status_name(lang: Lang, s: Status) -> &'static str {
         (Lang::En, Status::Ditindaklanjuti) => "in progress",
         (Lang::En, Status::Selesai) => "resolved",
         (Lang::En, Status::Ditutup) => "closed",
+        (Lang::Id, Status::MenungguValidasi) => "selesai ditindaklanjuti, menunggu validasi",
+        (Lang::En, Status::MenungguValidasi) => "follow-up done, awaiting validation",
     }
 }
 

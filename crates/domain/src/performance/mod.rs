@@ -10,6 +10,8 @@
 //! - **resolved** on the local date of its *current* resolution, with the working days from
 //!   receipt: a request reopened and resolved again counts once, on the day of its last
 //!   resolution, with the days up to then; while reopened it does not count as resolved;
+//! - **returned** on each local date the central desk returned the unit's follow-up
+//!   (validated closure, "tindak lanjut ditolak"), counted for the units holding it;
 //! - **on time** when that resolution came no later than the service's time limit
 //!   (`resolve_due_at`, set at dispatch), **late** otherwise.
 //!
@@ -55,6 +57,8 @@ pub struct History {
     pub service_id: Option<i64>,
     pub district_code: Option<String>,
     pub village_code: Option<String>,
+    /// When the desk returned the unit's follow-up (validated closure), oldest first.
+    pub returned_at: Vec<DateTime<Utc>>,
 }
 
 /// A request as the figures see it. Stored per request so a later step can take back what
@@ -73,6 +77,10 @@ pub struct Facts {
     pub resolved_on: Option<NaiveDate>,
     pub resolve_days: Option<i64>,
     pub on_time: Option<bool>,
+    /// The days the desk returned the follow-up (facts stored before validated closure
+    /// existed have none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub returned_on: Vec<NaiveDate>,
 }
 
 /// How counters are broken down.
@@ -121,10 +129,12 @@ pub enum Metric {
     IkmSum,
     /// Number of answers to unsur `bucket` (1..9).
     IkmCount,
+    /// Follow-ups the central desk returned to the unit (validated closure).
+    Returned,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 11] = [
+    pub const ALL: [Metric; 12] = [
         Self::Received,
         Self::Verified,
         Self::Rejected,
@@ -136,6 +146,7 @@ impl Metric {
         Self::IkmRespondents,
         Self::IkmSum,
         Self::IkmCount,
+        Self::Returned,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -151,6 +162,7 @@ impl Metric {
             Self::IkmRespondents => "ikm_resp",
             Self::IkmSum => "ikm_sum",
             Self::IkmCount => "ikm_cnt",
+            Self::Returned => "returned",
         }
     }
 
@@ -228,6 +240,11 @@ impl Facts {
                 .resolved_at
                 .zip(h.resolve_due_at)
                 .map(|(resolved, due)| !is_overdue(due, resolved)),
+            returned_on: h
+                .returned_at
+                .iter()
+                .map(|t| local_date(*t, offset))
+                .collect(),
         }
     }
 
@@ -258,6 +275,9 @@ impl Facts {
                 Some(false) => events.push((d, Metric::Late, 0)),
                 None => {}
             }
+        }
+        for d in &self.returned_on {
+            events.push((*d, Metric::Returned, 0));
         }
         let scopes = std::iter::once(REGENCY).chain(self.units.iter().copied());
         for scope in scopes {
@@ -423,6 +443,8 @@ pub struct Figures {
     pub verify_days: Histogram,
     pub resolve_days: Histogram,
     pub ikm_respondents: i64,
+    /// Follow-ups the desk returned (validated closure).
+    pub returned: i64,
     /// Per unsur number (1..9): (sum of answers, number of answers).
     pub ikm: BTreeMap<i32, (i64, i64)>,
 }
@@ -442,6 +464,7 @@ impl Figures {
             Metric::IkmRespondents => self.ikm_respondents += n,
             Metric::IkmSum => self.ikm.entry(bucket).or_insert((0, 0)).0 += n,
             Metric::IkmCount => self.ikm.entry(bucket).or_insert((0, 0)).1 += n,
+            Metric::Returned => self.returned += n,
         }
     }
 

@@ -33,6 +33,7 @@ fn history() -> History {
         service_id: Some(4),
         district_code: Some("51.03.05".into()),
         village_code: Some("51.03.05.1001".into()),
+        returned_at: vec![],
     }
 }
 

@@ -61,10 +61,13 @@ pub enum Status {
     Ditindaklanjuti,
     Selesai,
     Ditutup,
+    /// Resolved by the unit, waiting for the central desk to validate the follow-up before the
+    /// reporter is asked to confirm (services that require it).
+    MenungguValidasi,
 }
 
 impl Status {
-    pub const ALL: [Status; 7] = [
+    pub const ALL: [Status; 8] = [
         Self::Diterima,
         Self::Diverifikasi,
         Self::Ditolak,
@@ -72,6 +75,7 @@ impl Status {
         Self::Ditindaklanjuti,
         Self::Selesai,
         Self::Ditutup,
+        Self::MenungguValidasi,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -83,6 +87,7 @@ impl Status {
             Self::Ditindaklanjuti => "ditindaklanjuti",
             Self::Selesai => "selesai",
             Self::Ditutup => "ditutup",
+            Self::MenungguValidasi => "menunggu_validasi",
         }
     }
 
@@ -97,7 +102,11 @@ impl Status {
     pub fn is_open(self) -> bool {
         matches!(
             self,
-            Self::Diterima | Self::Diverifikasi | Self::Didisposisikan | Self::Ditindaklanjuti
+            Self::Diterima
+                | Self::Diverifikasi
+                | Self::Didisposisikan
+                | Self::Ditindaklanjuti
+                | Self::MenungguValidasi
         )
     }
 
@@ -109,6 +118,7 @@ impl Status {
             Self::Ditindaklanjuti => Some(Stage::Resolve),
             Self::Selesai => Some(Stage::Objection),
             Self::Ditolak | Self::Ditutup => None,
+            Self::MenungguValidasi => Some(Stage::Validate),
         }
     }
 }
@@ -124,6 +134,8 @@ pub enum Stage {
     Resolve,
     /// The reporter may object (reopen) before the request closes by itself.
     Objection,
+    /// The central desk validates a unit's follow-up (services that require it).
+    Validate,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,6 +189,10 @@ pub enum Step {
     /// Nobody objected within the window.
     AutoClose,
     Comment,
+    /// The desk accepts a unit's follow-up: the reporter is asked to confirm.
+    Validate,
+    /// The desk returns a unit's follow-up with a reason (tindak lanjut ditolak).
+    ReturnFollowUp,
 }
 
 impl Step {
@@ -192,6 +208,8 @@ impl Step {
             Self::Reopen => "reopen",
             Self::AutoClose => "auto_close",
             Self::Comment => "comment",
+            Self::Validate => "validate",
+            Self::ReturnFollowUp => "return_follow_up",
         }
     }
 }
@@ -217,6 +235,8 @@ pub fn next_status(current: Status, step: Step) -> Result<Status, TransitionErro
         (Selesai, Step::Confirm | Step::AutoClose) => Ditutup,
         (Selesai, Step::Reopen) => Ditindaklanjuti,
         (s, Step::Comment) if s != Ditutup => s,
+        (MenungguValidasi, Step::Validate) => Selesai,
+        (MenungguValidasi, Step::ReturnFollowUp) => Ditindaklanjuti,
         _ => {
             return Err(TransitionError {
                 step: step.as_str(),
@@ -241,6 +261,8 @@ pub struct RequestRules {
     pub escalate_to_desk_after_days: u32,
     /// Days after closing after which the reporter's personal data is erased.
     pub retention_days: u32,
+    /// Working days for the central desk to validate a unit's follow-up.
+    pub validate_days: u32,
     pub utc_offset: chrono::FixedOffset,
     pub tracking_prefix: String,
     /// The public address, for links in notifications.
@@ -260,6 +282,7 @@ impl RequestRules {
             objection_days: 10,
             escalate_to_desk_after_days: 2,
             retention_days: 730,
+            validate_days: 3,
             utc_offset: chrono::FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!()),
             tracking_prefix: "BDG".into(),
             public_url: "http://127.0.0.1:8080".into(),

@@ -51,6 +51,14 @@ pub enum StaffAction {
     Assign {
         officer: UserId,
     },
+    /// Validated closure: the desk accepts a unit's follow-up; the reporter is asked to confirm.
+    AcceptFollowUp {
+        note: Option<String>,
+    },
+    /// Validated closure: the desk returns the follow-up to the unit (tindak lanjut ditolak).
+    ReturnFollowUp {
+        reason: String,
+    },
 }
 
 impl StaffAction {
@@ -63,6 +71,8 @@ impl StaffAction {
             Self::StartWork { .. } => Step::StartWork,
             Self::Resolve { .. } => Step::Resolve,
             Self::Comment { .. } | Self::Assign { .. } => Step::Comment,
+            Self::AcceptFollowUp { .. } => Step::Validate,
+            Self::ReturnFollowUp { .. } => Step::ReturnFollowUp,
         }
     }
 
@@ -150,6 +160,19 @@ pub struct Facts {
     pub officer_units: Vec<UnitId>,
     /// The officer's name, for the timeline.
     pub officer_name: Option<String>,
+    /// The service's validated-closure settings and the photos of the result so far.
+    pub closure: ClosureFacts,
+}
+
+/// What validated closure needs to know: whether the request's service requires the desk to
+/// validate a resolution, whether photos of the result are required (complaints about
+/// physical things), and how many the handling unit has added since the follow-up was last
+/// returned.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClosureFacts {
+    pub validate: bool,
+    pub photos_required: bool,
+    pub result_photos: u32,
 }
 
 impl Facts {
@@ -361,6 +384,10 @@ fn may_take(actor: &Actor, action: &StaffAction, handling: &[UnitId]) -> bool {
         | StaffAction::StartWork { .. }
         | StaffAction::Resolve { .. }
         | StaffAction::Assign { .. } => actor.can_work_on(handling),
+        // the central desk (verifiers, Kominfo) checks a unit's follow-up
+        StaffAction::AcceptFollowUp { .. } | StaffAction::ReturnFollowUp { .. } => {
+            actor.can_triage()
+        }
     }
 }
 
@@ -382,7 +409,7 @@ fn staff(
         );
     }
     let from = current.status;
-    let to = next_status(from, action.step())?;
+    let to = closure::target(next_status(from, action.step())?, action, facts);
     let by = By::Staff {
         username: actor.username.as_str().to_string(),
         user_id: actor.user_id,
@@ -410,7 +437,10 @@ fn staff(
             o.changes.stage_due_at = Some(Some(due));
             o.entry.note = note.clone();
         }
-        StaffAction::Resolve { response } => resolve(&mut o, current, response, ctx)?,
+        StaffAction::Resolve { response } => {
+            resolve(&mut o, current, response, ctx)?;
+            closure::on_resolve(&mut o, facts, ctx)?;
+        }
         StaffAction::Comment { note, public } => {
             if note.trim().is_empty() {
                 return Err(field("note", "required"));
@@ -439,6 +469,8 @@ fn staff(
             o.entry.public = false;
             o.entry.unit = Some(unit);
         }
+        StaffAction::AcceptFollowUp { note } => closure::accept(&mut o, current, note, facts, ctx)?,
+        StaffAction::ReturnFollowUp { reason } => closure::give_back(&mut o, current, reason, ctx)?,
     }
     o.refresh_figures = matches!(
         action,
@@ -447,6 +479,8 @@ fn staff(
             | StaffAction::Dispatch { .. }
             | StaffAction::Forward { .. }
             | StaffAction::Resolve { .. }
+            | StaffAction::AcceptFollowUp { .. }
+            | StaffAction::ReturnFollowUp { .. }
     );
     o.audit_after = json!({ "status": to.as_str(), "note": o.entry.note });
     // the reporter hears of a new status, and of a public comment
@@ -655,6 +689,8 @@ fn sweep(
         }
     }
 }
+
+mod closure;
 
 #[cfg(test)]
 mod tests;

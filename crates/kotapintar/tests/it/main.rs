@@ -22,6 +22,7 @@ mod channels_sms;
 mod channels_whatsapp;
 mod ckan_conformance;
 mod cli;
+mod closure_merge;
 mod cluster;
 mod crash;
 mod faults;

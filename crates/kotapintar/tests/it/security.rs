@@ -593,6 +593,9 @@ fn table(f: &Fixture) -> Vec<Case> {
         post("/staf/laporan/{id}/aksi", format!("/staf/laporan/{req}/aksi"), comment(Option::None), page("303 303 303 403 303 403 403 403")),
         // writing to the reporter: the desk and the handling unit (this reporter left no
         // contact: 422 names it); the thread's photos: staff who see the request (none here)
+        // photos of the result (validated closure): the handling unit; this empty form names
+        // the missing photo (422)
+        post("/staf/laporan/{id}/foto-hasil", format!("/staf/laporan/{req}/foto-hasil"), Multipart, page("422 422 422 403 403 403 403 403")),
         post("/staf/laporan/{id}/balas", format!("/staf/laporan/{req}/balas"), Fields(vec![("message", "Mohon info tambahan".into())]), page("422 422 422 403 422 403 403 403")),
         get("/staf/laporan/{id}/utas/foto/{name}", format!("/staf/laporan/{req}/utas/foto/999999"), page("404 404 404 404 404 404 404 404")),
         get("/staf/pimpinan", "/staf/pimpinan".into(), page("200 403 403 403 403 200 403 403")),
@@ -611,6 +614,8 @@ fn table(f: &Fixture) -> Vec<Case> {
         post("/staf/layanan/baru", "/staf/layanan/baru".into(), Form, page("422 422 403 403 403 403 422 403")),
         get("/staf/layanan/{id}", format!("/staf/layanan/{svc}"), page("200 200 403 403 403 403 403 403")),
         post("/staf/layanan/{id}", format!("/staf/layanan/{svc}"), Form, page("422 422 403 403 403 403 403 403")),
+        // validated closure per service: Kominfo only (an empty form turns both off)
+        post("/staf/layanan/{id}/penutupan", format!("/staf/layanan/{svc}/penutupan"), Form, page("303 403 403 403 403 403 403 403")),
         get("/staf/libur", "/staf/libur".into(), page("200 403 403 403 403 403 403 403")),
         post("/staf/libur", "/staf/libur".into(), Form, page("422 403 403 403 403 403 403 403")),
         post("/staf/libur/hapus", "/staf/libur/hapus".into(), Fields(vec![("date", "2099-01-01".into())]), page("303 403 403 403 403 403 403 403")),

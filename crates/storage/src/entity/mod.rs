@@ -50,6 +50,7 @@ pub mod sc_dimension;
 pub mod sc_element;
 pub mod server_key;
 pub mod service;
+pub mod service_closure;
 pub mod session;
 pub mod survey;
 pub mod training_evaluation;

@@ -70,6 +70,13 @@ async fn facts_for(
         }
         _ => {}
     }
+    // validated closure: the service's settings and the photos of the result
+    if matches!(
+        action,
+        StaffAction::Resolve { .. } | StaffAction::AcceptFollowUp { .. }
+    ) {
+        facts.closure = crate::closure::facts(tx, row).await?;
+    }
     Ok(facts)
 }
 
@@ -398,7 +405,13 @@ async fn send(
             level,
             late_working_days: late,
         } => {
-            for to in escalation_recipients(tx, row.id, *level).await? {
+            // a late validation is the desk's delay, not the unit's: it hears first
+            let who = if row.status == Status::MenungguValidasi.as_str() {
+                2
+            } else {
+                *level
+            };
+            for to in escalation_recipients(tx, row.id, who).await? {
                 let (subject, body) = notices::to_unit(
                     code,
                     &format!("Laporan terlambat {late} hari kerja (eskalasi tingkat {level})"),

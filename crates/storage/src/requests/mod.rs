@@ -205,3 +205,22 @@ fn set_public_text(m: &mut request::ActiveModel, p: PublicText) {
 fn names_of(name: Option<&str>) -> Vec<&str> {
     name.into_iter().collect()
 }
+
+/// Refuses, before an upload is read, someone who may not work on the request (validated
+/// closure's photos of the result): the same answer `attach_photos` would give.
+pub async fn check_may_work_on(
+    store: &crate::Store,
+    actor: &Actor,
+    id: kotapintar_domain::ids::RequestId,
+) -> Result<()> {
+    let row = request::Entity::find_by_id(id.0)
+        .one(&store.reader)
+        .await?
+        .ok_or(StorageError::NotFound)?;
+    let handling = handling_units(&store.reader, id.0).await?;
+    if actor.can_work_on(&handling) {
+        Ok(())
+    } else {
+        Err(refusal(&row, actor, &handling))
+    }
+}

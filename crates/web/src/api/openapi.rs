@@ -32,6 +32,8 @@ pub enum RequestStatusName {
     Ditindaklanjuti,
     Selesai,
     Ditutup,
+    /// Resolved by the unit, waiting for the central desk's validation (validated closure).
+    MenungguValidasi,
 }
 
 /// A workflow step a unit's application may take.
@@ -267,7 +269,8 @@ mod tests {
                 S::Didisposisikan,
                 S::Ditindaklanjuti,
                 S::Selesai,
-                S::Ditutup
+                S::Ditutup,
+                S::MenungguValidasi
             ]),
             statuses
         );

@@ -46,6 +46,8 @@ pub(super) fn extended_status(s: Status) -> &'static str {
         Status::Ditutup => "CLOSED",
         // Rejected, for whichever reason (the reason is not public): never claim it was fixed.
         Status::Ditolak => "NO_FURTHER_ACTION",
+        // the unit says it is done, the desk has not yet agreed: not fixed yet
+        Status::MenungguValidasi => "IN_PROGRESS",
     }
 }
 

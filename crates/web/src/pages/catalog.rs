@@ -87,6 +87,8 @@ struct FormTemplate {
     questions_problem: String,
     kinds: [RequestKind; 4],
     units: Vec<Unit>,
+    /// The validated-closure settings, for Kominfo on an existing service's page.
+    closure: Option<kotapintar_storage::closure::ServiceClosure>,
 }
 
 async fn form(
@@ -104,6 +106,12 @@ async fn form(
     let questions_problem = kotapintar_domain::service::parse_questions(&input.questions)
         .err()
         .unwrap_or_default();
+    let closure = match id {
+        Some(id) if actor.can(Permission::ManagePlatform) => {
+            Some(kotapintar_storage::closure::of_service(&state.store.reader, id).await?)
+        }
+        _ => None,
+    };
     form_page(
         form_status(&errors),
         &FormTemplate {
@@ -114,6 +122,7 @@ async fn form(
             questions_problem,
             kinds: RequestKind::ALL,
             units,
+            closure,
         },
     )
 }
@@ -220,6 +229,33 @@ pub async fn update(
         unit: UnitId(current.unit_id),
     })?;
     save(&state, &actor, page, Some(id), input).await
+}
+
+/// The validated-closure form: two check boxes.
+#[derive(Deserialize, Default)]
+pub struct ClosureForm {
+    #[serde(default)]
+    validate: Option<String>,
+    #[serde(default)]
+    photos_required: Option<String>,
+}
+
+/// Kominfo sets whether the service's resolutions are validated by the desk before the
+/// reporter confirms, and whether photos of the result are required (issue 21).
+pub async fn closure_update(
+    StaffPage { state, actor, .. }: StaffPage,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<ClosureForm>,
+) -> Result<Response, WebError> {
+    actor.require(Permission::ManagePlatform)?;
+    // an unknown service is a 404, not a row pointing nowhere
+    services::get(&state.store, id).await?;
+    let to = kotapintar_storage::closure::ServiceClosure {
+        validate: form.validate.is_some(),
+        photos_required: form.photos_required.is_some(),
+    };
+    kotapintar_storage::closure::set(&state.store, &AuditActor::from(&actor), id, to).await?;
+    Ok(Redirect::to(&format!("/staf/layanan/{id}?ok=closure_saved")).into_response())
 }
 
 // --- holidays -----------------------------------------------------------------------------

@@ -194,7 +194,7 @@ struct InboxTemplate {
     by_deadline: bool,
     total: u64,
     f: InboxQuery,
-    statuses: [Status; 7],
+    statuses: &'static [Status],
     services: Vec<(i64, String)>,
     districts: Vec<(String, String)>,
     units: Vec<Unit>,
@@ -263,7 +263,7 @@ pub async fn list(
         by_deadline: filter.by_deadline,
         total,
         f,
-        statuses: Status::ALL,
+        statuses: &Status::ALL,
         services,
         districts,
         units: units::list(&state.store).await?,
@@ -483,6 +483,11 @@ fn parse_action(fields: &[(String, String)]) -> Result<StaffAction, FieldErrors>
                 .parse()
                 .map(UserId)
                 .map_err(|_| FieldErrors::single("officer", "required"))?,
+        },
+        // validated closure: the desk's two answers to a unit's follow-up
+        "validate" => StaffAction::AcceptFollowUp { note: opt("note") },
+        "return_follow_up" => StaffAction::ReturnFollowUp {
+            reason: get("reason"),
         },
         _ => return Err(FieldErrors::single("action", "invalid_choice")),
     })

@@ -5,6 +5,7 @@ mod alerts;
 mod auth;
 mod bimtek;
 mod catalog;
+mod closure;
 mod data;
 mod editor;
 mod feeds;
@@ -107,6 +108,12 @@ fn requests() -> Router<AppState> {
         .route("/staf/laporan/{id}/aksi", post(inbox::act))
         .route("/staf/laporan/{id}/balas", post(thread::staff_reply))
         .route(
+            "/staf/laporan/{id}/foto-hasil",
+            post(closure::result_photos)
+                // five photos of up to 10 MB, plus the token
+                .layer(axum::extract::DefaultBodyLimit::max(52 * 1024 * 1024)),
+        )
+        .route(
             "/staf/laporan/{id}/utas/foto/{name}",
             get(thread::staff_photo),
         )
@@ -201,6 +208,10 @@ fn catalog() -> Router<AppState> {
         .route(
             "/staf/layanan/{id}",
             get(catalog::edit_form).post(catalog::update),
+        )
+        .route(
+            "/staf/layanan/{id}/penutupan",
+            axum::routing::post(catalog::closure_update),
         )
         .route(
             "/staf/libur",

@@ -84,6 +84,7 @@ fn facts() -> Facts {
         service_days: Some(7),
         officer_units: vec![ROADS],
         officer_name: Some("I Made Sutama".into()),
+        closure: ClosureFacts::default(),
     }
 }
 
@@ -115,6 +116,10 @@ fn staff_actions() -> Vec<StaffAction> {
             public: true,
         },
         StaffAction::Assign { officer: UserId(9) },
+        StaffAction::AcceptFollowUp { note: None },
+        StaffAction::ReturnFollowUp {
+            reason: "foto hasil kurang jelas".into(),
+        },
     ]
 }
 
@@ -143,8 +148,8 @@ fn every_status_and_staff_action_follows_the_state_machine() {
         }
     }
     // the table in `next_status`, counted by hand: verify 1, reject 2, dispatch 2, forward 2,
-    // start 1, resolve 2, comment and assign 6 each
-    assert_eq!(allowed, 22);
+    // start 1, resolve 2, comment and assign 7 each, accept and return a follow-up 1 each
+    assert_eq!(allowed, 26);
 }
 
 #[test]
@@ -226,6 +231,8 @@ fn the_desk_triages_and_the_units_work() {
                 StaffAction::Verify { .. }
                     | StaffAction::Reject { .. }
                     | StaffAction::Dispatch { .. }
+                    | StaffAction::AcceptFollowUp { .. }
+                    | StaffAction::ReturnFollowUp { .. }
             );
             let comment = matches!(action, StaffAction::Comment { .. });
             let possible = next_status(status, action.step()).is_ok();

@@ -467,6 +467,7 @@ fn timeline(
         service_id: Some(p.service_id),
         district_code: Some(p.district),
         village_code: None,
+        returned_at: vec![],
     };
     (
         events,

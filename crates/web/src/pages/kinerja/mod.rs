@@ -527,6 +527,8 @@ fn summary_table(
                 "kinerja.ikm_respondents",
                 Cell::num(ikm.map_or(0, |i| i.respondents), None),
             ),
+            // validated closure: follow-ups the desk returned to the unit
+            row("kinerja.returned", Cell::num(f.returned, None)),
         ],
     }
 }
