@@ -313,6 +313,24 @@ pub fn media_url(raw: &str) -> Result<Option<String>, &'static str> {
     Ok(Some(format!("{}{rest}", &lower[..scheme_len])))
 }
 
+/// The key a resident's browser makes for one draft of the request form
+/// (`crypto.randomUUID()`), sent so that a draft sent again after a lost connection is not
+/// filed twice. Empty (a browser without JavaScript, or an older page): no key. Otherwise 16
+/// to 64 letters, digits and hyphens; anything else is refused rather than stored.
+pub fn form_key(raw: &str) -> Result<Option<String>, &'static str> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let fits =
+        (16..=64).contains(&t.len()) && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if fits {
+        Ok(Some(t.to_ascii_lowercase()))
+    } else {
+        Err("invalid_form_key")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,5 +460,24 @@ mod tests {
         }
         let long = format!("https://example.org/{}", "a".repeat(MAX_MEDIA_URL));
         assert_eq!(media_url(&long), Err("too_long"));
+    }
+
+    #[test]
+    fn a_form_key_is_a_bounded_token_or_nothing() {
+        assert_eq!(form_key(""), Ok(None));
+        assert_eq!(form_key("  "), Ok(None));
+        let uuid = "1B4E28BA-2FA1-11D2-883F-0016D3CCA427";
+        assert_eq!(
+            form_key(uuid),
+            Ok(Some("1b4e28ba-2fa1-11d2-883f-0016d3cca427".into()))
+        );
+        for bad in [
+            "short-key",
+            "a b c d e f g h i j",
+            "'; DROP TABLE x; --------",
+            &"a".repeat(65),
+        ] {
+            assert_eq!(form_key(bad), Err("invalid_form_key"), "{bad}");
+        }
     }
 }

@@ -26,6 +26,8 @@ document.addEventListener("DOMContentLoaded", function () {
         lat.value = pos.coords.latitude.toFixed(6);
         lon.value = pos.coords.longitude.toFixed(6);
         if (status) { status.textContent = lat.value + ", " + lon.value; }
+        // the request form's map (map.js) moves its point there
+        document.dispatchEvent(new CustomEvent("kp:located"));
       }, function () {
         if (status) { status.textContent = locate.getAttribute("data-failed"); }
       }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });

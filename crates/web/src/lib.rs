@@ -12,6 +12,7 @@ mod csrf;
 mod error;
 pub mod i18n;
 mod limits;
+mod map;
 pub mod open311;
 mod opendata;
 mod pages;

@@ -571,6 +571,14 @@ fn table(f: &Fixture) -> Vec<Case> {
         get("/assets/checkin.js", "/assets/checkin.js".into(), all(200)),
         get("/assets/icon.svg", "/assets/icon.svg".into(), all(200)),
         get("/favicon.ico", "/favicon.ico".into(), all(200)),
+        get("/assets/map.js", "/assets/map.js".into(), all(200)),
+        get("/assets/offline.js", "/assets/offline.js".into(), all(200)),
+        get("/assets/leaflet.js", "/assets/leaflet.js".into(), all(200)),
+        get("/assets/leaflet.css", "/assets/leaflet.css".into(), all(200)),
+        get("/assets/icon-192.png", "/assets/icon-192.png".into(), all(200)),
+        get("/assets/icon-512.png", "/assets/icon-512.png".into(), all(200)),
+        get("/manifest.webmanifest", "/manifest.webmanifest".into(), all(200)),
+        get("/sw.js", "/sw.js".into(), all(200)),
         // --- the staff area
         //                                    adm uad off edi ver lea oad oof
         get("/staf", "/staf".into(), page("200 200 200 200 200 200 200 200")),

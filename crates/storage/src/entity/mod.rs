@@ -14,6 +14,7 @@ pub mod dataset;
 pub mod dataset_resource;
 pub mod event;
 pub mod events_head;
+pub mod form_key;
 pub mod holiday;
 pub mod idempotency_key;
 pub mod import_source;

@@ -24,6 +24,7 @@ mod m20261209_0002_open311_media;
 mod m20261209_000501_channel_filed;
 mod m20261210_000201_service_closure;
 mod m20261210_000401_area_alerts;
+mod m20261210_0005_form_keys;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_0002_open311_media::Migration),
             Box::new(m20261210_000201_service_closure::Migration),
             Box::new(m20261210_000401_area_alerts::Migration),
+            Box::new(m20261210_0005_form_keys::Migration),
         ]
     }
 }

@@ -286,6 +286,62 @@ pub async fn reissue_link(store: &Store, id: RequestId) -> Result<Submitted> {
 struct Origin {
     chat_update: Option<i64>,
     media_url: Option<String>,
+    /// The key the resident's browser sent with the form (see [`submit_once`]).
+    form_key: Option<String>,
+}
+
+/// How [`submit_once`] ended.
+pub enum Filed {
+    /// A new request.
+    New(Submitted),
+    /// The form was sent before with this key: the request it filed, by tracking code.
+    Before(String),
+}
+
+/// The request filed with a form key, by tracking code.
+pub async fn filed_with_key(db: &impl ConnectionTrait, key: &str) -> Result<Option<String>> {
+    use crate::entity::form_key;
+    let Some(k) = form_key::Entity::find()
+        .filter(form_key::Column::Key.eq(key))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(request::Entity::find_by_id(k.request_id)
+        .one(db)
+        .await?
+        .map(|r| r.tracking_code))
+}
+
+/// Files a request sent with a key the resident's browser made for this draft, at most once
+/// per key: a draft kept offline is sent again whenever the browser cannot tell whether the
+/// last sending arrived. The key is written in the transaction that files the request
+/// (unique), so of two sendings racing each other one files and the other finds it.
+pub async fn submit_once(
+    store: &Store,
+    rules: &RequestRules,
+    calendar: &Calendar,
+    uploads: &Path,
+    req: NewRequest,
+    photos: Vec<PhotoFile>,
+    key: &str,
+) -> Result<Filed> {
+    if let Some(code) = filed_with_key(&store.writer, key).await? {
+        return Ok(Filed::Before(code));
+    }
+    let origin = Origin {
+        form_key: Some(key.to_string()),
+        ..Origin::default()
+    };
+    match submit_with(store, rules, calendar, uploads, req, photos, origin).await {
+        Ok(s) => Ok(Filed::New(s)),
+        // the other sending won the race: its request is the answer
+        Err(e) => match filed_with_key(&store.writer, key).await {
+            Ok(Some(code)) => Ok(Filed::Before(code)),
+            _ => Err(e),
+        },
+    }
 }
 
 async fn submit_with(
@@ -372,6 +428,7 @@ async fn submit_with(
         rules: rules.clone(),
         calendar: calendar.clone(),
         chat_update: origin.chat_update,
+        form_key: origin.form_key,
     };
     // Spawned, so that a client that goes away does not cancel a write other submissions
     // share: once queued, a submission is written.
@@ -409,6 +466,8 @@ pub(crate) struct Submission {
     calendar: Calendar,
     /// The chat update that files it (`channel_updates.id`), marked in the same transaction.
     chat_update: Option<i64>,
+    /// The form's key (`form_keys`), written in the same transaction.
+    form_key: Option<String>,
 }
 
 /// The queue of residents' submissions (see [`crate::group_commit`]).
@@ -508,6 +567,16 @@ pub(super) async fn write_submission(
             .filter(channel_update::Column::Id.eq(update))
             .exec(tx)
             .await?;
+    }
+    if let Some(key) = &s.form_key {
+        crate::entity::form_key::ActiveModel {
+            key: Set(key.clone()),
+            request_id: Set(m.id),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(tx)
+        .await?;
     }
     for p in &s.photos {
         let mut p = p.clone();

@@ -48,6 +48,7 @@ struct FormTemplate {
     unavailable: bool,
     /// When this form was shown, signed (`intake::form_stamp`).
     started: String,
+    map: crate::map::MapView,
 }
 
 impl FormTemplate {
@@ -184,6 +185,7 @@ async fn show(
         similar,
         unavailable: status == StatusCode::SERVICE_UNAVAILABLE,
         started,
+        map: crate::map::MapView::of(state),
     })?;
     let mut res = (status, body).into_response();
     if status == StatusCode::SERVICE_UNAVAILABLE {
@@ -371,6 +373,9 @@ enum Stop {
         photo_problems: Vec<(String, String)>,
         similar: Vec<PublicRequest>,
     },
+    /// The form was sent before with the same key (a draft kept offline, sent again): the
+    /// request it filed, by tracking code.
+    SentBefore(String),
     Failed(WebError),
 }
 
@@ -411,6 +416,8 @@ struct Checked {
     photos: Vec<(String, PhotoFile)>,
     message_phone: Option<String>,
     key: Vec<u8>,
+    /// The key the browser made for this draft (`intake::form_key`).
+    form_key: Option<String>,
 }
 
 impl Attempt<'_> {
@@ -450,6 +457,7 @@ impl Attempt<'_> {
                 )
                 .await
             }
+            Stop::SentBefore(code) => sent_before(page, code),
             Stop::Failed(e) => Err(e),
         }
     }
@@ -518,6 +526,7 @@ impl Attempt<'_> {
             photos,
             message_phone,
             key,
+            form_key,
         } = self.check(form).await?;
         // Kept as a draft first: if a check only the database can make fails, the resident
         // corrects the form without choosing the photos again.
@@ -544,14 +553,26 @@ impl Attempt<'_> {
         let uploads = &state.config.uploads;
         let files: Vec<PhotoFile> = photos.into_iter().map(|(_, p)| p).collect();
         let rules = &state.config.rules;
-        match requests::submit(&state.store, rules, &calendar, uploads, request, files).await {
-            Ok(done) => {
-                if let Some(d) = &draft {
-                    drafts::remove(uploads, d);
-                }
+        let filed = match &form_key {
+            Some(k) => {
+                let store = &state.store;
+                requests::submit_once(store, rules, &calendar, uploads, request, files, k).await
+            }
+            None => requests::submit(&state.store, rules, &calendar, uploads, request, files)
+                .await
+                .map(requests::Filed::New),
+        };
+        if filed.is_ok() {
+            if let Some(d) = &draft {
+                drafts::remove(uploads, d);
+            }
+        }
+        match filed {
+            Ok(requests::Filed::New(done)) => {
                 let to = format!("/laporan/{}/ikuti/{}?baru=1", done.code, done.token);
                 Ok(Redirect::to(&to).into_response())
             }
+            Ok(requests::Filed::Before(code)) => Err(Stop::SentBefore(code)),
             Err(StorageError::Invalid(e)) => Err(Stop::invalid(e, draft)),
             Err(StorageError::Unavailable { reason }) => Err(Stop::NotNow { draft, reason }),
             Err(e) => Err(Stop::Failed(e.into())),
@@ -567,6 +588,13 @@ impl Attempt<'_> {
         let confirm_new = form.get("confirm_new") == "1";
         let key = form_key(state).await?.to_vec();
         let mut errors = FieldErrors::new();
+        let draft_key = match intake::form_key(form.get("form_key")) {
+            Ok(k) => k,
+            Err(code) => {
+                errors.add("form", code);
+                None
+            }
+        };
         bot_check(state, &key, &form, &mut errors);
         let (new_photos, photo_problems) = if errors.is_empty() {
             clean_uploads(state, form.files).await
@@ -628,6 +656,7 @@ impl Attempt<'_> {
             photos,
             message_phone,
             key,
+            form_key: draft_key,
         })
     }
 
@@ -669,4 +698,22 @@ fn unseen_questions(errors: &mut FieldErrors) {
     if errors.0.len() < before {
         errors.add("questions", "answer_questions");
     }
+}
+
+#[derive(Template)]
+#[template(path = "lapor_sent.html")]
+struct SentBeforeTemplate {
+    page: Page,
+    code: String,
+}
+
+/// The answer to a draft sent again after it was filed: the tracking code, not the private
+/// follow-up link (only its hash is stored; the first answer carried it). The header lets the
+/// page's script that sent the draft know it arrived.
+fn sent_before(page: Page, code: String) -> Result<Response, WebError> {
+    let header = axum::http::HeaderValue::from_str(&code)
+        .map_err(|_| WebError::Internal("tracking code".into()))?;
+    let mut res = render(&SentBeforeTemplate { page, code })?.into_response();
+    res.headers_mut().insert("x-kotapintar-filed", header);
+    Ok(res)
 }

@@ -210,6 +210,7 @@ struct DetailTemplate {
     page: Page,
     r: PublicRequest,
     supported: bool,
+    map: crate::map::MapView,
 }
 
 pub async fn detail(
@@ -228,6 +229,7 @@ pub async fn detail(
         page,
         r,
         supported: q.contains_key("didukung"),
+        map: crate::map::MapView::of(&state),
     })
     .map(IntoResponse::into_response)
 }
