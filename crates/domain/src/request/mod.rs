@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 pub mod thread;
 pub mod workflow;
 
-pub use workflow::{decide, ReporterAction, StaffAction, SweepAction};
+pub use workflow::{decide, ReporterAction, RuleAction, StaffAction, SweepAction};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -119,6 +119,8 @@ pub enum Taken<'a> {
     Staff(&'a Actor, &'a StaffAction),
     Reporter(&'a ReporterAction),
     Sweep(SweepAction),
+    /// A routing rule at intake (see [`RuleAction`]).
+    Rule(RuleAction),
 }
 
 /// The request as it is before the step.
@@ -240,9 +242,17 @@ pub enum UnitChange {
 /// Who the timeline and the audit log name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum By {
-    Staff { username: String, user_id: UserId },
+    Staff {
+        username: String,
+        user_id: UserId,
+    },
     Reporter,
     Sweep,
+    /// A routing rule; `name` is what the timeline shows (`system:rule:<id>`).
+    Rule {
+        rule: i64,
+        name: String,
+    },
 }
 
 impl By {
@@ -252,6 +262,7 @@ impl By {
             Self::Staff { username, .. } => username,
             Self::Reporter => "pelapor",
             Self::Sweep => "system:sweep",
+            Self::Rule { name, .. } => name,
         }
     }
 
@@ -346,6 +357,7 @@ pub fn decide(
         Taken::Staff(actor, action) => staff(current, actor, action, facts, ctx),
         Taken::Reporter(action) => reporter(current, action, ctx),
         Taken::Sweep(action) => sweep(current, action, ctx),
+        Taken::Rule(action) => by_rule(current, action, facts, ctx),
     }
 }
 
@@ -654,6 +666,52 @@ fn sweep(
             Ok(o)
         }
     }
+}
+
+// --- routing rules ------------------------------------------------------------------------
+
+/// A step a routing rule takes at intake: the rule verifies the request, then dispatches it to
+/// its unit, as two entries naming the rule, so the timeline and the audit log say who decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleAction {
+    Verify { rule: i64 },
+    Dispatch { rule: i64, unit: UnitId },
+}
+
+fn by_rule(
+    current: &Current<'_>,
+    action: RuleAction,
+    facts: &Facts,
+    ctx: &Context<'_>,
+) -> Result<Outcome, Refusal> {
+    let (step, rule) = match action {
+        RuleAction::Verify { rule } => (Step::Verify, rule),
+        RuleAction::Dispatch { rule, .. } => (Step::Dispatch, rule),
+    };
+    let from = current.status;
+    let to = next_status(from, step)?;
+    let by = By::Rule {
+        rule,
+        name: format!("system:rule:{rule}"),
+    };
+    let mut o = Outcome::new(by, step.into(), from, to);
+    match action {
+        RuleAction::Verify { .. } => {
+            o.entry.note = Some(format!("diverifikasi oleh aturan rute #{rule}"));
+        }
+        RuleAction::Dispatch { unit, .. } => {
+            let note = Some(format!("disposisi oleh aturan rute #{rule}"));
+            dispatch(&mut o, &[unit], &note, facts, ctx)?;
+            // the reporter hears once, of where the request went, not of each half
+            o.notices.insert(0, Notice::ReporterEmail { note: None });
+            o.notices.insert(1, Notice::ReporterMessage);
+        }
+    }
+    // the rule's number means nothing to the public: the step shows, the note does not
+    o.entry.public = false;
+    o.refresh_figures = true;
+    o.audit_after = json!({ "status": to.as_str(), "rule_id": rule, "note": o.entry.note });
+    Ok(o)
 }
 
 #[cfg(test)]

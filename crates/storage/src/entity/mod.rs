@@ -45,6 +45,8 @@ pub mod request_unit;
 pub mod response_template;
 pub mod routing_choice;
 pub mod routing_model;
+pub mod routing_rule;
+pub mod routing_rule_use;
 pub mod sc_dimension;
 pub mod sc_element;
 pub mod server_key;

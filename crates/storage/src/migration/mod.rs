@@ -22,6 +22,7 @@ mod m20261208_000201_channels;
 mod m20261209_000101_request_thread;
 mod m20261209_0002_open311_media;
 mod m20261209_000501_channel_filed;
+mod m20261210_000101_routing_rules;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000501_channel_filed::Migration),
             Box::new(m20261209_000101_request_thread::Migration),
             Box::new(m20261209_0002_open311_media::Migration),
+            Box::new(m20261210_000101_routing_rules::Migration),
         ]
     }
 }

@@ -244,6 +244,7 @@ pub(super) async fn save(
         },
         By::Reporter => AuditActor::System("reporter".into()),
         By::Sweep => AuditActor::System("sweep".into()),
+        By::Rule { rule, .. } => AuditActor::System(format!("rule:{rule}")),
     };
     audit::append(
         tx,

@@ -2,6 +2,7 @@
 //! staff views, and the periodic sweep (escalation, automatic closing, retention).
 
 mod act;
+mod by_rule;
 mod historical;
 mod inbox;
 mod intake;

@@ -564,3 +564,77 @@ fn escalation_goes_to_the_units_then_to_the_desk() {
     current.status = Status::Selesai;
     assert!(SweepAction::escalation(&current, &ctx).is_none());
 }
+
+// --- routing rules ------------------------------------------------------------------------
+
+#[test]
+fn a_rule_verifies_a_received_request_and_nothing_else() {
+    let w = World::new(&[]);
+    let verify = RuleAction::Verify { rule: 4 };
+    for status in Status::ALL {
+        let got = decide(&w.current(status), Taken::Rule(verify), &facts(), &w.ctx());
+        if status == Status::Diterima {
+            let o = got.unwrap();
+            assert_eq!(o.to, Status::Diverifikasi);
+            assert_eq!(o.by.timeline_name(), "system:rule:4");
+            assert_eq!(o.by.user_id(), None);
+            assert_eq!(o.audit_after["rule_id"], 4);
+            assert!(!o.entry.public);
+            assert!(o.notices.is_empty(), "the reporter hears once, at dispatch");
+        } else {
+            assert!(
+                matches!(got, Err(Refusal::Transition(_))),
+                "{status:?}: {got:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_rule_dispatches_a_verified_request_to_its_unit_only() {
+    let w = World::new(&[]);
+    let dispatch = RuleAction::Dispatch {
+        rule: 4,
+        unit: ROADS,
+    };
+    for status in Status::ALL {
+        let got = decide(
+            &w.current(status),
+            Taken::Rule(dispatch),
+            &facts(),
+            &w.ctx(),
+        );
+        match status {
+            Status::Diterima | Status::Diverifikasi => {
+                let o = got.unwrap();
+                assert_eq!(o.to, Status::Didisposisikan);
+                assert_eq!(o.units, UnitChange::Dispatch(vec![ROADS]));
+                assert_eq!(o.entry.unit, Some(ROADS));
+                assert!(o.changes.resolve_due_at.is_some());
+                assert_eq!(o.notices[0], Notice::ReporterEmail { note: None });
+                assert_eq!(o.notices[1], Notice::ReporterMessage);
+                assert!(matches!(o.notices[2], Notice::Unit { unit: ROADS, .. }));
+                assert_eq!(o.audit_after["rule_id"], 4);
+                assert!(o.refresh_figures);
+            }
+            _ => assert!(
+                matches!(got, Err(Refusal::Transition(_))),
+                "{status:?}: {got:?}"
+            ),
+        }
+    }
+    // a unit that no longer exists is refused, and the desk keeps the request
+    let gone = RuleAction::Dispatch {
+        rule: 4,
+        unit: UnitId(99),
+    };
+    assert_eq!(
+        decide(
+            &w.current(Status::Diverifikasi),
+            Taken::Rule(gone),
+            &facts(),
+            &w.ctx()
+        ),
+        Err(field("units", "unknown_unit"))
+    );
+}
