@@ -71,6 +71,8 @@ pub struct RawSettings {
     pub objection_days: u32,
     /// Working days past a deadline before escalation reaches the central desk.
     pub escalate_to_desk_after_days: u32,
+    /// Hours after which a request no unit has taken shows on the leadership page (1 to 720).
+    pub untaken_escalate_hours: u32,
     /// Days after closing before a reporter's personal data is erased.
     pub retention_days: u32,
     /// The regency's extent `[min_lat, min_lon, max_lat, max_lon]`, to refuse far-away
@@ -162,6 +164,7 @@ impl Default for RawSettings {
             sla_resolve_days: 14,
             objection_days: 10,
             escalate_to_desk_after_days: 2,
+            untaken_escalate_hours: 24,
             retention_days: 730,
             bounds: None,
             map_tile_url: String::new(),
@@ -457,6 +460,12 @@ fn request_rules(
             format!("'{}' must be 2 to 5 letters", raw.tracking_prefix),
         ));
     }
+    if !(1..=720).contains(&raw.untaken_escalate_hours) {
+        return Err(invalid(
+            "untaken_escalate_hours",
+            format!("{} must be 1 to 720 hours", raw.untaken_escalate_hours),
+        ));
+    }
     let bounds = match raw.bounds {
         Some([min_lat, min_lon, max_lat, max_lon]) => {
             if !(min_lat < max_lat && min_lon < max_lon) {
@@ -493,6 +502,7 @@ fn request_rules(
         public_url,
         bounds,
         regency: regency.clone(),
+        untaken_hours: raw.untaken_escalate_hours,
     })
 }
 

@@ -89,6 +89,8 @@ pub enum SweepAction {
     AutoClose,
     /// The request is overdue: tell the next level up (1: the units' admins, 2: the desk).
     Escalate { level: i32, late_working_days: i64 },
+    /// No unit has taken the request within `hours` of its arrival: the leadership hears.
+    Untaken { hours: u32 },
 }
 
 impl SweepAction {
@@ -300,6 +302,8 @@ pub enum Notice {
     },
     /// The handling units' mailboxes, and the people of the escalation level.
     Escalation { level: i32, late_working_days: i64 },
+    /// The leadership: a request no unit took within `hours`.
+    Untaken { hours: u32 },
 }
 
 /// Everything a step changes.
@@ -665,6 +669,7 @@ fn sweep(
             });
             Ok(o)
         }
+        SweepAction::Untaken { hours } => untaken(current, hours),
     }
 }
 
@@ -711,6 +716,38 @@ fn by_rule(
     o.entry.public = false;
     o.refresh_figures = true;
     o.audit_after = json!({ "status": to.as_str(), "rule_id": rule, "note": o.entry.note });
+    Ok(o)
+}
+
+// --- requests no unit has taken -------------------------------------------------------------
+
+/// Whether a request has waited for a unit to take it (start work) longer than `hours`: it
+/// is still with the desk, or dispatched but not started.
+pub fn is_untaken(status: Status, received_at: DateTime<Utc>, ctx: &Context<'_>) -> bool {
+    let waited = ctx.now - received_at;
+    matches!(
+        status,
+        Status::Diterima | Status::Diverifikasi | Status::Didisposisikan
+    ) && waited >= chrono::Duration::hours(i64::from(ctx.rules.untaken_hours))
+}
+
+fn untaken(current: &Current<'_>, hours: u32) -> Result<Outcome, Refusal> {
+    let from = current.status;
+    if !matches!(
+        from,
+        Status::Diterima | Status::Diverifikasi | Status::Didisposisikan
+    ) {
+        return Err(Refusal::Conflict("a unit has taken the request"));
+    }
+    let mut o = Outcome::new(By::Sweep, RequestStep::Escalate, from, from);
+    o.changes.touched = false;
+    o.entry.note = Some(format!(
+        "eskalasi ke pimpinan: belum diambil unit dalam {hours} jam"
+    ));
+    o.entry.public = false;
+    o.audit_before = json!({ "status": from.as_str() });
+    o.audit_after = json!({ "untaken_hours": hours });
+    o.notices.push(Notice::Untaken { hours });
     Ok(o)
 }
 

@@ -12,6 +12,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 both_backends!(
     a_matching_rule_dispatches_at_intake_in_order_and_names_itself,
     rules_are_checked_audited_and_answer_which_unit_gets_a_request,
+    a_request_no_unit_took_in_24_hours_goes_to_the_leadership_page,
 );
 
 /// Areas, two units and a service (of the first unit); the units' ids.
@@ -459,4 +460,94 @@ async fn rules_are_checked_audited_and_answer_which_unit_gets_a_request(app: Tes
     // an unknown rule is not found
     let (status, _) = app.get_html("/staf/rute/aturan/424242").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// The sweep as it runs `hours` from now.
+async fn sweep_in(app: &TestApp, hours: i64) -> kotapintar_storage::requests::SweepSummary {
+    let calendar = kotapintar_storage::holidays::calendar(&app.store)
+        .await
+        .unwrap();
+    kotapintar_storage::requests::sweep(
+        &app.store,
+        &app.settings.rules,
+        &calendar,
+        chrono::Utc::now() + chrono::Duration::hours(hours),
+    )
+    .await
+    .unwrap()
+}
+
+async fn a_request_no_unit_took_in_24_hours_goes_to_the_leadership_page(app: TestApp) {
+    let (_, _) = setup(&app).await;
+    assert_eq!(app.settings.rules.untaken_hours, 24, "the default");
+    app.logout().await;
+    let waiting = file(
+        &app,
+        &[("kind", "pengaduan"), ("district_code", "51.03.02")],
+    )
+    .await;
+    let taken = file(
+        &app,
+        &[("kind", "pengaduan"), ("district_code", "51.03.01")],
+    )
+    .await;
+    app.login_admin().await;
+    // one is dispatched but not started, the other is taken (work started)
+    app.dispatch(waiting, "DPUPR").await;
+    app.dispatch(taken, "DPUPR").await;
+    let r = app
+        .post_form(
+            &format!("/staf/laporan/{taken}/aksi"),
+            &[("action", "start")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    // 23 hours on: nothing yet
+    assert_eq!(sweep_in(&app, 23).await.untaken, 0);
+    let (_, html) = app.get_html("/staf/pimpinan").await;
+    assert!(!html.contains("id=\"t-untaken\""), "{html}");
+
+    // 25 hours on: the waiting one goes up, once
+    assert_eq!(sweep_in(&app, 25).await.untaken, 1);
+    assert_eq!(sweep_in(&app, 26).await.untaken, 0, "escalated once");
+    let code = row(&app, waiting).await.tracking_code;
+    let (status, html) = app.get_html("/staf/pimpinan").await;
+    assert_eq!(status, StatusCode::OK);
+    let table = html
+        .split("id=\"t-untaken\"")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .expect("the untaken table");
+    assert!(table.contains(&code), "{table}");
+    assert!(!table.contains(&row(&app, taken).await.tracking_code));
+    let ev = events(&app, waiting).await;
+    let last = ev.last().unwrap();
+    assert_eq!(
+        (last.step.as_str(), last.actor.as_str()),
+        ("escalate", "system:sweep")
+    );
+    assert_eq!(last.to_status, "didisposisikan", "the status stays");
+    assert!(!last.note_public);
+    let audit =
+        kotapintar_storage::audit::recent(&app.store, Some(("request", &waiting.to_string())), 5)
+            .await
+            .unwrap();
+    assert!(audit[0]
+        .after
+        .as_deref()
+        .unwrap()
+        .contains("\"untaken_hours\":24"));
+
+    // once a unit takes it, it leaves the page
+    let r = app
+        .post_form(
+            &format!("/staf/laporan/{waiting}/aksi"),
+            &[("action", "start")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = app.get_html("/staf/pimpinan").await;
+    assert!(!html.contains("id=\"t-untaken\""));
+    assert!(html.contains("Tidak ada laporan yang menunggu unit"));
 }

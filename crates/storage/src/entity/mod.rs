@@ -42,6 +42,7 @@ pub mod request_message_photo;
 pub mod request_photo;
 pub mod request_support;
 pub mod request_unit;
+pub mod request_untaken;
 pub mod response_template;
 pub mod routing_choice;
 pub mod routing_model;

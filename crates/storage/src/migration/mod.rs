@@ -23,6 +23,7 @@ mod m20261209_000101_request_thread;
 mod m20261209_0002_open311_media;
 mod m20261209_000501_channel_filed;
 mod m20261210_000101_routing_rules;
+mod m20261210_000102_untaken;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000101_request_thread::Migration),
             Box::new(m20261209_0002_open311_media::Migration),
             Box::new(m20261210_000101_routing_rules::Migration),
+            Box::new(m20261210_000102_untaken::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ mod read;
 mod reporter;
 mod sweep;
 mod thread;
+mod untaken;
 
 pub use act::*;
 pub use historical::*;
@@ -19,6 +20,7 @@ pub use read::*;
 pub use reporter::*;
 pub use sweep::*;
 pub use thread::*;
+pub use untaken::*;
 
 /// The steps people take, decided by the workflow in the domain (`request::workflow`).
 pub use kotapintar_domain::request::{ReporterAction, StaffAction};

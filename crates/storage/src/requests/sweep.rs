@@ -13,6 +13,8 @@ pub struct SweepSummary {
     pub escalated: usize,
     pub closed: usize,
     pub erased: usize,
+    /// Escalated to the leadership: no unit took them in time.
+    pub untaken: usize,
 }
 
 /// Runs periodically: escalates overdue requests (first to the unit's admins, later to the
@@ -57,6 +59,9 @@ pub async fn sweep(
             summary.escalated += 1;
         }
     }
+
+    // 2b. requests no unit has taken within the configured hours: once, to the leadership
+    summary.untaken = super::untaken::escalate(store, &ctx).await?;
 
     // 3. retention: erase personal data long after closing
     let cutoff = now - Duration::days(i64::from(rules.retention_days));

@@ -638,3 +638,37 @@ fn a_rule_dispatches_a_verified_request_to_its_unit_only() {
         Err(field("units", "unknown_unit"))
     );
 }
+
+// --- requests no unit has taken -------------------------------------------------------------
+
+#[test]
+fn a_request_no_unit_took_goes_to_the_leadership_once_per_status_it_waits_in() {
+    let w = World::new(&[ROADS]);
+    let ctx = w.ctx();
+    let long_ago = now() - chrono::Duration::hours(25);
+    let just_now = now() - chrono::Duration::hours(23);
+    for status in Status::ALL {
+        let waiting = matches!(
+            status,
+            Status::Diterima | Status::Diverifikasi | Status::Didisposisikan
+        );
+        assert_eq!(is_untaken(status, long_ago, &ctx), waiting, "{status:?}");
+        assert!(!is_untaken(status, just_now, &ctx), "{status:?}");
+        let got = decide(
+            &w.current(status),
+            Taken::Sweep(SweepAction::Untaken { hours: 24 }),
+            &facts(),
+            &ctx,
+        );
+        if waiting {
+            let o = got.unwrap();
+            assert_eq!((o.from, o.to), (status, status));
+            assert!(!o.changes.touched, "the status and deadlines stay");
+            assert!(!o.entry.public);
+            assert_eq!(o.notices, vec![Notice::Untaken { hours: 24 }]);
+            assert_eq!(o.audit_after["untaken_hours"], 24);
+        } else {
+            assert_eq!(got, Err(Refusal::Conflict("a unit has taken the request")));
+        }
+    }
+}
