@@ -71,6 +71,8 @@ pub struct RawSettings {
     pub objection_days: u32,
     /// Working days past a deadline before escalation reaches the central desk.
     pub escalate_to_desk_after_days: u32,
+    /// Hours after which a request no unit has taken shows on the leadership page (1 to 720).
+    pub untaken_escalate_hours: u32,
     /// Days after closing before a reporter's personal data is erased.
     pub retention_days: u32,
     /// Working days for the central desk to validate a unit's follow-up (services that
@@ -165,6 +167,7 @@ impl Default for RawSettings {
             sla_resolve_days: 14,
             objection_days: 10,
             escalate_to_desk_after_days: 2,
+            untaken_escalate_hours: 24,
             retention_days: 730,
             sla_validate_days: 3,
             bounds: None,
@@ -461,6 +464,12 @@ fn request_rules(
             format!("'{}' must be 2 to 5 letters", raw.tracking_prefix),
         ));
     }
+    if !(1..=720).contains(&raw.untaken_escalate_hours) {
+        return Err(invalid(
+            "untaken_escalate_hours",
+            format!("{} must be 1 to 720 hours", raw.untaken_escalate_hours),
+        ));
+    }
     let bounds = match raw.bounds {
         Some([min_lat, min_lon, max_lat, max_lon]) => {
             if !(min_lat < max_lat && min_lon < max_lon) {
@@ -498,6 +507,7 @@ fn request_rules(
         public_url,
         bounds,
         regency: regency.clone(),
+        untaken_hours: raw.untaken_escalate_hours,
     })
 }
 

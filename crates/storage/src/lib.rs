@@ -32,6 +32,7 @@ pub mod performance;
 pub mod regions;
 pub mod requests;
 pub mod routing;
+pub mod routing_rules;
 mod rows;
 pub mod services;
 pub mod sessions;

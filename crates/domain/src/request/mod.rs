@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 pub mod thread;
 pub mod workflow;
 
-pub use workflow::{decide, ReporterAction, StaffAction, SweepAction};
+pub use workflow::{decide, ReporterAction, RuleAction, StaffAction, SweepAction};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -270,6 +270,9 @@ pub struct RequestRules {
     pub bounds: Option<crate::intake::BoundingBox>,
     /// The regency or city; districts and villages of a request must lie within it.
     pub regency: crate::region::RegionCode,
+    /// Hours after which a request no unit has taken (started work on) goes up to the
+    /// leadership page.
+    pub untaken_hours: u32,
 }
 
 impl RequestRules {
@@ -288,6 +291,7 @@ impl RequestRules {
             public_url: "http://127.0.0.1:8080".into(),
             bounds: Some(crate::intake::BoundingBox::BADUNG),
             regency: crate::region::RegionCode::parse("51.03").unwrap_or_else(|_| unreachable!()),
+            untaken_hours: 24,
         }
     }
 }

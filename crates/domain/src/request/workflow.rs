@@ -99,6 +99,8 @@ pub enum SweepAction {
     AutoClose,
     /// The request is overdue: tell the next level up (1: the units' admins, 2: the desk).
     Escalate { level: i32, late_working_days: i64 },
+    /// No unit has taken the request within `hours` of its arrival: the leadership hears.
+    Untaken { hours: u32 },
 }
 
 impl SweepAction {
@@ -129,6 +131,8 @@ pub enum Taken<'a> {
     Staff(&'a Actor, &'a StaffAction),
     Reporter(&'a ReporterAction),
     Sweep(SweepAction),
+    /// A routing rule at intake (see [`RuleAction`]).
+    Rule(RuleAction),
 }
 
 /// The request as it is before the step.
@@ -263,9 +267,17 @@ pub enum UnitChange {
 /// Who the timeline and the audit log name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum By {
-    Staff { username: String, user_id: UserId },
+    Staff {
+        username: String,
+        user_id: UserId,
+    },
     Reporter,
     Sweep,
+    /// A routing rule; `name` is what the timeline shows (`system:rule:<id>`).
+    Rule {
+        rule: i64,
+        name: String,
+    },
 }
 
 impl By {
@@ -275,6 +287,7 @@ impl By {
             Self::Staff { username, .. } => username,
             Self::Reporter => "pelapor",
             Self::Sweep => "system:sweep",
+            Self::Rule { name, .. } => name,
         }
     }
 
@@ -312,6 +325,8 @@ pub enum Notice {
     },
     /// The handling units' mailboxes, and the people of the escalation level.
     Escalation { level: i32, late_working_days: i64 },
+    /// The leadership: a request no unit took within `hours`.
+    Untaken { hours: u32 },
 }
 
 /// Everything a step changes.
@@ -369,6 +384,7 @@ pub fn decide(
         Taken::Staff(actor, action) => staff(current, actor, action, facts, ctx),
         Taken::Reporter(action) => reporter(current, action, ctx),
         Taken::Sweep(action) => sweep(current, action, ctx),
+        Taken::Rule(action) => by_rule(current, action, facts, ctx),
     }
 }
 
@@ -687,10 +703,88 @@ fn sweep(
             });
             Ok(o)
         }
+        SweepAction::Untaken { hours } => untaken(current, hours),
     }
 }
 
 mod closure;
+// --- routing rules ------------------------------------------------------------------------
+
+/// A step a routing rule takes at intake: the rule verifies the request, then dispatches it to
+/// its unit, as two entries naming the rule, so the timeline and the audit log say who decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleAction {
+    Verify { rule: i64 },
+    Dispatch { rule: i64, unit: UnitId },
+}
+
+fn by_rule(
+    current: &Current<'_>,
+    action: RuleAction,
+    facts: &Facts,
+    ctx: &Context<'_>,
+) -> Result<Outcome, Refusal> {
+    let (step, rule) = match action {
+        RuleAction::Verify { rule } => (Step::Verify, rule),
+        RuleAction::Dispatch { rule, .. } => (Step::Dispatch, rule),
+    };
+    let from = current.status;
+    let to = next_status(from, step)?;
+    let by = By::Rule {
+        rule,
+        name: format!("system:rule:{rule}"),
+    };
+    let mut o = Outcome::new(by, step.into(), from, to);
+    match action {
+        RuleAction::Verify { .. } => {
+            o.entry.note = Some(format!("diverifikasi oleh aturan rute #{rule}"));
+        }
+        RuleAction::Dispatch { unit, .. } => {
+            let note = Some(format!("disposisi oleh aturan rute #{rule}"));
+            dispatch(&mut o, &[unit], &note, facts, ctx)?;
+            // the reporter hears once, of where the request went, not of each half
+            o.notices.insert(0, Notice::ReporterEmail { note: None });
+            o.notices.insert(1, Notice::ReporterMessage);
+        }
+    }
+    // the rule's number means nothing to the public: the step shows, the note does not
+    o.entry.public = false;
+    o.refresh_figures = true;
+    o.audit_after = json!({ "status": to.as_str(), "rule_id": rule, "note": o.entry.note });
+    Ok(o)
+}
+
+// --- requests no unit has taken -------------------------------------------------------------
+
+/// Whether a request has waited for a unit to take it (start work) longer than `hours`: it
+/// is still with the desk, or dispatched but not started.
+pub fn is_untaken(status: Status, received_at: DateTime<Utc>, ctx: &Context<'_>) -> bool {
+    let waited = ctx.now - received_at;
+    matches!(
+        status,
+        Status::Diterima | Status::Diverifikasi | Status::Didisposisikan
+    ) && waited >= chrono::Duration::hours(i64::from(ctx.rules.untaken_hours))
+}
+
+fn untaken(current: &Current<'_>, hours: u32) -> Result<Outcome, Refusal> {
+    let from = current.status;
+    if !matches!(
+        from,
+        Status::Diterima | Status::Diverifikasi | Status::Didisposisikan
+    ) {
+        return Err(Refusal::Conflict("a unit has taken the request"));
+    }
+    let mut o = Outcome::new(By::Sweep, RequestStep::Escalate, from, from);
+    o.changes.touched = false;
+    o.entry.note = Some(format!(
+        "eskalasi ke pimpinan: belum diambil unit dalam {hours} jam"
+    ));
+    o.entry.public = false;
+    o.audit_before = json!({ "status": from.as_str() });
+    o.audit_after = json!({ "untaken_hours": hours });
+    o.notices.push(Notice::Untaken { hours });
+    Ok(o)
+}
 
 #[cfg(test)]
 mod tests;

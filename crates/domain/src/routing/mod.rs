@@ -16,6 +16,7 @@
 
 mod evaluate;
 mod model;
+pub mod rules;
 pub mod synthetic;
 
 pub use evaluate::{majority, time_split, Evaluation};

@@ -39,6 +39,7 @@ mod phones;
 mod portal;
 mod requests;
 mod routing;
+mod routing_rules;
 mod security;
 mod security_abuse;
 mod security_accounts;

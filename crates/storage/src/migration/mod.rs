@@ -22,6 +22,8 @@ mod m20261208_000201_channels;
 mod m20261209_000101_request_thread;
 mod m20261209_0002_open311_media;
 mod m20261209_000501_channel_filed;
+mod m20261210_000101_routing_rules;
+mod m20261210_000102_untaken;
 mod m20261210_000201_service_closure;
 mod m20261210_000401_area_alerts;
 mod m20261210_0005_form_keys;
@@ -51,6 +53,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000501_channel_filed::Migration),
             Box::new(m20261209_000101_request_thread::Migration),
             Box::new(m20261209_0002_open311_media::Migration),
+            Box::new(m20261210_000101_routing_rules::Migration),
+            Box::new(m20261210_000102_untaken::Migration),
             Box::new(m20261210_000201_service_closure::Migration),
             Box::new(m20261210_000401_area_alerts::Migration),
             Box::new(m20261210_0005_form_keys::Migration),

@@ -251,6 +251,7 @@ pub(super) async fn save(
         },
         By::Reporter => AuditActor::System("reporter".into()),
         By::Sweep => AuditActor::System("sweep".into()),
+        By::Rule { rule, .. } => AuditActor::System(format!("rule:{rule}")),
     };
     audit::append(
         tx,
@@ -422,8 +423,45 @@ async fn send(
                 notices::email(tx, &to, &subject, &body).await?;
             }
         }
+        Notice::Untaken { hours } => {
+            for to in leaders(tx).await? {
+                let (subject, body) = notices::to_unit(
+                    code,
+                    &format!("Laporan belum diambil unit mana pun dalam {hours} jam"),
+                    &format!("No unit has taken this request within {hours} hours"),
+                    &row.title,
+                    &staff_link(rules, row.id),
+                );
+                notices::email(tx, &to, &subject, &body).await?;
+            }
+        }
     }
     Ok(())
+}
+
+/// The leadership's addresses (active users with the `leader` role).
+async fn leaders(tx: &DatabaseTransaction) -> Result<Vec<String>> {
+    let ids: Vec<i64> = user_role::Entity::find()
+        .filter(user_role::Column::Role.eq("leader"))
+        .all(tx)
+        .await?
+        .into_iter()
+        .map(|r| r.user_id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out: Vec<String> = crate::entity::user::Entity::find()
+        .filter(crate::entity::user::Column::Id.is_in(ids))
+        .filter(crate::entity::user::Column::Active.eq(true))
+        .all(tx)
+        .await?
+        .into_iter()
+        .filter_map(|u| u.email)
+        .collect();
+    out.sort();
+    out.dedup();
+    Ok(out)
 }
 
 /// Who hears of an escalation: at level 1 the handling units' admins (before dispatch, the

@@ -618,6 +618,9 @@ pub(super) async fn write_submission(
         )
         .await?;
     }
+    // Kominfo's routing rules dispatch at once what they match: after the reporter's receipt,
+    // as the desk's own steps would follow it
+    by_rule::route(tx, &m, &s.rules, &s.calendar).await?;
     Ok(m)
 }
 

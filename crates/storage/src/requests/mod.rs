@@ -3,6 +3,7 @@
 
 mod act;
 mod erasure;
+mod by_rule;
 mod historical;
 mod inbox;
 mod intake;
@@ -10,6 +11,7 @@ mod read;
 mod reporter;
 mod sweep;
 mod thread;
+mod untaken;
 
 pub use act::*;
 pub use erasure::{ErasedPhotos, ERASED_PAYLOAD};
@@ -20,6 +22,7 @@ pub use read::*;
 pub use reporter::*;
 pub use sweep::*;
 pub use thread::*;
+pub use untaken::*;
 
 /// The steps people take, decided by the workflow in the domain (`request::workflow`).
 pub use kotapintar_domain::request::{ReporterAction, StaffAction};

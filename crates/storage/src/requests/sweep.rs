@@ -15,6 +15,8 @@ pub struct SweepSummary {
     pub erased: usize,
     /// The erased requests' thread photos, for the caller to remove from disk.
     pub erased_photos: super::erasure::ErasedPhotos,
+    /// Escalated to the leadership: no unit took them in time.
+    pub untaken: usize,
 }
 
 /// Runs periodically: escalates overdue requests (first to the unit's admins, later to the
@@ -59,6 +61,9 @@ pub async fn sweep(
             summary.escalated += 1;
         }
     }
+
+    // 2b. requests no unit has taken within the configured hours: once, to the leadership
+    summary.untaken = super::untaken::escalate(store, &ctx).await?;
 
     // 3. retention: erase personal data long after closing
     let cutoff = now - Duration::days(i64::from(rules.retention_days));

@@ -19,6 +19,7 @@ mod laporan;
 mod masterplan;
 mod portal;
 mod routing;
+mod routing_rules;
 mod staff;
 mod thread;
 mod units;
@@ -131,6 +132,14 @@ fn performance() -> Router<AppState> {
         .route("/staf/pimpinan", get(kinerja::leadership))
         .route("/staf/rute", get(routing::show))
         .route("/staf/rute/latih", post(routing::train))
+        .route(
+            "/staf/rute/aturan",
+            get(routing_rules::list).post(routing_rules::create),
+        )
+        .route(
+            "/staf/rute/aturan/{id}",
+            get(routing_rules::edit_form).post(routing_rules::update),
+        )
         .route("/staf/pimpinan/ringkasan", get(kinerja::weekly))
 }
 

@@ -571,3 +571,111 @@ fn escalation_goes_to_the_units_then_to_the_desk() {
     current.status = Status::Selesai;
     assert!(SweepAction::escalation(&current, &ctx).is_none());
 }
+
+// --- routing rules ------------------------------------------------------------------------
+
+#[test]
+fn a_rule_verifies_a_received_request_and_nothing_else() {
+    let w = World::new(&[]);
+    let verify = RuleAction::Verify { rule: 4 };
+    for status in Status::ALL {
+        let got = decide(&w.current(status), Taken::Rule(verify), &facts(), &w.ctx());
+        if status == Status::Diterima {
+            let o = got.unwrap();
+            assert_eq!(o.to, Status::Diverifikasi);
+            assert_eq!(o.by.timeline_name(), "system:rule:4");
+            assert_eq!(o.by.user_id(), None);
+            assert_eq!(o.audit_after["rule_id"], 4);
+            assert!(!o.entry.public);
+            assert!(o.notices.is_empty(), "the reporter hears once, at dispatch");
+        } else {
+            assert!(
+                matches!(got, Err(Refusal::Transition(_))),
+                "{status:?}: {got:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_rule_dispatches_a_verified_request_to_its_unit_only() {
+    let w = World::new(&[]);
+    let dispatch = RuleAction::Dispatch {
+        rule: 4,
+        unit: ROADS,
+    };
+    for status in Status::ALL {
+        let got = decide(
+            &w.current(status),
+            Taken::Rule(dispatch),
+            &facts(),
+            &w.ctx(),
+        );
+        match status {
+            Status::Diterima | Status::Diverifikasi => {
+                let o = got.unwrap();
+                assert_eq!(o.to, Status::Didisposisikan);
+                assert_eq!(o.units, UnitChange::Dispatch(vec![ROADS]));
+                assert_eq!(o.entry.unit, Some(ROADS));
+                assert!(o.changes.resolve_due_at.is_some());
+                assert_eq!(o.notices[0], Notice::ReporterEmail { note: None });
+                assert_eq!(o.notices[1], Notice::ReporterMessage);
+                assert!(matches!(o.notices[2], Notice::Unit { unit: ROADS, .. }));
+                assert_eq!(o.audit_after["rule_id"], 4);
+                assert!(o.refresh_figures);
+            }
+            _ => assert!(
+                matches!(got, Err(Refusal::Transition(_))),
+                "{status:?}: {got:?}"
+            ),
+        }
+    }
+    // a unit that no longer exists is refused, and the desk keeps the request
+    let gone = RuleAction::Dispatch {
+        rule: 4,
+        unit: UnitId(99),
+    };
+    assert_eq!(
+        decide(
+            &w.current(Status::Diverifikasi),
+            Taken::Rule(gone),
+            &facts(),
+            &w.ctx()
+        ),
+        Err(field("units", "unknown_unit"))
+    );
+}
+
+// --- requests no unit has taken -------------------------------------------------------------
+
+#[test]
+fn a_request_no_unit_took_goes_to_the_leadership_once_per_status_it_waits_in() {
+    let w = World::new(&[ROADS]);
+    let ctx = w.ctx();
+    let long_ago = now() - chrono::Duration::hours(25);
+    let just_now = now() - chrono::Duration::hours(23);
+    for status in Status::ALL {
+        let waiting = matches!(
+            status,
+            Status::Diterima | Status::Diverifikasi | Status::Didisposisikan
+        );
+        assert_eq!(is_untaken(status, long_ago, &ctx), waiting, "{status:?}");
+        assert!(!is_untaken(status, just_now, &ctx), "{status:?}");
+        let got = decide(
+            &w.current(status),
+            Taken::Sweep(SweepAction::Untaken { hours: 24 }),
+            &facts(),
+            &ctx,
+        );
+        if waiting {
+            let o = got.unwrap();
+            assert_eq!((o.from, o.to), (status, status));
+            assert!(!o.changes.touched, "the status and deadlines stay");
+            assert!(!o.entry.public);
+            assert_eq!(o.notices, vec![Notice::Untaken { hours: 24 }]);
+            assert_eq!(o.audit_after["untaken_hours"], 24);
+        } else {
+            assert_eq!(got, Err(Refusal::Conflict("a unit has taken the request")));
+        }
+    }
+}

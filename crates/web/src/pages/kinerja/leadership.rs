@@ -48,6 +48,9 @@ struct LeadershipTemplate {
     projects_behind: Vec<(String, String, String, String, String)>,
     /// How often the desk took the routing suggestions, over the last 90 days.
     routing: kotapintar_storage::routing::Accuracy,
+    /// Requests no unit took within the configured hours (escalated by the sweep).
+    untaken: Vec<kotapintar_storage::requests::Untaken>,
+    untaken_hours: u32,
 }
 
 /// What the portal says about the units: who has gone quiet, which projects are late.
@@ -223,7 +226,10 @@ pub async fn leadership(
     let (silent_units, projects_behind) = portal_watch(&state, &page).await?;
     let since = now - Duration::days(crate::pages::routing::ACCURACY_DAYS);
     let routing = kotapintar_storage::routing::accuracy(&state.store, since).await?;
+    let untaken = kotapintar_storage::requests::untaken(&state.store, 200).await?;
     render(&LeadershipTemplate {
+        untaken,
+        untaken_hours: state.config.rules.untaken_hours,
         routing,
         silent_units,
         projects_behind,
