@@ -583,6 +583,8 @@ fn table(f: &Fixture) -> Vec<Case> {
         post("/staf/laporan/massal", "/staf/laporan/massal".into(), comment(Some(req)), page("303 303 303 303 303 303 303 303")),
         get("/staf/laporan/{id}", format!("/staf/laporan/{req}"), page("200 200 200 403 200 200 403 403")),
         post("/staf/laporan/{id}/aksi", format!("/staf/laporan/{req}/aksi"), comment(Option::None), page("303 303 303 403 303 403 403 403")),
+        // resolving with photos (desk, issue 24): no response sent, so those who may resolve are told so
+        post("/staf/laporan/{id}/selesai", format!("/staf/laporan/{req}/selesai"), Multipart, page("422 422 422 403 403 403 403 403")),
         // writing to the reporter: the desk and the handling unit (this reporter left no
         // contact: 422 names it); the thread's photos: staff who see the request (none here)
         post("/staf/laporan/{id}/balas", format!("/staf/laporan/{req}/balas"), Fields(vec![("message", "Mohon info tambahan".into())]), page("422 422 422 403 422 403 403 403")),

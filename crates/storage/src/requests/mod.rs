@@ -2,6 +2,7 @@
 //! staff views, and the periodic sweep (escalation, automatic closing, retention).
 
 mod act;
+mod desk;
 mod historical;
 mod inbox;
 mod intake;
@@ -11,6 +12,7 @@ mod sweep;
 mod thread;
 
 pub use act::*;
+pub use desk::*;
 pub use historical::*;
 pub use inbox::*;
 pub use intake::*;

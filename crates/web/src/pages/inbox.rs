@@ -190,7 +190,8 @@ fn due_of(page: &Page, cal: &Calendar, row: &InboxRow, offset: chrono::FixedOffs
 #[template(path = "staff/inbox.html")]
 struct InboxTemplate {
     page: Page,
-    rows: Vec<(InboxRow, Option<Due>)>,
+    /// Each row, its countdown, and what its latest forward said (for the receiving unit).
+    rows: Vec<(InboxRow, Option<Due>, Option<requests::Forwarded>)>,
     by_deadline: bool,
     total: u64,
     f: InboxQuery,
@@ -237,11 +238,14 @@ pub async fn list(
     };
     let (rows, total) = requests::inbox(&state.store, &actor, &filter, f.hal, PER_PAGE).await?;
     let cal = state.calendar().await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.record.id.0).collect();
+    let mut forwarded = requests::forwards(&state.store, &ids).await?;
     let rows = rows
         .into_iter()
         .map(|row| {
             let due = due_of(&page, &cal, &row, offset);
-            (row, due)
+            let fw = forwarded.remove(&row.record.id.0);
+            (row, due, fw)
         })
         .collect();
     let services = services::list(&state.store, false)

@@ -5,6 +5,7 @@ mod auth;
 mod bimtek;
 mod catalog;
 mod data;
+mod desk;
 mod editor;
 mod feeds;
 mod health;
@@ -99,6 +100,12 @@ fn requests() -> Router<AppState> {
         .route("/staf/laporan/massal", post(inbox::bulk))
         .route("/staf/laporan/{id}", get(inbox::detail))
         .route("/staf/laporan/{id}/aksi", post(inbox::act))
+        .route(
+            "/staf/laporan/{id}/selesai",
+            post(desk::resolve)
+                // five photos of the result of up to 10 MB each, plus the response
+                .layer(axum::extract::DefaultBodyLimit::max(52 * 1024 * 1024)),
+        )
         .route("/staf/laporan/{id}/balas", post(thread::staff_reply))
         .route(
             "/staf/laporan/{id}/utas/foto/{name}",
