@@ -578,6 +578,7 @@ fn table(f: &Fixture) -> Vec<Case> {
         get("/staf/pengguna/{id}", format!("/staf/pengguna/{user}"), page("200 200 403 403 403 403 403 403")),
         post("/staf/pengguna/{id}", format!("/staf/pengguna/{user}"), Form, page("422 422 403 403 403 403 403 403")),
         get("/staf/laporan", "/staf/laporan".into(), page("200 200 200 200 200 200 200 200")),
+        get("/staf/laporan.csv", "/staf/laporan.csv".into(), page("200 200 200 200 200 200 200 200")),
         // the bulk form always returns to the inbox; each request is checked on its own
         // (`act_many`, the same rule as the row after next)
         post("/staf/laporan/massal", "/staf/laporan/massal".into(), comment(Some(req)), page("303 303 303 303 303 303 303 303")),

@@ -24,6 +24,7 @@ both_backends!(
     a_forward_lands_on_the_other_units_inbox_with_its_message,
     the_leadership_headline_figures_are_on_the_first_screen,
     the_desk_and_an_officer_timed_before_and_after,
+    a_view_of_the_queue_downloads_as_csv_with_formulas_as_text,
 );
 
 /// Files `n` requests titled `what i` the way the public form does; their ids, oldest first.
@@ -624,4 +625,75 @@ async fn the_desk_and_an_officer_timed_before_and_after(app: TestApp) {
         );
     }
     assert!(desk_after.0 < desk_before.0 && officer_after.0 < officer_before.0);
+}
+
+/// The records of a CSV answer, the header first.
+async fn csv_of(app: &TestApp, path: &str) -> Vec<Vec<String>> {
+    let r = app.get(path).await;
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    let ctype = r.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(ctype.starts_with("text/csv"), "{ctype}");
+    let body = r.text().await.unwrap();
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(body.as_bytes())
+        .records()
+        .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+async fn a_view_of_the_queue_downloads_as_csv_with_formulas_as_text(app: TestApp) {
+    app.login_admin().await;
+    app.create_unit("DPUPR", "Dinas PUPR").await;
+    app.create_unit("DISHUB", "Dinas Perhubungan").await;
+    app.create_user("petugas.pupr", "officer", "DPUPR", "petugas-pupr-1")
+        .await;
+    let lamps = file(&app, "Lampu jalan mati", 2).await;
+    let formula = file(&app, "=HYPERLINK(\"http://contoh.invalid\") lampu", 1).await[0];
+    let other = file(&app, "Sampah menumpuk", 1).await[0];
+    app.dispatch(lamps[0], "DPUPR").await;
+    app.dispatch(formula, "DPUPR").await;
+    app.dispatch(lamps[1], "DISHUB").await;
+    let code = |id: i64| {
+        let app = &app;
+        async move { row(app, id).await.tracking_code }
+    };
+
+    // the desk's view, filtered: the filter holds, and the formula is text
+    let (_, html) = app.get_html("/staf/laporan?q=lampu").await;
+    assert!(
+        html.contains("href=\"/staf/laporan.csv?q=lampu\""),
+        "the view links its CSV"
+    );
+    let rows = csv_of(&app, "/staf/laporan.csv?q=lampu").await;
+    assert_eq!(rows[0][0], "Kode");
+    assert_eq!(rows.len(), 4, "the header and three lamps: {rows:?}");
+    let codes: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    assert!(!codes.contains(&code(other).await.as_str()));
+    let cell = rows
+        .iter()
+        .find(|r| r[1].contains("HYPERLINK"))
+        .map(|r| r[1].clone())
+        .unwrap();
+    assert!(
+        cell.starts_with("'=HYPERLINK"),
+        "a formula stays text: {cell}"
+    );
+
+    // an officer's CSV holds their unit's requests only
+    app.logout().await;
+    app.login("petugas.pupr", "petugas-pupr-1").await;
+    let rows = csv_of(&app, "/staf/laporan.csv").await;
+    let mut codes: Vec<String> = rows[1..].iter().map(|r| r[0].clone()).collect();
+    codes.sort();
+    let mut want = vec![code(lamps[0]).await, code(formula).await];
+    want.sort();
+    assert_eq!(codes, want);
+    assert!(rows[1..].iter().all(|r| r[7] == "Dinas PUPR"), "{rows:?}");
+
+    // signed out: the login page, not the data
+    app.logout().await;
+    let r = app.get("/staf/laporan.csv").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }

@@ -76,3 +76,94 @@ pub async fn resolve(
         Err(e) => Err(e.into()),
     }
 }
+
+/// At most this many requests in one CSV of the queue: a month of a busy unit's work. A view
+/// holding more says so in its last line, and is narrowed with the filters.
+pub const MAX_CSV_ROWS: u64 = 5_000;
+
+/// `GET /staf/laporan.csv?<the queue's filters>`: the requests of a view of the queue, as the
+/// viewer may see them (the same scope and filters as the list), for a spreadsheet. Every cell
+/// goes through `csv_cell` so a title typed as a formula stays text. No contact details: the
+/// reporter's data are read on the request's page, where reading them is audited.
+pub async fn queue_csv(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    page: Page,
+    axum::extract::Query(f): axum::extract::Query<super::inbox::InboxQuery>,
+) -> Result<Response, WebError> {
+    use axum::http::header;
+    use kotapintar_domain::csv_cell::write_record;
+    let offset = state.config.rules.utc_offset;
+    let filter = super::inbox::inbox_filter(&f, &actor, offset);
+    let per_page = 500;
+    // flexible: the last line may be the one-cell note that the view held more
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
+    let head = [
+        "laporan.code",
+        "laporan.subject",
+        "laporan.kind",
+        "laporan.status",
+        "laporan.received",
+        "laporan.due",
+        "laporan.overdue",
+        "laporan.units",
+        "lapor.district",
+    ]
+    .map(|k| page.t(k));
+    let failed = |e: csv::Error| WebError::Internal(format!("writing the queue's CSV: {e}"));
+    write_record(&mut w, head.iter().copied()).map_err(failed)?;
+    let (mut written, mut total, mut page_no) = (0u64, 0u64, 0u64);
+    while written < MAX_CSV_ROWS {
+        let (rows, n) = requests::inbox(&state.store, &actor, &filter, page_no, per_page).await?;
+        total = n;
+        if rows.is_empty() {
+            break;
+        }
+        for row in rows.iter().take((MAX_CSV_ROWS - written) as usize) {
+            let r = &row.record;
+            let cells = [
+                r.tracking_code.clone(),
+                r.title.clone(),
+                page.tk("kind", r.kind.as_str()).to_string(),
+                page.tk("status", r.status.as_str()).to_string(),
+                page.time(r.received_at),
+                r.due_at.map(|d| page.time(d)).unwrap_or_default(),
+                if row.overdue {
+                    page.t("desk.yes")
+                } else {
+                    page.t("desk.no")
+                }
+                .to_string(),
+                r.unit_names.join("; "),
+                r.district_name.clone().unwrap_or_default(),
+            ];
+            write_record(&mut w, cells.iter()).map_err(failed)?;
+            written += 1;
+        }
+        page_no += 1;
+    }
+    if total > written {
+        let note = format!("{} {written} / {total}", page.t("desk.csv_cut"));
+        write_record(&mut w, [note].iter()).map_err(failed)?;
+    }
+    let body = w
+        .into_inner()
+        .map_err(|e| WebError::Internal(format!("writing the queue's CSV: {e}")))?;
+    let name = format!(
+        "antrean-laporan-{}.csv",
+        chrono::Utc::now().format("%Y%m%d-%H%M")
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}

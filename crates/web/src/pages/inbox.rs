@@ -102,7 +102,7 @@ fn failure_of(e: &StorageError) -> &'static str {
 
 /// The filters of a queue as a query string: the pager's links and the way back after a
 /// bulk step keep them.
-fn filter_query(f: &InboxQuery) -> String {
+pub(super) fn filter_query(f: &InboxQuery) -> String {
     let set: Vec<(&str, &String)> = [
         ("status", &f.status),
         ("terlambat", &f.terlambat),
@@ -207,6 +207,27 @@ struct InboxTemplate {
     bulk: Option<BulkResult>,
 }
 
+/// The queue's filters as the storage query takes them (the list and its CSV share them).
+pub(super) fn inbox_filter(
+    f: &InboxQuery,
+    actor: &Actor,
+    offset: chrono::FixedOffset,
+) -> InboxFilter {
+    InboxFilter {
+        status: Status::parse(&f.status).ok(),
+        overdue: f.terlambat == "1",
+        service_id: f.layanan.parse().ok(),
+        district_code: (!f.kecamatan.is_empty()).then(|| f.kecamatan.clone()),
+        from: local_date(&f.dari, offset, false),
+        to: local_date(&f.sampai, offset, true),
+        text: (!f.q.trim().is_empty()).then(|| f.q.clone()),
+        assigned_to: (f.saya == "1").then_some(actor.user_id.0),
+        unit_id: f.unit.parse().ok(),
+        before_id: None,
+        by_deadline: f.urut != "terbaru",
+    }
+}
+
 fn local_date(raw: &str, offset: chrono::FixedOffset, end: bool) -> Option<chrono::DateTime<Utc>> {
     let d = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").ok()?;
     let d = if end { d.succ_opt()? } else { d };
@@ -223,19 +244,7 @@ pub async fn list(
     Query(f): Query<InboxQuery>,
 ) -> Result<Response, WebError> {
     let offset = state.config.rules.utc_offset;
-    let filter = InboxFilter {
-        status: Status::parse(&f.status).ok(),
-        overdue: f.terlambat == "1",
-        service_id: f.layanan.parse().ok(),
-        district_code: (!f.kecamatan.is_empty()).then(|| f.kecamatan.clone()),
-        from: local_date(&f.dari, offset, false),
-        to: local_date(&f.sampai, offset, true),
-        text: (!f.q.trim().is_empty()).then(|| f.q.clone()),
-        assigned_to: (f.saya == "1").then_some(actor.user_id.0),
-        unit_id: f.unit.parse().ok(),
-        before_id: None,
-        by_deadline: f.urut != "terbaru",
-    };
+    let filter = inbox_filter(&f, &actor, offset);
     let (rows, total) = requests::inbox(&state.store, &actor, &filter, f.hal, PER_PAGE).await?;
     let cal = state.calendar().await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.record.id.0).collect();

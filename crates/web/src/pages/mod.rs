@@ -98,6 +98,7 @@ fn requests() -> Router<AppState> {
         .route("/foto/{name}", get(laporan::photo))
         .route("/staf/laporan", get(inbox::list))
         .route("/staf/laporan/massal", post(inbox::bulk))
+        .route("/staf/laporan.csv", get(desk::queue_csv))
         .route("/staf/laporan/{id}", get(inbox::detail))
         .route("/staf/laporan/{id}/aksi", post(inbox::act))
         .route(
