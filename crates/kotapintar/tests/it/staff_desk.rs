@@ -25,6 +25,7 @@ both_backends!(
     the_leadership_headline_figures_are_on_the_first_screen,
     the_desk_and_an_officer_timed_before_and_after,
     a_view_of_the_queue_downloads_as_csv_with_formulas_as_text,
+    the_desk_finds_the_unit_by_typing_and_dispatches,
 );
 
 /// Files `n` requests titled `what i` the way the public form does; their ids, oldest first.
@@ -696,4 +697,72 @@ async fn a_view_of_the_queue_downloads_as_csv_with_formulas_as_text(app: TestApp
     app.logout().await;
     let r = app.get("/staf/laporan.csv").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+async fn the_desk_finds_the_unit_by_typing_and_dispatches(app: TestApp) {
+    app.login_admin().await;
+    for (code, name) in [
+        ("DPUPR", "Dinas Pekerjaan Umum dan Penataan Ruang"),
+        ("DISHUB", "Dinas Perhubungan"),
+        ("DLHK", "Dinas Lingkungan Hidup dan Kebersihan"),
+    ] {
+        app.create_unit(code, name).await;
+    }
+    app.create_user("verifikator", "verifier", "", "verifikator-123")
+        .await;
+    let id = file(&app, "Rambu lalu lintas roboh", 1).await[0];
+    app.logout().await;
+    let dishub = unit_id(&app, "DISHUB").await;
+
+    let b = Browser::start().await;
+    let c = &b.client;
+    login(c, &app, "verifikator", "verifikator-123").await;
+    c.goto(&app.url(&format!("/staf/laporan/{id}")))
+        .await
+        .unwrap();
+    let visible = |c: &Client| {
+        let c = c.clone();
+        async move {
+            c.execute(
+                "return [...document.querySelectorAll('#unit-list .choice')].filter(e => !e.hidden).map(e => e.textContent.trim())",
+                vec![],
+            )
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(visible(c).await.as_array().unwrap().len(), 3);
+    let find = c.find(Locator::Id("f-unit-find")).await.unwrap();
+    find.send_keys("perhub").await.unwrap();
+    assert_eq!(visible(c).await, serde_json::json!(["Dinas Perhubungan"]));
+    // Enter ticks the one match and does not send the form
+    find.send_keys(&fantoccini::key::Key::Enter.to_string())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let ticked = c
+        .find(Locator::Id(&format!("unit-{dishub}")))
+        .await
+        .unwrap()
+        .prop("checked")
+        .await
+        .unwrap();
+    assert_eq!(ticked.as_deref(), Some("true"));
+    assert_eq!(row(&app, id).await.status, "diterima", "not sent yet");
+    click_and_wait(
+        c,
+        Locator::Css("form.panel:has(input[name=action][value=dispatch]) button[type=submit]"),
+    )
+    .await;
+    assert_eq!(row(&app, id).await.status, "didisposisikan");
+    let units: Vec<String> = kotapintar_storage::entity::request_unit::Entity::find()
+        .filter(kotapintar_storage::entity::request_unit::Column::RequestId.eq(id))
+        .all(&app.store.reader)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.unit_id.to_string())
+        .collect();
+    assert_eq!(units, vec![dishub], "sent to the unit found by typing");
+    b.stop().await;
 }
