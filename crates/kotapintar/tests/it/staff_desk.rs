@@ -26,6 +26,7 @@ both_backends!(
     the_desk_and_an_officer_timed_before_and_after,
     a_view_of_the_queue_downloads_as_csv_with_formulas_as_text,
     the_desk_finds_the_unit_by_typing_and_dispatches,
+    an_officer_forwards_several_requests_in_one_bulk_step,
 );
 
 /// Files `n` requests titled `what i` the way the public form does; their ids, oldest first.
@@ -765,4 +766,72 @@ async fn the_desk_finds_the_unit_by_typing_and_dispatches(app: TestApp) {
         .collect();
     assert_eq!(units, vec![dishub], "sent to the unit found by typing");
     b.stop().await;
+}
+
+async fn an_officer_forwards_several_requests_in_one_bulk_step(app: TestApp) {
+    app.login_admin().await;
+    app.create_unit("DPUPR", "Dinas PUPR").await;
+    app.create_unit("DISHUB", "Dinas Perhubungan").await;
+    app.create_user("petugas.pupr", "officer", "DPUPR", "petugas-pupr-1")
+        .await;
+    app.create_user("petugas.dishub", "officer", "DISHUB", "petugas-dishub-1")
+        .await;
+    let ids = file(&app, "Rambu lalu lintas roboh", 3).await;
+    for id in &ids {
+        app.dispatch(*id, "DPUPR").await;
+    }
+    app.logout().await;
+    app.login("petugas.pupr", "petugas-pupr-1").await;
+    let (_, html) = app.get_html("/staf/laporan").await;
+    assert!(
+        html.contains("<option value=\"forward\">"),
+        "offered in bulk"
+    );
+    let dishub = unit_id(&app, "DISHUB").await;
+    let [a, b] = [ids[0].to_string(), ids[1].to_string()];
+    let reason = "Rambu adalah wewenang Dinas Perhubungan.";
+
+    // without the unit nothing moves, and each request says why
+    let r = app
+        .post_form(
+            "/staf/laporan/massal",
+            &[
+                ("action", "forward"),
+                ("to_unit", ""),
+                ("reason", reason),
+                ("ids", &a),
+                ("ids", &b),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = app.get_html(&crate::harness::location(&r)).await;
+    assert!(html.contains("0 dari 2 laporan"), "{html}");
+    assert!(html.contains("Pilih perangkat daerah tujuan."), "{html}");
+
+    let r = app
+        .post_form(
+            "/staf/laporan/massal",
+            &[
+                ("action", "forward"),
+                ("to_unit", &dishub),
+                ("reason", reason),
+                ("ids", &a),
+                ("ids", &b),
+            ],
+        )
+        .await;
+    let (_, html) = app.get_html(&crate::harness::location(&r)).await;
+    assert!(html.contains("2 dari 2 laporan"), "{html}");
+
+    // both land on Dishub's inbox with the reason; the third stays with PUPR
+    app.logout().await;
+    app.login("petugas.dishub", "petugas-dishub-1").await;
+    let (_, html) = app.get_html("/staf/laporan").await;
+    for id in &ids[..2] {
+        assert!(html.contains(&row(&app, *id).await.tracking_code));
+    }
+    assert!(!html.contains(&row(&app, ids[2]).await.tracking_code));
+    assert_eq!(html.matches(reason).count(), 2, "{html}");
+    assert_eq!(html.matches("Diteruskan dari Dinas PUPR").count(), 2);
 }

@@ -92,7 +92,9 @@ fn failure_of(e: &StorageError) -> &'static str {
     match e {
         StorageError::Forbidden => "forbidden",
         StorageError::Conflict(_) => "conflict",
-        StorageError::Invalid(f) if f.for_field("units").is_some() => "no_unit",
+        StorageError::Invalid(f) if f.for_field("units").or(f.for_field("to_unit")).is_some() => {
+            "no_unit"
+        }
         StorageError::Invalid(_) => "invalid",
         StorageError::NotFound => "not_found",
         // a database or disk fault: nothing was stored for it, another try may succeed
@@ -552,17 +554,19 @@ pub async fn bulk(
         .filter_map(|(_, v)| v.parse().ok())
         .take(MAX_BULK)
         .collect();
-    let action = parse_action(&fields).map_err(|e| WebError::BadRequest(e.to_string()))?;
-    let cal = state.calendar().await?;
-    let results = requests::act_many(
-        &state.store,
-        &state.config.rules,
-        &cal,
-        &actor,
-        &ids,
-        action,
-    )
-    .await;
+    let results = match parse_action(&fields) {
+        Ok(action) => {
+            let cal = state.calendar().await?;
+            let rules = &state.config.rules;
+            requests::act_many(&state.store, rules, &cal, &actor, &ids, action).await
+        }
+        // a bulk forward without its unit: every ticked request is named, "no unit chosen"
+        Err(e) if e.for_field("to_unit").is_some() => ids
+            .iter()
+            .map(|id| (*id, Err(StorageError::Invalid(e.clone()))))
+            .collect(),
+        Err(e) => return Err(WebError::BadRequest(e.to_string())),
+    };
     let done = results.iter().filter(|(_, r)| r.is_ok()).count();
     let failed: Vec<String> = results
         .iter()
