@@ -7,6 +7,37 @@ document.addEventListener("DOMContentLoaded", function () {
     printers[k].addEventListener("click", function () { window.print(); });
   }
 
+  // desk (issue 24): type-ahead over a long list of unit checkboxes. Typing narrows the
+  // list; Enter ticks the only match left (and never sends the form by accident).
+  var finders = document.querySelectorAll("[data-typeahead]");
+  for (var f = 0; f < finders.length; f++) {
+    (function (box) {
+      var list = document.getElementById(box.getAttribute("data-typeahead"));
+      var input = box.querySelector("input");
+      var count = box.querySelector("[role=status]");
+      if (!list || !input) { return; }
+      box.hidden = false;
+      var choices = list.querySelectorAll(".choice");
+      function shown() {
+        var q = input.value.trim().toLowerCase(), left = [];
+        for (var c = 0; c < choices.length; c++) {
+          var hit = !q || choices[c].textContent.toLowerCase().indexOf(q) >= 0;
+          choices[c].hidden = !hit;
+          if (hit) { left.push(choices[c]); }
+        }
+        if (count) { count.textContent = q ? String(left.length) + " / " + choices.length : ""; }
+        return left;
+      }
+      input.addEventListener("input", shown);
+      input.addEventListener("keydown", function (e) {
+        if (e.key !== "Enter") { return; }
+        e.preventDefault();
+        var left = shown();
+        if (left.length === 1) { left[0].querySelector("input").checked = true; }
+      });
+    })(finders[f]);
+  }
+
   // After a rejected form, move focus to the summary of what to fix, so keyboard and
   // screen-reader users hear it first.
   var summary = document.getElementById("error-summary");

@@ -46,6 +46,7 @@ mod security_accounts;
 mod security_integrity;
 mod security_privacy;
 mod smtp_sink;
+mod staff_desk;
 mod staff_queue;
 mod thread;
 mod units;

@@ -594,11 +594,14 @@ fn table(f: &Fixture) -> Vec<Case> {
         get("/staf/pengguna/{id}", format!("/staf/pengguna/{user}"), page("200 200 403 403 403 403 403 403")),
         post("/staf/pengguna/{id}", format!("/staf/pengguna/{user}"), Form, page("422 422 403 403 403 403 403 403")),
         get("/staf/laporan", "/staf/laporan".into(), page("200 200 200 200 200 200 200 200")),
+        get("/staf/laporan.csv", "/staf/laporan.csv".into(), page("200 200 200 200 200 200 200 200")),
         // the bulk form always returns to the inbox; each request is checked on its own
         // (`act_many`, the same rule as the row after next)
         post("/staf/laporan/massal", "/staf/laporan/massal".into(), comment(Some(req)), page("303 303 303 303 303 303 303 303")),
         get("/staf/laporan/{id}", format!("/staf/laporan/{req}"), page("200 200 200 403 200 200 403 403")),
         post("/staf/laporan/{id}/aksi", format!("/staf/laporan/{req}/aksi"), comment(Option::None), page("303 303 303 403 303 403 403 403")),
+        // resolving with photos (desk, issue 24): no response sent, so those who may resolve are told so
+        post("/staf/laporan/{id}/selesai", format!("/staf/laporan/{req}/selesai"), Multipart, page("422 422 422 403 403 403 403 403")),
         // writing to the reporter: the desk and the handling unit (this reporter left no
         // contact: 422 names it); the thread's photos: staff who see the request (none here)
         // photos of the result (validated closure): the handling unit; this empty form names

@@ -4,6 +4,7 @@
 mod act;
 mod erasure;
 mod by_rule;
+mod desk;
 mod historical;
 mod inbox;
 mod intake;
@@ -15,6 +16,7 @@ mod untaken;
 
 pub use act::*;
 pub use erasure::{ErasedPhotos, ERASED_PAYLOAD};
+pub use desk::*;
 pub use historical::*;
 pub use inbox::*;
 pub use intake::*;

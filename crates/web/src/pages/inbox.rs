@@ -92,7 +92,9 @@ fn failure_of(e: &StorageError) -> &'static str {
     match e {
         StorageError::Forbidden => "forbidden",
         StorageError::Conflict(_) => "conflict",
-        StorageError::Invalid(f) if f.for_field("units").is_some() => "no_unit",
+        StorageError::Invalid(f) if f.for_field("units").or(f.for_field("to_unit")).is_some() => {
+            "no_unit"
+        }
         StorageError::Invalid(_) => "invalid",
         StorageError::NotFound => "not_found",
         // a database or disk fault: nothing was stored for it, another try may succeed
@@ -102,7 +104,7 @@ fn failure_of(e: &StorageError) -> &'static str {
 
 /// The filters of a queue as a query string: the pager's links and the way back after a
 /// bulk step keep them.
-fn filter_query(f: &InboxQuery) -> String {
+pub(super) fn filter_query(f: &InboxQuery) -> String {
     let set: Vec<(&str, &String)> = [
         ("status", &f.status),
         ("terlambat", &f.terlambat),
@@ -190,7 +192,8 @@ fn due_of(page: &Page, cal: &Calendar, row: &InboxRow, offset: chrono::FixedOffs
 #[template(path = "staff/inbox.html")]
 struct InboxTemplate {
     page: Page,
-    rows: Vec<(InboxRow, Option<Due>)>,
+    /// Each row, its countdown, and what its latest forward said (for the receiving unit).
+    rows: Vec<(InboxRow, Option<Due>, Option<requests::Forwarded>)>,
     by_deadline: bool,
     total: u64,
     f: InboxQuery,
@@ -204,6 +207,27 @@ struct InboxTemplate {
     pages: u64,
     filter_query: String,
     bulk: Option<BulkResult>,
+}
+
+/// The queue's filters as the storage query takes them (the list and its CSV share them).
+pub(super) fn inbox_filter(
+    f: &InboxQuery,
+    actor: &Actor,
+    offset: chrono::FixedOffset,
+) -> InboxFilter {
+    InboxFilter {
+        status: Status::parse(&f.status).ok(),
+        overdue: f.terlambat == "1",
+        service_id: f.layanan.parse().ok(),
+        district_code: (!f.kecamatan.is_empty()).then(|| f.kecamatan.clone()),
+        from: local_date(&f.dari, offset, false),
+        to: local_date(&f.sampai, offset, true),
+        text: (!f.q.trim().is_empty()).then(|| f.q.clone()),
+        assigned_to: (f.saya == "1").then_some(actor.user_id.0),
+        unit_id: f.unit.parse().ok(),
+        before_id: None,
+        by_deadline: f.urut != "terbaru",
+    }
 }
 
 fn local_date(raw: &str, offset: chrono::FixedOffset, end: bool) -> Option<chrono::DateTime<Utc>> {
@@ -222,26 +246,17 @@ pub async fn list(
     Query(f): Query<InboxQuery>,
 ) -> Result<Response, WebError> {
     let offset = state.config.rules.utc_offset;
-    let filter = InboxFilter {
-        status: Status::parse(&f.status).ok(),
-        overdue: f.terlambat == "1",
-        service_id: f.layanan.parse().ok(),
-        district_code: (!f.kecamatan.is_empty()).then(|| f.kecamatan.clone()),
-        from: local_date(&f.dari, offset, false),
-        to: local_date(&f.sampai, offset, true),
-        text: (!f.q.trim().is_empty()).then(|| f.q.clone()),
-        assigned_to: (f.saya == "1").then_some(actor.user_id.0),
-        unit_id: f.unit.parse().ok(),
-        before_id: None,
-        by_deadline: f.urut != "terbaru",
-    };
+    let filter = inbox_filter(&f, &actor, offset);
     let (rows, total) = requests::inbox(&state.store, &actor, &filter, f.hal, PER_PAGE).await?;
     let cal = state.calendar().await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.record.id.0).collect();
+    let mut forwarded = requests::forwards(&state.store, &ids).await?;
     let rows = rows
         .into_iter()
         .map(|row| {
             let due = due_of(&page, &cal, &row, offset);
-            (row, due)
+            let fw = forwarded.remove(&row.record.id.0);
+            (row, due, fw)
         })
         .collect();
     let services = services::list(&state.store, false)
@@ -544,17 +559,19 @@ pub async fn bulk(
         .filter_map(|(_, v)| v.parse().ok())
         .take(MAX_BULK)
         .collect();
-    let action = parse_action(&fields).map_err(|e| WebError::BadRequest(e.to_string()))?;
-    let cal = state.calendar().await?;
-    let results = requests::act_many(
-        &state.store,
-        &state.config.rules,
-        &cal,
-        &actor,
-        &ids,
-        action,
-    )
-    .await;
+    let results = match parse_action(&fields) {
+        Ok(action) => {
+            let cal = state.calendar().await?;
+            let rules = &state.config.rules;
+            requests::act_many(&state.store, rules, &cal, &actor, &ids, action).await
+        }
+        // a bulk forward without its unit: every ticked request is named, "no unit chosen"
+        Err(e) if e.for_field("to_unit").is_some() => ids
+            .iter()
+            .map(|id| (*id, Err(StorageError::Invalid(e.clone()))))
+            .collect(),
+        Err(e) => return Err(WebError::BadRequest(e.to_string())),
+    };
     let done = results.iter().filter(|(_, r)| r.is_ok()).count();
     let failed: Vec<String> = results
         .iter()

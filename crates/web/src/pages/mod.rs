@@ -7,6 +7,7 @@ mod bimtek;
 mod catalog;
 mod closure;
 mod data;
+mod desk;
 mod editor;
 mod feeds;
 mod health;
@@ -105,8 +106,15 @@ fn requests() -> Router<AppState> {
         .route("/wilayah/{code}/laporan.atom", get(alerts::atom))
         .route("/staf/laporan", get(inbox::list))
         .route("/staf/laporan/massal", post(inbox::bulk))
+        .route("/staf/laporan.csv", get(desk::queue_csv))
         .route("/staf/laporan/{id}", get(inbox::detail))
         .route("/staf/laporan/{id}/aksi", post(inbox::act))
+        .route(
+            "/staf/laporan/{id}/selesai",
+            post(desk::resolve)
+                // five photos of the result of up to 10 MB each, plus the response
+                .layer(axum::extract::DefaultBodyLimit::max(52 * 1024 * 1024)),
+        )
         .route("/staf/laporan/{id}/balas", post(thread::staff_reply))
         .route(
             "/staf/laporan/{id}/foto-hasil",

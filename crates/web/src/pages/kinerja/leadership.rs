@@ -5,6 +5,7 @@ use super::{
     cached_dashboard, csv_response, period_of, presets, today, ymd, Dashboard, PeriodQuery, Preset,
 };
 use crate::charts::{self, PointMap};
+use crate::i18n::Lang;
 use crate::session::Staff;
 use crate::view::{render, Page};
 use crate::{AppState, WebError};
@@ -51,6 +52,83 @@ struct LeadershipTemplate {
     /// Requests no unit took within the configured hours (escalated by the sweep).
     untaken: Vec<kotapintar_storage::requests::Untaken>,
     untaken_hours: u32,
+    /// The figures on the first screen, each a link to the requests behind it.
+    headline: Vec<Headline>,
+}
+
+/// One headline figure: its label's key, the value as shown, where it leads, and whether it
+/// asks for attention (late requests).
+pub struct Headline {
+    pub key: &'static str,
+    pub value: String,
+    pub href: String,
+    pub alert: bool,
+}
+
+/// One decimal, with the language's decimal sign (Indonesian writes 2,5).
+fn decimal(lang: Lang, v: Option<f64>) -> String {
+    let text = super::fmt1(v);
+    match lang {
+        Lang::Id => text.replace('.', ","),
+        Lang::En => text,
+    }
+}
+
+/// The headline figures (desk, issue 24): open and late now, received in the period, the
+/// share resolved on time, the median working days to the first response (verification) and
+/// the IKM. Links go to the staff inbox filtered to the requests behind each figure.
+async fn headline(
+    state: &AppState,
+    lang: Lang,
+    d: &Dashboard,
+    period: Period,
+    overdue: i64,
+) -> Result<Vec<Headline>, WebError> {
+    let open = kotapintar_storage::requests::open_count(&state.store).await?;
+    let f = perf::totals(&state.store, REGENCY, period).await?;
+    let range = format!("dari={}&sampai={}", ymd(period.from), ymd(period.to));
+    let fig = |key, value, href: String| Headline {
+        key,
+        value,
+        href,
+        alert: false,
+    };
+    Ok(vec![
+        fig("desk.open_now", open.to_string(), "/staf/laporan".into()),
+        Headline {
+            alert: overdue > 0,
+            ..fig(
+                "kinerja.overdue_now",
+                overdue.to_string(),
+                "/staf/laporan?terlambat=1".into(),
+            )
+        },
+        fig(
+            "desk.received",
+            f.received.to_string(),
+            format!("/staf/laporan?{range}&urut=terbaru"),
+        ),
+        fig(
+            "desk.on_time",
+            match f.on_time_share() {
+                Some(_) => format!("{}%", decimal(lang, f.on_time_share())),
+                None => "-".into(),
+            },
+            format!("/staf/laporan?status=selesai&{range}"),
+        ),
+        fig(
+            "desk.first_response",
+            decimal(lang, f.verify_median()),
+            "/staf/laporan?status=diterima".into(),
+        ),
+        fig(
+            "kinerja.ikm",
+            d.ikm
+                .as_ref()
+                .map_or_else(|| "-".into(), |i| format!("{} ({})", i.value, i.grade)),
+            "/staf/ikm".into(),
+        ),
+    ])
 }
 
 /// What the portal says about the units: who has gone quiet, which projects are late.
@@ -182,7 +260,8 @@ pub async fn leadership(
     }
     let now = Utc::now();
     let stuck = perf::stuck(&state.store, now, 200).await?;
-    let (_, per_unit) = perf::overdue_now(&state.store, now).await?;
+    let (overdue, per_unit) = perf::overdue_now(&state.store, now).await?;
+    let headline = headline(&state, page.lang, &d, period, overdue).await?;
     let names = perf::unit_names(&state.store).await?;
     let mut overdue_by_unit: Vec<(String, String, i64)> = per_unit
         .into_iter()
@@ -230,6 +309,7 @@ pub async fn leadership(
     render(&LeadershipTemplate {
         untaken,
         untaken_hours: state.config.rules.untaken_hours,
+        headline,
         routing,
         silent_units,
         projects_behind,
