@@ -2,9 +2,9 @@
 //! staff views, and the periodic sweep (escalation, automatic closing, retention).
 
 mod act;
-mod erasure;
 mod by_rule;
 mod desk;
+mod erasure;
 mod historical;
 mod inbox;
 mod intake;
@@ -15,8 +15,8 @@ mod thread;
 mod untaken;
 
 pub use act::*;
-pub use erasure::{ErasedPhotos, ERASED_PAYLOAD};
 pub use desk::*;
+pub use erasure::{ErasedPhotos, ERASED_PAYLOAD};
 pub use historical::*;
 pub use inbox::*;
 pub use intake::*;
