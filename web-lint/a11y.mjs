@@ -61,6 +61,7 @@ const pages = [
   '/cari?q=jalan',
   '/masterplan',
   '/sertifikat',
+  '/langganan',
   '/login',
   NOT_FOUND,
 ];
