@@ -440,27 +440,9 @@ pub async fn step(
 ) -> Result<ContentItem> {
     let tx = store.writer.begin().await?;
     let m = crate::rows::locked::<content_item::Entity>(&tx, id).await?;
-    let t = crate::editorial::decide("content_items.status", &m.status, step, "an item")?;
-    let now = Utc::now();
     let item = with_units(&tx, vec![m.clone()]).await?.remove(0);
-    let revision = m.revision + 1;
-    let publish_at = m.publish_at;
-    let mut am: content_item::ActiveModel = m.into();
-    am.status = Set(t.to.as_str().into());
-    am.revision = Set(revision);
-    am.updated_at = Set(now);
-    am.published_at = Set(t.published_at(publish_at, now));
-    let m = am.update(&tx).await?;
-    let draft = draft_of(&item);
-    record_revision(&tx, actor, &m, &draft).await?;
-    audit::append(
-        &tx,
-        actor,
-        Change::new(&format!("content.{}", step.as_str()), "content", id)
-            .before(&serde_json::json!({ "status": t.from.as_str() }))
-            .after(&serde_json::json!({ "status": t.to.as_str(), "published_at": m.published_at })),
-    )
-    .await?;
+    let (t, m) = crate::editorial::step(&tx, actor, m, step).await?;
+    record_revision(&tx, actor, &m, &draft_of(&item)).await?;
     announce(&tx, ContentChange::Editorial(t.change), &m).await?;
     tx.commit().await?;
     get(store, id).await

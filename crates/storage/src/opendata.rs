@@ -501,7 +501,7 @@ pub async fn step(
 ) -> Result<Dataset> {
     let tx = store.writer.begin().await?;
     let m = locked(&tx, id).await?;
-    let t = crate::editorial::decide("datasets.status", &m.status, step, "a dataset")?;
+    crate::editorial::check(&m, step)?;
     if matches!(step, EditorialStep::Submit | EditorialStep::Publish) {
         let n = dataset_resource::Entity::find()
             .filter(dataset_resource::Column::DatasetId.eq(id))
@@ -514,23 +514,7 @@ pub async fn step(
             ));
         }
     }
-    let now = Utc::now();
-    let revision = m.revision + 1;
-    let mut am: dataset::ActiveModel = m.into();
-    am.status = Set(t.to.as_str().into());
-    am.revision = Set(revision);
-    am.updated_at = Set(now);
-    // a dataset is never scheduled: published is public now
-    am.published_at = Set(t.published_at(None, now));
-    let m = am.update(&tx).await?;
-    audit::append(
-        &tx,
-        actor,
-        Change::new(&format!("dataset.{}", step.as_str()), "dataset", id)
-            .before(&serde_json::json!({ "status": t.from.as_str() }))
-            .after(&serde_json::json!({ "status": t.to.as_str() })),
-    )
-    .await?;
+    let (t, m) = crate::editorial::step(&tx, actor, m, step).await?;
     announce(&tx, t.change, &m).await?;
     tx.commit().await?;
     get(store, id).await

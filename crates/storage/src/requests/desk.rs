@@ -1,11 +1,10 @@
 //! The desk and the inbox at volume (issue 24): resolving with photos of the result in one
 //! transaction, and what a forward said, for the receiving unit's inbox.
 
-use super::intake::{write_photo_files, PendingFiles, PhotoFile};
+use super::intake::PhotoFile;
 use crate::audit::{self, Change};
-use crate::entity::{request, request_event, request_photo, unit};
-use crate::{Result, StorageError, Store};
-use chrono::Utc;
+use crate::entity::{request, request_event, unit};
+use crate::{Result, Store};
 use kotapintar_domain::ids::RequestId;
 use kotapintar_domain::policy::Actor;
 use kotapintar_domain::request::workflow::StaffAction;
@@ -37,21 +36,8 @@ pub async fn resolve_with_photos(
     if photos.is_empty() {
         return super::act(store, rules, calendar, actor, id, action).await;
     }
-    let existing = request_photo::Entity::find()
-        .filter(request_photo::Column::RequestId.eq(id.0))
-        .count(&store.reader)
-        .await?;
-    // the same bound as the API's attach: the reporter's photos and as many again
-    if existing as usize + photos.len() > crate::drafts::MAX_PHOTOS * 2 {
-        return Err(StorageError::field("photos", "too_many_photos"));
-    }
-    let bytes: usize = photos
-        .iter()
-        .map(|p| p.bytes.len() + p.thumbnail.len())
-        .sum();
-    crate::space::check_upload(store, uploads, bytes as u64)?;
-    let mut pending = PendingFiles(Vec::new());
-    let rows = write_photo_files(uploads, Utc::now(), &photos, existing as i32, &mut pending)?;
+    let (rows, pending) =
+        super::intake::write_staff_photos(store, uploads, id.0, &photos, "photos").await?;
     let tx = store.writer.begin().await?;
     // the step first: if it is refused, the files written above go with `pending`
     let status = super::act_in(&tx, rules, calendar, actor, id, &action).await?;

@@ -624,6 +624,35 @@ pub(super) async fn write_submission(
     Ok(m)
 }
 
+/// Writes the files of photos staff add to request `id` (a follow-up, the result of a repair),
+/// as the rows to insert and the files to remove if the transaction that inserts them fails.
+/// Bounded as the API's attach is: the reporter's photos and as many again; refused before
+/// the disk is full, not after (KOTAPINTAR_MIN_FREE_MB). `field` is the form's or the API's
+/// name for the photos, for the error.
+pub(super) async fn write_staff_photos(
+    store: &Store,
+    uploads: &Path,
+    id: i64,
+    photos: &[PhotoFile],
+    field: &str,
+) -> Result<(Vec<request_photo::ActiveModel>, PendingFiles)> {
+    let existing = request_photo::Entity::find()
+        .filter(request_photo::Column::RequestId.eq(id))
+        .count(&store.reader)
+        .await?;
+    if existing as usize + photos.len() > crate::drafts::MAX_PHOTOS * 2 {
+        return Err(StorageError::field(field, "too_many_photos"));
+    }
+    let bytes: usize = photos
+        .iter()
+        .map(|p| p.bytes.len() + p.thumbnail.len())
+        .sum();
+    crate::space::check_upload(store, uploads, bytes as u64)?;
+    let mut pending = PendingFiles(Vec::new());
+    let rows = write_photo_files(uploads, Utc::now(), photos, existing as i32, &mut pending)?;
+    Ok((rows, pending))
+}
+
 /// Adds photos to a request its handling unit is working on (e.g. the repair done). Files
 /// are removed again if the database part fails.
 pub async fn attach_photos(
@@ -642,21 +671,7 @@ pub async fn attach_photos(
     if !actor.can_work_on(&handling) {
         return Err(refusal(&row, actor, &handling));
     }
-    let existing = request_photo::Entity::find()
-        .filter(request_photo::Column::RequestId.eq(id))
-        .count(&store.reader)
-        .await?;
-    if existing as usize + photos.len() > crate::drafts::MAX_PHOTOS * 2 {
-        return Err(StorageError::field("photo", "too_many_photos"));
-    }
-    // refused before the disk is full, not after (KOTAPINTAR_MIN_FREE_MB)
-    let bytes: usize = photos
-        .iter()
-        .map(|p| p.bytes.len() + p.thumbnail.len())
-        .sum();
-    crate::space::check_upload(store, uploads, bytes as u64)?;
-    let mut pending = PendingFiles(Vec::new());
-    let rows = write_photo_files(uploads, Utc::now(), &photos, existing as i32, &mut pending)?;
+    let (rows, pending) = write_staff_photos(store, uploads, id, &photos, "photo").await?;
     let tx = store.writer.begin().await?;
     for mut p in rows {
         p.request_id = Set(id);
