@@ -50,6 +50,21 @@ pub fn subscription(
     }
 }
 
+/// How many areas one address may follow (confirmed or waiting): a household's desa, its
+/// kecamatan and a few more, not a list that makes the form a way to flood one mailbox with
+/// confirmation requests.
+pub const MAX_SUBSCRIPTIONS_PER_EMAIL: u64 = 10;
+
+/// Whether an address that follows `current` areas may follow one more.
+pub fn may_follow_another(current: u64) -> Result<(), FieldErrors> {
+    let mut e = FieldErrors::new();
+    if current >= MAX_SUBSCRIPTIONS_PER_EMAIL {
+        e.add("email", "too_many_subscriptions");
+        return Err(e);
+    }
+    Ok(())
+}
+
 /// The areas whose subscribers hear of a request in `village` of `district`: the desa and its
 /// kecamatan. A request with no area reaches nobody (it is in no one's neighbourhood yet).
 pub fn areas_of(district: Option<&str>, village: Option<&str>) -> Vec<String> {
@@ -110,6 +125,16 @@ pub fn alert_text(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_follows_at_most_ten_areas() {
+        assert!(may_follow_another(0).is_ok());
+        assert!(may_follow_another(MAX_SUBSCRIPTIONS_PER_EMAIL - 1).is_ok());
+        let e = may_follow_another(MAX_SUBSCRIPTIONS_PER_EMAIL).unwrap_err();
+        let fields: Vec<(&str, &str)> = e.0.iter().map(|f| (f.field.as_str(), f.code)).collect();
+        assert_eq!(fields, vec![("email", "too_many_subscriptions")]);
+        assert!(may_follow_another(MAX_SUBSCRIPTIONS_PER_EMAIL + 5).is_err());
+    }
 
     fn badung() -> RegionCode {
         RegionCode::parse("51.03").unwrap()

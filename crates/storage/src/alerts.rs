@@ -3,13 +3,16 @@
 //! Every email is queued as a job in the transaction that decides it; only the request's
 //! public text (`requests::public_by_code`, i.e. `privacy::PublicRequest`) goes out.
 
-use crate::entity::{area_subscription, request};
+use crate::entity::{area_alert_sent, area_subscription, request};
 use crate::{notices, regions, requests, Result, StorageError, Store};
 use chrono::{Duration, Utc};
 use kotapintar_domain::alerts::{self, NewSubscription};
 use kotapintar_domain::region::RegionCode;
 use kotapintar_domain::request::RequestRules;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
+};
 use std::collections::HashMap;
 
 /// A pending subscription's confirmation is sent again at most this often, so the form
@@ -34,7 +37,8 @@ pub fn manage_link(rules: &RequestRules, token: &str) -> String {
 
 /// Records a subscription request and queues its confirmation email. An address already
 /// confirmed for the area, or asked for within the hour, gets nothing new: the form answers
-/// the same either way, so it tells nobody who subscribed.
+/// the same either way, so it tells nobody who subscribed. An address that already follows
+/// `alerts::MAX_SUBSCRIPTIONS_PER_EMAIL` areas is refused a new one (a form error on `email`).
 pub async fn subscribe(store: &Store, rules: &RequestRules, s: &NewSubscription) -> Result<()> {
     let area = regions::get(store, &s.area).await.map_err(|e| match e {
         StorageError::NotFound => StorageError::field("area", "unknown_region"),
@@ -57,6 +61,11 @@ pub async fn subscribe(store: &Store, rules: &RequestRules, s: &NewSubscription)
             token
         }
         None => {
+            let following = area_subscription::Entity::find()
+                .filter(area_subscription::Column::Email.eq(s.email.as_str()))
+                .count(&tx)
+                .await?;
+            alerts::may_follow_another(following).map_err(StorageError::Invalid)?;
             let token = crate::sessions::new_token();
             area_subscription::ActiveModel {
                 email: Set(s.email.clone()),
@@ -152,7 +161,8 @@ pub(crate) async fn anyone_follows(
 }
 
 /// Queues one alert per confirmed subscriber of a new request's desa or kecamatan (one per
-/// address when both); nothing for a `rahasia` request. The number of alerts queued.
+/// address when both); nothing for a `rahasia` request, and nothing when this request's
+/// alerts were queued before (the job run again). The number of alerts queued.
 pub async fn fan_out(store: &Store, rules: &RequestRules, request_id: i64) -> Result<usize> {
     let Some(row) = request::Entity::find_by_id(request_id)
         .one(&store.reader)
@@ -186,6 +196,22 @@ pub async fn fan_out(store: &Store, rules: &RequestRules, request_id: i64) -> Re
     let link = requests::public_link(rules, &public.tracking_code);
     let mut sent: Vec<&str> = Vec::new();
     let tx = store.writer.begin().await?;
+    // The mark goes in with the emails: a job run again after this committed (its worker
+    // stopped before marking the job done) finds it and queues nothing twice.
+    let marked = area_alert_sent::Entity::insert(area_alert_sent::ActiveModel {
+        request_id: Set(request_id),
+        sent_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::column(area_alert_sent::Column::RequestId)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(&tx)
+    .await?;
+    if marked == 0 {
+        return Ok(0);
+    }
     // the desa's subscription first (the longer code): its name is the closer one
     subs.sort_by_key(|s| std::cmp::Reverse(s.area_code.len()));
     for s in &subs {

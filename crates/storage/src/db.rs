@@ -141,6 +141,8 @@ pub struct Store {
     backend: Backend,
     /// Residents' submissions waiting to be written together (see `requests::submit`).
     pub(crate) intake: std::sync::Arc<crate::requests::IntakeQueue>,
+    /// Chat webhooks waiting to be written together (see `channels::receive`).
+    pub(crate) updates: std::sync::Arc<crate::channels::UpdateQueue>,
     /// Free space below which intake and uploads are refused (set by `watch_free_space`).
     space: Arc<std::sync::OnceLock<crate::space::FreeSpace>>,
     /// Whether writes are failing, since when and why (see `health`).
@@ -243,6 +245,7 @@ impl Store {
                     writer: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
                     backend: Backend::Sqlite,
                     intake: crate::requests::intake_queue(),
+                    updates: crate::channels::update_queue(),
                     space: Arc::default(),
                     outage: Arc::default(),
                     page_limit,
@@ -261,6 +264,7 @@ impl Store {
                     writer: conn,
                     backend: Backend::Postgres,
                     intake: crate::requests::intake_queue(),
+                    updates: crate::channels::update_queue(),
                     space: Arc::default(),
                     outage: Arc::default(),
                     page_limit: Arc::default(),

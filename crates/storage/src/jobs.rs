@@ -71,6 +71,37 @@ pub async fn enqueue(db: &impl ConnectionTrait, job: &Job, run_at: DateTime<Utc>
     Ok(m.id)
 }
 
+/// Adds several jobs in one statement (the chat webhooks' batches: one insert, not one per
+/// update), in the caller's transaction like [`enqueue`].
+pub async fn enqueue_many(
+    db: &impl ConnectionTrait,
+    jobs: &[Job],
+    run_at: DateTime<Utc>,
+) -> Result<()> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let created_at = Utc::now();
+    let rows = jobs.iter().map(|job| {
+        let kind = job.kind();
+        job::ActiveModel {
+            kind: Set(kind.name().to_string()),
+            payload: Set(job.payload().to_string()),
+            run_at: Set(run_at),
+            attempts: Set(0),
+            max_attempts: Set(kind.retry().max_attempts),
+            locked_until: Set(None),
+            last_error: Set(None),
+            created_at: Set(created_at),
+            ..Default::default()
+        }
+    });
+    job::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
 /// Takes the oldest due job and leases it for `lease`. Several workers (on several nodes)
 /// never take the same job: PostgreSQL skips rows another worker has locked, and SQLite has
 /// one writer. A job whose worker died becomes due again when its lease runs out.

@@ -75,6 +75,84 @@ pub async fn hit(
     })
 }
 
+/// Counts `n` hits for each `(subject, n)` in `bucket`'s current window with one statement,
+/// in the caller's transaction, and returns each subject's count after them (keyed as given).
+/// A subject given twice counts both (PostgreSQL refuses an upsert that changes one row twice,
+/// so they are summed first).
+pub async fn hit_many(
+    db: &impl ConnectionTrait,
+    bucket: &str,
+    hits: &[(String, i64)],
+    window_secs: i64,
+    now: DateTime<Utc>,
+) -> Result<std::collections::HashMap<String, i64>> {
+    let stored = |s: &str| s.chars().take(100).collect::<String>();
+    let mut summed: Vec<(String, i64)> = Vec::with_capacity(hits.len());
+    for (subject, n) in hits {
+        let subject = stored(subject);
+        match summed.iter_mut().find(|(s, _)| *s == subject) {
+            Some((_, total)) => *total += n,
+            None => summed.push((subject, *n)),
+        }
+    }
+    let mut counts = std::collections::HashMap::with_capacity(hits.len());
+    if summed.is_empty() {
+        return Ok(counts);
+    }
+    let window_secs = window_secs.max(1);
+    let start = now.timestamp().div_euclid(window_secs) * window_secs;
+    let mut insert = Query::insert();
+    insert.into_table(rate_counter::Entity).columns([
+        rate_counter::Column::Bucket,
+        rate_counter::Column::Subject,
+        rate_counter::Column::WindowStart,
+        rate_counter::Column::Hits,
+    ]);
+    for (subject, n) in &summed {
+        insert
+            .values([
+                bucket.into(),
+                subject.clone().into(),
+                start.into(),
+                (*n).into(),
+            ])
+            .map_err(|e| crate::StorageError::Other(e.to_string()))?;
+    }
+    insert
+        .on_conflict(
+            OnConflict::columns([
+                rate_counter::Column::Bucket,
+                rate_counter::Column::Subject,
+                rate_counter::Column::WindowStart,
+            ])
+            .value(
+                rate_counter::Column::Hits,
+                Expr::col((rate_counter::Entity, rate_counter::Column::Hits)).add(Expr::col((
+                    sea_orm::sea_query::Alias::new("excluded"),
+                    rate_counter::Column::Hits,
+                ))),
+            )
+            .to_owned(),
+        )
+        .returning(
+            Query::returning().columns([rate_counter::Column::Subject, rate_counter::Column::Hits]),
+        );
+    let backend = db.get_database_backend();
+    let mut after = std::collections::HashMap::with_capacity(summed.len());
+    for row in db.query_all(backend.build(&insert)).await? {
+        after.insert(
+            row.try_get::<String>("", "subject")?,
+            row.try_get::<i64>("", "hits")?,
+        );
+    }
+    for (subject, _) in hits {
+        if let Some(n) = after.get(&stored(subject)) {
+            counts.insert(subject.clone(), *n);
+        }
+    }
+    Ok(counts)
+}
+
 /// Deletes counters whose window ended more than a day ago; scheduled with the session purge.
 pub async fn purge(store: &Store, now: DateTime<Utc>) -> Result<u64> {
     let cutoff = now.timestamp() - 2 * LONGEST_WINDOW_SECS;

@@ -1,5 +1,6 @@
 //! Chat providers' webhooks (`/channels/...`: Telegram, WhatsApp, the SMS gateway). A webhook only checks that the provider sent
-//! it, stores the update and queues its processing (`storage::channels::receive`): the
+//! it, then stores the update with its processing job in one write shared by the webhooks
+//! that arrive together (`storage::channels::receive`), and answers once that committed: the
 //! provider is answered in milliseconds, and the conversation runs in the job worker.
 
 use crate::{AppState, WebError};
@@ -11,8 +12,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use chrono::Utc;
 use kotapintar_domain::conversation::{sms, telegram, whatsapp, Channel};
-use kotapintar_storage::channels::{self, Received};
-use kotapintar_storage::limits;
+use kotapintar_storage::channels::{self, ChatLimits, Delivery};
 use sha2::{Digest, Sha256};
 
 /// An update is a few kilobytes (a photo arrives as an id, not as bytes).
@@ -81,33 +81,33 @@ fn same_secret(given: &[u8], expected: &[u8]) -> bool {
         == 0
 }
 
-/// Counts one message against the sender's and the channel's limits; `false` past either.
-async fn within_limits(state: &AppState, channel: Channel, sender: &str) -> Result<bool, WebError> {
-    let c = &state.channels;
-    let now = Utc::now();
-    if c.daily_cap > 0 {
-        let day = limits::hit(&state.store, "chat-day", channel.as_str(), 86_400, now).await?;
-        if day.count > i64::from(c.daily_cap) {
-            tracing::warn!(
-                channel = channel.as_str(),
-                "the channel's daily cap is reached"
-            );
-            return Ok(false);
-        }
+/// The limits the storage counts each message against.
+fn chat_limits(state: &AppState) -> ChatLimits {
+    ChatLimits {
+        per_sender_per_minute: state.channels.per_sender_per_minute,
+        daily_cap: state.channels.daily_cap,
     }
-    if c.per_sender_per_minute > 0 {
-        // the counter table holds no chat ids: a keyed hash of them
-        let key = crate::pages::lapor::form_key(state).await?;
-        let subject = kotapintar_domain::intake::form_stamp::phone_subject(
-            key,
-            &format!("{}:{sender}", channel.as_str()),
-        );
-        let hits = limits::hit(&state.store, "chat", &subject, 60, now).await?;
-        if hits.count > i64::from(c.per_sender_per_minute) {
-            return Ok(false);
-        }
-    }
-    Ok(true)
+}
+
+/// The sender's counter subject: a keyed hash, so the counter table holds no chat ids.
+async fn sender_subject(
+    state: &AppState,
+    channel: Channel,
+    sender: &str,
+) -> Result<String, WebError> {
+    let key = crate::pages::lapor::form_key(state).await?;
+    Ok(kotapintar_domain::intake::form_stamp::phone_subject(
+        key,
+        &format!("{}:{sender}", channel.as_str()),
+    ))
+}
+
+/// Stores what a webhook delivered: one durable write, shared with the webhooks that arrive
+/// with it (`channels::receive`). Messages past a limit, and repeated ones, are acknowledged
+/// all the same: a refused webhook would be delivered again and again.
+async fn store(state: &AppState, deliveries: Vec<Delivery>) -> Result<Response, WebError> {
+    channels::receive(&state.store, deliveries, chat_limits(state)).await?;
+    Ok(StatusCode::OK.into_response())
 }
 
 /// `POST /channels/telegram`: an update from the Bot API (`setWebhook` with `secret_token`).
@@ -130,16 +130,17 @@ async fn telegram_update(
         telegram::parse(&body).map_err(|_| WebError::BadRequest("not a Telegram update".into()))?;
     let payload =
         std::str::from_utf8(&body).map_err(|_| WebError::BadRequest("not UTF-8".into()))?;
-    if let Some(chat) = update.chat_id {
-        // acknowledged all the same: a refused update would be delivered again and again
-        if !within_limits(&state, Channel::Telegram, &chat.to_string()).await? {
-            return Ok(StatusCode::OK.into_response());
-        }
-    }
-    let id = update.update_id.to_string();
-    match channels::receive(&state.store, Channel::Telegram, &id, payload, Utc::now()).await? {
-        Received::New(_) | Received::Repeated => Ok(StatusCode::OK.into_response()),
-    }
+    let sender = match update.chat_id {
+        Some(chat) => Some(sender_subject(&state, Channel::Telegram, &chat.to_string()).await?),
+        None => None,
+    };
+    let delivery = Delivery {
+        channel: Channel::Telegram,
+        provider_id: update.update_id.to_string(),
+        payload: payload.into(),
+        sender,
+    };
+    store(&state, vec![delivery]).await
 }
 
 /// Meta's verification of the webhook's address.
@@ -198,13 +199,16 @@ async fn whatsapp_update(
     }
     let delivered = whatsapp::messages(&body)
         .map_err(|_| WebError::BadRequest("not a WhatsApp webhook".into()))?;
+    let mut deliveries = Vec::with_capacity(delivered.len());
     for m in delivered {
-        if !within_limits(&state, Channel::WhatsApp, &m.from).await? {
-            continue;
-        }
-        channels::receive(&state.store, Channel::WhatsApp, &m.id, &m.raw, Utc::now()).await?;
+        deliveries.push(Delivery {
+            channel: Channel::WhatsApp,
+            sender: Some(sender_subject(&state, Channel::WhatsApp, &m.from).await?),
+            provider_id: m.id,
+            payload: m.raw,
+        });
     }
-    Ok(StatusCode::OK.into_response())
+    store(&state, deliveries).await
 }
 
 /// `POST /channels/sms`: a webhook of the Android SMS gateway, signed with its signing key
@@ -236,10 +240,13 @@ async fn sms_update(
     };
     let payload =
         std::str::from_utf8(&body).map_err(|_| WebError::BadRequest("not UTF-8".into()))?;
-    if within_limits(&state, Channel::Sms, &m.from).await? {
-        channels::receive(&state.store, Channel::Sms, &m.id, payload, now).await?;
-    }
-    Ok(StatusCode::OK.into_response())
+    let delivery = Delivery {
+        channel: Channel::Sms,
+        sender: Some(sender_subject(&state, Channel::Sms, &m.from).await?),
+        provider_id: m.id,
+        payload: payload.into(),
+    };
+    store(&state, vec![delivery]).await
 }
 
 #[cfg(test)]

@@ -1,15 +1,19 @@
 //! Area alerts (issue 20): an email subscription to a desa, confirmed by its link (double
 //! opt-in), receives a new public request of that desa and not one elsewhere, never a
 //! `rahasia` one, and only public text; an unconfirmed subscription receives nothing; every
-//! alert carries the link that ends it; the area's Atom feed lists the same requests.
+//! alert carries the link that ends it; the area's Atom feed lists the same requests; an alert
+//! job run twice sends one alert; an address follows at most ten areas.
 
 use crate::harness::TestApp;
-use kotapintar_storage::entity::area_subscription;
+use kotapintar_storage::entity::{area_subscription, region, request};
 use reqwest::StatusCode;
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::time::Duration;
 
-both_backends!(an_area_subscription_receives_new_requests_of_its_desa_only);
+both_backends!(
+    an_area_subscription_receives_new_requests_of_its_desa_only,
+    an_address_follows_at_most_ten_areas,
+);
 
 const DESA: &str = "51.03.01.1002";
 const FOLLOWER: &str = "pengikut.kuta@contoh.id";
@@ -134,6 +138,22 @@ async fn an_area_subscription_receives_new_requests_of_its_desa_only(app: TestAp
         "only its confirmation request"
     );
 
+    // the alert job run again (its worker stopped after queuing the emails, before the job
+    // was marked done): no second alert
+    let id = request::Entity::find()
+        .filter(request::Column::TrackingCode.eq(here.as_str()))
+        .one(&app.store.reader)
+        .await
+        .unwrap()
+        .expect("the request")
+        .id;
+    let again = kotapintar_storage::alerts::fan_out(&app.store, &app.settings.rules, id)
+        .await
+        .unwrap();
+    assert_eq!(again, 0, "nothing queued the second time");
+    app.run_jobs().await;
+    assert_eq!(to(&app, FOLLOWER).len(), 2, "one alert, even after a retry");
+
     // the area's feed lists the same public requests
     let (s, feed) = app.get_html(&format!("/wilayah/{DESA}/laporan.atom")).await;
     assert_eq!(s, StatusCode::OK);
@@ -157,4 +177,51 @@ async fn an_area_subscription_receives_new_requests_of_its_desa_only(app: TestAp
     app.run_jobs().await;
     app.run_jobs().await;
     assert_eq!(to(&app, FOLLOWER).len(), 2, "nothing after unsubscribing");
+}
+
+async fn an_address_follows_at_most_ten_areas(app: TestApp) {
+    app.import_areas().await;
+    // eleven kecamatan and desa of the regency
+    let areas: Vec<String> = region::Entity::find()
+        .filter(region::Column::Code.starts_with("51.03."))
+        .order_by_asc(region::Column::Code)
+        .limit(11)
+        .all(&app.store.reader)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.code)
+        .collect();
+    assert_eq!(areas.len(), 11);
+    let ask = |who: &'static str, area: String| {
+        let app = &app;
+        async move {
+            let r = app
+                .post_form("/langganan", &[("email", who), ("area", area.as_str())])
+                .await;
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    for area in &areas[..10] {
+        let (s, html) = ask(FOLLOWER, area.clone()).await;
+        assert_eq!(s, StatusCode::OK, "{area}");
+        assert!(html.contains("id=\"alert-sent\""), "{area}");
+    }
+    // the eleventh is refused with a form error that says why and what to do
+    let (s, html) = ask(FOLLOWER, areas[10].clone()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("id=\"e-email\""), "{html}");
+    assert!(html.contains("sudah mengikuti 10 wilayah"), "{html}");
+    assert!(!html.contains("id=\"alert-sent\""));
+    // asking again for one it follows still answers as before; another address is not held back
+    let (s, _) = ask(FOLLOWER, areas[0].clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = ask(UNCONFIRMED, areas[10].clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    let rows = area_subscription::Entity::find()
+        .filter(area_subscription::Column::Email.eq(FOLLOWER))
+        .count(&app.store.reader)
+        .await
+        .unwrap();
+    assert_eq!(rows, 10);
 }

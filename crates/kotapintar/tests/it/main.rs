@@ -16,6 +16,7 @@ mod auth;
 mod bimtek;
 mod browser;
 mod channels;
+mod channels_burst;
 mod channels_email;
 mod channels_faults;
 mod channels_sms;

@@ -3,6 +3,7 @@
 
 pub mod api_call;
 pub mod application;
+pub mod area_alert_sent;
 pub mod area_subscription;
 pub mod audit_head;
 pub mod audit_log;
