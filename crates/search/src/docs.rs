@@ -38,7 +38,7 @@ pub fn from_dataset(d: &Dataset) -> SearchDoc {
     ];
     body.extend(d.resources.iter().map(|r| r.name.clone()));
     SearchDoc {
-        key: dataset_key(d.id),
+        key: dataset_key(d.id.0),
         kind: DocKind::Dataset,
         title: d.title.clone(),
         body: join(body),
@@ -66,7 +66,7 @@ pub fn from_content(item: &ContentItem) -> SearchDoc {
         }
     }
     SearchDoc {
-        key: content_key(item.id),
+        key: content_key(item.id.0),
         kind: match item.kind {
             ContentKind::Berita => DocKind::Berita,
             ContentKind::Pengumuman => DocKind::Pengumuman,

@@ -88,15 +88,17 @@ async fn refresh(
                 }
                 Err(e) => return Err(e.into()),
             },
-            Subject::Dataset(id) => match opendata::get(store, id).await {
-                Ok(d) if kotapintar_domain::opendata::is_public(d.status) => {
-                    upserts.push(docs::from_dataset(&d))
+            Subject::Dataset(id) => {
+                match opendata::get(store, kotapintar_domain::ids::DatasetId(id)).await {
+                    Ok(d) if kotapintar_domain::opendata::is_public(d.status) => {
+                        upserts.push(docs::from_dataset(&d))
+                    }
+                    Ok(_) | Err(kotapintar_storage::StorageError::NotFound) => {
+                        removals.push(docs::dataset_key(id))
+                    }
+                    Err(e) => return Err(e.into()),
                 }
-                Ok(_) | Err(kotapintar_storage::StorageError::NotFound) => {
-                    removals.push(docs::dataset_key(id))
-                }
-                Err(e) => return Err(e.into()),
-            },
+            }
             Subject::Unit(id) => {
                 match units::get(store, kotapintar_domain::ids::UnitId(id)).await {
                     Ok(u) if u.active => upserts.push(docs::from_unit(&u, now)),
@@ -226,7 +228,7 @@ pub async fn rebuild(
     loop {
         let page = content::public_after(&store.reader, after, BATCH, now).await?;
         let Some(last) = page.last() else { break };
-        after = last.id;
+        after = last.id.0;
         let d: Vec<_> = page.iter().map(docs::from_content).collect();
         n += d.len() as u64;
         index.add_new(&d)?;

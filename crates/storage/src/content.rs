@@ -98,7 +98,7 @@ fn to_domain(m: content_item::Model, unit: Option<&unit::Model>) -> Result<Conte
         _ => None,
     };
     Ok(ContentItem {
-        id: m.id,
+        id: ContentId(m.id),
         kind,
         unit_id: UnitId(m.unit_id),
         unit_slug: unit.map(|u| u.slug.clone()).unwrap_or_default(),
@@ -366,7 +366,7 @@ pub async fn create(
     .await?;
     announce(&tx, ContentChange::Editorial(EditorialChange::Saved), &m).await?;
     tx.commit().await?;
-    get(store, m.id).await
+    get(store, ContentId(m.id)).await
 }
 
 /// Saves an edit as a new revision. A published item stays published (its page changes); its
@@ -374,10 +374,11 @@ pub async fn create(
 pub async fn update(
     store: &Store,
     actor: &AuditActor,
-    id: i64,
+    id: ContentId,
     draft: ContentDraft,
     cover_photo: Option<String>,
 ) -> Result<ContentItem> {
+    let id = id.0;
     let tx = store.writer.begin().await?;
     let m = crate::rows::locked::<content_item::Entity>(&tx, id).await?;
     if m.unit_id != draft.unit_id.0 {
@@ -425,7 +426,7 @@ pub async fn update(
     .await?;
     announce(&tx, ContentChange::Editorial(EditorialChange::Saved), &m).await?;
     tx.commit().await?;
-    get(store, id).await
+    get(store, ContentId(id)).await
 }
 
 /// Moves an item through the editorial workflow. Publishing makes it public at its
@@ -435,9 +436,10 @@ pub async fn update(
 pub async fn step(
     store: &Store,
     actor: &AuditActor,
-    id: i64,
+    id: ContentId,
     step: EditorialStep,
 ) -> Result<ContentItem> {
+    let id = id.0;
     let tx = store.writer.begin().await?;
     let m = crate::rows::locked::<content_item::Entity>(&tx, id).await?;
     let item = with_units(&tx, vec![m.clone()]).await?.remove(0);
@@ -445,10 +447,11 @@ pub async fn step(
     record_revision(&tx, actor, &m, &draft_of(&item)).await?;
     announce(&tx, ContentChange::Editorial(t.change), &m).await?;
     tx.commit().await?;
-    get(store, id).await
+    get(store, ContentId(id)).await
 }
 
-pub async fn get(store: &Store, id: i64) -> Result<ContentItem> {
+pub async fn get(store: &Store, id: ContentId) -> Result<ContentItem> {
+    let id = id.0;
     let m = crate::rows::by_id::<content_item::Entity>(&store.reader, id).await?;
     Ok(with_units(&store.reader, vec![m]).await?.remove(0))
 }
@@ -622,7 +625,8 @@ pub struct Revision {
     pub at: DateTime<Utc>,
 }
 
-pub async fn revisions(store: &Store, id: i64) -> Result<Vec<Revision>> {
+pub async fn revisions(store: &Store, id: ContentId) -> Result<Vec<Revision>> {
+    let id = id.0;
     Ok(content_revision::Entity::find()
         .filter(content_revision::Column::ItemId.eq(id))
         .order_by_desc(content_revision::Column::Revision)
@@ -645,7 +649,11 @@ pub struct StoredProgress {
 }
 
 /// A project's progress reports, oldest first.
-pub async fn progress(db: &impl ConnectionTrait, item_id: i64) -> Result<Vec<StoredProgress>> {
+pub async fn progress(
+    db: &impl ConnectionTrait,
+    item_id: ContentId,
+) -> Result<Vec<StoredProgress>> {
+    let item_id = item_id.0;
     Ok(project_update::Entity::find()
         .filter(project_update::Column::ItemId.eq(item_id))
         .order_by_asc(project_update::Column::ReportedOn)
@@ -673,17 +681,21 @@ pub async fn add_progress(
     store: &Store,
     actor: &AuditActor,
     created_by: i64,
-    item_id: i64,
+    item_id: ContentId,
     input: &ProgressInput,
     today: NaiveDate,
     photo: Option<String>,
 ) -> Result<ProgressUpdate> {
+    let item_id = item_id.0;
     let tx = store.writer.begin().await?;
     let m = crate::rows::locked::<content_item::Entity>(&tx, item_id).await?;
     if m.kind != ContentKind::Proyek.as_str() {
         return Err(StorageError::field("reported_on", "not_a_project"));
     }
-    let previous = progress(&tx, item_id).await?.pop().map(|p| p.update);
+    let previous = progress(&tx, ContentId(item_id))
+        .await?
+        .pop()
+        .map(|p| p.update);
     let update = input
         .parse(previous.as_ref(), today)
         .map_err(StorageError::Invalid)?;

@@ -65,7 +65,7 @@ pub enum Source {
 pub struct Resource {
     pub id: i64,
     pub uuid: String,
-    pub dataset_id: i64,
+    pub dataset_id: DatasetId,
     pub position: i32,
     pub name: String,
     pub description: String,
@@ -112,7 +112,7 @@ impl Resource {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Dataset {
-    pub id: i64,
+    pub id: DatasetId,
     pub uuid: String,
     pub unit_id: UnitId,
     pub publisher: Publisher,
@@ -228,7 +228,7 @@ fn resource_of(m: dataset_resource::Model) -> Result<Resource> {
         columns: columns_of(&m.columns)?,
         id: m.id,
         uuid: m.uuid,
-        dataset_id: m.dataset_id,
+        dataset_id: DatasetId(m.dataset_id),
         position: m.position,
         name: m.name,
         description: m.description,
@@ -311,7 +311,7 @@ async fn assemble(db: &impl ConnectionTrait, models: Vec<dataset::Model>) -> Res
             licence: stored("datasets.licence", &m.licence, Licence::parse)?,
             frequency: stored("datasets.frequency", &m.frequency, Frequency::parse)?,
             status: stored("datasets.status", &m.status, EditorialStatus::parse)?,
-            id: m.id,
+            id: DatasetId(m.id),
             uuid: m.uuid,
             unit_id: UnitId(m.unit_id),
             publisher: publisher_of(u),
@@ -439,7 +439,7 @@ pub async fn create(
     .await?;
     announce(&tx, EditorialChange::Saved, &m).await?;
     tx.commit().await?;
-    get(store, m.id).await
+    get(store, DatasetId(m.id)).await
 }
 
 async fn locked(tx: &impl ConnectionTrait, id: i64) -> Result<dataset::Model> {
@@ -452,9 +452,10 @@ async fn locked(tx: &impl ConnectionTrait, id: i64) -> Result<dataset::Model> {
 pub async fn update(
     store: &Store,
     actor: &AuditActor,
-    id: i64,
+    id: DatasetId,
     draft: DatasetDraft,
 ) -> Result<Dataset> {
+    let id = id.0;
     let tx = store.writer.begin().await?;
     let m = locked(&tx, id).await?;
     if m.unit_id != draft.unit_id.0 {
@@ -487,7 +488,7 @@ pub async fn update(
     .await?;
     announce(&tx, EditorialChange::Saved, &m).await?;
     tx.commit().await?;
-    get(store, id).await
+    get(store, DatasetId(id)).await
 }
 
 /// Moves a dataset through review: submitted by its producer, published, returned or
@@ -496,9 +497,10 @@ pub async fn update(
 pub async fn step(
     store: &Store,
     actor: &AuditActor,
-    id: i64,
+    id: DatasetId,
     step: EditorialStep,
 ) -> Result<Dataset> {
+    let id = id.0;
     let tx = store.writer.begin().await?;
     let m = locked(&tx, id).await?;
     crate::editorial::check(&m, step)?;
@@ -517,7 +519,7 @@ pub async fn step(
     let (t, m) = crate::editorial::step(&tx, actor, m, step).await?;
     announce(&tx, t.change, &m).await?;
     tx.commit().await?;
-    get(store, id).await
+    get(store, DatasetId(id)).await
 }
 
 /// A resource to add: its description and where its data comes from.
@@ -536,9 +538,10 @@ pub struct NewResource {
 pub async fn add_resource(
     store: &Store,
     actor: &AuditActor,
-    dataset_id: i64,
+    dataset_id: DatasetId,
     r: NewResource,
 ) -> Result<Resource> {
+    let dataset_id = dataset_id.0;
     let tx = store.writer.begin().await?;
     let m = locked(&tx, dataset_id).await?;
     let position = dataset_resource::Entity::find()
@@ -602,9 +605,10 @@ pub async fn add_resource(
 pub async fn remove_resource(
     store: &Store,
     actor: &AuditActor,
-    dataset_id: i64,
+    dataset_id: DatasetId,
     resource_id: i64,
 ) -> Result<()> {
+    let dataset_id = dataset_id.0;
     let tx = store.writer.begin().await?;
     let m = locked(&tx, dataset_id).await?;
     let r = dataset_resource::Entity::find_by_id(resource_id)
@@ -642,7 +646,8 @@ pub async fn remove_resource(
     Ok(())
 }
 
-pub async fn get(store: &Store, id: i64) -> Result<Dataset> {
+pub async fn get(store: &Store, id: DatasetId) -> Result<Dataset> {
+    let id = id.0;
     let m = crate::rows::by_id::<dataset::Entity>(&store.reader, id).await?;
     assemble(&store.reader, vec![m])
         .await?

@@ -7,7 +7,7 @@
 //! workflow is the same for all: an editor drafts and submits for review, a unit admin (or
 //! Kominfo) publishes, optionally at a later moment (scheduled publishing).
 
-use crate::ids::UnitId;
+use crate::ids::{ContentId, UnitId};
 use crate::region::RegionCode;
 use crate::validation::{optional_text, required_text};
 use crate::FieldErrors;
@@ -521,7 +521,7 @@ impl ContentInput {
 /// A stored content item, as the layers above storage see it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ContentItem {
-    pub id: i64,
+    pub id: ContentId,
     pub kind: ContentKind,
     pub unit_id: UnitId,
     pub unit_slug: String,

@@ -1064,7 +1064,7 @@ async fn a_unit_application_publishes_to_the_portal(app: TestApp) {
     kotapintar_storage::content::step(
         &app.store,
         &actor,
-        id,
+        kotapintar_domain::ids::ContentId(id),
         kotapintar_domain::content::EditorialStep::Publish,
     )
     .await

@@ -435,7 +435,7 @@ async fn search_everywhere(c: Cluster) {
         ],
     )
     .await;
-    let item = kotapintar_storage::content::get(&a.store, id)
+    let item = kotapintar_storage::content::get(&a.store, kotapintar_domain::ids::ContentId(id))
         .await
         .unwrap();
     let href = format!("/berita/{}", item.slug.as_str());

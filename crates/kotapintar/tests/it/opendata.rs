@@ -576,7 +576,7 @@ async fn a_corrupt_stored_status_is_an_error_never_a_draft(app: TestApp) {
     let d = opendata::create(&app.store, &actor, admin.id.0, draft)
         .await
         .unwrap();
-    let mut m: dataset::ActiveModel = dataset::Entity::find_by_id(d.id)
+    let mut m: dataset::ActiveModel = dataset::Entity::find_by_id(d.id.0)
         .one(&app.store.writer)
         .await
         .unwrap()
@@ -596,7 +596,7 @@ async fn a_corrupt_stored_status_is_an_error_never_a_draft(app: TestApp) {
         matches!(&stepped, Err(StorageError::Corrupt { .. })),
         "{stepped:?}"
     );
-    let stored = dataset::Entity::find_by_id(d.id)
+    let stored = dataset::Entity::find_by_id(d.id.0)
         .one(&app.store.reader)
         .await
         .unwrap()

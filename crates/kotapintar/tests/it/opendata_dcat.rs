@@ -235,7 +235,7 @@ async fn an_unpublished_dataset_is_unreachable_by_its_identifiers(app: TestApp) 
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let d = kotapintar_storage::opendata::get(&app.store, draft)
+    let d = kotapintar_storage::opendata::get(&app.store, kotapintar_domain::ids::DatasetId(draft))
         .await
         .unwrap();
     let rid = d.resources[0].uuid.clone();

@@ -105,7 +105,7 @@ async fn an_editor_drafts_and_a_unit_admin_publishes(app: TestApp) {
     app.login("editor.pupr", super::portal::EDITOR_PASSWORD)
         .await;
     let id = draft(&app, &news_fields()).await;
-    let item = kotapintar_storage::content::get(&app.store, id)
+    let item = kotapintar_storage::content::get(&app.store, kotapintar_domain::ids::ContentId(id))
         .await
         .unwrap();
     assert_eq!(item.slug.as_str(), "jalan-raya-kerobokan-diperbaiki");
@@ -153,9 +153,10 @@ async fn an_editor_drafts_and_a_unit_admin_publishes(app: TestApp) {
     );
 
     // every revision kept: created, submitted, published
-    let revs = kotapintar_storage::content::revisions(&app.store, id)
-        .await
-        .unwrap();
+    let revs =
+        kotapintar_storage::content::revisions(&app.store, kotapintar_domain::ids::ContentId(id))
+            .await
+            .unwrap();
     assert_eq!(revs.len(), 3);
     assert_eq!(revs[0].status, "published");
     assert_eq!(revs[0].actor, "admin.pupr");
@@ -200,11 +201,11 @@ async fn bad_input_is_explained_and_nothing_typed_is_lost(app: TestApp) {
     // the same title twice: the second slug is numbered
     let a = draft(&app, &[("kind", "pengumuman"), ("title", "Pemadaman air")]).await;
     let b = draft(&app, &[("kind", "pengumuman"), ("title", "Pemadaman air")]).await;
-    let sa = kotapintar_storage::content::get(&app.store, a)
+    let sa = kotapintar_storage::content::get(&app.store, kotapintar_domain::ids::ContentId(a))
         .await
         .unwrap()
         .slug;
-    let sb = kotapintar_storage::content::get(&app.store, b)
+    let sb = kotapintar_storage::content::get(&app.store, kotapintar_domain::ids::ContentId(b))
         .await
         .unwrap()
         .slug;
@@ -299,7 +300,7 @@ async fn bad_input_is_explained_and_nothing_typed_is_lost(app: TestApp) {
         ],
     )
     .await;
-    let item = kotapintar_storage::content::get(&app.store, id)
+    let item = kotapintar_storage::content::get(&app.store, kotapintar_domain::ids::ContentId(id))
         .await
         .unwrap();
     assert_eq!(item.cover_photo.as_deref(), Some(kept.as_str()));
@@ -931,7 +932,7 @@ async fn attachments_are_pdfs_and_survive_a_form_sent_back(app: TestApp) {
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let item = kotapintar_storage::content::get(&app.store, id)
+    let item = kotapintar_storage::content::get(&app.store, kotapintar_domain::ids::ContentId(id))
         .await
         .unwrap();
     assert!(item.attachments.is_empty());

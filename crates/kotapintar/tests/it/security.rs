@@ -404,7 +404,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         registration_a: registration.id,
         unregistered_a,
         certificate: registration.certificate_code.unwrap(),
-        dataset_a,
+        dataset_a: dataset_a.0,
         published_dataset: open_csv.name.to_string(),
         published_uuid: open_csv.uuid.clone(),
         published_resource: open_csv.resources[0].uuid.clone(),

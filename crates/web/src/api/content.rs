@@ -40,7 +40,7 @@ pub struct ContentView {
 
 fn view(state: &AppState, i: &ContentItem) -> ContentView {
     ContentView {
-        id: i.id,
+        id: i.id.0,
         kind: i.kind.as_str().into(),
         title: i.title.clone(),
         slug: i.slug.as_str().into(),
@@ -328,7 +328,7 @@ pub async fn add_progress(
     post: Post,
 ) -> Response {
     let (call, id, body) = match Call::begin(&client, "content:write", &post).and_then(|call| {
-        let id = super::extract::path_id(&id, "id")?;
+        let id = kotapintar_domain::ids::ContentId(super::extract::path_id(&id, "id")?);
         Ok((call, id, post.json::<ProgressBody>()?))
     }) {
         Ok(c) => c,

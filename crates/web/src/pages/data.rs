@@ -13,7 +13,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use kotapintar_domain::content::{EditorialStatus, EditorialStep};
-use kotapintar_domain::ids::UnitId;
+use kotapintar_domain::ids::{DatasetId, UnitId};
 use kotapintar_domain::opendata::query::{Query as SolrQuery, Searchable};
 use kotapintar_domain::opendata::table::{DatastoreQuery, Table};
 use kotapintar_domain::opendata::{
@@ -600,7 +600,7 @@ pub async fn create(
     }
 }
 
-async fn managed(state: &AppState, actor: &Actor, id: i64) -> Result<Dataset, WebError> {
+async fn managed(state: &AppState, actor: &Actor, id: DatasetId) -> Result<Dataset, WebError> {
     let d = opendata::get(&state.store, id).await?;
     if !actor.can(Permission::ProduceData { unit: d.unit_id }) && !actor.can(Permission::Walidata) {
         return Err(WebError::Forbidden);
@@ -610,7 +610,7 @@ async fn managed(state: &AppState, actor: &Actor, id: i64) -> Result<Dataset, We
 
 pub async fn edit_form(
     StaffPage { state, actor, page }: StaffPage,
-    Path(id): Path<i64>,
+    Path(id): Path<DatasetId>,
 ) -> Result<Response, WebError> {
     let d = managed(&state, &actor, id).await?;
     let st = fresh(input_of(&d), d.unit_id.0);
@@ -619,7 +619,7 @@ pub async fn edit_form(
 
 pub async fn update(
     StaffPage { state, actor, page }: StaffPage,
-    Path(id): Path<i64>,
+    Path(id): Path<DatasetId>,
     CsrfForm(f): CsrfForm<DatasetForm>,
 ) -> Result<Response, WebError> {
     let d = managed(&state, &actor, id).await?;
@@ -646,7 +646,7 @@ pub struct StepForm {
 
 pub async fn step(
     StaffPage { state, actor, page }: StaffPage,
-    Path(id): Path<i64>,
+    Path(id): Path<DatasetId>,
     CsrfForm(f): CsrfForm<StepForm>,
 ) -> Result<Response, WebError> {
     let d = managed(&state, &actor, id).await?;
@@ -680,7 +680,7 @@ pub async fn step(
 /// the reason (for a CSV, the line).
 pub async fn add_resource(
     StaffPage { state, actor, page }: StaffPage,
-    Path(id): Path<i64>,
+    Path(id): Path<DatasetId>,
     form_data: CsrfMultipart,
 ) -> Result<Response, WebError> {
     let d = managed(&state, &actor, id).await?;
@@ -783,7 +783,7 @@ pub struct NoFields {}
 
 pub async fn remove_resource(
     StaffPage { state, actor, page }: StaffPage,
-    Path((id, rid)): Path<(i64, i64)>,
+    Path((id, rid)): Path<(DatasetId, i64)>,
     CsrfForm(_f): CsrfForm<NoFields>,
 ) -> Result<Response, WebError> {
     let d = managed(&state, &actor, id).await?;

@@ -15,7 +15,7 @@ use kotapintar_domain::content::{
     check_attachment, Attachment, ContentInput, ContentItem, ContentKind, EditorialStatus,
     EditorialStep, FundSource, ProgressInput, ProjectStatus, MAX_ATTACHMENTS,
 };
-use kotapintar_domain::ids::UnitId;
+use kotapintar_domain::ids::{ContentId, UnitId};
 use kotapintar_domain::policy::{Actor, Permission};
 use kotapintar_domain::unit::Unit;
 use kotapintar_domain::FieldErrors;
@@ -452,7 +452,11 @@ async fn again(
     .await
 }
 
-async fn editable_item(state: &AppState, actor: &Actor, id: i64) -> Result<ContentItem, WebError> {
+async fn editable_item(
+    state: &AppState,
+    actor: &Actor,
+    id: ContentId,
+) -> Result<ContentItem, WebError> {
     let item = content::get(&state.store, id).await?;
     actor.require(Permission::EditContent { unit: item.unit_id })?;
     Ok(item)
@@ -460,7 +464,7 @@ async fn editable_item(state: &AppState, actor: &Actor, id: i64) -> Result<Conte
 
 pub async fn edit_form(
     StaffPage { state, actor, page }: StaffPage,
-    Path(id): Path<i64>,
+    Path(id): Path<ContentId>,
 ) -> Result<Response, WebError> {
     let item = editable_item(&state, &actor, id).await?;
     let input = item.to_input(state.config.rules.utc_offset);
@@ -489,7 +493,7 @@ pub async fn edit_form(
 
 pub async fn update(
     StaffPage { state, actor, page }: StaffPage,
-    Path(id): Path<i64>,
+    Path(id): Path<ContentId>,
     form_data: CsrfMultipart,
 ) -> Result<Response, WebError> {
     let item = editable_item(&state, &actor, id).await?;
@@ -540,7 +544,7 @@ pub struct StepForm {
 pub async fn step(
     State(state): State<AppState>,
     Staff(actor): Staff,
-    Path(id): Path<i64>,
+    Path(id): Path<ContentId>,
     CsrfForm(f): CsrfForm<StepForm>,
 ) -> Result<Response, WebError> {
     let item = editable_item(&state, &actor, id).await?;
@@ -562,7 +566,7 @@ pub async fn step(
 
 pub async fn add_progress(
     StaffPage { state, actor, page }: StaffPage,
-    Path(id): Path<i64>,
+    Path(id): Path<ContentId>,
     form_data: CsrfMultipart,
 ) -> Result<Response, WebError> {
     let item = editable_item(&state, &actor, id).await?;

@@ -279,7 +279,7 @@ pub async fn sitemap(State(state): State<AppState>) -> Result<Response, WebError
     loop {
         let page = content::public_after(&state.store.reader, after, 1000, now).await?;
         let Some(last) = page.last() else { break };
-        after = last.id;
+        after = last.id.0;
         for i in &page {
             url(&mut out, &i.path(), Some(i.updated_at));
         }
