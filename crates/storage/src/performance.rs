@@ -154,6 +154,7 @@ fn history_of(
     units: Vec<i64>,
 ) -> History {
     let rejected = row.status == Status::Ditolak.as_str();
+    let referred = row.status == Status::Dialihkan.as_str();
     History {
         received_at: row.received_at,
         verified_at,
@@ -169,6 +170,7 @@ fn history_of(
         district_code: row.district_code.clone(),
         village_code: row.village_code.clone(),
         returned_at: Vec::new(),
+        referred_at: referred.then(|| row.closed_at.unwrap_or(row.updated_at)),
     }
 }
 
