@@ -5,6 +5,7 @@
 
 use crate::validation::{optional_email, optional_phone, optional_url, required, required_text};
 use crate::FieldErrors;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -120,6 +121,18 @@ impl AgencyContact {
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+/// Why a request is `dialihkan` or `ditunda`, as the public reads it: the reason (masked of
+/// personal data when written), the agency it went to with its public contact, or the date a
+/// deferral ends. Public by design: it names an institution, never a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusReason {
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agency: Option<AgencyContact>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deferred_until: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use crate::audit::{self, AuditActor, Change};
 use crate::entity::{outside_agency, request_status_reason};
 use crate::{Result, StorageError, Store};
 use chrono::{DateTime, Utc};
-use kotapintar_domain::agency::{AgencyContact, AgencyDraft, AgencyKind};
+use kotapintar_domain::agency::{AgencyContact, AgencyDraft, AgencyKind, StatusReason};
 use kotapintar_domain::request::Status;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -146,19 +146,6 @@ pub async fn update(
     Ok(after)
 }
 
-/// Why a request is `dialihkan` or `ditunda`, as the public sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StatusReason {
-    pub reason: String,
-    /// Referred: the agency and its public contact.
-    pub agency: Option<AgencyContact>,
-    /// Deferred: when it resumes.
-    pub deferred_until: Option<DateTime<Utc>>,
-    /// Deferred: the status it goes back to.
-    #[serde(skip)]
-    pub deferred_from: Option<Status>,
-}
-
 /// The reasons of these requests (only those that have one), with their agencies.
 pub async fn reasons(
     db: &impl ConnectionTrait,
@@ -183,32 +170,33 @@ pub async fn reasons(
             .map(|m| agency_of(m).map(|a| (a.id, a.contact())))
             .collect::<Result<_>>()?
     };
-    rows.into_iter()
+    Ok(rows
+        .into_iter()
         .map(|r| {
-            let deferred_from = r
-                .deferred_from
-                .as_deref()
-                .map(|s| {
-                    Status::parse(s)
-                        .map_err(|_| StorageError::corrupt("request_status_reason.from", s))
-                })
-                .transpose()?;
-            Ok((
-                r.request_id,
-                StatusReason {
-                    agency: r.agency_id.and_then(|a| agencies.get(&a).cloned()),
-                    reason: r.reason,
-                    deferred_until: r.deferred_until,
-                    deferred_from,
-                },
-            ))
+            let reason = StatusReason {
+                agency: r.agency_id.and_then(|a| agencies.get(&a).cloned()),
+                reason: r.reason,
+                deferred_until: r.deferred_until,
+            };
+            (r.request_id, reason)
         })
-        .collect()
+        .collect())
 }
 
-/// The reason of one request, if it has one.
-pub async fn reason_of(db: &impl ConnectionTrait, request_id: i64) -> Result<Option<StatusReason>> {
-    Ok(reasons(db, &[request_id]).await?.remove(&request_id))
+/// The status a deferred request had before it was deferred.
+pub async fn deferred_from(db: &impl ConnectionTrait, request_id: i64) -> Result<Option<Status>> {
+    let Some(row) = request_status_reason::Entity::find_by_id(request_id)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    row.deferred_from
+        .as_deref()
+        .map(|s| {
+            Status::parse(s).map_err(|_| StorageError::corrupt("request_status_reason.from", s))
+        })
+        .transpose()
 }
 
 /// Writes what a step decided about the reason: `reason` none removes the row (resumed).

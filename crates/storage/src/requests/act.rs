@@ -203,9 +203,7 @@ pub(super) async fn deferred_from(
     if row.status != Status::Ditunda.as_str() {
         return Ok(None);
     }
-    Ok(crate::agencies::reason_of(tx, row.id)
-        .await?
-        .and_then(|r| r.deferred_from))
+    crate::agencies::deferred_from(tx, row.id).await
 }
 
 /// The request as the workflow sees it.

@@ -24,7 +24,8 @@ const MAX_REASON_CHARS: usize = 1000;
 /// How far ahead a request may be deferred: beyond a year it is not deferred but shelved.
 pub const MAX_DEFER_DAYS: i64 = 365;
 
-/// The reason as the public sees it: trimmed, checked, with the reporter's name masked.
+/// The reason as the public sees it: trimmed, checked, masked of personal data (the
+/// reporter's name, phone numbers, NIK) as every public text is.
 fn public_reason(current: &Current<'_>, reason: &str) -> Result<String, Refusal> {
     let reason = reason.trim();
     let n = reason.chars().count();
@@ -34,8 +35,7 @@ fn public_reason(current: &Current<'_>, reason: &str) -> Result<String, Refusal>
     if n > MAX_REASON_CHARS {
         return Err(field("reason", "too_long"));
     }
-    let names: Vec<&str> = current.reporter_name.into_iter().collect();
-    Ok(privacy::mask_names(reason, &names))
+    Ok(privacy::mask_personal_data(reason, current.reporter_name))
 }
 
 /// Bukan wewenang: to the agency the facts found (active ones only), with a public reason.
