@@ -525,9 +525,10 @@ pub async fn per_unit(store: &Store, period: Period) -> Result<BTreeMap<i64, Fig
 }
 
 fn open_statuses() -> Vec<&'static str> {
+    // a deferred request is open but its clock is suspended: never overdue nor stuck
     Status::ALL
         .iter()
-        .filter(|s| s.is_open())
+        .filter(|s| s.can_be_late())
         .map(|s| s.as_str())
         .collect()
 }
