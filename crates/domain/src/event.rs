@@ -35,10 +35,16 @@ pub enum RequestStep {
     Validate,
     /// The desk returns a unit's follow-up with a reason (tindak lanjut ditolak).
     ReturnFollowUp,
+    /// Bukan wewenang: referred to an outside agency.
+    Refer,
+    /// Deferred until a date.
+    Defer,
+    /// A deferred request resumed.
+    Resume,
 }
 
 impl RequestStep {
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 19] = [
         Self::Created,
         Self::Verify,
         Self::Reject,
@@ -55,6 +61,9 @@ impl RequestStep {
         Self::Attach,
         Self::Validate,
         Self::ReturnFollowUp,
+        Self::Refer,
+        Self::Defer,
+        Self::Resume,
     ];
 
     /// The step's name in the timeline and in the event's `step` field.
@@ -76,6 +85,9 @@ impl RequestStep {
             Self::Attach => "attach",
             Self::Validate => "validate",
             Self::ReturnFollowUp => "return_follow_up",
+            Self::Refer => "refer",
+            Self::Defer => "defer",
+            Self::Resume => "resume",
         }
     }
 
@@ -98,6 +110,9 @@ impl RequestStep {
             Self::Attach => "request.attach",
             Self::Validate => "request.validate",
             Self::ReturnFollowUp => "request.return_follow_up",
+            Self::Refer => "request.refer",
+            Self::Defer => "request.defer",
+            Self::Resume => "request.resume",
         }
     }
 
@@ -123,6 +138,9 @@ impl From<crate::request::Step> for RequestStep {
             Step::Comment => Self::Comment,
             Step::Validate => Self::Validate,
             Step::ReturnFollowUp => Self::ReturnFollowUp,
+            Step::Refer => Self::Refer,
+            Step::Defer => Self::Defer,
+            Step::Resume => Self::Resume,
         }
     }
 }
@@ -158,6 +176,9 @@ pub const SUBSCRIBABLE_REQUEST_EVENTS: &[&str] = &[
     RequestStep::Escalate.event_kind(),
     RequestStep::Validate.event_kind(),
     RequestStep::ReturnFollowUp.event_kind(),
+    RequestStep::Refer.event_kind(),
+    RequestStep::Defer.event_kind(),
+    RequestStep::Resume.event_kind(),
 ];
 
 /// `request.<step>`: a step in a request's workflow. Carries no personal data, and only the

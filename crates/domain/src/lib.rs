@@ -1,6 +1,7 @@
 //! Domain rules of kotapintar. Nothing here does I/O: storage and HTTP depend on this crate,
 //! never the other way round, so every rule can be unit-tested on plain values.
 
+pub mod agency;
 pub mod alerts;
 pub mod audit;
 pub mod client;

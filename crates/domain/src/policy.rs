@@ -69,6 +69,8 @@ pub enum Permission {
     ViewRouting,
     /// Retrain the routing model, keep the routing rules (Kominfo).
     ManageRouting,
+    /// Keep the list of outside agencies "bukan wewenang" requests are referred to (Kominfo).
+    ManageAgencies,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -158,7 +160,9 @@ impl Actor {
                     self.can(Permission::PublishContent { unit })
                 }
             },
-            Permission::Walidata | Permission::ManageRouting => self.is_admin(),
+            Permission::Walidata | Permission::ManageRouting | Permission::ManageAgencies => {
+                self.is_admin()
+            }
             Permission::ViewRouting => self.can_triage() || self.has_role(Role::Leader),
             Permission::DatasetStep { unit, step } => match step {
                 EditorialStep::Submit => self.can(Permission::ProduceData { unit }),

@@ -61,6 +61,9 @@ pub struct RequestRecord {
     /// as they are.
     #[serde(skip)]
     pub media_url: Option<String>,
+    /// Why it is `dialihkan` (the agency) or `ditunda` (until when); none otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<crate::agency::StatusReason>,
 }
 
 /// A request's free text with personal data masked: what the public reads, searches and
@@ -161,6 +164,10 @@ pub struct PublicRequest {
     /// public output (the API's schemas among them) stays exactly as it was.
     #[serde(skip)]
     pub media_url: Option<String>,
+    /// Where a "bukan wewenang" request went and why, or until when it is deferred and why
+    /// (absent otherwise, so other outputs stay as they were).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<crate::agency::StatusReason>,
     pub timeline: Vec<PublicEvent>,
 }
 
@@ -212,6 +219,7 @@ pub fn publish(r: &RequestRecord, events: &[EventRecord]) -> Option<PublicReques
         unit_names: r.unit_names.clone(),
         photo_ids: r.photo_ids.clone(),
         media_url: r.media_url.clone(),
+        status_reason: r.status_reason.clone(),
         timeline: events
             .iter()
             .map(|e| PublicEvent {
@@ -282,6 +290,7 @@ mod tests {
             unit_names: vec![],
             photo_ids: vec![],
             media_url: None,
+            status_reason: None,
         }
     }
 

@@ -3,6 +3,7 @@
 //! make goes through a function here that also appends the audit entry in the same
 //! transaction, so no change can skip the log.
 
+pub mod agencies;
 pub mod alerts;
 pub mod applications;
 pub mod audit;

@@ -63,6 +63,8 @@ pub fn status_label_id(s: Status) -> &'static str {
         Status::Selesai => "selesai",
         Status::Ditutup => "ditutup",
         Status::MenungguValidasi => "selesai ditindaklanjuti, menunggu validasi",
+        Status::Dialihkan => "dialihkan ke instansi lain (bukan wewenang)",
+        Status::Ditunda => "ditunda",
     }
 }
 
@@ -76,6 +78,8 @@ pub fn status_label_en(s: Status) -> &'static str {
         Status::Selesai => "resolved",
         Status::Ditutup => "closed",
         Status::MenungguValidasi => "follow-up done, awaiting validation",
+        Status::Dialihkan => "referred to another agency (not our authority)",
+        Status::Ditunda => "deferred",
     }
 }
 

@@ -154,6 +154,7 @@ fn history_of(
     units: Vec<i64>,
 ) -> History {
     let rejected = row.status == Status::Ditolak.as_str();
+    let referred = row.status == Status::Dialihkan.as_str();
     History {
         received_at: row.received_at,
         verified_at,
@@ -169,6 +170,7 @@ fn history_of(
         district_code: row.district_code.clone(),
         village_code: row.village_code.clone(),
         returned_at: Vec::new(),
+        referred_at: referred.then(|| row.closed_at.unwrap_or(row.updated_at)),
     }
 }
 
@@ -523,9 +525,10 @@ pub async fn per_unit(store: &Store, period: Period) -> Result<BTreeMap<i64, Fig
 }
 
 fn open_statuses() -> Vec<&'static str> {
+    // a deferred request is open but its clock is suspended: never overdue nor stuck
     Status::ALL
         .iter()
-        .filter(|s| s.is_open())
+        .filter(|s| s.can_be_late())
         .map(|s| s.as_str())
         .collect()
 }

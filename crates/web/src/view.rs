@@ -141,7 +141,8 @@ impl Page {
         due: impl Val<Option<chrono::DateTime<chrono::Utc>>>,
         status: impl Val<kotapintar_domain::request::Status>,
     ) -> bool {
-        status.val().is_open() && due.val().is_some_and(|d| d < chrono::Utc::now())
+        // a deferred request's clock is suspended: never shown late
+        status.val().can_be_late() && due.val().is_some_and(|d| d < chrono::Utc::now())
     }
 
     pub fn t(&self, key: &str) -> &'static str {

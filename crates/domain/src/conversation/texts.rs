@@ -290,6 +290,10 @@ fn status_name(lang: Lang, s: Status) -> &'static str {
         (Lang::En, Status::Ditutup) => "closed",
         (Lang::Id, Status::MenungguValidasi) => "selesai ditindaklanjuti, menunggu validasi",
         (Lang::En, Status::MenungguValidasi) => "follow-up done, awaiting validation",
+        (Lang::Id, Status::Dialihkan) => "dialihkan ke instansi lain (bukan wewenang)",
+        (Lang::En, Status::Dialihkan) => "referred to another agency (not our authority)",
+        (Lang::Id, Status::Ditunda) => "ditunda",
+        (Lang::En, Status::Ditunda) => "deferred",
     }
 }
 

@@ -12,6 +12,9 @@
 //!   resolution, with the days up to then; while reopened it does not count as resolved;
 //! - **returned** on each local date the central desk returned the unit's follow-up
 //!   (validated closure, "tindak lanjut ditolak"), counted for the units holding it;
+//! - **referred** on the local date it was referred to an outside agency ("bukan
+//!   wewenang", `dialihkan`): neither resolved nor late, counted apart; for the regency and,
+//!   when a unit referred it back out, for that unit;
 //! - **on time** when that resolution came no later than the service's time limit
 //!   (`resolve_due_at`, set at dispatch), **late** otherwise.
 //!
@@ -59,6 +62,8 @@ pub struct History {
     pub village_code: Option<String>,
     /// When the desk returned the unit's follow-up (validated closure), oldest first.
     pub returned_at: Vec<DateTime<Utc>>,
+    /// When it was referred to an outside agency (`dialihkan`).
+    pub referred_at: Option<DateTime<Utc>>,
 }
 
 /// A request as the figures see it. Stored per request so a later step can take back what
@@ -81,6 +86,9 @@ pub struct Facts {
     /// existed have none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub returned_on: Vec<NaiveDate>,
+    /// The day it was referred to an outside agency (older facts have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referred_on: Option<NaiveDate>,
 }
 
 /// How counters are broken down.
@@ -131,10 +139,12 @@ pub enum Metric {
     IkmCount,
     /// Follow-ups the central desk returned to the unit (validated closure).
     Returned,
+    /// Referred to an outside agency (bukan wewenang).
+    Referred,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 12] = [
+    pub const ALL: [Metric; 13] = [
         Self::Received,
         Self::Verified,
         Self::Rejected,
@@ -147,6 +157,7 @@ impl Metric {
         Self::IkmSum,
         Self::IkmCount,
         Self::Returned,
+        Self::Referred,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -163,6 +174,7 @@ impl Metric {
             Self::IkmSum => "ikm_sum",
             Self::IkmCount => "ikm_cnt",
             Self::Returned => "returned",
+            Self::Referred => "referred",
         }
     }
 
@@ -245,6 +257,7 @@ impl Facts {
                 .iter()
                 .map(|t| local_date(*t, offset))
                 .collect(),
+            referred_on: h.referred_at.map(|t| local_date(t, offset)),
         }
     }
 
@@ -278,6 +291,9 @@ impl Facts {
         }
         for d in &self.returned_on {
             events.push((*d, Metric::Returned, 0));
+        }
+        if let Some(d) = self.referred_on {
+            events.push((d, Metric::Referred, 0));
         }
         let scopes = std::iter::once(REGENCY).chain(self.units.iter().copied());
         for scope in scopes {
@@ -445,6 +461,8 @@ pub struct Figures {
     pub ikm_respondents: i64,
     /// Follow-ups the desk returned (validated closure).
     pub returned: i64,
+    /// Referred to an outside agency (bukan wewenang): neither resolved nor late.
+    pub referred: i64,
     /// Per unsur number (1..9): (sum of answers, number of answers).
     pub ikm: BTreeMap<i32, (i64, i64)>,
 }
@@ -465,6 +483,7 @@ impl Figures {
             Metric::IkmSum => self.ikm.entry(bucket).or_insert((0, 0)).0 += n,
             Metric::IkmCount => self.ikm.entry(bucket).or_insert((0, 0)).1 += n,
             Metric::Returned => self.returned += n,
+            Metric::Referred => self.referred += n,
         }
     }
 

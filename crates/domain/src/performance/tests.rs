@@ -34,6 +34,7 @@ fn history() -> History {
         district_code: Some("51.03.05".into()),
         village_code: Some("51.03.05.1001".into()),
         returned_at: vec![],
+        referred_at: None,
     }
 }
 
@@ -404,4 +405,31 @@ fn month_rows_sum_the_days_of_their_month() {
             (key("2026-09-01", Metric::Received), 1),
         ])
     );
+}
+
+#[test]
+fn a_referral_counts_apart_never_as_resolved_nor_late() {
+    let mut h = history();
+    h.units = vec![3];
+    h.referred_at = Some(at("2026-08-18 09:00"));
+    let f = Facts::from_history(&h, &calendar(), wita());
+    assert_eq!(f.referred_on, Some(d("2026-08-18")));
+    let c = f.contributions();
+    let count = |scope: i64, metric: Metric| {
+        c.iter()
+            .filter(|(k, _)| k.scope == scope && k.dim == Dim::All && k.metric == metric)
+            .map(|(_, n)| *n)
+            .sum::<i64>()
+    };
+    // for the regency and the unit that referred it back out
+    assert_eq!(count(REGENCY, Metric::Referred), 1);
+    assert_eq!(count(3, Metric::Referred), 1);
+    for m in [Metric::Resolved, Metric::Late, Metric::OnTime] {
+        assert_eq!(count(REGENCY, m), 0, "{m:?}");
+    }
+    // facts stored before referrals existed read without it
+    let mut old = serde_json::to_value(&f).unwrap();
+    old.as_object_mut().unwrap().remove("referred_on");
+    let back: Facts = serde_json::from_value(old).unwrap();
+    assert_eq!(back.referred_on, None);
 }

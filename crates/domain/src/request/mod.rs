@@ -4,6 +4,8 @@
 //! ```text
 //! diterima ──verify──> diverifikasi ──dispatch──> didisposisikan ──> ditindaklanjuti ──> selesai ──> ditutup
 //!     └─> ditolak (reason)        reopen by the reporter returns a selesai request to its units
+//!     └─> dialihkan (bukan wewenang: referred to a registered outside agency, with a reason)
+//! didisposisikan / ditindaklanjuti ──defer──> ditunda (until a date) ──resume──> back again
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -64,10 +66,16 @@ pub enum Status {
     /// Resolved by the unit, waiting for the central desk to validate the follow-up before the
     /// reporter is asked to confirm (services that require it).
     MenungguValidasi,
+    /// Not the regency's authority (bukan wewenang): referred to a registered outside agency,
+    /// with a public reason. Final for the regency; counted apart from resolved requests.
+    Dialihkan,
+    /// Deferred by the handling unit until a date, with a public reason; the stage's clock is
+    /// suspended and the sweep resumes it on the date.
+    Ditunda,
 }
 
 impl Status {
-    pub const ALL: [Status; 8] = [
+    pub const ALL: [Status; 10] = [
         Self::Diterima,
         Self::Diverifikasi,
         Self::Ditolak,
@@ -76,6 +84,8 @@ impl Status {
         Self::Selesai,
         Self::Ditutup,
         Self::MenungguValidasi,
+        Self::Dialihkan,
+        Self::Ditunda,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -88,6 +98,8 @@ impl Status {
             Self::Selesai => "selesai",
             Self::Ditutup => "ditutup",
             Self::MenungguValidasi => "menunggu_validasi",
+            Self::Dialihkan => "dialihkan",
+            Self::Ditunda => "ditunda",
         }
     }
 
@@ -107,7 +119,14 @@ impl Status {
                 | Self::Didisposisikan
                 | Self::Ditindaklanjuti
                 | Self::MenungguValidasi
+                | Self::Ditunda
         )
+    }
+
+    /// Open and running against a deadline: a deferred request is still open, but its clock
+    /// is suspended until the date it was deferred to, so it is never late nor escalated.
+    pub fn can_be_late(self) -> bool {
+        self.is_open() && self != Self::Ditunda
     }
 
     /// Which stage's time limit applies while in this status.
@@ -117,8 +136,10 @@ impl Status {
             Self::Didisposisikan => Some(Stage::FollowUp),
             Self::Ditindaklanjuti => Some(Stage::Resolve),
             Self::Selesai => Some(Stage::Objection),
-            Self::Ditolak | Self::Ditutup => None,
+            Self::Ditolak | Self::Ditutup | Self::Dialihkan => None,
             Self::MenungguValidasi => Some(Stage::Validate),
+            // its own deadline is the date it was deferred to, not a stage's limit
+            Self::Ditunda => None,
         }
     }
 }
@@ -193,6 +214,13 @@ pub enum Step {
     Validate,
     /// The desk returns a unit's follow-up with a reason (tindak lanjut ditolak).
     ReturnFollowUp,
+    /// Bukan wewenang: referred to an outside agency.
+    Refer,
+    /// Deferred until a date.
+    Defer,
+    /// A deferred request goes back to the status it had (staff early, or the sweep on the
+    /// date).
+    Resume,
 }
 
 impl Step {
@@ -210,6 +238,9 @@ impl Step {
             Self::Comment => "comment",
             Self::Validate => "validate",
             Self::ReturnFollowUp => "return_follow_up",
+            Self::Refer => "refer",
+            Self::Defer => "defer",
+            Self::Resume => "resume",
         }
     }
 }
@@ -237,6 +268,11 @@ pub fn next_status(current: Status, step: Step) -> Result<Status, TransitionErro
         (s, Step::Comment) if s != Ditutup => s,
         (MenungguValidasi, Step::Validate) => Selesai,
         (MenungguValidasi, Step::ReturnFollowUp) => Ditindaklanjuti,
+        // the desk before dispatch; the unit (or the desk) before work starts
+        (Diterima | Diverifikasi | Didisposisikan, Step::Refer) => Dialihkan,
+        (Didisposisikan | Ditindaklanjuti, Step::Defer) => Ditunda,
+        // back to the status it had; `decide` reads which from the request (this is the usual)
+        (Ditunda, Step::Resume) => Ditindaklanjuti,
         _ => {
             return Err(TransitionError {
                 step: step.as_str(),

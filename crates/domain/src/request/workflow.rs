@@ -9,6 +9,7 @@
 //! (`ReporterAction`) and the periodic sweep (`SweepAction`).
 
 use super::{next_status, RejectReason, RequestRules, Status, Step, TransitionError};
+use crate::agency::AgencyContact;
 use crate::event::RequestStep;
 use crate::ids::{RequestId, UnitId, UserId};
 use crate::policy::Actor;
@@ -59,6 +60,20 @@ pub enum StaffAction {
     ReturnFollowUp {
         reason: String,
     },
+    /// Bukan wewenang: referred to a registered outside agency, with a public reason.
+    Refer {
+        agency: i64,
+        reason: String,
+    },
+    /// Deferred to a date (a `date` input's value, checked by `decide`), with a public reason.
+    Defer {
+        until: String,
+        reason: String,
+    },
+    /// A deferred request goes back to work before its date.
+    Resume {
+        note: Option<String>,
+    },
 }
 
 impl StaffAction {
@@ -73,6 +88,9 @@ impl StaffAction {
             Self::Comment { .. } | Self::Assign { .. } => Step::Comment,
             Self::AcceptFollowUp { .. } => Step::Validate,
             Self::ReturnFollowUp { .. } => Step::ReturnFollowUp,
+            Self::Refer { .. } => Step::Refer,
+            Self::Defer { .. } => Step::Defer,
+            Self::Resume { .. } => Step::Resume,
         }
     }
 
@@ -101,6 +119,8 @@ pub enum SweepAction {
     Escalate { level: i32, late_working_days: i64 },
     /// No unit has taken the request within `hours` of its arrival: the leadership hears.
     Untaken { hours: u32 },
+    /// A deferred request's date has come: back to the status it had.
+    Resume,
 }
 
 impl SweepAction {
@@ -116,12 +136,11 @@ impl SweepAction {
         } else {
             1
         };
-        (current.status.is_open() && due < ctx.now && level > current.escalation_level).then_some(
-            Self::Escalate {
+        (current.status.can_be_late() && due < ctx.now && level > current.escalation_level)
+            .then_some(Self::Escalate {
                 level,
                 late_working_days: late,
-            },
-        )
+            })
     }
 }
 
@@ -148,6 +167,8 @@ pub struct Current<'a> {
     pub escalation_level: i32,
     /// Masked out of the public copy of a response.
     pub reporter_name: Option<&'a str>,
+    /// The status a deferred request had before (`ditunda` only).
+    pub deferred_from: Option<Status>,
 }
 
 /// What storage looked up for the step before deciding; a name the step refers to that does
@@ -166,6 +187,8 @@ pub struct Facts {
     pub officer_name: Option<String>,
     /// The service's validated-closure settings and the photos of the result so far.
     pub closure: ClosureFacts,
+    /// The outside agency a referral names, if it exists and is active.
+    pub agency: Option<AgencyContact>,
 }
 
 /// What validated closure needs to know: whether the request's service requires the desk to
@@ -244,6 +267,12 @@ pub struct Changes {
     pub duplicate_of: Set<RequestId>,
     /// The response as written, and its public copy with the reporter's name masked.
     pub response: Set<(String, String)>,
+    /// The outside agency a request was referred to.
+    pub referred_to: Set<Option<i64>>,
+    /// The public reason of a referral or a deferral.
+    pub status_reason: Set<Option<String>>,
+    /// Deferred: the status it had and when the deferral ends.
+    pub deferred: Set<Option<(Status, DateTime<Utc>)>>,
 }
 
 /// How the units handling the request change.
@@ -383,14 +412,15 @@ pub fn decide(
     match taken {
         Taken::Staff(actor, action) => staff(current, actor, action, facts, ctx),
         Taken::Reporter(action) => reporter(current, action, ctx),
-        Taken::Sweep(action) => sweep(current, action, ctx),
+        Taken::Sweep(action) => sweep(current, action, facts, ctx),
         Taken::Rule(action) => by_rule(current, action, facts, ctx),
     }
 }
 
 /// Who may take a staff step: the desk verifies, rejects and dispatches; the handling units'
 /// staff work on it; both may comment.
-fn may_take(actor: &Actor, action: &StaffAction, handling: &[UnitId]) -> bool {
+fn may_take(actor: &Actor, action: &StaffAction, current: &Current<'_>) -> bool {
+    let handling = current.handling;
     match action {
         StaffAction::Verify { .. } | StaffAction::Reject { .. } | StaffAction::Dispatch { .. } => {
             actor.can_triage()
@@ -404,6 +434,13 @@ fn may_take(actor: &Actor, action: &StaffAction, handling: &[UnitId]) -> bool {
         StaffAction::AcceptFollowUp { .. } | StaffAction::ReturnFollowUp { .. } => {
             actor.can_triage()
         }
+        // the desk, or the unit it went to before it starts work (then it has judged it its own)
+        StaffAction::Refer { .. } => {
+            actor.can_triage()
+                || (current.status == Status::Didisposisikan && actor.can_work_on(handling))
+        }
+        // the units' own time: they defer and resume
+        StaffAction::Defer { .. } | StaffAction::Resume { .. } => actor.can_work_on(handling),
     }
 }
 
@@ -415,7 +452,7 @@ fn staff(
     ctx: &Context<'_>,
 ) -> Result<Outcome, Refusal> {
     let handling = current.handling;
-    if !may_take(actor, action, handling) {
+    if !may_take(actor, action, current) {
         return Err(
             if current.confidential && !actor.can_view_request(handling) {
                 Refusal::Hidden
@@ -425,7 +462,10 @@ fn staff(
         );
     }
     let from = current.status;
-    let to = closure::target(next_status(from, action.step())?, action, facts);
+    let mut to = closure::target(next_status(from, action.step())?, action, facts);
+    if matches!(action, StaffAction::Resume { .. }) {
+        to = no_wrong_door::resumed_to(current, to);
+    }
     let by = By::Staff {
         username: actor.username.as_str().to_string(),
         user_id: actor.user_id,
@@ -487,6 +527,16 @@ fn staff(
         }
         StaffAction::AcceptFollowUp { note } => closure::accept(&mut o, current, note, facts, ctx)?,
         StaffAction::ReturnFollowUp { reason } => closure::give_back(&mut o, current, reason, ctx)?,
+        StaffAction::Refer { agency, reason } => {
+            no_wrong_door::refer(&mut o, current, *agency, reason, facts, ctx)?
+        }
+        StaffAction::Defer { until, reason } => {
+            no_wrong_door::defer(&mut o, current, until, reason, ctx)?
+        }
+        StaffAction::Resume { note } => {
+            let note = note.as_deref().map(str::trim).filter(|n| !n.is_empty());
+            no_wrong_door::resume(&mut o, current, note.map(str::to_string), facts, ctx)
+        }
     }
     o.refresh_figures = matches!(
         action,
@@ -497,6 +547,7 @@ fn staff(
             | StaffAction::Resolve { .. }
             | StaffAction::AcceptFollowUp { .. }
             | StaffAction::ReturnFollowUp { .. }
+            | StaffAction::Refer { .. }
     );
     o.audit_after = json!({ "status": to.as_str(), "note": o.entry.note });
     // the reporter hears of a new status, and of a public comment
@@ -667,6 +718,7 @@ fn reporter(
 fn sweep(
     current: &Current<'_>,
     action: SweepAction,
+    facts: &Facts,
     ctx: &Context<'_>,
 ) -> Result<Outcome, Refusal> {
     let from = current.status;
@@ -684,7 +736,7 @@ fn sweep(
             late_working_days,
         } => {
             next_status(from, Step::Comment)?;
-            if !from.is_open() || level <= current.escalation_level {
+            if !from.can_be_late() || level <= current.escalation_level {
                 return Err(Refusal::Conflict("nothing to escalate"));
             }
             let mut o = Outcome::new(By::Sweep, RequestStep::Escalate, from, from);
@@ -704,10 +756,24 @@ fn sweep(
             Ok(o)
         }
         SweepAction::Untaken { hours } => untaken(current, hours),
+        SweepAction::Resume => {
+            let to = no_wrong_door::resumed_to(current, next_status(from, Step::Resume)?);
+            let mut o = Outcome::new(By::Sweep, RequestStep::Resume, from, to);
+            no_wrong_door::resume(&mut o, current, None, facts, ctx);
+            o.notices.insert(
+                0,
+                Notice::ReporterEmail {
+                    note: o.entry.note.clone(),
+                },
+            );
+            o.notices.insert(1, Notice::ReporterMessage);
+            Ok(o)
+        }
     }
 }
 
 mod closure;
+pub mod no_wrong_door;
 // --- routing rules ------------------------------------------------------------------------
 
 /// A step a routing rule takes at intake: the rule verifies the request, then dispatches it to

@@ -2,6 +2,7 @@
 //! staff per unit. Loading twice changes nothing. Units whose current name we could not
 //! confirm from sources (../shared/reference/indonesia.md §5.2) carry "(demo)" in the name.
 
+mod agencies;
 mod masterplan;
 
 use crate::config::Settings;
@@ -129,6 +130,10 @@ pub async fn load(store: &Store, settings: &Settings) -> anyhow::Result<()> {
     load_training(store, &system).await?;
     load_portal(store, settings, &system).await?;
     load_opendata(store, settings, &system).await?;
+    let created_agencies = agencies::load_agencies(store, &system).await?;
+    if created_agencies > 0 {
+        println!("demo: created {created_agencies} outside agencies");
+    }
     if created_services + created_requests > 0 {
         println!("demo: created {created_services} services and {created_requests} requests");
     }

@@ -225,7 +225,8 @@ async fn story(app: &TestApp) -> Story {
 
 /// The summary figures of a page, from its CSV: the values in row order (received,
 /// verified, resolved, rejected, verify median, verify p90, resolve median, resolve p90,
-/// on-time %, overdue now, IKM, respondents).
+/// on-time %, overdue now, IKM, respondents, returned follow-ups, referred to an outside
+/// agency).
 async fn summary(app: &TestApp, path: &str, query: &str) -> Vec<String> {
     let r = app.get(&format!("{path}?{query}&csv=ringkasan")).await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -297,15 +298,15 @@ async fn figures_follow_the_workflow_and_equal_hand_computed_examples(app: TestA
     let q = "hari=30";
     assert_eq!(
         summary(&app, "/kinerja/dpupr", q).await,
-        ["3", "3", "2", "0", "0.0", "0", "0.0", "0", "100.0", "0", "-", "0", "0"]
+        ["3", "3", "2", "0", "0.0", "0", "0.0", "0", "100.0", "0", "-", "0", "0", "0"]
     );
     assert_eq!(
         summary(&app, "/kinerja/dishub", q).await,
-        ["1", "1", "1", "0", "0.0", "0", "0.0", "0", "100.0", "0", "-", "0", "0"]
+        ["1", "1", "1", "0", "0.0", "0", "0.0", "0", "100.0", "0", "-", "0", "0", "0"]
     );
     assert_eq!(
         summary(&app, "/kinerja", q).await,
-        ["5", "4", "3", "1", "0.0", "0", "0.0", "0", "100.0", "0", "-", "0", "0"]
+        ["5", "4", "3", "1", "0.0", "0", "0.0", "0", "100.0", "0", "-", "0", "0", "0"]
     );
     // The counters kept step by step equal those derived again from the stored requests.
     let incremental = performance::all_counters(&app.store).await.unwrap();
@@ -390,19 +391,19 @@ async fn figures_follow_the_workflow_and_equal_hand_computed_examples(app: TestA
     // Resolve days 4 and 9: median 6.5, p90 (rank ⌈1.8⌉ = 2) 9. On time 1 of 2 = 50 %.
     assert_eq!(
         summary(&app, "/kinerja/dpupr", aug).await,
-        ["3", "3", "2", "0", "1.0", "1", "6.5", "9", "50.0", "1", "-", "0", "0"]
+        ["3", "3", "2", "0", "1.0", "1", "6.5", "9", "50.0", "1", "-", "0", "0", "0"]
     );
     // DISHUB: R3 (forwarded to it, resolved there): 1 day, 8 days, on time.
     assert_eq!(
         summary(&app, "/kinerja/dishub", aug).await,
-        ["1", "1", "1", "0", "1.0", "1", "8.0", "8", "100.0", "0", "-", "0", "0"]
+        ["1", "1", "1", "0", "1.0", "1", "8.0", "8", "100.0", "0", "-", "0", "0", "0"]
     );
     // Regency: five received, four verified (1, 0, 1, 1: median 1, p90 rank 4 → 1), three
     // resolved (4, 8, 9: median 8, p90 rank 3 → 9), two of three on time (66.7 %), one
     // rejected, one overdue.
     assert_eq!(
         summary(&app, "/kinerja", aug).await,
-        ["5", "4", "3", "1", "1.0", "1", "8.0", "9", "66.7", "1", "-", "0", "0"]
+        ["5", "4", "3", "1", "1.0", "1", "8.0", "9", "66.7", "1", "-", "0", "0", "0"]
     );
     // August read as a whole month (the month rows) equals August inside longer periods,
     // read from day rows at their ends and month rows between (`Period::spans`).

@@ -30,6 +30,7 @@ mod faults;
 mod jobs;
 mod kinerja;
 mod masterplan;
+mod no_wrong_door;
 mod offline_report;
 mod open311;
 mod open311_conformance;

@@ -2,7 +2,9 @@
 //! keyword filter, the similar-request offer and the search must not be oracles on what a
 //! resident typed; correcting or erasing contact data must not bring a masked name back
 //! anywhere public; outside parties (events, webhooks) get the masked text; a `rahasia` code
-//! answers exactly as an unknown one; editors see no reporter's contact.
+//! answers exactly as an unknown one; editors see no reporter's contact; the public reason
+//! of a referral (bukan wewenang) is masked like every public text, and a referred `rahasia`
+//! request stays hidden.
 
 use crate::harness::{location, TestApp};
 use kotapintar_storage::audit::AuditActor;
@@ -17,6 +19,7 @@ both_backends!(
     a_rahasia_code_answers_as_an_unknown_code,
     editors_see_no_requests_or_contact_data,
     the_thread_never_reaches_public_output,
+    a_referral_reaches_the_public_masked,
 );
 
 const NIK: &str = "5103011204850001";
@@ -511,4 +514,72 @@ async fn the_thread_never_reaches_public_output(app: TestApp) {
         .get_html(&format!("/laporan/{code}/ikuti/{token}"))
         .await;
     assert!(mine.contains(STAFF) && mine.contains(REPORTER));
+}
+
+async fn a_referral_reaches_the_public_masked(app: TestApp) {
+    app.import_areas().await;
+    let token = api_token(&app, "DPUPR", "requests:read requests:write").await;
+    let agency = kotapintar_storage::agencies::create(
+        &app.store,
+        &AuditActor::System("test".into()),
+        kotapintar_domain::agency::AgencyDraft {
+            name: "PLN UP3 Bali Selatan".into(),
+            kind: kotapintar_domain::agency::AgencyKind::Bumn,
+            email: Some("up3balisel@pln.co.id".into()),
+            phone: None,
+            website: None,
+            active: true,
+        },
+    )
+    .await
+    .unwrap();
+    let name = "Ketut Suwitra";
+    let mut codes = Vec::new();
+    for confidential in ["", "on"] {
+        let mut fields = vec![
+            ("title", "Kabel listrik menjuntai"),
+            (
+                "description",
+                "Kabel listrik menjuntai rendah di atas jalan desa.",
+            ),
+            ("name", name),
+            ("email", "ketut@contoh.id"),
+        ];
+        if !confidential.is_empty() {
+            fields.push(("confidential", confidential));
+        }
+        let (code, _) = file(&app, &fields).await;
+        let id = app.request_id(&code).await;
+        app.login_admin().await;
+        app.dispatch(id, "DPUPR").await;
+        let reason = format!("Wewenang PLN; pelapor {name}, NIK {NIK}, telepon 0812-3456-7890");
+        let r = app
+            .post_form(
+                &format!("/staf/laporan/{id}/aksi"),
+                &[
+                    ("action", "refer"),
+                    ("agency", &agency.id.to_string()),
+                    ("reason", &reason),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        app.logout().await;
+        codes.push(code);
+    }
+    let public = public_everywhere(&app, &codes[0], &token).await;
+    assert!(
+        public.contains("PLN UP3 Bali Selatan"),
+        "the agency is public"
+    );
+    for secret in [name, NIK, "0812-3456-7890", "ketut@contoh.id"] {
+        assert!(!public.contains(secret), "{secret} reached public output");
+    }
+    // a referred rahasia request is nowhere public
+    assert_eq!(
+        app.get(&format!("/laporan/{}", codes[1])).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let (_, list) = app.get_html("/open311/v2/requests.json").await;
+    assert!(!list.contains(&codes[1]));
 }

@@ -47,7 +47,10 @@ async fn facts_for(
                 .ok()
                 .map(|o| RequestId(o.id));
         }
-        StaffAction::Dispatch { .. } => {
+        StaffAction::Refer { agency, .. } => {
+            facts.agency = crate::agencies::active_contact(tx, *agency).await?;
+        }
+        StaffAction::Dispatch { .. } | StaffAction::Resume { .. } => {
             if let Some(s) = row.service_id {
                 facts.service_days = service::Entity::find_by_id(s)
                     .one(tx)
@@ -150,7 +153,9 @@ pub(crate) async fn act_in(
     };
     let handling = handling_units(tx, row.id).await?;
     let taken = Taken::Staff(actor, action);
-    let outcome = decide(&current_of(&row, &handling)?, taken, &facts, &ctx).map_err(refused)?;
+    let mut current = current_of(&row, &handling)?;
+    current.deferred_from = deferred_from(tx, &row).await?;
+    let outcome = decide(&current, taken, &facts, &ctx).map_err(refused)?;
     save(tx, &row, &outcome, &ctx).await?;
     Ok(outcome.to)
 }
@@ -190,6 +195,17 @@ pub async fn act_many(
     out
 }
 
+/// The status a deferred request had before (none unless it is `ditunda`).
+pub(super) async fn deferred_from(
+    tx: &DatabaseTransaction,
+    row: &request::Model,
+) -> Result<Option<Status>> {
+    if row.status != Status::Ditunda.as_str() {
+        return Ok(None);
+    }
+    crate::agencies::deferred_from(tx, row.id).await
+}
+
 /// The request as the workflow sees it.
 pub(super) fn current_of<'a>(
     row: &'a request::Model,
@@ -204,6 +220,7 @@ pub(super) fn current_of<'a>(
         resolve_due_at: row.resolve_due_at,
         escalation_level: row.escalation_level,
         reporter_name: row.reporter_name.as_deref(),
+        deferred_from: None,
     })
 }
 
@@ -306,6 +323,12 @@ async fn save_columns(
     }
     if m.is_changed() {
         m.update(tx).await?;
+    }
+    // a referral or a deferral writes its public reason; a resumption clears it
+    if let Some(reason) = &c.status_reason {
+        let deferred = c.deferred.flatten();
+        let agency = c.referred_to.flatten();
+        crate::agencies::save_reason(tx, row.id, reason.as_deref(), agency, deferred).await?;
     }
     Ok(())
 }

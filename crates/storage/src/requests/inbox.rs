@@ -134,7 +134,7 @@ pub async fn inbox(
     Ok((
         recs.into_iter()
             .map(|record| {
-                let overdue = record.status.is_open() && record.due_at.is_some_and(|d| d < now);
+                let overdue = record.status.can_be_late() && record.due_at.is_some_and(|d| d < now);
                 InboxRow { record, overdue }
             })
             .collect(),

@@ -65,10 +65,16 @@ fn open_statuses() -> Vec<&'static str> {
         .collect()
 }
 
-/// Open and past its stage's deadline at `now`.
+/// Open and past its stage's deadline at `now` (a deferred request never is: its clock is
+/// suspended until its date).
 fn overdue_at(now: DateTime<Utc>) -> Condition {
+    let late: Vec<&str> = Status::ALL
+        .iter()
+        .filter(|s| s.can_be_late())
+        .map(|s| s.as_str())
+        .collect();
     Condition::all()
-        .add(request::Column::Status.is_in(open_statuses()))
+        .add(request::Column::Status.is_in(late))
         .add(request::Column::StageDueAt.lt(now))
 }
 

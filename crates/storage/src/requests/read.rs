@@ -110,6 +110,7 @@ pub(super) async fn records_with_services(
     rows: Vec<(request::Model, Option<(String, String)>)>,
 ) -> Result<Vec<RequestRecord>> {
     let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
+    let mut reasons = crate::agencies::reasons(db, &ids).await?;
     let (mut unit_names, mut photos) = holders_and_photos(db, ids).await?;
     rows.into_iter()
         .map(|(r, service)| {
@@ -153,6 +154,7 @@ pub(super) async fn records_with_services(
                 unit_names: unit_names.remove(&r.id).unwrap_or_default(),
                 photo_ids: photos.remove(&r.id).unwrap_or_default(),
                 media_url: r.media_url,
+                status_reason: reasons.remove(&r.id),
             })
         })
         .collect()

@@ -17,6 +17,8 @@ pub struct SweepSummary {
     pub erased_photos: super::erasure::ErasedPhotos,
     /// Escalated to the leadership: no unit took them in time.
     pub untaken: usize,
+    /// Deferred requests whose date came: back to the status they had.
+    pub resumed: usize,
 }
 
 /// Runs periodically: escalates overdue requests (first to the unit's admins, later to the
@@ -45,6 +47,14 @@ pub async fn sweep(
     for row in due_to_close {
         if step(store, row.id, &ctx, |_| Some(SweepAction::AutoClose)).await? {
             summary.closed += 1;
+        }
+    }
+
+    // 1b. resume deferred requests whose date has come (before escalating: a resumed request
+    // starts a fresh deadline, it is not late)
+    for id in crate::agencies::deferrals_due(&store.reader, now, 500).await? {
+        if resume(store, id, &ctx).await? {
+            summary.resumed += 1;
         }
     }
 
@@ -102,6 +112,31 @@ async fn step(
         return Ok(false);
     };
     let Ok(outcome) = decide(&current, Taken::Sweep(action), &Facts::default(), ctx) else {
+        return Ok(false);
+    };
+    save(&tx, &row, &outcome, ctx).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Resumes one deferred request in its own transaction, with the facts a resumption needs
+/// (the status it had, the service's limit); a request staff resumed since is skipped.
+async fn resume(store: &Store, id: i64, ctx: &Context<'_>) -> Result<bool> {
+    let tx = store.writer.begin().await?;
+    let Some(row) = request::Entity::find_by_id(id).one(&tx).await? else {
+        return Ok(false);
+    };
+    let handling = handling_units(&tx, id).await?;
+    let mut current = current_of(&row, &handling)?;
+    current.deferred_from = super::act::deferred_from(&tx, &row).await?;
+    let mut facts = Facts::default();
+    if let Some(s) = row.service_id {
+        facts.service_days = crate::entity::service::Entity::find_by_id(s)
+            .one(&tx)
+            .await?
+            .map(|s| s.time_limit_days.max(0) as u32);
+    }
+    let Ok(outcome) = decide(&current, Taken::Sweep(SweepAction::Resume), &facts, ctx) else {
         return Ok(false);
     };
     save(&tx, &row, &outcome, ctx).await?;

@@ -34,6 +34,10 @@ pub enum RequestStatusName {
     Ditutup,
     /// Resolved by the unit, waiting for the central desk's validation (validated closure).
     MenungguValidasi,
+    /// Not the regency's authority: referred to an outside agency (see `status_reason`).
+    Dialihkan,
+    /// Deferred to a date with a reason (see `status_reason`); not late meanwhile.
+    Ditunda,
 }
 
 /// A workflow step a unit's application may take.
@@ -52,6 +56,14 @@ pub enum StepAction {
     Forward,
     /// Assign to an officer of the unit (`officer`, a username).
     Assign,
+    /// Not the regency's authority, before work starts: refer to an outside agency (`agency`,
+    /// its id) with a public reason in `note`.
+    Refer,
+    /// Defer to a date (`until`, YYYY-MM-DD, after today and within a year) with a public
+    /// reason in `note`.
+    Defer,
+    /// Resume a deferred request now; `note` optional.
+    Resume,
 }
 
 /// The kind of a portal item.
@@ -270,7 +282,9 @@ mod tests {
                 S::Ditindaklanjuti,
                 S::Selesai,
                 S::Ditutup,
-                S::MenungguValidasi
+                S::MenungguValidasi,
+                S::Dialihkan,
+                S::Ditunda
             ]),
             statuses
         );

@@ -50,7 +50,7 @@ pub struct RequestPage {
 
 /// The requests the client's unit handles, newest first, 50 a page.
 #[utoipa::path(get, path = "/api/v1/requests", tag = "requests", security(("bearer" = [])),
-    params(("status" = Option<String>, Query, pattern = "^(diterima|diverifikasi|ditolak|didisposisikan|ditindaklanjuti|selesai|ditutup|menunggu_validasi)?$", description = "Only requests in this status: diterima, diverifikasi, ditolak, didisposisikan, ditindaklanjuti, selesai, ditutup or menunggu_validasi (empty: every status)"), ("page" = Option<i64>, Query, minimum = 0, maximum = 1000000, description = "From 0, 50 a page; beyond page 1000000 page by cursor"), ("cursor" = Option<i64>, Query, minimum = 1, description = "Cursor paging: the previous answer's next_cursor (stable while new requests arrive)")),
+    params(("status" = Option<String>, Query, pattern = "^(diterima|diverifikasi|ditolak|didisposisikan|ditindaklanjuti|selesai|ditutup|menunggu_validasi|dialihkan|ditunda)?$", description = "Only requests in this status: diterima, diverifikasi, ditolak, didisposisikan, ditindaklanjuti, selesai, ditutup, menunggu_validasi, dialihkan or ditunda (empty: every status)"), ("page" = Option<i64>, Query, minimum = 0, maximum = 1000000, description = "From 0, 50 a page; beyond page 1000000 page by cursor"), ("cursor" = Option<i64>, Query, minimum = 1, description = "Cursor paging: the previous answer's next_cursor (stable while new requests arrive)")),
     responses((status = 200, body = RequestPage), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The client lacks the scope", body = Problem, content_type = "application/problem+json"), (status = 429, description = "Rate limit; see Retry-After", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_requests(
     State(state): State<AppState>,
@@ -318,9 +318,17 @@ pub struct StepBody {
     /// For `assign`: the officer's username (staff of the client's unit).
     #[serde(default)]
     officer: Option<String>,
+    /// For `refer`: the outside agency's id.
+    #[serde(default)]
+    agency: Option<i64>,
+    /// For `defer`: the date (YYYY-MM-DD) the request waits until.
+    #[serde(default)]
+    #[schema(format = Date)]
+    until: Option<String>,
 }
 
-/// A step on a request the client's unit handles: start, resolve, comment, forward, assign.
+/// A step on a request the client's unit handles: start, resolve, comment, forward, assign,
+/// refer (bukan wewenang), defer, resume.
 #[utoipa::path(post, path = "/api/v1/requests/{code}/steps", tag = "requests", security(("bearer" = [])),
     request_body = StepBody,
     params(("code" = String, Path, description = "Tracking code"), ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200, description = "Same key, same answer")),
@@ -378,6 +386,18 @@ pub async fn take_step(
                     officer: officer.id,
                 }
             }
+            // no wrong door: the reason is the note, as for a forward
+            "refer" => StaffAction::Refer {
+                agency: body
+                    .agency
+                    .ok_or_else(|| Problem::invalid(&FieldErrors::single("agency", "required")))?,
+                reason: body.note.unwrap_or_default(),
+            },
+            "defer" => StaffAction::Defer {
+                until: body.until.unwrap_or_default(),
+                reason: body.note.unwrap_or_default(),
+            },
+            "resume" => StaffAction::Resume { note: body.note },
             _ => {
                 return Err(Problem::invalid(&FieldErrors::single(
                     "action",

@@ -48,6 +48,10 @@ pub(super) fn extended_status(s: Status) -> &'static str {
         Status::Ditolak => "NO_FURTHER_ACTION",
         // the unit says it is done, the desk has not yet agreed: not fixed yet
         Status::MenungguValidasi => "IN_PROGRESS",
+        // bukan wewenang: mySociety's own word for it
+        Status::Dialihkan => "NOT_COUNCILS_RESPONSIBILITY",
+        // waiting for a date the unit set
+        Status::Ditunda => "ACTION_SCHEDULED",
     }
 }
 

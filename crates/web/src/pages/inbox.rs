@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, TimeZone, Utc};
 use kotapintar_domain::ids::{RequestId, UnitId, UserId};
 use kotapintar_domain::policy::{Actor, Permission};
+use kotapintar_domain::request::workflow::no_wrong_door::MAX_DEFER_DAYS;
 use kotapintar_domain::request::{RejectReason, Status};
 use kotapintar_domain::unit::Unit;
 use kotapintar_domain::working_days::{Calendar, Countdown};
@@ -318,9 +319,23 @@ struct DetailTemplate {
     thread: requests::Thread,
     /// Whether this viewer may write to the reporter.
     can_reply: bool,
+    /// The active outside agencies a request may be referred to (no wrong door).
+    agencies: Vec<kotapintar_storage::agencies::Agency>,
+    /// The earliest and latest dates a request may be deferred to (the date input's bounds).
+    defer_min: String,
+    defer_max: String,
 }
 
 impl DetailTemplate {
+    /// Whether the form sent back was the `action` form: its problems show there only.
+    fn sent(&self, action: &str) -> bool {
+        self.typed.iter().any(|(n, v)| n == "action" && v == action)
+    }
+
+    fn sent_error(&self, action: &str, field: &str) -> bool {
+        self.sent(action) && self.errors.for_field(field).is_some()
+    }
+
     /// The value typed in `field` of the `action` form, if that form was sent back.
     fn typed(&self, action: &str, field: &str) -> &str {
         let sent = |k: &str| {
@@ -391,6 +406,15 @@ pub(super) async fn detail_page(
     let next = next_in_queue(state, actor, id).await?;
     let thread = requests::thread(&state.store, actor, id).await?;
     let can_reply = kotapintar_domain::request::thread::may_reply(actor, &handling);
+    let agencies = if actor.can_triage() || actor.can_work_on(&handling) {
+        kotapintar_storage::agencies::active(&state.store.reader).await?
+    } else {
+        Vec::new()
+    };
+    let today = kotapintar_domain::working_days::local_date(
+        chrono::Utc::now(),
+        state.config.rules.utc_offset,
+    );
     let status = if unavailable {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
@@ -413,6 +437,9 @@ pub(super) async fn detail_page(
         next,
         thread,
         can_reply,
+        agencies,
+        defer_min: (today + chrono::Duration::days(1)).to_string(),
+        defer_max: (today + chrono::Duration::days(MAX_DEFER_DAYS)).to_string(),
     })?;
     let mut res = (status, body).into_response();
     if unavailable {
@@ -504,6 +531,18 @@ fn parse_action(fields: &[(String, String)]) -> Result<StaffAction, FieldErrors>
         "return_follow_up" => StaffAction::ReturnFollowUp {
             reason: get("reason"),
         },
+        // no wrong door: bukan wewenang to an outside agency, and deferral to a date
+        "refer" => StaffAction::Refer {
+            agency: get("agency")
+                .parse()
+                .map_err(|_| FieldErrors::single("agency", "required"))?,
+            reason: get("reason"),
+        },
+        "defer" => StaffAction::Defer {
+            until: get("until"),
+            reason: get("reason"),
+        },
+        "resume" => StaffAction::Resume { note: opt("note") },
         _ => return Err(FieldErrors::single("action", "invalid_choice")),
     })
 }

@@ -1,6 +1,7 @@
 //! Routes and their handlers. Public addresses are Indonesian and stable; the staff area
 //! lives under `/staf`.
 
+mod agencies;
 mod alerts;
 mod auth;
 mod bimtek;
@@ -149,6 +150,15 @@ fn performance() -> Router<AppState> {
             get(routing_rules::edit_form).post(routing_rules::update),
         )
         .route("/staf/pimpinan/ringkasan", get(kinerja::weekly))
+        // no wrong door: the outside agencies "bukan wewenang" requests go to
+        .route(
+            "/staf/instansi-luar",
+            get(agencies::list).post(agencies::create),
+        )
+        .route(
+            "/staf/instansi-luar/{id}",
+            get(agencies::edit_form).post(agencies::update),
+        )
 }
 
 /// The public portal (news, agenda, projects, units, search, feeds) and its editor.

@@ -65,6 +65,7 @@ impl World {
             resolve_due_at: None,
             escalation_level: 0,
             reporter_name: Some("Made Wirawan"),
+            deferred_from: None,
         }
     }
 
@@ -85,6 +86,13 @@ fn facts() -> Facts {
         officer_units: vec![ROADS],
         officer_name: Some("I Made Sutama".into()),
         closure: ClosureFacts::default(),
+        agency: Some(crate::agency::AgencyContact {
+            id: 5,
+            name: "PLN UP3 Bali Selatan".into(),
+            email: Some("up3balisel@pln.co.id".into()),
+            phone: Some("123".into()),
+            website: None,
+        }),
     }
 }
 
@@ -120,6 +128,15 @@ fn staff_actions() -> Vec<StaffAction> {
         StaffAction::ReturnFollowUp {
             reason: "foto hasil kurang jelas".into(),
         },
+        StaffAction::Refer {
+            agency: 5,
+            reason: "jaringan listrik adalah wewenang PLN".into(),
+        },
+        StaffAction::Defer {
+            until: "2026-03-20".into(),
+            reason: "menunggu anggaran perubahan".into(),
+        },
+        StaffAction::Resume { note: None },
     ]
 }
 
@@ -148,8 +165,9 @@ fn every_status_and_staff_action_follows_the_state_machine() {
         }
     }
     // the table in `next_status`, counted by hand: verify 1, reject 2, dispatch 2, forward 2,
-    // start 1, resolve 2, comment and assign 7 each, accept and return a follow-up 1 each
-    assert_eq!(allowed, 26);
+    // start 1, resolve 2, comment and assign 9 each, accept and return a follow-up 1 each,
+    // refer 3, defer 2, resume 1
+    assert_eq!(allowed, 36);
 }
 
 #[test]
@@ -204,7 +222,8 @@ fn every_status_and_sweep_action() {
             &facts(),
             &w.ctx(),
         );
-        assert_eq!(escalated.is_ok(), status.is_open(), "{status:?}");
+        // a deferred request is open, but its clock is suspended: never escalated
+        assert_eq!(escalated.is_ok(), status.can_be_late(), "{status:?}");
         if let Ok(o) = escalated {
             assert_eq!(o.to, status);
             assert!(
@@ -235,6 +254,8 @@ fn the_desk_triages_and_the_units_work() {
                     | StaffAction::ReturnFollowUp { .. }
             );
             let comment = matches!(action, StaffAction::Comment { .. });
+            // bukan wewenang: the desk, or the unit before it starts work
+            let refer = matches!(action, StaffAction::Refer { .. });
             let possible = next_status(status, action.step()).is_ok();
             let run = |who: &Actor| {
                 decide(
@@ -247,16 +268,16 @@ fn the_desk_triages_and_the_units_work() {
             let by_desk = run(&desk);
             assert_eq!(
                 by_desk.is_ok(),
-                possible && (triage || comment),
+                possible && (triage || comment || refer),
                 "desk {status:?} {action:?}"
             );
-            if !(triage || comment) {
+            if !(triage || comment || refer) {
                 assert_eq!(by_desk, Err(Refusal::Forbidden));
             }
             let by_officer = run(&officer);
             assert_eq!(
                 by_officer.is_ok(),
-                possible && !triage,
+                possible && !triage && (!refer || status == Status::Didisposisikan),
                 "officer {status:?} {action:?}"
             );
             // other units, editors and leaders take no step on it

@@ -468,6 +468,7 @@ fn timeline(
         district_code: Some(p.district),
         village_code: None,
         returned_at: vec![],
+        referred_at: None,
     };
     (
         events,

@@ -529,6 +529,11 @@ fn summary_table(
             ),
             // validated closure: follow-ups the desk returned to the unit
             row("kinerja.returned", Cell::num(f.returned, None)),
+            // bukan wewenang: referred to an outside agency, neither resolved nor late
+            row(
+                "kinerja.referred",
+                Cell::num(f.referred, stage("dialihkan")),
+            ),
         ],
     }
 }

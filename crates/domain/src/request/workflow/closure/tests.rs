@@ -61,6 +61,7 @@ impl World {
             resolve_due_at: Some(Utc.with_ymd_and_hms(2026, 3, 13, 8, 0, 0).unwrap()),
             escalation_level: 1,
             reporter_name: Some("Made Wirawan"),
+            deferred_from: None,
         }
     }
 
