@@ -35,10 +35,14 @@ pub enum RequestStep {
     Validate,
     /// The desk returns a unit's follow-up with a reason (tindak lanjut ditolak).
     ReturnFollowUp,
+    /// A duplicate is merged into a primary case (both requests' timelines record it).
+    Merge,
+    /// A merged duplicate is given back its own life.
+    Unmerge,
 }
 
 impl RequestStep {
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 18] = [
         Self::Created,
         Self::Verify,
         Self::Reject,
@@ -55,6 +59,8 @@ impl RequestStep {
         Self::Attach,
         Self::Validate,
         Self::ReturnFollowUp,
+        Self::Merge,
+        Self::Unmerge,
     ];
 
     /// The step's name in the timeline and in the event's `step` field.
@@ -76,6 +82,8 @@ impl RequestStep {
             Self::Attach => "attach",
             Self::Validate => "validate",
             Self::ReturnFollowUp => "return_follow_up",
+            Self::Merge => "merge",
+            Self::Unmerge => "unmerge",
         }
     }
 
@@ -98,6 +106,8 @@ impl RequestStep {
             Self::Attach => "request.attach",
             Self::Validate => "request.validate",
             Self::ReturnFollowUp => "request.return_follow_up",
+            Self::Merge => "request.merge",
+            Self::Unmerge => "request.unmerge",
         }
     }
 
@@ -158,6 +168,8 @@ pub const SUBSCRIBABLE_REQUEST_EVENTS: &[&str] = &[
     RequestStep::Escalate.event_kind(),
     RequestStep::Validate.event_kind(),
     RequestStep::ReturnFollowUp.event_kind(),
+    RequestStep::Merge.event_kind(),
+    RequestStep::Unmerge.event_kind(),
 ];
 
 /// `request.<step>`: a step in a request's workflow. Carries no personal data, and only the

@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod duplicates;
+pub mod merge;
 pub mod thread;
 pub mod workflow;
 

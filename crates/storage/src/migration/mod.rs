@@ -27,6 +27,7 @@ mod m20261210_000102_untaken;
 mod m20261210_000201_service_closure;
 mod m20261210_000401_area_alerts;
 mod m20261210_0005_form_keys;
+mod m20261211_000201_merged_cases;
 
 pub struct Migrator;
 
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000201_service_closure::Migration),
             Box::new(m20261210_000401_area_alerts::Migration),
             Box::new(m20261210_0005_form_keys::Migration),
+            Box::new(m20261211_000201_merged_cases::Migration),
         ]
     }
 }

@@ -318,6 +318,10 @@ struct DetailTemplate {
     thread: requests::Thread,
     /// Whether this viewer may write to the reporter.
     can_reply: bool,
+    /// The case this request is merged into, and those merged into it.
+    merges: requests::Merges,
+    /// Likely duplicates with their evidence (the desk only).
+    duplicates: Vec<requests::DuplicateSuggestion>,
 }
 
 impl DetailTemplate {
@@ -391,6 +395,7 @@ pub(super) async fn detail_page(
     let next = next_in_queue(state, actor, id).await?;
     let thread = requests::thread(&state.store, actor, id).await?;
     let can_reply = kotapintar_domain::request::thread::may_reply(actor, &handling);
+    let (merges, duplicates) = super::merge::view(state, actor, id).await?;
     let status = if unavailable {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
@@ -413,6 +418,8 @@ pub(super) async fn detail_page(
         next,
         thread,
         can_reply,
+        merges,
+        duplicates,
     })?;
     let mut res = (status, body).into_response();
     if unavailable {
