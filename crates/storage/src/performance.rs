@@ -192,7 +192,9 @@ pub async fn refresh(
     if row.merged_into.is_some() {
         apply(db, &performance::diff(old.as_ref(), None)).await?;
         if stored.is_some() {
-            request_fact::Entity::delete_by_id(request_id).exec(db).await?;
+            request_fact::Entity::delete_by_id(request_id)
+                .exec(db)
+                .await?;
         }
         return Ok(());
     }

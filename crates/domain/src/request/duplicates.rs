@@ -139,7 +139,10 @@ mod tests {
         assert!((90..=110).contains(&d), "{d}");
         assert!(got[0].shared_words.contains(&"lubang".to_string()));
         assert!(got[0].shared_words.contains(&"pasar".to_string()));
-        assert!(got.iter().all(|s| s.id != RequestId(4)), "no word in common");
+        assert!(
+            got.iter().all(|s| s.id != RequestId(4)),
+            "no word in common"
+        );
         if let Some(o) = got.iter().find(|s| s.id == RequestId(3)) {
             assert!(o.score < got[0].score);
         }

@@ -14,10 +14,10 @@
 //! - both rahasia or both not: a rahasia request must never be linked from a public page, and
 //!   the reporter of a public request must not receive the notices of a rahasia one (nor the
 //!   other way round, which would tell them a public request's handling is private);
-//! - by the desk, or by the staff of a unit handling the primary (who must also be allowed to
-//!   see the duplicate); a rahasia duplicate they may not see is answered as unknown.
+//! - by the desk, or by the staff of a unit handling both requests; a rahasia duplicate they
+//!   may not see is answered as unknown.
 //!
-//! Unmerging: the desk or the primary's unit staff; the duplicate is simply no longer merged.
+//! Unmerging: the same people; the duplicate is simply no longer merged.
 
 use super::workflow::Refusal;
 use super::Status;
@@ -50,30 +50,32 @@ fn field(field: &'static str, code: &'static str) -> Refusal {
     Refusal::Field { field, code }
 }
 
+/// Whether `actor` may merge or unmerge `duplicate` at all, before the primary is known: the
+/// desk, or the staff of a unit handling it. A rahasia request they may not see is answered
+/// as unknown.
+pub fn may_start(actor: &Actor, duplicate: &Side<'_>) -> Result<(), Refusal> {
+    if actor.can_triage() || actor.can_work_on(duplicate.handling) {
+        Ok(())
+    } else if duplicate.confidential && !actor.can_view_request(duplicate.handling) {
+        Err(Refusal::Hidden)
+    } else {
+        Err(Refusal::Forbidden)
+    }
+}
+
+/// The desk merges any two requests; a unit's staff only requests their unit handles both
+/// of (a unit does not take over another unit's request by merging it into its own).
 fn may_act(actor: &Actor, duplicate: &Side<'_>, primary: &Side<'_>) -> Result<(), Refusal> {
-    if actor.can_triage() {
-        return Ok(());
+    may_start(actor, duplicate)?;
+    if actor.can_triage() || actor.can_work_on(primary.handling) {
+        Ok(())
+    } else {
+        Err(Refusal::Forbidden)
     }
-    if !actor.can_work_on(primary.handling) {
-        return Err(Refusal::Forbidden);
-    }
-    if !actor.can_view_request(duplicate.handling) {
-        // the unit may not see the duplicate: a rahasia one is answered as unknown
-        return Err(if duplicate.confidential {
-            Refusal::Hidden
-        } else {
-            Refusal::Forbidden
-        });
-    }
-    Ok(())
 }
 
 /// Whether `duplicate` may be merged into `primary` by `actor`, and what the timelines say.
-pub fn merge(
-    actor: &Actor,
-    duplicate: &Side<'_>,
-    primary: &Side<'_>,
-) -> Result<Entries, Refusal> {
+pub fn merge(actor: &Actor, duplicate: &Side<'_>, primary: &Side<'_>) -> Result<Entries, Refusal> {
     may_act(actor, duplicate, primary)?;
     if duplicate.id == primary.id {
         return Err(field("primary", "merge_self"));
@@ -91,7 +93,9 @@ pub fn merge(
         return Err(field("primary", "merge_confidential"));
     }
     if !duplicate.status.is_open() {
-        return Err(Refusal::Conflict("a closed or rejected request is not merged"));
+        return Err(Refusal::Conflict(
+            "a closed or rejected request is not merged",
+        ));
     }
     if !primary.status.is_open() {
         return Err(field("primary", "merge_primary_closed"));
@@ -108,10 +112,10 @@ pub fn unmerge(
     duplicate: &Side<'_>,
     primary: &Side<'_>,
 ) -> Result<Entries, Refusal> {
+    may_act(actor, duplicate, primary)?;
     if duplicate.merged_into != Some(primary.id) {
         return Err(Refusal::Conflict("the request is not merged"));
     }
-    may_act(actor, duplicate, primary)?;
     Ok(Entries {
         on_duplicate: format!("dipisahkan kembali dari {}", primary.code),
         on_primary: format!("{} dipisahkan kembali dari laporan ini", duplicate.code),

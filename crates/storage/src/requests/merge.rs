@@ -58,14 +58,18 @@ pub async fn merge_into(
 ) -> Result<()> {
     let tx = store.writer.begin().await?;
     let dup = load(&tx, duplicate.0).await?;
+    let dup_units = handling_units(&tx, dup.id).await?;
+    // who may merge this request at all is answered before what was typed is
+    merge::may_start(actor, &side(&dup, &dup_units, 0)?).map_err(act::refused)?;
     let code = kotapintar_domain::request::normalise_tracking_code(primary_code)
         .ok_or_else(|| StorageError::field("primary", "unknown_request"))?;
     let primary = match find_row_by_code(&tx, &code).await {
         Ok(p) => p,
-        Err(StorageError::NotFound) => return Err(StorageError::field("primary", "unknown_request")),
+        Err(StorageError::NotFound) => {
+            return Err(StorageError::field("primary", "unknown_request"))
+        }
         Err(e) => return Err(e),
     };
-    let dup_units = handling_units(&tx, dup.id).await?;
     let primary_units = handling_units(&tx, primary.id).await?;
     // a rahasia primary the actor may not see is answered as a code that does not exist
     if primary.confidential && !actor.can_view_request(&primary_units) {
@@ -117,12 +121,9 @@ pub async fn unmerge(
     let tx = store.writer.begin().await?;
     let dup = load(&tx, duplicate.0).await?;
     let dup_units = handling_units(&tx, dup.id).await?;
+    merge::may_start(actor, &side(&dup, &dup_units, 0)?).map_err(act::refused)?;
     let Some(primary_id) = dup.merged_into else {
-        return Err(if dup.confidential && !actor.can_view_request(&dup_units) {
-            StorageError::NotFound
-        } else {
-            StorageError::Conflict("the request is not merged".into())
-        });
+        return Err(StorageError::Conflict("the request is not merged".into()));
     };
     let primary = load(&tx, primary_id).await?;
     let primary_units = handling_units(&tx, primary.id).await?;
@@ -175,7 +176,19 @@ async fn record(
     let dup_status = status_of(&dup.status)?;
     let primary_status = status_of(&primary.status)?;
     let on_dup = Some(entries.on_duplicate.as_str());
-    add_event(tx, dup, name, uid, step, Some(dup_status), dup_status, on_dup, true, None).await?;
+    add_event(
+        tx,
+        dup,
+        name,
+        uid,
+        step,
+        Some(dup_status),
+        dup_status,
+        on_dup,
+        true,
+        None,
+    )
+    .await?;
     let on_primary = Some(entries.on_primary.as_str());
     add_event(
         tx,

@@ -30,7 +30,11 @@ fn desk() -> Actor {
 fn side(id: i64, status: Status, handling: &[UnitId]) -> Side<'_> {
     Side {
         id: RequestId(id),
-        code: if id == 1 { "BDG-26-AAAAA" } else { "BDG-26-BBBBB" },
+        code: if id == 1 {
+            "BDG-26-AAAAA"
+        } else {
+            "BDG-26-BBBBB"
+        },
         status,
         confidential: false,
         merged_into: None,
@@ -145,11 +149,21 @@ fn who_may_merge() {
     let roads = person("pupr", &[(Role::Officer, Some(ROADS))]);
     let water = person("pdam", &[(Role::Officer, Some(WATER))]);
     let leader = person("bupati", &[(Role::Leader, None)]);
-    // the unit handling the primary, for a duplicate it may see
+    // a unit handling both
     assert!(merge(&roads, &side(1, open, &[ROADS]), &side(2, open, &[ROADS])).is_ok());
-    // not for a duplicate of another unit's; a rahasia one is answered as unknown
+    // not a duplicate of another unit's, nor its own into another unit's; a rahasia one it
+    // may not see is answered as unknown
     assert_eq!(
         merge(&roads, &side(1, open, &[WATER]), &side(2, open, &[ROADS])),
+        Err(Refusal::Forbidden)
+    );
+    assert_eq!(
+        merge(&roads, &side(1, open, &[ROADS]), &side(2, open, &[WATER])),
+        Err(Refusal::Forbidden)
+    );
+    assert!(may_start(&roads, &side(1, open, &[ROADS])).is_ok());
+    assert_eq!(
+        may_start(&roads, &side(1, open, &[])),
         Err(Refusal::Forbidden)
     );
     let mut secret = side(1, open, &[WATER]);
