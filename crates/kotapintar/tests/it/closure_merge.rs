@@ -599,7 +599,10 @@ async fn merge_refusals(app: TestApp) {
     // the rahasia request is never suggested for a public one, nor linked to one
     let (_, page) = app.get_html(&format!("/staf/laporan/{b_id}")).await;
     let suggested = &page[page.find("id=\"duplicates\"").expect("the suggestions")..];
-    assert!(suggested.contains(&a) && !suggested.contains(&d), "{suggested}");
+    assert!(
+        suggested.contains(&a) && !suggested.contains(&d),
+        "{suggested}"
+    );
     let (s, body) = merge(d_id, a.clone()).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.contains("Laporan rahasia hanya"), "{body}");
