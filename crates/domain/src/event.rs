@@ -41,10 +41,14 @@ pub enum RequestStep {
     Defer,
     /// A deferred request resumed.
     Resume,
+    /// A duplicate is merged into a primary case (both requests' timelines record it).
+    Merge,
+    /// A merged duplicate is given back its own life.
+    Unmerge,
 }
 
 impl RequestStep {
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 21] = [
         Self::Created,
         Self::Verify,
         Self::Reject,
@@ -64,6 +68,8 @@ impl RequestStep {
         Self::Refer,
         Self::Defer,
         Self::Resume,
+        Self::Merge,
+        Self::Unmerge,
     ];
 
     /// The step's name in the timeline and in the event's `step` field.
@@ -88,6 +94,8 @@ impl RequestStep {
             Self::Refer => "refer",
             Self::Defer => "defer",
             Self::Resume => "resume",
+            Self::Merge => "merge",
+            Self::Unmerge => "unmerge",
         }
     }
 
@@ -113,6 +121,8 @@ impl RequestStep {
             Self::Refer => "request.refer",
             Self::Defer => "request.defer",
             Self::Resume => "request.resume",
+            Self::Merge => "request.merge",
+            Self::Unmerge => "request.unmerge",
         }
     }
 
@@ -179,6 +189,8 @@ pub const SUBSCRIBABLE_REQUEST_EVENTS: &[&str] = &[
     RequestStep::Refer.event_kind(),
     RequestStep::Defer.event_kind(),
     RequestStep::Resume.event_kind(),
+    RequestStep::Merge.event_kind(),
+    RequestStep::Unmerge.event_kind(),
 ];
 
 /// `request.<step>`: a step in a request's workflow. Carries no personal data, and only the

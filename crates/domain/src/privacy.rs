@@ -64,6 +64,18 @@ pub struct RequestRecord {
     /// Why it is `dialihkan` (the agency) or `ditunda` (until when); none otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_reason: Option<crate::agency::StatusReason>,
+    /// The primary case this duplicate was merged into (merged cases, issue 21).
+    #[serde(skip)]
+    pub merged_into: Option<MergedInto>,
+}
+
+/// The primary case a duplicate was merged into: what its public copy shows instead of its
+/// own status. Codes only: nothing of the primary's reporter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergedInto {
+    pub code: String,
+    pub status: Status,
+    pub confidential: bool,
 }
 
 /// A request's free text with personal data masked: what the public reads, searches and
@@ -169,6 +181,10 @@ pub struct PublicRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_reason: Option<crate::agency::StatusReason>,
     pub timeline: Vec<PublicEvent>,
+    /// The tracking code of the case this request was merged into; its status is then that
+    /// case's. Absent (not `null`) otherwise, so every other request's output is unchanged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -196,6 +212,9 @@ pub fn publish(r: &RequestRecord, events: &[EventRecord]) -> Option<PublicReques
     if r.confidential {
         return None;
     }
+    // a rahasia primary is never linked from a public page (merging refuses it; this holds
+    // even if a row says otherwise): the duplicate then shows its own status
+    let merged = r.merged_into.as_ref().filter(|m| !m.confidential);
     Some(PublicRequest {
         tracking_code: r.tracking_code.clone(),
         kind: r.kind,
@@ -203,7 +222,7 @@ pub fn publish(r: &RequestRecord, events: &[EventRecord]) -> Option<PublicReques
         service_name: r.service_name.clone(),
         title: r.public.title.clone(),
         description: r.public.description.clone(),
-        status: r.status,
+        status: merged.map_or(r.status, |m| m.status),
         location_address: r.public.location_address.clone(),
         latitude: r.latitude,
         longitude: r.longitude,
@@ -232,6 +251,7 @@ pub fn publish(r: &RequestRecord, events: &[EventRecord]) -> Option<PublicReques
                 media_url: e.media_url.clone(),
             })
             .collect(),
+        merged_into: merged.map(|m| m.code.clone()),
     })
 }
 
@@ -291,7 +311,32 @@ mod tests {
             photo_ids: vec![],
             media_url: None,
             status_reason: None,
+            merged_into: None,
         }
+    }
+
+    #[test]
+    fn a_merged_duplicate_shows_its_primary_never_a_rahasia_one() {
+        let mut r = raw_record();
+        r.merged_into = Some(MergedInto {
+            code: "BDG-26-AAAAA".into(),
+            status: Status::Ditindaklanjuti,
+            confidential: false,
+        });
+        let p = publish(&r, &[]).unwrap();
+        assert_eq!(p.status, Status::Ditindaklanjuti);
+        assert_eq!(p.merged_into.as_deref(), Some("BDG-26-AAAAA"));
+        let json = serde_json::to_string(&p).unwrap();
+        assert!(json.contains("\"merged_into\":\"BDG-26-AAAAA\""));
+        if let Some(m) = r.merged_into.as_mut() {
+            m.confidential = true;
+        }
+        let p = publish(&r, &[]).unwrap();
+        assert_eq!((p.status, p.merged_into), (Status::Diterima, None));
+        // a request merged nowhere has no such field at all
+        r.merged_into = None;
+        let json = serde_json::to_string(&publish(&r, &[]).unwrap()).unwrap();
+        assert!(!json.contains("merged_into"));
     }
 
     #[test]

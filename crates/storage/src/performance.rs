@@ -185,11 +185,22 @@ pub async fn refresh(
     let Some(row) = request::Entity::find_by_id(request_id).one(db).await? else {
         return Ok(());
     };
-    let new = Facts::from_history(&history(db, &row).await?, calendar, offset);
     let stored = request_fact::Entity::find_by_id(request_id).one(db).await?;
     let old: Option<Facts> = stored
         .as_ref()
         .and_then(|s| serde_json::from_str(&s.facts).ok());
+    // a duplicate merged into another case is that case, not a request of its own: it leaves
+    // the figures (received, late, resolved) until it is unmerged, when this adds it back
+    if row.merged_into.is_some() {
+        apply(db, &performance::diff(old.as_ref(), None)).await?;
+        if stored.is_some() {
+            request_fact::Entity::delete_by_id(request_id)
+                .exec(db)
+                .await?;
+        }
+        return Ok(());
+    }
+    let new = Facts::from_history(&history(db, &row).await?, calendar, offset);
     if old.as_ref() == Some(&new) {
         return Ok(());
     }
@@ -356,6 +367,11 @@ pub async fn rebuild(store: &Store, calendar: &Calendar, offset: FixedOffset) ->
             .await?;
         let Some(last) = rows.last() else { break };
         after = last.id;
+        // merged duplicates count as their primary case only (see `refresh`)
+        let rows: Vec<request::Model> = rows
+            .into_iter()
+            .filter(|r| r.merged_into.is_none())
+            .collect();
         total += rows.len() as u64;
         let facts = facts_of(&store.reader, &rows, calendar, offset).await?;
         load_facts(store, &facts).await?;
@@ -397,7 +413,11 @@ pub async fn needs_rebuild(store: &Store) -> Result<bool> {
     {
         return Ok(false);
     }
-    Ok(request::Entity::find().one(&store.reader).await?.is_some())
+    Ok(request::Entity::find()
+        .filter(request::Column::MergedInto.is_null())
+        .one(&store.reader)
+        .await?
+        .is_some())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -539,6 +559,7 @@ pub async fn overdue_now(store: &Store, now: DateTime<Utc>) -> Result<(i64, Hash
     let total = request::Entity::find()
         .filter(request::Column::StageDueAt.lt(now))
         .filter(request::Column::Status.is_in(open_statuses()))
+        .filter(request::Column::MergedInto.is_null())
         .count(&store.reader)
         .await?;
     // Driven by the overdue requests (deadline index), joined to their dispositions: the
@@ -563,6 +584,7 @@ pub async fn overdue_now(store: &Store, now: DateTime<Utc>) -> Result<(i64, Hash
         )
         .filter(request::Column::StageDueAt.lt(now))
         .filter(request::Column::Status.is_in(open_statuses()))
+        .filter(request::Column::MergedInto.is_null())
         .filter(request_unit::Column::Active.eq(true))
         .group_by(request_unit::Column::UnitId)
         .into_tuple()
@@ -590,6 +612,7 @@ pub struct StuckRequest {
 pub async fn stuck(store: &Store, now: DateTime<Utc>, limit: u64) -> Result<Vec<StuckRequest>> {
     let rows = request::Entity::find()
         .filter(request::Column::Status.is_in(open_statuses()))
+        .filter(request::Column::MergedInto.is_null())
         .filter(
             sea_orm::Condition::any()
                 .add(request::Column::StageDueAt.lt(now))

@@ -10,6 +10,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod duplicates;
+pub mod merge;
 pub mod thread;
 pub mod workflow;
 

@@ -1,5 +1,6 @@
 //! Issue 21, second half: validated closure (the desk accepts or returns a unit's follow-up
-//! before the reporter is asked to confirm) over HTTP, with its notices and figures.
+//! before the reporter is asked to confirm) over HTTP, with its notices and figures; and
+//! merged cases (duplicates merged into a primary case, unmerged, suggested).
 
 use crate::harness::{jpeg_with_gps, TestApp};
 use kotapintar_domain::performance::{Dim, Period};
@@ -7,7 +8,11 @@ use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::time::Duration;
 
-both_backends!(validation_accepted_and_returned);
+both_backends!(
+    validation_accepted_and_returned,
+    merge_and_unmerge_with_notifications,
+    merge_refusals
+);
 
 const REQUEST: &[(&str, &str)] = &[
     ("kind", "pengaduan"),
@@ -336,4 +341,319 @@ async fn validation_accepted_and_returned(app: TestApp) {
         .await
         .unwrap()
         .is_ok());
+}
+
+// --- merged cases ---------------------------------------------------------------------------
+
+/// Files a road-damage request with these title, description, point and reporter.
+async fn file_case(
+    app: &TestApp,
+    text: (&str, &str),
+    at: (&str, &str),
+    who: (&str, &str),
+) -> (String, i64) {
+    let mut fields: Vec<(&str, &str)> = REQUEST
+        .iter()
+        .copied()
+        .filter(|(k, _)| {
+            ![
+                "title",
+                "description",
+                "latitude",
+                "longitude",
+                "email",
+                "name",
+            ]
+            .contains(k)
+        })
+        .collect();
+    fields.extend([
+        ("title", text.0),
+        ("description", text.1),
+        ("latitude", at.0),
+        ("longitude", at.1),
+        ("email", who.0),
+        ("name", who.1),
+    ]);
+    let r = app.file_request(&fields, &[]).await;
+    let (code, _) = TestApp::filed(&r);
+    let id = app.request_id(&code).await;
+    (code, id)
+}
+
+/// The mails to `who` (subject and body) once `done` holds for them, or after 10 s.
+async fn mail_to(app: &TestApp, who: &str, done: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let mails: Vec<String> = app
+            .mail
+            .messages()
+            .iter()
+            .filter(|m| m.to == vec![who.to_string()])
+            .map(|m| format!("{} {}", m.subject().unwrap_or_default(), m.body()))
+            .collect();
+        if done(&mails) || std::time::Instant::now() > deadline {
+            return mails;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn merged_into(app: &TestApp, id: i64) -> Option<i64> {
+    kotapintar_storage::entity::request::Entity::find_by_id(id)
+        .one(&app.store.reader)
+        .await
+        .unwrap()
+        .unwrap()
+        .merged_into
+}
+
+async fn received(app: &TestApp) -> i64 {
+    let period = Period::last_days(app.local_today(), 30);
+    kotapintar_storage::performance::breakdown(&app.store, 0, Dim::All, period)
+        .await
+        .unwrap()
+        .remove("")
+        .unwrap_or_default()
+        .received
+}
+
+async fn support_count(app: &TestApp, code: &str) -> i64 {
+    kotapintar_storage::requests::public_by_code(&app.store, code)
+        .await
+        .unwrap()
+        .unwrap()
+        .support_count
+}
+
+const PRIMARY: (&str, &str) = (
+    "Jalan berlubang di depan pasar Kuta",
+    "Lubang besar di tengah jalan depan pasar Kuta, motor sering jatuh.",
+);
+const DUPLICATE: (&str, &str) = (
+    "Lubang jalan depan pasar Kuta",
+    "Ada lubang jalan yang dalam di depan pasar, berbahaya bagi motor.",
+);
+const UNRELATED: (&str, &str) = (
+    "Lampu penerangan mati di gang",
+    "Lampu penerangan di gang sebelah banjar mati sejak seminggu.",
+);
+const HERE: (&str, &str) = ("-8.7201", "115.1689");
+/// About 100 m north of `HERE`.
+const NEAR: (&str, &str) = ("-8.7192", "115.1689");
+
+async fn merge_and_unmerge_with_notifications(app: TestApp) {
+    setup(&app).await;
+    let (a, a_id) = file_case(&app, PRIMARY, HERE, ("a@contoh.id", "Wayan Sudira")).await;
+    let (c, _) = file_case(
+        &app,
+        UNRELATED,
+        ("-8.7201", "115.1700"),
+        ("c@contoh.id", "Made Oka"),
+    )
+    .await;
+    let (b, b_id) = file_case(&app, DUPLICATE, NEAR, ("b@contoh.id", "Ketut Arsana")).await;
+    kotapintar_storage::requests::support(&app.store, &b, "p1")
+        .await
+        .unwrap();
+    kotapintar_storage::requests::support(&app.store, &a, "p1")
+        .await
+        .unwrap();
+    kotapintar_storage::requests::support(&app.store, &a, "p2")
+        .await
+        .unwrap();
+    assert_eq!(received(&app).await, 3);
+
+    // the desk sees the planted duplicate first, with its evidence, above the unrelated one
+    app.login("verifikator", "verifikator-123").await;
+    let (_, inbox) = app.get_html("/staf/laporan").await;
+    assert!(inbox.contains(&b));
+    let (_, page) = app.get_html(&format!("/staf/laporan/{b_id}")).await;
+    let list = &page[page.find("id=\"duplicates\"").expect("the suggestions")..];
+    let first = list.find(&a).expect("the duplicate is suggested");
+    assert!(list.find(&c).is_none_or(|i| i > first), "{list}");
+    assert!(list[first..].contains("lubang") && list[first..].contains(" m</dd>"));
+    // one click merges
+    let r = app
+        .post_form(&format!("/staf/laporan/{b_id}/gabung"), &[("primary", &a)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(merged_into(&app, b_id).await, Some(a_id));
+    // it leaves the queue and the figures; it takes no step of its own
+    let (_, inbox) = app.get_html("/staf/laporan").await;
+    assert!(!inbox.contains(&b), "merged: out of the queue");
+    assert_eq!(received(&app).await, 2);
+    assert_eq!(
+        act(&app, b_id, &[("action", "verify")]).await.status(),
+        StatusCode::CONFLICT
+    );
+    let (_, page) = app.get_html(&format!("/staf/laporan/{a_id}")).await;
+    assert!(page.contains("id=\"merged-here\"") && page.contains(&b));
+
+    // a step on the primary reaches both reporters
+    app.dispatch(a_id, "DPUPR").await;
+    app.logout().await;
+
+    // the duplicate's public page and Open311: the primary's status, its link, nothing personal
+    let (_, public) = app.get_html(&format!("/laporan/{b}")).await;
+    assert!(
+        public.contains(&format!("href=\"/laporan/{a}\"")),
+        "{public}"
+    );
+    assert!(public.contains("Digabung ke"));
+    let (_, o311) = app
+        .get_html(&format!("/open311/v2/requests/{b}.json"))
+        .await;
+    assert!(o311.contains(&format!("Digabung ke {a}")), "{o311}");
+    let (_, api_a) = app
+        .get_html(&format!("/open311/v2/requests/{a}.json"))
+        .await;
+    let status_of_a = |j: &str| j.split("\"status\":").nth(1).map(|s| s[..8].to_string());
+    assert_eq!(status_of_a(&o311), status_of_a(&api_a));
+    for personal in ["Wayan", "Ketut", "a@contoh.id", "b@contoh.id", "Made Oka"] {
+        assert!(!public.contains(personal), "{personal} on the public page");
+        assert!(!o311.contains(personal), "{personal} over Open311");
+    }
+
+    // supporters: once per person across the case; support for the duplicate goes to the case
+    assert_eq!(support_count(&app, &a).await, 2);
+    kotapintar_storage::requests::support(&app.store, &b, "p3")
+        .await
+        .unwrap();
+    assert_eq!(support_count(&app, &a).await, 3);
+    assert_eq!(support_count(&app, &b).await, 3);
+
+    app.run_jobs().await;
+    let dispatched = |m: &String| m.contains(&a) && m.contains("diteruskan ke perangkat daerah");
+    let to_b = mail_to(&app, "b@contoh.id", |ms| {
+        ms.iter().any(dispatched) && ms.iter().any(|m| m.contains("digabung ke"))
+    })
+    .await;
+    assert!(to_b.iter().any(dispatched), "{to_b:?}");
+    let to_a = mail_to(&app, "a@contoh.id", |ms| ms.iter().any(dispatched)).await;
+    assert!(to_a.iter().any(dispatched), "{to_a:?}");
+    assert!(!app
+        .mail
+        .messages()
+        .iter()
+        .any(|m| m.to == vec!["c@contoh.id".to_string()] && m.body().contains(&a)));
+
+    // unmerge: its own status, deadline and queue place again; its reporter is told
+    app.login("verifikator", "verifikator-123").await;
+    let r = app
+        .post_form(&format!("/staf/laporan/{b_id}/pisahkan"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(merged_into(&app, b_id).await, None);
+    assert_eq!(status_of(&app, b_id).await, ("diterima".into(), false));
+    let (_, inbox) = app.get_html("/staf/laporan").await;
+    assert!(inbox.contains(&b), "back in the queue");
+    assert_eq!(received(&app).await, 3);
+    app.logout().await;
+    let (_, public) = app.get_html(&format!("/laporan/{b}")).await;
+    assert!(!public.contains("id=\"merged-into\""));
+    app.run_jobs().await;
+    let told = |m: &String| m.contains("tidak lagi digabung");
+    let to_b = mail_to(&app, "b@contoh.id", |ms| ms.iter().any(told)).await;
+    assert!(to_b.iter().any(told), "{to_b:?}");
+
+    // both are audited, and the chain holds
+    let log = kotapintar_storage::audit::recent(&app.store, None, 100)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    assert!(actions.contains(&"request.merge") && actions.contains(&"request.unmerge"));
+    assert!(kotapintar_storage::audit::verify(&app.store)
+        .await
+        .unwrap()
+        .is_ok());
+}
+
+async fn merge_refusals(app: TestApp) {
+    setup(&app).await;
+    let (a, a_id) = file_case(&app, PRIMARY, HERE, ("a@contoh.id", "Wayan Sudira")).await;
+    let (b, b_id) = file_case(&app, DUPLICATE, NEAR, ("b@contoh.id", "Ketut Arsana")).await;
+    let (c, c_id) = file_case(&app, UNRELATED, HERE, ("c@contoh.id", "Made Oka")).await;
+    let mut secret: Vec<(&str, &str)> = REQUEST.to_vec();
+    secret.push(("confidential", "on"));
+    let r = app.file_request(&secret, &[]).await;
+    let (d, _) = TestApp::filed(&r);
+    let d_id = app.request_id(&d).await;
+    let merge = |id: i64, into: String| {
+        let app = &app;
+        async move {
+            let r = app
+                .post_form(&format!("/staf/laporan/{id}/gabung"), &[("primary", &into)])
+                .await;
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+
+    // an officer of no unit handling the primary may not merge
+    app.login("petugas.pupr", "petugas-pupr-1").await;
+    assert_eq!(merge(b_id, a.clone()).await.0, StatusCode::FORBIDDEN);
+    app.logout().await;
+    assert_eq!(merged_into(&app, b_id).await, None);
+
+    app.login("verifikator", "verifikator-123").await;
+    // the rahasia request is never suggested for a public one, nor linked to one
+    let (_, page) = app.get_html(&format!("/staf/laporan/{b_id}")).await;
+    let suggested = &page[page.find("id=\"duplicates\"").expect("the suggestions")..];
+    assert!(
+        suggested.contains(&a) && !suggested.contains(&d),
+        "{suggested}"
+    );
+    let (s, body) = merge(d_id, a.clone()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("Laporan rahasia hanya"), "{body}");
+    assert_eq!(
+        merge(b_id, d.clone()).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // not into itself, nor an unknown code
+    let (s, body) = merge(b_id, b.clone()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("dirinya sendiri"), "{body}");
+    assert_eq!(
+        merge(b_id, "BDG-26-ZZZZZ".into()).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // no chains: into a merged request, nor merging a primary
+    assert_eq!(merge(b_id, a.clone()).await.0, StatusCode::SEE_OTHER);
+    let (s, body) = merge(c_id, b.clone()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("sudah digabung ke laporan lain"), "{body}");
+    let (s, body) = merge(a_id, c.clone()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("pisahkan dulu"), "{body}");
+    // merged twice: a conflict; unmerged twice too
+    assert_eq!(merge(b_id, c.clone()).await.0, StatusCode::CONFLICT);
+    let unmerge = format!("/staf/laporan/{b_id}/pisahkan");
+    assert_eq!(
+        app.post_form(&unmerge, &[]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.post_form(&unmerge, &[]).await.status(),
+        StatusCode::CONFLICT
+    );
+    // not into a rejected request
+    let r = act(
+        &app,
+        c_id,
+        &[
+            ("action", "reject"),
+            ("reason", "spam"),
+            ("note", "bukan laporan"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (s, body) = merge(b_id, c.clone()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("ditolak"), "{body}");
+    // nor a rejected one into another
+    assert_eq!(merge(c_id, a.clone()).await.0, StatusCode::CONFLICT);
+    assert_eq!(merged_into(&app, b_id).await, None);
+    assert_eq!(merged_into(&app, c_id).await, None);
 }

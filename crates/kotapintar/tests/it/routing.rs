@@ -324,6 +324,25 @@ mod journey {
             .await
             .unwrap()[0];
         assert_eq!((choice.chosen, choice.rank), (ids[2], Some(1)));
+        // the request landed in that unit: dispatched, and the unit's handling it
+        use kotapintar_storage::entity::{request, request_unit};
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let row = request::Entity::find_by_id(id)
+            .one(&app.store.reader)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.status, "didisposisikan");
+        let handling: Vec<i64> = request_unit::Entity::find()
+            .filter(request_unit::Column::RequestId.eq(id))
+            .filter(request_unit::Column::Active.eq(true))
+            .all(&app.store.reader)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| u.unit_id)
+            .collect();
+        assert_eq!(handling, vec![ids[2].0]);
         let users = kotapintar_storage::users::list(&app.store, None)
             .await
             .unwrap();

@@ -608,6 +608,10 @@ fn table(f: &Fixture) -> Vec<Case> {
         // the missing photo (422)
         post("/staf/laporan/{id}/foto-hasil", format!("/staf/laporan/{req}/foto-hasil"), Multipart, page("422 422 422 403 403 403 403 403")),
         post("/staf/laporan/{id}/balas", format!("/staf/laporan/{req}/balas"), Fields(vec![("message", "Mohon info tambahan".into())]), page("422 422 422 403 422 403 403 403")),
+        // merged cases: the desk and the handling unit; this empty form names the missing
+        // code (422), and the request is merged into nothing (409)
+        post("/staf/laporan/{id}/gabung", format!("/staf/laporan/{req}/gabung"), Form, page("422 422 422 403 422 403 403 403")),
+        post("/staf/laporan/{id}/pisahkan", format!("/staf/laporan/{req}/pisahkan"), Form, page("409 409 409 403 409 403 403 403")),
         get("/staf/laporan/{id}/utas/foto/{name}", format!("/staf/laporan/{req}/utas/foto/999999"), page("404 404 404 404 404 404 404 404")),
         get("/staf/pimpinan", "/staf/pimpinan".into(), page("200 403 403 403 403 200 403 403")),
         get("/staf/pimpinan/ringkasan", "/staf/pimpinan/ringkasan".into(), page("200 403 403 403 403 200 403 403")),

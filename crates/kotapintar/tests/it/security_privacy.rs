@@ -20,6 +20,7 @@ both_backends!(
     editors_see_no_requests_or_contact_data,
     the_thread_never_reaches_public_output,
     a_referral_reaches_the_public_masked,
+    a_merged_case_shows_nothing_personal_of_either_reporter,
 );
 
 const NIK: &str = "5103011204850001";
@@ -582,4 +583,109 @@ async fn a_referral_reaches_the_public_masked(app: TestApp) {
     );
     let (_, list) = app.get_html("/open311/v2/requests.json").await;
     assert!(!list.contains(&codes[1]));
+/// Merged cases (issue 21): the duplicate's public copies everywhere show its primary's code
+/// and status, and nothing personal of either reporter; a public note on the primary reaches
+/// the duplicate's reporter masked.
+async fn a_merged_case_shows_nothing_personal_of_either_reporter(app: TestApp) {
+    app.import_areas().await;
+    let (primary, _) = file(
+        &app,
+        &[
+            ("title", "Jalan berlubang di depan pura"),
+            (
+                "description",
+                "Lubang besar di jalan depan pura, motor sering jatuh.",
+            ),
+            ("name", "Nyoman Sukerta"),
+            ("email", "nyoman@contoh.id"),
+            ("phone", "081234567890"),
+        ],
+    )
+    .await;
+    let (dup, _) = file(
+        &app,
+        &[
+            ("title", "Lubang jalan depan pura"),
+            (
+                "description",
+                &format!("Lubang jalan dalam, saya Ketut Arsana NIK {NIK}."),
+            ),
+            ("name", "Ketut Arsana"),
+            ("email", "ketut@contoh.id"),
+        ],
+    )
+    .await;
+    let api = api_token(&app, "DPUPR", "requests:read").await;
+    app.login_admin().await;
+    let (p_id, d_id) = (app.request_id(&primary).await, app.request_id(&dup).await);
+    app.dispatch(d_id, "DPUPR").await;
+    app.dispatch(p_id, "DPUPR").await;
+    let r = app
+        .post_form(
+            &format!("/staf/laporan/{d_id}/gabung"),
+            &[("primary", &primary)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = app
+        .post_form(
+            &format!("/staf/laporan/{p_id}/aksi"),
+            &[
+                ("action", "comment"),
+                (
+                    "note",
+                    "Terima kasih Nyoman Sukerta, petugas segera datang.",
+                ),
+                ("public", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    app.logout().await;
+    let out =
+        public_everywhere(&app, &dup, &api).await + &public_everywhere(&app, &primary, &api).await;
+    assert!(
+        out.contains(&format!("\"merged_into\":\"{primary}\"")),
+        "the API says where it went"
+    );
+    for secret in [
+        "Sukerta",
+        "Arsana",
+        NIK,
+        "nyoman@contoh.id",
+        "ketut@contoh.id",
+        "081234567890",
+    ] {
+        assert!(!out.contains(secret), "{secret} in public output");
+    }
+    // the duplicate's reporter hears of the primary's public note, with the name masked
+    app.run_jobs().await;
+    let mails = app
+        .mail
+        .wait_for(1, std::time::Duration::from_secs(10))
+        .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut to_ketut: Vec<String> = Vec::new();
+    while std::time::Instant::now() < deadline {
+        to_ketut = app
+            .mail
+            .messages()
+            .iter()
+            .filter(|m| m.to == vec!["ketut@contoh.id".to_string()])
+            .map(|m| m.body())
+            .collect();
+        if to_ketut.iter().any(|b| b.contains("petugas segera datang")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!mails.is_empty());
+    assert!(
+        to_ketut.iter().any(|b| b.contains("petugas segera datang")),
+        "{to_ketut:?}"
+    );
+    assert!(
+        to_ketut.iter().all(|b| !b.contains("Sukerta")),
+        "{to_ketut:?}"
+    );
 }

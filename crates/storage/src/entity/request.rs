@@ -52,6 +52,9 @@ pub struct Model {
     /// An outside link sent as Open311 `media_url`: shown, never fetched (migration
     /// m20261209_0002).
     pub media_url: Option<String>,
+    /// The primary case this duplicate was merged into (migration m20261211_000201); its
+    /// own status and deadlines stay as they were, for an unmerge.
+    pub merged_into: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

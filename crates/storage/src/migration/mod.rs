@@ -28,6 +28,7 @@ mod m20261210_000201_service_closure;
 mod m20261210_000401_area_alerts;
 mod m20261210_0005_form_keys;
 mod m20261211_000101_outside_agencies;
+mod m20261211_000201_merged_cases;
 mod m20261211_000301_area_alerts_sent;
 
 pub struct Migrator;
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000401_area_alerts::Migration),
             Box::new(m20261210_0005_form_keys::Migration),
             Box::new(m20261211_000101_outside_agencies::Migration),
+            Box::new(m20261211_000201_merged_cases::Migration),
             Box::new(m20261211_000301_area_alerts_sent::Migration),
         ]
     }

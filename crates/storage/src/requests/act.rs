@@ -145,6 +145,8 @@ pub(crate) async fn act_in(
         .one(tx)
         .await?
         .ok_or(StorageError::NotFound)?;
+    kotapintar_domain::request::merge::refuse_if_merged(row.merged_into.map(RequestId))
+        .map_err(refused)?;
     let facts = facts_for(tx, &row, action).await?;
     let ctx = Context {
         now: Utc::now(),
@@ -168,6 +170,8 @@ pub(super) async fn take_step(
     facts: &Facts,
     ctx: &Context<'_>,
 ) -> Result<Status> {
+    kotapintar_domain::request::merge::refuse_if_merged(row.merged_into.map(RequestId))
+        .map_err(refused)?;
     let handling = handling_units(&tx, row.id).await?;
     let outcome = decide(&current_of(row, &handling)?, taken, facts, ctx).map_err(refused)?;
     save(&tx, row, &outcome, ctx).await?;
@@ -388,25 +392,36 @@ async fn send(
     let code = &row.tracking_code;
     match notice {
         Notice::ReporterEmail { note } => {
-            if let Some(email) = &row.reporter_email {
-                let (subject, body) =
-                    notices::status_changed(code, o.to, note.as_deref(), &public_link(rules, code));
-                notices::email(tx, email, &subject, &body).await?;
-            }
-            // the chat the request came from hears of every step the email does
-            if let Some(contact) = notices::chat_of(row) {
-                let (_, text) =
-                    notices::status_changed(code, o.to, note.as_deref(), &public_link(rules, code));
-                notices::chat(tx, contact, &text).await?;
+            let link = public_link(rules, code);
+            // the reporters of the requests merged into this one hear of it as its own does,
+            // with the note as the public reads it (the primary's reporter's name masked)
+            for r in reporters(tx, row).await? {
+                let note = match note {
+                    Some(n) if r.id != row.id => Some(kotapintar_domain::privacy::mask_names(
+                        n,
+                        &names_of(row.reporter_name.as_deref()),
+                    )),
+                    n => n.clone(),
+                };
+                let (subject, body) = notices::status_changed(code, o.to, note.as_deref(), &link);
+                if let Some(email) = &r.reporter_email {
+                    notices::email(tx, email, &subject, &body).await?;
+                }
+                // the chat the request came from hears of every step the email does
+                if let Some(contact) = notices::chat_of(&r) {
+                    notices::chat(tx, contact, &body).await?;
+                }
             }
         }
         Notice::ReporterMessage => {
-            if let Some(phone) = &row.reporter_phone {
-                let text = format!(
-                    "kotapintar: laporan {code} {}.",
-                    notices::status_label_id(o.to)
-                );
-                notices::message(tx, phone, &text).await?;
+            let text = format!(
+                "kotapintar: laporan {code} {}.",
+                notices::status_label_id(o.to)
+            );
+            for r in reporters(tx, row).await? {
+                if let Some(phone) = &r.reporter_phone {
+                    notices::message(tx, phone, &text).await?;
+                }
             }
         }
         Notice::Unit {
@@ -460,6 +475,13 @@ async fn send(
         }
     }
     Ok(())
+}
+
+/// The request and those merged into it: whose reporters hear of its steps.
+async fn reporters(tx: &DatabaseTransaction, row: &request::Model) -> Result<Vec<request::Model>> {
+    let mut out = vec![row.clone()];
+    out.extend(super::merge::merged_rows(tx, row.id).await?);
+    Ok(out)
 }
 
 /// The leadership's addresses (active users with the `leader` role).

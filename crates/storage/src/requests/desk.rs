@@ -62,6 +62,7 @@ pub async fn resolve_with_photos(
 pub async fn open_count(store: &Store) -> Result<u64> {
     Ok(request::Entity::find()
         .filter(request::Column::Status.is_in(super::open_statuses()))
+        .filter(request::Column::MergedInto.is_null())
         .count(&store.reader)
         .await?)
 }

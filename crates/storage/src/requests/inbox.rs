@@ -187,7 +187,8 @@ fn open_first() -> SimpleExpr {
 
 /// The requests the filter asks for, and whether it narrows them at all.
 fn filtered(f: &InboxFilter, now: DateTime<Utc>) -> (sea_orm::Select<request::Entity>, bool) {
-    let mut q = request::Entity::find();
+    // merged duplicates leave the queues: their primary carries the case
+    let mut q = request::Entity::find().filter(request::Column::MergedInto.is_null());
     let mut narrowed = false;
     if let Some(s) = f.status {
         q = q.filter(request::Column::Status.eq(s.as_str()));

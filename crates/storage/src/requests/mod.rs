@@ -8,6 +8,7 @@ mod erasure;
 mod historical;
 mod inbox;
 mod intake;
+mod merge;
 mod read;
 mod reporter;
 mod sweep;
@@ -20,6 +21,7 @@ pub use erasure::{ErasedPhotos, ERASED_PAYLOAD};
 pub use historical::*;
 pub use inbox::*;
 pub use intake::*;
+pub use merge::*;
 pub use read::*;
 pub use reporter::*;
 pub use sweep::*;
@@ -76,6 +78,8 @@ fn overdue_at(now: DateTime<Utc>) -> Condition {
     Condition::all()
         .add(request::Column::Status.is_in(late))
         .add(request::Column::StageDueAt.lt(now))
+        // a merged duplicate waits on its primary: it is never late on its own
+        .add(request::Column::MergedInto.is_null())
 }
 
 /// A stored status; one that is not a status is a corrupt row, never a default.

@@ -112,6 +112,7 @@ pub(super) async fn records_with_services(
     let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
     let mut reasons = crate::agencies::reasons(db, &ids).await?;
     let (mut unit_names, mut photos) = holders_and_photos(db, ids).await?;
+    let primaries = primaries_of(db, rows.iter().filter_map(|(r, _)| r.merged_into)).await?;
     rows.into_iter()
         .map(|(r, service)| {
             let kind = RequestKind::parse(&r.kind)
@@ -155,7 +156,35 @@ pub(super) async fn records_with_services(
                 photo_ids: photos.remove(&r.id).unwrap_or_default(),
                 media_url: r.media_url,
                 status_reason: reasons.remove(&r.id),
+                merged_into: r.merged_into.and_then(|p| primaries.get(&p).cloned()),
             })
+        })
+        .collect()
+}
+
+/// The primary cases of merged duplicates, by id (one query, none when nothing is merged).
+async fn primaries_of(
+    db: &impl ConnectionTrait,
+    ids: impl Iterator<Item = i64>,
+) -> Result<HashMap<i64, privacy::MergedInto>> {
+    let ids: Vec<i64> = ids.collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    request::Entity::find()
+        .filter(request::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| {
+            Ok((
+                p.id,
+                privacy::MergedInto {
+                    status: status_of(&p.status)?,
+                    code: p.tracking_code,
+                    confidential: p.confidential,
+                },
+            ))
         })
         .collect()
 }
@@ -221,13 +250,49 @@ pub async fn public_by_code(store: &Store, code: &str) -> Result<Option<PublicRe
         return Ok(None);
     }
     let events = events_of(&store.reader, row.id).await?;
-    let rec = records_with_services(
+    let case_support = case_supporters(&store.reader, &row).await?;
+    let mut rec = records_with_services(
         &store.reader,
         vec![(row, service.map(|s| (s.code, s.name)))],
     )
     .await?
     .remove(0);
+    if let Some(n) = case_support {
+        rec.support_count = n;
+    }
     Ok(privacy::publish(&rec, &event_records(&events)?))
+}
+
+/// "Saya juga" across a merged case (the primary and every request merged into it), each
+/// person (device key) once however many of its requests they supported; `None` when the
+/// request is in no merged case and its own count stands.
+async fn case_supporters(db: &impl ConnectionTrait, row: &request::Model) -> Result<Option<i64>> {
+    let case = row.merged_into.unwrap_or(row.id);
+    let mut ids: Vec<i64> = request::Entity::find()
+        .select_only()
+        .column(request::Column::Id)
+        .filter(request::Column::MergedInto.eq(case))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    ids.push(case);
+    let n: Option<i64> = request_support::Entity::find()
+        .select_only()
+        .column_as(
+            Expr::expr(Func::count_distinct(Expr::col(
+                request_support::Column::SupporterHash,
+            )))
+            .cast_as(sea_orm::sea_query::Alias::new("BIGINT")),
+            "n",
+        )
+        .filter(request_support::Column::RequestId.is_in(ids))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(Some(n.unwrap_or(0)))
 }
 
 /// The step and deadline of a request, for the chat it was filed from and nobody else: a
@@ -507,7 +572,14 @@ pub(super) fn significant_words(text: &str) -> Vec<String> {
 /// whether this one was new.
 pub async fn support(store: &Store, code: &str, supporter: &str) -> Result<bool> {
     let tx = store.writer.begin().await?;
-    let row = find_row_by_code(&tx, code).await?;
+    let mut row = find_row_by_code(&tx, code).await?;
+    // support for a merged duplicate is support for its case: it goes to the primary
+    if let Some(primary) = row.merged_into {
+        row = request::Entity::find_by_id(primary)
+            .one(&tx)
+            .await?
+            .ok_or(StorageError::NotFound)?;
+    }
     if row.confidential || !status_of(&row.status)?.is_open() {
         return Err(StorageError::NotFound);
     }

@@ -41,6 +41,8 @@ pub async fn sweep(
     let due_to_close = request::Entity::find()
         .filter(request::Column::Status.eq(Status::Selesai.as_str()))
         .filter(request::Column::StageDueAt.lt(now))
+        // a merged duplicate takes no step of its own (it closes with an unmerge, if ever)
+        .filter(request::Column::MergedInto.is_null())
         .limit(500)
         .all(&store.reader)
         .await?;

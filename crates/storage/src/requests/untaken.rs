@@ -36,6 +36,7 @@ pub(super) async fn escalate(store: &Store, ctx: &Context<'_>) -> Result<usize> 
     let cutoff = ctx.now - Duration::hours(i64::from(ctx.rules.untaken_hours));
     let due = request::Entity::find()
         .filter(request::Column::Status.is_in(waiting()))
+        .filter(request::Column::MergedInto.is_null())
         .filter(request::Column::ReceivedAt.lte(cutoff))
         .filter(request::Column::Id.not_in_subquery(not_escalated()))
         .order_by_asc(request::Column::Id)
@@ -104,6 +105,7 @@ pub async fn untaken(store: &Store, limit: u64) -> Result<Vec<Untaken>> {
         .collect();
     let rows = request::Entity::find()
         .filter(request::Column::Status.is_in(waiting()))
+        .filter(request::Column::MergedInto.is_null())
         .filter(
             request::Column::Id.in_subquery(
                 Query::select()

@@ -595,12 +595,19 @@ fn request_node(state: &AppState, r: &PublicRequest, style: Style) -> Node {
         .map(|id| format!("{base}/foto/{id}"))
         .chain(r.media_url.clone())
         .collect();
-    let status_notes = r
+    let latest_note = r
         .timeline
         .iter()
         .rev()
         .find_map(|e| e.note.clone())
         .or_else(|| r.response.clone());
+    // a merged duplicate: its status is its primary's, and the note says so
+    let status_notes = match &r.merged_into {
+        Some(code) => Some(format!(
+            "Digabung ke {code} (merged into {code}): status laporan utama"
+        )),
+        None => latest_note,
+    };
     let address = r.location_address.clone().or_else(|| {
         let parts: Vec<&str> = [r.village_name.as_deref(), r.district_name.as_deref()]
             .into_iter()

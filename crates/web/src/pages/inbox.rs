@@ -324,6 +324,10 @@ struct DetailTemplate {
     /// The earliest and latest dates a request may be deferred to (the date input's bounds).
     defer_min: String,
     defer_max: String,
+    /// The case this request is merged into, and those merged into it.
+    merges: requests::Merges,
+    /// Likely duplicates with their evidence (the desk only).
+    duplicates: Vec<requests::DuplicateSuggestion>,
 }
 
 impl DetailTemplate {
@@ -415,6 +419,7 @@ pub(super) async fn detail_page(
         chrono::Utc::now(),
         state.config.rules.utc_offset,
     );
+    let (merges, duplicates) = super::merge::view(state, actor, id).await?;
     let status = if unavailable {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
@@ -440,6 +445,8 @@ pub(super) async fn detail_page(
         agencies,
         defer_min: (today + chrono::Duration::days(1)).to_string(),
         defer_max: (today + chrono::Duration::days(MAX_DEFER_DAYS)).to_string(),
+        merges,
+        duplicates,
     })?;
     let mut res = (status, body).into_response();
     if unavailable {

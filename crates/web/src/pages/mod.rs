@@ -19,6 +19,7 @@ pub(crate) mod kinerja;
 pub(crate) mod lapor;
 mod laporan;
 mod masterplan;
+mod merge;
 mod portal;
 mod routing;
 mod routing_rules;
@@ -117,6 +118,8 @@ fn requests() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(52 * 1024 * 1024)),
         )
         .route("/staf/laporan/{id}/balas", post(thread::staff_reply))
+        .route("/staf/laporan/{id}/gabung", post(merge::merge))
+        .route("/staf/laporan/{id}/pisahkan", post(merge::unmerge))
         .route(
             "/staf/laporan/{id}/foto-hasil",
             post(closure::result_photos)
