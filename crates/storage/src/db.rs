@@ -148,6 +148,8 @@ pub struct Store {
     /// SQLite: a `max_page_count` every writer connection gets (0: none). Only tests set it,
     /// to fill the database on purpose (`limit_pages_for_tests`).
     page_limit: Arc<AtomicI64>,
+    /// The newest event as this process knows it, without a query (see `events::Head`).
+    pub head: Arc<crate::events::Head>,
 }
 
 /// Whether the writer connection, given back to its pool, may be used again. SQLite may roll
@@ -246,6 +248,7 @@ impl Store {
                     space: Arc::default(),
                     outage: Arc::default(),
                     page_limit,
+                    head: Arc::default(),
                 })
             }
             Backend::Postgres => {
@@ -264,6 +267,7 @@ impl Store {
                     space: Arc::default(),
                     outage: Arc::default(),
                     page_limit: Arc::default(),
+                    head: Arc::default(),
                 })
             }
         }
