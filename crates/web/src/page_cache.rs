@@ -129,8 +129,6 @@ pub struct PageCache {
     /// Stands for the visitor's CSRF token while a page is rendered for everyone: as long as
     /// a real token and never sent to anyone, so no visitor can put it into the content.
     placeholder: Arc<str>,
-    /// Pages being rendered, at most one per core: the others wait and then find it kept.
-    making: Arc<tokio::sync::Semaphore>,
 }
 
 impl Default for PageCache {
@@ -138,7 +136,6 @@ impl Default for PageCache {
         Self {
             entries: Arc::default(),
             placeholder: kotapintar_storage::sessions::new_token().into(),
-            making: Arc::new(tokio::sync::Semaphore::new(crate::cpu_slots())),
         }
     }
 }
@@ -246,12 +243,9 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     if let Some(e) = cache.lookup(&key, version) {
         return e.answer(&token, known.as_deref());
     }
-    let Ok(_making) = cache.making.acquire().await else {
-        return next.run(Request::from_parts(parts, body)).await;
-    };
-    if let Some(e) = cache.lookup(&key, version) {
-        return e.answer(&token, known.as_deref());
-    }
+    // Not one at a time (as `cache::PublicCache`): most misses are different pages (a
+    // request page read once), and queueing them behind each other would leave the database
+    // idle; a popular page changed by an event is made by at most each client waiting for it.
     let mut req = Request::from_parts(parts, body);
     req.extensions_mut()
         .insert(CsrfToken(cache.placeholder.to_string()));

@@ -59,6 +59,9 @@ pub async fn run_backend(
     }
 
     let mut phases = Vec::new();
+    if a.runs("ceiling") {
+        phases.push(crate::ceiling::measure(&client, a.concurrency, a.seconds).await?);
+    }
     read_phases(a, &server, &client, &data, &mut phases).await;
     dashboard_phases(a, &server, &client, &data, &mut phases).await;
     if a.runs("intake") {
@@ -289,6 +292,28 @@ async fn read_phases(
                     let (c, b, codes) = (c.clone(), b.clone(), codes.clone());
                     async move {
                         let code = &codes[(i.wrapping_mul(7919) % codes.len() as u64) as usize];
+                        fetched(c.get(format!("{b}/laporan/{code}"))).await
+                    }
+                },
+            )
+            .await,
+        );
+        mark_phase(server, phases);
+    }
+    if a.runs("request-page-hot") && !codes.is_empty() {
+        // the pages people actually read: a hundred requests in the news, each read again
+        // and again (the phase above reads each page about once, so nothing is kept for it)
+        let (c, b, codes) = (client.clone(), base.clone(), codes.clone());
+        phases.push(
+            load(
+                "request-page-hot",
+                "public request page /laporan/{code}, 100 popular requests",
+                n,
+                s,
+                move |i| {
+                    let (c, b, codes) = (c.clone(), b.clone(), codes.clone());
+                    async move {
+                        let code = &codes[(i % codes.len().min(100) as u64) as usize];
                         fetched(c.get(format!("{b}/laporan/{code}"))).await
                     }
                 },
