@@ -270,15 +270,16 @@ pub async fn start_ready(
     ))
 }
 
-/// The public pages and the API reads, each a phase of `--concurrency` clients.
-async fn read_phases(
+/// The public request page: a different request each time (nothing is ever read twice, so
+/// nothing kept helps), and the hundred popular ones (what the page cache is for).
+async fn request_pages(
     a: &Args,
     server: &Server,
     client: &reqwest::Client,
     data: &Data,
     phases: &mut Vec<Phase>,
 ) {
-    let (base, codes, tokens) = (&server.base, &data.codes, &data.tokens);
+    let (base, codes) = (&server.base, &data.codes);
     let (n, s) = (a.concurrency, a.seconds);
     if a.runs("request-page") && !codes.is_empty() {
         let (c, b, codes) = (client.clone(), base.clone(), codes.clone());
@@ -322,6 +323,19 @@ async fn read_phases(
         );
         mark_phase(server, phases);
     }
+}
+
+/// The public pages and the API reads, each a phase of `--concurrency` clients.
+async fn read_phases(
+    a: &Args,
+    server: &Server,
+    client: &reqwest::Client,
+    data: &Data,
+    phases: &mut Vec<Phase>,
+) {
+    let (base, tokens) = (&server.base, &data.tokens);
+    let (n, s) = (a.concurrency, a.seconds);
+    request_pages(a, server, client, data, phases).await;
     if a.runs("home") {
         let (c, b) = (client.clone(), base.clone());
         phases.push(
