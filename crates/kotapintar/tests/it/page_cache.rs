@@ -96,6 +96,11 @@ pub async fn follows_changes(staff: &TestApp, reader: &TestApp) {
     };
     println!("changed after {:?}", start.elapsed());
     assert_ne!(tag1, tag2);
+    // a signed-in staff member's page (their name, the staff links) is never kept for all
+    let (_, staff_page) = staff.get_html(&format!("/laporan/{code}")).await;
+    assert!(staff_page.contains("action=\"/logout\""));
+    let (_, _, anonymous) = get(None).await;
+    assert!(!anonymous.contains("action=\"/logout\"") && !anonymous.contains("href=\"/staf\""));
     // the old tag gets the new page, the new one a 304
     let (s, tag, body) = get(Some(tag1)).await;
     assert_eq!(s, StatusCode::OK);
