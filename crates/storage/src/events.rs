@@ -268,3 +268,26 @@ async fn listen(store: &crate::Store) -> Option<sea_orm::sqlx::postgres::PgListe
     }
     Some(l)
 }
+
+#[cfg(test)]
+mod head_tests {
+    use super::Head;
+
+    #[test]
+    fn the_head_never_goes_back_but_for_a_restore_seen_twice() {
+        let h = Head::default();
+        h.saw(5);
+        h.saw(3); // a slower read that started earlier
+        assert_eq!(h.seq(), 5);
+        h.polled(4); // one poll behind: a race, not believed
+        assert_eq!(h.seq(), 5);
+        h.polled(6);
+        assert_eq!(h.seq(), 6);
+        h.polled(2);
+        h.polled(2); // twice in a row: the database was restored
+        assert_eq!(h.seq(), 2);
+        let before = h.version();
+        h.touch();
+        assert_ne!(h.version(), before, "a write without an event still counts");
+    }
+}
