@@ -304,6 +304,9 @@ impl Worker {
             Ok(job) => self.run_job(&job).await,
             Err(bad) => Err(JobError::from(bad)),
         };
+        // a job may change what public pages show: this node's caches see it at once
+        let _ = self.store.head.refresh(&self.store.reader).await;
+        self.store.head.touch();
         match &outcome {
             Ok(()) => jobs::complete(&self.store, queued.id).await?,
             Err(JobError::Retry(e)) => {

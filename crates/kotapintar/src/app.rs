@@ -42,6 +42,7 @@ impl Application {
                 .await?;
         lock.release().await?;
         announce_first_admin(first_admin);
+        store.head.refresh(&store.reader).await?;
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
@@ -112,6 +113,12 @@ impl Application {
             self.state.store.clone(),
             self.state.search.clone(),
             self.search_builder,
+            stop_rx.clone(),
+        ));
+        // the public caches' event head, current without a query per request
+        let head = tokio::spawn(kotapintar_storage::events::follow(
+            self.state.store.clone(),
+            self.state.store.head.clone(),
             stop_rx,
         ));
         let app = kotapintar_web::router(self.state.clone());
@@ -125,6 +132,7 @@ impl Application {
             let _ = w.await;
         }
         let _ = search.await;
+        let _ = head.await;
         self.state.store.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -150,6 +150,21 @@ pub struct Store {
     /// SQLite: a `max_page_count` every writer connection gets (0: none). Only tests set it,
     /// to fill the database on purpose (`limit_pages_for_tests`).
     page_limit: Arc<AtomicI64>,
+    /// The newest event as this process knows it, without a query (see `events::Head`).
+    pub head: Arc<crate::events::Head>,
+}
+
+/// SQLite: whatever was just written through the writer has committed (or never will), so
+/// its newest event is read on the spot and this process's caches see it at once; a single
+/// node has no one else to notify. (PostgreSQL nodes learn of events by `NOTIFY`.) Before
+/// the migrations there is no head to read, which is not an error.
+async fn see_head(conn: &mut sea_orm::sqlx::SqliteConnection, head: &crate::events::Head) {
+    let seq = sea_orm::sqlx::query_scalar::<_, i64>("SELECT seq FROM events_head WHERE id = 1")
+        .fetch_optional(&mut *conn)
+        .await;
+    if let Ok(Some(seq)) = seq {
+        head.saw(seq);
+    }
 }
 
 /// Whether the writer connection, given back to its pool, may be used again. SQLite may roll
@@ -215,6 +230,8 @@ impl Store {
                 let page_limit = Arc::new(AtomicI64::new(0));
                 let limit = page_limit.clone();
                 let faults_before = Arc::new(AtomicU64::new(crate::error::faults_seen()));
+                let head = Arc::new(crate::events::Head::default());
+                let seen = head.clone();
                 let writer = SqlitePoolOptions::new()
                     .max_connections(1)
                     .after_connect(move |conn, _| {
@@ -230,7 +247,14 @@ impl Store {
                     })
                     .after_release(move |conn, _| {
                         let faults_before = faults_before.clone();
-                        Box::pin(async move { writer_reusable(conn, &faults_before).await })
+                        let seen = seen.clone();
+                        Box::pin(async move {
+                            let reusable = writer_reusable(conn, &faults_before).await?;
+                            if reusable {
+                                see_head(conn, &seen).await;
+                            }
+                            Ok(reusable)
+                        })
                     })
                     .connect_with(opts.clone())
                     .await
@@ -249,6 +273,7 @@ impl Store {
                     space: Arc::default(),
                     outage: Arc::default(),
                     page_limit,
+                    head,
                 })
             }
             Backend::Postgres => {
@@ -268,6 +293,7 @@ impl Store {
                     space: Arc::default(),
                     outage: Arc::default(),
                     page_limit: Arc::default(),
+                    head: Arc::default(),
                 })
             }
         }

@@ -82,7 +82,7 @@ impl<T> Memo<T> {
 }
 
 struct Entry {
-    seq: i64,
+    seq: (i64, i64),
     made: Instant,
     status: StatusCode,
     headers: HeaderMap,
@@ -110,7 +110,7 @@ impl Default for PublicCache {
 }
 
 impl PublicCache {
-    fn lookup(&self, key: &Key, seq: i64) -> Option<Response> {
+    fn lookup(&self, key: &Key, seq: (i64, i64)) -> Option<Response> {
         let map = self.entries.lock().ok()?;
         let e = map
             .get(key)
@@ -131,9 +131,8 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("gzip"));
     let key = (req.uri().to_string(), gzip);
-    let Ok(seq) = kotapintar_storage::events::head(&state.store.reader).await else {
-        return next.run(req).await;
-    };
+    // this node's writes and the event head as kept in memory (no query per request)
+    let seq = state.store.head.version();
     let cache = &state.public_cache;
     if let Some(res) = cache.lookup(&key, seq) {
         return res;

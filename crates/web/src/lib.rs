@@ -15,6 +15,7 @@ mod limits;
 mod map;
 pub mod open311;
 mod opendata;
+mod page_cache;
 mod pages;
 mod pdf;
 mod report;
@@ -99,6 +100,8 @@ pub struct AppState {
     calendar: Arc<std::sync::RwLock<Option<CachedCalendar>>>,
     pub rate_limiter: api::RateLimiter,
     pub public_cache: cache::PublicCache,
+    /// Public HTML pages as rendered for anonymous visitors (`page_cache.rs`).
+    pub(crate) page_cache: page_cache::PageCache,
     /// This node's search index, kept current by `kotapintar_search::sync::follow`.
     pub search: Arc<kotapintar_search::SearchIndex>,
     pub home_cache: pages::HomeCache,
@@ -136,6 +139,7 @@ impl AppState {
             calendar: Arc::default(),
             rate_limiter: api::RateLimiter::default(),
             public_cache: cache::PublicCache::default(),
+            page_cache: page_cache::PageCache::default(),
             search,
             home_cache: pages::HomeCache::default(),
             dashboards: pages::kinerja::DashboardCache::default(),
@@ -311,6 +315,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(permissions_policy));
     pages::routes()
         .layer(axum::middleware::from_fn(i18n::language_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            page_cache::layer,
+        ))
         .merge(assets::routes())
         .merge(channels::routes())
         .merge(opendata::routes())
@@ -328,6 +336,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             csrf::ensure_cookie,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            page_cache::after_writes,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -66,6 +66,12 @@ mod postgres_two_nodes {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_kept_public_page_changes_on_the_other_node_within_one_second() {
+        let c = super::Cluster::start().await;
+        crate::page_cache::follows_changes(&c.a, &c.b).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn search_shows_new_content_on_the_other_node_within_two_seconds() {
         super::search_everywhere(super::Cluster::start().await).await
     }

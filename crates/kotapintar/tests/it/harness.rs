@@ -299,6 +299,20 @@ impl TestApp {
         kotapintar::commands::import_builtin_areas(&self.store, &self.settings.regency)
             .await
             .expect("areas import");
+        self.caches_see_writes().await;
+    }
+
+    /// After a test has written to the database directly (not through the running app): the
+    /// app's caches see it on the next request, as they see its own writes. (In a deployment
+    /// such a write comes from another process, and reaches the caches by `NOTIFY` or within
+    /// `events::POLL`.)
+    pub async fn caches_see_writes(&self) {
+        self.store
+            .head
+            .refresh(&self.store.reader)
+            .await
+            .expect("events head");
+        self.store.head.touch();
     }
 
     /// Creates a unit through the admin form (the admin must be logged in).

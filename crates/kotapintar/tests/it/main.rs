@@ -36,6 +36,7 @@ mod open311;
 mod open311_conformance;
 mod opendata;
 mod opendata_dcat;
+mod page_cache;
 mod pages;
 mod phones;
 mod portal;

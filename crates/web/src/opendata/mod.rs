@@ -84,7 +84,7 @@ pub struct Caches {
 
 /// The published catalogue, reused until the next event (every dataset change writes one).
 pub async fn catalogue(state: &AppState) -> Result<Arc<Catalogue>, WebError> {
-    let seq = kotapintar_storage::events::head(&state.store.reader).await?;
+    let seq = state.store.head.seq();
     if let Ok(guard) = state.opendata.catalogue.lock() {
         if let Some((at, made, c)) = guard.as_ref() {
             if *at == seq && made.elapsed() < MAX_AGE {
@@ -125,10 +125,7 @@ pub async fn table_of(state: &AppState, r: &Resource) -> Result<Option<Arc<Table
     }
     let (key, seq) = match &r.source {
         Source::Upload { sha256, .. } => (format!("upload:{sha256}"), 0),
-        Source::Live(l) => (
-            format!("live:{}", l.as_str()),
-            kotapintar_storage::events::head(&state.store.reader).await?,
-        ),
+        Source::Live(l) => (format!("live:{}", l.as_str()), state.store.head.seq()),
     };
     if let Ok(map) = state.opendata.tables.lock() {
         if let Some((at, made, t)) = map.get(&key) {

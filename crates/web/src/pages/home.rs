@@ -113,7 +113,7 @@ async fn load(state: &AppState) -> Result<HomeData, WebError> {
 }
 
 async fn data(state: &AppState) -> Result<Arc<HomeData>, WebError> {
-    let seq = kotapintar_storage::events::head(&state.store.reader).await?;
+    let seq = state.store.head.seq();
     state.home_cache.0.get(seq, || load(state)).await
 }
 

@@ -59,6 +59,9 @@ pub async fn run_backend(
     }
 
     let mut phases = Vec::new();
+    if a.runs("ceiling") {
+        phases.push(crate::ceiling::measure(&client, a.concurrency, a.seconds).await?);
+    }
     read_phases(a, &server, &client, &data, &mut phases).await;
     dashboard_phases(a, &server, &client, &data, &mut phases).await;
     if a.runs("intake") {
@@ -267,15 +270,16 @@ pub async fn start_ready(
     ))
 }
 
-/// The public pages and the API reads, each a phase of `--concurrency` clients.
-async fn read_phases(
+/// The public request page: a different request each time (nothing is ever read twice, so
+/// nothing kept helps), and the hundred popular ones (what the page cache is for).
+async fn request_pages(
     a: &Args,
     server: &Server,
     client: &reqwest::Client,
     data: &Data,
     phases: &mut Vec<Phase>,
 ) {
-    let (base, codes, tokens) = (&server.base, &data.codes, &data.tokens);
+    let (base, codes) = (&server.base, &data.codes);
     let (n, s) = (a.concurrency, a.seconds);
     if a.runs("request-page") && !codes.is_empty() {
         let (c, b, codes) = (client.clone(), base.clone(), codes.clone());
@@ -297,6 +301,41 @@ async fn read_phases(
         );
         mark_phase(server, phases);
     }
+    if a.runs("request-page-hot") && !codes.is_empty() {
+        // the pages people actually read: a hundred requests in the news, each read again
+        // and again (the phase above reads each page about once, so nothing is kept for it)
+        let (c, b, codes) = (client.clone(), base.clone(), codes.clone());
+        phases.push(
+            load(
+                "request-page-hot",
+                "public request page /laporan/{code}, 100 popular requests",
+                n,
+                s,
+                move |i| {
+                    let (c, b, codes) = (c.clone(), b.clone(), codes.clone());
+                    async move {
+                        let code = &codes[(i % codes.len().min(100) as u64) as usize];
+                        fetched(c.get(format!("{b}/laporan/{code}"))).await
+                    }
+                },
+            )
+            .await,
+        );
+        mark_phase(server, phases);
+    }
+}
+
+/// The public pages and the API reads, each a phase of `--concurrency` clients.
+async fn read_phases(
+    a: &Args,
+    server: &Server,
+    client: &reqwest::Client,
+    data: &Data,
+    phases: &mut Vec<Phase>,
+) {
+    let (base, tokens) = (&server.base, &data.tokens);
+    let (n, s) = (a.concurrency, a.seconds);
+    request_pages(a, server, client, data, phases).await;
     if a.runs("home") {
         let (c, b) = (client.clone(), base.clone());
         phases.push(

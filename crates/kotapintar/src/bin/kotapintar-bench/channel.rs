@@ -80,6 +80,7 @@ pub async fn webhook_ack(client: &reqwest::Client, base: &str, rate: u64, second
         p99_ms: pct(0.99),
         rss_peak_kib: 0,
         anon_peak_kib: 0,
+        ceiling_pct: None,
     };
     report(&phase);
     phase

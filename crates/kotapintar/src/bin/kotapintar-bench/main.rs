@@ -8,6 +8,9 @@
 //! [--seconds S] [--concurrency C] [--json FILE] [--only PHASE,...] [--postgres-url URL]
 //! [--database-url URL] [--server-bin PATH] [--serve CODES_FILE] [--dashboard]`
 //!
+//! Every read phase is also given as a fraction of the ceiling, a minimal axum page measured
+//! in the same run (`ceiling.rs`).
+//!
 //! Defaults: SQLite, 100,000 requests, 10,000 content items, 10 s per phase, 32 clients.
 //! `--full` is the scale: 1,000,000 requests and 100,000 content items.
 //!
@@ -20,6 +23,7 @@
 //! memory, and suggestion latency over generated histories of N requests (routing.rs).
 
 mod backend;
+mod ceiling;
 mod channel;
 mod chart;
 mod phases;
@@ -33,6 +37,10 @@ use backend::run_backend;
 use kotapintar_storage::Backend;
 use sea_orm::ConnectionTrait;
 use table::{json, print_table};
+
+// the server's allocator, for the ceiling server (`ceiling.rs`) that runs as this binary
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 struct Args {
     backends: Vec<Backend>,
@@ -67,8 +75,10 @@ struct Args {
     channel_rate: u64,
 }
 
-const PHASES: [&str; 12] = [
+const PHASES: [&str; 14] = [
+    "ceiling",
     "request-page",
+    "request-page-hot",
     "home",
     "search",
     "open311-list",
@@ -247,8 +257,17 @@ async fn drop_pg(admin: &str, name: &str) {
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("--ceiling-server") {
+        return ceiling::serve();
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(bench())
+}
+
+async fn bench() -> anyhow::Result<()> {
     let a = args();
     if !a.routing.is_empty() {
         return routing::run(&a.routing).map_err(|e| anyhow::anyhow!(e));

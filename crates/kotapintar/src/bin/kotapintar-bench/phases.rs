@@ -26,6 +26,8 @@ pub struct Phase {
     /// The server's most resident memory, and heap and stacks, sampled during this phase.
     pub rss_peak_kib: u64,
     pub anon_peak_kib: u64,
+    /// `per_second` as a percentage of the ceiling measured in the same run (read phases).
+    pub ceiling_pct: Option<f64>,
 }
 
 /// Sends a GET and reads the whole answer: a success is a 200 with its body received.
@@ -95,6 +97,9 @@ where
         p99_ms: pct(0.99),
         rss_peak_kib: 0,
         anon_peak_kib: 0,
+        ceiling_pct: crate::ceiling::current()
+            .filter(|c| *c > 0.0 && name != "ceiling")
+            .map(|c| all.len() as f64 / seconds / c * 100.0),
     };
     report(&phase);
     phase
@@ -115,12 +120,16 @@ pub fn mark_phase(server: &Server, phases: &mut [Phase]) {
 
 pub fn report(p: &Phase) {
     let ms = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_else(|| "-".into());
+    let ceiling = p
+        .ceiling_pct
+        .map(|c| format!(" ({c:.1} % of ceiling)"))
+        .unwrap_or_default();
     println!(
-        "{}: {:.0} {} per second ({} ok, {} failed in {:.1} s, {} clients; p50 {} ms, p95 {} ms, p99 {} ms)",
+        "{}: {:.0} /s{ceiling} ({} {} ok, {} failed in {:.1} s, {} clients; p50 {} ms, p95 {} ms, p99 {} ms)",
         p.what,
         p.per_second,
-        p.unit,
         p.ok,
+        p.unit,
         p.failed,
         p.seconds,
         p.clients,
@@ -271,6 +280,7 @@ pub async fn event_feed(
         p99_ms: (pages > 0).then(|| seconds * 1000.0 / pages as f64),
         rss_peak_kib: 0,
         anon_peak_kib: 0,
+        ceiling_pct: None,
     };
     report(&p);
     Ok(p)
@@ -337,6 +347,7 @@ pub async fn webhooks(store: &Store, settings: &Settings, token: &str) -> anyhow
         p99_ms: None,
         rss_peak_kib: 0,
         anon_peak_kib: 0,
+        ceiling_pct: None,
     };
     report(&p);
     Ok(p)

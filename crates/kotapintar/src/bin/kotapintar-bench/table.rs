@@ -39,9 +39,13 @@ pub fn cell(p: Option<&Phase>) -> String {
     } else {
         String::new()
     };
+    let ceiling = p
+        .ceiling_pct
+        .map(|c| format!(", {c:.1} % of ceiling"))
+        .unwrap_or_default();
     if p.p50_ms.is_some() {
         format!(
-            "{:.0} /s (p50 {}, p95 {}, p99 {} ms{fail})",
+            "{:.0} /s (p50 {}, p95 {}, p99 {} ms{ceiling}{fail})",
             p.per_second,
             ms(p.p50_ms),
             ms(p.p95_ms),

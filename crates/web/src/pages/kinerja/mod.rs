@@ -589,7 +589,7 @@ async fn dashboard(
     let slug = unit.as_ref().map(|u| u.1.clone());
     let links = Links::new(slug.as_deref());
     let now = Utc::now();
-    let seq = kotapintar_storage::events::head(&store.reader).await?;
+    let seq = store.head.seq();
     let overdue_now = state
         .dashboards
         .overdue
