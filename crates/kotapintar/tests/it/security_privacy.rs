@@ -583,6 +583,8 @@ async fn a_referral_reaches_the_public_masked(app: TestApp) {
     );
     let (_, list) = app.get_html("/open311/v2/requests.json").await;
     assert!(!list.contains(&codes[1]));
+}
+
 /// Merged cases (issue 21): the duplicate's public copies everywhere show its primary's code
 /// and status, and nothing personal of either reporter; a public note on the primary reaches
 /// the duplicate's reporter masked.

@@ -151,6 +151,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     })?;
     integral_floats(&mut value);
     let mut fields: Vec<FieldProblem> = Vec::new();
+    nul_characters(&value, &mut Vec::new(), &mut fields);
+    if !fields.is_empty() {
+        return Err(Problem::malformed(
+            "text may not contain a NUL character (U+0000)",
+            fields,
+        ));
+    }
     // Each round reports one field and takes it out, until the rest reads (bounded: a body
     // cannot make this loop long).
     for _ in 0..32 {
@@ -220,6 +227,42 @@ fn describe(segments: &[String], message: &str) -> (String, &'static str) {
         }
     } else {
         (join(None), "invalid_type")
+    }
+}
+
+/// Every string (or key) holding U+0000, as a field problem. No text we store may hold one:
+/// PostgreSQL refuses it in `text` (the call would fail as a 503 after the checks had passed),
+/// and SQLite would keep what the other database cannot, so both refuse it here, up front.
+fn nul_characters(value: &Value, path: &mut Vec<String>, out: &mut Vec<FieldProblem>) {
+    let nul = |out: &mut Vec<FieldProblem>, path: &[String]| {
+        out.push(FieldProblem {
+            field: path.join("."),
+            code: "invalid_characters".into(),
+            message: "contains a NUL character (U+0000)".into(),
+        })
+    };
+    match value {
+        Value::String(s) if s.contains('\0') => nul(out, path),
+        Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                path.push(i.to_string());
+                nul_characters(v, path, out);
+                path.pop();
+            }
+        }
+        Value::Object(m) => {
+            for (k, v) in m {
+                // the key as the problem names it: the NUL written out, never sent back raw
+                path.push(k.replace('\0', "\\u0000"));
+                if k.contains('\0') {
+                    nul(out, path);
+                } else {
+                    nul_characters(v, path, out);
+                }
+                path.pop();
+            }
+        }
+        _ => {}
     }
 }
 
@@ -316,6 +359,10 @@ mod tests {
     #[test]
     fn a_body_is_one_json_value_and_nothing_after_it() {
         assert!(parse_json::<Value>(b" {\"a\": 1}\n").is_ok());
+        let nul = parse_json::<Value>(br#"{"title": "a\u0000b", "tags": ["ok", "\u0000"]}"#)
+            .err()
+            .map(|p| p.errors.iter().map(|f| f.field.clone()).collect::<Vec<_>>());
+        assert_eq!(nul, Some(vec!["tags.1".to_string(), "title".to_string()]));
         assert!(parse_json::<Value>(b"{\"a\": 1}~").is_err());
         assert!(parse_json::<Value>(b"{} {}").is_err());
     }
