@@ -153,10 +153,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     let mut fields: Vec<FieldProblem> = Vec::new();
     nul_characters(&value, &mut Vec::new(), &mut fields);
     if !fields.is_empty() {
-        return Err(Problem::malformed(
-            "text may not contain a NUL character (U+0000)",
-            fields,
-        ));
+        // well-formed JSON whose text the schema allows, but no value we can keep: a 422
+        let mut p = Problem::of(ProblemType::Invalid)
+            .detail("text may not contain a NUL character (U+0000)");
+        p.errors = fields;
+        return Err(p);
     }
     // Each round reports one field and takes it out, until the rest reads (bounded: a body
     // cannot make this loop long).
