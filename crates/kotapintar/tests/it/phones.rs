@@ -1,7 +1,8 @@
 //! Residents on phones (390 × 844 in headless Chromium): choosing a service on the request
 //! form and answering its questions without losing anything typed, with and without
 //! JavaScript; an error summary that names each field; the performance page's charts legible
-//! on a phone (text at least 12 px, nothing overlapping, no name cut off).
+//! on a phone (text at least 12 px, nothing overlapping, no name cut off); wide staff tables
+//! scroll inside their own box, never the whole page.
 
 use crate::browser::{body_text, click, click_and_wait, fill, select, Browser};
 use crate::harness::TestApp;
@@ -13,6 +14,7 @@ both_backends!(
     a_resident_chooses_a_service_and_answers_its_questions_without_javascript,
     the_error_summary_names_each_field,
     the_performance_page_reads_on_a_phone,
+    staff_tables_scroll_in_their_box_not_the_page,
 );
 
 const TITLE: &str = "Jalan retak di depan pasar";
@@ -315,5 +317,46 @@ async fn the_performance_page_reads_on_a_phone(app: TestApp) {
         whole |= l.text().await.unwrap().ends_with("dan Keluarga Berencana");
     }
     assert!(whole, "the unit's whole name is shown");
+    b.stop().await;
+}
+
+/// A table wider than the phone scrolls in its `.table-wrap`; a visually hidden label in a
+/// column out of view (the "edit" links' names) once widened the whole page to 622 px.
+async fn staff_tables_scroll_in_their_box_not_the_page(app: TestApp) {
+    let actor = kotapintar_storage::audit::AuditActor::System("test".into());
+    kotapintar_storage::agencies::create(
+        &app.store,
+        &actor,
+        kotapintar_domain::agency::AgencyDraft {
+            name: "Balai Pelaksanaan Jalan Nasional (BPJN) Bali".into(),
+            kind: kotapintar_domain::agency::AgencyKind::InstansiVertikal,
+            email: Some("pengaduan.balai-jalan-nasional-bali@binamarga.pu.go.id".into()),
+            phone: Some("0361 000000".into()),
+            website: Some("https://binamarga.pu.go.id/balai-jalan-nasional-bali".into()),
+            active: true,
+        },
+    )
+    .await
+    .unwrap();
+    let b = Browser::phone().await;
+    let c = &b.client;
+    c.goto(&app.url("/login")).await.unwrap();
+    fill(c, "f-username", "admin").await;
+    fill(c, "f-password", crate::harness::ADMIN_PASSWORD).await;
+    click_and_wait(c, Locator::Css("form.form button[type=submit]")).await;
+    for path in ["/staf/instansi-luar", "/staf/unit", "/staf/pengguna"] {
+        c.goto(&app.url(path)).await.unwrap();
+        let widths = script(
+            c,
+            "return [document.documentElement.scrollWidth, window.innerWidth, document.querySelectorAll('.table-wrap').length];",
+        )
+        .await;
+        let (page, screen) = (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap());
+        assert!(widths[2].as_u64().unwrap() >= 1, "{path}: a table is shown");
+        assert!(
+            page <= screen,
+            "{path}: the page scrolls sideways ({page} > {screen} px)"
+        );
+    }
     b.stop().await;
 }
