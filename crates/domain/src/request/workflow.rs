@@ -375,6 +375,10 @@ pub struct Outcome {
     /// The performance figures of the request are computed again.
     pub refresh_figures: bool,
     pub notices: Vec<Notice>,
+    /// What the reporter is told when it differs from the public note (a referral gives the
+    /// agency's contact, which the public page shows from the agency itself, never through
+    /// the masked timeline text).
+    pub reporter_note: Option<String>,
 }
 
 impl Outcome {
@@ -398,6 +402,7 @@ impl Outcome {
             audit_after: json!({ "status": to.as_str() }),
             refresh_figures: false,
             notices: Vec::new(),
+            reporter_note: None,
         }
     }
 }
@@ -552,7 +557,8 @@ fn staff(
     o.audit_after = json!({ "status": to.as_str(), "note": o.entry.note });
     // the reporter hears of a new status, and of a public comment
     if to != from || matches!(action, StaffAction::Comment { public: true, .. }) {
-        let note = o.entry.note.clone().filter(|_| o.entry.public);
+        let public = o.entry.note.clone().filter(|_| o.entry.public);
+        let note = o.reporter_note.take().or(public);
         o.notices.insert(0, Notice::ReporterEmail { note });
         if to != from {
             o.notices.insert(1, Notice::ReporterMessage);

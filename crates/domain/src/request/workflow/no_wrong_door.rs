@@ -57,12 +57,12 @@ pub(super) fn refer(
     c.closed_at = Some(Some(ctx.now));
     c.stage_due_at = Some(None);
     let contact = a.contact_line();
-    // the note is the reporter's notice and the public timeline: where, why, how to reach it
-    o.entry.note = Some(if contact.is_empty() {
-        format!("Dialihkan ke {}: {reason}", a.name)
-    } else {
-        format!("Dialihkan ke {}: {reason} (kontak: {contact})", a.name)
-    });
+    // the public timeline says where and why; the agency's contact is on the public page from
+    // the agency itself (the timeline's masking would hide its email and phone), and the
+    // reporter's notice carries it
+    let note = format!("Dialihkan ke {}: {reason}", a.name);
+    o.reporter_note = (!contact.is_empty()).then(|| format!("{note} (kontak: {contact})"));
+    o.entry.note = Some(note);
     o.entry.public = true;
     for unit in current.handling {
         o.notices.push(Notice::Unit {

@@ -135,11 +135,18 @@ fn the_desk_refers_to_an_agency_with_a_public_reason_and_the_reporter_hears() {
     );
     assert_eq!(o.changes.closed_at, Some(Some(now())));
     assert_eq!(o.changes.stage_due_at, Some(None));
+    // the public timeline says where and why, without the contact (it would show masked)
     let note = o.entry.note.clone().unwrap();
-    assert!(note.contains("PLN UP3 Bali Selatan") && note.contains("up3balisel@pln.co.id"));
+    assert!(note.contains("PLN UP3 Bali Selatan") && !note.contains("up3balisel@pln.co.id"));
     assert!(o.entry.public);
-    // the usual notice path carries where it went and how to reach it
-    assert_eq!(o.notices[0], Notice::ReporterEmail { note: Some(note) });
+    // the reporter's notice carries where it went and how to reach it
+    let Notice::ReporterEmail { note: Some(told) } = &o.notices[0] else {
+        panic!("the reporter is told: {:?}", o.notices);
+    };
+    assert!(
+        told.starts_with(&note) && told.contains("up3balisel@pln.co.id"),
+        "{told}"
+    );
     assert_eq!(o.notices[1], Notice::ReporterMessage);
     assert!(o.refresh_figures, "it counts apart in the figures");
 }
