@@ -54,21 +54,7 @@ impl QueuedJob {
 /// exists exactly when the change does. How often it is tried is its kind's
 /// [`RetryPolicy`], the same one `fail` reads.
 pub async fn enqueue(db: &impl ConnectionTrait, job: &Job, run_at: DateTime<Utc>) -> Result<i64> {
-    let kind = job.kind();
-    let m = job::ActiveModel {
-        kind: Set(kind.name().to_string()),
-        payload: Set(job.payload().to_string()),
-        run_at: Set(run_at),
-        attempts: Set(0),
-        max_attempts: Set(kind.retry().max_attempts),
-        locked_until: Set(None),
-        last_error: Set(None),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(m.id)
+    Ok(row(job, run_at, Utc::now()).insert(db).await?.id)
 }
 
 /// Adds several jobs in one statement (the chat webhooks' batches: one insert, not one per
@@ -82,24 +68,26 @@ pub async fn enqueue_many(
         return Ok(());
     }
     let created_at = Utc::now();
-    let rows = jobs.iter().map(|job| {
-        let kind = job.kind();
-        job::ActiveModel {
-            kind: Set(kind.name().to_string()),
-            payload: Set(job.payload().to_string()),
-            run_at: Set(run_at),
-            attempts: Set(0),
-            max_attempts: Set(kind.retry().max_attempts),
-            locked_until: Set(None),
-            last_error: Set(None),
-            created_at: Set(created_at),
-            ..Default::default()
-        }
-    });
-    job::Entity::insert_many(rows)
+    job::Entity::insert_many(jobs.iter().map(|job| row(job, run_at, created_at)))
         .exec_without_returning(db)
         .await?;
     Ok(())
+}
+
+/// A new job's row: its kind's name and retry policy, never attempted.
+fn row(job: &Job, run_at: DateTime<Utc>, created_at: DateTime<Utc>) -> job::ActiveModel {
+    let kind = job.kind();
+    job::ActiveModel {
+        kind: Set(kind.name().to_string()),
+        payload: Set(job.payload().to_string()),
+        run_at: Set(run_at),
+        attempts: Set(0),
+        max_attempts: Set(kind.retry().max_attempts),
+        locked_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(created_at),
+        ..Default::default()
+    }
 }
 
 /// Takes the oldest due job and leases it for `lease`. Several workers (on several nodes)

@@ -32,45 +32,19 @@ pub async fn hit(
     window_secs: i64,
     now: DateTime<Utc>,
 ) -> Result<Hits> {
+    let subject = subject.to_string();
+    let counts = hit_many(
+        &store.writer,
+        bucket,
+        &[(subject.clone(), 1)],
+        window_secs,
+        now,
+    )
+    .await?;
     let window_secs = window_secs.max(1);
     let start = now.timestamp().div_euclid(window_secs) * window_secs;
-    let mut insert = Query::insert();
-    insert
-        .into_table(rate_counter::Entity)
-        .columns([
-            rate_counter::Column::Bucket,
-            rate_counter::Column::Subject,
-            rate_counter::Column::WindowStart,
-            rate_counter::Column::Hits,
-        ])
-        .values([
-            bucket.into(),
-            subject.chars().take(100).collect::<String>().into(),
-            start.into(),
-            1i64.into(),
-        ])
-        .map_err(|e| crate::StorageError::Other(e.to_string()))?
-        .on_conflict(
-            OnConflict::columns([
-                rate_counter::Column::Bucket,
-                rate_counter::Column::Subject,
-                rate_counter::Column::WindowStart,
-            ])
-            .value(
-                rate_counter::Column::Hits,
-                Expr::col((rate_counter::Entity, rate_counter::Column::Hits)).add(1),
-            )
-            .to_owned(),
-        )
-        .returning_col(rate_counter::Column::Hits);
-    let backend = store.writer.get_database_backend();
-    let row = store.writer.query_one(backend.build(&insert)).await?;
-    let count = match row {
-        Some(r) => r.try_get::<i64>("", "hits")?,
-        None => 1,
-    };
     Ok(Hits {
-        count,
+        count: counts.get(&subject).copied().unwrap_or(1),
         window_end: DateTime::<Utc>::from_timestamp(start + window_secs, 0).unwrap_or(now),
     })
 }
