@@ -84,6 +84,24 @@ pub fn areas_of(district: Option<&str>, village: Option<&str>) -> Vec<String> {
 }
 
 /// The confirmation request: subject and body. Nothing else is sent until the link is used.
+/// The email to an address that asked to follow one area more than it may: the owner of the
+/// address learns it (the form answers as it always does, so a stranger typing that address
+/// learns nothing of what it follows).
+pub fn limit_text(area_name: &str) -> (String, String) {
+    (
+        format!("Langganan laporan {area_name} tidak ditambahkan / Alerts not added"),
+        format!(
+            "Seseorang (semoga Anda) meminta kabar laporan warga baru di {area_name} ke alamat \
+             ini, tetapi alamat ini sudah mengikuti {MAX_SUBSCRIPTIONS_PER_EMAIL} wilayah, \
+             batasnya. Berhentikan salah satu langganan (tautannya ada di setiap email) untuk \
+             mengikuti wilayah lain.\n\n\
+             Someone (we hope you) asked for alerts of new public requests in {area_name} at \
+             this address, but it already follows {MAX_SUBSCRIPTIONS_PER_EMAIL} areas, the \
+             limit. End one (the link is in every alert) to follow another.\n"
+        ),
+    )
+}
+
 pub fn confirm_text(area_name: &str, confirm_link: &str) -> (String, String) {
     (
         format!("Konfirmasi langganan laporan {area_name} / Confirm your alerts"),

@@ -38,7 +38,8 @@ pub fn manage_link(rules: &RequestRules, token: &str) -> String {
 /// Records a subscription request and queues its confirmation email. An address already
 /// confirmed for the area, or asked for within the hour, gets nothing new: the form answers
 /// the same either way, so it tells nobody who subscribed. An address that already follows
-/// `alerts::MAX_SUBSCRIPTIONS_PER_EMAIL` areas is refused a new one (a form error on `email`).
+/// `alerts::MAX_SUBSCRIPTIONS_PER_EMAIL` areas gets no new one, and is told so by email, not
+/// on the form: the form's answer would tell anyone typing that address what it follows.
 pub async fn subscribe(store: &Store, rules: &RequestRules, s: &NewSubscription) -> Result<()> {
     let area = regions::get(store, &s.area).await.map_err(|e| match e {
         StorageError::NotFound => StorageError::field("area", "unknown_region"),
@@ -65,7 +66,12 @@ pub async fn subscribe(store: &Store, rules: &RequestRules, s: &NewSubscription)
                 .filter(area_subscription::Column::Email.eq(s.email.as_str()))
                 .count(&tx)
                 .await?;
-            alerts::may_follow_another(following).map_err(StorageError::Invalid)?;
+            if alerts::may_follow_another(following).is_err() {
+                let (subject, body) = alerts::limit_text(&area.name);
+                notices::email(&tx, &s.email, &subject, &body).await?;
+                tx.commit().await?;
+                return Ok(());
+            }
             let token = crate::sessions::new_token();
             area_subscription::ActiveModel {
                 email: Set(s.email.clone()),
